@@ -1,0 +1,37 @@
+import { useId, type InputHTMLAttributes, type ReactNode } from "react";
+
+export interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
+  label: ReactNode;
+  hint?: ReactNode;
+  errors?: string[];
+}
+
+/** A labelled input whose hint and errors are announced with it (aria-describedby). */
+export function Field({ label, hint, errors, id, className, ...input }: FieldProps) {
+  const generated = useId();
+  const inputId = id ?? generated;
+  const hintId = hint ? `${inputId}-hint` : undefined;
+  const errorId = errors?.length ? `${inputId}-error` : undefined;
+  const describedBy = [hintId, errorId].filter(Boolean).join(" ") || undefined;
+  return (
+    <div className={["field", className].filter(Boolean).join(" ")}>
+      <label htmlFor={inputId}>{label}</label>
+      <input
+        id={inputId}
+        aria-invalid={errorId ? true : undefined}
+        aria-describedby={describedBy}
+        {...input}
+      />
+      {hint ? (
+        <p id={hintId} className="field-hint">
+          {hint}
+        </p>
+      ) : null}
+      {errorId ? (
+        <p id={errorId} className="field-error">
+          {errors!.join(" ")}
+        </p>
+      ) : null}
+    </div>
+  );
+}

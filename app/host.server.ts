@@ -1,0 +1,73 @@
+import type { ServerBuild } from "@remix-run/node";
+import { data } from "@remix-run/node";
+import { closeControlDb, getControlDb } from "~/db/control.server";
+import { closeAllTenantDbs, createTenantScope } from "~/db/tenants.server";
+import { checkHealth } from "~/domain/operations/health.server";
+import { startScheduler, stopScheduler } from "~/jobs/scheduler.server";
+import { getEnv } from "~/lib/env.server";
+import { isAppError, RateLimitedError, ValidationError } from "~/lib/errors";
+import { getSecrets } from "~/lib/local-secrets.server";
+
+/**
+ * What the host process (server.ts) needs from the application. server.ts reaches it through
+ * the server build's entry module, so the host and the routes share one set of db handles.
+ */
+export const host = {
+  /** Secrets and control db ready before the first request; returns locally stored secrets. */
+  boot(): { localSecrets: string[] } {
+    const { local } = getSecrets();
+    getControlDb();
+    return { localSecrets: local };
+  },
+  startJobs(): void {
+    if (getEnv().JOBS_ENABLED) startScheduler();
+  },
+  /** Stops scheduling and waits for running jobs. */
+  stopJobs: stopScheduler,
+  /** Last step of shutdown, once no request or job uses a handle. */
+  closeDatabases(): void {
+    closeAllTenantDbs();
+    closeControlDb();
+  },
+  createTenantScope,
+  checkHealth,
+  /**
+   * Domain functions throw typed errors (NotFoundError, ForbiddenError, ...). Wrapping every
+   * loader and action here turns them into 4xx error responses for the nearest ErrorBoundary,
+   * so no route can leak one as a 500.
+   */
+  withAppErrorResponses(build: ServerBuild): ServerBuild {
+    const routes: ServerBuild["routes"] = {};
+    for (const [id, route] of Object.entries(build.routes)) {
+      const module = { ...route.module };
+      if (module.loader) module.loader = mapErrors(module.loader);
+      if (module.action) module.action = mapErrors(module.action);
+      routes[id] = { ...route, module };
+    }
+    return { ...build, routes };
+  },
+};
+
+export type Host = typeof host;
+
+function mapErrors<A extends unknown[], R>(fn: (...args: A) => R) {
+  return async (...args: A) => {
+    try {
+      return await fn(...args);
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      const headers = new Headers();
+      if (error instanceof RateLimitedError) {
+        headers.set("Retry-After", String(error.retryAfterSeconds));
+      }
+      throw data(
+        {
+          message: error.message,
+          code: error.code,
+          fieldErrors: error instanceof ValidationError ? error.fieldErrors : undefined,
+        },
+        { status: error.status, headers },
+      );
+    }
+  };
+}

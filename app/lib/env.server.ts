@@ -1,0 +1,99 @@
+import { resolve } from "node:path";
+import { z } from "zod";
+
+/**
+ * The whole configuration surface, validated once at boot. Every variable here is documented
+ * in .env.example and the README; a bad value stops the process with a message naming it.
+ */
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const url = z.url({ protocol: /^https?$/ }).transform((v) => v.replace(/\/+$/, ""));
+
+const intIn = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const base64Key = z
+  .string()
+  .refine((v) => Buffer.from(v, "base64").length === 32, "must be 32 bytes, base64-encoded");
+
+const TRUST_PROXY_KEYWORDS = new Set(["loopback", "linklocal", "uniquelocal"]);
+const trustProxy = z
+  .string()
+  .trim()
+  .refine(
+    (v) =>
+      v === "false" ||
+      /^\d{1,2}$/.test(v) ||
+      v.split(",").every((part) => {
+        const p = part.trim();
+        return TRUST_PROXY_KEYWORDS.has(p) || /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(p);
+      }),
+    "must be false, a hop count (e.g. 1), or a comma list of loopback/linklocal/uniquelocal/IP/CIDR",
+  );
+
+const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(["production", "development", "test"]).default("production"),
+    PORT: intIn(0, 65535).default(3000),
+    HOST: z.string().min(1).default("0.0.0.0"),
+    BASE_URL: url.optional(),
+    DATA_DIR: z.string().min(1).default("./data"),
+    ENCRYPTION_KEY: base64Key.optional(),
+    SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    TRUST_PROXY: trustProxy.default("false"),
+    LOG_LEVEL: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+      .default("info"),
+    MAX_OPEN_TENANT_DBS: intIn(2, 100_000).default(256),
+    BODY_LIMIT_BYTES: intIn(1024, 1024 ** 3).default(1024 * 1024),
+    JOBS_ENABLED: bool.default(true),
+    SHUTDOWN_TIMEOUT_MS: intIn(100, 120_000).default(10_000),
+    // Providers. Defaults are the real services; tests and self-hosters point them elsewhere.
+    WHATSAPP_API_BASE_URL: url.default("https://graph.facebook.com"),
+    SES_ENDPOINT: url.optional(),
+    SMS_API_BASE_URL: url.default("https://api.twilio.com"),
+    TELEGRAM_API_BASE_URL: url.default("https://api.telegram.org"),
+    ANTHROPIC_BASE_URL: url.default("https://api.anthropic.com"),
+    STRIPE_API_BASE_URL: url.default("https://api.stripe.com"),
+    RAZORPAY_API_BASE_URL: url.default("https://api.razorpay.com"),
+    GOOGLE_OAUTH_BASE_URL: url.optional(),
+    // Platform mail (transactional). With none set, mail is written as .eml under DATA_DIR/mail.
+    SES_REGION: z.string().min(1).optional(),
+    SES_ACCESS_KEY_ID: z.string().min(1).optional(),
+    SES_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+    MAIL_FROM: z.string().min(3).default("Pleisys Engage <no-reply@engage.pleisys.com>"),
+  })
+  .transform((env) => ({
+    ...env,
+    DATA_DIR: resolve(env.DATA_DIR),
+    BASE_URL: env.BASE_URL ?? `http://localhost:${env.PORT || 3000}`,
+  }));
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export class EnvError extends Error {}
+
+/** Parses a raw environment; empty strings count as unset so `FOO=` in a file means default. */
+export function parseEnv(source: NodeJS.ProcessEnv): Env {
+  const raw = Object.fromEntries(
+    Object.entries(source).filter(([, v]) => v !== undefined && v !== ""),
+  );
+  const result = EnvSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const name = String(issue.path[0] ?? "environment");
+  throw new EnvError(`Invalid environment variable ${name}: ${issue.message}`);
+}
+
+let cached: Env | undefined;
+
+export function getEnv(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}

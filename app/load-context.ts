@@ -1,0 +1,9 @@
+/** What server.ts passes to every loader and action besides the Request. */
+declare module "@remix-run/node" {
+  interface AppLoadContext {
+    cspNonce: string;
+    requestId: string;
+  }
+}
+
+export {};

@@ -1,0 +1,118 @@
+import { data, type LinksFunction, type LoaderFunctionArgs } from "@remix-run/node";
+import {
+  isRouteErrorResponse,
+  Link,
+  Links,
+  Meta,
+  NavLink,
+  Outlet,
+  Scripts,
+  ScrollRestoration,
+  useLoaderData,
+  useRouteError,
+  type MetaFunction,
+} from "@remix-run/react";
+import type { ReactNode } from "react";
+import { useNonce } from "~/components/nonce";
+import { Alert } from "~/components/ui/alert";
+import { ButtonLink } from "~/components/ui/button";
+import { takeFlash } from "~/lib/flash.server";
+import stylesheet from "~/styles/app.css?url";
+
+export const links: LinksFunction = () => [
+  { rel: "stylesheet", href: stylesheet },
+  { rel: "icon", href: "/favicon.svg", type: "image/svg+xml" },
+];
+
+export const meta: MetaFunction = () => [{ title: "Pleisys Engage" }];
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const { flash, headers } = await takeFlash(request);
+  return data({ flash }, { headers });
+}
+
+export function Layout({ children }: { children: ReactNode }) {
+  const nonce = useNonce();
+  return (
+    <html lang="en">
+      <head>
+        <meta charSet="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <Meta />
+        <Links />
+      </head>
+      <body>
+        <a className="skip-link" href="#main">
+          Skip to content
+        </a>
+        <header className="site-header">
+          <div className="site-header-inner">
+            <Link to="/" className="brand">
+              <img src="/favicon.svg" alt="" />
+              Pleisys Engage
+            </Link>
+            <nav className="nav" aria-label="Main">
+              <NavLink to="/privacy">Privacy</NavLink>
+            </nav>
+          </div>
+        </header>
+        <main id="main" className="main">
+          {children}
+        </main>
+        <footer className="site-footer">
+          <div className="site-footer-inner">
+            <span>© Pleisys</span>
+            <Link to="/privacy">Privacy policy</Link>
+            <a href="mailto:privacy@pleisys.com">privacy@pleisys.com</a>
+          </div>
+        </footer>
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
+      </body>
+    </html>
+  );
+}
+
+export default function App() {
+  const { flash } = useLoaderData<typeof loader>();
+  return (
+    <>
+      {flash ? (
+        <div className="flash">
+          <Alert tone={flash.tone}>{flash.message}</Alert>
+        </div>
+      ) : null}
+      <Outlet />
+    </>
+  );
+}
+
+/** Error pages say what happened in plain words and never show internals. */
+export function ErrorBoundary() {
+  const error = useRouteError();
+  let status = 500;
+  let title = "Something went wrong";
+  let detail = "We could not complete this request. Please try again in a moment.";
+  if (isRouteErrorResponse(error)) {
+    status = error.status;
+    const message = (error.data as { message?: unknown } | null)?.message;
+    if (status === 404) {
+      title = "Page not found";
+      detail = "The page you asked for does not exist or has moved.";
+    } else if (status === 403) {
+      title = "Access denied";
+      detail = typeof message === "string" ? message : "You do not have access to this page.";
+    } else if (status < 500) {
+      title = "We could not do that";
+      detail = typeof message === "string" ? message : detail;
+    }
+  }
+  return (
+    <div className="error-page">
+      <p className="status">{status}</p>
+      <h1>{title}</h1>
+      <p>{detail}</p>
+      <ButtonLink to="/">Go to the home page</ButtonLink>
+    </div>
+  );
+}

@@ -1,0 +1,113 @@
+import js from "@eslint/js";
+import reactHooks from "eslint-plugin-react-hooks";
+import globals from "globals";
+import tseslint from "typescript-eslint";
+
+/**
+ * Import boundaries from DESIGN §3, enforced so the architecture holds without anyone
+ * remembering it: routes -> auth, domain -> db, channels, payments, emails -> lib.
+ */
+const serverOnly = { group: ["*.server", "*.server.*", "~/db/*", "~/domain/*", "~/jobs/*"] };
+const noRoutes = { group: ["~/routes/*", "**/routes/*"], message: "Nothing imports a route." };
+const noTests = { group: ["**/tests/*", "../tests/*"], message: "app/ never imports tests/." };
+const noDbOutsideDomain = {
+  group: ["~/db/*", "**/db/*.server", "better-sqlite3", "drizzle-orm/better-sqlite3"],
+  message: "Only app/domain and app/db touch databases; call a domain function.",
+};
+const restrict = (...patterns) => ["error", { patterns }];
+
+export default tseslint.config(
+  {
+    ignores: [
+      "build/**",
+      "node_modules/**",
+      "data/**",
+      "test-results/**",
+      "playwright-report/**",
+      "drizzle/control/**",
+      "drizzle/tenant/**",
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+    plugins: { "react-hooks": reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
+      "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
+      "no-console": ["error", { allow: ["error", "warn"] }],
+    },
+  },
+  {
+    files: ["app/**"],
+    rules: { "no-restricted-imports": restrict(noRoutes, noTests) },
+  },
+  {
+    files: ["app/components/**"],
+    rules: {
+      "no-restricted-imports": restrict(
+        { ...serverOnly, message: "Components never import server code." },
+        noRoutes,
+        noTests,
+      ),
+    },
+  },
+  {
+    files: ["app/routes/**", "app/root.tsx", "app/auth/**", "app/jobs/**"],
+    rules: { "no-restricted-imports": restrict(noDbOutsideDomain, noRoutes, noTests) },
+  },
+  {
+    files: ["app/lib/**"],
+    rules: {
+      "no-restricted-imports": restrict({
+        group: ["~/*", "!~/lib", "!~/lib/*"],
+        message: "app/lib imports nothing else from app/.",
+      }),
+    },
+  },
+  {
+    files: ["app/channels/**", "app/payments/**", "app/emails/**"],
+    rules: {
+      "no-restricted-imports": restrict(
+        {
+          group: ["~/domain/*", "~/db/*", "~/routes/*", "~/auth/*", "~/jobs/*"],
+          message: "Providers and emails sit below domain: SDK + lib only.",
+        },
+        noTests,
+      ),
+    },
+  },
+  {
+    files: ["app/db/**"],
+    rules: {
+      "no-restricted-imports": restrict(
+        {
+          group: ["~/domain/*", "~/routes/*", "~/auth/*", "~/jobs/*", "~/channels/*"],
+          message: "app/db sits below domain.",
+        },
+        noTests,
+      ),
+    },
+  },
+  {
+    files: ["app/domain/**"],
+    rules: {
+      "no-restricted-imports": restrict(
+        {
+          group: ["~/routes/*", "~/auth/*", "~/jobs/*", "~/components/*"],
+          message: "Domain code knows nothing of routes, auth, jobs or UI.",
+        },
+        noTests,
+      ),
+    },
+  },
+  {
+    files: ["scripts/**", "tests/**", "server.ts", "*.config.ts"],
+    rules: { "no-console": "off" },
+  },
+);

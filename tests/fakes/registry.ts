@@ -1,0 +1,54 @@
+import type { FakeServer } from "./base";
+
+export interface FakeEntry {
+  create: () => FakeServer;
+  /** Env var the app reads for this provider's base URL (printed by `npm run fakes`). */
+  envVar: string;
+}
+
+export interface StartedFake {
+  name: string;
+  envVar: string;
+  url: string;
+  fake: FakeServer;
+}
+
+// Each provider fake registers here, e.g. `meta: { create: createMetaFake, envVar: "META_GRAPH_URL" }`.
+// Insertion order is the port order used by `npm run fakes`, so append new entries at the end.
+export const fakeFactories: Record<string, FakeEntry> = {};
+
+/**
+ * Starts the named fakes (default: all registered). With `basePort`, each fake listens on
+ * basePort + its registry index (stable ports even for a subset); otherwise on an ephemeral port.
+ */
+export async function startFakes(names?: string[], basePort?: number): Promise<StartedFake[]> {
+  const registered = Object.keys(fakeFactories);
+  const wanted = names ?? registered;
+  const started: StartedFake[] = [];
+  try {
+    for (const name of wanted) {
+      const entry = fakeFactories[name];
+      if (!entry) {
+        throw new Error(`unknown fake "${name}" (registered: ${registered.join(", ") || "none"})`);
+      }
+      const fake = entry.create();
+      const port = basePort === undefined ? 0 : basePort + registered.indexOf(name);
+      const { url } = await fake.start({ port });
+      started.push({ name, envVar: entry.envVar, url, fake });
+    }
+  } catch (err) {
+    // Don't leak listeners when a later fake fails (e.g. port already in use).
+    await stopFakes(started);
+    throw err;
+  }
+  return started;
+}
+
+export async function stopFakes(started: readonly { fake: FakeServer }[]): Promise<void> {
+  await Promise.all(started.map((s) => s.fake.stop()));
+}
+
+/** `{ ENV_VAR: url }` for started fakes, e.g. to spawn the app pointed at them. */
+export function fakeEnv(started: readonly StartedFake[]): Record<string, string> {
+  return Object.fromEntries(started.map((s) => [s.envVar, s.url]));
+}

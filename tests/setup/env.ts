@@ -1,0 +1,12 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * Each test file runs in its own process with its own DATA_DIR, so modules that read the
+ * environment once (env, logger, db handles) never see another file's data.
+ */
+process.env.NODE_ENV = "test";
+process.env.LOG_LEVEL ??= "silent";
+process.env.DATA_DIR = mkdtempSync(join(tmpdir(), "engage-test-"));
+process.env.JOBS_ENABLED = "false";
