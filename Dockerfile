@@ -82,6 +82,17 @@ COPY --from=builder /app/app ./app
 COPY --from=builder /app/scripts ./scripts
 COPY --from=builder /app/drizzle ./drizzle
 
+# At start the server rebuilds unless build/.engage-build-stamp matches a fingerprint (paths,
+# sizes, mtimes) of the build inputs that are present. `npm prune` rewrote package-lock.json, and
+# this stage ships only some inputs (no vite.config.ts, public/, lockfile), so the builder's stamp
+# no longer matches, and a rebuild here would fail: Vite is pruned. These are the exact sources
+# build/ was made from, so stamp them again and check that the server accepts the build.
+RUN node --import tsx --input-type=module -e " \
+      import { writeFileSync } from 'node:fs'; \
+      import { isBuildFresh, sourceFingerprint } from './scripts/lib/build.ts'; \
+      writeFileSync('build/.engage-build-stamp', sourceFingerprint('/app') + '\\n'); \
+      if (!isBuildFresh('/app')) { console.error('build/ is not fresh'); process.exit(1); }"
+
 # Ownership must be set before VOLUME: a new named volume is seeded from this directory.
 RUN mkdir -p /data && chown node:node /data && chmod 0700 /data
 VOLUME ["/data"]

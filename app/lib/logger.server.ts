@@ -7,24 +7,28 @@ const LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "sil
  * throws; env.server.ts reports a bad LOG_LEVEL with the rest of the configuration.
  * Redaction is a safety net: callers never pass bodies, passwords or tokens.
  */
-export const logger = pino({
-  level: LEVELS.has(process.env.LOG_LEVEL ?? "") ? process.env.LOG_LEVEL : "info",
-  base: { service: "engage" },
-  redact: {
-    paths: [
-      "password",
-      "*.password",
-      "token",
-      "*.token",
-      "secret",
-      "*.secret",
-      "authorization",
-      "*.authorization",
-      "cookie",
-      "*.cookie",
-    ],
-    censor: "[redacted]",
+export const logger = pino(
+  {
+    level: LEVELS.has(process.env.LOG_LEVEL ?? "") ? process.env.LOG_LEVEL : "info",
+    base: { service: "engage" },
+    redact: {
+      paths: [
+        "password",
+        "*.password",
+        "token",
+        "*.token",
+        "secret",
+        "*.secret",
+        "authorization",
+        "*.authorization",
+        "cookie",
+        "*.cookie",
+      ],
+      censor: "[redacted]",
+    },
   },
-});
+  // Operator commands keep stdout for their JSON results.
+  pino.destination({ dest: process.env.LOG_DESTINATION === "stderr" ? 2 : 1, sync: true }),
+);
 
 export type Logger = typeof logger;

@@ -1,0 +1,127 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const ROOT = process.cwd();
+
+export interface LogLine {
+  msg?: string;
+  level?: number;
+  [key: string]: unknown;
+}
+
+export interface TestServer {
+  url: string;
+  dataDir: string;
+  child: ChildProcess;
+  /** Every JSON log line the server has printed so far. */
+  logs: LogLine[];
+  /** Non-JSON output (stderr, warnings). */
+  output: string[];
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  dataDir?: string;
+}
+
+/**
+ * Boots the real server (server.ts, production build) as a child process on a random port
+ * with its own DATA_DIR, the way an operator runs it.
+ */
+export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "engage-server-"));
+  const child = spawn(process.execPath, ["--import", "tsx", "server.ts"], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: "test",
+      PORT: "0",
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      LOG_LEVEL: "info",
+      JOBS_ENABLED: "false",
+      ...options.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const logs: LogLine[] = [];
+  const output: string[] = [];
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
+
+  let buffered = "";
+  const ready = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start:\n${output.join("\n")}`)),
+      30_000,
+    );
+    child.stdout!.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString("utf8");
+      let newline: number;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        try {
+          const entry = JSON.parse(line) as LogLine;
+          logs.push(entry);
+          if (entry.msg === "listening") {
+            clearTimeout(timer);
+            resolve(`http://127.0.0.1:${entry.port as number}`);
+          }
+        } catch {
+          output.push(line);
+        }
+      }
+    });
+    child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")));
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}) before listening:\n${output.join("\n")}`));
+    });
+  });
+
+  const url = await ready;
+  return {
+    url,
+    dataDir,
+    child,
+    logs,
+    output,
+    exited,
+    fetch: (path, init) => fetch(url + path, { redirect: "manual", ...init }),
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Runs the operator CLI against a data dir and returns its exit code and output. */
+export async function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string; json: unknown[] }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/engage.ts", ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "test", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const json = stdout
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as unknown);
+  return { code, stdout, stderr, json };
+}
