@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ViteDevServer } from "vite";
 import type { Host } from "./app/host.server";
-import { APP_ROOT } from "./app/lib/app-root.server";
+import { APP_ROOT, APP_VERSION } from "./app/lib/app-root.server";
 import { lockDataDir, unlockDataDir } from "./app/lib/data-dir-lock.server";
 import { getEnv, type Env } from "./app/lib/env.server";
 import { logger } from "./app/lib/logger.server";
@@ -200,7 +200,7 @@ async function main() {
     const { port } = server.address() as AddressInfo;
     lockDataDir();
     host.startJobs();
-    logger.info({ port, url: env.BASE_URL, version: process.env.npm_package_version }, "listening");
+    logger.info({ port, url: env.BASE_URL, version: APP_VERSION }, "listening");
   });
 
   async function shutdown(signal: string) {

@@ -1,10 +1,6 @@
 import { verifyAuditChain } from "~/domain/audit/audit.server";
 import { cliContext } from "~/domain/context";
-import {
-  createBackup,
-  migrateEverything,
-  restoreBackup,
-} from "~/domain/operations/backup.server";
+import { createBackup, migrateEverything, restoreBackup } from "~/domain/operations/backup.server";
 import { lastJobRun } from "~/domain/operations/job-runs.server";
 import { findJob, jobs } from "~/jobs/index.server";
 import { runJob } from "~/jobs/runner.server";

@@ -38,8 +38,8 @@ export function sourceFingerprint(root: string): string {
 export function isBuildFresh(root: string): boolean {
   const stamp = join(root, STAMP);
   if (!existsSync(join(root, "build", "server", "index.js")) || !existsSync(stamp)) return false;
-  // An image that ships only the build (no sources) trusts it.
-  if (!existsSync(join(root, "app"))) return true;
+  // An install without the build tools (the production image) cannot rebuild: it trusts its build.
+  if (!existsSync(join(root, "node_modules", "@remix-run", "dev"))) return true;
   return readFileSync(stamp, "utf8").trim() === sourceFingerprint(root);
 }
 

@@ -1,0 +1,21 @@
+export function peakRssMb(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+/** Times fn over `count` units of work and returns units per second. */
+export function perSecond(count: number, fn: () => void): { seconds: number; perS: number } {
+  const started = process.hrtime.bigint();
+  fn();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { seconds: Number(seconds.toFixed(3)), perS: Math.round(count / seconds) };
+}
+
+export function report(line: Record<string, unknown> & { per_s: number; limit_per_s: number }) {
+  console.log(
+    JSON.stringify({
+      ...line,
+      ratio: Number((line.per_s / line.limit_per_s).toFixed(2)),
+      peak_rss_mb: peakRssMb(),
+    }),
+  );
+}
