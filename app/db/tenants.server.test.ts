@@ -306,9 +306,10 @@ describe("forEachTenant", () => {
     const seen: string[] = [];
 
     const result = await forEachTenant((id, db) => {
-      expect(db.select().from(tenantMeta).where(eq(tenantMeta.key, "workspace_id")).get()).toEqual(
-        { key: "workspace_id", value: id },
-      );
+      expect(db.select().from(tenantMeta).where(eq(tenantMeta.key, "workspace_id")).get()).toEqual({
+        key: "workspace_id",
+        value: id,
+      });
       seen.push(id);
     });
 
@@ -354,7 +355,15 @@ describe("forEachTenant", () => {
   });
 
   it("pages through more workspaces than pageSize", async () => {
-    const made = addWorkspaces(["active", "active", "suspended", "active", "active", "active", "active"]);
+    const made = addWorkspaces([
+      "active",
+      "active",
+      "suspended",
+      "active",
+      "active",
+      "active",
+      "active",
+    ]);
     const seen: string[] = [];
     const result = await forEachTenant((id) => void seen.push(id), { pageSize: 2 });
     expect(seen).toEqual(made);

@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { EnvError, parseEnv } from "./env.server";
 
-function parseError(source: NodeJS.ProcessEnv): EnvError {
+function parseError(source: Record<string, string | undefined>): EnvError {
   try {
     parseEnv(source);
   } catch (error) {

@@ -45,7 +45,17 @@ const EnvSchema = z
     BASE_URL: url.optional(),
     DATA_DIR: z.string().min(1).default("./data"),
     ENCRYPTION_KEY: base64Key.optional(),
+    /** Earlier ENCRYPTION_KEY values, comma separated: still decrypt, never encrypt. */
+    ENCRYPTION_KEYS_RETIRED: z
+      .string()
+      .refine(
+        (v) => v.split(",").every((k) => base64Key.safeParse(k.trim()).success),
+        "must be a comma list of base64 32-byte keys",
+      )
+      .optional(),
     SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    SESSION_IDLE_MINUTES: intIn(1, 7 * 24 * 60).default(30),
+    SESSION_MAX_HOURS: intIn(1, 24 * 30).default(12),
     TRUST_PROXY: trustProxy.default("false"),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
@@ -63,6 +73,8 @@ const EnvSchema = z
     STRIPE_API_BASE_URL: url.default("https://api.stripe.com"),
     RAZORPAY_API_BASE_URL: url.default("https://api.razorpay.com"),
     GOOGLE_OAUTH_BASE_URL: url.optional(),
+    GOOGLE_CLIENT_ID: z.string().min(1).optional(),
+    GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
     // Platform mail (transactional). With none set, mail is written as .eml under DATA_DIR/mail.
     SES_REGION: z.string().min(1).optional(),
     SES_ACCESS_KEY_ID: z.string().min(1).optional(),
@@ -80,7 +92,7 @@ export type Env = z.infer<typeof EnvSchema>;
 export class EnvError extends Error {}
 
 /** Parses a raw environment; empty strings count as unset so `FOO=` in a file means default. */
-export function parseEnv(source: NodeJS.ProcessEnv): Env {
+export function parseEnv(source: Record<string, string | undefined>): Env {
   const raw = Object.fromEntries(
     Object.entries(source).filter(([, v]) => v !== undefined && v !== ""),
   );

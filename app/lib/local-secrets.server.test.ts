@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import type * as LocalSecrets from "./local-secrets.server";
 
-type SecretsModule = typeof import("./local-secrets.server");
+type SecretsModule = typeof LocalSecrets;
 
 /** A fresh copy of the module (and of env.server's cache), as a second process would see it. */
 async function freshSecrets(): Promise<SecretsModule> {

@@ -1,5 +1,12 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import {
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
 
 /**
  * The control database: everything that is not one workspace's own data.
@@ -11,6 +18,13 @@ const createdAt = () =>
     .notNull()
     .default(sql`(unixepoch('subsec') * 1000)`);
 
+const time = (name: string) => integer(name, { mode: "timestamp_ms" });
+
+export const ROLES = ["owner", "admin", "marketer", "agent", "viewer"] as const;
+export type Role = (typeof ROLES)[number];
+export const CURRENCIES = ["INR", "USD"] as const;
+export type Currency = (typeof CURRENCIES)[number];
+
 /** Registry of workspaces; each owns one SQLite file under DATA_DIR/tenants. */
 export const workspaces = sqliteTable("workspaces", {
   id: text("id").primaryKey(),
@@ -21,7 +35,195 @@ export const workspaces = sqliteTable("workspaces", {
     .default("active"),
   createdAt: createdAt(),
   deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),
+  /** ISO 3166 alpha-2 country used to read phone numbers written without a country code. */
+  country: text("country").notNull().default("IN"),
+  timezone: text("timezone").notNull().default("Asia/Kolkata"),
+  currency: text("currency", { enum: CURRENCIES }).notNull().default("INR"),
+  /** Members without MFA are sent to enrolment before they see anything else. */
+  requireMfa: integer("require_mfa", { mode: "boolean" }).notNull().default(false),
+  suspendedAt: time("suspended_at"),
 });
+
+/**
+ * People who sign in. Email is stored normalised (trimmed, lower-cased). A Google-only user has
+ * no password hash until they set one.
+ */
+export const users = sqliteTable("users", {
+  id: text("id").primaryKey(),
+  email: text("email").notNull().unique(),
+  name: text("name").notNull(),
+  passwordHash: text("password_hash"),
+  passwordChangedAt: time("password_changed_at"),
+  googleSub: text("google_sub").unique(),
+  emailVerifiedAt: time("email_verified_at"),
+  /** The "I am 18 or older" confirmation (policy: users 18 and over). */
+  ageConfirmedAt: time("age_confirmed_at").notNull(),
+  policyVersion: text("policy_version").notNull(),
+  policyAcceptedAt: time("policy_accepted_at").notNull(),
+  /** TOTP secret, vault-encrypted; MFA is on when totpEnabledAt is set. */
+  totpSecretEnc: text("totp_secret_enc"),
+  totpEnabledAt: time("totp_enabled_at"),
+  /** Last accepted TOTP time step, so a code is refused a second time (replay). */
+  totpLastStep: integer("totp_last_step"),
+  isPlatformAdmin: integer("is_platform_admin", { mode: "boolean" }).notNull().default(false),
+  status: text("status", { enum: ["active", "suspended"] })
+    .notNull()
+    .default("active"),
+  createdAt: createdAt(),
+});
+
+/** Ten single-use MFA recovery codes per enrolment, stored as hashes. */
+export const recoveryCodes = sqliteTable(
+  "recovery_codes",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    codeHash: text("code_hash").notNull(),
+    usedAt: time("used_at"),
+  },
+  (t) => [index("recovery_codes_user_idx").on(t.userId)],
+);
+
+/**
+ * Server-side sessions. The cookie holds a random token; only its SHA-256 is stored, so a copy
+ * of the database does not hand out live sessions. `mfaPending` sessions may only finish the
+ * second factor.
+ */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    idHash: text("id_hash").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: time("created_at").notNull(),
+    lastSeenAt: time("last_seen_at").notNull(),
+    expiresAt: time("expires_at").notNull(),
+    mfaPending: integer("mfa_pending", { mode: "boolean" }).notNull().default(false),
+    /** Last time the user proved who they are in this session (password or TOTP). */
+    authenticatedAt: time("authenticated_at").notNull(),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+  },
+  (t) => [index("sessions_user_idx").on(t.userId)],
+);
+
+/** Single-use links sent by email: verify address, reset password, confirm a new address. */
+export const authTokens = sqliteTable(
+  "auth_tokens",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    tokenHash: text("token_hash").notNull().unique(),
+    kind: text("kind", { enum: ["verify_email", "reset_password", "change_email"] }).notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** For change_email: the address being confirmed. */
+    email: text("email"),
+    createdAt: time("created_at").notNull(),
+    expiresAt: time("expires_at").notNull(),
+    usedAt: time("used_at"),
+  },
+  (t) => [index("auth_tokens_user_idx").on(t.userId, t.kind)],
+);
+
+export const memberships = sqliteTable(
+  "memberships",
+  {
+    workspaceId: text("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    role: text("role", { enum: ROLES }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.userId] }),
+    index("memberships_user_idx").on(t.userId),
+  ],
+);
+
+export const invitations = sqliteTable(
+  "invitations",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    email: text("email").notNull(),
+    role: text("role", { enum: ROLES }).notNull(),
+    tokenHash: text("token_hash").notNull().unique(),
+    invitedBy: text("invited_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: time("created_at").notNull(),
+    expiresAt: time("expires_at").notNull(),
+    acceptedAt: time("accepted_at"),
+    revokedAt: time("revoked_at"),
+  },
+  (t) => [index("invitations_workspace_idx").on(t.workspaceId)],
+);
+
+/** CIDR entries; when a workspace has any, its dashboard and API answer only those addresses. */
+export const ipAllowlist = sqliteTable(
+  "ip_allowlist",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    workspaceId: text("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    cidr: text("cidr").notNull(),
+    label: text("label").notNull().default(""),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("ip_allowlist_entry_idx").on(t.workspaceId, t.cidr)],
+);
+
+/** Workspace API keys: shown once, stored as SHA-256 of the secret part. */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    /** The first characters of the key, shown in lists so people can tell keys apart. */
+    prefix: text("prefix").notNull(),
+    keyHash: text("key_hash").notNull().unique(),
+    role: text("role", { enum: ROLES }).notNull(),
+    createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    lastUsedAt: time("last_used_at"),
+    revokedAt: time("revoked_at"),
+  },
+  (t) => [index("api_keys_workspace_idx").on(t.workspaceId)],
+);
+
+/**
+ * Counters for abuse limits (per IP, per account). `strikes` counts lockouts in a row so each
+ * one lasts longer than the last (progressive lockout).
+ */
+export const rateLimits = sqliteTable("rate_limits", {
+  key: text("key").primaryKey(),
+  count: integer("count").notNull(),
+  windowStart: time("window_start").notNull(),
+  lockedUntil: time("locked_until"),
+  strikes: integer("strikes").notNull().default(0),
+});
+
+/** Addresses that asked for no more non-essential mail of a category (policy §6). */
+export const mailOptOuts = sqliteTable(
+  "mail_opt_outs",
+  {
+    email: text("email").notNull(),
+    category: text("category").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.email, t.category] })],
+);
 
 /**
  * Append-only audit trail. Each row carries the hash of the previous row, so an edit or a
