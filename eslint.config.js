@@ -107,6 +107,11 @@ export default tseslint.config(
     },
   },
   {
+    // Tests beside a module may use the provider fakes and factories in tests/.
+    files: ["app/**/*.test.ts", "app/**/*.test.tsx"],
+    rules: { "no-restricted-imports": restrict(noRoutes) },
+  },
+  {
     files: ["scripts/**", "tests/**", "server.ts", "*.config.ts"],
     rules: { "no-console": "off" },
   },

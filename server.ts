@@ -18,6 +18,7 @@ import { APP_ROOT, APP_VERSION } from "./app/lib/app-root.server";
 import { lockDataDir, unlockDataDir } from "./app/lib/data-dir-lock.server";
 import { getEnv, type Env } from "./app/lib/env.server";
 import { logger } from "./app/lib/logger.server";
+import { sameOriginGuard } from "./app/lib/origin";
 import { ensureBuild } from "./scripts/lib/build";
 
 type BuildLoader = () => Promise<ServerBuild>;
@@ -45,6 +46,10 @@ function limitRequestBody(limit: number) {
   };
 }
 
+function googleAuthOrigin(env: Env): string {
+  return new URL(env.GOOGLE_OAUTH_BASE_URL ?? "https://accounts.google.com").origin;
+}
+
 function securityHeaders(env: Env, dev: boolean) {
   const nonce = (_req: unknown, res: unknown) => `'nonce-${(res as Response).locals.cspNonce}'`;
   return helmet({
@@ -59,7 +64,9 @@ function securityHeaders(env: Env, dev: boolean) {
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": dev ? ["'self'", "ws:"] : ["'self'"],
-        "form-action": ["'self'"],
+        // "Continue with Google" is a form whose answer redirects to Google; browsers apply
+        // form-action to that redirect too.
+        "form-action": ["'self'", ...(env.GOOGLE_CLIENT_ID ? [googleAuthOrigin(env)] : [])],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'self'"],
         "object-src": ["'none'"],
@@ -160,6 +167,8 @@ async function main() {
   }
 
   app.use(limitRequestBody(env.BODY_LIMIT_BYTES));
+  // Origin check on every mutation (DESIGN §7); /api/ and /webhooks/ authenticate otherwise.
+  app.use(sameOriginGuard({ baseUrl: env.BASE_URL, logger }));
 
   if (env.NODE_ENV === "test") {
     // Lets the shutdown test hold a request open; never mounted outside NODE_ENV=test.
@@ -183,9 +192,11 @@ async function main() {
         ? async () => host.withAppErrorResponses(await loadBuild())
         : host.withAppErrorResponses(await loadBuild()),
       mode: dev ? "development" : "production",
-      getLoadContext: (_req, res) => ({
+      getLoadContext: (req, res) => ({
         cspNonce: res.locals.cspNonce as string,
         requestId: res.locals.requestId as string,
+        // req.ip honours TRUST_PROXY: X-Forwarded-For is believed only from trusted proxies.
+        clientIp: req.ip ?? "",
       }),
     }),
   );

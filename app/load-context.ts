@@ -3,6 +3,8 @@ declare module "@remix-run/node" {
   interface AppLoadContext {
     cspNonce: string;
     requestId: string;
+    /** The client address, taken through the configured TRUST_PROXY only. */
+    clientIp: string;
   }
 }
 

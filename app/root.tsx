@@ -1,5 +1,6 @@
 import { data, type LinksFunction, type LoaderFunctionArgs } from "@remix-run/node";
 import {
+  Form,
   isRouteErrorResponse,
   Link,
   Links,
@@ -10,12 +11,14 @@ import {
   ScrollRestoration,
   useLoaderData,
   useRouteError,
+  useRouteLoaderData,
   type MetaFunction,
 } from "@remix-run/react";
 import type { ReactNode } from "react";
 import { useNonce } from "~/components/nonce";
 import { Alert } from "~/components/ui/alert";
 import { ButtonLink } from "~/components/ui/button";
+import { getAuth } from "~/auth/session.server";
 import { takeFlash } from "~/lib/flash.server";
 import stylesheet from "~/styles/app.css?url";
 
@@ -28,7 +31,40 @@ export const meta: MetaFunction = () => [{ title: "Pleisys Engage" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const { flash, headers } = await takeFlash(request);
-  return data({ flash }, { headers });
+  const auth = await getAuth(request);
+  const user =
+    auth && !auth.session.mfaPending
+      ? { name: auth.user.name, isPlatformAdmin: auth.user.isPlatformAdmin }
+      : null;
+  return data({ flash, user }, { headers });
+}
+
+function MainNav() {
+  const loaded = useRouteLoaderData<typeof loader>("root");
+  const user = loaded?.user;
+  return (
+    <nav className="nav" aria-label="Main">
+      {user ? (
+        <>
+          <NavLink to="/workspaces">Workspaces</NavLink>
+          <NavLink to="/account">Account</NavLink>
+          <NavLink to="/account/security">Security</NavLink>
+          {user.isPlatformAdmin ? <NavLink to="/admin">Admin</NavLink> : null}
+          <Form method="post" action="/logout" className="nav-form">
+            <button type="submit" className="link-button">
+              Sign out
+            </button>
+          </Form>
+        </>
+      ) : (
+        <>
+          <NavLink to="/privacy">Privacy</NavLink>
+          <NavLink to="/login">Sign in</NavLink>
+          <NavLink to="/signup">Create account</NavLink>
+        </>
+      )}
+    </nav>
+  );
 }
 
 export function Layout({ children }: { children: ReactNode }) {
@@ -51,9 +87,7 @@ export function Layout({ children }: { children: ReactNode }) {
               <img src="/favicon.svg" alt="" />
               Pleisys Engage
             </Link>
-            <nav className="nav" aria-label="Main">
-              <NavLink to="/privacy">Privacy</NavLink>
-            </nav>
+            <MainNav />
           </div>
         </header>
         <main id="main" className="main">

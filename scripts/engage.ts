@@ -10,7 +10,8 @@ process.env.LOG_LEVEL ??= "warn";
 
 async function loadCommands(): Promise<Command[]> {
   const { operationsCommands } = await import("./cli/operations");
-  return [...operationsCommands];
+  const { accountsCommands } = await import("./cli/accounts");
+  return [...operationsCommands, ...(await import("./cli/keys")).keysCommands, ...accountsCommands];
 }
 
 function usageLine(command: Command): string {

@@ -110,10 +110,13 @@ export function restoreAll(fromDir: string): { restored: number; previous: strin
     controlDbPath(),
     ...listTenantFiles().map((id) => join(dataDir, "tenants", `${id}.db`)),
   ];
+  let moved = 0;
   for (const db of current) {
     for (const suffix of ["", "-wal", "-shm"]) {
-      if (existsSync(db + suffix))
+      if (existsSync(db + suffix)) {
         renameSync(db + suffix, join(previous, relative(dataDir, db)) + suffix);
+        moved += 1;
+      }
     }
   }
   for (const file of manifest.files) {
@@ -122,6 +125,6 @@ export function restoreAll(fromDir: string): { restored: number; previous: strin
     copyFileSync(join(fromDir, file.path), target + ".restoring");
     renameSync(target + ".restoring", target);
   }
-  if (current.length === 0) rmSync(previous, { recursive: true, force: true });
+  if (moved === 0) rmSync(previous, { recursive: true, force: true });
   return { restored: manifest.files.length, previous };
 }

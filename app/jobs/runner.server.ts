@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import {
   acquireJobLock,
@@ -17,7 +18,7 @@ export interface JobResult {
   error?: string;
 }
 
-const HOLDER = `${hostname()}:${process.pid}`;
+const PROCESS = `${hostname()}:${process.pid}`;
 
 /**
  * Runs a job under its lease and records the run. A job already running anywhere (this
@@ -30,7 +31,10 @@ export async function runJob(
 ): Promise<JobResult> {
   const log = logger.child({ job: job.name, trigger });
   const startedAt = now();
-  if (!acquireJobLock(job.name, HOLDER, startedAt, job.maxRunMs ?? 30 * 60 * 1000)) {
+  // One holder per run, not per process: acquireJobLock lets a holder re-take its own lock, so
+  // a process-wide holder would let a second run in this process start while the first runs.
+  const holder = `${PROCESS}:${randomUUID()}`;
+  if (!acquireJobLock(job.name, holder, startedAt, job.maxRunMs ?? 30 * 60 * 1000)) {
     const runId = startJobRun(job.name, trigger, startedAt);
     finishJobRun(runId, { outcome: "skipped", error: "already running" }, now());
     log.warn("job skipped: already running");
@@ -48,6 +52,6 @@ export async function runJob(
     log.error({ runId, err }, "job failed");
     return { runId, outcome: "error", error };
   } finally {
-    releaseJobLock(job.name, HOLDER);
+    releaseJobLock(job.name, holder);
   }
 }

@@ -54,3 +54,40 @@ export function getSecrets(): Secrets {
   cached = { encryptionKey, sessionSecret, local };
   return cached;
 }
+
+/**
+ * Keys that still decrypt but never encrypt: ENCRYPTION_KEYS_RETIRED, plus the generated
+ * DATA_DIR/secrets/encryption.key when the environment now supplies a different ENCRYPTION_KEY.
+ * The second case is an install that started on a generated key and then moved to a new one in
+ * the env: its stored secrets stay readable until `keys rotate` has moved them. Reads only; never
+ * creates a file.
+ */
+export function getRetiredEncryptionKeys(): Buffer[] {
+  const env = getEnv();
+  const keys: Buffer[] = (env.ENCRYPTION_KEYS_RETIRED ?? "")
+    .split(",")
+    .map((k) => k.trim())
+    .filter(Boolean)
+    .map((k) => Buffer.from(k, "base64"));
+  if (env.ENCRYPTION_KEY) {
+    const file = join(env.DATA_DIR, "secrets", "encryption.key");
+    let generated: Buffer | undefined;
+    try {
+      generated = Buffer.from(readFileSync(file, "utf8").trim(), "base64");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+    if (generated) {
+      if (generated.length !== 32) {
+        throw new Error(`The local encryption key in ${file} is damaged: expected 32 bytes`);
+      }
+      keys.push(generated);
+    }
+  }
+  const current = getSecrets().encryptionKey;
+  const unique: Buffer[] = [];
+  for (const key of keys) {
+    if (!key.equals(current) && !unique.some((k) => k.equals(key))) unique.push(key);
+  }
+  return unique;
+}

@@ -1,4 +1,6 @@
 import type { FakeServer } from "./base";
+import { createGoogleFake, FAKE_GOOGLE_DEMO_ACCOUNT } from "./google";
+import { createSesFake } from "./ses";
 
 export interface FakeEntry {
   create: () => FakeServer;
@@ -15,7 +17,14 @@ export interface StartedFake {
 
 // Each provider fake registers here, e.g. `meta: { create: createMetaFake, envVar: "META_GRAPH_URL" }`.
 // Insertion order is the port order used by `npm run fakes`, so append new entries at the end.
-export const fakeFactories: Record<string, FakeEntry> = {};
+export const fakeFactories: Record<string, FakeEntry> = {
+  // The app must also use GOOGLE_CLIENT_ID/SECRET = FAKE_GOOGLE_CLIENT_ID/SECRET from ./google.
+  google: {
+    create: () => createGoogleFake({ accounts: [FAKE_GOOGLE_DEMO_ACCOUNT] }),
+    envVar: "GOOGLE_OAUTH_BASE_URL",
+  },
+  ses: { create: createSesFake, envVar: "SES_ENDPOINT" },
+};
 
 /**
  * Starts the named fakes (default: all registered). With `basePort`, each fake listens on

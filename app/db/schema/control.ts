@@ -20,8 +20,9 @@ const createdAt = () =>
 
 const time = (name: string) => integer(name, { mode: "timestamp_ms" });
 
-export const ROLES = ["owner", "admin", "marketer", "agent", "viewer"] as const;
-export type Role = (typeof ROLES)[number];
+// Relative, not "~/": drizzle-kit loads this file without the app's path aliases.
+import { ROLES, type Role } from "../../lib/roles";
+export { ROLES, type Role };
 export const CURRENCIES = ["INR", "USD"] as const;
 export type Currency = (typeof CURRENCIES)[number];
 

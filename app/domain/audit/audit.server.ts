@@ -16,17 +16,21 @@ export interface AuditEntry {
 type AuditRow = typeof auditLog.$inferSelect;
 
 /** Keys whose values never belong in the audit log, whatever a caller passes by mistake. */
-const SECRET_KEY = /pass(word)?|secret|token|api_?key|otp|code$/i;
+const SECRET_KEY = /pass(word)?|secret|token|api[_-]?key|otp|codes?$/i;
 
-function withoutSecrets(details: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Walks the value as JSON.stringify will write it: through arrays, and through toJSON (a Date
+ * stays a date instead of becoming {}).
+ */
+function withoutSecrets(value: unknown): unknown {
+  if (!value || typeof value !== "object") return value;
+  const json = value as { toJSON?: () => unknown };
+  if (typeof json.toJSON === "function") return withoutSecrets(json.toJSON());
+  if (Array.isArray(value)) return value.map(withoutSecrets);
   return Object.fromEntries(
-    Object.entries(details).map(([key, value]) => [
+    Object.entries(value).map(([key, v]) => [
       key,
-      SECRET_KEY.test(key)
-        ? "[redacted]"
-        : value && typeof value === "object" && !Array.isArray(value)
-          ? withoutSecrets(value as Record<string, unknown>)
-          : value,
+      SECRET_KEY.test(key) ? "[redacted]" : withoutSecrets(v),
     ]),
   );
 }

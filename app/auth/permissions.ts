@@ -1,0 +1,52 @@
+/**
+ * The one permission table. Every workspace loader and action names the permission it needs
+ * (requireWorkspace(..., "members:manage")); pages use `can` to hide what a role can't do.
+ */
+import { ROLES, type Role } from "~/lib/roles";
+
+export { ROLES, type Role };
+
+export const ROLE_LABELS: Record<Role, string> = {
+  owner: "Owner",
+  admin: "Admin",
+  marketer: "Marketer",
+  agent: "Agent",
+  viewer: "Viewer",
+};
+
+export const ROLE_DESCRIPTIONS: Record<Role, string> = {
+  owner: "Everything, including billing and transferring the workspace.",
+  admin: "Everything except billing and ownership: members, security, settings.",
+  marketer: "Contacts, templates, campaigns and automations.",
+  agent: "The shared inbox: read and reply to conversations.",
+  viewer: "Read-only access to contacts, campaigns and reports.",
+};
+
+const ALL: readonly Role[] = ROLES;
+const MANAGERS: readonly Role[] = ["owner", "admin"];
+
+export const PERMISSIONS = {
+  "workspace:read": ALL,
+  "workspace:settings": MANAGERS,
+  "members:read": ALL,
+  "members:manage": MANAGERS,
+  "ownership:transfer": ["owner"],
+  "security:manage": MANAGERS,
+  "api_keys:manage": MANAGERS,
+  "audit:read": MANAGERS,
+  "billing:manage": ["owner"],
+  "privacy:manage": MANAGERS,
+  "contacts:read": ALL,
+  "contacts:write": ["owner", "admin", "marketer"],
+  "campaigns:read": ["owner", "admin", "marketer", "viewer"],
+  "campaigns:write": ["owner", "admin", "marketer"],
+  "inbox:read": ["owner", "admin", "marketer", "agent"],
+  "inbox:reply": ["owner", "admin", "agent"],
+  "analytics:read": ["owner", "admin", "marketer", "viewer"],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export function can(role: Role, permission: Permission): boolean {
+  return (PERMISSIONS[permission] as readonly Role[]).includes(role);
+}

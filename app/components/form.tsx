@@ -1,0 +1,107 @@
+import type { ReactNode } from "react";
+import { Alert } from "./ui/alert";
+
+/** Errors that belong to the whole form (wrong password, too many attempts). */
+export function FormErrors({ errors, id }: { errors?: string[]; id?: string }) {
+  if (!errors?.length) return null;
+  return (
+    <div id={id}>
+      <Alert tone="error">{errors.join(" ")}</Alert>
+    </div>
+  );
+}
+
+/** The honeypot: invisible to people and screen readers, tempting to bots. */
+export function Honeypot() {
+  return (
+    <div className="hp" aria-hidden="true">
+      <label htmlFor="website-field">Website</label>
+      <input id="website-field" name="website" type="text" tabIndex={-1} autoComplete="off" />
+    </div>
+  );
+}
+
+export function Checkbox({
+  name,
+  label,
+  errors,
+  defaultChecked,
+  required,
+}: {
+  name: string;
+  label: ReactNode;
+  errors?: string[];
+  defaultChecked?: boolean;
+  required?: boolean;
+}) {
+  const id = `${name}-checkbox`;
+  const errorId = errors?.length ? `${id}-error` : undefined;
+  return (
+    <div className="field field-checkbox">
+      <input
+        id={id}
+        type="checkbox"
+        name={name}
+        value="on"
+        defaultChecked={defaultChecked}
+        required={required}
+        aria-invalid={errorId ? true : undefined}
+        aria-describedby={errorId}
+      />
+      <label htmlFor={id}>{label}</label>
+      {errorId ? (
+        <p id={errorId} className="field-error">
+          {errors!.join(" ")}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+export function Select({
+  name,
+  label,
+  options,
+  defaultValue,
+  errors,
+  hint,
+}: {
+  name: string;
+  label: ReactNode;
+  options: { value: string; label: string }[];
+  defaultValue?: string;
+  errors?: string[];
+  hint?: ReactNode;
+}) {
+  const id = `${name}-select`;
+  const errorId = errors?.length ? `${id}-error` : undefined;
+  const hintId = hint ? `${id}-hint` : undefined;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select
+        id={id}
+        name={name}
+        defaultValue={defaultValue}
+        aria-invalid={errorId ? true : undefined}
+        aria-describedby={[hintId, errorId].filter(Boolean).join(" ") || undefined}
+      >
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+      {hint ? (
+        <p id={hintId} className="field-hint">
+          {hint}
+        </p>
+      ) : null}
+      {errorId ? (
+        <p id={errorId} className="field-error">
+          {errors!.join(" ")}
+        </p>
+      ) : null}
+    </div>
+  );
+}

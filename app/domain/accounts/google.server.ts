@@ -1,0 +1,103 @@
+import { eq } from "drizzle-orm";
+import { getControlDb } from "~/db/control.server";
+import { users } from "~/db/schema/control";
+import { normaliseEmail } from "~/lib/email-address";
+import { ConflictError, ForbiddenError, ValidationError } from "~/lib/errors";
+import { newId } from "~/lib/tokens";
+import { recordAudit } from "../audit/audit.server";
+import type { SystemContext } from "../context";
+import { CURRENT_POLICY_VERSION } from "../privacy/policy.server";
+import { findUserByEmail, getUser, type User } from "./users.server";
+
+export interface GoogleIdentity {
+  sub: string;
+  email: string;
+  emailVerified: boolean;
+  name: string;
+}
+
+export type GoogleOutcome =
+  { kind: "user"; user: User } | { kind: "new"; identity: GoogleIdentity };
+
+/**
+ * Finds the account for a Google identity. An existing password account with the same address
+ * is linked only when Google says it verified that address; otherwise anyone could create a
+ * Google account with someone else's address and walk in.
+ */
+export function resolveGoogleIdentity(ctx: SystemContext, identity: GoogleIdentity): GoogleOutcome {
+  const db = getControlDb();
+  const bySub = db.select().from(users).where(eq(users.googleSub, identity.sub)).get();
+  const user = bySub ?? findUserByEmail(identity.email);
+  if (!user) return { kind: "new", identity };
+  if (user.status !== "active") {
+    throw new ForbiddenError("This account is suspended. Contact support to restore it.");
+  }
+  if (bySub) return { kind: "user", user };
+  if (!identity.emailVerified) {
+    throw new ForbiddenError(
+      "Google has not verified this address, so we can't link it to your account. Sign in with your password.",
+    );
+  }
+  if (user.googleSub && user.googleSub !== identity.sub) {
+    throw new ConflictError("This account is linked to a different Google account.");
+  }
+  db.update(users)
+    .set({ googleSub: identity.sub, emailVerifiedAt: user.emailVerifiedAt ?? ctx.now() })
+    .where(eq(users.id, user.id))
+    .run();
+  recordAudit(
+    { ...ctx, actor: { type: "user", id: user.id } },
+    { action: "auth.google_linked", target: { type: "user", id: user.id } },
+  );
+  return { kind: "user", user: getUser(user.id) };
+}
+
+/** A new account from Google, after the person confirmed their age and the policy. */
+export function signUpWithGoogle(
+  ctx: SystemContext,
+  identity: GoogleIdentity,
+  consent: { ageConfirmed: boolean; policyAccepted: boolean },
+): User {
+  if (!consent.ageConfirmed) {
+    throw new ValidationError("You must be 18 or older to use Pleisys Engage.", {
+      ageConfirmed: ["Confirm that you are 18 or older."],
+    });
+  }
+  if (!consent.policyAccepted) {
+    throw new ValidationError("Accept the privacy policy to create an account.", {
+      policyAccepted: ["Accept the privacy policy to continue."],
+    });
+  }
+  if (!identity.emailVerified) {
+    throw new ForbiddenError(
+      "Google has not verified this address. Sign up with a password instead.",
+    );
+  }
+  const outcome = resolveGoogleIdentity(ctx, identity);
+  if (outcome.kind === "user") return outcome.user;
+  const now = ctx.now();
+  const id = newId("usr");
+  getControlDb()
+    .insert(users)
+    .values({
+      id,
+      email: normaliseEmail(identity.email),
+      name: identity.name.trim().slice(0, 100) || identity.email,
+      googleSub: identity.sub,
+      emailVerifiedAt: now,
+      ageConfirmedAt: now,
+      policyVersion: CURRENT_POLICY_VERSION,
+      policyAcceptedAt: now,
+      createdAt: now,
+    })
+    .run();
+  recordAudit(
+    { ...ctx, actor: { type: "user", id } },
+    {
+      action: "auth.signed_up",
+      target: { type: "user", id },
+      details: { method: "google", policyVersion: CURRENT_POLICY_VERSION },
+    },
+  );
+  return getUser(id);
+}

@@ -1,0 +1,286 @@
+import { and, asc, eq, ne } from "drizzle-orm";
+import { getControlDb } from "~/db/control.server";
+import {
+  CURRENCIES,
+  memberships,
+  users,
+  workspaces,
+  type Currency,
+  type Role,
+} from "~/db/schema/control";
+import { deleteTenantDb, newWorkspaceId, provisionTenantDb } from "~/db/tenants.server";
+import { ConflictError, NotFoundError, ValidationError } from "~/lib/errors";
+import { recordAudit } from "../audit/audit.server";
+import type { SystemContext } from "../context";
+import { COUNTRY_CODES, isTimeZone, RESERVED_SLUGS, SLUG_PATTERN } from "./options";
+
+export type Workspace = typeof workspaces.$inferSelect;
+
+export interface WorkspaceSettingsInput {
+  name: string;
+  country: string;
+  timezone: string;
+  currency: string;
+}
+
+function validateSettings(input: WorkspaceSettingsInput) {
+  const fieldErrors: Record<string, string[]> = {};
+  const name = input.name.trim();
+  if (!name || name.length > 80) fieldErrors.name = ["Enter a name of up to 80 characters."];
+  const country = input.country.trim().toUpperCase();
+  if (!COUNTRY_CODES.includes(country)) fieldErrors.country = ["Choose a country from the list."];
+  if (!isTimeZone(input.timezone)) fieldErrors.timezone = ["Choose a time zone from the list."];
+  if (!(CURRENCIES as readonly string[]).includes(input.currency)) {
+    fieldErrors.currency = ["Choose INR or USD."];
+  }
+  if (Object.keys(fieldErrors).length) {
+    throw new ValidationError("Check the highlighted fields.", fieldErrors);
+  }
+  return { name, country, timezone: input.timezone, currency: input.currency as Currency };
+}
+
+export function validateSlug(input: string): string {
+  const slug = input.trim().toLowerCase();
+  const problem = !SLUG_PATTERN.test(slug)
+    ? "Use 3–40 lower-case letters, digits and hyphens, starting and ending with a letter or digit."
+    : RESERVED_SLUGS.has(slug)
+      ? "That address is reserved. Choose another."
+      : null;
+  if (problem) throw new ValidationError(problem, { slug: [problem] });
+  return slug;
+}
+
+/** Onboarding: the workspace row, its owner and its own database file, all or nothing. */
+export function createWorkspace(
+  ctx: SystemContext,
+  ownerId: string,
+  input: WorkspaceSettingsInput & { slug: string },
+): Workspace {
+  const settings = validateSettings(input);
+  const slug = validateSlug(input.slug);
+  const db = getControlDb();
+  const id = newWorkspaceId();
+  const workspace = db.transaction((tx) => {
+    if (tx.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, slug)).get()) {
+      throw new ValidationError("That address is taken. Choose another.", {
+        slug: ["That address is taken. Choose another."],
+      });
+    }
+    const row = tx
+      .insert(workspaces)
+      .values({ id, slug, ...settings })
+      .returning()
+      .get();
+    tx.insert(memberships).values({ workspaceId: id, userId: ownerId, role: "owner" }).run();
+    return row;
+  });
+  try {
+    provisionTenantDb(id);
+  } catch (error) {
+    // Nothing half-made: without its file the workspace must not exist either.
+    db.delete(workspaces).where(eq(workspaces.id, id)).run();
+    deleteTenantDb(id);
+    throw error;
+  }
+  recordAudit(ctx, {
+    action: "workspace.created",
+    workspaceId: id,
+    target: { type: "workspace", id },
+    details: { slug, ...settings },
+  });
+  return workspace;
+}
+
+export function updateWorkspaceSettings(
+  ctx: SystemContext,
+  workspaceId: string,
+  input: WorkspaceSettingsInput,
+): Workspace {
+  const settings = validateSettings(input);
+  const row = getControlDb()
+    .update(workspaces)
+    .set(settings)
+    .where(eq(workspaces.id, workspaceId))
+    .returning()
+    .get();
+  if (!row) throw new NotFoundError("Workspace");
+  recordAudit(ctx, {
+    action: "workspace.settings_updated",
+    workspaceId,
+    target: { type: "workspace", id: workspaceId },
+    details: settings,
+  });
+  return row;
+}
+
+export function setRequireMfa(ctx: SystemContext, workspaceId: string, required: boolean): void {
+  getControlDb()
+    .update(workspaces)
+    .set({ requireMfa: required })
+    .where(eq(workspaces.id, workspaceId))
+    .run();
+  recordAudit(ctx, {
+    action: required ? "workspace.mfa_required" : "workspace.mfa_optional",
+    workspaceId,
+    target: { type: "workspace", id: workspaceId },
+  });
+}
+
+export function findWorkspaceBySlug(slug: string): Workspace | undefined {
+  if (!slug || slug.length > 64) return undefined;
+  return getControlDb().select().from(workspaces).where(eq(workspaces.slug, slug)).get();
+}
+
+export interface MyWorkspace {
+  id: string;
+  slug: string;
+  name: string;
+  role: Role;
+  status: Workspace["status"];
+}
+
+export function listMyWorkspaces(userId: string): MyWorkspace[] {
+  return getControlDb()
+    .select({
+      id: workspaces.id,
+      slug: workspaces.slug,
+      name: workspaces.name,
+      role: memberships.role,
+      status: workspaces.status,
+    })
+    .from(memberships)
+    .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
+    .where(and(eq(memberships.userId, userId), ne(workspaces.status, "deleted")))
+    .orderBy(asc(workspaces.name))
+    .all();
+}
+
+export function findMembership(workspaceId: string, userId: string): { role: Role } | undefined {
+  return getControlDb()
+    .select({ role: memberships.role })
+    .from(memberships)
+    .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)))
+    .get();
+}
+
+export interface Member {
+  userId: string;
+  name: string;
+  email: string;
+  role: Role;
+  mfaEnabled: boolean;
+  joinedAt: Date;
+}
+
+export function listMembers(workspaceId: string): Member[] {
+  return getControlDb()
+    .select({
+      userId: users.id,
+      name: users.name,
+      email: users.email,
+      role: memberships.role,
+      totpEnabledAt: users.totpEnabledAt,
+      joinedAt: memberships.createdAt,
+    })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(eq(memberships.workspaceId, workspaceId))
+    .orderBy(asc(users.name))
+    .all()
+    .map(({ totpEnabledAt, ...m }) => ({ ...m, mfaEnabled: totpEnabledAt !== null }));
+}
+
+/** Roles an acting member may hand out: owners any but owner (that is a transfer), admins up to admin. */
+export function assignableRoles(actorRole: Role): Role[] {
+  if (actorRole === "owner") return ["admin", "marketer", "agent", "viewer"];
+  if (actorRole === "admin") return ["admin", "marketer", "agent", "viewer"];
+  return [];
+}
+
+function requireMember(workspaceId: string, userId: string) {
+  const membership = findMembership(workspaceId, userId);
+  if (!membership) throw new NotFoundError("Member");
+  return membership;
+}
+
+export function changeMemberRole(
+  ctx: SystemContext & { role: Role },
+  workspaceId: string,
+  userId: string,
+  role: Role,
+): void {
+  const current = requireMember(workspaceId, userId);
+  if (current.role === "owner") {
+    throw new ConflictError("The owner's role changes only by transferring ownership.");
+  }
+  if (!assignableRoles(ctx.role).includes(role)) {
+    throw new ValidationError("You can't give that role.", { role: ["You can't give that role."] });
+  }
+  getControlDb()
+    .update(memberships)
+    .set({ role })
+    .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)))
+    .run();
+  recordAudit(ctx, {
+    action: "member.role_changed",
+    workspaceId,
+    target: { type: "user", id: userId },
+    details: { from: current.role, to: role },
+  });
+}
+
+export function removeMember(ctx: SystemContext, workspaceId: string, userId: string): void {
+  const current = requireMember(workspaceId, userId);
+  if (current.role === "owner") {
+    throw new ConflictError("Transfer ownership before removing the owner.");
+  }
+  getControlDb()
+    .delete(memberships)
+    .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)))
+    .run();
+  recordAudit(ctx, {
+    action: "member.removed",
+    workspaceId,
+    target: { type: "user", id: userId },
+    details: { role: current.role },
+  });
+}
+
+/** The owner hands the workspace to another member and becomes an admin. */
+export function transferOwnership(
+  ctx: SystemContext,
+  workspaceId: string,
+  fromUserId: string,
+  toUserId: string,
+): void {
+  if (fromUserId === toUserId) throw new ValidationError("You already own this workspace.");
+  const db = getControlDb();
+  db.transaction((tx) => {
+    const from = tx
+      .select({ role: memberships.role })
+      .from(memberships)
+      .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, fromUserId)))
+      .get();
+    if (from?.role !== "owner") throw new ConflictError("Only the owner can transfer ownership.");
+    const to = tx
+      .select({ role: memberships.role })
+      .from(memberships)
+      .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, toUserId)))
+      .get();
+    if (!to) throw new NotFoundError("Member");
+    tx.update(memberships)
+      .set({ role: "admin" })
+      .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, fromUserId)))
+      .run();
+    tx.update(memberships)
+      .set({ role: "owner" })
+      .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, toUserId)))
+      .run();
+  });
+  recordAudit(ctx, {
+    action: "workspace.ownership_transferred",
+    workspaceId,
+    target: { type: "user", id: toUserId },
+    details: { from: fromUserId },
+  });
+}

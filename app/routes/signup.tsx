@@ -1,0 +1,130 @@
+import { getFormProps, getInputProps, useForm } from "@conform-to/react";
+import { parseWithZod } from "@conform-to/zod/v4";
+import {
+  redirect,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { z } from "zod";
+import { contextFor, redirectIfSignedIn } from "~/auth/session.server";
+import { Checkbox, FormErrors, Honeypot } from "~/components/form";
+import { Button } from "~/components/ui/button";
+import { Field } from "~/components/ui/field";
+import { Card } from "~/components/ui/layout";
+import { signUp } from "~/domain/accounts/accounts.server";
+import { isGoogleSignInEnabled } from "~/auth/google.server";
+import { emailSchema } from "~/lib/email-address";
+import { isHoneypotFilled, submitForm } from "~/lib/form.server";
+
+export const meta: MetaFunction = () => [{ title: "Create your account — Pleisys Engage" }];
+
+const SignUp = z.object({
+  name: z
+    .string({ error: "Enter your name." })
+    .trim()
+    .min(1, "Enter your name.")
+    .max(100, "Use at most 100 characters."),
+  email: emailSchema,
+  password: z
+    .string({ error: "Choose a password." })
+    .min(12, "Use at least 12 characters. A few unrelated words make a good passphrase.")
+    .max(256, "Use at most 256 characters."),
+  ageConfirmed: z.literal("on", { error: "Confirm that you are 18 or older." }),
+  policyAccepted: z.literal("on", { error: "Accept the privacy policy to continue." }),
+});
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  await redirectIfSignedIn(request);
+  return { google: isGoogleSignInEnabled() };
+}
+
+export async function action(args: ActionFunctionArgs) {
+  const formData = await args.request.formData();
+  // A bot filled the invisible field: answer as if it worked, create nothing.
+  if (isHoneypotFilled(formData)) return redirect("/signup/check-email");
+  return submitForm(formData, SignUp, async (value) => {
+    await signUp(contextFor(args), {
+      name: value.name,
+      email: value.email,
+      password: value.password,
+      ageConfirmed: true,
+      policyAccepted: true,
+    });
+    return redirect(`/signup/check-email?email=${encodeURIComponent(value.email)}`);
+  });
+}
+
+export default function SignUpPage() {
+  const { google } = useLoaderData<typeof loader>();
+  const lastResult = useActionData<typeof action>();
+  const navigation = useNavigation();
+  const [form, fields] = useForm({
+    lastResult,
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: SignUp }),
+    shouldValidate: "onBlur",
+    shouldRevalidate: "onInput",
+  });
+  return (
+    <div className="auth-page">
+      <Card>
+        <h1>Create your account</h1>
+        <p className="muted">Start free. You will set up your workspace next.</p>
+        <Form method="post" {...getFormProps(form)}>
+          <FormErrors errors={form.errors} id={form.errorId} />
+          <Field
+            label="Your name"
+            autoComplete="name"
+            errors={fields.name.errors}
+            {...getInputProps(fields.name, { type: "text" })}
+          />
+          <Field
+            label="Work email"
+            autoComplete="email"
+            errors={fields.email.errors}
+            {...getInputProps(fields.email, { type: "email" })}
+          />
+          <Field
+            label="Password"
+            autoComplete="new-password"
+            hint="At least 12 characters. A passphrase of a few words is best."
+            errors={fields.password.errors}
+            {...getInputProps(fields.password, { type: "password" })}
+          />
+          <Checkbox
+            name={fields.ageConfirmed.name}
+            label="I am 18 or older"
+            errors={fields.ageConfirmed.errors}
+          />
+          <Checkbox
+            name={fields.policyAccepted.name}
+            label={
+              <>
+                I have read and accept the{" "}
+                <Link to="/privacy" target="_blank">
+                  privacy policy
+                </Link>
+              </>
+            }
+            errors={fields.policyAccepted.errors}
+          />
+          <Honeypot />
+          <Button type="submit" disabled={navigation.state === "submitting"}>
+            Create account
+          </Button>
+        </Form>
+        {google ? (
+          <Form method="post" action="/auth/google" className="alt-auth">
+            <Button variant="secondary" type="submit">
+              Continue with Google
+            </Button>
+          </Form>
+        ) : null}
+        <p className="muted">
+          Already have an account? <Link to="/login">Sign in</Link>
+        </p>
+      </Card>
+    </div>
+  );
+}

@@ -1,0 +1,134 @@
+import { getFormProps, getInputProps, useForm } from "@conform-to/react";
+import { parseWithZod } from "@conform-to/zod/v4";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { z } from "zod";
+import { requireWorkspace } from "~/auth/workspace.server";
+import { FormErrors, Select } from "~/components/form";
+import { Button } from "~/components/ui/button";
+import { Field } from "~/components/ui/field";
+import { Card, PageHeader } from "~/components/ui/layout";
+import { COUNTRY_CODES, countryName, timeZones } from "~/domain/workspaces/options";
+import { updateWorkspaceSettings } from "~/domain/workspaces/workspaces.server";
+import { redirectWithFlash } from "~/lib/flash.server";
+import { submitForm } from "~/lib/form.server";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: `Settings — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
+];
+
+export const headers = () => ({ "Cache-Control": "no-store" });
+
+const CURRENCY_OPTIONS = [
+  { value: "INR", label: "Indian rupee (INR)" },
+  { value: "USD", label: "US dollar (USD)" },
+];
+
+const Settings = z.object({
+  name: z
+    .string({ error: "Enter a name for the workspace." })
+    .trim()
+    .min(1, "Enter a name for the workspace.")
+    .max(80, "Use at most 80 characters."),
+  country: z
+    .string({ error: "Choose a country." })
+    .trim()
+    .regex(/^[A-Za-z]{2}$/, "Choose a country from the list."),
+  timezone: z
+    .string({ error: "Choose a time zone." })
+    .trim()
+    .min(1, "Choose a time zone.")
+    .max(64, "Choose a time zone from the list."),
+  currency: z.enum(["INR", "USD"], { error: "Choose INR or USD." }),
+});
+
+export async function loader(args: LoaderFunctionArgs) {
+  const { workspace } = await requireWorkspace(args, "workspace:settings");
+  const zones = timeZones();
+  if (!zones.includes(workspace.timezone)) zones.unshift(workspace.timezone);
+  // Names come from the server's ICU data so the page renders the same on server and client.
+  const countries = COUNTRY_CODES.map((code) => ({
+    value: code,
+    label: `${countryName(code)} (${code})`,
+  })).sort((a, b) => a.label.localeCompare(b.label, "en"));
+  return {
+    workspace: {
+      name: workspace.name,
+      slug: workspace.slug,
+      country: workspace.country,
+      timezone: workspace.timezone,
+      currency: workspace.currency,
+    },
+    countries,
+    timeZones: zones.map((zone) => ({ value: zone, label: zone.replace(/_/g, " ") })),
+  };
+}
+
+export async function action(args: ActionFunctionArgs) {
+  const { workspace, wctx } = await requireWorkspace(args, "workspace:settings");
+  const formData = await args.request.formData();
+  return submitForm(formData, Settings, (value) => {
+    updateWorkspaceSettings(wctx, workspace.id, value);
+    return redirectWithFlash(`/w/${workspace.slug}/settings`, "Settings saved.");
+  });
+}
+
+export default function WorkspaceSettingsPage() {
+  const { workspace, countries, timeZones } = useLoaderData<typeof loader>();
+  const lastResult = useActionData<typeof action>();
+  const navigation = useNavigation();
+  const [form, fields] = useForm({
+    id: "workspace-settings",
+    lastResult,
+    defaultValue: workspace,
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: Settings }),
+    shouldValidate: "onBlur",
+    shouldRevalidate: "onInput",
+  });
+  return (
+    <>
+      <PageHeader
+        title="Workspace settings"
+        description={`General settings for ${workspace.name}. Its address is /w/${workspace.slug}.`}
+      />
+      <Card title="General">
+        <Form method="post" {...getFormProps(form)}>
+          <FormErrors errors={form.errors} id={form.errorId} />
+          <Field
+            label="Workspace name"
+            hint="Shown to your team and in invitation emails."
+            errors={fields.name.errors}
+            {...getInputProps(fields.name, { type: "text" })}
+          />
+          <Select
+            name={fields.country.name}
+            label="Default country for phone numbers"
+            hint="Phone numbers written without a country code (for example in an import) are read as numbers in this country."
+            options={countries}
+            defaultValue={String(fields.country.initialValue ?? workspace.country)}
+            errors={fields.country.errors}
+          />
+          <Select
+            name={fields.timezone.name}
+            label="Time zone"
+            hint="Schedules, reports and the audit log show times in this zone."
+            options={timeZones}
+            defaultValue={String(fields.timezone.initialValue ?? workspace.timezone)}
+            errors={fields.timezone.errors}
+          />
+          <Select
+            name={fields.currency.name}
+            label="Currency"
+            hint="Plans and invoices are in this currency: INR is billed through Razorpay, USD through Stripe."
+            options={CURRENCY_OPTIONS}
+            defaultValue={String(fields.currency.initialValue ?? workspace.currency)}
+            errors={fields.currency.errors}
+          />
+          <Button type="submit" disabled={navigation.state === "submitting"}>
+            Save settings
+          </Button>
+        </Form>
+      </Card>
+    </>
+  );
+}

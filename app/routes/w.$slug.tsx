@@ -1,0 +1,74 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, NavLink, Outlet, useLoaderData } from "@remix-run/react";
+import { can, ROLE_LABELS, type Permission } from "~/auth/permissions";
+import { requireWorkspace } from "~/auth/workspace.server";
+import { listMyWorkspaces } from "~/domain/workspaces/workspaces.server";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: data ? `${data.workspace.name} — Pleisys Engage` : "Pleisys Engage" },
+];
+
+const NAV: { to: string; label: string; permission: Permission }[] = [
+  { to: "", label: "Home", permission: "workspace:read" },
+  { to: "members", label: "Members", permission: "members:read" },
+  { to: "settings", label: "Settings", permission: "workspace:settings" },
+  { to: "security", label: "Security", permission: "security:manage" },
+  { to: "api-keys", label: "API keys", permission: "api_keys:manage" },
+  { to: "audit", label: "Audit log", permission: "audit:read" },
+];
+
+export async function loader(args: LoaderFunctionArgs) {
+  const { workspace, role, user } = await requireWorkspace(args, "workspace:read");
+  return {
+    workspace: { slug: workspace.slug, name: workspace.name },
+    role,
+    nav: NAV.filter((item) => can(role, item.permission)).map(({ to, label }) => ({ to, label })),
+    others: listMyWorkspaces(user.id)
+      .filter((w) => w.slug !== workspace.slug)
+      .map((w) => ({ slug: w.slug, name: w.name })),
+  };
+}
+
+export default function WorkspaceLayout() {
+  const { workspace, role, nav, others } = useLoaderData<typeof loader>();
+  const base = `/w/${workspace.slug}`;
+  return (
+    <div className="workspace">
+      <aside className="workspace-nav">
+        <div className="workspace-name">
+          <strong>{workspace.name}</strong>
+          <span className="muted">{ROLE_LABELS[role]}</span>
+        </div>
+        <nav aria-label="Workspace">
+          <ul>
+            {nav.map((item) => (
+              <li key={item.to}>
+                <NavLink to={item.to ? `${base}/${item.to}` : base} end={!item.to}>
+                  {item.label}
+                </NavLink>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        {others.length ? (
+          <details className="workspace-switcher">
+            <summary>Switch workspace</summary>
+            <ul>
+              {others.map((w) => (
+                <li key={w.slug}>
+                  <Link to={`/w/${w.slug}`}>{w.name}</Link>
+                </li>
+              ))}
+            </ul>
+          </details>
+        ) : null}
+        <Link to="/workspaces/new" className="muted">
+          + New workspace
+        </Link>
+      </aside>
+      <div className="workspace-main">
+        <Outlet />
+      </div>
+    </div>
+  );
+}

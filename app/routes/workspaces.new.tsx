@@ -1,0 +1,116 @@
+import { getFormProps, getInputProps, useForm } from "@conform-to/react";
+import { parseWithZod } from "@conform-to/zod/v4";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { z } from "zod";
+import { requireUser } from "~/auth/session.server";
+import { FormErrors, Select } from "~/components/form";
+import { Button } from "~/components/ui/button";
+import { Field } from "~/components/ui/field";
+import { Card, PageHeader } from "~/components/ui/layout";
+import { COUNTRY_CODES, countryName, timeZones } from "~/domain/workspaces/options";
+import { createWorkspace, listMyWorkspaces } from "~/domain/workspaces/workspaces.server";
+import { redirectWithFlash } from "~/lib/flash.server";
+import { submitForm } from "~/lib/form.server";
+
+export const meta: MetaFunction = () => [{ title: "Create a workspace — Pleisys Engage" }];
+
+const NewWorkspace = z.object({
+  name: z.string({ error: "Name your workspace." }).trim().min(1, "Name your workspace.").max(80),
+  slug: z
+    .string({ error: "Choose an address." })
+    .trim()
+    .toLowerCase()
+    .regex(
+      /^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/,
+      "Use 3–40 lower-case letters, digits and hyphens, starting and ending with a letter or digit.",
+    ),
+  country: z.string({ error: "Choose a country." }).length(2, "Choose a country."),
+  timezone: z.string({ error: "Choose a time zone." }).min(1).max(64),
+  currency: z.enum(["INR", "USD"], { error: "Choose INR or USD." }),
+});
+
+export async function loader(args: LoaderFunctionArgs) {
+  const { user } = await requireUser(args);
+  return {
+    first: listMyWorkspaces(user.id).length === 0,
+    countries: COUNTRY_CODES.map((c) => ({ value: c, label: countryName(c) })).sort((a, b) =>
+      a.label.localeCompare(b.label),
+    ),
+    zones: timeZones(),
+  };
+}
+
+export async function action(args: ActionFunctionArgs) {
+  const { user, ctx } = await requireUser(args);
+  return submitForm(await args.request.formData(), NewWorkspace, (value) => {
+    const workspace = createWorkspace(ctx, user.id, value);
+    return redirectWithFlash(`/w/${workspace.slug}`, `Workspace “${workspace.name}” is ready.`);
+  });
+}
+
+export default function NewWorkspacePage() {
+  const { first, countries, zones } = useLoaderData<typeof loader>();
+  const lastResult = useActionData<typeof action>();
+  const navigation = useNavigation();
+  const [form, fields] = useForm({
+    lastResult,
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: NewWorkspace }),
+    shouldValidate: "onBlur",
+    defaultValue: { country: "IN", timezone: "Asia/Kolkata", currency: "INR" },
+  });
+  return (
+    <>
+      <PageHeader
+        title={first ? "Set up your workspace" : "Create a workspace"}
+        description="A workspace holds your contacts, channels and campaigns. You can invite your team next."
+      />
+      <Card>
+        <Form method="post" {...getFormProps(form)}>
+          <FormErrors errors={form.errors} id={form.errorId} />
+          <Field
+            label="Workspace name"
+            hint="Usually your business or brand."
+            errors={fields.name.errors}
+            {...getInputProps(fields.name, { type: "text" })}
+          />
+          <Field
+            label="Workspace address"
+            hint="Used in links: /w/your-address. Lower-case letters, digits and hyphens."
+            errors={fields.slug.errors}
+            {...getInputProps(fields.slug, { type: "text" })}
+          />
+          <Select
+            name={fields.country.name}
+            label="Default country for phone numbers"
+            hint="Numbers written without a country code are read as this country's."
+            options={countries}
+            defaultValue={String(fields.country.initialValue ?? "IN")}
+            errors={fields.country.errors}
+          />
+          <Select
+            name={fields.timezone.name}
+            label="Time zone"
+            options={zones.map((z) => ({ value: z, label: z.replace(/_/g, " ") }))}
+            defaultValue={String(fields.timezone.initialValue ?? "Asia/Kolkata")}
+            errors={fields.timezone.errors}
+          />
+          <Select
+            name={fields.currency.name}
+            label="Billing currency"
+            hint="INR is billed through Razorpay, USD through Stripe."
+            options={[
+              { value: "INR", label: "Indian rupee (INR)" },
+              { value: "USD", label: "US dollar (USD)" },
+            ]}
+            defaultValue={String(fields.currency.initialValue ?? "INR")}
+            errors={fields.currency.errors}
+          />
+          <Button type="submit" disabled={navigation.state === "submitting"}>
+            Create workspace
+          </Button>
+        </Form>
+      </Card>
+    </>
+  );
+}

@@ -1,0 +1,400 @@
+import Database from "better-sqlite3";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signIn } from "../support/accounts";
+import { runCli, startTestServer, type TestServer } from "../support/server";
+
+/**
+ * `npm run engage -- user create | workspace create | admin create`, run as an operator would,
+ * against the DATA_DIR of a running server, which then lets the people made this way sign in.
+ */
+
+const PASSWORD = "amber falcon kettle 731";
+
+describe("npm run engage: accounts", () => {
+  let server: TestServer;
+  let env: { DATA_DIR: string };
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    env = { DATA_DIR: server.dataDir };
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  function query<T>(sql: string, ...params: unknown[]): T[] {
+    const db = new Database(join(env.DATA_DIR, "control.db"), { readonly: true });
+    try {
+      return db.prepare(sql).all(...params) as T[];
+    } finally {
+      db.close();
+    }
+  }
+
+  const count = (table: string) => query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`)[0]!.n;
+
+  const tenantFiles = () =>
+    existsSync(join(env.DATA_DIR, "tenants"))
+      ? readdirSync(join(env.DATA_DIR, "tenants")).filter((f) => f.endsWith(".db"))
+      : [];
+
+  /** A failed command: exit code, exactly one line on stderr, nothing on stdout. */
+  function expectOneLineError(
+    result: Awaited<ReturnType<typeof runCli>>,
+    code: number,
+    pattern: RegExp,
+  ) {
+    expect(result.code, result.stderr).toBe(code);
+    expect(result.stdout).toBe("");
+    const lines = result.stderr.trim().split("\n");
+    expect(lines, result.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error: /);
+    expect(lines[0]).toMatch(pattern);
+    expect(result.stderr).not.toMatch(/\bat .+:\d+:\d+/); // no stack trace
+  }
+
+  it("lists the commands in --help", async () => {
+    const help = await runCli(["--help"], env);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("user create --email EMAIL --password PASSWORD --name NAME");
+    expect(help.stdout).toContain("workspace create --owner OWNER --name NAME --slug SLUG");
+    expect(help.stdout).toContain("admin create --email EMAIL --password PASSWORD [--name NAME]");
+    const one = await runCli(["workspace", "create", "--help"], env);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toContain("[--country COUNTRY] [--timezone TIMEZONE] [--currency CURRENCY]");
+  });
+
+  it("creates a verified user who can sign in, printing one JSON line", async () => {
+    const result = await runCli(
+      [
+        "user",
+        "create",
+        "--email",
+        "  Nina.Operator@Example.com ",
+        "--password",
+        PASSWORD,
+        "--name",
+        "Nina Operator",
+      ],
+      env,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trim().split("\n")).toHaveLength(1);
+    expect(result.json).toEqual([
+      { id: expect.stringMatching(/^usr_/), email: "nina.operator@example.com" },
+    ]);
+    const { id } = result.json[0] as { id: string };
+    const [row] = query<{
+      email_verified_at: number | null;
+      is_platform_admin: number;
+      name: string;
+    }>("SELECT email_verified_at, is_platform_admin, name FROM users WHERE id = ?", id);
+    expect(row).toMatchObject({ is_platform_admin: 0, name: "Nina Operator" });
+    expect(row!.email_verified_at).not.toBeNull();
+    expect(
+      query(
+        "SELECT 1 FROM audit_log WHERE action = 'user.created_by_operator' AND target_id = ? AND actor_type = 'cli'",
+        id,
+      ),
+    ).toHaveLength(1);
+
+    // The server (same DATA_DIR) lets them in: 302 with a session cookie.
+    const cookie = await signIn(server, "nina.operator@example.com", PASSWORD);
+    expect(cookie).toMatch(/^(__Host-)?engage_session=/);
+  });
+
+  it("refuses a duplicate email, a weak password, a bad address and bad flags, creating nothing", async () => {
+    await runCli(
+      ["user", "create", "--email", "dup@example.com", "--password", PASSWORD, "--name", "Dup"],
+      env,
+    );
+    const users = count("users");
+
+    const duplicate = await runCli(
+      [
+        "user",
+        "create",
+        "--email",
+        "DUP@example.com",
+        "--password",
+        PASSWORD,
+        "--name",
+        "Dup Again",
+      ],
+      env,
+    );
+    expectOneLineError(duplicate, 1, /already exists/);
+
+    const weak = await runCli(
+      ["user", "create", "--email", "weak@example.com", "--password", "short", "--name", "Weak"],
+      env,
+    );
+    expectOneLineError(weak, 1, /^error: --password: Use at least 12 characters/);
+    const common = await runCli(
+      [
+        "user",
+        "create",
+        "--email",
+        "common@example.com",
+        "--password",
+        "password1234",
+        "--name",
+        "C",
+      ],
+      env,
+    );
+    expectOneLineError(common, 1, /^error: --password: .*too common/);
+
+    const badEmail = await runCli(
+      ["user", "create", "--email", "not-an-address", "--password", PASSWORD, "--name", "Bad"],
+      env,
+    );
+    expectOneLineError(badEmail, 1, /^error: --email: Enter a valid email address/);
+
+    const blankName = await runCli(
+      ["user", "create", "--email", "blank@example.com", "--password", PASSWORD, "--name", "   "],
+      env,
+    );
+    expectOneLineError(blankName, 1, /--name must not be empty/);
+
+    const missing = await runCli(
+      ["user", "create", "--email", "m@example.com", "--password", PASSWORD],
+      env,
+    );
+    expectOneLineError(missing, 2, /^error: --name is required$/);
+
+    const unknown = await runCli(
+      [
+        "user",
+        "create",
+        "--email",
+        "u@example.com",
+        "--password",
+        PASSWORD,
+        "--name",
+        "U",
+        "--role",
+        "x",
+      ],
+      env,
+    );
+    expectOneLineError(unknown, 2, /--role/);
+
+    const noValue = await runCli(
+      ["user", "create", "--email", "u@example.com", "--password", PASSWORD, "--name"],
+      env,
+    );
+    expectOneLineError(noValue, 2, /--name/);
+
+    expect(count("users")).toBe(users);
+  });
+
+  it("creates a workspace with its own database file, printing one JSON line", async () => {
+    await runCli(
+      [
+        "user",
+        "create",
+        "--email",
+        "owner@example.com",
+        "--password",
+        PASSWORD,
+        "--name",
+        "Olu Owner",
+      ],
+      env,
+    );
+    const result = await runCli(
+      [
+        "workspace",
+        "create",
+        "--owner",
+        "Owner@Example.com",
+        "--name",
+        "Olu Traders",
+        "--slug",
+        "Olu-Traders",
+      ],
+      env,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trim().split("\n")).toHaveLength(1);
+    expect(result.json).toEqual([{ id: expect.stringMatching(/^ws_/), slug: "olu-traders" }]);
+    const { id } = result.json[0] as { id: string };
+    expect(existsSync(join(env.DATA_DIR, "tenants", `${id}.db`))).toBe(true);
+    expect(
+      query(
+        "SELECT slug, name, country, timezone, currency, status FROM workspaces WHERE id = ?",
+        id,
+      ),
+    ).toEqual([
+      {
+        slug: "olu-traders",
+        name: "Olu Traders",
+        country: "IN",
+        timezone: "Asia/Kolkata",
+        currency: "INR",
+        status: "active",
+      },
+    ]);
+    expect(
+      query<{ role: string; email: string }>(
+        "SELECT m.role, u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = ?",
+        id,
+      ),
+    ).toEqual([{ role: "owner", email: "owner@example.com" }]);
+
+    const us = await runCli(
+      [
+        "workspace",
+        "create",
+        "--owner",
+        "owner@example.com",
+        "--name",
+        "Olu US",
+        "--slug",
+        "olu-us",
+        "--country",
+        "us",
+        "--timezone",
+        "America/New_York",
+        "--currency",
+        "usd",
+      ],
+      env,
+    );
+    expect(us.code, us.stderr).toBe(0);
+    const usId = (us.json[0] as { id: string }).id;
+    expect(query("SELECT country, timezone, currency FROM workspaces WHERE id = ?", usId)).toEqual([
+      { country: "US", timezone: "America/New_York", currency: "USD" },
+    ]);
+
+    // The owner can open it through the server.
+    const cookie = await signIn(server, "owner@example.com", PASSWORD);
+    const page = await server.fetch("/w/olu-traders", { headers: { cookie } });
+    expect(page.status).toBe(200);
+  });
+
+  it("refuses an unknown owner and bad slug, country, timezone or currency, creating nothing", async () => {
+    await runCli(
+      [
+        "user",
+        "create",
+        "--email",
+        "o2@example.com",
+        "--password",
+        PASSWORD,
+        "--name",
+        "Owner Two",
+      ],
+      env,
+    );
+    const workspaces = count("workspaces");
+    const files = tenantFiles().length;
+    const base = ["workspace", "create", "--owner", "o2@example.com", "--name", "Shop"];
+
+    const noOwner = await runCli(
+      [
+        "workspace",
+        "create",
+        "--owner",
+        "ghost@example.com",
+        "--name",
+        "Shop",
+        "--slug",
+        "ghost-shop",
+      ],
+      env,
+    );
+    expectOneLineError(noOwner, 1, /^error: --owner: no user has the email ghost@example.com/);
+
+    const badSlug = await runCli([...base, "--slug", "Bad Slug!"], env);
+    expectOneLineError(badSlug, 1, /^error: --slug "Bad Slug!": Use 3–40 lower-case letters/);
+    const reserved = await runCli([...base, "--slug", "admin"], env);
+    expectOneLineError(reserved, 1, /^error: --slug "admin": That address is reserved/);
+    const taken = await runCli([...base, "--slug", "olu-traders"], env);
+    expectOneLineError(taken, 1, /^error: --slug "olu-traders": That address is taken/);
+
+    const badCountry = await runCli([...base, "--slug", "shop-xx", "--country", "XX"], env);
+    expectOneLineError(badCountry, 1, /^error: --country "XX": .*ISO 3166/);
+    const badZone = await runCli([...base, "--slug", "shop-tz", "--timezone", "Mars/Olympus"], env);
+    expectOneLineError(badZone, 1, /^error: --timezone "Mars\/Olympus": .*IANA time zone/);
+    const badCurrency = await runCli([...base, "--slug", "shop-eur", "--currency", "EUR"], env);
+    expectOneLineError(badCurrency, 1, /^error: --currency "EUR": Choose INR or USD\.$/);
+    const several = await runCli(
+      [...base, "--slug", "shop-all", "--country", "ZZ", "--currency", "GBP"],
+      env,
+    );
+    expectOneLineError(several, 1, /--country "ZZ".*; --currency "GBP"/);
+
+    const missing = await runCli(
+      ["workspace", "create", "--owner", "o2@example.com", "--name", "Shop"],
+      env,
+    );
+    expectOneLineError(missing, 2, /^error: --slug is required$/);
+
+    expect(count("workspaces")).toBe(workspaces);
+    expect(tenantFiles()).toHaveLength(files);
+  });
+
+  it("creates a platform admin, and promotes an existing user resetting their password", async () => {
+    const created = await runCli(
+      ["admin", "create", "--email", "ops@example.com", "--password", PASSWORD],
+      env,
+    );
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.json).toEqual([
+      { id: expect.stringMatching(/^usr_/), email: "ops@example.com", created: true },
+    ]);
+    const opsId = (created.json[0] as { id: string }).id;
+    expect(
+      query(
+        "SELECT is_platform_admin, email_verified_at IS NOT NULL AS verified FROM users WHERE id = ?",
+        opsId,
+      ),
+    ).toEqual([{ is_platform_admin: 1, verified: 1 }]);
+    expect(
+      query(
+        "SELECT actor_type FROM audit_log WHERE action = 'admin.created' AND target_id = ?",
+        opsId,
+      ),
+    ).toEqual([{ actor_type: "cli" }]);
+
+    await runCli(
+      [
+        "user",
+        "create",
+        "--email",
+        "lead@example.com",
+        "--password",
+        PASSWORD,
+        "--name",
+        "Lee Lead",
+      ],
+      env,
+    );
+    const newPassword = "violet harbour sextant 88";
+    const promoted = await runCli(
+      ["admin", "create", "--email", "LEAD@example.com", "--password", newPassword],
+      env,
+    );
+    expect(promoted.code, promoted.stderr).toBe(0);
+    expect(promoted.json).toEqual([
+      { id: expect.stringMatching(/^usr_/), email: "lead@example.com", created: false },
+    ]);
+    expect(
+      query("SELECT name, is_platform_admin FROM users WHERE email = 'lead@example.com'"),
+    ).toEqual([{ name: "Lee Lead", is_platform_admin: 1 }]);
+    await expect(signIn(server, "lead@example.com", PASSWORD)).rejects.toThrow(/failed/);
+    expect(await signIn(server, "lead@example.com", newPassword)).toMatch(/engage_session=/);
+
+    const weak = await runCli(
+      ["admin", "create", "--email", "weak-admin@example.com", "--password", "letmein"],
+      env,
+    );
+    expectOneLineError(weak, 1, /^error: --password: /);
+    expect(query("SELECT 1 FROM users WHERE email = 'weak-admin@example.com'")).toEqual([]);
+  });
+});
