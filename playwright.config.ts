@@ -2,9 +2,13 @@ import { defineConfig } from "@playwright/test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { FAKE_GOOGLE_CLIENT_ID, FAKE_GOOGLE_CLIENT_SECRET } from "./tests/fakes/google";
 
 const port = Number(process.env.E2E_PORT ?? 3210);
 const baseURL = `http://127.0.0.1:${port}`;
+// The provider fakes (tests/fakes) on fixed ports next to the app; Google is the first.
+const fakesPort = port + 10;
+const fakeGoogle = `http://127.0.0.1:${fakesPort}`;
 
 /**
  * End-to-end tests drive Debian's Chromium (Playwright cannot download its own browser here)
@@ -36,19 +40,31 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: "node --import tsx server.ts",
-    url: `${baseURL}/healthz`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    env: {
-      NODE_ENV: "test",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      BASE_URL: baseURL,
-      DATA_DIR: mkdtempSync(join(tmpdir(), "engage-e2e-")),
-      JOBS_ENABLED: "false",
-      LOG_LEVEL: "warn",
+  webServer: [
+    {
+      command: "node --import tsx tests/fakes/run.ts",
+      port: fakesPort,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: { FAKES_BASE_PORT: String(fakesPort) },
     },
-  },
+    {
+      command: "node --import tsx server.ts",
+      url: `${baseURL}/healthz`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      env: {
+        NODE_ENV: "test",
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        BASE_URL: baseURL,
+        DATA_DIR: mkdtempSync(join(tmpdir(), "engage-e2e-")),
+        JOBS_ENABLED: "false",
+        LOG_LEVEL: "warn",
+        GOOGLE_OAUTH_BASE_URL: fakeGoogle,
+        GOOGLE_CLIENT_ID: FAKE_GOOGLE_CLIENT_ID,
+        GOOGLE_CLIENT_SECRET: FAKE_GOOGLE_CLIENT_SECRET,
+      },
+    },
+  ],
 });

@@ -42,6 +42,7 @@ export const host = {
       const module = { ...route.module };
       if (module.loader) module.loader = mapErrors(module.loader);
       if (module.action) module.action = mapErrors(module.action);
+      module.headers ??= passOnHeaders;
       routes[id] = { ...route, module };
     }
     return { ...build, routes };
@@ -49,6 +50,34 @@ export const host = {
 };
 
 export type Host = typeof host;
+
+/** Headers a route's own answer (or its error) sets for the client, beyond cookies. */
+const PASSED_ON = ["Retry-After", "Cache-Control", "Content-Disposition"];
+
+/**
+ * Remix uses a route's `headers` export to build the page's headers; without one, only
+ * cookies of loaders and actions reach the browser. This default passes on the few headers
+ * our answers set on purpose (Retry-After on 429s above all) and keeps the parent's others.
+ */
+function passOnHeaders(args: {
+  loaderHeaders: Headers;
+  parentHeaders: Headers;
+  actionHeaders: Headers;
+  errorHeaders: Headers | undefined;
+}): Headers {
+  const headers = new Headers();
+  args.parentHeaders.forEach((value, name) => {
+    // Cookies are carried over by Remix itself; copying them here would send them twice.
+    if (name !== "set-cookie") headers.set(name, value);
+  });
+  for (const source of [args.loaderHeaders, args.actionHeaders, args.errorHeaders]) {
+    for (const name of PASSED_ON) {
+      const value = source?.get(name);
+      if (value) headers.set(name, value);
+    }
+  }
+  return headers;
+}
 
 function mapErrors<A extends unknown[], R>(fn: (...args: A) => R) {
   return async (...args: A) => {

@@ -9,9 +9,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-// eslint-disable-next-line no-restricted-imports -- test file; app runtime code never does this
 import type { FakeServer } from "../../tests/fakes/base";
-// eslint-disable-next-line no-restricted-imports -- test file; app runtime code never does this
 import { createSesFake, sesFault, sesSentEmails } from "../../tests/fakes/ses";
 import { parseEnv } from "~/lib/env.server";
 import {

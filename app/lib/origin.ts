@@ -39,8 +39,11 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 const KNOWN_SITES = new Set(["same-origin", "same-site", "cross-site", "none"]);
 const HOST_HEADER = /^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/i;
 
-/** Paths whose callers authenticate by signature or API key, never by cookie. */
-export const ORIGIN_CHECK_EXEMPT_PREFIXES = ["/webhooks/", "/api/"] as const;
+/**
+ * Paths whose callers authenticate by signature, API key or a signed link token, never by
+ * cookie (/unsubscribe takes RFC 8058 one-click posts from mail providers).
+ */
+export const ORIGIN_CHECK_EXEMPT_PREFIXES = ["/webhooks/", "/api/", "/unsubscribe"] as const;
 
 function originOf(url: string): string | undefined {
   try {

@@ -11,3 +11,5 @@ export function loader(args: LoaderFunctionArgs) {
     ? redirectWithFlash("/account", "Your email address is changed.")
     : redirectWithFlash("/account", "This link has expired or was already used.", "error");
 }
+
+export { RouteErrorBoundary as ErrorBoundary } from "~/components/route-error-boundary";

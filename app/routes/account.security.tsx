@@ -206,3 +206,5 @@ export default function SecurityPage() {
     </>
   );
 }
+
+export { RouteErrorBoundary as ErrorBoundary } from "~/components/route-error-boundary";

@@ -109,10 +109,15 @@ export default function AdminUsersPage() {
         {q ? <Link to="/admin/users">Clear</Link> : null}
       </Form>
       <p className="muted" aria-live="polite">
-        {total === 1 ? "1 user" : `${total} users`}
-        {q ? ` matching “${q}”` : ""}
-        {pageCount > 1 ? ` · page ${page} of ${pageCount}` : ""}
+        {summary(total, q, page, pageCount)}
       </p>
+      <FormErrors
+        errors={unplacedErrors(
+          lastResult,
+          users,
+          (row) => row.id === lastResult?.initialValue?.userId && row.id !== me,
+        )}
+      />
       {users.length === 0 ? (
         <EmptyState title={q ? "No users match your search" : "No users on this page"} />
       ) : (
@@ -241,4 +246,24 @@ function Pager({ q, page, pageCount }: { q: string; page: number; pageCount: num
 function StatusBadge({ status }: { status: string }) {
   const tone = status === "active" ? "badge-success" : "badge-warning";
   return <span className={`badge ${tone}`}>{status === "active" ? "Active" : "Suspended"}</span>;
+}
+
+/** One string, so it renders (and is announced) as one piece of text. */
+function summary(total: number, q: string, page: number, pageCount: number): string {
+  const count = total === 1 ? "1 user" : `${total} users`;
+  const matching = q ? ` matching “${q}”` : "";
+  const paging = pageCount > 1 ? ` · page ${page} of ${pageCount}` : "";
+  return count + matching + paging;
+}
+
+export { RouteErrorBoundary as ErrorBoundary } from "~/components/route-error-boundary";
+
+/** Errors of a submission whose row is not on this page (or has no form), shown at the top. */
+function unplacedErrors<R>(
+  result: SubmissionResult | undefined,
+  rows: R[],
+  hasForm: (row: R) => boolean,
+): string[] {
+  if (!result?.error || rows.some(hasForm)) return [];
+  return Object.values(result.error).flatMap((messages) => messages ?? []);
 }

@@ -110,10 +110,15 @@ export default function AdminWorkspacesPage() {
         {q ? <Link to="/admin/workspaces">Clear</Link> : null}
       </Form>
       <p className="muted" aria-live="polite">
-        {total === 1 ? "1 workspace" : `${total} workspaces`}
-        {q ? ` matching “${q}”` : ""}
-        {pageCount > 1 ? ` · page ${page} of ${pageCount}` : ""}
+        {summary(total, q, page, pageCount)}
       </p>
+      <FormErrors
+        errors={unplacedErrors(
+          lastResult,
+          workspaces,
+          (row) => row.id === lastResult?.initialValue?.workspaceId && row.status !== "deleted",
+        )}
+      />
       {workspaces.length === 0 ? (
         <EmptyState title={q ? "No workspaces match your search" : "No workspaces on this page"} />
       ) : (
@@ -243,4 +248,24 @@ function Pager({ q, page, pageCount }: { q: string; page: number; pageCount: num
       )}
     </nav>
   );
+}
+
+/** One string, so it renders (and is announced) as one piece of text. */
+function summary(total: number, q: string, page: number, pageCount: number): string {
+  const count = total === 1 ? "1 workspace" : `${total} workspaces`;
+  const matching = q ? ` matching “${q}”` : "";
+  const paging = pageCount > 1 ? ` · page ${page} of ${pageCount}` : "";
+  return count + matching + paging;
+}
+
+export { RouteErrorBoundary as ErrorBoundary } from "~/components/route-error-boundary";
+
+/** Errors of a submission whose row is not on this page (or has no form), shown at the top. */
+function unplacedErrors<R>(
+  result: SubmissionResult | undefined,
+  rows: R[],
+  hasForm: (row: R) => boolean,
+): string[] {
+  if (!result?.error || rows.some(hasForm)) return [];
+  return Object.values(result.error).flatMap((messages) => messages ?? []);
 }

@@ -43,3 +43,5 @@ export default function WorkspaceHome() {
     </>
   );
 }
+
+export { RouteErrorBoundary as ErrorBoundary } from "~/components/route-error-boundary";

@@ -19,6 +19,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from "~/domain/workspaces/api
 import { assignableRoles } from "~/domain/workspaces/workspaces.server";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
+import { formatDateTime } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `API keys — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
@@ -43,19 +44,6 @@ const RevokeKey = z.object({
     .max(64, "Choose a key to revoke."),
 });
 
-function formatTime(date: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat("en-GB", {
-    timeZone,
-    day: "numeric",
-    month: "short",
-    year: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-    timeZoneName: "short",
-  }).format(date);
-}
-
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, role } = await requireWorkspace(args, "api_keys:manage");
   const tz = workspace.timezone;
@@ -64,9 +52,9 @@ export async function loader(args: LoaderFunctionArgs) {
     name: k.name,
     prefix: k.prefix,
     role: k.role,
-    created: formatTime(k.createdAt, tz),
+    created: formatDateTime(k.createdAt, tz),
     createdIso: k.createdAt.toISOString(),
-    lastUsed: k.lastUsedAt ? formatTime(k.lastUsedAt, tz) : null,
+    lastUsed: k.lastUsedAt ? formatDateTime(k.lastUsedAt, tz) : null,
     lastUsedIso: k.lastUsedAt?.toISOString() ?? null,
   }));
   const revokeId = new URL(args.request.url).searchParams.get("revoke");
@@ -163,8 +151,8 @@ export default function ApiKeysPage() {
       {revoking ? (
         <Card title={`Revoke “${revoking.name}”?`}>
           <p>
-            Anything using the key <code>{revoking.prefix}…</code> stops working immediately. This
-            can&apos;t be undone: you would create a new key instead.
+            Anything using the key <code>{`${revoking.prefix}…`}</code> stops working immediately.
+            This can&apos;t be undone: you would create a new key instead.
           </p>
           <Form method="post" action={page} className="inline-form">
             <input type="hidden" name="intent" value="revoke" />
@@ -205,7 +193,7 @@ export default function ApiKeysPage() {
                   <tr key={k.id}>
                     <th scope="row">{k.name}</th>
                     <td>
-                      <code>{k.prefix}…</code>
+                      <code>{`${k.prefix}…`}</code>
                     </td>
                     <td>{ROLE_LABELS[k.role]}</td>
                     <td>
@@ -261,3 +249,5 @@ export default function ApiKeysPage() {
     </>
   );
 }
+
+export { RouteErrorBoundary as ErrorBoundary } from "~/components/route-error-boundary";

@@ -229,3 +229,5 @@ export default function AuditLogPage() {
     </>
   );
 }
+
+export { RouteErrorBoundary as ErrorBoundary } from "~/components/route-error-boundary";

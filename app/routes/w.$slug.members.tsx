@@ -30,6 +30,7 @@ import { emailSchema } from "~/lib/email-address";
 import { ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
+import { formatDateTime } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `Members — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
@@ -72,19 +73,6 @@ function isIntent(value: unknown): value is Intent {
   return typeof value === "string" && Object.hasOwn(INTENTS, value);
 }
 
-function formatTime(date: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat("en-GB", {
-    timeZone,
-    day: "numeric",
-    month: "short",
-    year: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-    timeZoneName: "short",
-  }).format(date);
-}
-
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, role, user } = await requireWorkspace(args, "members:read");
   const manage = can(role, "members:manage");
@@ -95,7 +83,7 @@ export async function loader(args: LoaderFunctionArgs) {
     email: m.email,
     role: m.role,
     mfaEnabled: m.mfaEnabled,
-    joined: formatTime(m.joinedAt, tz),
+    joined: formatDateTime(m.joinedAt, tz),
     joinedIso: m.joinedAt.toISOString(),
     isYou: m.userId === user.id,
   }));
@@ -104,7 +92,7 @@ export async function loader(args: LoaderFunctionArgs) {
         id: i.id,
         email: i.email,
         role: i.role,
-        expires: formatTime(i.expiresAt, tz),
+        expires: formatDateTime(i.expiresAt, tz),
         expiresIso: i.expiresAt.toISOString(),
       }))
     : [];
@@ -454,3 +442,5 @@ export default function MembersPage() {
     </>
   );
 }
+
+export { RouteErrorBoundary as ErrorBoundary } from "~/components/route-error-boundary";

@@ -24,6 +24,7 @@ import { ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
 import { normaliseIp } from "~/lib/ip";
+import { formatDateTime } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `Security — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
@@ -56,19 +57,6 @@ const RequireMfa = z.object({ requireMfa: z.literal("on").optional() });
 
 type Intent = "add" | "remove" | "mfa";
 
-function formatTime(date: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat("en-GB", {
-    timeZone,
-    day: "numeric",
-    month: "short",
-    year: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-    timeZoneName: "short",
-  }).format(date);
-}
-
 function shownIp(ip: string): string {
   try {
     return normaliseIp(ip);
@@ -83,7 +71,7 @@ export async function loader(args: LoaderFunctionArgs) {
     id: e.id,
     cidr: e.cidr,
     label: e.label,
-    added: formatTime(e.createdAt, workspace.timezone),
+    added: formatDateTime(e.createdAt, workspace.timezone),
     addedIso: e.createdAt.toISOString(),
   }));
   const withoutMfa = listMembers(workspace.id).filter((m) => !m.mfaEnabled).length;
@@ -289,3 +277,5 @@ export default function SecurityPage() {
     </>
   );
 }
+
+export { RouteErrorBoundary as ErrorBoundary } from "~/components/route-error-boundary";

@@ -132,3 +132,5 @@ export default function WorkspaceSettingsPage() {
     </>
   );
 }
+
+export { RouteErrorBoundary as ErrorBoundary } from "~/components/route-error-boundary";

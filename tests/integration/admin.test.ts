@@ -167,7 +167,7 @@ describe("platform admin pages", () => {
     expect(byName).toContain(member.email);
     expect(byName).not.toContain(victim.email);
 
-    const none = await textOf(await asAdmin.get("/admin/users?q=%25"));
+    const none = await textOf(await asAdmin.get("/admin/users?q=nobody-by-this-name"));
     expect(none).toContain("No users match your search");
 
     // Nonsense paging falls back to the first page rather than failing.
@@ -225,7 +225,7 @@ describe("platform admin pages", () => {
 
   it("suspends a user (ending their sessions, audited as the admin) and unsuspends them", async () => {
     const asVictim = await signedIn(server, victim);
-    expect((await asVictim.get("/workspaces")).status).toBe(200);
+    expect((await asVictim.get("/account")).status).toBe(200);
 
     const suspend = await asAdmin.post("/admin/users?q=victor", {
       intent: "suspend",
@@ -240,7 +240,7 @@ describe("platform admin pages", () => {
     ).toEqual([]);
 
     // Their open browser is signed out, and they cannot sign in again.
-    const after = await asVictim.get("/workspaces");
+    const after = await asVictim.get("/account");
     expect(after.status).toBe(302);
     expect(after.headers.get("location")).toMatch(/^\/login/);
     await expect(signIn(server, victim.email, victim.password)).rejects.toThrow(/failed/);
@@ -277,7 +277,7 @@ describe("platform admin pages", () => {
       actorId: admin.id,
     });
     const again = await signedIn(server, victim);
-    expect((await again.get("/workspaces")).status).toBe(200);
+    expect((await again.get("/account")).status).toBe(200);
   });
 
   it("refuses bad requests with a clear 4xx and changes nothing", async () => {
@@ -288,7 +288,10 @@ describe("platform admin pages", () => {
       confirm: "on",
     });
     expect(self.status).toBe(409);
-    expect(await textOf(self)).toContain("You can't suspend yourself.");
+    // Shown on the page as an alert, not only in the serialised action data.
+    expect(await textOf(self)).toContain(
+      `<div class="alert alert-error" role="alert"><div class="alert-body">You can't suspend yourself.</div>`,
+    );
     expect(userStatus(admin.id)).toBe("active");
 
     const unknown = await asAdmin.post("/admin/users", {

@@ -41,45 +41,56 @@ describe("npm run engage: accounts", () => {
       ? readdirSync(join(env.DATA_DIR, "tenants")).filter((f) => f.endsWith(".db"))
       : [];
 
+  /** Runs `npm run engage -- <args>` against the server's DATA_DIR. */
+  const run = (...args: string[]) => runCli(args, env);
+
   /** A failed command: exit code, exactly one line on stderr, nothing on stdout. */
   function expectOneLineError(
     result: Awaited<ReturnType<typeof runCli>>,
     code: number,
     pattern: RegExp,
+    label = "",
   ) {
-    expect(result.code, result.stderr).toBe(code);
-    expect(result.stdout).toBe("");
+    expect(result.code, `${label}\n${result.stderr}`).toBe(code);
+    expect(result.stdout, label).toBe("");
     const lines = result.stderr.trim().split("\n");
-    expect(lines, result.stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(/^error: /);
-    expect(lines[0]).toMatch(pattern);
-    expect(result.stderr).not.toMatch(/\bat .+:\d+:\d+/); // no stack trace
+    expect(lines, `${label}\n${result.stderr}`).toHaveLength(1);
+    expect(lines[0], label).toMatch(/^error: /);
+    expect(lines[0], label).toMatch(pattern);
+    expect(result.stderr, label).not.toMatch(/\bat .+:\d+:\d+/); // no stack trace
   }
 
+  /** Failing commands, one after another (each is a process start); each fails with one line. */
+  async function expectErrors(cases: [string[], number, RegExp][]) {
+    for (const [args, code, pattern] of cases) {
+      expectOneLineError(await runCli(args, env), code, pattern, args.join(" "));
+    }
+  }
+
+  /** Tests that start many CLI processes get more time than the default. */
+  const MANY_COMMANDS_MS = 90_000;
+
   it("lists the commands in --help", async () => {
-    const help = await runCli(["--help"], env);
+    const help = await run("--help");
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("user create --email EMAIL --password PASSWORD --name NAME");
     expect(help.stdout).toContain("workspace create --owner OWNER --name NAME --slug SLUG");
     expect(help.stdout).toContain("admin create --email EMAIL --password PASSWORD [--name NAME]");
-    const one = await runCli(["workspace", "create", "--help"], env);
+    const one = await run("workspace", "create", "--help");
     expect(one.code).toBe(0);
     expect(one.stdout).toContain("[--country COUNTRY] [--timezone TIMEZONE] [--currency CURRENCY]");
   });
 
   it("creates a verified user who can sign in, printing one JSON line", async () => {
-    const result = await runCli(
-      [
-        "user",
-        "create",
-        "--email",
-        "  Nina.Operator@Example.com ",
-        "--password",
-        PASSWORD,
-        "--name",
-        "Nina Operator",
-      ],
-      env,
+    const result = await run(
+      "user",
+      "create",
+      "--email",
+      "  Nina.Operator@Example.com ",
+      "--password",
+      PASSWORD,
+      "--name",
+      "Nina Operator",
     );
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.trim().split("\n")).toHaveLength(1);
@@ -106,95 +117,63 @@ describe("npm run engage: accounts", () => {
     expect(cookie).toMatch(/^(__Host-)?engage_session=/);
   });
 
-  it("refuses a duplicate email, a weak password, a bad address and bad flags, creating nothing", async () => {
-    await runCli(
-      ["user", "create", "--email", "dup@example.com", "--password", PASSWORD, "--name", "Dup"],
-      env,
-    );
-    const users = count("users");
-
-    const duplicate = await runCli(
-      [
+  it(
+    "refuses a duplicate email, a weak password, a bad address and bad flags, creating nothing",
+    async () => {
+      await run(
         "user",
         "create",
         "--email",
-        "DUP@example.com",
+        "dup@example.com",
+        "--name",
+        "Dup",
         "--password",
         PASSWORD,
-        "--name",
-        "Dup Again",
-      ],
-      env,
-    );
-    expectOneLineError(duplicate, 1, /already exists/);
-
-    const weak = await runCli(
-      ["user", "create", "--email", "weak@example.com", "--password", "short", "--name", "Weak"],
-      env,
-    );
-    expectOneLineError(weak, 1, /^error: --password: Use at least 12 characters/);
-    const common = await runCli(
-      [
-        "user",
-        "create",
-        "--email",
-        "common@example.com",
+      );
+      const users = count("users");
+      const user = (email: string, password: string, ...rest: string[]) => [
+        ..."user create --email".split(" "),
+        email,
         "--password",
-        "password1234",
-        "--name",
-        "C",
-      ],
-      env,
-    );
-    expectOneLineError(common, 1, /^error: --password: .*too common/);
+        password,
+        ...rest,
+      ];
+      await expectErrors([
+        [user("DUP@example.com", PASSWORD, "--name", "Dup Again"), 1, /already exists/],
+        [
+          user("weak@example.com", "short", "--name", "W"),
+          1,
+          /^error: --password: Use at least 12/,
+        ],
+        [
+          user("common@example.com", "password1234", "--name", "C"),
+          1,
+          /^error: --password: .*common/,
+        ],
+        [
+          user("not-an-address", PASSWORD, "--name", "B"),
+          1,
+          /^error: --email: Enter a valid email/,
+        ],
+        [
+          user("blank@example.com", PASSWORD, "--name", "   "),
+          1,
+          /^error: --name must not be empty$/,
+        ],
+        [user("m@example.com", PASSWORD), 2, /^error: --name is required$/],
+        [user("u@example.com", PASSWORD, "--name", "U", "--role", "x"), 2, /--role/],
+        [user("u@example.com", PASSWORD, "--name"), 2, /--name/],
+        [["user", "create", "--email", "", "--password", PASSWORD, "--name", "E"], 2, /--email/],
+      ]);
+      expect(count("users")).toBe(users);
+    },
+    MANY_COMMANDS_MS,
+  );
 
-    const badEmail = await runCli(
-      ["user", "create", "--email", "not-an-address", "--password", PASSWORD, "--name", "Bad"],
-      env,
-    );
-    expectOneLineError(badEmail, 1, /^error: --email: Enter a valid email address/);
-
-    const blankName = await runCli(
-      ["user", "create", "--email", "blank@example.com", "--password", PASSWORD, "--name", "   "],
-      env,
-    );
-    expectOneLineError(blankName, 1, /--name must not be empty/);
-
-    const missing = await runCli(
-      ["user", "create", "--email", "m@example.com", "--password", PASSWORD],
-      env,
-    );
-    expectOneLineError(missing, 2, /^error: --name is required$/);
-
-    const unknown = await runCli(
-      [
-        "user",
-        "create",
-        "--email",
-        "u@example.com",
-        "--password",
-        PASSWORD,
-        "--name",
-        "U",
-        "--role",
-        "x",
-      ],
-      env,
-    );
-    expectOneLineError(unknown, 2, /--role/);
-
-    const noValue = await runCli(
-      ["user", "create", "--email", "u@example.com", "--password", PASSWORD, "--name"],
-      env,
-    );
-    expectOneLineError(noValue, 2, /--name/);
-
-    expect(count("users")).toBe(users);
-  });
-
-  it("creates a workspace with its own database file, printing one JSON line", async () => {
-    await runCli(
-      [
+  it(
+    "creates a workspace with its own database file, printing one JSON line",
+    async () => {
+      await run(
         "user",
         "create",
         "--email",
@@ -203,11 +182,8 @@ describe("npm run engage: accounts", () => {
         PASSWORD,
         "--name",
         "Olu Owner",
-      ],
-      env,
-    );
-    const result = await runCli(
-      [
+      );
+      const result = await run(
         "workspace",
         "create",
         "--owner",
@@ -216,38 +192,35 @@ describe("npm run engage: accounts", () => {
         "Olu Traders",
         "--slug",
         "Olu-Traders",
-      ],
-      env,
-    );
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout.trim().split("\n")).toHaveLength(1);
-    expect(result.json).toEqual([{ id: expect.stringMatching(/^ws_/), slug: "olu-traders" }]);
-    const { id } = result.json[0] as { id: string };
-    expect(existsSync(join(env.DATA_DIR, "tenants", `${id}.db`))).toBe(true);
-    expect(
-      query(
-        "SELECT slug, name, country, timezone, currency, status FROM workspaces WHERE id = ?",
-        id,
-      ),
-    ).toEqual([
-      {
-        slug: "olu-traders",
-        name: "Olu Traders",
-        country: "IN",
-        timezone: "Asia/Kolkata",
-        currency: "INR",
-        status: "active",
-      },
-    ]);
-    expect(
-      query<{ role: string; email: string }>(
-        "SELECT m.role, u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = ?",
-        id,
-      ),
-    ).toEqual([{ role: "owner", email: "owner@example.com" }]);
+      );
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout.trim().split("\n")).toHaveLength(1);
+      expect(result.json).toEqual([{ id: expect.stringMatching(/^ws_/), slug: "olu-traders" }]);
+      const { id } = result.json[0] as { id: string };
+      expect(existsSync(join(env.DATA_DIR, "tenants", `${id}.db`))).toBe(true);
+      expect(
+        query(
+          "SELECT slug, name, country, timezone, currency, status FROM workspaces WHERE id = ?",
+          id,
+        ),
+      ).toEqual([
+        {
+          slug: "olu-traders",
+          name: "Olu Traders",
+          country: "IN",
+          timezone: "Asia/Kolkata",
+          currency: "INR",
+          status: "active",
+        },
+      ]);
+      expect(
+        query<{ role: string; email: string }>(
+          "SELECT m.role, u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = ?",
+          id,
+        ),
+      ).toEqual([{ role: "owner", email: "owner@example.com" }]);
 
-    const us = await runCli(
-      [
+      const us = await run(
         "workspace",
         "create",
         "--owner",
@@ -262,108 +235,109 @@ describe("npm run engage: accounts", () => {
         "America/New_York",
         "--currency",
         "usd",
-      ],
-      env,
-    );
-    expect(us.code, us.stderr).toBe(0);
-    const usId = (us.json[0] as { id: string }).id;
-    expect(query("SELECT country, timezone, currency FROM workspaces WHERE id = ?", usId)).toEqual([
-      { country: "US", timezone: "America/New_York", currency: "USD" },
-    ]);
+      );
+      expect(us.code, us.stderr).toBe(0);
+      const usId = (us.json[0] as { id: string }).id;
+      expect(
+        query("SELECT country, timezone, currency FROM workspaces WHERE id = ?", usId),
+      ).toEqual([{ country: "US", timezone: "America/New_York", currency: "USD" }]);
 
-    // The owner can open it through the server.
-    const cookie = await signIn(server, "owner@example.com", PASSWORD);
-    const page = await server.fetch("/w/olu-traders", { headers: { cookie } });
-    expect(page.status).toBe(200);
-  });
+      // The owner can open it through the server.
+      const cookie = await signIn(server, "owner@example.com", PASSWORD);
+      const page = await server.fetch("/w/olu-traders", { headers: { cookie } });
+      expect(page.status).toBe(200);
+    },
+    MANY_COMMANDS_MS,
+  );
 
-  it("refuses an unknown owner and bad slug, country, timezone or currency, creating nothing", async () => {
-    await runCli(
-      [
+  it(
+    "refuses an unknown owner and bad slug, country, timezone or currency, creating nothing",
+    async () => {
+      await run(
         "user",
         "create",
         "--email",
         "o2@example.com",
+        "--name",
+        "Owner 2",
         "--password",
         PASSWORD,
-        "--name",
-        "Owner Two",
-      ],
-      env,
-    );
-    const workspaces = count("workspaces");
-    const files = tenantFiles().length;
-    const base = ["workspace", "create", "--owner", "o2@example.com", "--name", "Shop"];
+      );
+      const workspaces = count("workspaces");
+      const files = tenantFiles().length;
+      const shop = (slug: string, ...rest: string[]) => [
+        ..."workspace create --owner o2@example.com --name Shop --slug".split(" "),
+        slug,
+        ...rest,
+      ];
+      await expectErrors([
+        [
+          "workspace create --owner ghost@example.com --name Shop --slug ghost-shop".split(" "),
+          1,
+          /^error: --owner: no user has the email ghost@example.com/,
+        ],
+        [shop("Bad Slug!"), 1, /^error: --slug "Bad Slug!": Use 3–40 lower-case letters/],
+        [shop("admin"), 1, /^error: --slug "admin": That address is reserved/],
+        [shop("olu-traders"), 1, /^error: --slug "olu-traders": That address is taken/],
+        [shop("shop-xx", "--country", "XX"), 1, /^error: --country "XX": .*ISO 3166/],
+        [
+          shop("shop-tz", "--timezone", "Mars/Olympus"),
+          1,
+          /^error: --timezone "Mars\/Olympus": .*IANA time zone/,
+        ],
+        [
+          shop("shop-eur", "--currency", "EUR"),
+          1,
+          /^error: --currency "EUR": Choose INR or USD\.$/,
+        ],
+        [
+          shop("shop-all", "--country", "ZZ", "--currency", "GBP"),
+          1,
+          /--country "ZZ".*; --currency "GBP"/,
+        ],
+        [shop("shop-name", "--name", " "), 1, /^error: --name " ": Enter a name/],
+        [
+          "workspace create --owner o2@example.com --name Shop".split(" "),
+          2,
+          /^error: --slug is required$/,
+        ],
+      ]);
+      expect(count("workspaces")).toBe(workspaces);
+      expect(tenantFiles()).toHaveLength(files);
+    },
+    MANY_COMMANDS_MS,
+  );
 
-    const noOwner = await runCli(
-      [
-        "workspace",
+  it(
+    "creates a platform admin, and promotes an existing user resetting their password",
+    async () => {
+      const created = await run(
+        "admin",
         "create",
-        "--owner",
-        "ghost@example.com",
-        "--name",
-        "Shop",
-        "--slug",
-        "ghost-shop",
-      ],
-      env,
-    );
-    expectOneLineError(noOwner, 1, /^error: --owner: no user has the email ghost@example.com/);
+        "--email",
+        "ops@example.com",
+        "--password",
+        PASSWORD,
+      );
+      expect(created.code, created.stderr).toBe(0);
+      expect(created.json).toEqual([
+        { id: expect.stringMatching(/^usr_/), email: "ops@example.com", created: true },
+      ]);
+      const opsId = (created.json[0] as { id: string }).id;
+      expect(
+        query(
+          "SELECT is_platform_admin, email_verified_at IS NOT NULL AS verified FROM users WHERE id = ?",
+          opsId,
+        ),
+      ).toEqual([{ is_platform_admin: 1, verified: 1 }]);
+      expect(
+        query(
+          "SELECT actor_type FROM audit_log WHERE action = 'admin.created' AND target_id = ?",
+          opsId,
+        ),
+      ).toEqual([{ actor_type: "cli" }]);
 
-    const badSlug = await runCli([...base, "--slug", "Bad Slug!"], env);
-    expectOneLineError(badSlug, 1, /^error: --slug "Bad Slug!": Use 3–40 lower-case letters/);
-    const reserved = await runCli([...base, "--slug", "admin"], env);
-    expectOneLineError(reserved, 1, /^error: --slug "admin": That address is reserved/);
-    const taken = await runCli([...base, "--slug", "olu-traders"], env);
-    expectOneLineError(taken, 1, /^error: --slug "olu-traders": That address is taken/);
-
-    const badCountry = await runCli([...base, "--slug", "shop-xx", "--country", "XX"], env);
-    expectOneLineError(badCountry, 1, /^error: --country "XX": .*ISO 3166/);
-    const badZone = await runCli([...base, "--slug", "shop-tz", "--timezone", "Mars/Olympus"], env);
-    expectOneLineError(badZone, 1, /^error: --timezone "Mars\/Olympus": .*IANA time zone/);
-    const badCurrency = await runCli([...base, "--slug", "shop-eur", "--currency", "EUR"], env);
-    expectOneLineError(badCurrency, 1, /^error: --currency "EUR": Choose INR or USD\.$/);
-    const several = await runCli(
-      [...base, "--slug", "shop-all", "--country", "ZZ", "--currency", "GBP"],
-      env,
-    );
-    expectOneLineError(several, 1, /--country "ZZ".*; --currency "GBP"/);
-
-    const missing = await runCli(
-      ["workspace", "create", "--owner", "o2@example.com", "--name", "Shop"],
-      env,
-    );
-    expectOneLineError(missing, 2, /^error: --slug is required$/);
-
-    expect(count("workspaces")).toBe(workspaces);
-    expect(tenantFiles()).toHaveLength(files);
-  });
-
-  it("creates a platform admin, and promotes an existing user resetting their password", async () => {
-    const created = await runCli(
-      ["admin", "create", "--email", "ops@example.com", "--password", PASSWORD],
-      env,
-    );
-    expect(created.code, created.stderr).toBe(0);
-    expect(created.json).toEqual([
-      { id: expect.stringMatching(/^usr_/), email: "ops@example.com", created: true },
-    ]);
-    const opsId = (created.json[0] as { id: string }).id;
-    expect(
-      query(
-        "SELECT is_platform_admin, email_verified_at IS NOT NULL AS verified FROM users WHERE id = ?",
-        opsId,
-      ),
-    ).toEqual([{ is_platform_admin: 1, verified: 1 }]);
-    expect(
-      query(
-        "SELECT actor_type FROM audit_log WHERE action = 'admin.created' AND target_id = ?",
-        opsId,
-      ),
-    ).toEqual([{ actor_type: "cli" }]);
-
-    await runCli(
-      [
+      await run(
         "user",
         "create",
         "--email",
@@ -372,29 +346,37 @@ describe("npm run engage: accounts", () => {
         PASSWORD,
         "--name",
         "Lee Lead",
-      ],
-      env,
-    );
-    const newPassword = "violet harbour sextant 88";
-    const promoted = await runCli(
-      ["admin", "create", "--email", "LEAD@example.com", "--password", newPassword],
-      env,
-    );
-    expect(promoted.code, promoted.stderr).toBe(0);
-    expect(promoted.json).toEqual([
-      { id: expect.stringMatching(/^usr_/), email: "lead@example.com", created: false },
-    ]);
-    expect(
-      query("SELECT name, is_platform_admin FROM users WHERE email = 'lead@example.com'"),
-    ).toEqual([{ name: "Lee Lead", is_platform_admin: 1 }]);
-    await expect(signIn(server, "lead@example.com", PASSWORD)).rejects.toThrow(/failed/);
-    expect(await signIn(server, "lead@example.com", newPassword)).toMatch(/engage_session=/);
+      );
+      const newPassword = "violet harbour sextant 88";
+      const promoted = await run(
+        "admin",
+        "create",
+        "--email",
+        "LEAD@example.com",
+        "--password",
+        newPassword,
+      );
+      expect(promoted.code, promoted.stderr).toBe(0);
+      expect(promoted.json).toEqual([
+        { id: expect.stringMatching(/^usr_/), email: "lead@example.com", created: false },
+      ]);
+      expect(
+        query("SELECT name, is_platform_admin FROM users WHERE email = 'lead@example.com'"),
+      ).toEqual([{ name: "Lee Lead", is_platform_admin: 1 }]);
+      await expect(signIn(server, "lead@example.com", PASSWORD)).rejects.toThrow(/failed/);
+      expect(await signIn(server, "lead@example.com", newPassword)).toMatch(/engage_session=/);
 
-    const weak = await runCli(
-      ["admin", "create", "--email", "weak-admin@example.com", "--password", "letmein"],
-      env,
-    );
-    expectOneLineError(weak, 1, /^error: --password: /);
-    expect(query("SELECT 1 FROM users WHERE email = 'weak-admin@example.com'")).toEqual([]);
-  });
+      const weak = await run(
+        "admin",
+        "create",
+        "--email",
+        "weak-admin@example.com",
+        "--password",
+        "letmein",
+      );
+      expectOneLineError(weak, 1, /^error: --password: /);
+      expect(query("SELECT 1 FROM users WHERE email = 'weak-admin@example.com'")).toEqual([]);
+    },
+    MANY_COMMANDS_MS,
+  );
 });

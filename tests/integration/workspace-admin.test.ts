@@ -729,4 +729,12 @@ describe("workspace admin pages", () => {
       listAuditEvents({ workspaceId: alpha.id, action: "audit.exported" }, { limit: 100 }).rows,
     ).toHaveLength(exportsBefore);
   });
+
+  it("answered every bad request above with a 4xx, never an unhandled error", async () => {
+    await new Promise((r) => setTimeout(r, 100));
+    const statuses = server.logs.filter((l) => l.msg === "request").map((l) => l.status);
+    expect(statuses.length).toBeGreaterThan(50);
+    expect(statuses.filter((s) => typeof s === "number" && s >= 500)).toEqual([]);
+    expect(server.logs.filter((l) => l.msg === "unhandled route error")).toEqual([]);
+  });
 });

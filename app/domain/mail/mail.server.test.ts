@@ -1,9 +1,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-// eslint-disable-next-line no-restricted-imports -- test file; app runtime code never does this
 import type { FakeServer } from "../../../tests/fakes/base";
-// eslint-disable-next-line no-restricted-imports -- test file; app runtime code never does this
 import { createSesFake, sesFault, sesSentEmails } from "../../../tests/fakes/ses";
 import type * as AuditModule from "../audit/audit.server";
 import type { SystemContext } from "../context";
