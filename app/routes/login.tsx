@@ -9,6 +9,7 @@ import {
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { isGoogleSignInEnabled } from "~/auth/google.server";
+import { authenticateWithPassword } from "~/auth/password.server";
 import {
   contextFor,
   readSessionToken,
@@ -20,7 +21,7 @@ import { FormErrors, Honeypot } from "~/components/form";
 import { Button } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
 import { Card } from "~/components/ui/layout";
-import { checkPassword, recordSignIn, SignInFailedError } from "~/domain/accounts/accounts.server";
+import { recordSignIn, SignInFailedError } from "~/domain/accounts/accounts.server";
 import { isHoneypotFilled, submitForm } from "~/lib/form.server";
 
 export const meta: MetaFunction = () => [{ title: "Sign in — Pleisys Engage" }];
@@ -45,7 +46,7 @@ export async function action(args: ActionFunctionArgs) {
   return submitForm(formData, SignIn, async (value) => {
     if (isHoneypotFilled(formData)) throw new SignInFailedError();
     const ctx = contextFor(args);
-    const user = await checkPassword(ctx, value.email, value.password);
+    const user = await authenticateWithPassword(ctx, args.request, formData);
     const replacing = await readSessionToken(args.request);
     const to = safeRedirect(value.redirectTo);
     if (user.totpEnabledAt) {
