@@ -1,9 +1,10 @@
 import { auditVerify } from "./audit-verify.server";
+import { authCleanup } from "./auth-cleanup.server";
 import { dbMaintenance } from "./db-maintenance.server";
 import type { Job } from "./types";
 
 /** Every job the process runs. Adding a job is adding a file and a line here. */
-export const jobs: readonly Job[] = [auditVerify, dbMaintenance];
+export const jobs: readonly Job[] = [auditVerify, dbMaintenance, authCleanup];
 
 export function findJob(name: string): Job | undefined {
   return jobs.find((job) => job.name === name);
