@@ -49,6 +49,7 @@ describe("npm run engage", () => {
     expect(list.json.map((j) => (j as { name: string }).name)).toEqual([
       "audit-verify",
       "db-maintenance",
+      "auth-cleanup",
     ]);
     const run = await runCli(["jobs", "run", "db-maintenance"], env);
     expect(run.code).toBe(0);

@@ -81,7 +81,9 @@ export async function signInWithTotp(server: TestServer, user: TestAdmin): Promi
     !pending ||
     !first.headers.get("location")?.startsWith("/login/mfa")
   ) {
-    throw new Error(`password step for ${user.email} failed: ${first.status}`);
+    throw new Error(
+      `password step for ${user.email} failed: ${first.status}\n${(await first.text()).slice(0, 500)}`,
+    );
   }
   const second = await server.fetch("/login/mfa", {
     method: "POST",

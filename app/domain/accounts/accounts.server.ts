@@ -46,6 +46,20 @@ function assertPassword(password: string, about: { email?: string; name?: string
   if (problem) throw new ValidationError(problem, { password: [problem] });
 }
 
+/** Policy: users are 18 or over and accept the current privacy policy to open an account. */
+export function assertConsent(consent: { ageConfirmed: boolean; policyAccepted: boolean }) {
+  if (!consent.ageConfirmed) {
+    throw new ValidationError("You must be 18 or older to use Pleisys Engage.", {
+      ageConfirmed: ["Confirm that you are 18 or older."],
+    });
+  }
+  if (!consent.policyAccepted) {
+    throw new ValidationError("Accept the privacy policy to create an account.", {
+      policyAccepted: ["Accept the privacy policy to continue."],
+    });
+  }
+}
+
 export interface SignUpInput {
   name: string;
   email: string;
@@ -62,16 +76,7 @@ export interface SignUpInput {
 export async function signUp(ctx: SystemContext, input: SignUpInput): Promise<void> {
   const now = ctx.now();
   consume([[ipKey("signup", ctx), POLICIES.signupIp]], now);
-  if (!input.ageConfirmed) {
-    throw new ValidationError("You must be 18 or older to use Pleisys Engage.", {
-      ageConfirmed: ["Confirm that you are 18 or older."],
-    });
-  }
-  if (!input.policyAccepted) {
-    throw new ValidationError("Accept the privacy policy to create an account.", {
-      policyAccepted: ["Accept the privacy policy to continue."],
-    });
-  }
+  assertConsent(input);
   const email = normaliseEmail(input.email);
   const name = input.name.trim();
   assertPassword(input.password, { email, name });

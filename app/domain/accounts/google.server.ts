@@ -2,11 +2,12 @@ import { eq } from "drizzle-orm";
 import { getControlDb } from "~/db/control.server";
 import { users } from "~/db/schema/control";
 import { normaliseEmail } from "~/lib/email-address";
-import { ConflictError, ForbiddenError, ValidationError } from "~/lib/errors";
+import { ConflictError, ForbiddenError } from "~/lib/errors";
 import { newId } from "~/lib/tokens";
 import { recordAudit } from "../audit/audit.server";
 import type { SystemContext } from "../context";
 import { CURRENT_POLICY_VERSION } from "../privacy/policy.server";
+import { assertConsent } from "./accounts.server";
 import { findUserByEmail, getUser, type User } from "./users.server";
 
 export interface GoogleIdentity {
@@ -58,16 +59,7 @@ export function signUpWithGoogle(
   identity: GoogleIdentity,
   consent: { ageConfirmed: boolean; policyAccepted: boolean },
 ): User {
-  if (!consent.ageConfirmed) {
-    throw new ValidationError("You must be 18 or older to use Pleisys Engage.", {
-      ageConfirmed: ["Confirm that you are 18 or older."],
-    });
-  }
-  if (!consent.policyAccepted) {
-    throw new ValidationError("Accept the privacy policy to create an account.", {
-      policyAccepted: ["Accept the privacy policy to continue."],
-    });
-  }
+  assertConsent(consent);
   if (!identity.emailVerified) {
     throw new ForbiddenError(
       "Google has not verified this address. Sign up with a password instead.",

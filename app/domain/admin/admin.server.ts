@@ -1,4 +1,4 @@
-import { and, asc, count, eq, like, or } from "drizzle-orm";
+import { and, asc, count, eq, like, ne, or } from "drizzle-orm";
 import { getControlDb } from "~/db/control.server";
 import { memberships, sessions, users, workspaces } from "~/db/schema/control";
 import { normaliseEmail } from "~/lib/email-address";
@@ -98,7 +98,8 @@ export function setWorkspaceStatus(
   const changed = getControlDb()
     .update(workspaces)
     .set({ status, suspendedAt: status === "suspended" ? ctx.now() : null })
-    .where(and(eq(workspaces.id, workspaceId)))
+    // A deleted workspace stays deleted: its data is being purged.
+    .where(and(eq(workspaces.id, workspaceId), ne(workspaces.status, "deleted")))
     .run().changes;
   if (!changed) throw new NotFoundError("Workspace");
   recordAudit(ctx, {
@@ -131,6 +132,8 @@ export async function createUserByOperator(
       .set({ isPlatformAdmin: true, passwordHash, passwordChangedAt: now })
       .where(eq(users.id, existing.id))
       .run();
+    // A new password ends the sessions opened with the old one.
+    db.delete(sessions).where(eq(sessions.userId, existing.id)).run();
     recordAudit(ctx, { action: "admin.granted", target: { type: "user", id: existing.id } });
     return findUserByEmail(email)!;
   }
