@@ -1,7 +1,8 @@
 import { createUserByOperator } from "~/domain/admin/admin.server";
 import { findUserByEmail } from "~/domain/accounts/users.server";
 import { cliContext } from "~/domain/context";
-import { createWorkspace } from "~/domain/workspaces/workspaces.server";
+import { listAllowlist, replaceAllowlist } from "~/domain/workspaces/allowlist.server";
+import { createWorkspace, findWorkspaceBySlug } from "~/domain/workspaces/workspaces.server";
 import { emailSchema } from "~/lib/email-address";
 import { ValidationError } from "~/lib/errors";
 import { print, stringOption, type CommandArgs, type Command } from "./command";
@@ -58,6 +59,20 @@ function asFlagProblems(error: unknown, given: Record<string, string>): unknown 
 }
 
 export const accountsCommands: Command[] = [
+  {
+    path: ["workspace", "allowlist-clear"],
+    summary: "Empty a workspace's IP allowlist (recovers a workspace that locked itself out)",
+    options: { slug: { type: "string" } },
+    required: ["slug"],
+    run(args) {
+      const slug = stringOption(args, "slug");
+      const workspace = findWorkspaceBySlug(slug);
+      if (!workspace) throw new ValidationError(`--slug: no workspace has the address "${slug}"`);
+      const removed = listAllowlist(workspace.id).length;
+      replaceAllowlist(cliContext(), workspace.id, []);
+      print({ slug, removed });
+    },
+  },
   {
     path: ["user", "create"],
     summary: "Create a verified user who can sign in with this email and password",

@@ -50,7 +50,7 @@ describe("API keys", () => {
   });
 
   it("refuses a missing, malformed or unknown key with 401 JSON", async () => {
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       {},
       { authorization: "Basic abc" },
       { authorization: `Bearer ${key.slice(0, -1)}x` },

@@ -379,4 +379,58 @@ describe("npm run engage: accounts", () => {
     },
     MANY_COMMANDS_MS,
   );
+
+  it(
+    "empties a workspace's IP allowlist so a locked-out workspace can be reached again",
+    async () => {
+      await run(
+        "user",
+        "create",
+        "--email",
+        "locked@example.com",
+        "--password",
+        PASSWORD,
+        "--name",
+        "Lo Cked",
+      );
+      const made = await run(
+        "workspace",
+        "create",
+        "--owner",
+        "locked@example.com",
+        "--name",
+        "Locked",
+        "--slug",
+        "locked-out",
+      );
+      const { id } = made.json[0] as { id: string };
+      const db = new Database(join(env.DATA_DIR, "control.db"));
+      try {
+        db.prepare("INSERT INTO ip_allowlist (workspace_id, cidr, label) VALUES (?, ?, ?)").run(
+          id,
+          "203.0.113.0/24",
+          "Old office",
+        );
+      } finally {
+        db.close();
+      }
+      const cookie = await signIn(server, "locked@example.com", PASSWORD);
+      expect((await server.fetch("/w/locked-out", { headers: { cookie } })).status).toBe(403);
+
+      const cleared = await run("workspace", "allowlist-clear", "--slug", "locked-out");
+      expect(cleared.code, cleared.stderr).toBe(0);
+      expect(cleared.json).toEqual([{ slug: "locked-out", removed: 1 }]);
+      expect((await server.fetch("/w/locked-out", { headers: { cookie } })).status).toBe(200);
+      expect(
+        query("SELECT action FROM audit_log WHERE action = 'ip_allowlist.replaced'"),
+      ).toHaveLength(1);
+
+      expectOneLineError(
+        await run("workspace", "allowlist-clear", "--slug", "nope"),
+        1,
+        /^error: --slug: no workspace/,
+      );
+    },
+    MANY_COMMANDS_MS,
+  );
 });
