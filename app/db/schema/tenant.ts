@@ -1,12 +1,274 @@
-import { sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import {
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
+// Relative, not "~/": drizzle-kit loads this file without the app's path aliases.
+import { CHANNELS } from "../../lib/channels";
 
 /**
  * One workspace's own database (DATA_DIR/tenants/<workspaceId>.db). Domain areas add their
  * tables here (contacts, templates, campaigns, messages, ...), each owned by one area.
+ * Times are integer milliseconds since the epoch.
  */
+
+const time = (name: string) => integer(name, { mode: "timestamp_ms" });
 
 /** Facts about the file itself, e.g. which workspace it belongs to. */
 export const tenantMeta = sqliteTable("tenant_meta", {
   key: text("key").primaryKey(),
   value: text("value").notNull(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Contacts (area: contacts). The people a workspace messages (policy §2.3).
+
+export const ATTRIBUTE_TYPES = ["text", "number", "date", "boolean", "choice"] as const;
+export type AttributeType = (typeof ATTRIBUTE_TYPES)[number];
+
+/**
+ * A contact: unique by normalised email and by E.164 phone (either may be missing, not both).
+ * `nameKey` is the lower-cased name, so prefix search is an index range scan.
+ */
+export const contacts = sqliteTable(
+  "contacts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    email: text("email"),
+    phone: text("phone"),
+    name: text("name").notNull().default(""),
+    nameKey: text("name_key").notNull().default(""),
+    /** ISO 3166 alpha-2 country of the phone number, for segments. */
+    country: text("country"),
+    /** Custom attribute values by definition key, validated against attribute_definitions. */
+    attributes: text("attributes").notNull().default("{}"),
+    createdAt: time("created_at").notNull(),
+    updatedAt: time("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("contacts_email_unique").on(t.email),
+    uniqueIndex("contacts_phone_unique").on(t.phone),
+    index("contacts_name_key_idx").on(t.nameKey),
+    index("contacts_created_idx").on(t.createdAt),
+    index("contacts_country_idx").on(t.country),
+  ],
+);
+
+/** Custom attribute definitions: every write of `contacts.attributes` is checked against them. */
+export const attributeDefinitions = sqliteTable("attribute_definitions", {
+  key: text("key").primaryKey(),
+  label: text("label").notNull(),
+  type: text("type", { enum: ATTRIBUTE_TYPES }).notNull(),
+  /** For "choice": the allowed values, JSON array of strings. */
+  options: text("options"),
+  createdAt: time("created_at").notNull(),
+});
+
+export const tags = sqliteTable(
+  "tags",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    name: text("name").notNull(),
+    createdAt: time("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("tags_name_unique").on(sql`lower(${t.name})`)],
+);
+
+export const contactTags = sqliteTable(
+  "contact_tags",
+  {
+    contactId: integer("contact_id")
+      .notNull()
+      .references(() => contacts.id, { onDelete: "cascade" }),
+    tagId: integer("tag_id")
+      .notNull()
+      .references(() => tags.id, { onDelete: "cascade" }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.contactId, t.tagId] }),
+    index("contact_tags_tag_idx").on(t.tagId, t.contactId),
+  ],
+);
+
+export const lists = sqliteTable(
+  "lists",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    name: text("name").notNull(),
+    createdAt: time("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("lists_name_unique").on(sql`lower(${t.name})`)],
+);
+
+export const listMembers = sqliteTable(
+  "list_members",
+  {
+    listId: integer("list_id")
+      .notNull()
+      .references(() => lists.id, { onDelete: "cascade" }),
+    contactId: integer("contact_id")
+      .notNull()
+      .references(() => contacts.id, { onDelete: "cascade" }),
+    addedAt: time("added_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.listId, t.contactId] }),
+    index("list_members_contact_idx").on(t.contactId),
+  ],
+);
+
+/** Current consent per contact and channel; every change is also a contact event. */
+export const consents = sqliteTable(
+  "consents",
+  {
+    contactId: integer("contact_id")
+      .notNull()
+      .references(() => contacts.id, { onDelete: "cascade" }),
+    channel: text("channel", { enum: CHANNELS }).notNull(),
+    status: text("status", { enum: ["granted", "withdrawn"] }).notNull(),
+    /** Where the consent came from, in the tenant's words ("signed up on website form"). */
+    source: text("source").notNull(),
+    at: time("at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.contactId, t.channel] }),
+    index("consents_channel_status_idx").on(t.channel, t.status, t.contactId),
+  ],
+);
+
+/**
+ * A contact's timeline: consent changes, imports, edits, and (from the delivery engine)
+ * message.sent / delivered / opened / clicked / replied. Segments filter on it.
+ */
+export const contactEvents = sqliteTable(
+  "contact_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    contactId: integer("contact_id")
+      .notNull()
+      .references(() => contacts.id, { onDelete: "cascade" }),
+    at: time("at").notNull(),
+    type: text("type").notNull(),
+    channel: text("channel", { enum: CHANNELS }),
+    /** JSON details for display. */
+    data: text("data"),
+  },
+  (t) => [
+    index("contact_events_contact_idx").on(t.contactId, t.at),
+    index("contact_events_type_idx").on(t.type, t.at, t.contactId),
+  ],
+);
+
+export const SUPPRESSION_REASONS = [
+  "unsubscribe",
+  "erasure",
+  "bounce",
+  "complaint",
+  "manual",
+] as const;
+export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
+
+/**
+ * People who must not be messaged, kept as a keyed hash (HMAC with this workspace's own key in
+ * tenant_meta) of the normalised email or phone, so an erased person leaves no readable trace
+ * yet a re-import cannot re-subscribe them. `channel` "all" covers every channel.
+ */
+export const suppressions = sqliteTable(
+  "suppressions",
+  {
+    hash: text("hash").notNull(),
+    /** "email" or "phone": which identifier was hashed. */
+    kind: text("kind", { enum: ["email", "phone"] }).notNull(),
+    channel: text("channel", { enum: [...CHANNELS, "all"] }).notNull(),
+    reason: text("reason", { enum: SUPPRESSION_REASONS }).notNull(),
+    createdAt: time("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hash, t.channel] })],
+);
+
+export const SEGMENT_VERSION = 1;
+
+/** Saved audience definitions (a filter tree, JSON), usable by campaigns. */
+export const segments = sqliteTable("segments", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull(),
+  definition: text("definition").notNull(),
+  createdAt: time("created_at").notNull(),
+  updatedAt: time("updated_at").notNull(),
+});
+
+export const IMPORT_STATUSES = [
+  "uploaded",
+  "queued",
+  "running",
+  "cancelling",
+  "cancelled",
+  "completed",
+  "failed",
+] as const;
+
+/** One CSV import: the upload, its column mapping and options, progress and counts. */
+export const contactImports = sqliteTable(
+  "contact_imports",
+  {
+    id: text("id").primaryKey(),
+    status: text("status", { enum: IMPORT_STATUSES }).notNull(),
+    fileName: text("file_name").notNull(),
+    /** Relative to DATA_DIR. */
+    filePath: text("file_path").notNull(),
+    fileBytes: integer("file_bytes").notNull(),
+    /** Detected encoding, delimiter and headers; JSON. */
+    format: text("format"),
+    /** Column index → field; JSON. */
+    mapping: text("mapping"),
+    /** on-existing, list, tags, consent + source; JSON. */
+    options: text("options"),
+    bytesDone: integer("bytes_done").notNull().default(0),
+    rowsDone: integer("rows_done").notNull().default(0),
+    imported: integer("imported").notNull().default(0),
+    updated: integer("updated").notNull().default(0),
+    skipped: integer("skipped").notNull().default(0),
+    suppressed: integer("suppressed").notNull().default(0),
+    errors: integer("errors").notNull().default(0),
+    error: text("error"),
+    createdBy: text("created_by"),
+    createdAt: time("created_at").notNull(),
+    startedAt: time("started_at"),
+    finishedAt: time("finished_at"),
+  },
+  (t) => [index("contact_imports_created_idx").on(t.createdAt)],
+);
+
+/** Rows an import rejected, with the reason; downloadable as CSV. */
+export const contactImportErrors = sqliteTable(
+  "contact_import_errors",
+  {
+    importId: text("import_id")
+      .notNull()
+      .references(() => contactImports.id, { onDelete: "cascade" }),
+    row: integer("row").notNull(),
+    column: text("column").notNull(),
+    reason: text("reason").notNull(),
+  },
+  (t) => [index("contact_import_errors_import_idx").on(t.importId, t.row)],
+);
+
+/** Contact exports, written by a worker, downloadable by an expiring link. */
+export const contactExports = sqliteTable("contact_exports", {
+  id: text("id").primaryKey(),
+  status: text("status", { enum: ["queued", "running", "completed", "failed"] }).notNull(),
+  /** What was exported: all, list:<id> or segment:<id>. */
+  scope: text("scope").notNull(),
+  filePath: text("file_path"),
+  rows: integer("rows").notNull().default(0),
+  tokenHash: text("token_hash").notNull(),
+  expiresAt: time("expires_at").notNull(),
+  error: text("error"),
+  createdBy: text("created_by"),
+  createdAt: time("created_at").notNull(),
+  finishedAt: time("finished_at"),
 });
