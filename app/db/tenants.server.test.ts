@@ -385,7 +385,12 @@ describe("tenant migrations on open", () => {
     closeAllTenantDbs();
 
     const raw = new Database(tenantDbPath(id));
-    raw.exec("DROP TABLE tenant_meta");
+    raw.pragma("foreign_keys = OFF");
+    const tables = raw
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+      .pluck()
+      .all() as string[];
+    for (const table of tables) raw.exec(`DROP TABLE "${table}"`);
     raw.pragma("user_version = 0");
     raw.close();
 
