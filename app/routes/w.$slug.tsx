@@ -10,6 +10,8 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 
 const NAV: { to: string; label: string; permission: Permission }[] = [
   { to: "", label: "Home", permission: "workspace:read" },
+  { to: "contacts", label: "Contacts", permission: "contacts:read" },
+  { to: "segments", label: "Segments", permission: "contacts:read" },
   { to: "members", label: "Members", permission: "members:read" },
   { to: "settings", label: "Settings", permission: "workspace:settings" },
   { to: "security", label: "Security", permission: "security:manage" },
