@@ -89,7 +89,9 @@ describe("tenant isolation across every /w/:slug route", () => {
   it("a member of A reaches A's pages", async () => {
     for (const path of paths) {
       const res = await alice.get(fill(path, slugA));
-      expect([200], `${path} for its own workspace`).toContain(res.status);
+      // Routes with more parameters get a made-up id ("x"): not found is the right answer.
+      const expected = /:[a-z]+.*:[a-z]/i.test(path) ? [200, 404] : [200];
+      expect(expected, `${path} for its own workspace`).toContain(res.status);
     }
   });
 
