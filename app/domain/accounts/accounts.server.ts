@@ -127,6 +127,7 @@ async function sendVerification(ctx: SystemContext, user: User): Promise<void> {
   await notify(ctx, "verify-email", user.email, {
     name: user.name,
     url: link("/verify-email", token),
+    expiresInHours: 24,
   });
 }
 
@@ -243,6 +244,7 @@ export async function requestPasswordReset(ctx: SystemContext, emailInput: strin
   await notify(ctx, "reset-password", user.email, {
     name: user.name,
     url: link("/reset-password", token),
+    expiresInMinutes: 60,
   });
   recordAudit(ctx, {
     action: "auth.password_reset_requested",
@@ -280,6 +282,27 @@ export async function resetPassword(
 }
 
 /**
+ * Re-authentication for sensitive changes. Wrong guesses count with sign-in failures, and while
+ * the account is locked every such form is refused too, so a stolen session cannot be used to
+ * guess the password.
+ */
+export async function confirmPassword(
+  ctx: SystemContext,
+  user: User,
+  password: string,
+  field = "password",
+): Promise<void> {
+  const key = accountKey("login", user.email);
+  assertNotLocked([key], ctx.now());
+  if (user.passwordHash && (await verifyPassword(password, user.passwordHash))) return;
+  const hit = recordHit(key, POLICIES.loginAccount, ctx.now());
+  if (hit.locked) throw new RateLimitedError(hit.retryAfterSeconds);
+  const message =
+    field === "current" ? "Your current password is not right." : "Your password is not right.";
+  throw new ValidationError(message, { [field]: [message] });
+}
+
+/**
  * Changes (or, for a Google-only account, sets) the password. The current password is required
  * when there is one; every other session ends.
  */
@@ -289,15 +312,7 @@ export async function changePassword(
   input: { current?: string; password: string; keepSessionToken: string | null },
 ): Promise<void> {
   const user = getUser(userId);
-  if (user.passwordHash) {
-    const ok = await verifyPassword(input.current ?? "", user.passwordHash);
-    if (!ok) {
-      recordHit(accountKey("login", user.email), POLICIES.loginAccount, ctx.now());
-      throw new ValidationError("Your current password is not right.", {
-        current: ["Your current password is not right."],
-      });
-    }
-  }
+  if (user.passwordHash) await confirmPassword(ctx, user, input.current ?? "", "current");
   assertPassword(input.password, { email: user.email, name: user.name });
   const passwordHash = await hashPassword(input.password);
   getControlDb()
@@ -333,11 +348,7 @@ export async function requestEmailChange(
   input: { email: string; password?: string },
 ): Promise<void> {
   const user = getUser(userId);
-  if (user.passwordHash && !(await verifyPassword(input.password ?? "", user.passwordHash))) {
-    throw new ValidationError("Your password is not right.", {
-      password: ["Your password is not right."],
-    });
-  }
+  if (user.passwordHash) await confirmPassword(ctx, user, input.password ?? "");
   const email = normaliseEmail(input.email);
   if (email === user.email) {
     throw new ValidationError("That is already your address.", {

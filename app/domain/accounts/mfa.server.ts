@@ -13,7 +13,7 @@ import { recordAudit } from "../audit/audit.server";
 import type { SystemContext } from "../context";
 import { assertNotLocked, clearLimit, POLICIES, recordHit } from "../security/rate-limit.server";
 import { notify } from "./notify.server";
-import { verifyPassword } from "./passwords.server";
+import { confirmPassword } from "./accounts.server";
 import { getUser, type User } from "./users.server";
 
 /** RFC 6238 defaults that every authenticator app understands: SHA-1, 6 digits, 30 s. */
@@ -22,6 +22,9 @@ const STEP_MS = 30_000;
 const DRIFT_STEPS = 1;
 export const RECOVERY_CODE_COUNT = 10;
 const ISSUER = "Pleisys Engage";
+
+/** Apps show codes as "123 456"; people type them that way. */
+const withoutSpaces = (code: string) => code.replace(/[\s-]/g, "");
 
 const aad = (userId: string) => `users.totp_secret_enc:${userId}`;
 const otpKey = (userId: string) => `otp:acct:${userId}`;
@@ -141,7 +144,7 @@ export async function confirmTotpEnrolment(
   if (user.totpEnabledAt) throw new ConflictError("Two-factor authentication is already on.");
   if (!user.totpSecretEnc) throw new ConflictError("Start the set-up again.");
   const secret = decryptSecret(user.totpSecretEnc, aad(userId));
-  const step = matchingStep(secret, code.trim(), ctx.now(), user.totpLastStep);
+  const step = matchingStep(secret, withoutSpaces(code), ctx.now(), user.totpLastStep);
   if (step === null || !claimStep(userId, step)) wrongCode(ctx, userId);
   getControlDb().update(users).set({ totpEnabledAt: ctx.now() }).where(eq(users.id, userId)).run();
   const codes = newRecoveryCodes(userId);
@@ -165,7 +168,7 @@ export function verifySecondFactor(
   if (!user.totpEnabledAt || !user.totpSecretEnc) {
     throw new ConflictError("Two-factor authentication is not on for this account.");
   }
-  const code = input.trim();
+  const code = withoutSpaces(input);
   if (/^\d{6}$/.test(code)) {
     const secret = decryptSecret(user.totpSecretEnc, aad(userId));
     const step = matchingStep(secret, code, ctx.now(), user.totpLastStep);
@@ -205,10 +208,8 @@ async function reauthenticate(
   proof: { password?: string; code?: string },
 ): Promise<void> {
   if (proof.password && user.passwordHash) {
-    if (await verifyPassword(proof.password, user.passwordHash)) return;
-    throw new ValidationError("Your password is not right.", {
-      password: ["Your password is not right."],
-    });
+    await confirmPassword(ctx, user, proof.password);
+    return;
   }
   if (proof.code) {
     verifySecondFactor(ctx, user.id, proof.code);

@@ -24,15 +24,28 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
+const RENAMED: Record<string, string> = {
+  "Asia/Calcutta": "Asia/Kolkata",
+  "Europe/Kiev": "Europe/Kyiv",
+};
+
 /** IANA zones, with the current names India and Ukraine use (older ICU data lists old ones). */
 export function timeZones(): string[] {
-  const renamed: Record<string, string> = {
-    "Asia/Calcutta": "Asia/Kolkata",
-    "Europe/Kiev": "Europe/Kyiv",
-  };
-  const zones = new Set(Intl.supportedValuesOf("timeZone").map((z) => renamed[z] ?? z));
+  const zones = new Set(Intl.supportedValuesOf("timeZone").map((z) => RENAMED[z] ?? z));
   zones.add("UTC");
   return [...zones].sort();
+}
+
+/**
+ * The one spelling a zone is stored in: "asia/kolkata" and "Asia/Calcutta" both become
+ * "Asia/Kolkata". Null when it is not a time zone.
+ */
+export function canonicalTimeZone(zone: string): string | null {
+  if (!isTimeZone(zone)) return null;
+  const listed = timeZones().find((z) => z.toLowerCase() === zone.toLowerCase());
+  if (listed) return listed;
+  const resolved = new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone;
+  return RENAMED[resolved] ?? resolved;
 }
 
 /** Lower-case letters, digits and inner hyphens, 3–40 characters. */

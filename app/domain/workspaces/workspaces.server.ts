@@ -12,7 +12,7 @@ import { deleteTenantDb, newWorkspaceId, provisionTenantDb } from "~/db/tenants.
 import { ConflictError, NotFoundError, ValidationError } from "~/lib/errors";
 import { recordAudit } from "../audit/audit.server";
 import type { SystemContext } from "../context";
-import { COUNTRY_CODES, isTimeZone, RESERVED_SLUGS, SLUG_PATTERN } from "./options";
+import { canonicalTimeZone, COUNTRY_CODES, RESERVED_SLUGS, SLUG_PATTERN } from "./options";
 
 export type Workspace = typeof workspaces.$inferSelect;
 
@@ -29,14 +29,15 @@ function validateSettings(input: WorkspaceSettingsInput) {
   if (!name || name.length > 80) fieldErrors.name = ["Enter a name of up to 80 characters."];
   const country = input.country.trim().toUpperCase();
   if (!COUNTRY_CODES.includes(country)) fieldErrors.country = ["Choose a country from the list."];
-  if (!isTimeZone(input.timezone)) fieldErrors.timezone = ["Choose a time zone from the list."];
+  const timezone = canonicalTimeZone(input.timezone);
+  if (!timezone) fieldErrors.timezone = ["Choose a time zone from the list."];
   if (!(CURRENCIES as readonly string[]).includes(input.currency)) {
     fieldErrors.currency = ["Choose INR or USD."];
   }
   if (Object.keys(fieldErrors).length) {
     throw new ValidationError("Check the highlighted fields.", fieldErrors);
   }
-  return { name, country, timezone: input.timezone, currency: input.currency as Currency };
+  return { name, country, timezone: timezone!, currency: input.currency as Currency };
 }
 
 export function validateSlug(input: string): string {
