@@ -3,7 +3,7 @@ import {
   type LoaderFunctionArgs,
   type MetaFunction,
 } from "@remix-run/node";
-import { Form, Link, useLoaderData } from "@remix-run/react";
+import { Form, isRouteErrorResponse, Link, useLoaderData, useRouteError } from "@remix-run/react";
 import { ROLE_LABELS } from "~/auth/permissions";
 import { contextFor, getAuth, requireUser } from "~/auth/session.server";
 import { Alert } from "~/components/ui/alert";
@@ -75,11 +75,20 @@ export default function InvitationPage() {
 }
 
 export function ErrorBoundary() {
+  const error = useRouteError();
+  const message =
+    isRouteErrorResponse(error) && error.status < 500
+      ? (error.data as { message?: unknown } | null)?.message
+      : undefined;
   return (
     <div className="auth-page">
       <Card>
         <h1>We could not accept this invitation</h1>
-        <p>It may have been used or withdrawn, or it is for a different email address.</p>
+        <p>
+          {typeof message === "string"
+            ? message
+            : "It may have been used or withdrawn, or it is for a different email address."}
+        </p>
         <Link to="/workspaces">Go to your workspaces</Link>
       </Card>
     </div>
