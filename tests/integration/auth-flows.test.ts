@@ -69,7 +69,10 @@ describe("sign-in", () => {
   });
 
   it("sets an HttpOnly, SameSite=Lax session cookie with a new id at every sign-in", async () => {
-    const first = await server.fetch("/login", form({ email: user.email, password: user.password }));
+    const first = await server.fetch(
+      "/login",
+      form({ email: user.email, password: user.password }),
+    );
     expect(first.status).toBe(302);
     const raw = first.headers.getSetCookie().find((c) => c.startsWith("engage_session="))!;
     expect(raw).toMatch(/HttpOnly/i);
@@ -84,7 +87,9 @@ describe("sign-in", () => {
     const secondCookie = cookieOf(second)!;
     expect(secondCookie).not.toBe(firstCookie);
     expect((await server.fetch("/account", { headers: { cookie: firstCookie } })).status).toBe(302);
-    expect((await server.fetch("/account", { headers: { cookie: secondCookie } })).status).toBe(200);
+    expect((await server.fetch("/account", { headers: { cookie: secondCookie } })).status).toBe(
+      200,
+    );
   });
 
   it("locks an account after repeated failures, with 429 and Retry-After, even for the right password", async () => {
@@ -100,7 +105,10 @@ describe("sign-in", () => {
     }
     expect(statuses.slice(0, 4)).toEqual([401, 401, 401, 401]);
     expect(statuses[4]).toBe(429);
-    const right = await server.fetch("/login", form({ email: victim.email, password: victim.password }));
+    const right = await server.fetch(
+      "/login",
+      form({ email: victim.email, password: victim.password }),
+    );
     expect(right.status).toBe(429);
     expect(Number(right.headers.get("retry-after"))).toBeGreaterThanOrEqual(30);
     expect(await right.text()).toContain("Too many attempts");
@@ -211,8 +219,12 @@ describe("password reset", () => {
 describe("sessions page", () => {
   it("lists sessions and signs out another one", async () => {
     const user = await createVerifiedUser();
-    const here = await signedIn(server, user, { "user-agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0" });
-    const there = await signedIn(server, user, { "user-agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Safari/604.1" });
+    const here = await signedIn(server, user, {
+      "user-agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0",
+    });
+    const there = await signedIn(server, user, {
+      "user-agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Safari/604.1",
+    });
     const page = await (await here.get("/account/security")).text();
     expect(page).toContain("Chrome on Linux");
     expect(page).toContain("Safari on iOS");

@@ -8,7 +8,10 @@ export async function createBackup(ctx: SystemContext, outDir: string): Promise<
   const manifest = await backupAll(outDir);
   recordAudit(ctx, {
     action: "system.backup_created",
-    details: { files: manifest.files.length, bytes: manifest.files.reduce((n, f) => n + f.bytes, 0) },
+    details: {
+      files: manifest.files.length,
+      bytes: manifest.files.reduce((n, f) => n + f.bytes, 0),
+    },
   });
   return manifest;
 }
