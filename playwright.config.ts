@@ -16,6 +16,8 @@ const fakeGoogle = `http://127.0.0.1:${fakesPort}`;
  */
 export default defineConfig({
   testDir: "tests/e2e",
+  // Playwright empties its output folder at start; test-results/vitest.json must survive.
+  outputDir: "test-results/playwright",
   fullyParallel: false,
   workers: 1,
   forbidOnly: true,
