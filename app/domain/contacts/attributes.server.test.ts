@@ -1,0 +1,237 @@
+import { and, eq } from "drizzle-orm";
+import { beforeAll, describe, expect, it } from "vitest";
+import { getControlDb } from "~/db/control.server";
+import { auditLog } from "~/db/schema/control";
+import { NotFoundError, ValidationError } from "~/lib/errors";
+import { createUserByOperator } from "../admin/admin.server";
+import type { WorkspaceContext } from "../context";
+import { openWorkspaceContext } from "../workspaces/access.server";
+import { createWorkspace } from "../workspaces/workspaces.server";
+import {
+  createAttributeDefinition,
+  deleteAttributeDefinition,
+  formatAttributeValue,
+  listAttributeDefinitions,
+  updateAttributeDefinition,
+  validateAttributes,
+  type AttributeDefinition,
+} from "./attributes.server";
+import { createContact, getContact, updateContact } from "./contacts.server";
+
+process.env.BASE_URL = "https://engage.test";
+
+const NOW = new Date("2030-04-01T08:00:00.000Z");
+let ctx: WorkspaceContext;
+
+function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected an error");
+}
+
+const def = (
+  key: string,
+  type: AttributeDefinition["type"],
+  options: string[] = [],
+): AttributeDefinition => ({ key, label: key.toUpperCase(), type, options, createdAt: NOW });
+
+const DEFS = [
+  def("city", "text"),
+  def("score", "number"),
+  def("born", "date"),
+  def("vip", "boolean"),
+  def("plan", "choice", ["Free", "Pro", "Enterprise"]),
+];
+
+beforeAll(async () => {
+  const owner = await createUserByOperator(
+    { actor: { type: "cli" }, now: () => NOW },
+    { name: "Owner", email: "owner@attributes.test", password: "plum orbit saddle 42" },
+  );
+  const actor = { type: "user" as const, id: owner.id };
+  const ws = createWorkspace({ actor, now: () => NOW }, owner.id, {
+    slug: "attributes-co",
+    name: "Attributes Co",
+    country: "IN",
+    timezone: "Asia/Kolkata",
+    currency: "INR",
+  });
+  ctx = openWorkspaceContext(ws.id, actor, { ip: "203.0.113.7" }, () => NOW);
+});
+
+describe("validateAttributes", () => {
+  it.each([
+    ["score", "42", 42],
+    ["score", " -3.5 ", -3.5],
+    ["score", "1,234,567.5", 1234567.5],
+    ["score", "2e3", 2000],
+    ["score", 7, 7],
+    ["born", "2024-02-29", "2024-02-29"],
+    ["vip", "yes", true],
+    ["vip", "NO", false],
+    ["vip", "true", true],
+    ["vip", "0", false],
+    ["vip", "1", true],
+    ["vip", false, false],
+    ["plan", "Pro", "Pro"],
+    ["plan", "enterprise", "Enterprise"],
+    ["city", "  Pune ", "Pune"],
+    ["city", "", null],
+    ["score", "  ", null],
+  ])("%s = %j is stored as %j", (key, raw, stored) => {
+    expect(validateAttributes({ [key]: raw }, DEFS)).toEqual({
+      ok: true,
+      values: { [key]: stored },
+    });
+  });
+
+  it.each([
+    ["score", "12abc", /SCORE must be a number/],
+    ["score", "1,2", /number/],
+    ["score", "NaN", /number/],
+    ["born", "2023-02-29", /YYYY-MM-DD/],
+    ["born", "29/02/2024", /YYYY-MM-DD/],
+    ["born", "2024-13-01", /YYYY-MM-DD/],
+    ["vip", "maybe", /yes or no/],
+    ["plan", "Gold", /one of: Free, Pro, Enterprise/],
+    ["city", "x".repeat(1001), /too long/],
+  ])("refuses %s = %j", (key, raw, message) => {
+    const result = validateAttributes({ [key]: raw }, DEFS);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors[`attributes.${key}`]?.[0]).toMatch(message);
+  });
+
+  it("refuses unknown keys and reports each bad field", () => {
+    const result = validateAttributes({ colour: "red", score: "x", city: "Goa" }, DEFS);
+    expect(result).toEqual({
+      ok: false,
+      errors: {
+        "attributes.colour": [expect.stringMatching(/not an attribute/)],
+        "attributes.score": [expect.stringMatching(/number/)],
+      },
+    });
+  });
+
+  it("formats values for display", () => {
+    expect(formatAttributeValue(true)).toBe("Yes");
+    expect(formatAttributeValue(3.5)).toBe("3.5");
+    expect(formatAttributeValue(undefined)).toBe("");
+  });
+});
+
+describe("attribute definitions", () => {
+  it("creates with a valid key, label, type and options; audited", () => {
+    const plan = createAttributeDefinition(ctx, {
+      key: "plan_tier",
+      label: " Plan  tier ",
+      type: "choice",
+      options: ["Free", " Pro ", "", "Enterprise"],
+    });
+    expect(plan).toMatchObject({
+      key: "plan_tier",
+      label: "Plan tier",
+      type: "choice",
+      options: ["Free", "Pro", "Enterprise"],
+    });
+    createAttributeDefinition(ctx, { key: "city", label: "City", type: "text" });
+    expect(listAttributeDefinitions(ctx.db).map((d) => d.key)).toEqual(["city", "plan_tier"]);
+    const audit = getControlDb()
+      .select()
+      .from(auditLog)
+      .where(
+        and(
+          eq(auditLog.workspaceId, ctx.workspaceId),
+          eq(auditLog.action, "contact_attribute.created"),
+        ),
+      )
+      .all();
+    expect(audit.map((a) => a.targetId).sort()).toEqual(["city", "plan_tier"]);
+  });
+
+  it.each([
+    ["City", /lower-case/],
+    ["1city", /lower-case/],
+    ["a".repeat(41), /lower-case/],
+    ["with-dash", /lower-case/],
+    ["email", /built-in/],
+  ])("refuses the key %j", (key, message) => {
+    const error = thrown(() => createAttributeDefinition(ctx, { key, label: "X", type: "text" }));
+    expect((error as ValidationError).fieldErrors.key?.[0]).toMatch(message);
+  });
+
+  it("refuses duplicates, unknown types, and choices without options", () => {
+    const dup = thrown(() =>
+      createAttributeDefinition(ctx, { key: "city", label: "C", type: "text" }),
+    );
+    expect((dup as ValidationError).fieldErrors.key?.[0]).toMatch(/already/);
+    const type = thrown(() =>
+      createAttributeDefinition(ctx, { key: "t", label: "T", type: "json" }),
+    );
+    expect((type as ValidationError).fieldErrors.type).toBeDefined();
+    const noOptions = thrown(() =>
+      createAttributeDefinition(ctx, { key: "size", label: "Size", type: "choice", options: [] }),
+    );
+    expect((noOptions as ValidationError).fieldErrors.options?.[0]).toMatch(/allowed values/);
+    const twice = thrown(() =>
+      createAttributeDefinition(ctx, {
+        key: "size",
+        label: "Size",
+        type: "choice",
+        options: ["S", "s"],
+      }),
+    );
+    expect((twice as ValidationError).fieldErrors.options?.[0]).toMatch(/twice/);
+  });
+
+  it("updates label and options but not the type", () => {
+    const updated = updateAttributeDefinition(ctx, "plan_tier", {
+      label: "Plan",
+      options: ["Free", "Pro", "Enterprise", "Team"],
+    });
+    expect(updated).toMatchObject({ label: "Plan", type: "choice" });
+    expect(updated.options).toContain("Team");
+    expect(thrown(() => updateAttributeDefinition(ctx, "nope", { label: "x" }))).toBeInstanceOf(
+      NotFoundError,
+    );
+  });
+
+  it("every contact write is validated against the current definitions", () => {
+    const c = createContact(
+      ctx,
+      { email: "typed@example.com", attributes: { plan_tier: "team", city: "Goa" } },
+      { defaultCountry: "IN" },
+    );
+    expect(c.attributes).toEqual({ plan_tier: "Team", city: "Goa" });
+    const error = thrown(() =>
+      updateContact(ctx, c.id, { attributes: { plan_tier: "Gold" } }, { defaultCountry: "IN" }),
+    );
+    expect((error as ValidationError).fieldErrors["attributes.plan_tier"]).toBeDefined();
+    expect(
+      thrown(() =>
+        createContact(
+          ctx,
+          { email: "other@example.com", attributes: { undefined_key: "1" } },
+          { defaultCountry: "IN" },
+        ),
+      ),
+    ).toBeInstanceOf(ValidationError);
+  });
+
+  it("deleting a definition removes its values from every contact, in one step", () => {
+    const c = createContact(
+      ctx,
+      { email: "values@example.com", attributes: { city: "Kochi", plan_tier: "Pro" } },
+      { defaultCountry: "IN" },
+    );
+    expect(deleteAttributeDefinition(ctx, "city")).toEqual({ valuesCleared: 2 });
+    expect(getContact(ctx, c.id).attributes).toEqual({ plan_tier: "Pro" });
+    expect(listAttributeDefinitions(ctx.db).map((d) => d.key)).toEqual(["plan_tier"]);
+    // A new "city" of another type starts clean.
+    createAttributeDefinition(ctx, { key: "city", label: "City code", type: "number" });
+    expect(getContact(ctx, c.id).attributes).toEqual({ plan_tier: "Pro" });
+    expect(thrown(() => deleteAttributeDefinition(ctx, "gone"))).toBeInstanceOf(NotFoundError);
+  });
+});

@@ -1,0 +1,261 @@
+import type { SubmissionResult } from "@conform-to/react";
+import {
+  data,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { z } from "zod";
+import { can } from "~/auth/permissions";
+import { requireWorkspace } from "~/auth/workspace.server";
+import { FormErrors } from "~/components/form";
+import { Button, ButtonLink } from "~/components/ui/button";
+import { Field } from "~/components/ui/field";
+import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
+import {
+  createList,
+  createTag,
+  deleteList,
+  deleteTag,
+  listLists,
+  listTags,
+  renameList,
+  renameTag,
+} from "~/domain/contacts/contacts.server";
+import { redirectWithFlash } from "~/lib/flash.server";
+import { submitForm } from "~/lib/form.server";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: `Tags and lists — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
+];
+
+export const headers = () => ({ "Cache-Control": "no-store" });
+
+const name = z
+  .string({ error: "Enter a name." })
+  .trim()
+  .min(1, "Enter a name.")
+  .max(60, "Use at most 60 characters.");
+const id = z.coerce
+  .number({ error: "Choose one from the table." })
+  .int("Choose one from the table.")
+  .positive("Choose one from the table.")
+  .max(Number.MAX_SAFE_INTEGER, "Choose one from the table.");
+
+const Create = z.object({ kind: z.enum(["tag", "list"]), name });
+const Rename = z.object({ kind: z.enum(["tag", "list"]), id, name });
+const Delete = z.object({ kind: z.enum(["tag", "list"]), id });
+
+type Kind = "tag" | "list";
+
+export async function loader(args: LoaderFunctionArgs) {
+  const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
+  const url = new URL(args.request.url);
+  const write = can(role, "contacts:write");
+  const tags = listTags(wctx).map((t) => ({ id: t.id, name: t.name, contacts: t.contacts }));
+  const lists = listLists(wctx).map((l) => ({ id: l.id, name: l.name, contacts: l.contacts }));
+  const pick = (param: string, kind: Kind) => {
+    const value = url.searchParams.get(param);
+    const [k, raw] = value?.split(":") ?? [];
+    if (!write || k !== kind || !raw) return null;
+    const group = (kind === "tag" ? tags : lists).find((g) => String(g.id) === raw);
+    return group ? { kind, ...group } : null;
+  };
+  const deleting = pick("delete", "tag") ?? pick("delete", "list");
+  const renaming = pick("rename", "tag") ?? pick("rename", "list");
+  const asked = url.searchParams.has("delete") || url.searchParams.has("rename");
+  return {
+    workspace: { name: workspace.name, slug: workspace.slug },
+    canWrite: write,
+    tags,
+    lists,
+    deleting,
+    renaming,
+    notFound: write && asked && !deleting && !renaming,
+  };
+}
+
+export async function action(args: ActionFunctionArgs) {
+  const { workspace, wctx } = await requireWorkspace(args, "contacts:write");
+  const formData = await args.request.formData();
+  const page = `/w/${workspace.slug}/contacts/lists`;
+  const word = (kind: Kind) => (kind === "tag" ? "Tag" : "List");
+  switch (formData.get("intent")) {
+    case "create":
+      return submitForm(formData, Create, (value) => {
+        const created =
+          value.kind === "tag" ? createTag(wctx, value.name) : createList(wctx, value.name);
+        return redirectWithFlash(page, `${word(value.kind)} “${created.name}” created.`);
+      });
+    case "rename":
+      return submitForm(formData, Rename, (value) => {
+        if (value.kind === "tag") renameTag(wctx, value.id, value.name);
+        else renameList(wctx, value.id, value.name);
+        return redirectWithFlash(page, `${word(value.kind)} renamed.`);
+      });
+    case "delete":
+      return submitForm(formData, Delete, (value) => {
+        if (value.kind === "tag") deleteTag(wctx, value.id);
+        else deleteList(wctx, value.id);
+        return redirectWithFlash(
+          page,
+          `${word(value.kind)} deleted. The contacts themselves are not affected.`,
+        );
+      });
+    default:
+      throw data(
+        { message: "This form asked for something the page does not do." },
+        { status: 400 },
+      );
+  }
+}
+
+export default function TagsAndListsPage() {
+  const d = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>() as SubmissionResult<string[]> | undefined;
+  const busy = useNavigation().state === "submitting";
+  const intent = result?.initialValue?.intent;
+  const kindOf = result?.initialValue?.kind;
+  const errorsFor = (name: string, kind: Kind) =>
+    intent === name && kindOf === kind ? (result?.error ?? {}) : {};
+  const page = `/w/${d.workspace.slug}/contacts/lists`;
+  const contactsPage = `/w/${d.workspace.slug}/contacts`;
+
+  const section = (kind: Kind, groups: typeof d.tags) => {
+    const plural = kind === "tag" ? "Tags" : "Lists";
+    const create = errorsFor("create", kind);
+    const rowErrors = [
+      ...Object.values(errorsFor("rename", kind)),
+      ...Object.values(errorsFor("delete", kind)),
+    ].flatMap((m) => m ?? []);
+    return (
+      <section className="admin-section" aria-labelledby={`${kind}s-heading`}>
+        <h2 id={`${kind}s-heading`}>
+          {plural} <span className="muted-count">({groups.length})</span>
+        </h2>
+        <p className="muted">
+          {kind === "tag"
+            ? "Labels you put on contacts, by hand or when importing; a contact can have many."
+            : "Named groups of contacts, such as a newsletter audience; campaigns can target a list."}
+        </p>
+        <FormErrors errors={rowErrors} />
+        {groups.length === 0 ? (
+          <EmptyState title={`No ${plural.toLowerCase()} yet`} />
+        ) : (
+          <div className="table-scroll">
+            <table className="table">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Contacts</th>
+                  {d.canWrite ? <th scope="col">Actions</th> : null}
+                </tr>
+              </thead>
+              <tbody>
+                {groups.map((g) => (
+                  <tr key={g.id}>
+                    <th scope="row">{g.name}</th>
+                    <td>
+                      <Link to={`${contactsPage}?${kind}=${g.id}`}>
+                        {g.contacts.toLocaleString("en-US")}
+                        <span className="visually-hidden"> contacts in {g.name}</span>
+                      </Link>
+                    </td>
+                    {d.canWrite ? (
+                      <td>
+                        <Link to={`${page}?rename=${kind}:${g.id}`}>
+                          Rename<span className="visually-hidden"> {g.name}</span>
+                        </Link>{" "}
+                        <Link to={`${page}?delete=${kind}:${g.id}`}>
+                          Delete…<span className="visually-hidden"> {g.name}</span>
+                        </Link>
+                      </td>
+                    ) : null}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {d.canWrite ? (
+          <Form method="post" action={page} className="filters">
+            <input type="hidden" name="intent" value="create" />
+            <input type="hidden" name="kind" value={kind} />
+            <Field
+              label={`New ${kind} name`}
+              name="name"
+              maxLength={60}
+              autoComplete="off"
+              errors={[...(create.name ?? []), ...(create[""] ?? [])]}
+            />
+            <div className="filters-actions">
+              <Button type="submit" variant="secondary" disabled={busy}>
+                Create {kind}
+              </Button>
+            </div>
+          </Form>
+        ) : null}
+      </section>
+    );
+  };
+
+  return (
+    <>
+      <PageHeader
+        title="Tags and lists"
+        description={
+          <>
+            Group contacts to filter them and to target campaigns.{" "}
+            <Link to={contactsPage}>Back to contacts</Link>
+          </>
+        }
+      />
+      {d.notFound ? <FormErrors errors={["That tag or list does not exist (any more)."]} /> : null}
+
+      {d.deleting ? (
+        <section className="card danger-zone" aria-labelledby="delete-heading">
+          <h2 id="delete-heading" className="card-title">
+            Delete the {d.deleting.kind} “{d.deleting.name}”?
+          </h2>
+          <p>
+            It is taken off {d.deleting.contacts.toLocaleString("en-US")}{" "}
+            {d.deleting.contacts === 1 ? "contact" : "contacts"}; the contacts themselves stay.
+            Campaigns and segments that use it stop matching. This can&apos;t be undone.
+          </p>
+          <Form method="post" action={page} className="inline-form">
+            <input type="hidden" name="intent" value="delete" />
+            <input type="hidden" name="kind" value={d.deleting.kind} />
+            <input type="hidden" name="id" value={d.deleting.id} />
+            <Button variant="danger" type="submit" disabled={busy}>
+              Delete {d.deleting.kind}
+            </Button>
+            <ButtonLink to={page}>Cancel</ButtonLink>
+          </Form>
+        </section>
+      ) : null}
+
+      {d.renaming ? (
+        <Card title={`Rename the ${d.renaming.kind} “${d.renaming.name}”`}>
+          <Form method="post" action={page}>
+            <input type="hidden" name="intent" value="rename" />
+            <input type="hidden" name="kind" value={d.renaming.kind} />
+            <input type="hidden" name="id" value={d.renaming.id} />
+            <Field label="New name" name="name" maxLength={60} defaultValue={d.renaming.name} />
+            <div className="filters-actions">
+              <Button type="submit" disabled={busy}>
+                Rename
+              </Button>
+              <ButtonLink to={page}>Cancel</ButtonLink>
+            </div>
+          </Form>
+        </Card>
+      ) : null}
+
+      {section("list", d.lists)}
+      {section("tag", d.tags)}
+    </>
+  );
+}
+
+export { RouteErrorBoundary as ErrorBoundary } from "~/components/route-error-boundary";
