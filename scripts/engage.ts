@@ -11,7 +11,13 @@ process.env.LOG_LEVEL ??= "warn";
 async function loadCommands(): Promise<Command[]> {
   const { operationsCommands } = await import("./cli/operations");
   const { accountsCommands } = await import("./cli/accounts");
-  return [...operationsCommands, ...(await import("./cli/keys")).keysCommands, ...accountsCommands];
+  const { contactsExportCommands } = await import("./cli/contacts-export");
+  return [
+    ...operationsCommands,
+    ...(await import("./cli/keys")).keysCommands,
+    ...accountsCommands,
+    ...contactsExportCommands,
+  ];
 }
 
 function usageLine(command: Command): string {

@@ -5,6 +5,8 @@
  */
 const benches: Record<string, () => Promise<unknown>> = {
   "tenant-open": () => import("./tenant-open"),
+  segment: () => import("./segment"),
+  "contacts-search": () => import("./contacts-search"),
 };
 
 const name = process.argv[2];

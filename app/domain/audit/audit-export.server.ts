@@ -1,3 +1,4 @@
+import { csvCell, csvLine } from "~/lib/csv";
 import { ValidationError, type FieldErrors } from "~/lib/errors";
 import type { WorkspaceContext } from "../context";
 import { iterateAuditEvents, type AuditFilter, type AuditRow } from "./audit-queries.server";
@@ -143,21 +144,9 @@ export const AUDIT_CSV_COLUMNS = [
   "details",
 ] as const;
 
-/**
- * One CSV cell. Spreadsheets run a cell that starts with = + - @ (or a tab or carriage return
- * in front of one) as a formula, so such a cell gets a leading single quote and is shown as
- * text. Cells with a quote, comma or line break are quoted with inner quotes doubled
- * (RFC 4180).
- */
-export function csvCell(value: string | number | null | undefined): string {
-  let text = value === null || value === undefined ? "" : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-export function csvLine(cells: readonly (string | number | null | undefined)[]): string {
-  return `${cells.map(csvCell).join(",")}\r\n`;
-}
+// The CSV cell and line writers (with the formula-injection guard) live in app/lib/csv.ts,
+// shared with the contacts export; re-exported here for existing callers.
+export { csvCell, csvLine };
 
 function rowCells(row: AuditRow): (string | null)[] {
   return [
