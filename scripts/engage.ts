@@ -12,11 +12,13 @@ async function loadCommands(): Promise<Command[]> {
   const { operationsCommands } = await import("./cli/operations");
   const { accountsCommands } = await import("./cli/accounts");
   const { contactsExportCommands } = await import("./cli/contacts-export");
+  const { contactsImportCommands } = await import("./cli/contacts");
   return [
     ...operationsCommands,
     ...(await import("./cli/keys")).keysCommands,
     ...accountsCommands,
     ...contactsExportCommands,
+    ...contactsImportCommands,
   ];
 }
 

@@ -62,6 +62,7 @@ const EnvSchema = z
       .default("info"),
     MAX_OPEN_TENANT_DBS: intIn(2, 100_000).default(256),
     BODY_LIMIT_BYTES: intIn(1024, 1024 ** 3).default(1024 * 1024),
+    IMPORT_MAX_BYTES: intIn(1024, 10 * 1024 ** 3).default(200 * 1024 * 1024),
     JOBS_ENABLED: bool.default(true),
     SHUTDOWN_TIMEOUT_MS: intIn(100, 120_000).default(10_000),
     // Providers. Defaults are the real services; tests and self-hosters point them elsewhere.

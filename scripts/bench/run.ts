@@ -5,6 +5,7 @@
  */
 const benches: Record<string, () => Promise<unknown>> = {
   "tenant-open": () => import("./tenant-open"),
+  import: () => import("./import"),
   segment: () => import("./segment"),
   "contacts-search": () => import("./contacts-search"),
 };
