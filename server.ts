@@ -29,10 +29,19 @@ function trustProxySetting(value: string): boolean | number | string[] {
   return value.split(",").map((part) => part.trim());
 }
 
-/** Non-GET bodies above the limit are refused before anyone reads them. */
-function limitRequestBody(limit: number) {
+/** Routes that take file uploads, with their own (larger) limit. */
+const UPLOAD_ROUTES = [/^\/w\/[^/]+\/contacts\/import\/?$/];
+
+/**
+ * Non-GET bodies above the limit are refused before anyone reads them. Upload routes get
+ * `uploadLimit` (plus room for the form's other fields); their handlers stream to disk.
+ */
+function limitRequestBody(bodyLimit: number, uploadLimit: number) {
   return (req: Request, res: Response, next: NextFunction) => {
     if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return next();
+    const limit = UPLOAD_ROUTES.some((route) => route.test(req.path))
+      ? uploadLimit + 64 * 1024
+      : bodyLimit;
     const length = req.headers["content-length"];
     if (length === undefined && req.headers["transfer-encoding"]) {
       res.status(411).type("text/plain").send("A Content-Length header is required.");
@@ -166,7 +175,7 @@ async function main() {
     app.use(express.static(client, { maxAge: "1h", index: false }));
   }
 
-  app.use(limitRequestBody(env.BODY_LIMIT_BYTES));
+  app.use(limitRequestBody(env.BODY_LIMIT_BYTES, env.IMPORT_MAX_BYTES));
   // Origin check on every mutation (DESIGN §7); /api/ and /webhooks/ authenticate otherwise.
   app.use(sameOriginGuard({ baseUrl: env.BASE_URL, logger }));
 

@@ -2,11 +2,13 @@ import type { ServerBuild } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { closeControlDb, getControlDb } from "~/db/control.server";
 import { closeAllTenantDbs, createTenantScope } from "~/db/tenants.server";
+import { recoverImports, stopImportsForShutdown } from "~/domain/contacts/import.server";
 import { checkHealth } from "~/domain/operations/health.server";
 import { startScheduler, stopScheduler } from "~/jobs/scheduler.server";
 import { getEnv } from "~/lib/env.server";
 import { isAppError, RateLimitedError, ValidationError } from "~/lib/errors";
 import { getSecrets } from "~/lib/local-secrets.server";
+import { logger } from "~/lib/logger.server";
 
 /**
  * What the host process (server.ts) needs from the application. server.ts reaches it through
@@ -19,11 +21,22 @@ export const host = {
     getControlDb();
     return { localSecrets: local };
   },
+  /** After listen: the scheduler (if enabled) and background work a restart interrupted. */
   startJobs(): void {
     if (getEnv().JOBS_ENABLED) startScheduler();
+    try {
+      const report = recoverImports();
+      if (report.resumed || report.failed || report.cancelled) {
+        logger.info(report, "contact imports recovered after restart");
+      }
+    } catch (error) {
+      logger.error({ err: error }, "could not recover contact imports");
+    }
   },
-  /** Stops scheduling and waits for running jobs. */
-  stopJobs: stopScheduler,
+  /** Stops scheduling and waits for running jobs; imports stop where they are and resume later. */
+  async stopJobs(): Promise<void> {
+    await Promise.all([stopScheduler(), stopImportsForShutdown()]);
+  },
   /** Last step of shutdown, once no request or job uses a handle. */
   closeDatabases(): void {
     closeAllTenantDbs();
