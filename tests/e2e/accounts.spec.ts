@@ -1,5 +1,6 @@
-import { expect, test, type Browser, type Page } from "@playwright/test";
+import { expect, test, type Browser } from "@playwright/test";
 import { authenticator } from "otplib";
+import { followMailLink, PASSWORD, signInWithPassword } from "./support";
 
 /**
  * The account journeys a new customer takes, in Chromium, by visible labels and roles:
@@ -7,27 +8,6 @@ import { authenticator } from "otplib";
  * sign back in with password + code, and sign out another device. Then Google sign-in
  * against the fake Google.
  */
-
-const PASSWORD = "amber kettle orbit meadow";
-
-/** Opens the newest mail to `to` in the dev mailbox and follows the first link in its text. */
-async function followMailLink(page: Page, to: string, subject: RegExp) {
-  await page.goto("/dev/mailbox");
-  const row = page.getByRole("row").filter({ hasText: to }).filter({ hasText: subject }).first();
-  await row.getByRole("link").click();
-  await expect(page.getByRole("heading", { level: 1, name: subject })).toBeVisible();
-  const link = page.locator("pre.mail-text a").first();
-  const href = await link.getAttribute("href");
-  expect(href).toBeTruthy();
-  await page.goto(href!);
-}
-
-async function signInWithPassword(page: Page, email: string) {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
 
 /** A code from the next 30-second step: fresh even if this step's code was just used. */
 function nextCode(secret: string) {

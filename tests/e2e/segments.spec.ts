@@ -1,21 +1,11 @@
 import { expect, test, type Page } from "@playwright/test";
+import { signUpWithWorkspace } from "./support";
 
 /**
  * Building a segment with JavaScript on, in Chromium: the live count follows every edit,
  * changing what a condition filters on swaps its inputs at once, and the saved segment shows
  * its count in the list. Then an export of it, downloaded from the export page.
  */
-
-const PASSWORD = "amber kettle orbit meadow";
-
-async function followMailLink(page: Page, to: string, subject: RegExp) {
-  await page.goto("/dev/mailbox");
-  const row = page.getByRole("row").filter({ hasText: to }).filter({ hasText: subject }).first();
-  await row.getByRole("link").click();
-  const href = await page.locator("pre.mail-text a").first().getAttribute("href");
-  expect(href).toBeTruthy();
-  await page.goto(href!);
-}
 
 async function addContact(page: Page, slug: string, input: Record<string, string>) {
   await page.goto(`/w/${slug}/contacts/new`);
@@ -26,25 +16,10 @@ async function addContact(page: Page, slug: string, input: Record<string, string
 
 test("build a segment, watch its count, save it and export it", async ({ page }) => {
   test.setTimeout(90_000);
-  const email = `segments-${Date.now()}@example.com`;
-  await page.goto("/signup");
-  await page.getByLabel("Your name").fill("Sita Segments");
-  await page.getByLabel("Work email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByLabel("I am 18 or older").check();
-  await page.getByLabel(/I have read and accept the/).check();
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByRole("heading", { name: "Check your email" })).toBeVisible();
-  await followMailLink(page, email, /Confirm your email address/);
-  await page.goto("/login");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByLabel("Workspace name").fill("Sita Stores");
-  const slug = `sita-${Date.now().toString(36)}`;
-  await page.getByLabel("Workspace address").fill(slug);
-  await page.getByRole("button", { name: "Create workspace" }).click();
-  await expect(page).toHaveURL(new RegExp(`/w/${slug}$`));
+  const { slug } = await signUpWithWorkspace(page, {
+    name: "Sita Segments",
+    workspace: "Sita Stores",
+  });
 
   await addContact(page, slug, { Name: "Asha Rao", "Email address": "asha@example.com" });
   await addContact(page, slug, {

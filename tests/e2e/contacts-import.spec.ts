@@ -1,0 +1,75 @@
+import { expect, test } from "@playwright/test";
+import { signUpWithWorkspace } from "./support";
+
+/**
+ * A marketer's first import, in Chromium: upload a messy CSV, check the guessed columns, start
+ * it, watch it finish, find the people in Contacts, then build a segment and see its count.
+ */
+
+const CSV = [
+  "\uFEFFFull Name;E-mail;Mobile No.;City",
+  "Asha Rao;ASHA@Example.com;98765 43210;Mumbai",
+  "अनन्या शर्मा;ananya@example.com;0091-98765-43211;Pune",
+  '"Rahul ""Ronnie"" Mehta";rahul@example.com;+91 (987) 654-3212;Mumbai',
+  "Bad Phone;bad@example.com;12345;Delhi",
+  "Asha Rao;asha@example.com;98765 43210;Mumbai",
+].join("\r\n");
+
+test("upload, map, watch progress, see contacts, and count a segment", async ({ page }) => {
+  test.setTimeout(90_000);
+  const { slug } = await signUpWithWorkspace(page, {
+    name: "Meera Marketer",
+    workspace: "Meera Foods",
+  });
+
+  await page
+    .getByRole("navigation", { name: "Workspace" })
+    .getByRole("link", { name: "Contacts" })
+    .click();
+  await expect(page.getByRole("heading", { level: 1, name: /Contacts/ })).toBeVisible();
+  await page.getByRole("link", { name: "Import CSV" }).click();
+
+  await page.getByLabel("CSV file").setInputFiles({
+    name: "customers.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from(CSV, "utf8"),
+  });
+  await page.getByRole("button", { name: "Upload and continue" }).click();
+
+  // Step 2: the columns are guessed from their headers.
+  await expect(page.getByRole("heading", { name: "2. Match the columns" })).toBeVisible();
+  await expect(page.getByLabel("Full Name")).toHaveValue("name");
+  await expect(page.getByLabel("E-mail")).toHaveValue("email");
+  await expect(page.getByLabel("Mobile No.")).toHaveValue("phone");
+  await expect(page.getByRole("cell", { name: "अनन्या शर्मा" })).toBeVisible();
+
+  await page.getByRole("textbox", { name: "Tags" }).fill("csv-import");
+  await page.getByRole("button", { name: "Start import" }).click();
+
+  // Progress, then the summary with exact counts.
+  await expect(
+    page.getByRole("cell", { name: "Rows read" }).or(page.locator("progress")),
+  ).toBeVisible();
+  const summary = page.getByRole("table").filter({ hasText: "Rows read" });
+  await expect(summary).toBeVisible({ timeout: 30_000 });
+  await expect(summary.getByRole("row", { name: /Rows read/ })).toContainText("5");
+  await expect(summary.getByRole("row", { name: /New contacts/ })).toContainText("3");
+  await expect(summary.getByRole("row", { name: /Rejected rows/ })).toContainText("1");
+
+  // The people are in Contacts, normalised.
+  await page.getByRole("link", { name: "Go to contacts" }).click();
+  await expect(page.getByRole("link", { name: "Asha Rao" })).toBeVisible();
+  await expect(page.getByText("asha@example.com")).toBeVisible();
+  await expect(page.getByText("+919876543210")).toBeVisible();
+  await expect(page.getByRole("link", { name: "अनन्या शर्मा" })).toBeVisible();
+
+  // A segment over them: the live count follows the conditions.
+  await page.goto(`/w/${slug}/segments/new`);
+  const count = page.getByTestId("segment-count");
+  await expect(count).toHaveText("3 contacts match");
+  await page.getByRole("button", { name: "Add condition" }).click();
+  await page.getByLabel("Filter on").selectOption("email");
+  await expect(count).toHaveText("3 contacts match");
+  await page.getByLabel("Comparison").selectOption("not_set");
+  await expect(count).toHaveText("0 contacts match");
+});

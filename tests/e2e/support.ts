@@ -1,0 +1,45 @@
+import { expect, type Page } from "@playwright/test";
+
+export const PASSWORD = "amber kettle orbit meadow";
+
+/** Opens the newest mail to `to` in the dev mailbox and follows the first link in its text. */
+export async function followMailLink(page: Page, to: string, subject: RegExp) {
+  await page.goto("/dev/mailbox");
+  const row = page.getByRole("row").filter({ hasText: to }).filter({ hasText: subject }).first();
+  await row.getByRole("link").click();
+  await expect(page.getByRole("heading", { level: 1, name: subject })).toBeVisible();
+  const href = await page.locator("pre.mail-text a").first().getAttribute("href");
+  expect(href).toBeTruthy();
+  await page.goto(href!);
+}
+
+export async function signInWithPassword(page: Page, email: string) {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** A new person signs up, verifies by mail, signs in and creates a workspace; returns its slug. */
+export async function signUpWithWorkspace(
+  page: Page,
+  { name, workspace }: { name: string; workspace: string },
+): Promise<{ email: string; slug: string }> {
+  const email = `${name.split(" ")[0]!.toLowerCase()}-${Date.now()}@example.com`;
+  await page.goto("/signup");
+  await page.getByLabel("Your name").fill(name);
+  await page.getByLabel("Work email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByLabel("I am 18 or older").check();
+  await page.getByLabel(/I have read and accept the/).check();
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("heading", { name: "Check your email" })).toBeVisible();
+  await followMailLink(page, email, /Confirm your email address/);
+  await signInWithPassword(page, email);
+  await page.getByLabel("Workspace name").fill(workspace);
+  const slug = `${workspace.toLowerCase().replace(/[^a-z0-9]+/g, "-")}-${Date.now().toString(36)}`;
+  await page.getByLabel("Workspace address").fill(slug);
+  await page.getByRole("button", { name: "Create workspace" }).click();
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}$`));
+  return { email, slug };
+}
