@@ -1,10 +1,16 @@
 import { auditVerify } from "./audit-verify.server";
 import { authCleanup } from "./auth-cleanup.server";
+import { contactsHousekeepingJob } from "./contacts-housekeeping.server";
 import { dbMaintenance } from "./db-maintenance.server";
 import type { Job } from "./types";
 
 /** Every job the process runs. Adding a job is adding a file and a line here. */
-export const jobs: readonly Job[] = [auditVerify, dbMaintenance, authCleanup];
+export const jobs: readonly Job[] = [
+  auditVerify,
+  dbMaintenance,
+  authCleanup,
+  contactsHousekeepingJob,
+];
 
 export function findJob(name: string): Job | undefined {
   return jobs.find((job) => job.name === name);

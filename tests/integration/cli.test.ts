@@ -50,6 +50,7 @@ describe("npm run engage", () => {
       "audit-verify",
       "db-maintenance",
       "auth-cleanup",
+      "contacts-housekeeping",
     ]);
     const run = await runCli(["jobs", "run", "db-maintenance"], env);
     expect(run.code).toBe(0);
