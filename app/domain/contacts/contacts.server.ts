@@ -1201,111 +1201,77 @@ export function listLists(ctx: WorkspaceContext, options: { counts?: boolean } =
     .map((l) => ({ ...l, contacts: counts.get(l.id) ?? 0 }));
 }
 
-function findTagByName(tx: TenantDb | Tx, name: string) {
+/** Tags and lists are the same kind of thing to manage: a named group of contacts. */
+type GroupKind = "tag" | "list";
+// Both tables have the same columns (id, name, createdAt); one code path manages either.
+const GROUP_TABLES = { tag: tags, list: lists as unknown as typeof tags } as const;
+const GROUP_LABELS = { tag: "Tag", list: "List" } as const;
+
+function findGroupByName(tx: TenantDb | Tx, kind: GroupKind, name: string) {
+  const table = GROUP_TABLES[kind];
   return tx
     .select()
-    .from(tags)
-    .where(sql`lower(${tags.name}) = lower(${name})`)
+    .from(table)
+    .where(sql`lower(${table.name}) = lower(${name})`)
     .get();
 }
 
-function findListByName(tx: TenantDb | Tx, name: string) {
-  return tx
-    .select()
-    .from(lists)
-    .where(sql`lower(${lists.name}) = lower(${name})`)
-    .get();
-}
-
-export function createTag(ctx: WorkspaceContext, input: string): { id: number; name: string } {
-  const name = cleanGroupName("tag", input);
+function createGroup(ctx: WorkspaceContext, kind: GroupKind, input: string) {
+  const name = cleanGroupName(kind, input);
+  const table = GROUP_TABLES[kind];
   const row = ctx.db.transaction(
     (tx) => {
-      if (findTagByName(tx, name)) duplicateName("tag", name);
-      return tx.insert(tags).values({ name, createdAt: ctx.now() }).returning().get();
+      if (findGroupByName(tx, kind, name)) duplicateName(kind, name);
+      return tx.insert(table).values({ name, createdAt: ctx.now() }).returning().get();
     },
     { behavior: "immediate" },
   );
   recordAudit(ctx, {
-    action: "tag.created",
+    action: `${kind}.created`,
     workspaceId: ctx.workspaceId,
-    target: { type: "tag", id: row.id },
+    target: { type: kind, id: row.id },
   });
   return { id: row.id, name: row.name };
 }
 
-export function renameTag(ctx: WorkspaceContext, id: number, input: string): void {
-  const name = cleanGroupName("tag", input);
+function renameGroup(ctx: WorkspaceContext, kind: GroupKind, id: number, input: string): void {
+  const name = cleanGroupName(kind, input);
+  const table = GROUP_TABLES[kind];
   ctx.db.transaction(
     (tx) => {
-      const existing = findTagByName(tx, name);
-      if (existing && existing.id !== id) duplicateName("tag", name);
-      const done = tx.update(tags).set({ name }).where(eq(tags.id, id)).run();
-      if (done.changes === 0) throw new NotFoundError("Tag", id);
+      const existing = findGroupByName(tx, kind, name);
+      if (existing && existing.id !== id) duplicateName(kind, name);
+      const done = tx.update(table).set({ name }).where(eq(table.id, id)).run();
+      if (done.changes === 0) throw new NotFoundError(GROUP_LABELS[kind], id);
     },
     { behavior: "immediate" },
   );
   recordAudit(ctx, {
-    action: "tag.renamed",
+    action: `${kind}.renamed`,
     workspaceId: ctx.workspaceId,
-    target: { type: "tag", id },
+    target: { type: kind, id },
   });
 }
 
-export function deleteTag(ctx: WorkspaceContext, id: number): void {
-  const done = ctx.db.delete(tags).where(eq(tags.id, id)).run();
-  if (done.changes === 0) throw new NotFoundError("Tag", id);
+function deleteGroup(ctx: WorkspaceContext, kind: GroupKind, id: number): void {
+  const table = GROUP_TABLES[kind];
+  const done = ctx.db.delete(table).where(eq(table.id, id)).run();
+  if (done.changes === 0) throw new NotFoundError(GROUP_LABELS[kind], id);
   recordAudit(ctx, {
-    action: "tag.deleted",
+    action: `${kind}.deleted`,
     workspaceId: ctx.workspaceId,
-    target: { type: "tag", id },
+    target: { type: kind, id },
   });
 }
 
-export function createList(ctx: WorkspaceContext, input: string): { id: number; name: string } {
-  const name = cleanGroupName("list", input);
-  const row = ctx.db.transaction(
-    (tx) => {
-      if (findListByName(tx, name)) duplicateName("list", name);
-      return tx.insert(lists).values({ name, createdAt: ctx.now() }).returning().get();
-    },
-    { behavior: "immediate" },
-  );
-  recordAudit(ctx, {
-    action: "list.created",
-    workspaceId: ctx.workspaceId,
-    target: { type: "list", id: row.id },
-  });
-  return { id: row.id, name: row.name };
-}
-
-export function renameList(ctx: WorkspaceContext, id: number, input: string): void {
-  const name = cleanGroupName("list", input);
-  ctx.db.transaction(
-    (tx) => {
-      const existing = findListByName(tx, name);
-      if (existing && existing.id !== id) duplicateName("list", name);
-      const done = tx.update(lists).set({ name }).where(eq(lists.id, id)).run();
-      if (done.changes === 0) throw new NotFoundError("List", id);
-    },
-    { behavior: "immediate" },
-  );
-  recordAudit(ctx, {
-    action: "list.renamed",
-    workspaceId: ctx.workspaceId,
-    target: { type: "list", id },
-  });
-}
-
-export function deleteList(ctx: WorkspaceContext, id: number): void {
-  const done = ctx.db.delete(lists).where(eq(lists.id, id)).run();
-  if (done.changes === 0) throw new NotFoundError("List", id);
-  recordAudit(ctx, {
-    action: "list.deleted",
-    workspaceId: ctx.workspaceId,
-    target: { type: "list", id },
-  });
-}
+export const createTag = (ctx: WorkspaceContext, name: string) => createGroup(ctx, "tag", name);
+export const renameTag = (ctx: WorkspaceContext, id: number, name: string) =>
+  renameGroup(ctx, "tag", id, name);
+export const deleteTag = (ctx: WorkspaceContext, id: number) => deleteGroup(ctx, "tag", id);
+export const createList = (ctx: WorkspaceContext, name: string) => createGroup(ctx, "list", name);
+export const renameList = (ctx: WorkspaceContext, id: number, name: string) =>
+  renameGroup(ctx, "list", id, name);
+export const deleteList = (ctx: WorkspaceContext, id: number) => deleteGroup(ctx, "list", id);
 
 function requireContact(tx: Tx, id: number): void {
   const found = tx.select({ id: contacts.id }).from(contacts).where(eq(contacts.id, id)).get();
@@ -1324,7 +1290,7 @@ export function tagContact(
     (tx) => {
       requireContact(tx, contactId);
       const tag =
-        findTagByName(tx, name) ??
+        findGroupByName(tx, "tag", name) ??
         tx.insert(tags).values({ name, createdAt: now }).returning().get();
       const added =
         tx.insert(contactTags).values({ contactId, tagId: tag.id }).onConflictDoNothing().run()
