@@ -1,10 +1,10 @@
-import { getFormProps, useForm, type SubmissionResult } from "@conform-to/react";
-import { parseWithZod } from "@conform-to/zod/v4";
+import type { SubmissionResult } from "@conform-to/react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { requireAdmin } from "~/auth/admin.server";
 import { FormErrors } from "~/components/form";
+import { SuspendForm } from "~/components/suspend-form";
 import { Button } from "~/components/ui/button";
 import { EmptyState } from "~/components/ui/layout";
 import { findUserById } from "~/domain/accounts/users.server";
@@ -175,49 +175,16 @@ export default function AdminUsersPage() {
 }
 
 function StatusForm({ row, lastResult }: { row: UserRow; lastResult?: SubmissionResult }) {
-  const navigation = useNavigation();
-  const busy = navigation.state === "submitting" && navigation.formData?.get("userId") === row.id;
-  const [form, fields] = useForm({
-    id: `user-status-${row.id}`,
-    lastResult,
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: StatusChange }),
-    shouldValidate: "onSubmit",
-  });
-  const confirmId = `confirm-suspend-${row.id}`;
-  const confirmErrors = (fields as { confirm?: { errors?: string[] } }).confirm?.errors;
-  const suspend = row.status === "active";
   return (
-    <Form method="post" className="admin-row-action" {...getFormProps(form)}>
-      <FormErrors errors={form.errors} id={form.errorId} />
-      <input type="hidden" name="userId" value={row.id} />
-      <input type="hidden" name="intent" value={suspend ? "suspend" : "unsuspend"} />
-      {suspend ? (
-        <div className="field-checkbox">
-          <input
-            id={confirmId}
-            type="checkbox"
-            name="confirm"
-            value="on"
-            aria-invalid={confirmErrors?.length ? true : undefined}
-            aria-describedby={confirmErrors?.length ? `${confirmId}-error` : undefined}
-          />
-          <label htmlFor={confirmId}>{CONFIRM_SUSPEND_LABEL}</label>
-          {confirmErrors?.length ? (
-            <p id={`${confirmId}-error`} className="field-error">
-              {confirmErrors.join(" ")}
-            </p>
-          ) : null}
-        </div>
-      ) : null}
-      <Button
-        type="submit"
-        variant={suspend ? "danger" : "secondary"}
-        disabled={busy}
-        aria-label={`${suspend ? "Suspend" : "Unsuspend"} ${row.email}`}
-      >
-        {suspend ? "Suspend" : "Unsuspend"}
-      </Button>
-    </Form>
+    <SuspendForm
+      idField="userId"
+      id={row.id}
+      name={row.email}
+      status={row.status}
+      confirmLabel={CONFIRM_SUSPEND_LABEL}
+      schema={StatusChange}
+      lastResult={lastResult}
+    />
   );
 }
 
