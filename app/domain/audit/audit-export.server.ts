@@ -3,6 +3,7 @@ import { ValidationError, type FieldErrors } from "~/lib/errors";
 import type { WorkspaceContext } from "../context";
 import { iterateAuditEvents, type AuditFilter, type AuditRow } from "./audit-queries.server";
 import { recordAudit } from "./audit.server";
+import { startOfZonedDay, zoneOffsetMs } from "~/lib/time-zone";
 
 /**
  * A workspace's view of the audit log: the filters its admins can use (action group, a date
@@ -31,38 +32,9 @@ export interface AuditQuery {
 
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-/** How far `timeZone`'s wall clock is ahead of UTC at `instant`, in ms. */
-function zoneOffsetMs(instant: number, timeZone: string): number {
-  const whole = Math.floor(instant / 1000) * 1000;
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  }).formatToParts(new Date(whole));
-  const get = (type: Intl.DateTimeFormatPartTypes) =>
-    Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const wall = Date.UTC(
-    get("year"),
-    get("month") - 1,
-    get("day"),
-    get("hour"),
-    get("minute"),
-    get("second"),
-  );
-  return wall - whole;
-}
-
-/** The instant a calendar day starts in `timeZone` (two passes settle DST changes). */
+/** The instant a calendar day starts in `timeZone`. */
 function startOfDay(year: number, month: number, day: number, timeZone: string): Date {
-  const wall = Date.UTC(year, month - 1, day);
-  let instant = wall - zoneOffsetMs(wall, timeZone);
-  instant = wall - zoneOffsetMs(instant, timeZone);
-  return new Date(instant);
+  return new Date(startOfZonedDay(year, month, day, timeZone));
 }
 
 function parseDay(value: string): { year: number; month: number; day: number } | null {

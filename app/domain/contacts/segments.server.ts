@@ -8,6 +8,7 @@ import { recordAudit } from "../audit/audit.server";
 import type { WorkspaceContext } from "../context";
 import { listAttributeDefinitions } from "./attributes.server";
 import { getCountries } from "libphonenumber-js/min";
+import { startOfZonedDay, zoneOffsetMs } from "~/lib/time-zone";
 import {
   applyIntent,
   checkAgainstCatalog,
@@ -62,38 +63,10 @@ export class SegmentValidationError extends ValidationError {
 // ---------------------------------------------------------------------------------------------
 // Calendar days in a time zone
 
-function zoneOffsetMs(instant: number, timeZone: string): number {
-  const whole = Math.floor(instant / 1000) * 1000;
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  }).formatToParts(new Date(whole));
-  const get = (type: Intl.DateTimeFormatPartTypes) =>
-    Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const wall = Date.UTC(
-    get("year"),
-    get("month") - 1,
-    get("day"),
-    get("hour"),
-    get("minute"),
-    get("second"),
-  );
-  return wall - whole;
-}
-
 /** The instant a calendar day ("YYYY-MM-DD", plus `addDays`) starts in `timeZone`. */
 export function startOfDayIn(day: string, timeZone: string, addDays = 0): number {
   const [y, m, d] = day.split("-").map(Number) as [number, number, number];
-  const wall = Date.UTC(y, m - 1, d + addDays);
-  let instant = wall - zoneOffsetMs(wall, timeZone);
-  instant = wall - zoneOffsetMs(instant, timeZone);
-  return instant;
+  return startOfZonedDay(y, m, d + addDays, timeZone);
 }
 
 /** The calendar day of `instant` in `timeZone`, plus `addDays`, as YYYY-MM-DD. */

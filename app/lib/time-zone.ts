@@ -1,0 +1,37 @@
+/** Calendar days in a workspace's time zone, for date filters (audit log, segments). */
+
+/** How far `timeZone`'s wall clock is ahead of UTC at `instant`, in ms. */
+export function zoneOffsetMs(instant: number, timeZone: string): number {
+  const whole = Math.floor(instant / 1000) * 1000;
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  }).formatToParts(new Date(whole));
+  const get = (type: Intl.DateTimeFormatPartTypes) =>
+    Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const wall = Date.UTC(
+    get("year"),
+    get("month") - 1,
+    get("day"),
+    get("hour"),
+    get("minute"),
+    get("second"),
+  );
+  return wall - whole;
+}
+
+/**
+ * The instant (ms) a calendar day starts in `timeZone`; `day` may overflow (month-end + 1).
+ * Two passes settle days on which the clocks change.
+ */
+export function startOfZonedDay(year: number, month: number, day: number, timeZone: string) {
+  const wall = Date.UTC(year, month - 1, day);
+  const instant = wall - zoneOffsetMs(wall, timeZone);
+  return wall - zoneOffsetMs(instant, timeZone);
+}
