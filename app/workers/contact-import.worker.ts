@@ -15,12 +15,14 @@ import type { ImportWorkerData } from "~/domain/contacts/import-pipeline.server"
 const data = workerData as Omit<ImportWorkerData, "port">;
 
 // First of all, before loading the import code: the web server's own thread must win the CPU
-// whenever both want it, so pages stay fast while an import runs. setpriority on a thread id
-// changes that thread only (Linux; elsewhere the import runs at normal priority).
-if (data.tuning?.nice) {
+// whenever both want it, so pages stay fast while an import runs; and the writer, which sets the
+// import's pace, goes before the parser. setpriority on a thread id changes that thread only
+// (Linux; elsewhere the import runs at normal priority).
+const nice = data.role === "parse" ? data.tuning?.parserNice : data.tuning?.nice;
+if (nice) {
   try {
     const tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, data.tuning.nice);
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
   } catch {
     // Not Linux, or not allowed.
   }

@@ -10,7 +10,9 @@ import { createWorkspace } from "../workspaces/workspaces.server";
 import {
   createAttributeDefinition,
   deleteAttributeDefinition,
+  coerceAttributeValue,
   formatAttributeValue,
+  isCalendarDate,
   listAttributeDefinitions,
   updateAttributeDefinition,
   validateAttributes,
@@ -119,6 +121,60 @@ describe("validateAttributes", () => {
     expect(formatAttributeValue(true)).toBe("Yes");
     expect(formatAttributeValue(3.5)).toBe("3.5");
     expect(formatAttributeValue(undefined)).toBe("");
+  });
+});
+
+describe("isCalendarDate", () => {
+  it("agrees with Date.UTC for every four-digit year, month and day", () => {
+    const byDate = (y: number, m: number, d: number) =>
+      m >= 1 && m <= 12 && d >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
+    const wrong: string[] = [];
+    for (let y = 0; y <= 9999; y++) {
+      for (let m = 0; m <= 13; m++) {
+        for (const d of [0, 1, 28, 29, 30, 31, 32]) {
+          if (isCalendarDate(y, m, d) !== byDate(y, m, d)) wrong.push(`${y}-${m}-${d}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+});
+
+describe("date values", () => {
+  it("are read as the YYYY-MM-DD pattern with Date.UTC's calendar, on generated text", () => {
+    const definition: AttributeDefinition = {
+      key: "d",
+      label: "D",
+      type: "date",
+      options: [],
+      createdAt: new Date(0),
+    };
+    const byDate = (raw: string) => {
+      const text = raw.trim();
+      const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+      if (!m) return false;
+      const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+      return mo >= 1 && mo <= 12 && d >= 1 && d <= new Date(Date.UTC(y, mo, 0)).getUTCDate();
+    };
+    const pieces = ["0", "1", "2", "9", "-", " ", "٣", "/"];
+    let state = 3;
+    const random = () => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state / 2147483648;
+    };
+    const inputs = ["2024-02-29", "2023-02-29", "0000-02-29", "1900-02-29", " 2024-12-31 "];
+    for (let i = 0; i < 50_000; i++) {
+      let text = `${1000 + Math.floor(random() * 9000)}-${String(Math.floor(random() * 14)).padStart(2, "0")}-${String(Math.floor(random() * 33)).padStart(2, "0")}`;
+      if (random() < 0.3) {
+        const at = Math.floor(random() * text.length);
+        text =
+          text.slice(0, at) + pieces[Math.floor(random() * pieces.length)]! + text.slice(at + 1);
+      }
+      inputs.push(text);
+    }
+    for (const input of inputs) {
+      expect(coerceAttributeValue(definition, input).ok, input).toBe(byDate(input));
+    }
   });
 });
 

@@ -1,3 +1,4 @@
+import Database from "better-sqlite3";
 import { and, eq } from "drizzle-orm";
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +15,7 @@ import { createAttributeDefinition, listAttributeDefinitions } from "./attribute
 import {
   addContactToList,
   buildContactQueries,
+  countContacts,
   createContact,
   createList,
   createTag,
@@ -26,6 +28,7 @@ import {
   listContactTimeline,
   nameKeyOf,
   normaliseContactInput,
+  normaliseNameValue,
   parseContactId,
   removeContactFromList,
   searchSources,
@@ -87,6 +90,45 @@ function auditFor(workspaceId: string, action: string) {
 beforeAll(async () => {
   ctx = await workspaceContext("contacts-co");
   other = await workspaceContext("contacts-other");
+});
+
+describe("name normalisation shortcuts", () => {
+  it("nameKeyOf and normaliseNameValue equal their plain definitions on generated names", () => {
+    const pieces = [
+      "a",
+      "B",
+      "É",
+      "ß",
+      "अ",
+      "ｆ",
+      "ﬁ",
+      "İ",
+      " ",
+      "  ",
+      "\t",
+      "\n",
+      "\u00a0",
+      "\u3000",
+      "x",
+    ];
+    let state = 5;
+    const random = () => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state / 2147483648;
+    };
+    for (let i = 0; i < 20_000; i++) {
+      let text = "";
+      const length = Math.floor(random() * 8);
+      for (let j = 0; j < length; j++) text += pieces[Math.floor(random() * pieces.length)];
+      expect(nameKeyOf(text), JSON.stringify(text)).toBe(
+        text.normalize("NFKC").toLowerCase().replace(/\s+/g, " ").trim(),
+      );
+      expect(normaliseNameValue(text), JSON.stringify(text)).toEqual({
+        ok: true,
+        value: text.trim().replace(/\s+/g, " "),
+      });
+    }
+  });
 });
 
 describe("normaliseContactInput", () => {
@@ -436,6 +478,40 @@ describe("listContacts", () => {
     ).map((r) => r.detail);
     expect(tagPlan.join(" | ")).toMatch(/SEARCH d USING COVERING INDEX contact_tags_tag_idx/);
     expect(tagPlan.join(" | ")).not.toMatch(/TEMP B-TREE/);
+  });
+});
+
+describe("countContacts", () => {
+  it("keeps the count until the file changes, from this connection or another", async () => {
+    const counted = await workspaceContext("contacts-count");
+    const total = () => counted.db.select().from(contacts).all().length;
+    expect(countContacts(counted)).toBe(0);
+    const a = createContact(counted, { email: "count-a@example.com" }, IN);
+    expect(countContacts(counted)).toBe(1);
+    // Another connection (an import worker, the CLI) commits: seen at once.
+    const outside = new Database(tenantDbPath(counted.workspaceId));
+    try {
+      outside
+        .prepare(
+          "INSERT INTO contacts (email, name, name_key, attributes, created_at, updated_at) VALUES (?, '', '', '{}', 0, 0)",
+        )
+        .run("count-b@example.com");
+    } finally {
+      outside.close();
+    }
+    expect(countContacts(counted)).toBe(2);
+    deleteContact(counted, a.id);
+    expect(countContacts(counted)).toBe(1);
+    // Inside a transaction that rolls back, nothing is kept.
+    expect(() =>
+      counted.db.transaction(() => {
+        createContact(counted, { email: "count-c@example.com" }, IN);
+        expect(countContacts(counted)).toBe(2);
+        throw new Error("roll back");
+      }),
+    ).toThrow("roll back");
+    expect(countContacts(counted)).toBe(1);
+    expect(countContacts(counted)).toBe(total());
   });
 });
 

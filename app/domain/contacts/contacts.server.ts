@@ -1,7 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { and, asc, count, desc, eq, lt, or, sql } from "drizzle-orm";
 import { getCountryCallingCode, isSupportedCountry, type CountryCode } from "libphonenumber-js/min";
-import { z } from "zod";
 import {
   consents,
   contactEvents,
@@ -15,9 +14,19 @@ import type { TenantDb } from "~/db/tenants.server";
 import { CHANNELS, type Channel } from "~/lib/channels";
 import { NotFoundError, ValidationError, type FieldErrors } from "~/lib/errors";
 import { logger } from "~/lib/logger.server";
-import { normalisePhone } from "~/lib/phone";
 import { recordAudit } from "../audit/audit.server";
 import type { WorkspaceContext } from "../context";
+import {
+  nameKeyOf,
+  NEED_ONE,
+  normaliseContactInput,
+  normaliseEmailValue,
+  normaliseNameValue,
+  normalisePhoneValue,
+  type ContactInput,
+  type NormalisedContact,
+  type NormaliseResult,
+} from "./contact-values.server";
 import {
   listAttributeDefinitions,
   parseStoredAttributes,
@@ -39,132 +48,28 @@ import {
 
 /**
  * Contacts (policy §2.3): the people a workspace messages, in the workspace's own file.
- * Normalisation is pure (shared with the CSV import); every write is one transaction, appends
- * to the contact's timeline and is audited by id only, never with the person's data.
+ * Normalisation is pure (contact-values.server.ts, shared with the CSV import, re-exported
+ * here); every write is one transaction, appends to the contact's timeline and is audited by id
+ * only, never with the person's data.
  */
 
-export const MAX_NAME = 200;
-const MAX_EMAIL = 254;
-const EMAIL = z.regexes.email;
+export {
+  MAX_NAME,
+  nameKeyOf,
+  NEED_ONE,
+  normaliseContactInput,
+  normaliseEmailValue,
+  normaliseNameValue,
+  normalisePhoneValue,
+  type ContactInput,
+  type FieldResult,
+  type NormalisedContact,
+  type NormaliseOptions,
+  type NormaliseResult,
+} from "./contact-values.server";
+
 /** Sorts after every character a prefix can be followed by, so [q, q + TOP) is "starts with q". */
 const TOP = "\u{10FFFF}";
-
-// ---------------------------------------------------------------------------------------------
-// Normalisation (pure, no db: the import worker calls it for every row)
-
-export interface ContactInput {
-  name?: string | null;
-  email?: string | null;
-  phone?: string | null;
-  attributes?: Readonly<Record<string, unknown>> | null;
-}
-
-export interface NormalisedContact {
-  name: string;
-  /** The search form of the name: NFKC, lower-cased, single spaces. */
-  nameKey: string;
-  email: string | null;
-  phone: string | null;
-  /** ISO country of the phone number. */
-  country: string | null;
-  /** Validated values; the keys given with an empty value are null ("clear"). */
-  attributes: Record<string, AttributeValue | null>;
-}
-
-export type NormaliseResult =
-  { ok: true; value: NormalisedContact } | { ok: false; errors: FieldErrors };
-
-export interface NormaliseOptions {
-  /** The workspace's country, for numbers written without a country code. */
-  defaultCountry: string;
-  definitions: readonly AttributeDefinition[];
-}
-
-export function nameKeyOf(name: string): string {
-  return name.normalize("NFKC").toLowerCase().replace(/\s+/g, " ").trim();
-}
-
-export type FieldResult<T> = { ok: true; value: T } | { ok: false; reason: string };
-
-/** Trimmed, validated, lower-cased; empty is null. */
-export function normaliseEmailValue(input: string | null | undefined): FieldResult<string | null> {
-  const raw = input?.trim() ?? "";
-  if (!raw) return { ok: true, value: null };
-  if (raw.length > MAX_EMAIL) return { ok: false, reason: "That email address is too long." };
-  if (!EMAIL.test(raw)) {
-    return { ok: false, reason: "Enter a valid email address, like name@example.com." };
-  }
-  return { ok: true, value: raw.toLowerCase() };
-}
-
-/** E.164 with the workspace's default country; empty is null. */
-export function normalisePhoneValue(
-  input: string | null | undefined,
-  defaultCountry: string,
-): FieldResult<{ e164: string; country: string | null } | null> {
-  const raw = input?.trim() ?? "";
-  if (!raw) return { ok: true, value: null };
-  const result = normalisePhone(raw, defaultCountry);
-  return result.ok
-    ? { ok: true, value: { e164: result.e164, country: result.country } }
-    : { ok: false, reason: result.reason };
-}
-
-export function normaliseNameValue(input: string | null | undefined): FieldResult<string> {
-  const name = (input ?? "").trim().replace(/\s+/g, " ");
-  if (name.length > MAX_NAME) {
-    return { ok: false, reason: `The name is too long (at most ${MAX_NAME} characters).` };
-  }
-  return { ok: true, value: name };
-}
-
-const NEED_ONE = "Give an email address or a phone number (or both).";
-
-/**
- * A contact as typed or imported, to the stored form: email trimmed and lower-cased, phone in
- * E.164, name and its search key, attributes validated and coerced. Every problem is a field
- * error with a reason; nothing is silently dropped.
- */
-export function normaliseContactInput(
-  input: ContactInput,
-  options: NormaliseOptions,
-): NormaliseResult {
-  let errors: FieldErrors | null = null;
-  const fail = (field: string, reason: string) => {
-    errors ??= {};
-    (errors[field] ??= []).push(reason);
-  };
-  const name = normaliseNameValue(input.name);
-  if (!name.ok) fail("name", name.reason);
-  const email = normaliseEmailValue(input.email);
-  if (!email.ok) fail("email", email.reason);
-  const phone = normalisePhoneValue(input.phone, options.defaultCountry);
-  if (!phone.ok) fail("phone", phone.reason);
-  if (email.ok && phone.ok && !email.value && !phone.value) {
-    fail("email", NEED_ONE);
-    fail("phone", NEED_ONE);
-  }
-  const attributes = validateAttributes(input.attributes, options.definitions);
-  if (!attributes.ok) {
-    for (const [field, reasons] of Object.entries(attributes.errors)) {
-      for (const reason of reasons) fail(field, reason);
-    }
-  }
-  if (errors || !name.ok || !email.ok || !phone.ok || !attributes.ok) {
-    return { ok: false, errors: errors ?? {} };
-  }
-  return {
-    ok: true,
-    value: {
-      name: name.value,
-      nameKey: nameKeyOf(name.value),
-      email: email.value,
-      phone: phone.value?.e164 ?? null,
-      country: phone.value?.country ?? null,
-      attributes: attributes.values,
-    },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Reading
@@ -263,8 +168,33 @@ export function getContactDetails(ctx: WorkspaceContext, id: number): ContactDet
   };
 }
 
+/** Per connection: the last count and the database's state it was taken in. */
+const contactCounts = new WeakMap<
+  BetterSqlite3.Database,
+  { version: number; changes: number; n: number }
+>();
+
+/**
+ * How many contacts the workspace has. Counting a million rows reads a whole index (several ms,
+ * and pages from the WAL while an import writes), and the contacts page asks on every view, so
+ * the answer is kept until the database changes: data_version moves when another connection
+ * (an import worker, another process) commits, total_changes() when this one writes. Never
+ * stale, and never kept from inside a transaction, which may still roll back.
+ */
 export function countContacts(ctx: WorkspaceContext): number {
-  return ctx.db.select({ n: count() }).from(contacts).get()?.n ?? 0;
+  const client = ctx.db.$client;
+  if (client.inTransaction) return ctx.db.select({ n: count() }).from(contacts).get()?.n ?? 0;
+  const [version, changes] = prepared(
+    ctx.db,
+    "SELECT data_version, total_changes() FROM pragma_data_version",
+  )
+    .raw()
+    .get() as [number, number];
+  const known = contactCounts.get(client);
+  if (known && known.version === version && known.changes === changes) return known.n;
+  const n = ctx.db.select({ n: count() }).from(contacts).get()?.n ?? 0;
+  contactCounts.set(client, { version, changes, n });
+  return n;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import { open } from "node:fs/promises";
 import { Readable, Transform, type TransformCallback } from "node:stream";
 import { ValidationError } from "~/lib/errors";
 import type { AttributeDefinition } from "./attributes.server";
+import { CsvSplitter } from "./csv-split.server";
 
 /**
  * What a CSV upload looks like before anything is imported: its text encoding, its delimiter,
@@ -390,75 +391,209 @@ export interface CsvRecordStream {
   close(): void;
 }
 
+/** Longest incomplete line kept as bytes before it is decoded anyway (\r-only files, huge rows). */
+const MAX_PENDING_LINE = 64 * 1024;
+
 /**
- * The whole file as records, streamed: the header row is read and dropped, the rest come one by
- * one. Non-UTF-8 files are transcoded on the way; memory stays flat whatever the file size.
+ * UTF-8 reads to text, line by line: a line of ASCII becomes a one-byte string (half the
+ * memory, and faster to trim, match, store and send) even when other lines of the same read
+ * hold Devanagari, which would make a whole-read string two-byte. Lines end at \n bytes, which
+ * are never inside a multi-byte character, so the text is exactly a stream decoder's.
+ */
+function utf8Lines(): (chunk: Buffer | null) => string[] {
+  let pending: Buffer | null = null;
+  return (chunk) => {
+    const data = pending ? (chunk ? Buffer.concat([pending, chunk]) : pending) : chunk;
+    pending = null;
+    if (!data || data.length === 0) return [];
+    if (!chunk) return [data.toString("utf8")];
+    const out: string[] = [];
+    let start = 0;
+    for (let nl = data.indexOf(10); nl !== -1; nl = data.indexOf(10, start)) {
+      out.push(data.toString("utf8", start, nl + 1));
+      start = nl + 1;
+    }
+    if (start < data.length) {
+      let tail = data.subarray(start);
+      if (tail.length > MAX_PENDING_LINE) {
+        // No line end for a while: decode all but an incomplete last character.
+        const whole = completeUtf8(tail);
+        if (whole.length) out.push(whole.toString("utf8"));
+        tail = tail.subarray(whole.length);
+      }
+      if (tail.length) pending = tail;
+    }
+    return out;
+  };
+}
+
+/** Other encodings: each read decoded to text as it comes. */
+function transcoded(decoder: TextDecoder): (chunk: Buffer | null) => string[] {
+  return (chunk) => {
+    const text = chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode();
+    return text ? [text] : [];
+  };
+}
+
+/**
+ * The whole file as records, streamed: the header row is read and dropped, the rest come in
+ * chunks. Non-UTF-8 files are transcoded on the way; memory stays flat whatever the file size.
+ *
+ * The records are csv-parse's (csvParseOptions), read by the fast splitter of
+ * csv-split.server.ts; where it meets something only csv-parse reads exactly (see there), the
+ * file is read again from the start with csv-parse, skipping the records already given, so
+ * records and errors are always csv-parse's own.
  */
 export function openCsvRecords(path: string, format: CsvFormat): CsvRecordStream {
-  const file = createReadStream(path, { start: format.bomBytes, highWaterMark: 256 * 1024 });
-  let bytes = format.bomBytes;
-  file.on("data", (chunk) => {
-    bytes += chunk.length;
-  });
-  const parser = parse(csvParseOptions(format.delimiter));
-  const fail = (error: Error) => parser.destroy(error);
-  file.on("error", fail);
-  if (format.encoding === "utf-8") {
-    file.pipe(parser);
-  } else {
-    const decoder = new ToUtf8(format.encoding);
-    decoder.on("error", fail);
-    file.pipe(decoder).pipe(parser);
-  }
   let offset = 0;
   let headerSeen = false;
-  let failure: Error | null = null;
-  let ended = false;
-  let wake: (() => void) | null = null;
-  const notify = () => {
-    const resolve = wake;
-    wake = null;
-    resolve?.();
+  let taken = 0;
+  let bytes = format.bomBytes;
+  let closed = false;
+  let active: { destroy(): void } | null = null;
+
+  /** Header and leading blank records are counted and dropped; the rest are data. */
+  const dataOf = (records: string[][]): string[][] => {
+    taken += records.length;
+    if (headerSeen) return records;
+    let i = 0;
+    while (i < records.length && !headerSeen) {
+      offset++;
+      // The same leading blank lines sniffCsvSample skipped.
+      if (!isBlank(records[i]!)) headerSeen = true;
+      i++;
+    }
+    return records.slice(i);
   };
-  parser.on("readable", notify);
-  parser.on("end", () => {
-    ended = true;
-    notify();
-  });
-  parser.on("error", (error) => {
-    failure = error;
-    notify();
-  });
-  /** Whatever records are ready, a few hundred at a time: no promise per record. */
-  async function* records(): AsyncGenerator<string[][]> {
-    for (;;) {
-      const chunk: string[][] = [];
-      let record: string[] | null;
-      while (chunk.length < 512 && (record = parser.read() as string[] | null) !== null) {
-        if (!headerSeen) {
-          offset++;
-          // The same leading blank lines sniffCsvSample skipped.
-          if (!isBlank(record)) headerSeen = true;
-          continue;
+
+  async function* fast(): AsyncGenerator<string[][], boolean> {
+    const file = createReadStream(path, { start: format.bomBytes, highWaterMark: 256 * 1024 });
+    active = file;
+    const splitter = new CsvSplitter(format.delimiter);
+    const texts =
+      format.encoding === "utf-8" ? utf8Lines() : transcoded(new TextDecoder(format.encoding));
+    let read = format.bomBytes;
+    try {
+      for await (const chunk of file as AsyncIterable<Buffer>) {
+        read += chunk.length;
+        bytes = Math.max(bytes, read);
+        const records: string[][] = [];
+        for (const text of texts(chunk)) {
+          const some = splitter.push(text, false);
+          if (some === null) return false;
+          for (const record of some) records.push(record);
         }
-        chunk.push(record);
+        const data = dataOf(records);
+        if (data.length) yield data;
       }
-      if (chunk.length > 0) {
-        yield chunk;
-        continue;
+      const records: string[][] = [];
+      const last = texts(null);
+      if (last.length === 0) last.push("");
+      for (let i = 0; i < last.length; i++) {
+        const some = splitter.push(last[i]!, i === last.length - 1);
+        if (some === null) return false;
+        for (const record of some) records.push(record);
       }
-      if (failure) throw failure;
-      if (ended) return;
-      await new Promise<void>((resolve) => (wake = resolve));
+      const data = dataOf(records);
+      if (data.length) yield data;
+      return true;
+    } finally {
+      file.destroy();
     }
   }
+
+  /** csv-parse from the start of the file, skipping the first `skip` records. */
+  async function* slow(skip: number): AsyncGenerator<string[][]> {
+    const file = createReadStream(path, { start: format.bomBytes, highWaterMark: 256 * 1024 });
+    let read = format.bomBytes;
+    file.on("data", (chunk) => {
+      read += chunk.length;
+      bytes = Math.max(bytes, read);
+    });
+    const parser = parse(csvParseOptions(format.delimiter));
+    active = {
+      destroy() {
+        file.destroy();
+        parser.destroy();
+      },
+    };
+    const fail = (error: Error) => parser.destroy(error);
+    file.on("error", fail);
+    if (format.encoding === "utf-8") {
+      file.pipe(parser);
+    } else {
+      const decoder = new ToUtf8(format.encoding);
+      decoder.on("error", fail);
+      file.pipe(decoder).pipe(parser);
+    }
+    let failure: Error | null = null;
+    let ended = false;
+    let wake: (() => void) | null = null;
+    const notify = () => {
+      const resolve = wake;
+      wake = null;
+      resolve?.();
+    };
+    parser.on("readable", notify);
+    parser.on("end", () => {
+      ended = true;
+      notify();
+    });
+    parser.on("error", (error) => {
+      failure = error;
+      notify();
+    });
+    let skipped = 0;
+    try {
+      // Whatever records are ready, a few hundred at a time: no promise per record.
+      for (;;) {
+        const chunk: string[][] = [];
+        let record: string[] | null;
+        while (chunk.length < 512 && (record = parser.read() as string[] | null) !== null) {
+          if (skipped < skip) skipped++;
+          else chunk.push(record);
+        }
+        if (chunk.length > 0) {
+          const data = dataOf(chunk);
+          if (data.length) yield data;
+          continue;
+        }
+        if (failure) throw failure;
+        if (ended) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    } finally {
+      file.destroy();
+      parser.destroy();
+    }
+  }
+
+  async function* records(): AsyncGenerator<string[][]> {
+    const first = fast();
+    try {
+      for (;;) {
+        const step = await first.next();
+        if (step.done) {
+          if (step.value) return;
+          break;
+        }
+        yield step.value;
+      }
+    } finally {
+      // Stopped early by the reader: the fast reader's file is released too.
+      await first.return(true);
+    }
+    if (closed) return;
+    yield* slow(taken);
+  }
+
   return {
     records: records(),
     bytesRead: () => bytes,
     rowOffset: () => offset,
     close() {
-      file.destroy();
-      parser.destroy();
+      closed = true;
+      active?.destroy();
     },
   };
 }

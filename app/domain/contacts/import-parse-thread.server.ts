@@ -1,4 +1,4 @@
-import { openTenantDbForWorker } from "~/db/tenant-worker-connection.server";
+import { openTenantClientForWorker } from "~/db/tenant-worker-client.server";
 import { describeCsvError, openCsvRecords } from "./csv-format.server";
 import { packRow, suppressionMatcher, type RowBatch } from "./import-batch.server";
 import type { ImportWorkerData, ParserMessage, WriterToParser } from "./import-pipeline.server";
@@ -28,9 +28,9 @@ export async function runImportParser(data: ImportWorkerData): Promise<void> {
   let isSuppressed: ((row: { email: string | null; phone: string | null }) => boolean) | null =
     null;
   if (data.suppressionsUpTo > 0) {
-    const db = openTenantDbForWorker(data.workspaceId);
+    const db = openTenantClientForWorker(data.workspaceId, data.dbPath);
     try {
-      const hashes = db.$client
+      const hashes = db
         .prepare("SELECT hash FROM suppressions WHERE rowid <= ?")
         .pluck()
         .all(data.suppressionsUpTo) as string[];

@@ -1,5 +1,5 @@
 import type { MessagePort } from "node:worker_threads";
-import { openTenantDbForWorker } from "~/db/tenant-worker-connection.server";
+import { openTenantClientForWorker } from "~/db/tenant-worker-client.server";
 import { logger } from "~/lib/logger.server";
 import { ROW_STRIDE } from "./import-batch.server";
 import type {
@@ -21,8 +21,8 @@ import { ImportWriter, ZERO_COUNTS } from "./import-writer.server";
 export async function runImportWriter(data: ImportWorkerData, parent: MessagePort): Promise<void> {
   const port = data.port;
   const { txnRows, txnMs, gapMs, cacheKib } = data.tuning;
-  const db = openTenantDbForWorker(data.workspaceId);
-  db.$client.pragma(`cache_size = -${Math.max(2048, cacheKib)}`);
+  const db = openTenantClientForWorker(data.workspaceId, data.dbPath);
+  db.pragma(`cache_size = -${Math.max(2048, cacheKib)}`);
   let writer: ImportWriter | null = null;
   const queue: ParserMessage[] = [];
   let cancel = false;
@@ -41,7 +41,7 @@ export async function runImportWriter(data: ImportWorkerData, parent: MessagePor
   let report: Extract<WriterReport, { type: "done" }>;
   try {
     writer = new ImportWriter({
-      db,
+      client: db,
       importId: data.importId,
       options: data.options,
       actorType: data.actorType,

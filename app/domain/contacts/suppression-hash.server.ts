@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { tenantMeta } from "~/db/schema/tenant";
 import type { TenantDb } from "~/db/tenants.server";
 
@@ -23,10 +23,6 @@ export function suppressionKey(db: TenantDb): Buffer {
   );
 }
 
-/**
- * The keyed hash of a normalised email (lower-case) or E.164 phone: the only trace an erased
- * person leaves. Callers pass values already normalised by the same code as contacts.
- */
-export function suppressionHash(key: Buffer, kind: "email" | "phone", normalised: string): string {
-  return createHmac("sha256", key).update(`${kind}:${normalised}`).digest("base64url");
-}
+// The hash itself lives in suppression-hash-value.server.ts (no database code: the import's
+// threads use it).
+export { suppressionHash } from "./suppression-hash-value.server";

@@ -6,9 +6,13 @@ import { getCountries } from "libphonenumber-js";
  */
 export const COUNTRY_CODES: readonly string[] = getCountries();
 
+/** Made once: pages list every country, and each DisplayNames holds ICU memory until collected. */
+let regionNames: Intl.DisplayNames | null = null;
+
 export function countryName(code: string): string {
   try {
-    return new Intl.DisplayNames(["en"], { type: "region" }).of(code) ?? code;
+    regionNames ??= new Intl.DisplayNames(["en"], { type: "region" });
+    return regionNames.of(code) ?? code;
   } catch {
     return code;
   }
