@@ -2,20 +2,55 @@ import type { Channel } from "~/lib/channels";
 
 /**
  * The one interface every provider implements (DESIGN §3, §5). A fresh adapter is built per
- * (workspace, integration) from its decrypted credentials; adapters know nothing of the
- * database or the domain, only their SDK or HTTP API.
+ * integration from its decrypted credentials; adapters know nothing of the database or the
+ * domain, only their SDK or HTTP API. The delivery engine (app/domain/delivery) claims
+ * messages, paces them, calls `send`, and hands any error to `classify`; the webhook route
+ * hands the raw request to `receiveWebhook` and stores the events it returns.
  */
 
+/** Rendered content, one shape per channel. */
+export type MessageContent =
+  | {
+      channel: "email";
+      /** RFC 5322 From, e.g. `Shop <news@shop.example>`; the integration's identity if absent. */
+      from?: string;
+      replyTo?: string;
+      subject: string;
+      html: string;
+      text: string;
+    }
+  | {
+      channel: "whatsapp";
+      /** Free-form text: only inside the 24-hour customer service window. */
+      type: "text";
+      text: string;
+    }
+  | {
+      channel: "whatsapp";
+      /** An approved template: the only thing allowed outside the 24-hour window. */
+      type: "template";
+      name: string;
+      language: string;
+      /** Body parameters in order ({{1}}, {{2}}, ...). */
+      bodyParams: string[];
+    }
+  | {
+      channel: "sms";
+      text: string;
+      /** India DLT: the registered template id for this text (sent as a provider parameter). */
+      dltTemplateId?: string;
+    }
+  | { channel: "telegram"; text: string };
+
 export interface OutgoingMessage {
-  /** Our message id: the idempotency key providers that support one receive. */
+  /** Our message id (unique per workspace), carried as a tag / reference where supported. */
   id: string;
-  channel: Channel;
+  workspaceId: string;
   /** E.164 phone, email address or Telegram chat id. */
   to: string;
-  /** Rendered content for the channel (subject/html/text, WhatsApp template or text, ...). */
-  content: Record<string, unknown>;
-  /** Extra headers or tags (e.g. List-Unsubscribe, SES message tags). */
-  meta?: Record<string, string>;
+  content: MessageContent;
+  /** Email only: extra headers, e.g. List-Unsubscribe and List-Unsubscribe-Post. */
+  headers?: Record<string, string>;
 }
 
 export interface SendResult {
@@ -23,7 +58,39 @@ export interface SendResult {
   providerMessageId: string;
 }
 
-/** How the dispatcher treats a failure: retry later, slow down, or give up with a reason. */
+/**
+ * What an adapter throws from `send` when the provider said no or could not be reached.
+ * `classify` turns it (or any other error) into what the engine does next.
+ */
+export class ProviderError extends Error {
+  /** HTTP status, when there was a response. */
+  readonly status?: number;
+  /** The provider's own error code, e.g. WhatsApp 131026, SES "TooManyRequestsException". */
+  readonly code?: string;
+  /** Retry-After / retry_after from the provider, ms. */
+  readonly retryAfterMs?: number;
+  constructor(
+    message: string,
+    options: { status?: number; code?: string; retryAfterMs?: number; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "ProviderError";
+    this.status = options.status;
+    this.code = options.code;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/**
+ * How the engine treats a failure:
+ * - transient: retry with exponential backoff + jitter (not before retryAfterMs);
+ * - rate-limited: the account is over its rate: pause the whole account for retryAfterMs (or a
+ *   default), put the message back without counting an attempt;
+ * - permanent: fail now with `reason` shown to the user; `suppress` adds the recipient to the
+ *   suppression list for this channel.
+ * `reason` is human-readable and includes the provider's code, e.g.
+ * "WhatsApp 131047: more than 24 hours since the customer last replied".
+ */
 export type ErrorClass =
   | { kind: "transient"; retryAfterMs?: number; reason: string }
   | { kind: "rate-limited"; retryAfterMs?: number; reason: string }
@@ -31,35 +98,62 @@ export type ErrorClass =
 
 export interface RawWebhook {
   method: string;
+  /** Full URL as received (some signatures, e.g. Twilio's, cover it). */
+  url: string;
   /** Lower-cased header names. */
   headers: Record<string, string>;
   /** The exact bytes received: signatures are over these. */
   body: Buffer;
-  query: URLSearchParams;
 }
 
 export type ChannelEvent =
   | {
       type: "status";
-      providerMessageId: string;
-      status: "sent" | "delivered" | "read" | "failed" | "bounced" | "complained";
-      at: Date;
-      reason?: string;
+      /** The provider's id for this event, or one derived from (message id, status): dedup key. */
       eventId: string;
+      providerMessageId: string;
+      status: "sent" | "delivered" | "read" | "opened" | "clicked" | "failed" | "bounced" | "complained";
+      at: Date;
+      /** Provider reason for failed/bounced/complained, e.g. "131026: Message undeliverable". */
+      reason?: string;
+      /** For bounces/complaints: which recipient (email address), when the event names one. */
+      recipient?: string;
+      /** Permanent bounce (vs. transient/soft): only permanent ones suppress. */
+      permanent?: boolean;
     }
   | {
       type: "inbound";
+      eventId: string;
+      /** E.164 phone (WhatsApp, SMS) or Telegram chat id. */
       from: string;
+      /** Sender's display name if the provider gives one (WhatsApp profile, Telegram name). */
+      name?: string;
       text: string;
       at: Date;
       providerMessageId: string;
-      eventId: string;
     };
+
+/** What the webhook route answers, decided by the adapter. */
+export type WebhookOutcome =
+  /** Signature missing/wrong (401) or body not understood (400): nothing is stored. */
+  | { kind: "rejected"; status: 400 | 401 | 403; reason: string }
+  /** A handshake answered directly (WhatsApp GET hub.challenge, SNS SubscriptionConfirmation). */
+  | { kind: "handshake"; status: number; body: string; contentType?: string }
+  /** Verified: store these events (possibly none, e.g. an SNS notification we ignore), then 200. */
+  | { kind: "events"; events: ChannelEvent[] };
+
+export type ConnectionCheck =
+  | { ok: true; detail: string; ratePerSecond?: number }
+  | { ok: false; reason: string };
 
 export interface ChannelAdapter {
   readonly channel: Channel;
   send(message: OutgoingMessage): Promise<SendResult>;
   classify(error: unknown): ErrorClass;
-  verifyWebhook(request: RawWebhook): boolean;
-  parseWebhook(request: RawWebhook): ChannelEvent[];
+  /** Verifies authenticity (signature / secret token) and parses; never throws. */
+  receiveWebhook(request: RawWebhook): Promise<WebhookOutcome>;
+  /** "Test connection": a harmless authenticated call (e.g. read the phone number / account). */
+  testConnection(): Promise<ConnectionCheck>;
+  /** Telegram only: point the bot's webhook at us (with a secret token). */
+  registerWebhook?(url: string): Promise<void>;
 }
