@@ -187,6 +187,28 @@ async function main() {
     });
   }
 
+  // Provider webhooks: the raw bytes are what signatures cover, so no Remix form parsing.
+  app.all(
+    "/webhooks/:segment/:integrationId",
+    express.raw({ type: () => true, limit: env.BODY_LIMIT_BYTES }),
+    (req, res, next) => {
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+      }
+      host
+        .receiveWebhook(req.params.segment!, req.params.integrationId!, {
+          method: req.method,
+          url: `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`,
+          headers,
+          body,
+        })
+        .then((answer) => res.status(answer.status).type(answer.contentType).send(answer.body))
+        .catch(next);
+    },
+  );
+
   // Every request gets a tenant scope: handles it opens stay open until its response is done.
   app.use((_req, res, next) => {
     const scope = host.createTenantScope();

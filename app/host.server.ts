@@ -3,6 +3,8 @@ import { data } from "@remix-run/node";
 import { closeControlDb, getControlDb } from "~/db/control.server";
 import { closeAllTenantDbs, createTenantScope } from "~/db/tenants.server";
 import { recoverImports, stopImportsForShutdown } from "~/domain/contacts/import.server";
+import { startDispatcher, stopDispatcher } from "~/domain/delivery/dispatcher.server";
+import { receiveWebhook } from "~/domain/delivery/webhooks.server";
 import { checkHealth } from "~/domain/operations/health.server";
 import { startScheduler, stopScheduler } from "~/jobs/scheduler.server";
 import { getEnv } from "~/lib/env.server";
@@ -23,7 +25,10 @@ export const host = {
   },
   /** After listen: the scheduler (if enabled) and background work a restart interrupted. */
   startJobs(): void {
-    if (getEnv().JOBS_ENABLED) startScheduler();
+    if (getEnv().JOBS_ENABLED) {
+      startScheduler();
+      startDispatcher();
+    }
     try {
       const report = recoverImports();
       if (report.resumed || report.failed || report.cancelled) {
@@ -35,7 +40,7 @@ export const host = {
   },
   /** Stops scheduling and waits for running jobs; imports stop where they are and resume later. */
   async stopJobs(): Promise<void> {
-    await Promise.all([stopScheduler(), stopImportsForShutdown()]);
+    await Promise.all([stopScheduler(), stopImportsForShutdown(), stopDispatcher()]);
   },
   /** Last step of shutdown, once no request or job uses a handle. */
   closeDatabases(): void {
@@ -44,6 +49,8 @@ export const host = {
   },
   createTenantScope,
   checkHealth,
+  /** Provider webhooks: /webhooks/<whatsapp|ses|sms|telegram>/<integrationId>, raw body. */
+  receiveWebhook,
   /**
    * Domain functions throw typed errors (NotFoundError, ForbiddenError, ...). Wrapping every
    * loader and action here turns them into 4xx error responses for the nearest ErrorBoundary,

@@ -19,6 +19,7 @@ async function loadCommands(): Promise<Command[]> {
     ...accountsCommands,
     ...contactsExportCommands,
     ...contactsImportCommands,
+    ...(await import("./cli/integrations")).integrationsCommands,
   ];
 }
 

@@ -112,7 +112,8 @@ export type ChannelEvent =
       /** The provider's id for this event, or one derived from (message id, status): dedup key. */
       eventId: string;
       providerMessageId: string;
-      status: "sent" | "delivered" | "read" | "opened" | "clicked" | "failed" | "bounced" | "complained";
+      status:
+        "sent" | "delivered" | "read" | "opened" | "clicked" | "failed" | "bounced" | "complained";
       at: Date;
       /** Provider reason for failed/bounced/complained, e.g. "131026: Message undeliverable". */
       reason?: string;
@@ -143,8 +144,7 @@ export type WebhookOutcome =
   | { kind: "events"; events: ChannelEvent[] };
 
 export type ConnectionCheck =
-  | { ok: true; detail: string; ratePerSecond?: number }
-  | { ok: false; reason: string };
+  { ok: true; detail: string; ratePerSecond?: number } | { ok: false; reason: string };
 
 export interface ChannelAdapter {
   readonly channel: Channel;

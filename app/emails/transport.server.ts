@@ -1,8 +1,8 @@
 import { SendEmailCommand, SESv2Client, SESv2ServiceException } from "@aws-sdk/client-sesv2";
-import MailComposer from "nodemailer/lib/mail-composer";
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { buildRawMime, checkHeaders, MimeError } from "~/channels/email-mime.server";
 import { getEnv, type Env } from "~/lib/env.server";
 import { logger } from "~/lib/logger.server";
 
@@ -87,24 +87,8 @@ export interface MailTransport {
 // Validation: one recipient, no header injection.
 
 const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
-const HEADER_NAME = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
-const RESERVED_HEADERS = new Set([
-  "from",
-  "sender",
-  "to",
-  "cc",
-  "bcc",
-  "reply-to",
-  "subject",
-  "date",
-  "message-id",
-  "mime-version",
-  "content-type",
-  "content-transfer-encoding",
-  "return-path",
-]);
 
 function invalid(message: string): MailTransportError {
   return new MailTransportError(message, { failure: "invalid" });
@@ -117,32 +101,19 @@ function validate(message: OutgoingMail): void {
   if (!message.subject.trim() || CONTROL.test(message.subject)) {
     throw invalid("The subject must be one non-empty line");
   }
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    if (!HEADER_NAME.test(name) || RESERVED_HEADERS.has(name.toLowerCase())) {
-      throw invalid(`The header name ${JSON.stringify(name)} is not allowed`);
-    }
-    if (value.length > 2000 || CONTROL.test(value)) {
-      throw invalid(`The value of the ${name} header must be one line`);
-    }
+  try {
+    checkHeaders(message.headers);
+  } catch (error) {
+    if (error instanceof MimeError) throw invalid(error.message);
+    throw error;
   }
 }
 
 /** The RFC 5322 message, CRLF line ends, text and HTML as multipart/alternative. */
 export async function buildMime(from: string, message: OutgoingMail): Promise<Buffer> {
   validate(message);
-  return new MailComposer({
-    from,
-    to: message.to,
-    subject: message.subject,
-    text: message.text,
-    html: message.html,
-    headers: message.headers ?? {},
-    newline: "windows",
-    disableFileAccess: true,
-    disableUrlAccess: true,
-  })
-    .compile()
-    .build();
+  const { raw } = await buildRawMime({ from, ...message });
+  return raw;
 }
 
 // ---------------------------------------------------------------------------------------------

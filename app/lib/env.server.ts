@@ -70,6 +70,15 @@ const EnvSchema = z
     SES_ENDPOINT: url.optional(),
     SMS_API_BASE_URL: url.default("https://api.twilio.com"),
     TELEGRAM_API_BASE_URL: url.default("https://api.telegram.org"),
+    // Extra origins SNS signing certificates may come from (tests, `npm run fakes`); real SNS
+    // hosts (https://sns.<region>.amazonaws.com) are always allowed. Comma-separated.
+    SNS_CERT_ORIGINS: z
+      .string()
+      .optional()
+      .transform((v) => v?.split(",").map((o) => o.trim()).filter(Boolean)),
+    // Messages handed to providers and not yet answered, per workspace: bounds what a crash
+    // can send twice, and the memory a dispatch uses.
+    DELIVERY_MAX_IN_FLIGHT: intIn(1, 10_000).default(256),
     ANTHROPIC_BASE_URL: url.default("https://api.anthropic.com"),
     STRIPE_API_BASE_URL: url.default("https://api.stripe.com"),
     RAZORPAY_API_BASE_URL: url.default("https://api.razorpay.com"),
@@ -80,6 +89,12 @@ const EnvSchema = z
     SES_REGION: z.string().min(1).optional(),
     SES_ACCESS_KEY_ID: z.string().min(1).optional(),
     SES_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+    // Where mailto: List-Unsubscribe requests go (a mailbox someone reads); default
+    // unsubscribe@<BASE_URL host>. The https one-click link is handled by the app itself.
+    UNSUBSCRIBE_MAILTO: z.string().email().optional(),
+    DELIVERY_RETRY_BASE_MS: intIn(1, 3_600_000).default(30_000),
+    // A provider that has not answered a send within this is treated as unreachable (retried).
+    PROVIDER_TIMEOUT_MS: intIn(100, 120_000).default(15_000),
     MAIL_FROM: z.string().min(3).default("Pleisys Engage <no-reply@engage.pleisys.com>"),
   })
   .transform((env) => ({
@@ -109,4 +124,10 @@ let cached: Env | undefined;
 export function getEnv(): Env {
   cached ??= parseEnv(process.env);
   return cached;
+}
+
+/** Reads the environment again (tests that start provider fakes on ephemeral ports). */
+export function reloadEnv(): Env {
+  cached = undefined;
+  return getEnv();
 }

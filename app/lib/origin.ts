@@ -41,9 +41,9 @@ const HOST_HEADER = /^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/i;
 
 /**
  * Paths whose callers authenticate by signature, API key or a signed link token, never by
- * cookie (/unsubscribe takes RFC 8058 one-click posts from mail providers).
+ * cookie (/unsubscribe and /u/ take RFC 8058 one-click posts from mail providers).
  */
-export const ORIGIN_CHECK_EXEMPT_PREFIXES = ["/webhooks/", "/api/", "/unsubscribe"] as const;
+export const ORIGIN_CHECK_EXEMPT_PREFIXES = ["/webhooks/", "/api/", "/unsubscribe", "/u/"] as const;
 
 function originOf(url: string): string | undefined {
   try {

@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   import: () => import("./import"),
   segment: () => import("./segment"),
   "contacts-search": () => import("./contacts-search"),
+  dispatch: () => import("./dispatch"),
 };
 
 const name = process.argv[2];

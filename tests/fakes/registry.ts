@@ -1,6 +1,7 @@
 import type { FakeServer } from "./base";
 import { createGoogleFake, FAKE_GOOGLE_DEMO_ACCOUNT } from "./google";
 import { createSesFake } from "./ses";
+import { createWhatsAppFake, FAKE_WHATSAPP_DEMO_NUMBER } from "./whatsapp";
 
 export interface FakeEntry {
   create: () => FakeServer;
@@ -24,6 +25,10 @@ export const fakeFactories: Record<string, FakeEntry> = {
     envVar: "GOOGLE_OAUTH_BASE_URL",
   },
   ses: { create: createSesFake, envVar: "SES_ENDPOINT" },
+  whatsapp: {
+    create: () => createWhatsAppFake({ numbers: [FAKE_WHATSAPP_DEMO_NUMBER] }),
+    envVar: "WHATSAPP_API_BASE_URL",
+  },
 };
 
 /**

@@ -1,8 +1,9 @@
-// Fake Amazon SES v2 (SendEmail only), speaking the REST-JSON wire format the AWS SDK uses:
-// POST /v2/email/outbound-emails with a JSON body, answering {"MessageId": "..."}; errors are
-// a status, an `x-amzn-ErrorType` header and {"message": "..."}. Point the SDK at it with
-// `endpoint` (the app: SES_ENDPOINT).
+// Fake Amazon SES v2 (SendEmail and GetAccount), speaking the REST-JSON wire format the AWS SDK
+// uses: POST /v2/email/outbound-emails with a JSON body, answering {"MessageId": "..."}, and
+// GET /v2/email/account; errors are a status, an `x-amzn-ErrorType` header and
+// {"message": "..."}. Point the SDK at it with `endpoint` (the app: SES_ENDPOINT).
 import { randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import { createFakeServer, type FakeReply, type FakeServer, type Fault } from "./base";
 
 export interface SesSentEmail {
@@ -18,6 +19,8 @@ export interface SesSentEmail {
   simple?: { subject?: string; text?: string; html?: string };
   template?: { name?: string; data?: string };
   configurationSetName?: string;
+  /** EmailTags as sent, in order. */
+  emailTags: { name: string; value: string }[];
 }
 
 interface SendEmailBody {
@@ -32,6 +35,7 @@ interface SendEmailBody {
     Template?: { TemplateName?: string; TemplateData?: string };
   };
   ConfigurationSetName?: string;
+  EmailTags?: { Name?: string; Value?: string }[];
 }
 
 /** The AWS error shape: `x-amzn-ErrorType` names the exception, the body carries the message. */
@@ -63,25 +67,116 @@ function rawHeader(raw: string, name: string): string | undefined {
   return line?.slice(name.length + 1).trim();
 }
 
-export function createSesFake(): FakeServer {
-  return createFakeServer({
+/** What GetAccount reports; mutable on a running fake via `fake.account`. */
+export interface SesFakeAccount {
+  max24HourSend: number;
+  maxSendRate: number;
+  sendingEnabled: boolean;
+  productionAccessEnabled: boolean;
+}
+
+export interface SesFakeOptions {
+  /**
+   * Over this many accepted sends per access key in any 1,000 ms window, SendEmail answers 429
+   * TooManyRequestsException "Maximum sending rate exceeded." Default: no limit.
+   */
+  maxSendRate?: number;
+  /**
+   * false: accepted messages are only counted (`sentCount`), not kept for `sesSentEmails`, and
+   * the base request log is emptied on each send so long benches stay flat in memory.
+   */
+  record?: boolean;
+  account?: Partial<SesFakeAccount>;
+}
+
+export interface SesFake extends FakeServer {
+  readonly account: SesFakeAccount;
+  /** Accepted sends so far (all keys), also with `record: false`. */
+  readonly sentCount: number;
+  /** Most sends accepted for this access key in any sliding 1,000 ms window. */
+  maxRatePerSecond(accessKeyId: string): number;
+  /** Forgets rate history and the sent counter. */
+  resetRates(): void;
+}
+
+/**
+ * Accept times within the last second, as a queue (array + head index): each send is pushed
+ * once and dropped once, so both operations are O(1) amortised.
+ */
+class SlidingWindow {
+  private times: number[] = [];
+  private head = 0;
+  max = 0;
+
+  size(now: number): number {
+    while (this.head < this.times.length && this.times[this.head]! <= now - 1000) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.times.length) {
+      this.times = this.times.slice(this.head);
+      this.head = 0;
+    }
+    return this.times.length - this.head;
+  }
+
+  add(now: number): void {
+    this.times.push(now);
+    this.max = Math.max(this.max, this.size(now));
+  }
+}
+
+const TAG = /^[A-Za-z0-9_\-@.]{1,256}$/;
+
+export function createSesFake(options: SesFakeOptions = {}): SesFake {
+  const record = options.record ?? true;
+  const account: SesFakeAccount = {
+    max24HourSend: 50_000,
+    maxSendRate: options.maxSendRate ?? 14,
+    sendingEnabled: true,
+    productionAccessEnabled: true,
+    ...options.account,
+  };
+  let windows = new Map<string, SlidingWindow>();
+  let sentCount = 0;
+
+  function authorize(authorization: string | undefined): RegExpExecArray | FakeReply {
+    const auth = CREDENTIAL.exec(authorization ?? "");
+    if (!auth) {
+      return sesError(403, "MissingAuthenticationTokenException", "Missing Authentication Token");
+    }
+    if (auth[3] !== "ses") {
+      return sesError(403, "InvalidSignatureException", "Credential should be scoped to ses");
+    }
+    return auth;
+  }
+
+  const server = createFakeServer({
     name: "ses",
     routes: [
+      {
+        method: "GET",
+        path: "/v2/email/account",
+        handler(req, res) {
+          const auth = authorize(req.headers.authorization);
+          if (!Array.isArray(auth)) return auth;
+          return res.json({
+            DedicatedIpAutoWarmupEnabled: false,
+            EnforcementStatus: "HEALTHY",
+            ProductionAccessEnabled: account.productionAccessEnabled,
+            SendingEnabled: account.sendingEnabled,
+            SendQuota: {
+              Max24HourSend: account.max24HourSend,
+              MaxSendRate: account.maxSendRate,
+              SentLast24Hours: sentCount,
+            },
+          });
+        },
+      },
       {
         method: "POST",
         path: "/v2/email/outbound-emails",
         handler(req, res) {
-          const auth = CREDENTIAL.exec(req.headers.authorization ?? "");
-          if (!auth) {
-            return sesError(
-              403,
-              "MissingAuthenticationTokenException",
-              "Missing Authentication Token",
-            );
-          }
-          if (auth[3] !== "ses") {
-            return sesError(403, "InvalidSignatureException", "Credential should be scoped to ses");
-          }
+          if (!record) server.requests.length = 0;
+          const auth = authorize(req.headers.authorization);
+          if (!Array.isArray(auth)) return auth;
           let body: SendEmailBody;
           try {
             body = req.json<SendEmailBody>();
@@ -97,6 +192,17 @@ export function createSesFake(): FakeServer {
               "Content must contain exactly one of Simple, Raw or Template",
             );
           }
+          const emailTags: { name: string; value: string }[] = [];
+          for (const tag of body.EmailTags ?? []) {
+            if (!TAG.test(tag.Name ?? "") || !TAG.test(tag.Value ?? "")) {
+              return sesError(
+                400,
+                "BadRequestException",
+                "Tag names and values may contain only ASCII letters, digits, _ - @ and . (1 to 256)",
+              );
+            }
+            emailTags.push({ name: tag.Name!, value: tag.Value! });
+          }
           const sent: SesSentEmail = {
             messageId: `0100${randomBytes(20).toString("hex")}-000000`,
             accessKeyId: auth[1]!,
@@ -108,6 +214,7 @@ export function createSesFake(): FakeServer {
               bcc: body.Destination?.BccAddresses ?? [],
             },
             configurationSetName: body.ConfigurationSetName,
+            emailTags,
           };
           if (content.Raw) {
             const data = content.Raw.Data ?? "";
@@ -142,16 +249,38 @@ export function createSesFake(): FakeServer {
           if (to.length + cc.length + bcc.length > 50) {
             return sesError(400, "MessageRejected", "Too many recipients (limit 50)");
           }
-          const log = (res.state.sent ??= []) as SesSentEmail[];
-          log.push(sent);
+          let window = windows.get(sent.accessKeyId);
+          if (!window) windows.set(sent.accessKeyId, (window = new SlidingWindow()));
+          const now = performance.now();
+          if (options.maxSendRate !== undefined && window.size(now) >= options.maxSendRate) {
+            return sesError(429, "TooManyRequestsException", "Maximum sending rate exceeded.");
+          }
+          window.add(now);
+          sentCount += 1;
+          if (record) ((res.state.sent ??= []) as SesSentEmail[]).push(sent);
           return res.json({ MessageId: sent.messageId });
         },
       },
     ],
   });
+
+  // defineProperties, not Object.assign: `sentCount` must stay a live getter.
+  return Object.defineProperties(server, {
+    account: { value: account, enumerable: true },
+    sentCount: { get: () => sentCount, enumerable: true },
+    maxRatePerSecond: {
+      value: (accessKeyId: string): number => windows.get(accessKeyId)?.max ?? 0,
+    },
+    resetRates: {
+      value: (): void => {
+        windows = new Map();
+        sentCount = 0;
+      },
+    },
+  }) as SesFake;
 }
 
-/** Everything the fake accepted, oldest first. */
+/** Everything the fake accepted, oldest first (empty with `record: false`). */
 export function sesSentEmails(fake: FakeServer): SesSentEmail[] {
   return (fake.state.sent as SesSentEmail[] | undefined) ?? [];
 }

@@ -43,6 +43,11 @@ export const workspaces = sqliteTable("workspaces", {
   /** Members without MFA are sent to enrolment before they see anything else. */
   requireMfa: integer("require_mfa", { mode: "boolean" }).notNull().default(false),
   suspendedAt: time("suspended_at"),
+  /** Marketing email: the open pixel and click-tracking redirects (both signed). */
+  trackOpens: integer("track_opens", { mode: "boolean" }).notNull().default(true),
+  trackClicks: integer("track_clicks", { mode: "boolean" }).notNull().default(true),
+  /** Extra opt-out keywords beyond STOP / UNSUBSCRIBE / STOP ALL / रोकें; comma-separated. */
+  stopKeywords: text("stop_keywords").notNull().default(""),
 });
 
 /**
@@ -279,3 +284,58 @@ export const jobLocks = sqliteTable("job_locks", {
   holder: text("holder").notNull(),
   lockedUntil: integer("locked_until", { mode: "timestamp_ms" }).notNull(),
 });
+
+// ---------------------------------------------------------------------------------------------
+// Delivery (area: delivery). Integrations live here, not in the workspace's file, because a
+// provider webhook arrives with nothing but the integration id in its URL: one indexed lookup
+// finds the workspace (ADR 0008).
+
+export const INTEGRATION_PROVIDERS = [
+  "whatsapp",
+  "email-ses",
+  "email-smtp",
+  "sms",
+  "telegram",
+] as const;
+export type IntegrationProvider = (typeof INTEGRATION_PROVIDERS)[number];
+
+/** A workspace's account with a provider: one per channel; none means the channel's sandbox. */
+export const integrations = sqliteTable(
+  "integrations",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    channel: text("channel", { enum: ["email", "whatsapp", "sms", "telegram"] }).notNull(),
+    provider: text("provider", { enum: INTEGRATION_PROVIDERS }).notNull(),
+    /** Every field of the provider's form as JSON, vault-encrypted (secrets and all). */
+    configEnc: text("config_enc").notNull(),
+    /** The pace the dispatcher keeps for this account, messages per second. */
+    ratePerSecond: integer("rate_per_second").notNull(),
+    /** Non-secret facts learnt from the provider (messaging tier, bot username); JSON. */
+    details: text("details").notNull().default("{}"),
+    lastCheckedAt: time("last_checked_at"),
+    lastCheckOk: integer("last_check_ok", { mode: "boolean" }),
+    lastCheckDetail: text("last_check_detail"),
+    createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    updatedAt: time("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("integrations_workspace_channel_unique").on(t.workspaceId, t.channel)],
+);
+
+/**
+ * Which workspaces have messages waiting, and from when: the dispatcher reads this instead of
+ * opening every workspace's file. A row stays until the workspace's outbox is empty.
+ */
+export const deliveryQueue = sqliteTable(
+  "delivery_queue",
+  {
+    workspaceId: text("workspace_id")
+      .primaryKey()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    nextDueAt: time("next_due_at").notNull(),
+  },
+  (t) => [index("delivery_queue_due_idx").on(t.nextDueAt)],
+);

@@ -44,6 +44,8 @@ export const contacts = sqliteTable(
     nameKey: text("name_key").notNull().default(""),
     /** ISO 3166 alpha-2 country of the phone number, for segments. */
     country: text("country"),
+    /** The Telegram chat this person linked through the workspace's bot (deep link /start). */
+    telegramChatId: text("telegram_chat_id"),
     /** Custom attribute values by definition key, validated against attribute_definitions. */
     attributes: text("attributes").notNull().default("{}"),
     createdAt: time("created_at").notNull(),
@@ -55,6 +57,7 @@ export const contacts = sqliteTable(
     index("contacts_name_key_idx").on(t.nameKey),
     index("contacts_created_idx").on(t.createdAt),
     index("contacts_country_idx").on(t.country),
+    uniqueIndex("contacts_telegram_chat_unique").on(t.telegramChatId),
   ],
 );
 
@@ -271,4 +274,124 @@ export const contactExports = sqliteTable("contact_exports", {
   createdBy: text("created_by"),
   createdAt: time("created_at").notNull(),
   finishedAt: time("finished_at"),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Delivery (area: delivery). The outbox and the message history are one table (DESIGN §4).
+
+export const MESSAGE_STATUSES = [
+  "queued",
+  "sending",
+  "sent",
+  "delivered",
+  "read",
+  "failed",
+  "bounced",
+  "skipped",
+] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+/**
+ * One message to one recipient. `queued` rows with `next_attempt_at` due are claimed by the
+ * dispatcher (status `sending`, a lease owned by the claiming process); the result moves them
+ * on. Provider status webhooks move them forward only. Every row ends delivered/read, failed or
+ * bounced with a reason, or skipped with a reason.
+ */
+export const messages = sqliteTable(
+  "messages",
+  {
+    id: text("id").primaryKey(),
+    contactId: integer("contact_id").references(() => contacts.id, { onDelete: "set null" }),
+    channel: text("channel", { enum: CHANNELS }).notNull(),
+    /** The integration that sends it; null: the channel's sandbox (nothing leaves the box). */
+    integrationId: text("integration_id"),
+    /**
+     * "marketing" needs consent and carries unsubscribe; "service" answers a person;
+     * "confirmation" is the one reply to an opt-out (it goes despite the new suppression).
+     */
+    kind: text("kind", { enum: ["marketing", "service", "confirmation"] }).notNull(),
+    /** E.164 phone, email address or Telegram chat id. */
+    recipient: text("recipient").notNull(),
+    /** Rendered MessageContent (app/channels/types.ts), JSON. */
+    content: text("content").notNull(),
+    status: text("status", { enum: MESSAGE_STATUSES }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: time("next_attempt_at").notNull(),
+    leaseOwner: text("lease_owner"),
+    leaseExpiresAt: time("lease_expires_at"),
+    providerMessageId: text("provider_message_id"),
+    /** Caller's key (e.g. campaign:contact): queueing twice does not send twice. */
+    idempotencyKey: text("idempotency_key"),
+    /** Why it failed, bounced or was skipped (the provider's reason where there is one). */
+    error: text("error"),
+    campaignId: integer("campaign_id"),
+    createdAt: time("created_at").notNull(),
+    updatedAt: time("updated_at").notNull(),
+    sentAt: time("sent_at"),
+    deliveredAt: time("delivered_at"),
+    readAt: time("read_at"),
+    openedAt: time("opened_at"),
+    clickedAt: time("clicked_at"),
+    failedAt: time("failed_at"),
+  },
+  (t) => [
+    index("messages_due_idx").on(t.status, t.nextAttemptAt),
+    uniqueIndex("messages_provider_id_unique").on(t.providerMessageId),
+    uniqueIndex("messages_idempotency_unique").on(t.idempotencyKey),
+    index("messages_contact_idx").on(t.contactId, t.createdAt),
+    index("messages_campaign_idx").on(t.campaignId, t.status),
+    index("messages_created_idx").on(t.createdAt),
+  ],
+);
+
+/**
+ * Verified provider webhook events, stored before the provider gets its 200 and applied
+ * afterwards; unique per integration and provider event id, so a replay is stored once.
+ */
+export const webhookEvents = sqliteTable(
+  "webhook_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    integrationId: text("integration_id").notNull(),
+    eventId: text("event_id").notNull(),
+    /** The ChannelEvent (app/channels/types.ts), JSON. */
+    event: text("event").notNull(),
+    receivedAt: time("received_at").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    processedAt: time("processed_at"),
+    /** What applying it did, or why it could not be applied. */
+    outcome: text("outcome"),
+  },
+  (t) => [
+    uniqueIndex("webhook_events_unique").on(t.integrationId, t.eventId),
+    index("webhook_events_pending_idx").on(t.processedAt, t.id),
+  ],
+);
+
+/** Messages people sent us (WhatsApp, SMS, Telegram replies): the conversation history. */
+export const inboundMessages = sqliteTable(
+  "inbound_messages",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    contactId: integer("contact_id").references(() => contacts.id, { onDelete: "cascade" }),
+    channel: text("channel", { enum: CHANNELS }).notNull(),
+    integrationId: text("integration_id"),
+    sender: text("sender").notNull(),
+    text: text("text").notNull(),
+    providerMessageId: text("provider_message_id").notNull(),
+    at: time("at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("inbound_messages_provider_unique").on(t.channel, t.providerMessageId),
+    index("inbound_messages_contact_idx").on(t.contactId, t.channel, t.at),
+  ],
+);
+
+/** Telegram deep-link tokens: t.me/<bot>?start=<token> links the chat to a contact. */
+export const telegramLinks = sqliteTable("telegram_links", {
+  token: text("token").primaryKey(),
+  /** The contact to link; null: a workspace-wide link that creates a contact per chat. */
+  contactId: integer("contact_id").references(() => contacts.id, { onDelete: "cascade" }),
+  createdAt: time("created_at").notNull(),
+  usedAt: time("used_at"),
 });

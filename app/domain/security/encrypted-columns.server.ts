@@ -1,5 +1,5 @@
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
-import { users } from "~/db/schema/control";
+import { integrations, users } from "~/db/schema/control";
 
 /**
  * The one registry of every vault-encrypted column. `keys rotate` re-encrypts exactly what is
@@ -27,6 +27,13 @@ export const encryptedColumns = [
     id: users.id,
     column: users.totpSecretEnc,
     aadPrefix: "users.totp_secret_enc",
+  },
+  {
+    db: "control",
+    table: integrations,
+    id: integrations.id,
+    column: integrations.configEnc,
+    aadPrefix: "integrations.config_enc",
   },
 ] as const satisfies readonly EncryptedColumn[];
 

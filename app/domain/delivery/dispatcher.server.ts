@@ -1,0 +1,609 @@
+import type { Statement } from "better-sqlite3";
+import { createSandboxAdapter } from "~/channels/sandbox/adapter.server";
+import type { ChannelAdapter, ErrorClass, MessageContent } from "~/channels/types";
+import { withTenantDb, type TenantDb } from "~/db/tenants.server";
+import type { Channel } from "~/lib/channels";
+import { getEnv } from "~/lib/env.server";
+import { logger } from "~/lib/logger.server";
+import { newId } from "~/lib/tokens";
+import { suppressionKey } from "../contacts/suppression-hash.server";
+import { suppressContactInTransaction } from "../contacts/suppressions.server";
+import { unsubscribeHeaders } from "./email-compose.server";
+import { integrationById, type LoadedIntegration } from "./integrations.server";
+import {
+  blockedReason,
+  dueWorkspaces,
+  onMessagesQueued,
+  settleDue,
+  type MessageKind,
+} from "./outbox.server";
+import { Pacer } from "./pacing.server";
+
+/**
+ * The dispatcher (DESIGN §5). One per process. For each workspace with due messages it claims
+ * a batch (status `sending`, a lease owned by this process run), paces each send per channel
+ * account, sends concurrently through the integration's adapter (or the sandbox), and records
+ * results in batched transactions. Errors are classified by the adapter: transient ones are
+ * retried with exponential backoff and jitter up to a maximum age, rate limits pause the
+ * account, permanent ones fail at once with the provider's reason.
+ *
+ * Crash safety: a row is `sending` from its claim until its result is written. At start, a
+ * workspace's `sending` rows that belong to an earlier process run are put back in the queue
+ * (one process owns DATA_DIR, so nobody else can be sending them). Only messages handed to a
+ * provider whose answer was not yet written can go twice: at most DELIVERY_MAX_IN_FLIGHT.
+ */
+
+/** This process run: leases carry it, so the next run knows which `sending` rows are orphans. */
+export const RUN_ID = newId("run", 12);
+
+const LEASE_MS = 5 * 60_000;
+const MAX_ATTEMPTS = 12;
+const MAX_AGE_MS = 48 * 60 * 60_000;
+const RATE_LIMIT_PAUSE_MS = 2_000;
+const SANDBOX_RATE = 1_000;
+const TELEGRAM_PER_CHAT_RATE = 1;
+const FLUSH_EVERY_MS = 20;
+const FLUSH_AT = 256;
+const WHATSAPP_WINDOW_MS = 24 * 60 * 60_000;
+
+interface Claimed {
+  id: string;
+  contact_id: number | null;
+  channel: Channel;
+  integration_id: string | null;
+  kind: MessageKind;
+  recipient: string;
+  content: string;
+  attempts: number;
+  created_at: number;
+}
+
+type Outcome =
+  | { kind: "sent"; providerMessageId: string; delivered: boolean }
+  | { kind: "retry"; at: number; reason: string; countAttempt: boolean }
+  | { kind: "failed"; reason: string; suppress?: "bounce" | "complaint" | "blocked" }
+  | { kind: "skipped"; reason: string };
+
+interface Result {
+  message: Claimed;
+  outcome: Outcome;
+  at: number;
+  /** Went to a provider (or the sandbox), so a crash before writing could repeat it. */
+  handed: boolean;
+}
+
+/** Exponential backoff with full jitter: base · 2^(attempt-1), capped at an hour. */
+export function backoffMs(attempt: number, baseMs: number, random = Math.random): number {
+  const ceiling = Math.min(60 * 60_000, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/** What the engine does with a failed send, given the adapter's classification. */
+export function outcomeOf(
+  error: ErrorClass,
+  message: Pick<Claimed, "attempts" | "created_at">,
+  now: number,
+  baseMs: number,
+): Outcome {
+  if (error.kind === "permanent") {
+    return { kind: "failed", reason: error.reason, suppress: error.suppress };
+  }
+  if (error.kind === "rate-limited") {
+    return {
+      kind: "retry",
+      at: now + (error.retryAfterMs ?? RATE_LIMIT_PAUSE_MS),
+      reason: error.reason,
+      countAttempt: false,
+    };
+  }
+  const wait = Math.max(backoffMs(message.attempts, baseMs), error.retryAfterMs ?? 0);
+  if (message.attempts >= MAX_ATTEMPTS || now + wait - message.created_at > MAX_AGE_MS) {
+    return {
+      kind: "failed",
+      reason: `Gave up after ${message.attempts} attempts over ${Math.round((now - message.created_at) / 60_000)} min: ${error.reason}`,
+    };
+  }
+  return { kind: "retry", at: now + wait, reason: error.reason, countAttempt: true };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statements, prepared once per connection.
+
+interface Statements {
+  recover: Statement;
+  claim: Statement;
+  contact: Statement;
+  lastInbound: Statement;
+  sent: Statement;
+  retry: Statement;
+  finished: Statement;
+  event: Statement;
+}
+
+const statements = new WeakMap<object, Statements>();
+
+function prepared(db: TenantDb): Statements {
+  const client = db.$client;
+  let s = statements.get(client);
+  if (!s) {
+    s = {
+      recover: client.prepare(
+        `UPDATE messages SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL,
+           next_attempt_at = min(next_attempt_at, ?)
+         WHERE status = 'sending' AND (lease_owner IS NOT ? OR lease_expires_at < ?)`,
+      ),
+      claim: client.prepare(
+        `UPDATE messages SET status = 'sending', lease_owner = ?, lease_expires_at = ?,
+           attempts = attempts + 1, updated_at = ?
+         WHERE id IN (SELECT id FROM messages WHERE status = 'queued' AND next_attempt_at <= ?
+                      ORDER BY next_attempt_at LIMIT ?)
+         RETURNING id, contact_id, channel, integration_id, kind, recipient, content, attempts,
+           created_at`,
+      ),
+      contact: client.prepare(
+        "SELECT id, email, phone, telegram_chat_id AS telegramChatId FROM contacts WHERE id = ?",
+      ),
+      lastInbound: client.prepare(
+        `SELECT max(at) AS at FROM inbound_messages
+         WHERE contact_id = ? AND channel = 'whatsapp'`,
+      ),
+      sent: client.prepare(
+        `UPDATE messages SET status = ?, provider_message_id = ?, sent_at = ?, delivered_at = ?,
+           error = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+         WHERE id = ? AND status = 'sending'`,
+      ),
+      retry: client.prepare(
+        `UPDATE messages SET status = 'queued', next_attempt_at = ?, error = ?,
+           attempts = attempts - ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+         WHERE id = ? AND status = 'sending'`,
+      ),
+      finished: client.prepare(
+        `UPDATE messages SET status = ?, error = ?, failed_at = ?, lease_owner = NULL,
+           lease_expires_at = NULL, updated_at = ?
+         WHERE id = ? AND status = 'sending'`,
+      ),
+      event: client.prepare(
+        "INSERT INTO contact_events (contact_id, at, type, channel, data) VALUES (?, ?, ?, ?, ?)",
+      ),
+    };
+    statements.set(client, s);
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface DispatcherOptions {
+  maxInFlight: number;
+  retryBaseMs: number;
+  now: () => number;
+  /** Called with each provider call's duration, ms (benchmarks). */
+  onSendTime?: (ms: number) => void;
+}
+
+const sandboxAdapters = new Map<Channel, ChannelAdapter>();
+function sandboxFor(channel: Channel): ChannelAdapter {
+  let adapter = sandboxAdapters.get(channel);
+  if (!adapter) sandboxAdapters.set(channel, (adapter = createSandboxAdapter(channel)));
+  return adapter;
+}
+
+class WorkspaceRun {
+  private readonly results: Result[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
+  /** Claimed messages not yet finished, and who waits for one to finish. */
+  private active = 0;
+  private onFinish: (() => void) | null = null;
+  private readonly integrations = new Map<string, LoadedIntegration | null>();
+  private key: Buffer | null = null;
+  private s!: Statements;
+  private db!: TenantDb;
+  /** Sends answered by providers whose result is not yet written (what a crash may repeat). */
+  unrecorded = 0;
+  maxUnrecorded = 0;
+
+  constructor(
+    readonly workspaceId: string,
+    private readonly engine: Dispatcher,
+  ) {}
+
+  async run(): Promise<number | null> {
+    return withTenantDb(this.workspaceId, async (db) => {
+      this.db = db;
+      this.s = prepared(db);
+      this.key = suppressionKey(db);
+      const now = this.engine.options.now();
+      this.s.recover.run(now, RUN_ID, now);
+      const { maxInFlight } = this.engine.options;
+      const low = Math.max(1, Math.floor(maxInFlight / 4));
+      for (;;) {
+        if (this.engine.stopping) break;
+        const room = maxInFlight - this.active;
+        if (room < low) {
+          await this.finished();
+          continue;
+        }
+        const t = this.engine.options.now();
+        const claimed = this.s.claim.all(RUN_ID, t + LEASE_MS, t, t, room) as Claimed[];
+        if (claimed.length === 0) {
+          if (this.active === 0) break;
+          await this.finished();
+          this.flush();
+          continue;
+        }
+        this.active += claimed.length;
+        for (const message of claimed) {
+          void this.deliver(message)
+            .catch((error: unknown) => this.unexpected(message, error))
+            .finally(() => {
+              this.active -= 1;
+              const wake = this.onFinish;
+              this.onFinish = null;
+              wake?.();
+            });
+        }
+        // Let answers arrive between claims.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      while (this.active > 0) await this.finished();
+      this.flush();
+      return settleDue(db, this.workspaceId);
+    });
+  }
+
+  /** Resolves when one more claimed message has finished. */
+  private finished(): Promise<void> {
+    return new Promise((resolve) => {
+      const previous = this.onFinish;
+      this.onFinish = () => {
+        previous?.();
+        resolve();
+      };
+    });
+  }
+
+  private integration(id: string): LoadedIntegration | null {
+    if (!this.integrations.has(id)) {
+      this.integrations.set(id, integrationById(this.workspaceId, id));
+    }
+    return this.integrations.get(id)!;
+  }
+
+  private async deliver(message: Claimed): Promise<void> {
+    const content = JSON.parse(message.content) as MessageContent;
+    const integration = message.integration_id ? this.integration(message.integration_id) : null;
+    let outcome: Outcome | null = null;
+    let handed = false;
+    if (message.integration_id && !integration) {
+      outcome = {
+        kind: "failed",
+        reason: `The ${message.channel} integration was removed before this message was sent`,
+      };
+    } else {
+      outcome = this.precheck(message, content);
+    }
+    if (!outcome) {
+      const adapter = integration?.adapter ?? sandboxFor(message.channel);
+      const paceKey = integration?.id ?? `sandbox:${message.channel}`;
+      const rate = integration?.ratePerSecond ?? SANDBOX_RATE;
+      const pacer = this.engine.pacer;
+      const wait = pacer.acquire(paceKey, rate);
+      if (wait) await wait;
+      const chatKey = message.channel === "telegram" ? `${paceKey}:${message.recipient}` : null;
+      if (chatKey) {
+        const chatWait = pacer.acquire(chatKey, TELEGRAM_PER_CHAT_RATE);
+        if (chatWait) await chatWait;
+      }
+      handed = true;
+      this.unrecorded += 1;
+      this.maxUnrecorded = Math.max(this.maxUnrecorded, this.unrecorded);
+      this.engine.noteInFlight(1);
+      try {
+        const headers =
+          content.channel === "email" && message.kind === "marketing" && message.contact_id
+            ? unsubscribeHeaders({
+                workspaceId: this.workspaceId,
+                contactId: message.contact_id,
+                channel: "email",
+                messageId: message.id,
+              })
+            : undefined;
+        const started = this.engine.options.onSendTime ? performance.now() : 0;
+        const sent = await adapter.send({
+          id: message.id,
+          workspaceId: this.workspaceId,
+          to: message.recipient,
+          content,
+          headers,
+        });
+        this.engine.options.onSendTime?.(performance.now() - started);
+        outcome = {
+          kind: "sent",
+          providerMessageId: sent.providerMessageId,
+          // No receipts from the sandbox or Telegram: accepted is delivered.
+          delivered: !integration || message.channel === "telegram",
+        };
+      } catch (error) {
+        const classified = adapter.classify(error);
+        outcome = outcomeOf(
+          classified,
+          message,
+          this.engine.options.now(),
+          this.engine.options.retryBaseMs,
+        );
+        if (classified.kind === "rate-limited") {
+          pacer.pause(paceKey, rate, classified.retryAfterMs ?? RATE_LIMIT_PAUSE_MS);
+        }
+      } finally {
+        pacer.release(paceKey);
+        if (chatKey) pacer.release(chatKey);
+        this.engine.noteInFlight(-1);
+      }
+    }
+    this.results.push({ message, outcome, at: this.engine.options.now(), handed });
+    if (this.results.length >= FLUSH_AT) this.flush();
+    else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_EVERY_MS);
+  }
+
+  /** A bug or a broken file, not the provider: try again in a minute, and say so in the log. */
+  private unexpected(message: Claimed, error: unknown): void {
+    logger.error({ err: error, messageId: message.id }, "could not deliver a message");
+    const at = this.engine.options.now();
+    this.results.push({
+      message,
+      outcome: {
+        kind: "retry",
+        at: at + 60_000,
+        reason: "Internal error; retrying",
+        countAttempt: true,
+      },
+      at,
+      handed: false,
+    });
+  }
+
+  /** Reasons not to send at all, checked just before sending. */
+  private precheck(message: Claimed, content: MessageContent): Outcome | null {
+    if (message.contact_id === null) {
+      return { kind: "skipped", reason: "The contact was deleted" };
+    }
+    const contact = this.s.contact.get(message.contact_id) as
+      | { id: number; email: string | null; phone: string | null; telegramChatId: string | null }
+      | undefined;
+    if (!contact) return { kind: "skipped", reason: "The contact was deleted" };
+    const blocked = blockedReason(this.db, this.key!, contact, message.channel, message.kind);
+    if (blocked) return { kind: "skipped", reason: blocked };
+    if (content.channel === "whatsapp" && content.type === "text") {
+      const last = (this.s.lastInbound.get(contact.id) as { at: number | null }).at;
+      if (last === null || this.engine.options.now() - last > WHATSAPP_WINDOW_MS) {
+        return {
+          kind: "failed",
+          reason:
+            "Not sent: free-form WhatsApp messages are allowed only within 24 hours of the person's last message. Send an approved template instead.",
+        };
+      }
+    }
+    return null;
+  }
+
+  private flush(): void {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    if (this.results.length === 0) return;
+    const batch = this.results.splice(0);
+    const s = this.s;
+    const db = this.db;
+    const key = this.key!;
+    const write = db.$client.transaction(() => {
+      for (const { message, outcome, at } of batch) {
+        switch (outcome.kind) {
+          case "sent": {
+            const status = outcome.delivered ? "delivered" : "sent";
+            s.sent.run(
+              status,
+              outcome.providerMessageId,
+              at,
+              outcome.delivered ? at : null,
+              at,
+              message.id,
+            );
+            if (message.contact_id !== null) {
+              s.event.run(
+                message.contact_id,
+                at,
+                `message.${status}`,
+                message.channel,
+                JSON.stringify({ messageId: message.id }),
+              );
+            }
+            break;
+          }
+          case "retry":
+            s.retry.run(outcome.at, outcome.reason, outcome.countAttempt ? 0 : 1, at, message.id);
+            break;
+          case "failed":
+          case "skipped": {
+            s.finished.run(
+              outcome.kind,
+              outcome.reason,
+              outcome.kind === "failed" ? at : null,
+              at,
+              message.id,
+            );
+            if (outcome.kind === "failed" && outcome.suppress && message.contact_id !== null) {
+              const contact = s.contact.get(message.contact_id) as
+                { id: number; email: string | null; phone: string | null } | undefined;
+              if (contact) {
+                suppressContactInTransaction(
+                  db,
+                  key,
+                  {
+                    id: contact.id,
+                    email: message.channel === "email" ? contact.email : null,
+                    phone: message.channel === "email" ? null : contact.phone,
+                  },
+                  outcome.suppress === "complaint"
+                    ? "complaint"
+                    : outcome.suppress === "bounce"
+                      ? "bounce"
+                      : "unsubscribe",
+                  message.channel,
+                  new Date(at),
+                );
+              }
+            }
+            break;
+          }
+        }
+      }
+    });
+    try {
+      write.immediate();
+    } catch (error) {
+      // Leave the rows `sending`: the next run re-queues them (never lose a result silently).
+      logger.error({ err: error, workspaceId: this.workspaceId }, "could not record send results");
+    }
+    const answered = batch.filter((r) => r.handed).length;
+    this.unrecorded = Math.max(0, this.unrecorded - answered);
+    this.engine.noteResults(batch);
+  }
+}
+
+export interface DispatcherStats {
+  sent: number;
+  retried: number;
+  failed: number;
+  skipped: number;
+  /** Most sends handed to providers and not yet answered, at once. */
+  maxInFlight: number;
+}
+
+export class Dispatcher {
+  readonly pacer = new Pacer();
+  readonly options: DispatcherOptions;
+  stopping = false;
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
+  private inFlightNow = 0;
+  readonly stats: DispatcherStats = { sent: 0, retried: 0, failed: 0, skipped: 0, maxInFlight: 0 };
+
+  constructor(options: Partial<DispatcherOptions> = {}) {
+    const env = getEnv();
+    this.options = {
+      maxInFlight: options.maxInFlight ?? env.DELIVERY_MAX_IN_FLIGHT,
+      retryBaseMs: options.retryBaseMs ?? env.DELIVERY_RETRY_BASE_MS,
+      now: options.now ?? Date.now,
+      onSendTime: options.onSendTime,
+    };
+  }
+
+  start(): void {
+    onMessagesQueued((workspaceId, dueAt) => {
+      if (dueAt <= this.options.now()) this.wake(workspaceId);
+      else this.scheduleScan(dueAt - this.options.now());
+    });
+    this.pruneTimer = setInterval(() => this.pacer.prune(), 60_000);
+    this.pruneTimer.unref();
+    this.scan();
+  }
+
+  /** Looks for due workspaces now (also the periodic safety net). */
+  scan(): void {
+    if (this.stopping) return;
+    let found: ReturnType<typeof dueWorkspaces>;
+    try {
+      found = dueWorkspaces(this.options.now());
+    } catch (error) {
+      logger.error({ err: error }, "dispatcher could not read the delivery queue");
+      this.scheduleScan(5_000);
+      return;
+    }
+    for (const workspaceId of found.due) this.wake(workspaceId);
+    this.scheduleScan(found.nextAt === null ? 30_000 : found.nextAt - this.options.now());
+  }
+
+  wake(workspaceId: string): void {
+    if (this.stopping) return;
+    if (this.running.has(workspaceId)) {
+      this.again.add(workspaceId);
+      return;
+    }
+    const run = new WorkspaceRun(workspaceId, this);
+    const task = run
+      .run()
+      .then((nextAt) => {
+        if (nextAt !== null) this.scheduleScan(nextAt - this.options.now());
+      })
+      .catch((error: unknown) => {
+        logger.error({ err: error, workspaceId }, "dispatch failed; retrying shortly");
+        this.scheduleScan(5_000);
+      })
+      .finally(() => {
+        this.running.delete(workspaceId);
+        if (this.again.delete(workspaceId)) this.wake(workspaceId);
+      });
+    this.running.set(workspaceId, task);
+  }
+
+  private scheduleScan(inMs: number): void {
+    if (this.stopping) return;
+    const delay = Math.min(Math.max(inMs, 0), 30_000);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.scan();
+    }, delay);
+    this.timer.unref();
+  }
+
+  noteInFlight(delta: number): void {
+    this.inFlightNow += delta;
+    if (this.inFlightNow > this.stats.maxInFlight) this.stats.maxInFlight = this.inFlightNow;
+  }
+
+  noteResults(batch: readonly Result[]): void {
+    for (const { outcome } of batch) {
+      if (outcome.kind === "sent") this.stats.sent += 1;
+      else if (outcome.kind === "retry") this.stats.retried += 1;
+      else if (outcome.kind === "failed") this.stats.failed += 1;
+      else this.stats.skipped += 1;
+    }
+  }
+
+  /** Resolves when no workspace is being dispatched (tests, benches). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running.values());
+  }
+
+  /** Stops claiming; sends under way finish and their results are written. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    onMessagesQueued(null);
+    if (this.timer) clearTimeout(this.timer);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    await Promise.all(this.running.values());
+  }
+}
+
+let dispatcher: Dispatcher | null = null;
+
+/** The process's dispatcher (started by the host after listen). */
+export function startDispatcher(options: Partial<DispatcherOptions> = {}): Dispatcher {
+  dispatcher ??= new Dispatcher(options);
+  dispatcher.start();
+  return dispatcher;
+}
+
+export async function stopDispatcher(): Promise<void> {
+  const current = dispatcher;
+  dispatcher = null;
+  await current?.stop();
+}
+
+export function currentDispatcher(): Dispatcher | null {
+  return dispatcher;
+}

@@ -1,0 +1,334 @@
+import { and, eq } from "drizzle-orm";
+import { createAdapter, type AdapterSpec } from "~/channels/registry.server";
+import type { ChannelAdapter } from "~/channels/types";
+import { getControlDb } from "~/db/control.server";
+import { integrations } from "~/db/schema/control";
+import type { Channel } from "~/lib/channels";
+import { decryptSecret, encryptSecret } from "~/lib/crypto/vault.server";
+import { getEnv } from "~/lib/env.server";
+import { NotFoundError, ValidationError, type FieldErrors } from "~/lib/errors";
+import { newId, randomToken } from "~/lib/tokens";
+import { recordAudit } from "../audit/audit.server";
+import type { SystemContext } from "../context";
+import { aadFor, encryptedColumns } from "../security/encrypted-columns.server";
+import {
+  DEFAULT_RATE,
+  maskSecret,
+  PROVIDER_CHANNEL,
+  PROVIDER_FIELDS,
+  PROVIDER_SCHEMAS,
+  PROVIDERS,
+  type Provider,
+} from "./integration-fields";
+
+/**
+ * A workspace's provider accounts (one per channel). The config (every form field) is stored
+ * vault-encrypted; pages see it masked. Adapters are built once per integration version and
+ * cached, so the dispatcher and webhooks do not decrypt per message.
+ */
+
+const CONFIG_COLUMN = encryptedColumns.find((c) => c.aadPrefix === "integrations.config_enc")!;
+
+/** The URL path segment of each provider's webhook: /webhooks/<segment>/<integrationId>. */
+export const WEBHOOK_SEGMENT: Record<Provider, string | null> = {
+  whatsapp: "whatsapp",
+  "email-ses": "ses",
+  "email-smtp": null,
+  sms: "sms",
+  telegram: "telegram",
+};
+
+export function webhookUrlFor(provider: Provider, id: string): string | null {
+  const segment = WEBHOOK_SEGMENT[provider];
+  if (!segment) return null;
+  return `${getEnv().BASE_URL.replace(/\/$/, "")}/webhooks/${segment}/${id}`;
+}
+
+type Row = typeof integrations.$inferSelect;
+
+export interface IntegrationSummary {
+  id: string;
+  channel: Channel;
+  provider: Provider;
+  ratePerSecond: number;
+  /** Field name → display value (secrets masked). */
+  fields: Record<string, string>;
+  details: Record<string, string>;
+  webhookUrl: string | null;
+  lastCheckedAt: Date | null;
+  lastCheckOk: boolean | null;
+  lastCheckDetail: string | null;
+  updatedAt: Date;
+}
+
+function readConfig(row: Pick<Row, "id" | "configEnc">): Record<string, unknown> {
+  return JSON.parse(decryptSecret(row.configEnc, aadFor(CONFIG_COLUMN, row.id))) as Record<
+    string,
+    unknown
+  >;
+}
+
+function summarise(row: Row): IntegrationSummary {
+  const config = readConfig(row);
+  const provider = row.provider as Provider;
+  const fields: Record<string, string> = {};
+  for (const field of PROVIDER_FIELDS[provider]) {
+    const value = config[field.name];
+    if (value === undefined || value === null || value === "") continue;
+    fields[field.name] = field.secret ? maskSecret(String(value)) : String(value);
+  }
+  return {
+    id: row.id,
+    channel: row.channel,
+    provider,
+    ratePerSecond: row.ratePerSecond,
+    fields,
+    details: JSON.parse(row.details) as Record<string, string>,
+    webhookUrl: webhookUrlFor(provider, row.id),
+    lastCheckedAt: row.lastCheckedAt,
+    lastCheckOk: row.lastCheckOk,
+    lastCheckDetail: row.lastCheckDetail,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export function listIntegrations(workspaceId: string): IntegrationSummary[] {
+  return getControlDb()
+    .select()
+    .from(integrations)
+    .where(eq(integrations.workspaceId, workspaceId))
+    .all()
+    .map(summarise);
+}
+
+function findRow(workspaceId: string, id: string): Row {
+  const row = getControlDb()
+    .select()
+    .from(integrations)
+    .where(and(eq(integrations.id, id), eq(integrations.workspaceId, workspaceId)))
+    .get();
+  if (!row) throw new NotFoundError("Integration", id);
+  return row;
+}
+
+export function isProvider(value: unknown): value is Provider {
+  return typeof value === "string" && (PROVIDERS as readonly string[]).includes(value);
+}
+
+/**
+ * Connects (or updates) the workspace's integration for the provider's channel. Secret fields
+ * left blank keep their stored value, so a form that shows them masked can be saved as is.
+ * Replacing a channel's provider (e.g. SMTP for SES) is allowed: one integration per channel.
+ */
+export function saveIntegration(
+  ctx: SystemContext & { userId?: string },
+  workspaceId: string,
+  provider: Provider,
+  input: Record<string, unknown>,
+): { id: string; webhookUrl: string | null } {
+  if (!isProvider(provider)) {
+    throw new ValidationError(`Unknown provider; choose one of ${PROVIDERS.join(", ")}.`);
+  }
+  const channel = PROVIDER_CHANNEL[provider];
+  const db = getControlDb();
+  const existing = db
+    .select()
+    .from(integrations)
+    .where(and(eq(integrations.workspaceId, workspaceId), eq(integrations.channel, channel)))
+    .get();
+  const previous = existing && existing.provider === provider ? readConfig(existing) : {};
+  const merged: Record<string, unknown> = {};
+  for (const field of PROVIDER_FIELDS[provider]) {
+    const value = input[field.name];
+    const blank = value === undefined || value === null || String(value).trim() === "";
+    merged[field.name] = blank && field.secret ? previous[field.name] : value;
+  }
+  const parsed = PROVIDER_SCHEMAS[provider].safeParse(merged);
+  if (!parsed.success) {
+    const fieldErrors: FieldErrors = {};
+    for (const issue of parsed.error.issues) {
+      const key = String(issue.path[0] ?? "form");
+      (fieldErrors[key] ??= []).push(issue.message);
+    }
+    const first = parsed.error.issues[0]!;
+    throw new ValidationError(first.message, fieldErrors);
+  }
+  const config: Record<string, unknown> = { ...parsed.data };
+  // Telegram signs its webhook calls with a secret we choose; kept across edits.
+  if (provider === "telegram") config.webhookSecret = previous.webhookSecret ?? randomToken(24);
+  const ratePerSecond = (parsed.data.ratePerSecond as number | undefined) ?? DEFAULT_RATE[provider];
+  const now = ctx.now();
+  const id = existing?.id ?? newId("int");
+  const configEnc = encryptSecret(JSON.stringify(config), aadFor(CONFIG_COLUMN, id));
+  db.transaction((tx) => {
+    if (existing) {
+      tx.update(integrations)
+        .set({
+          provider,
+          configEnc,
+          ratePerSecond,
+          updatedAt: now,
+          ...(existing.provider === provider
+            ? {}
+            : { details: "{}", lastCheckedAt: null, lastCheckOk: null, lastCheckDetail: null }),
+        })
+        .where(eq(integrations.id, id))
+        .run();
+    } else {
+      tx.insert(integrations)
+        .values({
+          id,
+          workspaceId,
+          channel,
+          provider,
+          configEnc,
+          ratePerSecond,
+          createdBy: ctx.userId ?? null,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .run();
+    }
+  });
+  adapterCache.delete(id);
+  recordAudit(ctx, {
+    action: existing ? "integration.updated" : "integration.connected",
+    workspaceId,
+    target: { type: "integration", id },
+    details: { provider, channel, ratePerSecond },
+  });
+  return { id, webhookUrl: webhookUrlFor(provider, id) };
+}
+
+export function removeIntegration(ctx: SystemContext, workspaceId: string, id: string): void {
+  const row = findRow(workspaceId, id);
+  getControlDb().delete(integrations).where(eq(integrations.id, row.id)).run();
+  adapterCache.delete(row.id);
+  recordAudit(ctx, {
+    action: "integration.removed",
+    workspaceId,
+    target: { type: "integration", id },
+    details: { provider: row.provider, channel: row.channel },
+  });
+}
+
+/**
+ * "Test connection": a harmless authenticated call to the provider. Learns what it can
+ * (SES's max send rate; the Telegram bot's name, and registers its webhook) and records the
+ * outcome on the integration.
+ */
+export async function checkIntegration(
+  ctx: SystemContext,
+  workspaceId: string,
+  id: string,
+): Promise<{ ok: boolean; detail: string }> {
+  const row = findRow(workspaceId, id);
+  const { adapter, provider } = loadIntegration(row);
+  let result = await adapter.testConnection();
+  const details = JSON.parse(row.details) as Record<string, string>;
+  let ratePerSecond = row.ratePerSecond;
+  if (result.ok) {
+    if (provider === "email-ses" && result.ratePerSecond && !readConfig(row).ratePerSecond) {
+      ratePerSecond = Math.max(1, Math.floor(result.ratePerSecond));
+    }
+    if (provider === "telegram") {
+      const username = /@([A-Za-z0-9_]+)/.exec(result.detail)?.[1];
+      if (username) details.botUsername = username;
+      try {
+        await adapter.registerWebhook?.(webhookUrlFor(provider, row.id)!);
+        result = { ...result, detail: `${result.detail}; webhook registered` };
+      } catch (error) {
+        result = {
+          ok: false,
+          reason: `The bot answered, but its webhook could not be set: ${error instanceof Error ? error.message : String(error)}`,
+        };
+      }
+    }
+  }
+  const detail = result.ok ? result.detail : result.reason;
+  getControlDb()
+    .update(integrations)
+    .set({
+      lastCheckedAt: ctx.now(),
+      lastCheckOk: result.ok,
+      lastCheckDetail: detail.slice(0, 500),
+      details: JSON.stringify(details),
+      ratePerSecond,
+    })
+    .where(eq(integrations.id, row.id))
+    .run();
+  adapterCache.delete(row.id);
+  recordAudit(ctx, {
+    action: "integration.checked",
+    workspaceId,
+    target: { type: "integration", id },
+    details: { ok: result.ok },
+  });
+  return { ok: result.ok, detail };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runtime: adapters for the dispatcher and the webhook route.
+
+export interface LoadedIntegration {
+  id: string;
+  workspaceId: string;
+  channel: Channel;
+  provider: Provider;
+  ratePerSecond: number;
+  details: Record<string, string>;
+  adapter: ChannelAdapter;
+}
+
+const adapterCache = new Map<string, { updatedAt: number; loaded: LoadedIntegration }>();
+
+function loadIntegration(row: Row): LoadedIntegration {
+  const cached = adapterCache.get(row.id);
+  const version = row.updatedAt.getTime() + (row.lastCheckedAt?.getTime() ?? 0);
+  if (cached && cached.updatedAt === version) return cached.loaded;
+  const provider = row.provider as Provider;
+  // The config was validated against PROVIDER_SCHEMAS[provider] when it was saved.
+  const spec = { provider, config: readConfig(row) } as unknown as AdapterSpec;
+  const loaded: LoadedIntegration = {
+    id: row.id,
+    workspaceId: row.workspaceId,
+    channel: row.channel,
+    provider,
+    ratePerSecond: row.ratePerSecond,
+    details: JSON.parse(row.details) as Record<string, string>,
+    adapter: createAdapter(spec, { webhookUrl: webhookUrlFor(provider, row.id) ?? undefined }),
+  };
+  adapterCache.set(row.id, { updatedAt: version, loaded });
+  return loaded;
+}
+
+/** The integration behind a webhook URL, or null (unknown id, or the wrong provider path). */
+export function integrationForWebhook(segment: string, id: string): LoadedIntegration | null {
+  if (!/^int_[a-z0-9]{16}$/.test(id)) return null;
+  const row = getControlDb().select().from(integrations).where(eq(integrations.id, id)).get();
+  if (!row || WEBHOOK_SEGMENT[row.provider as Provider] !== segment) return null;
+  return loadIntegration(row);
+}
+
+/** The workspace's integration for a channel, or null: the channel's sandbox. */
+export function integrationForChannel(
+  workspaceId: string,
+  channel: Channel,
+): LoadedIntegration | null {
+  const row = getControlDb()
+    .select()
+    .from(integrations)
+    .where(and(eq(integrations.workspaceId, workspaceId), eq(integrations.channel, channel)))
+    .get();
+  return row ? loadIntegration(row) : null;
+}
+
+/** By id, only within the workspace (a message names its integration). */
+export function integrationById(workspaceId: string, id: string): LoadedIntegration | null {
+  const row = getControlDb()
+    .select()
+    .from(integrations)
+    .where(and(eq(integrations.id, id), eq(integrations.workspaceId, workspaceId)))
+    .get();
+  return row ? loadIntegration(row) : null;
+}

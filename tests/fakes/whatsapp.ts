@@ -1,0 +1,742 @@
+// Fake WhatsApp Cloud API (Meta Graph API), on the paths the app derives from
+// WHATSAPP_API_BASE_URL: POST /{version}/{phone-number-id}/messages,
+// GET /{version}/{phone-number-id}?fields=..., GET /{version}/{waba-id}/message_templates.
+// Errors use Graph's shape {error: {message, type, code, error_data: {details}, fbtrace_id}}.
+// Webhook helpers build Meta's `messages` webhook payloads and sign them like Meta does
+// (X-Hub-Signature-256: sha256=HMAC-SHA256(app secret, raw body)).
+// Built to keep up with the 100,000-message dispatch benchmark: O(1) work per send, and
+// `record: false` keeps only counters (base.ts still records every request: call
+// `fake.clearRequests()` now and then in long benches).
+import { createHmac, randomBytes } from "node:crypto";
+import {
+  createFakeServer,
+  type FakeReply,
+  type FakeRequest,
+  type FakeServer,
+  type Fault,
+} from "./base";
+
+export interface WhatsAppFakeNumberInput {
+  phoneNumberId: string;
+  accessToken: string;
+  /** The WhatsApp Business Account the number belongs to (for message_templates). */
+  wabaId?: string;
+  /** As Meta shows it, e.g. "+91 98765 43210". Default "+1 555-000-0000". */
+  displayPhoneNumber?: string;
+  verifiedName?: string;
+  /** messaging_limit_tier, default "TIER_1K". */
+  tier?: string;
+  /** quality_rating, default "GREEN". */
+  qualityRating?: string;
+  /** throughput.level, default "STANDARD". */
+  throughput?: "STANDARD" | "HIGH";
+}
+
+export interface WhatsAppFakeTemplateInput {
+  name: string;
+  /** Default "en_US". */
+  language?: string;
+  /** Default "APPROVED"; only approved templates can be sent. */
+  status?: string;
+  /** Default "MARKETING". */
+  category?: string;
+  /** Meta's components; the BODY text's {{n}} placeholders set the required parameter count. */
+  components?: { type: string; text?: string; format?: string; [key: string]: unknown }[];
+  /** Listed for this WABA only; default: every WABA. */
+  wabaId?: string;
+}
+
+export interface WhatsAppSentMessage {
+  phoneNumberId: string;
+  /** Digits only, as Meta takes it. */
+  to: string;
+  type: "text" | "template";
+  text?: string;
+  template?: { name: string; language: string; params: string[] };
+  wamid: string;
+  /** Date.now() when accepted. */
+  at: number;
+}
+
+export interface WhatsAppFakeOptions {
+  port?: number;
+  numbers?: WhatsAppFakeNumberInput[];
+  templates?: WhatsAppFakeTemplateInput[];
+  /**
+   * Reject free-form text (131047) unless the recipient messaged in within 24 h (see
+   * `markInbound`). Default false: every text is accepted.
+   */
+  enforceWindow?: boolean;
+  /** Per-number limit of accepted sends in any 1,000 ms window; over it: 400 with 130429. */
+  ratePerSecond?: number;
+  /** Keep `fake.sent` (default true); false keeps only `sentCount` and the rate meter. */
+  record?: boolean;
+  /** Clock in ms for the rate meter, the window and `at` (tests); default Date.now. */
+  now?: () => number;
+}
+
+export interface MetaWebhookError {
+  code: number;
+  title: string;
+  message?: string;
+  details?: string;
+}
+
+export interface StatusPayloadInput {
+  phoneNumberId: string;
+  wamid: string;
+  status: "sent" | "delivered" | "read" | "failed";
+  /** E.164 or digits. */
+  recipient: string;
+  errors?: MetaWebhookError[];
+  /** Unix seconds; default now. */
+  timestamp?: number | string;
+  displayPhoneNumber?: string;
+  wabaId?: string;
+}
+
+export interface InboundPayloadInput {
+  phoneNumberId: string;
+  /** E.164 or digits. */
+  from: string;
+  name: string;
+  /** The message body, or the button / list row title for a reply. */
+  text: string;
+  id?: string;
+  timestamp?: number | string;
+  /** A tap on a template quick-reply button, a reply button, or a list row, instead of text. */
+  reply?: { type: "button" | "button_reply" | "list_reply"; id?: string };
+  displayPhoneNumber?: string;
+  wabaId?: string;
+}
+
+/** A `messages` webhook payload as Meta posts it. */
+export interface WhatsAppWebhookPayload {
+  object: "whatsapp_business_account";
+  entry: { id: string; changes: { value: Record<string, unknown>; field: string }[] }[];
+}
+
+export interface SignedWebhook {
+  /** The exact bytes to post; the signature covers them. */
+  body: Buffer;
+  headers: { "content-type": string; "x-hub-signature-256": string };
+}
+
+export interface WhatsAppFake extends FakeServer {
+  /** Accepted messages, oldest first (empty with `record: false`). */
+  readonly sent: WhatsAppSentMessage[];
+  /** Accepted messages, counted even with `record: false`. */
+  readonly sentCount: number;
+  /** Registers (or replaces, by id) a business number and the token allowed to use it. */
+  addNumber(input: WhatsAppFakeNumberInput): void;
+  /** Registers a template; once any exists, unknown names/languages get 132001. */
+  addTemplate(input: WhatsAppFakeTemplateInput): void;
+  /** The customer `to` wrote to `phoneNumberId` at `at` (default now): opens the 24 h window. */
+  markInbound(phoneNumberId: string, to: string, at?: number): void;
+  /** Largest number of accepted sends for the number in any sliding 1,000 ms window. */
+  maxRatePerSecond(phoneNumberId: string): number;
+  /** Forgets sent messages, the counter and the rate meters (not numbers, templates, windows). */
+  clearSent(): void;
+  signedWebhook(appSecret: string, payload: unknown): SignedWebhook;
+  /** As the exported builders, filling display number and WABA from the registered number. */
+  statusPayload(input: StatusPayloadInput): WhatsAppWebhookPayload;
+  inboundPayload(input: InboundPayloadInput): WhatsAppWebhookPayload;
+}
+
+/** The number `npm run fakes` could start with. */
+export const FAKE_WHATSAPP_DEMO_NUMBER: Readonly<Required<WhatsAppFakeNumberInput>> = Object.freeze(
+  {
+    phoneNumberId: "100000000000001",
+    accessToken: "fake-whatsapp-access-token",
+    wabaId: "200000000000001",
+    displayPhoneNumber: "+91 98765 43210",
+    verifiedName: "Pleisys Demo",
+    tier: "TIER_1K",
+    qualityRating: "GREEN",
+    throughput: "STANDARD",
+  },
+);
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+// --- errors ------------------------------------------------------------------------------------
+
+/** Graph's error body, e.g. metaErrorBody(131047, "Re-engagement message"). */
+export function metaErrorBody(
+  code: number,
+  message: string,
+  details: string = message,
+  subcode?: number,
+): { error: Record<string, unknown> } {
+  return {
+    error: {
+      message: code === 190 ? message : `(#${code}) ${message}`,
+      type: "OAuthException",
+      code,
+      ...(subcode !== undefined ? { error_subcode: subcode } : {}),
+      error_data: { messaging_product: "whatsapp", details },
+      fbtrace_id: `A${randomBytes(12).toString("base64url")}`,
+    },
+  };
+}
+
+function metaReply(code: number, message: string, status = 400, details?: string): FakeReply {
+  return { status, json: metaErrorBody(code, message, details) };
+}
+
+/**
+ * A fault for `fake.injectFault` answering with a Meta error, e.g.
+ * `metaError(131047, "Re-engagement message")`, `metaError(2, "Service unavailable", 503)`,
+ * or with `{ headers: { "retry-after": "2" } }`.
+ */
+export function metaError(
+  code: number,
+  message: string,
+  status = 400,
+  extra: { details?: string; headers?: Record<string, string> } = {},
+): Fault {
+  return {
+    kind: "status",
+    status,
+    json: metaErrorBody(code, message, extra.details),
+    ...(extra.headers ? { headers: extra.headers } : {}),
+  };
+}
+
+// --- webhooks ----------------------------------------------------------------------------------
+
+function digits(phone: string): string {
+  return phone.startsWith("+") ? phone.slice(1) : phone;
+}
+
+function nowSeconds(): string {
+  return String(Math.floor(Date.now() / 1000));
+}
+
+function envelope(
+  phoneNumberId: string,
+  wabaId: string | undefined,
+  displayPhoneNumber: string | undefined,
+  value: Record<string, unknown>,
+): WhatsAppWebhookPayload {
+  return {
+    object: "whatsapp_business_account",
+    entry: [
+      {
+        id: wabaId ?? "0",
+        changes: [
+          {
+            value: {
+              messaging_product: "whatsapp",
+              metadata: {
+                display_phone_number: (displayPhoneNumber ?? "15550000000").replace(/\D/g, ""),
+                phone_number_id: phoneNumberId,
+              },
+              ...value,
+            },
+            field: "messages",
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** A status webhook (sent / delivered / read / failed with errors) for one message. */
+export function statusPayload(input: StatusPayloadInput): WhatsAppWebhookPayload {
+  const recipient = digits(input.recipient);
+  const status: Record<string, unknown> = {
+    id: input.wamid,
+    status: input.status,
+    timestamp: String(input.timestamp ?? nowSeconds()),
+    recipient_id: recipient,
+  };
+  if (input.status === "failed") {
+    status.errors = (input.errors ?? []).map((e) => ({
+      code: e.code,
+      title: e.title,
+      message: e.message ?? e.title,
+      error_data: { details: e.details ?? e.title },
+      href: "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
+    }));
+  } else {
+    status.pricing = {
+      billable: true,
+      pricing_model: "PMP",
+      category: "marketing",
+      type: "regular",
+    };
+  }
+  return envelope(input.phoneNumberId, input.wabaId, input.displayPhoneNumber, {
+    statuses: [status],
+  });
+}
+
+/** An inbound customer message webhook (text, or a button / list reply). */
+export function inboundPayload(input: InboundPayloadInput): WhatsAppWebhookPayload {
+  const from = digits(input.from);
+  const message: Record<string, unknown> = {
+    from,
+    id: input.id ?? `wamid.${randomBytes(24).toString("base64")}`,
+    timestamp: String(input.timestamp ?? nowSeconds()),
+  };
+  const reply = input.reply;
+  if (!reply) {
+    message.type = "text";
+    message.text = { body: input.text };
+  } else if (reply.type === "button") {
+    message.type = "button";
+    message.button = { payload: reply.id ?? input.text, text: input.text };
+  } else {
+    message.type = "interactive";
+    message.interactive = {
+      type: reply.type,
+      [reply.type]: { id: reply.id ?? "option-1", title: input.text },
+    };
+  }
+  return envelope(input.phoneNumberId, input.wabaId, input.displayPhoneNumber, {
+    contacts: [{ profile: { name: input.name }, wa_id: from }],
+    messages: [message],
+  });
+}
+
+/** Signs a payload (object → JSON, or the exact string/bytes) with the app secret. */
+export function signWebhook(appSecret: string, payload: unknown): SignedWebhook {
+  const body = Buffer.isBuffer(payload)
+    ? payload
+    : Buffer.from(typeof payload === "string" ? payload : JSON.stringify(payload), "utf8");
+  const signature = createHmac("sha256", appSecret).update(body).digest("hex");
+  return {
+    body,
+    headers: { "content-type": "application/json", "x-hub-signature-256": `sha256=${signature}` },
+  };
+}
+
+// --- rate meter --------------------------------------------------------------------------------
+
+/** Timestamps of accepted sends in the last second (a deque) and the largest count seen. */
+class RateMeter {
+  private times: number[] = [];
+  private head = 0;
+  max = 0;
+
+  /** Drops sends at or before now - 1000: the window is (now - 1000, now]. */
+  count(now: number): number {
+    const cutoff = now - 1000;
+    const times = this.times;
+    let head = this.head;
+    while (head < times.length && (times[head] as number) <= cutoff) head++;
+    if (head > 1024 && head * 2 > times.length) {
+      this.times = times.slice(head);
+      head = 0;
+    }
+    this.head = head;
+    return this.times.length - head;
+  }
+
+  record(now: number): void {
+    const n = this.count(now) + 1;
+    this.times.push(now);
+    if (n > this.max) this.max = n;
+  }
+}
+
+// --- the fake ----------------------------------------------------------------------------------
+
+interface NumberState {
+  input: Required<Omit<WhatsAppFakeNumberInput, "wabaId">> & { wabaId?: string };
+  meter: RateMeter;
+}
+
+interface TemplateState {
+  id: string;
+  name: string;
+  language: string;
+  status: string;
+  category: string;
+  components: NonNullable<WhatsAppFakeTemplateInput["components"]>;
+  wabaId?: string;
+  /** Highest {{n}} in the BODY text. */
+  bodyParams: number;
+}
+
+interface SendBody {
+  messaging_product?: unknown;
+  to?: unknown;
+  type?: unknown;
+  text?: { body?: unknown };
+  template?: {
+    name?: unknown;
+    language?: { code?: unknown };
+    components?: unknown;
+  };
+}
+
+const PHONE_DIGITS = /^\+?(\d{6,15})$/;
+const VERSION = String.raw`v\d+\.\d+`;
+
+function bodyParamsOf(components: TemplateState["components"]): number {
+  const body = components.find((c) => c.type.toUpperCase() === "BODY");
+  let max = 0;
+  for (const m of (body?.text ?? "").matchAll(/\{\{(\d+)\}\}/g)) max = Math.max(max, Number(m[1]));
+  return max;
+}
+
+function noObject(id: string, method: string): FakeReply {
+  return {
+    status: 400,
+    json: metaErrorBody(
+      100,
+      `Unsupported ${method} request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+      undefined,
+      33,
+    ),
+  };
+}
+
+export function createWhatsAppFake(options: WhatsAppFakeOptions = {}): WhatsAppFake {
+  const now = options.now ?? Date.now;
+  const record = options.record ?? true;
+  const limit = options.ratePerSecond;
+  const enforceWindow = options.enforceWindow ?? false;
+
+  const numbers = new Map<string, NumberState>();
+  const tokens = new Map<string, number>();
+  const templates = new Map<string, TemplateState>();
+  const lastInbound = new Map<string, number>();
+  const sent: WhatsAppSentMessage[] = [];
+  let sentCount = 0;
+  let seq = 0;
+  const salt = randomBytes(6).toString("hex");
+
+  function addNumber(input: WhatsAppFakeNumberInput): void {
+    const previous = numbers.get(input.phoneNumberId);
+    if (previous) {
+      const count = (tokens.get(previous.input.accessToken) ?? 1) - 1;
+      if (count > 0) tokens.set(previous.input.accessToken, count);
+      else tokens.delete(previous.input.accessToken);
+    }
+    numbers.set(input.phoneNumberId, {
+      input: {
+        phoneNumberId: input.phoneNumberId,
+        accessToken: input.accessToken,
+        wabaId: input.wabaId,
+        displayPhoneNumber: input.displayPhoneNumber ?? "+1 555-000-0000",
+        verifiedName: input.verifiedName ?? "Test Business",
+        tier: input.tier ?? "TIER_1K",
+        qualityRating: input.qualityRating ?? "GREEN",
+        throughput: input.throughput ?? "STANDARD",
+      },
+      meter: previous?.meter ?? new RateMeter(),
+    });
+    tokens.set(input.accessToken, (tokens.get(input.accessToken) ?? 0) + 1);
+  }
+
+  function addTemplate(input: WhatsAppFakeTemplateInput): void {
+    const language = input.language ?? "en_US";
+    const components = input.components ?? [{ type: "BODY", text: input.name }];
+    templates.set(`${input.name}\u0000${language}`, {
+      id: String(900000000000000 + templates.size + 1),
+      name: input.name,
+      language,
+      status: input.status ?? "APPROVED",
+      category: input.category ?? "MARKETING",
+      components,
+      ...(input.wabaId !== undefined ? { wabaId: input.wabaId } : {}),
+      bodyParams: bodyParamsOf(components),
+    });
+  }
+
+  for (const n of options.numbers ?? []) addNumber(n);
+  for (const t of options.templates ?? []) addTemplate(t);
+
+  /** The number addressed by the path, if the bearer token may use it; else the Meta error. */
+  function authorize(req: FakeRequest, id: string, method: string): NumberState | FakeReply {
+    const header = req.headers.authorization ?? "";
+    const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+    if (!token || !tokens.has(token)) {
+      return metaReply(
+        190,
+        "Invalid OAuth access token - Cannot parse access token",
+        401,
+        "Invalid OAuth access token",
+      );
+    }
+    const number = numbers.get(id);
+    if (!number || number.input.accessToken !== token) return noObject(id, method);
+    return number;
+  }
+
+  function wamid(to: string): string {
+    seq += 1;
+    return `wamid.HBgM${Buffer.from(`${to}:${salt}:${seq}`).toString("base64")}`;
+  }
+
+  function send(req: FakeRequest, phoneNumberId: string): FakeReply {
+    const number = authorize(req, phoneNumberId, "post");
+    if (!("meter" in number)) return number;
+
+    let body: SendBody;
+    try {
+      body = req.json<SendBody>();
+    } catch {
+      return metaReply(100, "Invalid parameter", 400, "The request body is not valid JSON");
+    }
+    if (typeof body !== "object" || body === null) {
+      return metaReply(100, "Invalid parameter", 400, "The request body must be a JSON object");
+    }
+    if (body.messaging_product !== "whatsapp") {
+      return metaReply(100, "The parameter messaging_product is required.");
+    }
+    const toMatch = typeof body.to === "string" ? PHONE_DIGITS.exec(body.to) : null;
+    if (!toMatch?.[1]) {
+      return metaReply(100, "Invalid parameter", 400, "Parameter 'to' must be a phone number");
+    }
+    const to = toMatch[1];
+    const at = now();
+
+    let entry: WhatsAppSentMessage;
+    if (body.type === "text") {
+      const text = body.text?.body;
+      if (typeof text !== "string" || text === "") {
+        return metaReply(131008, "Required parameter is missing", 400, "text.body is required");
+      }
+      if (text.length > 4096) {
+        return metaReply(100, "Invalid parameter", 400, "text.body is longer than 4096 characters");
+      }
+      if (enforceWindow) {
+        const last = lastInbound.get(`${phoneNumberId}\u0000${to}`);
+        if (last === undefined || at - last > DAY_MS) {
+          return metaReply(
+            131047,
+            "Re-engagement message",
+            400,
+            "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+          );
+        }
+      }
+      entry = { phoneNumberId, to, type: "text", text, wamid: "", at };
+    } else if (body.type === "template") {
+      const template = body.template;
+      const name = template?.name;
+      const language = template?.language?.code;
+      if (typeof name !== "string" || name === "" || typeof language !== "string") {
+        return metaReply(
+          131008,
+          "Required parameter is missing",
+          400,
+          "template.name and template.language.code are required",
+        );
+      }
+      const params: string[] = [];
+      const components = template?.components;
+      if (components !== undefined) {
+        if (!Array.isArray(components)) {
+          return metaReply(100, "Invalid parameter", 400, "template.components must be an array");
+        }
+        for (const c of components as { type?: unknown; parameters?: unknown }[]) {
+          if (typeof c !== "object" || c === null || typeof c.type !== "string") {
+            return metaReply(100, "Invalid parameter", 400, "component.type is required");
+          }
+          if (c.type.toLowerCase() !== "body") continue;
+          for (const p of Array.isArray(c.parameters)
+            ? (c.parameters as { type?: unknown; text?: unknown }[])
+            : []) {
+            if (p?.type !== "text" || typeof p.text !== "string") {
+              return metaReply(
+                131009,
+                "Parameter value is not valid",
+                400,
+                "body parameters must be text",
+              );
+            }
+            params.push(p.text);
+          }
+        }
+      }
+      if (templates.size > 0) {
+        const known = templates.get(`${name}\u0000${language}`);
+        if (!known || known.status !== "APPROVED") {
+          return metaReply(
+            132001,
+            "Template name does not exist in the translation",
+            404,
+            `template name (${name}) does not exist in ${language}`,
+          );
+        }
+        if (known.bodyParams !== params.length) {
+          return metaReply(
+            132000,
+            "Number of parameters does not match the expected number of params",
+            400,
+            `body: number of localizable_params (${params.length}) does not match the expected number of params (${known.bodyParams})`,
+          );
+        }
+      }
+      entry = {
+        phoneNumberId,
+        to,
+        type: "template",
+        template: { name, language, params },
+        wamid: "",
+        at,
+      };
+    } else {
+      return metaReply(
+        131051,
+        "Unsupported message type",
+        400,
+        `The fake only sends text and template messages, not ${String(body.type)}`,
+      );
+    }
+
+    if (limit !== undefined && number.meter.count(at) >= limit) {
+      return metaReply(
+        130429,
+        "Rate limit hit",
+        400,
+        "Message failed to send because there were too many messages sent from this phone number in a short period of time",
+      );
+    }
+
+    number.meter.record(at);
+    sentCount += 1;
+    const id = wamid(to);
+    if (record) {
+      entry.wamid = id;
+      sent.push(entry);
+    }
+    return {
+      status: 200,
+      json: {
+        messaging_product: "whatsapp",
+        contacts: [{ input: body.to, wa_id: to }],
+        messages: [entry.type === "template" ? { id, message_status: "accepted" } : { id }],
+      },
+    };
+  }
+
+  function numberInfo(req: FakeRequest, id: string): FakeReply {
+    const number = authorize(req, id, "get");
+    if (!("meter" in number)) return number;
+    const n = number.input;
+    const all: Record<string, unknown> = {
+      verified_name: n.verifiedName,
+      code_verification_status: "VERIFIED",
+      display_phone_number: n.displayPhoneNumber,
+      quality_rating: n.qualityRating,
+      messaging_limit_tier: n.tier,
+      platform_type: "CLOUD_API",
+      throughput: { level: n.throughput },
+    };
+    const fields = req.query.get("fields");
+    const out: Record<string, unknown> = {};
+    if (fields) {
+      for (const f of fields.split(",").map((s) => s.trim())) {
+        if (f === "id" || f === "") continue;
+        if (!(f in all)) {
+          return metaReply(
+            100,
+            `Tried accessing nonexisting field (${f}) on node type (WhatsAppBusinessPhoneNumber)`,
+          );
+        }
+        out[f] = all[f];
+      }
+    } else Object.assign(out, all);
+    out.id = n.phoneNumberId;
+    return { status: 200, json: out };
+  }
+
+  function templateList(req: FakeRequest, wabaId: string): FakeReply {
+    const header = req.headers.authorization ?? "";
+    const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+    if (!token || !tokens.has(token)) {
+      return metaReply(190, "Invalid OAuth access token - Cannot parse access token", 401);
+    }
+    const owns = [...numbers.values()].some(
+      (n) => n.input.wabaId === wabaId && n.input.accessToken === token,
+    );
+    if (!owns) return noObject(wabaId, "get");
+    const data = [...templates.values()]
+      .filter((t) => t.wabaId === undefined || t.wabaId === wabaId)
+      .map((t) => ({
+        name: t.name,
+        language: t.language,
+        status: t.status,
+        category: t.category,
+        components: t.components,
+        id: t.id,
+      }));
+    return {
+      status: 200,
+      json: { data, paging: { cursors: { before: "MAZDZD", after: "MjQZD" } } },
+    };
+  }
+
+  function numberFor(phoneNumberId: string): NumberState["input"] | undefined {
+    return numbers.get(phoneNumberId)?.input;
+  }
+
+  const fake = createFakeServer({
+    name: "whatsapp",
+    port: options.port,
+    routes: [
+      {
+        method: "POST",
+        path: new RegExp(`^/${VERSION}/(?<id>[^/]+)/messages$`),
+        handler: (req) => send(req, req.params.id ?? ""),
+      },
+      {
+        method: "GET",
+        path: new RegExp(`^/${VERSION}/(?<id>[^/]+)/message_templates$`),
+        handler: (req) => templateList(req, req.params.id ?? ""),
+      },
+      {
+        method: "GET",
+        path: new RegExp(`^/${VERSION}/(?<id>[^/]+)$`),
+        handler: (req) => numberInfo(req, req.params.id ?? ""),
+      },
+    ],
+  });
+
+  const extras = {
+    get sent(): WhatsAppSentMessage[] {
+      return sent;
+    },
+    get sentCount(): number {
+      return sentCount;
+    },
+    addNumber,
+    addTemplate,
+    markInbound(phoneNumberId: string, to: string, at: number = now()): void {
+      lastInbound.set(`${phoneNumberId}\u0000${digits(to)}`, at);
+    },
+    maxRatePerSecond(phoneNumberId: string): number {
+      return numbers.get(phoneNumberId)?.meter.max ?? 0;
+    },
+    clearSent(): void {
+      sent.length = 0;
+      sentCount = 0;
+      for (const n of numbers.values()) n.meter = new RateMeter();
+    },
+    signedWebhook: signWebhook,
+    statusPayload(input: StatusPayloadInput): WhatsAppWebhookPayload {
+      const n = numberFor(input.phoneNumberId);
+      return statusPayload({
+        ...input,
+        wabaId: input.wabaId ?? n?.wabaId,
+        displayPhoneNumber: input.displayPhoneNumber ?? n?.displayPhoneNumber,
+      });
+    },
+    inboundPayload(input: InboundPayloadInput): WhatsAppWebhookPayload {
+      const n = numberFor(input.phoneNumberId);
+      return inboundPayload({
+        ...input,
+        wabaId: input.wabaId ?? n?.wabaId,
+        displayPhoneNumber: input.displayPhoneNumber ?? n?.displayPhoneNumber,
+      });
+    },
+  };
+  // defineProperties (not Object.assign) keeps `sent`/`sentCount` live getters.
+  return Object.defineProperties(fake, Object.getOwnPropertyDescriptors(extras)) as WhatsAppFake;
+}
