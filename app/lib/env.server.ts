@@ -75,7 +75,12 @@ const EnvSchema = z
     SNS_CERT_ORIGINS: z
       .string()
       .optional()
-      .transform((v) => v?.split(",").map((o) => o.trim()).filter(Boolean)),
+      .transform((v) =>
+        v
+          ?.split(",")
+          .map((o) => o.trim())
+          .filter(Boolean),
+      ),
     // Messages handed to providers and not yet answered, per workspace: bounds what a crash
     // can send twice, and the memory a dispatch uses.
     DELIVERY_MAX_IN_FLIGHT: intIn(1, 10_000).default(256),

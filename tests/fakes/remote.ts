@@ -17,7 +17,13 @@ export async function startRemoteFake(
 ): Promise<RemoteFake> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ["--import", "tsx", new URL("./serve.ts", import.meta.url).pathname, name, JSON.stringify(options)],
+    [
+      "--import",
+      "tsx",
+      new URL("./serve.ts", import.meta.url).pathname,
+      name,
+      JSON.stringify(options),
+    ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   const lines = createInterface({ input: child.stdout! });

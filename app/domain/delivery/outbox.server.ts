@@ -3,7 +3,7 @@ import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import type { MessageContent } from "~/channels/types";
 import { getControlDb } from "~/db/control.server";
 import { deliveryQueue, workspaces } from "~/db/schema/control";
-import { consents, contacts, messages, type MessageStatus } from "~/db/schema/tenant";
+import { contacts, messages, type MessageStatus } from "~/db/schema/tenant";
 import type { TenantDb } from "~/db/tenants.server";
 import type { Channel } from "~/lib/channels";
 import { NotFoundError, ValidationError } from "~/lib/errors";
