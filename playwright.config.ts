@@ -61,7 +61,8 @@ export default defineConfig({
         HOST: "127.0.0.1",
         BASE_URL: baseURL,
         DATA_DIR: mkdtempSync(join(tmpdir(), "engage-e2e-")),
-        JOBS_ENABLED: "false",
+        // The delivery dispatcher runs with the jobs: sandbox messages must reach "delivered".
+        JOBS_ENABLED: "true",
         LOG_LEVEL: "warn",
         GOOGLE_OAUTH_BASE_URL: fakeGoogle,
         GOOGLE_CLIENT_ID: FAKE_GOOGLE_CLIENT_ID,

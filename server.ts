@@ -155,6 +155,30 @@ async function main() {
     });
     next();
   });
+  // Provider webhooks: the raw bytes are what signatures cover, so no Remix form parsing. Ahead
+  // of the page middleware (security headers, compression, static files): a provider posting
+  // thousands of receipts a second needs none of it, and gets a plain-text answer.
+  app.all(
+    "/webhooks/:segment/:integrationId",
+    express.raw({ type: () => true, limit: env.BODY_LIMIT_BYTES }),
+    (req, res, next) => {
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+      }
+      host
+        .receiveWebhook(req.params.segment!, req.params.integrationId!, {
+          method: req.method,
+          url: `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`,
+          headers,
+          body,
+        })
+        .then((answer) => res.status(answer.status).type(answer.contentType).send(answer.body))
+        .catch(next);
+    },
+  );
+
   app.use(securityHeaders(env, dev));
   app.use(
     compression({
@@ -186,28 +210,6 @@ async function main() {
       setTimeout(() => res.type("text/plain").send(`waited ${ms}ms`), ms);
     });
   }
-
-  // Provider webhooks: the raw bytes are what signatures cover, so no Remix form parsing.
-  app.all(
-    "/webhooks/:segment/:integrationId",
-    express.raw({ type: () => true, limit: env.BODY_LIMIT_BYTES }),
-    (req, res, next) => {
-      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) {
-        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
-      }
-      host
-        .receiveWebhook(req.params.segment!, req.params.integrationId!, {
-          method: req.method,
-          url: `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`,
-          headers,
-          body,
-        })
-        .then((answer) => res.status(answer.status).type(answer.contentType).send(answer.body))
-        .catch(next);
-    },
-  );
 
   // Every request gets a tenant scope: handles it opens stay open until its response is done.
   app.use((_req, res, next) => {

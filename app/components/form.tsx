@@ -105,3 +105,53 @@ export function Select({
     </div>
   );
 }
+
+/** A labelled multi-line input whose hint and errors are announced with it. */
+export function TextArea({
+  name,
+  label,
+  hint,
+  errors,
+  defaultValue,
+  rows = 4,
+  maxLength,
+  required,
+}: {
+  name: string;
+  label: ReactNode;
+  hint?: ReactNode;
+  errors?: string[];
+  defaultValue?: string;
+  rows?: number;
+  maxLength?: number;
+  required?: boolean;
+}) {
+  const id = `${name}-textarea`;
+  const errorId = errors?.length ? `${id}-error` : undefined;
+  const hintId = hint ? `${id}-hint` : undefined;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <textarea
+        id={id}
+        name={name}
+        rows={rows}
+        maxLength={maxLength}
+        required={required}
+        defaultValue={defaultValue}
+        aria-invalid={errorId ? true : undefined}
+        aria-describedby={[hintId, errorId].filter(Boolean).join(" ") || undefined}
+      />
+      {hint ? (
+        <p id={hintId} className="field-hint">
+          {hint}
+        </p>
+      ) : null}
+      {errorId ? (
+        <p id={errorId} className="field-error">
+          {errors!.join(" ")}
+        </p>
+      ) : null}
+    </div>
+  );
+}

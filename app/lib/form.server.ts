@@ -11,15 +11,18 @@ const SECRET_FIELDS = ["password", "current", "newPassword", "code", "website"];
  * Invalid input, and typed errors thrown by the domain (validation, wrong password, rate
  * limits), come back as the form's errors with a 4xx status, so the same page re-renders with
  * the messages next to the fields, with and without JavaScript. Anything else propagates.
+ * `hideFields` names more fields whose values must not come back (e.g. provider credentials).
  */
 export async function submitForm<S extends z.ZodType, R>(
   formData: FormData,
   schema: S,
   run: (value: z.output<S>) => Promise<R> | R,
+  options: { hideFields?: readonly string[] } = {},
 ) {
+  const hideFields = [...SECRET_FIELDS, ...(options.hideFields ?? [])];
   const submission = parseWithZod(formData, { schema });
   if (submission.status !== "success") {
-    return data(submission.reply({ hideFields: SECRET_FIELDS }), { status: 400 });
+    return data(submission.reply({ hideFields }), { status: 400 });
   }
   try {
     return await run(submission.value);
@@ -37,7 +40,7 @@ export async function submitForm<S extends z.ZodType, R>(
       submission.reply({
         formErrors: onFields ? [] : [error.message],
         fieldErrors,
-        hideFields: SECRET_FIELDS,
+        hideFields,
       }),
       { status: error.status, headers },
     );

@@ -6,11 +6,16 @@ import {
   type MetaFunction,
 } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { useEffect, useState } from "react";
 import { z } from "zod";
-import { can } from "~/auth/permissions";
+import type { MessageContent } from "~/channels/types";
+import { can, type Permission } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
-import { Checkbox, FormErrors } from "~/components/form";
+import { CopyField } from "~/components/copy-field";
+import { Checkbox, FormErrors, TextArea } from "~/components/form";
+import { contentSummary, MessageStatusBadge } from "~/components/message-status";
 import { Button, ButtonLink } from "~/components/ui/button";
+import { Field } from "~/components/ui/field";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import { formatAttributeValue } from "~/domain/contacts/attributes.server";
 import {
@@ -29,9 +34,12 @@ import {
   type TimelineEvent,
 } from "~/domain/contacts/contacts.server";
 import { SUPPRESSION_REASON_LABELS } from "~/domain/contacts/suppressions.server";
+import { connectedChannels, reachableChannels } from "~/domain/delivery/contact-reach.server";
+import { listMessages, queueMessages } from "~/domain/delivery/outbox.server";
+import { contactTelegramLink, telegramBot } from "~/domain/delivery/telegram-links.server";
 import { countryName } from "~/domain/workspaces/options";
 import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
-import { ValidationError } from "~/lib/errors";
+import { ForbiddenError, ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
 import { formatDateTime } from "~/lib/format";
@@ -67,6 +75,104 @@ const RemoveTag = z.object({ tagId: id("a tag") });
 const AddList = z.object({ listId: id("a list") });
 const RemoveList = z.object({ listId: id("a list") });
 const Delete = z.object({ erase: z.literal("on").optional() });
+
+const required = (what: string, max: number) =>
+  z
+    .string({ error: `Write the ${what}.` })
+    .trim()
+    .min(1, `Write the ${what}.`)
+    .max(max, `Keep the ${what} under ${max.toLocaleString("en")} characters.`);
+const Send = z
+  .discriminatedUnion(
+    "channel",
+    [
+      z.object({
+        channel: z.literal("email"),
+        emailSubject: required("subject", 200),
+        emailBody: required("email text", 20_000),
+      }),
+      z.object({
+        channel: z.literal("whatsapp"),
+        whatsappType: z.enum(["text", "template"], { error: "Choose text or template." }),
+        whatsappText: z
+          .string()
+          .trim()
+          .max(4096, "Keep the text under 4,096 characters.")
+          .optional(),
+        whatsappTemplate: z
+          .string()
+          .trim()
+          .max(512, "Template names are at most 512 characters.")
+          .optional(),
+        whatsappLanguage: z.string().trim().max(16).optional(),
+        whatsappParams: z.string().max(10_000, "Keep the parameters shorter.").optional(),
+      }),
+      z.object({ channel: z.literal("sms"), smsText: required("SMS text", 1600) }),
+      z.object({ channel: z.literal("telegram"), telegramText: required("message", 4096) }),
+    ],
+    { error: "Choose a channel." },
+  )
+  .superRefine((value, ctx) => {
+    if (value.channel !== "whatsapp") return;
+    if (value.whatsappType === "text") {
+      if (!value.whatsappText) {
+        ctx.addIssue({ code: "custom", path: ["whatsappText"], message: "Write the text." });
+      }
+      return;
+    }
+    if (!value.whatsappTemplate || !/^[a-z0-9_]+$/.test(value.whatsappTemplate)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["whatsappTemplate"],
+        message: "Enter the template's name as approved by Meta: lower-case letters, digits, _.",
+      });
+    }
+    if (value.whatsappLanguage && !/^[a-z]{2,3}(_[A-Z]{2})?$/.test(value.whatsappLanguage)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["whatsappLanguage"],
+        message: "Enter a language code such as en, hi or en_US.",
+      });
+    }
+  });
+
+const ESCAPES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
+
+/** The form's values as the content the outbox sends. */
+function contentFrom(value: z.output<typeof Send>): MessageContent {
+  switch (value.channel) {
+    case "email":
+      return {
+        channel: "email",
+        subject: value.emailSubject,
+        text: value.emailBody,
+        html: value.emailBody.replace(/[&<>"']/g, (c) => ESCAPES[c]!).replace(/\r?\n/g, "<br>\n"),
+      };
+    case "whatsapp":
+      return value.whatsappType === "text"
+        ? { channel: "whatsapp", type: "text", text: value.whatsappText ?? "" }
+        : {
+            channel: "whatsapp",
+            type: "template",
+            name: value.whatsappTemplate ?? "",
+            language: value.whatsappLanguage || "en",
+            bodyParams: (value.whatsappParams ?? "")
+              .split(/\r?\n/)
+              .map((p) => p.trim())
+              .filter(Boolean),
+          };
+    case "sms":
+      return { channel: "sms", text: value.smsText };
+    case "telegram":
+      return { channel: "telegram", text: value.telegramText };
+  }
+}
 
 function describe(event: TimelineEvent): string {
   const d = event.data;
@@ -134,6 +240,9 @@ export async function loader(args: LoaderFunctionArgs) {
   const c = details.contact;
   const write = can(role, "contacts:write");
   const memberOf = new Set(details.lists.map((l) => l.id));
+  const reachable = reachableChannels(wctx, contactId);
+  const connected = connectedChannels(workspace.id);
+  const bot = write ? telegramBot(workspace.id) : null;
   return data(
     {
       workspace: { name: workspace.name, slug: workspace.slug },
@@ -181,17 +290,73 @@ export async function loader(args: LoaderFunctionArgs) {
       timelinePaged: Boolean(eventsCursor) && !timelineError,
       timelineError,
       deleting: write && url.searchParams.has("delete"),
+      send: can(role, "campaigns:write")
+        ? {
+            channels: reachable.map((channel) => ({
+              value: channel,
+              label: CHANNEL_LABELS[channel],
+              sandbox: !connected.includes(channel),
+            })),
+          }
+        : null,
+      messages: can(role, "campaigns:read")
+        ? listMessages(wctx, { contactId, limit: 10 }).rows.map((m) => ({
+            id: m.id,
+            at: when(m.createdAt),
+            channel: CHANNEL_LABELS[m.channel],
+            summary: contentSummary(m.content),
+            status: m.status,
+            sandbox: m.integrationId === null,
+            error: m.error,
+          }))
+        : null,
+      telegram: bot
+        ? { linked: reachable.includes("telegram"), canLink: bot.username !== null }
+        : null,
     },
     { status: timelineError ? 400 : 200 },
   );
 }
 
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "contacts:write");
+  const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
   const contactId = parseContactId(args.params.contactId);
   const formData = await args.request.formData();
+  const intent = formData.get("intent");
+  // Sending a message is campaign work; everything else on this page edits the contact.
+  const needed: Permission = intent === "send" ? "campaigns:write" : "contacts:write";
+  if (!can(role, needed)) throw new ForbiddenError();
   const page = `/w/${workspace.slug}/contacts/${contactId}`;
-  switch (formData.get("intent")) {
+  switch (intent) {
+    case "send":
+      return submitForm(formData, Send, (value) => {
+        const summary = queueMessages(wctx, [
+          { contactId, channel: value.channel, kind: "service", content: contentFrom(value) },
+        ]);
+        const label = CHANNEL_LABELS[value.channel];
+        if (summary.queued > 0) {
+          const sandbox = !connectedChannels(workspace.id).includes(value.channel);
+          return redirectWithFlash(
+            page,
+            sandbox
+              ? `${label} message queued in the sandbox: it is kept here and reaches nobody. See it under Messages.`
+              : `${label} message queued. Its status appears under Messages.`,
+          );
+        }
+        const reason = Object.keys(summary.skippedReasons)[0] ?? "it could not be queued";
+        return redirectWithFlash(page, `${label} message not sent: ${reason}.`, "warning");
+      });
+    case "telegram-link": {
+      const link = contactTelegramLink(wctx, contactId);
+      if (!link.url) {
+        return redirectWithFlash(
+          page,
+          "Test the Telegram connection in Channels first: the link needs the bot's name.",
+          "warning",
+        );
+      }
+      return data({ telegramLink: link.url }, { headers: { "Cache-Control": "no-store" } });
+    }
     case "consent":
       return submitForm(formData, Consent, (value) => {
         const { changed } = setConsent(wctx, contactId, value.channel, value.status, value.source);
@@ -255,9 +420,177 @@ function messages(result: SubmissionResult<string[]> | undefined): string[] {
   return Object.values(result?.error ?? {}).flatMap((m) => m ?? []);
 }
 
+type SendResult = SubmissionResult<string[]> | undefined;
+
+function SendMessageForm({
+  page,
+  channels,
+  result,
+  busy,
+}: {
+  page: string;
+  channels: { value: Channel; label: string; sandbox: boolean }[];
+  result: SendResult;
+  busy: boolean;
+}) {
+  const initial = (result?.initialValue ?? {}) as Record<string, string | undefined>;
+  const errors = result?.error ?? {};
+  const err = (name: string) => errors[name] ?? undefined;
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => setHydrated(true), []);
+  const [channel, setChannel] = useState<Channel>(
+    (channels.find((c) => c.value === initial.channel) ?? channels[0]!).value,
+  );
+  const [waType, setWaType] = useState(initial.whatsappType === "template" ? "template" : "text");
+  // Without JavaScript every channel's fields show; the server reads the chosen channel's.
+  const shown = (c: Channel) => !hydrated || channel === c;
+  const has = (c: Channel) => channels.some((x) => x.value === c);
+  return (
+    <Form method="post" action={page} aria-label="Send a message">
+      <input type="hidden" name="intent" value="send" />
+      <FormErrors errors={errors[""] ?? undefined} />
+      <div className="field">
+        <label htmlFor="send-channel">Channel</label>
+        <select
+          id="send-channel"
+          name="channel"
+          defaultValue={channel}
+          onChange={(e) => setChannel(e.currentTarget.value as Channel)}
+          aria-describedby="send-channel-hint"
+        >
+          {channels.map((c) => (
+            <option key={c.value} value={c.value}>
+              {c.sandbox ? `${c.label} (sandbox)` : c.label}
+            </option>
+          ))}
+        </select>
+        <p id="send-channel-hint" className="field-hint">
+          Only channels this contact has an address on. A sandbox channel keeps the message here and
+          sends nothing.
+        </p>
+        {err("channel") ? <p className="field-error">{err("channel")!.join(" ")}</p> : null}
+      </div>
+      {has("email") ? (
+        <fieldset className="field" hidden={!shown("email")} disabled={!shown("email")}>
+          <legend>Email</legend>
+          <Field
+            label="Subject"
+            name="emailSubject"
+            maxLength={200}
+            defaultValue={initial.emailSubject ?? ""}
+            errors={err("emailSubject")}
+          />
+          <TextArea
+            label="Email text"
+            name="emailBody"
+            rows={6}
+            defaultValue={initial.emailBody ?? ""}
+            errors={err("emailBody")}
+          />
+        </fieldset>
+      ) : null}
+      {has("whatsapp") ? (
+        <fieldset className="field" hidden={!shown("whatsapp")} disabled={!shown("whatsapp")}>
+          <legend>WhatsApp</legend>
+          <div role="radiogroup" aria-label="WhatsApp message type" className="inline-form">
+            <input
+              id="wa-type-text"
+              type="radio"
+              name="whatsappType"
+              value="text"
+              defaultChecked={waType === "text"}
+              onChange={() => setWaType("text")}
+            />
+            <label htmlFor="wa-type-text">Text (only within 24 hours of their last message)</label>
+            <input
+              id="wa-type-template"
+              type="radio"
+              name="whatsappType"
+              value="template"
+              defaultChecked={waType === "template"}
+              onChange={() => setWaType("template")}
+            />
+            <label htmlFor="wa-type-template">Approved template</label>
+          </div>
+          {err("whatsappType") ? (
+            <p className="field-error">{err("whatsappType")!.join(" ")}</p>
+          ) : null}
+          <div hidden={hydrated && waType !== "text"}>
+            <TextArea
+              label="WhatsApp text"
+              name="whatsappText"
+              maxLength={4096}
+              defaultValue={initial.whatsappText ?? ""}
+              errors={err("whatsappText")}
+            />
+          </div>
+          <div hidden={hydrated && waType !== "template"}>
+            <Field
+              label="Template name"
+              name="whatsappTemplate"
+              autoComplete="off"
+              spellCheck={false}
+              defaultValue={initial.whatsappTemplate ?? ""}
+              errors={err("whatsappTemplate")}
+            />
+            <Field
+              label="Language code"
+              name="whatsappLanguage"
+              autoComplete="off"
+              spellCheck={false}
+              defaultValue={initial.whatsappLanguage ?? "en"}
+              hint="As the template was approved: en, hi, en_US…"
+              errors={err("whatsappLanguage")}
+            />
+            <TextArea
+              label="Body parameters"
+              name="whatsappParams"
+              rows={3}
+              defaultValue={initial.whatsappParams ?? ""}
+              hint="One per line, in order: the first fills {{1}}, the second {{2}}, and so on."
+              errors={err("whatsappParams")}
+            />
+          </div>
+        </fieldset>
+      ) : null}
+      {has("sms") ? (
+        <fieldset className="field" hidden={!shown("sms")} disabled={!shown("sms")}>
+          <legend>SMS</legend>
+          <TextArea
+            label="SMS text"
+            name="smsText"
+            maxLength={1600}
+            defaultValue={initial.smsText ?? ""}
+            hint="160 characters fit one SMS (70 with Hindi or emoji); longer texts are split."
+            errors={err("smsText")}
+          />
+        </fieldset>
+      ) : null}
+      {has("telegram") ? (
+        <fieldset className="field" hidden={!shown("telegram")} disabled={!shown("telegram")}>
+          <legend>Telegram</legend>
+          <TextArea
+            label="Telegram text"
+            name="telegramText"
+            maxLength={4096}
+            defaultValue={initial.telegramText ?? ""}
+            errors={err("telegramText")}
+          />
+        </fieldset>
+      ) : null}
+      <Button type="submit" disabled={busy}>
+        Send message
+      </Button>
+    </Form>
+  );
+}
+
 export default function ContactPage() {
   const d = useLoaderData<typeof loader>();
-  const result = useActionData<typeof action>() as SubmissionResult<string[]> | undefined;
+  const actionData = useActionData<typeof action>() as
+    SubmissionResult<string[]> | { telegramLink: string } | undefined;
+  const telegramLink = actionData && "telegramLink" in actionData ? actionData.telegramLink : null;
+  const result = actionData && !("telegramLink" in actionData) ? actionData : undefined;
   const busy = useNavigation().state === "submitting";
   const intent = result?.initialValue?.intent;
   const resultFor = (name: string) => (intent === name ? result : undefined);
@@ -552,6 +885,107 @@ export default function ContactPage() {
           )
         ) : null}
       </section>
+
+      {d.send ? (
+        <section className="card" aria-labelledby="send-heading">
+          <h2 id="send-heading" className="card-title">
+            Send a message
+          </h2>
+          {d.send.channels.length === 0 ? (
+            <p className="muted">
+              {c.title} has no email address, phone number or linked Telegram chat to send to.
+            </p>
+          ) : (
+            <>
+              <p className="field-hint">
+                A one-off service message to this person, such as an answer to their question. It
+                needs no marketing consent, but never goes to anyone on the suppression list.
+              </p>
+              <SendMessageForm
+                key={d.messages?.[0]?.id ?? "none"}
+                page={page}
+                channels={d.send.channels}
+                result={resultFor("send")}
+                busy={busy}
+              />
+            </>
+          )}
+        </section>
+      ) : null}
+
+      {d.telegram ? (
+        <section className="card" aria-labelledby="telegram-heading">
+          <h2 id="telegram-heading" className="card-title">
+            Telegram
+          </h2>
+          <p>
+            {d.telegram.linked
+              ? "Linked to a Telegram chat with your bot."
+              : "Not linked yet: a bot can only write to people who started a chat with it."}
+          </p>
+          {telegramLink ? (
+            <CopyField
+              label="Telegram link for this contact"
+              value={telegramLink}
+              hint="Send it to them: when they open it and press Start, their chat is linked to this contact. It works once."
+            />
+          ) : d.telegram.canLink ? (
+            <Form method="post" action={page}>
+              <input type="hidden" name="intent" value="telegram-link" />
+              <Button type="submit" variant="secondary" disabled={busy}>
+                Telegram link for this contact
+              </Button>
+            </Form>
+          ) : (
+            <p className="muted">
+              <Link to={`/w/${d.workspace.slug}/settings/channels`}>
+                Test the Telegram connection
+              </Link>{" "}
+              to get the bot&apos;s link.
+            </p>
+          )}
+        </section>
+      ) : null}
+
+      {d.messages ? (
+        <section className="admin-section" aria-labelledby="messages-heading">
+          <h2 id="messages-heading">Messages</h2>
+          {d.messages.length === 0 ? (
+            <EmptyState title="No messages yet">Messages to this contact appear here.</EmptyState>
+          ) : (
+            <div className="table-scroll">
+              <table className="table">
+                <caption className="visually-hidden">The 10 newest messages, newest first</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Created</th>
+                    <th scope="col">Channel</th>
+                    <th scope="col">Message</th>
+                    <th scope="col">Status</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {d.messages.map((m) => (
+                    <tr key={m.id}>
+                      <td>
+                        <Link to={`/w/${d.workspace.slug}/messages/${m.id}`}>
+                          <time dateTime={m.at.iso}>{m.at.text}</time>
+                        </Link>
+                      </td>
+                      <td>{m.channel}</td>
+                      <td>{m.summary}</td>
+                      <td>
+                        <MessageStatusBadge status={m.status} sandbox={m.sandbox} />
+                        {m.error ? <span className="muted"> {m.error}</span> : null}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </section>
+      ) : null}
 
       <section className="admin-section" aria-labelledby="timeline-heading">
         <h2 id="timeline-heading">Timeline</h2>

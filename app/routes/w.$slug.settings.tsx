@@ -1,10 +1,10 @@
 import { getFormProps, getInputProps, useForm } from "@conform-to/react";
 import { parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { requireWorkspace } from "~/auth/workspace.server";
-import { FormErrors, Select } from "~/components/form";
+import { Checkbox, FormErrors, Select } from "~/components/form";
 import { Button } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
 import { Card, PageHeader } from "~/components/ui/layout";
@@ -40,6 +40,15 @@ const Settings = z.object({
     .min(1, "Choose a time zone.")
     .max(64, "Choose a time zone from the list."),
   currency: z.enum(["INR", "USD"], { error: "Choose INR or USD." }),
+  // Unchecked boxes are not sent at all: absent means off.
+  trackOpens: z.literal("on").optional(),
+  trackClicks: z.literal("on").optional(),
+  stopKeywords: z
+    .string()
+    .trim()
+    .max(1000, "Keep the keywords under 1,000 characters.")
+    .optional()
+    .default(""),
 });
 
 export async function loader(args: LoaderFunctionArgs) {
@@ -58,6 +67,9 @@ export async function loader(args: LoaderFunctionArgs) {
       country: workspace.country,
       timezone: workspace.timezone,
       currency: workspace.currency,
+      trackOpens: workspace.trackOpens,
+      trackClicks: workspace.trackClicks,
+      stopKeywords: workspace.stopKeywords.split(",").filter(Boolean).join(", "),
     },
     countries,
     timeZones: zones.map((zone) => ({ value: zone, label: zone.replace(/_/g, " ") })),
@@ -68,7 +80,11 @@ export async function action(args: ActionFunctionArgs) {
   const { workspace, wctx } = await requireWorkspace(args, "workspace:settings");
   const formData = await args.request.formData();
   return submitForm(formData, Settings, (value) => {
-    updateWorkspaceSettings(wctx, workspace.id, value);
+    updateWorkspaceSettings(wctx, workspace.id, {
+      ...value,
+      trackOpens: value.trackOpens === "on",
+      trackClicks: value.trackClicks === "on",
+    });
     return redirectWithFlash(`/w/${workspace.slug}/settings`, "Settings saved.");
   });
 }
@@ -80,7 +96,11 @@ export default function WorkspaceSettingsPage() {
   const [form, fields] = useForm({
     id: "workspace-settings",
     lastResult,
-    defaultValue: workspace,
+    defaultValue: {
+      ...workspace,
+      trackOpens: workspace.trackOpens ? "on" : undefined,
+      trackClicks: workspace.trackClicks ? "on" : undefined,
+    },
     onValidate: ({ formData }) => parseWithZod(formData, { schema: Settings }),
     shouldValidate: "onBlur",
     shouldRevalidate: "onInput",
@@ -124,10 +144,49 @@ export default function WorkspaceSettingsPage() {
             defaultValue={String(fields.currency.initialValue ?? workspace.currency)}
             errors={fields.currency.errors}
           />
+          <fieldset className="field">
+            <legend>Email tracking</legend>
+            <p className="field-hint">
+              For marketing email only. Opens are counted with an invisible image, clicks by sending
+              links through Pleisys Engage first. Some people and places expect you to ask before
+              tracking: turn these off if you do not need them.
+            </p>
+            <Checkbox
+              name={fields.trackOpens.name}
+              label="Track opens"
+              defaultChecked={fields.trackOpens.initialValue === "on"}
+              errors={fields.trackOpens.errors}
+            />
+            <Checkbox
+              name={fields.trackClicks.name}
+              label="Track clicks"
+              defaultChecked={fields.trackClicks.initialValue === "on"}
+              errors={fields.trackClicks.errors}
+            />
+          </fieldset>
+          <Field
+            label="Opt-out keywords"
+            hint={
+              <>
+                Extra words that unsubscribe someone who sends them on WhatsApp, SMS or Telegram,
+                separated by commas. STOP, UNSUBSCRIBE, STOP ALL and रोकें always work.
+              </>
+            }
+            autoComplete="off"
+            placeholder="e.g. CANCEL, बंद करो"
+            errors={fields.stopKeywords.errors}
+            {...getInputProps(fields.stopKeywords, { type: "text" })}
+          />
           <Button type="submit" disabled={navigation.state === "submitting"}>
             Save settings
           </Button>
         </Form>
+      </Card>
+      <Card title="Channels">
+        <p>
+          Connect WhatsApp, email, SMS and Telegram accounts, or keep a channel in the sandbox.{" "}
+          <Link to={`/w/${workspace.slug}/settings/channels`}>Manage channels</Link>
+        </p>
       </Card>
     </>
   );

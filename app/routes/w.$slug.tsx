@@ -8,12 +8,15 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `${data.workspace.name} — Pleisys Engage` : "Pleisys Engage" },
 ];
 
-const NAV: { to: string; label: string; permission: Permission }[] = [
-  { to: "", label: "Home", permission: "workspace:read" },
+/** `end`: active only on that exact page, not on the pages below it (Settings vs Channels). */
+const NAV: { to: string; label: string; permission: Permission; end?: boolean }[] = [
+  { to: "", label: "Home", permission: "workspace:read", end: true },
   { to: "contacts", label: "Contacts", permission: "contacts:read" },
   { to: "segments", label: "Segments", permission: "contacts:read" },
+  { to: "messages", label: "Messages", permission: "campaigns:read" },
   { to: "members", label: "Members", permission: "members:read" },
-  { to: "settings", label: "Settings", permission: "workspace:settings" },
+  { to: "settings", label: "Settings", permission: "workspace:settings", end: true },
+  { to: "settings/channels", label: "Channels", permission: "workspace:settings" },
   { to: "security", label: "Security", permission: "security:manage" },
   { to: "api-keys", label: "API keys", permission: "api_keys:manage" },
   { to: "audit", label: "Audit log", permission: "audit:read" },
@@ -24,7 +27,11 @@ export async function loader(args: LoaderFunctionArgs) {
   return {
     workspace: { slug: workspace.slug, name: workspace.name },
     role,
-    nav: NAV.filter((item) => can(role, item.permission)).map(({ to, label }) => ({ to, label })),
+    nav: NAV.filter((item) => can(role, item.permission)).map(({ to, label, end }) => ({
+      to,
+      label,
+      end: Boolean(end),
+    })),
     others: listMyWorkspaces(user.id)
       .filter((w) => w.slug !== workspace.slug)
       .map((w) => ({ slug: w.slug, name: w.name })),
@@ -45,7 +52,7 @@ export default function WorkspaceLayout() {
           <ul>
             {nav.map((item) => (
               <li key={item.to}>
-                <NavLink to={item.to ? `${base}/${item.to}` : base} end={!item.to}>
+                <NavLink to={item.to ? `${base}/${item.to}` : base} end={item.end}>
                   {item.label}
                 </NavLink>
               </li>

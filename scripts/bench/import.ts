@@ -19,18 +19,12 @@
  * the raw insert time, the upload time, the polled page and the machine's load when it started.
  */
 import Database from "better-sqlite3";
-import {
-  createReadStream,
-  createWriteStream,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-} from "node:fs";
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
 import { request } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
+import { processPeakRssMb } from "./report";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const root = mkdtempSync(join(tmpdir(), "engage-bench-import-"));
@@ -286,12 +280,6 @@ const contactsPage = process.env.BENCH_PAGE
     ? `${base}/contacts`
     : base;
 
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return Math.round(kb / 1024);
-}
-
 /** Streams the file as a multipart form post, with a Content-Length, as a browser does. */
 function upload(): Promise<{ status: number; location: string }> {
   const boundary = "----engagebench7d1f0c";
@@ -378,7 +366,7 @@ while (!["completed", "failed", "cancelled"].includes(summary.status)) {
 }
 clearInterval(pages);
 while (inFlight > 0) await new Promise((r) => setTimeout(r, 20));
-const peak = peakRssMb(server.child.pid!);
+const peak = processPeakRssMb(server.child.pid!);
 await server.stop();
 closeAllTenantDbs();
 if (summary.status !== "completed") throw new Error(`import ${summary.status}: ${summary.error}`);

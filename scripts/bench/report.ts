@@ -1,5 +1,14 @@
+import { readFileSync } from "node:fs";
+
 export function peakRssMb(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+/** Another process's peak resident memory (VmHWM: all its threads together), MiB. */
+export function processPeakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
 }
 
 /** Times fn over `count` units of work and returns units per second. */

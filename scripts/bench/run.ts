@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   segment: () => import("./segment"),
   "contacts-search": () => import("./contacts-search"),
   dispatch: () => import("./dispatch"),
+  webhooks: () => import("./webhooks"),
 };
 
 const name = process.argv[2];

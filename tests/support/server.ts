@@ -28,6 +28,8 @@ export interface TestServer {
 export interface StartOptions {
   env?: Record<string, string>;
   dataDir?: string;
+  /** Extra node flags, e.g. --cpu-prof for a profile of a benchmark's server. */
+  nodeArgs?: string[];
 }
 
 /**
@@ -36,21 +38,25 @@ export interface StartOptions {
  */
 export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "engage-server-"));
-  const child = spawn(process.execPath, ["--import", "tsx", "server.ts"], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: "test",
-      PORT: "0",
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      LOG_LEVEL: "info",
-      JOBS_ENABLED: "false",
-      ...options.env,
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), "--import", "tsx", "server.ts"],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        NODE_ENV: "test",
+        PORT: "0",
+        HOST: "127.0.0.1",
+        DATA_DIR: dataDir,
+        LOG_LEVEL: "info",
+        JOBS_ENABLED: "false",
+        ...options.env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  );
   const logs: LogLine[] = [];
   const output: string[] = [];
   const exited = new Promise<number | null>((resolve) =>

@@ -1,3 +1,4 @@
+import type { Statement } from "better-sqlite3";
 import { and, eq } from "drizzle-orm";
 import { createAdapter, type AdapterSpec } from "~/channels/registry.server";
 import type { ChannelAdapter } from "~/channels/types";
@@ -280,12 +281,17 @@ export interface LoadedIntegration {
   adapter: ChannelAdapter;
 }
 
-const adapterCache = new Map<string, { updatedAt: number; loaded: LoadedIntegration }>();
+const adapterCache = new Map<string, { version: number; loaded: LoadedIntegration }>();
+
+/** Changes whenever the config, rate or check result changes (in this or another process). */
+function versionOf(row: Pick<Row, "updatedAt" | "lastCheckedAt">): number {
+  return row.updatedAt.getTime() * 31 + (row.lastCheckedAt?.getTime() ?? 0);
+}
 
 function loadIntegration(row: Row): LoadedIntegration {
+  const version = versionOf(row);
   const cached = adapterCache.get(row.id);
-  const version = row.updatedAt.getTime() + (row.lastCheckedAt?.getTime() ?? 0);
-  if (cached && cached.updatedAt === version) return cached.loaded;
+  if (cached && cached.version === version) return cached.loaded;
   const provider = row.provider as Provider;
   // The config was validated against PROVIDER_SCHEMAS[provider] when it was saved.
   const spec = { provider, config: readConfig(row) } as unknown as AdapterSpec;
@@ -298,16 +304,46 @@ function loadIntegration(row: Row): LoadedIntegration {
     details: JSON.parse(row.details) as Record<string, string>,
     adapter: createAdapter(spec, { webhookUrl: webhookUrlFor(provider, row.id) ?? undefined }),
   };
-  adapterCache.set(row.id, { updatedAt: version, loaded });
+  adapterCache.set(row.id, { version, loaded });
   return loaded;
 }
+
+// A webhook request's lookup: one prepared point query, then the cached adapter. The version
+// read every time means an edit or removal (also from the CLI, another process) applies at once.
+const versionStatements = new WeakMap<object, Statement>();
 
 /** The integration behind a webhook URL, or null (unknown id, or the wrong provider path). */
 export function integrationForWebhook(segment: string, id: string): LoadedIntegration | null {
   if (!/^int_[a-z0-9]{16}$/.test(id)) return null;
-  const row = getControlDb().select().from(integrations).where(eq(integrations.id, id)).get();
-  if (!row || WEBHOOK_SEGMENT[row.provider as Provider] !== segment) return null;
-  return loadIntegration(row);
+  const client = getControlDb().$client;
+  let versionStatement = versionStatements.get(client);
+  if (!versionStatement) {
+    versionStatement = client.prepare(
+      "SELECT updated_at AS updatedAt, last_checked_at AS lastCheckedAt FROM integrations WHERE id = ?",
+    );
+    versionStatements.set(client, versionStatement);
+  }
+  const current = versionStatement.get(id) as
+    { updatedAt: number; lastCheckedAt: number | null } | undefined;
+  if (!current) return null;
+  const cached = adapterCache.get(id);
+  const version = versionOf({
+    updatedAt: new Date(current.updatedAt),
+    lastCheckedAt: current.lastCheckedAt === null ? null : new Date(current.lastCheckedAt),
+  });
+  const loaded =
+    cached && cached.version === version
+      ? cached.loaded
+      : (() => {
+          const row = getControlDb()
+            .select()
+            .from(integrations)
+            .where(eq(integrations.id, id))
+            .get();
+          return row ? loadIntegration(row) : null;
+        })();
+  if (!loaded || WEBHOOK_SEGMENT[loaded.provider] !== segment) return null;
+  return loaded;
 }
 
 /** The workspace's integration for a channel, or null: the channel's sandbox. */

@@ -244,6 +244,34 @@ describe("updateWorkspaceSettings", () => {
       thrown(() => updateWorkspaceSettings(ctxFor(owner), "ws_missing", input)),
     ).toBeInstanceOf(NotFoundError);
   });
+
+  it("saves email tracking and tidied opt-out keywords with the general settings", () => {
+    const ws = createWorkspace(ctxFor(owner), owner.id, settings(freshSlug()));
+    expect(ws).toMatchObject({ trackOpens: true, trackClicks: true, stopKeywords: "" });
+    const input = { name: "Kept", country: "IN", timezone: "Asia/Kolkata", currency: "INR" };
+    const saved = updateWorkspaceSettings(ctxFor(owner), ws.id, {
+      ...input,
+      trackOpens: false,
+      trackClicks: true,
+      stopKeywords: " cancel ,  Band   Karo, CANCEL, stop all, रोकें,, quit",
+    });
+    // Built-in words (STOP ALL, रोकें) and repeats go; spacing is tidied; case is kept.
+    expect(saved).toMatchObject({
+      trackOpens: false,
+      trackClicks: true,
+      stopKeywords: "cancel,Band Karo,quit",
+    });
+    // Without the delivery fields, they stay as they are.
+    expect(updateWorkspaceSettings(ctxFor(owner), ws.id, input)).toMatchObject({
+      trackOpens: false,
+      stopKeywords: "cancel,Band Karo,quit",
+    });
+    const fields = fieldsOf(() =>
+      updateWorkspaceSettings(ctxFor(owner), ws.id, { ...input, stopKeywords: "x".repeat(41) }),
+    );
+    expect(Object.keys(fields)).toEqual(["stopKeywords"]);
+    expect(findWorkspaceBySlug(ws.slug)?.stopKeywords).toBe("cancel,Band Karo,quit");
+  });
 });
 
 describe("roles", () => {

@@ -40,6 +40,44 @@ function validateSettings(input: WorkspaceSettingsInput) {
   return { name, country, timezone: timezone!, currency: input.currency as Currency };
 }
 
+/** Delivery settings saved with the general ones (the settings page has one form). */
+export interface DeliverySettingsInput {
+  trackOpens: boolean;
+  trackClicks: boolean;
+  /** Comma-separated extra opt-out keywords. */
+  stopKeywords: string;
+}
+
+/** STOP, UNSUBSCRIBE, STOP ALL and रोकें always work; these are the workspace's additions. */
+const BUILT_IN_STOP_WORDS = ["STOP", "UNSUBSCRIBE", "STOP ALL", "रोकें"];
+const MAX_STOP_KEYWORDS = 20;
+const MAX_STOP_KEYWORD_LENGTH = 40;
+
+/**
+ * Normalises the opt-out keywords: trimmed, inner spaces collapsed, duplicates (ignoring case)
+ * and the built-in words dropped, stored comma-separated.
+ */
+export function normaliseStopKeywords(input: string): string {
+  const seen = new Set(BUILT_IN_STOP_WORDS.map((w) => w.toUpperCase()));
+  const words: string[] = [];
+  for (const raw of input.split(",")) {
+    const word = raw.trim().replace(/\s+/g, " ");
+    if (!word) continue;
+    if (word.length > MAX_STOP_KEYWORD_LENGTH) {
+      const message = `Keep each keyword under ${MAX_STOP_KEYWORD_LENGTH} characters: “${word.slice(0, 20)}…” is too long.`;
+      throw new ValidationError(message, { stopKeywords: [message] });
+    }
+    if (seen.has(word.toUpperCase())) continue;
+    seen.add(word.toUpperCase());
+    words.push(word);
+  }
+  if (words.length > MAX_STOP_KEYWORDS) {
+    const message = `Use at most ${MAX_STOP_KEYWORDS} keywords.`;
+    throw new ValidationError(message, { stopKeywords: [message] });
+  }
+  return words.join(",");
+}
+
 export function validateSlug(input: string): string {
   const slug = input.trim().toLowerCase();
   const problem = !SLUG_PATTERN.test(slug)
@@ -92,12 +130,23 @@ export function createWorkspace(
   return workspace;
 }
 
+/**
+ * Saves the general settings and, when given, the delivery ones (email open/click tracking,
+ * extra opt-out keywords) in one change and one audit entry.
+ */
 export function updateWorkspaceSettings(
   ctx: SystemContext,
   workspaceId: string,
-  input: WorkspaceSettingsInput,
+  input: WorkspaceSettingsInput & Partial<DeliverySettingsInput>,
 ): Workspace {
-  const settings = validateSettings(input);
+  const settings = {
+    ...validateSettings(input),
+    ...(input.trackOpens === undefined ? {} : { trackOpens: input.trackOpens }),
+    ...(input.trackClicks === undefined ? {} : { trackClicks: input.trackClicks }),
+    ...(input.stopKeywords === undefined
+      ? {}
+      : { stopKeywords: normaliseStopKeywords(input.stopKeywords) }),
+  };
   const row = getControlDb()
     .update(workspaces)
     .set(settings)

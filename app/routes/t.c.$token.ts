@@ -1,0 +1,28 @@
+import { redirect, type LoaderFunctionArgs } from "@remix-run/node";
+import { followClick, InvalidLinkError } from "~/domain/delivery/recipient-links.server";
+
+/**
+ * A tracked link in a marketing email: redirects to the URL signed into the token (never to
+ * anything else, so it cannot be used as an open redirect) and counts the click when the
+ * workspace tracks clicks. A bad token is a plain 400, never a redirect.
+ */
+export async function loader({ params }: LoaderFunctionArgs) {
+  let url: string;
+  try {
+    url = await followClick(params.token ?? "");
+  } catch (error) {
+    if (!(error instanceof InvalidLinkError)) throw error;
+    return new Response(error.message, {
+      status: 400,
+      headers: {
+        "Content-Type": "text/plain; charset=utf-8",
+        "Cache-Control": "no-store",
+        "X-Robots-Tag": "noindex",
+      },
+    });
+  }
+  return redirect(url, {
+    status: 302,
+    headers: { "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" },
+  });
+}

@@ -1,0 +1,280 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData } from "@remix-run/react";
+import { requireWorkspace } from "~/auth/workspace.server";
+import { MESSAGE_STATUS_LABELS, MessageStatusBadge } from "~/components/message-status";
+import { Alert } from "~/components/ui/alert";
+import { Card, PageHeader } from "~/components/ui/layout";
+import { unsubscribeHeaders } from "~/domain/delivery/email-compose.server";
+import { listIntegrations } from "~/domain/delivery/integrations.server";
+import { getMessage, type MessageRow } from "~/domain/delivery/outbox.server";
+import { CHANNEL_LABELS } from "~/lib/channels";
+import { formatDateTime } from "~/lib/format";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  {
+    title: `${data ? `${data.message.channelLabel} message` : "Message"} — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage`,
+  },
+];
+
+// The List-Unsubscribe links carry tokens that act for the recipient: never cache this page.
+export const headers = () => ({ "Cache-Control": "no-store" });
+
+/** The JSON body the WhatsApp Cloud API gets (POST /<phone-number-id>/messages). */
+function whatsappPayload(message: MessageRow): string | null {
+  const content = message.content;
+  if (content.channel !== "whatsapp") return null;
+  const to = message.recipient.replace(/\D/g, "");
+  const body =
+    content.type === "text"
+      ? {
+          messaging_product: "whatsapp",
+          recipient_type: "individual",
+          to,
+          type: "text",
+          text: { body: content.text, preview_url: false },
+        }
+      : {
+          messaging_product: "whatsapp",
+          recipient_type: "individual",
+          to,
+          type: "template",
+          template: {
+            name: content.name,
+            language: { code: content.language },
+            ...(content.bodyParams.length
+              ? {
+                  components: [
+                    {
+                      type: "body",
+                      parameters: content.bodyParams.map((text) => ({ type: "text", text })),
+                    },
+                  ],
+                }
+              : {}),
+          },
+        };
+  return JSON.stringify(body, null, 2);
+}
+
+export async function loader(args: LoaderFunctionArgs) {
+  const { workspace, wctx } = await requireWorkspace(args, "campaigns:read");
+  const message = getMessage(wctx, args.params.messageId ?? "");
+  const tz = workspace.timezone;
+  const when = (d: Date | null) =>
+    d ? { text: formatDateTime(d, tz), iso: d.toISOString() } : null;
+  const sandbox = message.integrationId === null;
+  const content = message.content;
+
+  let email: {
+    headers: [string, string][];
+    html: string;
+    text: string;
+  } | null = null;
+  if (content.channel === "email") {
+    let from = content.from ?? null;
+    if (!from) {
+      const integration = message.integrationId
+        ? listIntegrations(workspace.id).find((i) => i.id === message.integrationId)
+        : undefined;
+      from =
+        integration?.fields.fromIdentity ??
+        (sandbox
+          ? "(the From address of the email account you connect)"
+          : "(the From address of the email account that sent it)");
+    }
+    const headers: [string, string][] = [
+      ["From", from],
+      ["To", message.recipient],
+      ["Subject", content.subject],
+    ];
+    if (content.replyTo) headers.push(["Reply-To", content.replyTo]);
+    if (message.kind === "marketing" && message.contactId !== null) {
+      const list = unsubscribeHeaders({
+        workspaceId: workspace.id,
+        contactId: message.contactId,
+        channel: "email",
+        messageId: message.id,
+      });
+      for (const [name, value] of Object.entries(list)) headers.push([name, value]);
+    }
+    email = { headers, html: content.html, text: content.text };
+  }
+
+  const timeline = [
+    { label: "Created", at: when(message.createdAt) },
+    { label: "Sent", at: when(message.sentAt) },
+    { label: "Delivered", at: when(message.deliveredAt) },
+    { label: "Read", at: when(message.readAt) },
+    { label: "Opened", at: when(message.openedAt) },
+    { label: "Clicked", at: when(message.clickedAt) },
+    {
+      label: message.status === "bounced" ? "Bounced" : "Failed",
+      at: when(message.failedAt),
+    },
+  ].filter((e): e is { label: string; at: { text: string; iso: string } } => e.at !== null);
+
+  return {
+    workspace: { name: workspace.name, slug: workspace.slug },
+    message: {
+      id: message.id,
+      channel: message.channel,
+      channelLabel: CHANNEL_LABELS[message.channel],
+      kind: message.kind,
+      recipient: message.recipient,
+      contactId: message.contactId,
+      status: message.status,
+      attempts: message.attempts,
+      error: message.error,
+      sandbox,
+      timeline,
+      email,
+      whatsapp: whatsappPayload(message),
+      whatsappTemplate:
+        content.channel === "whatsapp" && content.type === "template"
+          ? { name: content.name, language: content.language, params: content.bodyParams }
+          : null,
+      text: content.channel === "sms" || content.channel === "telegram" ? content.text : null,
+      dltTemplateId: content.channel === "sms" ? (content.dltTemplateId ?? null) : null,
+    },
+  };
+}
+
+const KIND_LABELS = {
+  marketing: "Marketing (needs consent, carries unsubscribe)",
+  service: "Service (a message to one person)",
+  confirmation: "Opt-out confirmation",
+} as const;
+
+export default function MessagePage() {
+  const { workspace, message: m } = useLoaderData<typeof loader>();
+  const base = `/w/${workspace.slug}`;
+  return (
+    <>
+      <PageHeader
+        title={`${m.channelLabel} message to ${m.recipient || "nobody"}`}
+        description={
+          <>
+            <Link to={`${base}/messages`}>Messages</Link> · {m.id}
+          </>
+        }
+      />
+
+      {m.sandbox ? (
+        <Alert tone="warning" title="Sandbox: not sent to anyone">
+          <p>
+            No {m.channelLabel} account was connected when this message was queued, so it stayed in
+            Pleisys Engage. Below is exactly what would have been sent.{" "}
+            <Link to={`${base}/settings/channels`}>Connect {m.channelLabel}</Link>
+          </p>
+        </Alert>
+      ) : null}
+
+      <Card title="Status">
+        <p>
+          <MessageStatusBadge status={m.status} sandbox={m.sandbox} />{" "}
+          {m.status === "skipped" ? "This message was not sent." : null}
+        </p>
+        <dl className="role-list">
+          <div>
+            <dt>Recipient</dt>
+            <dd>
+              {m.contactId !== null ? (
+                <Link to={`${base}/contacts/${m.contactId}`}>{m.recipient || "No address"}</Link>
+              ) : (
+                m.recipient || "No address"
+              )}
+            </dd>
+          </div>
+          <div>
+            <dt>Kind</dt>
+            <dd>{KIND_LABELS[m.kind]}</dd>
+          </div>
+          <div>
+            <dt>Attempts</dt>
+            <dd>{m.attempts}</dd>
+          </div>
+          {m.error ? (
+            <div>
+              <dt>{m.status === "skipped" ? "Why it was not sent" : "Reason"}</dt>
+              <dd>{m.error}</dd>
+            </div>
+          ) : null}
+        </dl>
+        <h3>Timeline</h3>
+        <ol className="status-timeline">
+          {m.timeline.map((e) => (
+            <li key={e.label}>
+              <strong>{e.label}</strong> <time dateTime={e.at.iso}>{e.at.text}</time>
+              {(e.label === "Failed" || e.label === "Bounced") && m.error ? ` — ${m.error}` : null}
+            </li>
+          ))}
+          {m.status === "queued" || m.status === "sending" ? (
+            <li>
+              <strong>{MESSAGE_STATUS_LABELS[m.status]}</strong>: waiting to be handed over
+            </li>
+          ) : null}
+        </ol>
+      </Card>
+
+      {m.email ? (
+        <>
+          <Card title={m.sandbox ? "Headers that would be sent" : "Headers"}>
+            <div className="table-scroll">
+              <table className="table">
+                <tbody>
+                  {m.email.headers.map(([name, value]) => (
+                    <tr key={name}>
+                      <th scope="row">{name}</th>
+                      <td style={{ wordBreak: "break-all" }}>{value}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </Card>
+          <Card title="HTML part">
+            {/* sandbox="": no scripts, forms, navigation or same-origin access. */}
+            <iframe
+              title="HTML part of the email"
+              sandbox=""
+              srcDoc={m.email.html}
+              className="message-html"
+            />
+          </Card>
+          <Card title="Text part">
+            <pre className="message-preview">{m.email.text}</pre>
+          </Card>
+        </>
+      ) : null}
+
+      {m.whatsapp ? (
+        <Card title={m.sandbox ? "What Meta would get" : "What Meta got"}>
+          {m.whatsappTemplate ? (
+            <p>
+              Template <code>{m.whatsappTemplate.name}</code> in{" "}
+              <code>{m.whatsappTemplate.language}</code>
+              {m.whatsappTemplate.params.length
+                ? ` with ${m.whatsappTemplate.params.length} body parameter${m.whatsappTemplate.params.length === 1 ? "" : "s"}.`
+                : ", no parameters."}
+            </p>
+          ) : null}
+          <p className="field-hint">
+            The JSON body of the Cloud API request (POST /&lt;phone-number-id&gt;/messages).
+          </p>
+          <pre className="message-preview">{m.whatsapp}</pre>
+        </Card>
+      ) : null}
+
+      {m.text !== null ? (
+        <Card title="Text">
+          <pre className="message-preview">{m.text}</pre>
+          {m.dltTemplateId ? (
+            <p className="field-hint">DLT template ID: {m.dltTemplateId}</p>
+          ) : null}
+        </Card>
+      ) : null}
+    </>
+  );
+}
+
+export { RouteErrorBoundary as ErrorBoundary } from "~/components/route-error-boundary";

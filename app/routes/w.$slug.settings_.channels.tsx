@@ -1,0 +1,610 @@
+import type { SubmissionResult } from "@conform-to/react";
+import {
+  data,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from "@remix-run/node";
+import {
+  Form,
+  Link,
+  useActionData,
+  useLoaderData,
+  useNavigate,
+  useNavigation,
+} from "@remix-run/react";
+import { useEffect, useState } from "react";
+import { z } from "zod";
+import { requireWorkspace } from "~/auth/workspace.server";
+import { CopyField } from "~/components/copy-field";
+import { FormErrors, Select } from "~/components/form";
+import { Alert } from "~/components/ui/alert";
+import { Button, ButtonLink } from "~/components/ui/button";
+import { Field } from "~/components/ui/field";
+import { Card, PageHeader } from "~/components/ui/layout";
+import {
+  DEFAULT_RATE,
+  PROVIDER_CHANNEL,
+  PROVIDER_FIELDS,
+  PROVIDER_LABELS,
+  PROVIDERS,
+  type Provider,
+} from "~/domain/delivery/integration-fields";
+import {
+  checkIntegration,
+  listIntegrations,
+  removeIntegration,
+  saveIntegration,
+} from "~/domain/delivery/integrations.server";
+import {
+  telegramBotUsername,
+  workspaceTelegramLink,
+} from "~/domain/delivery/telegram-links.server";
+import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
+import { AppError } from "~/lib/errors";
+import { redirectWithFlash } from "~/lib/flash.server";
+import { submitForm } from "~/lib/form.server";
+import { formatDateTime } from "~/lib/format";
+import { logger } from "~/lib/logger.server";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: `Channels — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
+];
+
+// Masked credentials and the Telegram link token are on this page.
+export const headers = () => ({ "Cache-Control": "no-store" });
+
+const CHANNEL_PROVIDERS: Record<Channel, Provider[]> = {
+  email: ["email-ses", "email-smtp"],
+  whatsapp: ["whatsapp"],
+  sms: ["sms"],
+  telegram: ["telegram"],
+};
+
+/** Every credential field: their values never come back to the browser, even on errors. */
+const SECRET_FIELD_NAMES = [
+  ...new Set(
+    PROVIDERS.flatMap((p) => PROVIDER_FIELDS[p].filter((f) => f.secret).map((f) => f.name)),
+  ),
+];
+
+const WEBHOOK_HINTS: Partial<Record<Provider, string>> = {
+  whatsapp:
+    "In your Meta app: WhatsApp → Configuration → Webhook. Paste this as the callback URL, enter the same verify token as here, and subscribe to “messages”.",
+  "email-ses":
+    "Create an SNS topic for your configuration set's bounce, complaint and delivery events and subscribe this HTTPS URL to it; the subscription is confirmed automatically.",
+  sms: "Set this as the status callback and the incoming-message webhook of your number or messaging service.",
+  telegram: "Registered with Telegram for you when you test the connection.",
+};
+
+/** Starting values the provider schemas also default to. */
+const SELECT_DEFAULTS: Record<string, string> = { messagingTier: "TIER_1K", tlsMode: "starttls" };
+const PLACEHOLDERS: Record<string, string> = { port: "587", region: "ap-south-1" };
+
+const Save = z.looseObject({
+  provider: z.enum(PROVIDERS, { error: "Choose a provider." }),
+});
+const ById = z.object({
+  integrationId: z
+    .string({ error: "Choose a connected channel." })
+    .trim()
+    .min(1, "Choose a connected channel.")
+    .max(64, "Choose a connected channel."),
+});
+
+function isProvider(value: string | null): value is Provider {
+  return value !== null && (PROVIDERS as readonly string[]).includes(value);
+}
+
+export async function loader(args: LoaderFunctionArgs) {
+  const { workspace, wctx } = await requireWorkspace(args, "workspace:settings");
+  const url = new URL(args.request.url);
+  const tz = workspace.timezone;
+  const integrations = listIntegrations(workspace.id);
+  const emailChoice = url.searchParams.get("email");
+  const editParam = url.searchParams.get("edit");
+  const disconnectId = url.searchParams.get("disconnect");
+
+  const channels = CHANNELS.map((channel) => {
+    const found = integrations.find((i) => i.channel === channel);
+    let integration = null;
+    if (found) {
+      const specs = PROVIDER_FIELDS[found.provider];
+      let telegram: { url: string | null } | undefined;
+      if (channel === "telegram") {
+        // The link is made once the bot's username is known (learnt by Test connection).
+        telegram = {
+          url: telegramBotUsername(workspace.id) ? workspaceTelegramLink(wctx).url : null,
+        };
+      }
+      integration = {
+        id: found.id,
+        provider: found.provider,
+        providerLabel: PROVIDER_LABELS[found.provider],
+        ratePerSecond: found.ratePerSecond,
+        fields: specs
+          .filter((f) => f.name !== "ratePerSecond")
+          .map((f) => ({
+            name: f.name,
+            label: f.label,
+            secret: Boolean(f.secret),
+            value: found.fields[f.name] ?? null,
+          })),
+        /** Non-secret values to start the edit form with. */
+        values: Object.fromEntries(
+          specs.filter((f) => !f.secret).map((f) => [f.name, found.fields[f.name] ?? ""]),
+        ) as Record<string, string>,
+        /** Masked stored secrets, to say which one is kept when left blank. */
+        storedSecrets: Object.fromEntries(
+          specs
+            .filter((f) => f.secret && found.fields[f.name])
+            .map((f) => [f.name, found.fields[f.name]!]),
+        ) as Record<string, string>,
+        webhookUrl: found.webhookUrl,
+        webhookHint: WEBHOOK_HINTS[found.provider] ?? null,
+        lastCheck: found.lastCheckedAt
+          ? {
+              at: formatDateTime(found.lastCheckedAt, tz),
+              iso: found.lastCheckedAt.toISOString(),
+              ok: Boolean(found.lastCheckOk),
+              detail: found.lastCheckDetail ?? "",
+            }
+          : null,
+        telegram,
+      };
+    }
+    const providers = CHANNEL_PROVIDERS[channel];
+    const chosen =
+      channel === "email" && isProvider(emailChoice) && providers.includes(emailChoice)
+        ? emailChoice
+        : (found?.provider ?? providers[0]!);
+    return {
+      channel,
+      label: CHANNEL_LABELS[channel],
+      providers: providers.map((p) => ({ value: p, label: PROVIDER_LABELS[p] })),
+      chosen,
+      editing: Boolean(found) && editParam === channel,
+      integration,
+    };
+  });
+
+  const disconnecting = disconnectId
+    ? (channels.find((c) => c.integration?.id === disconnectId) ?? null)
+    : null;
+  return {
+    workspace: { name: workspace.name, slug: workspace.slug },
+    channels,
+    disconnecting: disconnecting
+      ? {
+          id: disconnecting.integration!.id,
+          label: disconnecting.label,
+          providerLabel: disconnecting.integration!.providerLabel,
+        }
+      : null,
+    disconnectNotFound: Boolean(disconnectId && !disconnecting),
+  };
+}
+
+export async function action(args: ActionFunctionArgs) {
+  const { workspace, wctx } = await requireWorkspace(args, "workspace:settings");
+  const formData = await args.request.formData();
+  const page = `/w/${workspace.slug}/settings/channels`;
+  switch (formData.get("intent")) {
+    case "save":
+      return submitForm(
+        formData,
+        Save,
+        (value) => {
+          const { provider, intent: _intent, ...fields } = value;
+          // A blank field is "not given": secrets keep their stored value, rates their default.
+          const input = Object.fromEntries(
+            Object.entries(fields).filter(([, v]) => typeof v === "string" && v.trim() !== ""),
+          );
+          const { webhookUrl } = saveIntegration(wctx, workspace.id, provider, input);
+          const label = CHANNEL_LABELS[PROVIDER_CHANNEL[provider]];
+          return redirectWithFlash(
+            page,
+            `${label} saved with ${PROVIDER_LABELS[provider]}. ${
+              webhookUrl ? "Copy its webhook URL into the provider's settings, then test" : "Test"
+            } the connection.`,
+          );
+        },
+        { hideFields: SECRET_FIELD_NAMES },
+      );
+    case "test":
+      return submitForm(formData, ById, async (value) => {
+        let result: { ok: boolean; detail: string };
+        try {
+          result = await checkIntegration(wctx, workspace.id, value.integrationId);
+        } catch (error) {
+          if (error instanceof AppError) throw error;
+          logger.error({ err: error, workspaceId: workspace.id }, "connection test could not run");
+          result = { ok: false, detail: "The test could not run. Try again in a moment." };
+        }
+        return redirectWithFlash(
+          page,
+          result.ok ? `Connection works: ${result.detail}.` : `Connection failed: ${result.detail}`,
+          result.ok ? "success" : "error",
+        );
+      });
+    case "disconnect":
+      return submitForm(formData, ById, (value) => {
+        const found = listIntegrations(workspace.id).find((i) => i.id === value.integrationId);
+        removeIntegration(wctx, workspace.id, value.integrationId);
+        const label = found ? CHANNEL_LABELS[found.channel] : "The channel";
+        return redirectWithFlash(
+          page,
+          `${label} disconnected. New messages on it go to the sandbox: nothing leaves Pleisys Engage.`,
+        );
+      });
+    default:
+      throw data(
+        { message: "This form asked for something the page does not do." },
+        { status: 400 },
+      );
+  }
+}
+
+type ChannelView = ReturnType<typeof useLoaderData<typeof loader>>["channels"][number];
+
+function ProviderFields({
+  provider,
+  values,
+  storedSecrets,
+  errors,
+}: {
+  provider: Provider;
+  values: Record<string, string>;
+  storedSecrets: Record<string, string>;
+  errors: Record<string, string[] | null | undefined>;
+}) {
+  return (
+    <>
+      {PROVIDER_FIELDS[provider].map((spec) => {
+        const label = spec.optional ? `${spec.label} (optional)` : spec.label;
+        const fieldErrors = errors[spec.name] ?? undefined;
+        if (spec.type === "select") {
+          return (
+            <Select
+              key={spec.name}
+              name={spec.name}
+              label={label}
+              hint={spec.hint}
+              options={(spec.options ?? []).map((o) => ({ value: o, label: o }))}
+              defaultValue={values[spec.name] || SELECT_DEFAULTS[spec.name] || spec.options?.[0]}
+              errors={fieldErrors}
+            />
+          );
+        }
+        if (spec.secret) {
+          const stored = storedSecrets[spec.name];
+          const hint = [
+            spec.hint,
+            stored ? `Leave blank to keep the current value (${stored}).` : null,
+          ]
+            .filter(Boolean)
+            .join(" ");
+          return (
+            <Field
+              key={spec.name}
+              name={spec.name}
+              label={label}
+              type="password"
+              autoComplete="new-password"
+              spellCheck={false}
+              hint={hint || undefined}
+              errors={fieldErrors}
+            />
+          );
+        }
+        const rate = spec.name === "ratePerSecond";
+        return (
+          <Field
+            key={spec.name}
+            name={spec.name}
+            label={label}
+            type={spec.type === "number" ? "number" : "text"}
+            inputMode={spec.type === "number" ? "numeric" : undefined}
+            min={spec.type === "number" ? 1 : undefined}
+            autoComplete="off"
+            spellCheck={false}
+            placeholder={rate ? String(DEFAULT_RATE[provider]) : PLACEHOLDERS[spec.name]}
+            defaultValue={values[spec.name] ?? ""}
+            hint={
+              rate && !spec.hint
+                ? `Blank: ${DEFAULT_RATE[provider]} per second.`
+                : rate
+                  ? `${spec.hint} Blank: ${DEFAULT_RATE[provider]} per second.`
+                  : spec.hint
+            }
+            errors={fieldErrors}
+          />
+        );
+      })}
+    </>
+  );
+}
+
+function EmailProviderChoice({
+  page,
+  view,
+  chosen,
+}: {
+  page: string;
+  view: ChannelView;
+  chosen: Provider;
+}) {
+  const navigate = useNavigate();
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => setHydrated(true), []);
+  const id = "email-provider-choice";
+  return (
+    <Form method="get" action={page} className="inline-form">
+      {view.editing ? <input type="hidden" name="edit" value="email" /> : null}
+      <label htmlFor={id}>Email provider</label>
+      <select
+        id={id}
+        name="email"
+        defaultValue={chosen}
+        onChange={(e) => {
+          const params = new URLSearchParams({ email: e.currentTarget.value });
+          if (view.editing) params.set("edit", "email");
+          navigate(`${page}?${params.toString()}`, { replace: true, preventScrollReset: true });
+        }}
+      >
+        {view.providers.map((p) => (
+          <option key={p.value} value={p.value}>
+            {p.label}
+          </option>
+        ))}
+      </select>
+      {hydrated ? null : (
+        <Button variant="secondary" type="submit">
+          Show its fields
+        </Button>
+      )}
+    </Form>
+  );
+}
+
+function ConnectForm({
+  page,
+  view,
+  result,
+  busy,
+}: {
+  page: string;
+  view: ChannelView;
+  result: SubmissionResult<string[]> | undefined;
+  busy: boolean;
+}) {
+  const failedProvider = result?.initialValue?.provider as Provider | undefined;
+  const ours =
+    failedProvider && PROVIDER_CHANNEL[failedProvider] === view.channel ? result : undefined;
+  const provider: Provider = (ours ? failedProvider : undefined) ?? (view.chosen as Provider);
+  const sameAsStored = view.integration?.provider === provider;
+  const values: Record<string, string> = {
+    ...(sameAsStored ? view.integration!.values : {}),
+    ...Object.fromEntries(
+      Object.entries((ours?.initialValue ?? {}) as Record<string, unknown>)
+        .filter(([, v]) => typeof v === "string")
+        .map(([k, v]) => [k, v as string]),
+    ),
+  };
+  const errors = ours?.error ?? {};
+  const editing = view.editing;
+  return (
+    <>
+      {view.providers.length > 1 ? (
+        <EmailProviderChoice page={page} view={view} chosen={provider} />
+      ) : null}
+      <Form
+        method="post"
+        action={`${page}${editing ? `?edit=${view.channel}` : ""}`}
+        aria-label={`${editing ? "Edit" : "Connect"} ${view.label}`}
+      >
+        <input type="hidden" name="intent" value="save" />
+        <input type="hidden" name="provider" value={provider} />
+        <h3>
+          {editing ? "Edit" : "Connect"} {PROVIDER_LABELS[provider]}
+        </h3>
+        {editing && !sameAsStored ? (
+          <Alert tone="warning">
+            Saving replaces the {view.integration!.providerLabel} account for {view.label}.
+          </Alert>
+        ) : null}
+        <FormErrors errors={errors[""] ?? undefined} />
+        <ProviderFields
+          provider={provider}
+          values={values}
+          storedSecrets={sameAsStored ? (view.integration?.storedSecrets ?? {}) : {}}
+          errors={errors}
+        />
+        <div className="filters-actions">
+          <Button type="submit" disabled={busy}>
+            {editing ? "Save changes" : `Connect ${view.label}`}
+          </Button>
+          {editing ? <ButtonLink to={page}>Cancel</ButtonLink> : null}
+        </div>
+      </Form>
+    </>
+  );
+}
+
+function ConnectedDetails({
+  page,
+  view,
+  busy,
+}: {
+  page: string;
+  view: ChannelView;
+  busy: boolean;
+}) {
+  const i = view.integration!;
+  return (
+    <>
+      <p>
+        Connected through <strong>{i.providerLabel}</strong>.
+      </p>
+      <dl className="role-list">
+        {i.fields.map((f) => (
+          <div key={f.name}>
+            <dt>{f.label}</dt>
+            <dd>{f.value ?? <span className="muted">Not set</span>}</dd>
+          </div>
+        ))}
+        <div>
+          <dt>Messages per second</dt>
+          <dd>{i.ratePerSecond}</dd>
+        </div>
+        <div>
+          <dt>Last check</dt>
+          <dd>
+            {i.lastCheck ? (
+              <>
+                {i.lastCheck.ok ? (
+                  <span className="badge badge-success">Working</span>
+                ) : (
+                  <span className="badge badge-danger">Failed</span>
+                )}{" "}
+                {i.lastCheck.detail}{" "}
+                <span className="muted">
+                  (<time dateTime={i.lastCheck.iso}>{i.lastCheck.at}</time>)
+                </span>
+              </>
+            ) : (
+              "Not tested yet"
+            )}
+          </dd>
+        </div>
+      </dl>
+      {i.webhookUrl ? (
+        <CopyField
+          label={`${view.label} webhook URL`}
+          value={i.webhookUrl}
+          hint={i.webhookHint ?? undefined}
+        />
+      ) : (
+        <p className="field-hint">
+          SMTP servers send no delivery reports: messages count as delivered once the server accepts
+          them, and bounces arrive in the From mailbox.
+        </p>
+      )}
+      {i.telegram ? (
+        i.telegram.url ? (
+          <CopyField
+            label="Telegram bot link"
+            value={i.telegram.url}
+            hint="Share it (website, QR code, receipts): whoever opens it and presses Start becomes a contact you can message on Telegram. For one known contact, use the link on their contact page."
+          />
+        ) : (
+          <p className="field-hint">Test the connection to get the bot&apos;s link.</p>
+        )
+      ) : null}
+      <div className="filters-actions">
+        <Form method="post" action={page} className="inline-form">
+          <input type="hidden" name="intent" value="test" />
+          <input type="hidden" name="integrationId" value={i.id} />
+          <Button type="submit" variant="secondary" disabled={busy}>
+            Test connection<span className="visually-hidden"> of {view.label}</span>
+          </Button>
+        </Form>
+        <ButtonLink to={`${page}?edit=${view.channel}`}>
+          Edit<span className="visually-hidden"> {view.label}</span>
+        </ButtonLink>
+        <ButtonLink to={`${page}?disconnect=${encodeURIComponent(i.id)}`} variant="danger">
+          Disconnect…<span className="visually-hidden"> {view.label}</span>
+        </ButtonLink>
+      </div>
+    </>
+  );
+}
+
+export default function ChannelsPage() {
+  const { workspace, channels, disconnecting, disconnectNotFound } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>() as SubmissionResult<string[]> | undefined;
+  const busy = useNavigation().state === "submitting";
+  const page = `/w/${workspace.slug}/settings/channels`;
+  const sandboxLink = `/w/${workspace.slug}/messages?sandbox=1`;
+  const otherErrors =
+    result && result.initialValue?.intent !== "save"
+      ? Object.values(result.error ?? {}).flatMap((m) => m ?? [])
+      : [];
+
+  return (
+    <>
+      <PageHeader
+        title="Channels"
+        description={
+          <>
+            <Link to={`/w/${workspace.slug}/settings`}>Settings</Link> · The accounts your messages
+            go out through. A channel without one runs in the sandbox: messages are kept here,
+            exactly as they would be sent, and nothing leaves Pleisys Engage.
+          </>
+        }
+      />
+
+      {disconnecting ? (
+        <section className="card danger-zone" aria-labelledby="disconnect-heading">
+          <h2 id="disconnect-heading" className="card-title">
+            Disconnect {disconnecting.label}?
+          </h2>
+          <p>
+            The {disconnecting.providerLabel} credentials are deleted from Pleisys Engage. New{" "}
+            {disconnecting.label} messages then go to the sandbox and reach nobody, until you
+            connect an account again.
+          </p>
+          <Form method="post" action={page} className="inline-form">
+            <input type="hidden" name="intent" value="disconnect" />
+            <input type="hidden" name="integrationId" value={disconnecting.id} />
+            <Button variant="danger" type="submit" disabled={busy}>
+              Disconnect {disconnecting.label}
+            </Button>
+            <ButtonLink to={page}>Cancel</ButtonLink>
+          </Form>
+        </section>
+      ) : null}
+      {disconnectNotFound ? (
+        <FormErrors errors={["That channel is not connected (any more)."]} />
+      ) : null}
+      <FormErrors errors={otherErrors} />
+
+      {channels.map((view) => {
+        const headingId = `channel-${view.channel}-heading`;
+        return (
+          <section key={view.channel} className="card" aria-labelledby={headingId}>
+            <h2 id={headingId} className="card-title">
+              {view.label}{" "}
+              {view.integration ? (
+                <span className="badge badge-success">Connected</span>
+              ) : (
+                <span className="badge badge-warning">Sandbox</span>
+              )}
+            </h2>
+            {view.integration ? (
+              <ConnectedDetails page={page} view={view} busy={busy} />
+            ) : (
+              <p>
+                {view.label} runs in the <strong>sandbox</strong>: nothing leaves Pleisys Engage.
+                Messages are marked delivered and kept so you can check them; see{" "}
+                <Link to={sandboxLink}>Sandbox messages</Link>.
+              </p>
+            )}
+            {!view.integration || view.editing ? (
+              <ConnectForm page={page} view={view} result={result} busy={busy} />
+            ) : null}
+          </section>
+        );
+      })}
+
+      <Card title="Opt-outs and tracking">
+        <p>
+          STOP words and email open and click tracking are set in{" "}
+          <Link to={`/w/${workspace.slug}/settings`}>workspace settings</Link>.
+        </p>
+      </Card>
+    </>
+  );
+}
+
+export { RouteErrorBoundary as ErrorBoundary } from "~/components/route-error-boundary";
