@@ -15,7 +15,7 @@ import { pathToFileURL } from "node:url";
 import type { ViteDevServer } from "vite";
 import type { Host } from "./app/host.server";
 import { APP_ROOT, APP_VERSION } from "./app/lib/app-root.server";
-import { lockDataDir, unlockDataDir } from "./app/lib/data-dir-lock.server";
+import { dataDirHolder, lockDataDir, unlockDataDir } from "./app/lib/data-dir-lock.server";
 import { getEnv, type Env } from "./app/lib/env.server";
 import { logger } from "./app/lib/logger.server";
 import { sameOriginGuard } from "./app/lib/origin";
@@ -100,6 +100,13 @@ async function main() {
     process.exit(1);
   }
   const dev = env.NODE_ENV === "development";
+  // One process owns DATA_DIR (DESIGN §2): a second one would re-send the first one's
+  // in-flight messages as orphans and run every job twice.
+  const holder = dataDirHolder();
+  if (holder !== undefined) {
+    console.error(`Another Pleisys Engage server (pid ${holder}) is using ${env.DATA_DIR}.`);
+    process.exit(1);
+  }
 
   let loadBuild: BuildLoader;
   let vite: ViteDevServer | undefined;

@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   "contacts-search": () => import("./contacts-search"),
   dispatch: () => import("./dispatch"),
   webhooks: () => import("./webhooks"),
+  crash: () => import("./crash"),
 };
 
 const name = process.argv[2];

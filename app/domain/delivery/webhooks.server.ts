@@ -57,16 +57,62 @@ export async function receiveWebhook(
     };
   }
   if (outcome.events.length > 0) {
-    await withTenantDb(integration.workspaceId, async (db) => {
-      storeEvents(db, integration, outcome.events, Date.now());
-    });
+    await storeSoon(integration, outcome.events);
     pending.add(integration.workspaceId);
     scheduleDrain(0);
   }
   return text(200, "ok");
 }
 
+/**
+ * Group commit: the webhooks that arrive while one turn of the event loop runs are stored in
+ * one transaction, and each gets its 200 only once that transaction has committed. One commit
+ * per request would cost more than the rest of the request.
+ */
+interface Batch {
+  items: { integration: LoadedIntegration; events: ChannelEvent[] }[];
+  done: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+const batches = new Map<string, Batch>();
+
+function storeSoon(integration: LoadedIntegration, events: ChannelEvent[]): Promise<void> {
+  let batch = batches.get(integration.workspaceId);
+  if (!batch) {
+    let resolve!: () => void;
+    let reject!: (error: unknown) => void;
+    const done = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    batch = { items: [], done, resolve, reject };
+    batches.set(integration.workspaceId, batch);
+    setImmediate(() => void flushBatch(integration.workspaceId));
+  }
+  batch.items.push({ integration, events });
+  return batch.done;
+}
+
+async function flushBatch(workspaceId: string): Promise<void> {
+  const batch = batches.get(workspaceId);
+  if (!batch) return;
+  batches.delete(workspaceId);
+  try {
+    await withTenantDb(workspaceId, async (db) => {
+      const at = Date.now();
+      db.$client.transaction(() => {
+        for (const item of batch.items) storeEvents(db, item.integration, item.events, at);
+      })();
+    });
+    batch.resolve();
+  } catch (error) {
+    batch.reject(error);
+  }
+}
+
 /** A stored event: what the adapter parsed, plus the channel of the integration it came to. */
+// Called inside a transaction (flushBatch).
 type StoredEvent = ChannelEvent & { channel: Channel };
 
 function storeEvents(
@@ -76,12 +122,10 @@ function storeEvents(
   at: number,
 ) {
   const insert = insertStatement(db);
-  db.$client.transaction(() => {
-    for (const event of events) {
-      const stored: StoredEvent = { ...event, channel: integration.channel };
-      insert.run(integration.id, event.eventId, JSON.stringify(stored), at);
-    }
-  })();
+  for (const event of events) {
+    const stored: StoredEvent = { ...event, channel: integration.channel };
+    insert.run(integration.id, event.eventId, JSON.stringify(stored), at);
+  }
 }
 
 const inserts = new WeakMap<object, Statement>();
