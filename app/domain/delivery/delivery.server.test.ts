@@ -12,7 +12,7 @@ import { openWorkspaceContext } from "../workspaces/access.server";
 import { createWorkspace } from "../workspaces/workspaces.server";
 import { Dispatcher, RUN_ID } from "./dispatcher.server";
 import { removeIntegration, saveIntegration } from "./integrations.server";
-import { queueMessages, type QueueInput } from "./outbox.server";
+import { markDue, queueMessages, type QueueInput } from "./outbox.server";
 import { processWebhookEvents, receiveWebhook } from "./webhooks.server";
 
 /**
@@ -367,6 +367,37 @@ describe("webhooks", () => {
       "message.delivered",
       "message.read",
     ]);
+  });
+
+  it("applies events stored before a crash when the dispatcher next runs", async () => {
+    const id = contactWithConsent(a, "+919876500850");
+    const queued = queueMessages(a, [
+      { contactId: id, channel: "whatsapp", kind: "marketing", content: template("late") },
+    ]).ids[0]!;
+    await dispatchAll(a);
+    const provider = statuses(a).find((m) => m.id === queued)!.providerMessageId!;
+    // Stored (the provider got its 200), then the process died before applying it.
+    const event = {
+      type: "status",
+      eventId: `${provider}:delivered`,
+      providerMessageId: provider,
+      status: "delivered",
+      at: new Date(),
+      channel: "whatsapp",
+    };
+    a.db
+      .insert(webhookEvents)
+      .values({
+        integrationId: integrationA,
+        eventId: event.eventId,
+        event: JSON.stringify(event),
+        receivedAt: new Date(),
+      })
+      .run();
+    expect(statuses(a).find((m) => m.id === queued)!.status).toBe("sent");
+    markDue(a.workspaceId, Date.now());
+    await dispatchAll(a);
+    expect(statuses(a).find((m) => m.id === queued)!.status).toBe("delivered");
   });
 
   it("another workspace's integration cannot touch this workspace's messages", async () => {

@@ -13,11 +13,13 @@ import { integrationById, type LoadedIntegration } from "./integrations.server";
 import {
   blockedReason,
   dueWorkspaces,
+  markDue,
   onMessagesQueued,
   settleDue,
   type MessageKind,
 } from "./outbox.server";
 import { Pacer } from "./pacing.server";
+import { applyPending, hasPendingEvents, PENDING_RECHECK_MS } from "./webhooks.server";
 
 /**
  * The dispatcher (DESIGN §5). One per process. For each workspace with due messages it claims
@@ -214,6 +216,8 @@ class WorkspaceRun {
       this.key = suppressionKey(db);
       const now = this.engine.options.now();
       this.s.recover.run(now, RUN_ID, now);
+      // Receipts and replies stored but not applied (the process stopped before it got to them).
+      applyPending(db, this.workspaceId, this.engine.options.now);
       const { maxInFlight } = this.engine.options;
       const low = Math.max(1, Math.floor(maxInFlight / 4));
       for (;;) {
@@ -247,7 +251,13 @@ class WorkspaceRun {
       }
       while (this.active > 0) await this.finished();
       this.flush();
-      return settleDue(db, this.workspaceId);
+      const next = settleDue(db, this.workspaceId);
+      if (hasPendingEvents(db)) {
+        const at = this.engine.options.now() + PENDING_RECHECK_MS;
+        markDue(this.workspaceId, Math.min(next ?? at, at));
+        return Math.min(next ?? at, at);
+      }
+      return next;
     });
   }
 
@@ -487,6 +497,7 @@ export class Dispatcher {
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
+  private timerAt = 0;
   private pruneTimer: NodeJS.Timeout | null = null;
   private inFlightNow = 0;
   readonly stats: DispatcherStats = { sent: 0, retried: 0, failed: 0, skipped: 0, maxInFlight: 0 };
@@ -552,7 +563,11 @@ export class Dispatcher {
   private scheduleScan(inMs: number): void {
     if (this.stopping) return;
     const delay = Math.min(Math.max(inMs, 0), 30_000);
+    const at = Date.now() + delay;
+    // Keep an earlier scan that is already planned.
+    if (this.timer && this.timerAt <= at) return;
     if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.scan();

@@ -15,7 +15,7 @@ import {
 } from "../contacts/suppressions.server";
 import { systemContext } from "../context";
 import { integrationForWebhook, type LoadedIntegration } from "./integrations.server";
-import { queueMessages } from "./outbox.server";
+import { markDue, queueMessages } from "./outbox.server";
 
 /**
  * Provider webhooks (DESIGN §5). The route hands over the raw request; the integration's
@@ -105,6 +105,8 @@ async function flushBatch(workspaceId: string): Promise<void> {
         for (const item of batch.items) storeEvents(db, item.integration, item.events, at);
       })();
     });
+    // The dispatcher applies what the drain below does not get to (e.g. after a crash).
+    markDue(workspaceId, Date.now() + PENDING_RECHECK_MS);
     batch.resolve();
   } catch (error) {
     batch.reject(error);
@@ -260,7 +262,17 @@ export async function processWebhookEvents(workspaceId: string, now = Date.now):
   return withTenantDb(workspaceId, async (db) => applyPending(db, workspaceId, now));
 }
 
-function applyPending(db: TenantDb, workspaceId: string, now: () => number): number {
+/** How soon the dispatcher looks again at a workspace with events not applied yet. */
+export const PENDING_RECHECK_MS = 5_000;
+
+/** Whether stored events wait to be applied (the dispatcher keeps the workspace due). */
+export function hasPendingEvents(db: TenantDb): boolean {
+  return Boolean(
+    db.$client.prepare("SELECT 1 FROM webhook_events WHERE processed_at IS NULL LIMIT 1").get(),
+  );
+}
+
+export function applyPending(db: TenantDb, workspaceId: string, now: () => number): number {
   const s = prepared(db);
   const key = suppressionKey(db);
   const followUps: Array<() => void> = [];
