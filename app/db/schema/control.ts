@@ -40,6 +40,8 @@ export const workspaces = sqliteTable("workspaces", {
   country: text("country").notNull().default("IN"),
   timezone: text("timezone").notNull().default("Asia/Kolkata"),
   currency: text("currency", { enum: CURRENCIES }).notNull().default("INR"),
+  /** Campaigns to more recipients than this need a second admin's approval; null: never. */
+  approvalThreshold: integer("approval_threshold"),
   /** Members without MFA are sent to enrolment before they see anything else. */
   requireMfa: integer("require_mfa", { mode: "boolean" }).notNull().default(false),
   suspendedAt: time("suspended_at"),
@@ -338,4 +340,38 @@ export const deliveryQueue = sqliteTable(
     nextDueAt: time("next_due_at").notNull(),
   },
   (t) => [index("delivery_queue_due_idx").on(t.nextDueAt)],
+);
+
+/** Messages sent per workspace, channel and day (UTC): usage metering for billing. */
+export const usageDaily = sqliteTable(
+  "usage_daily",
+  {
+    workspaceId: text("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    /** YYYY-MM-DD, UTC. */
+    day: text("day").notNull(),
+    channel: text("channel").notNull(),
+    messages: integer("messages").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.day, t.channel] })],
+);
+
+/** Every AI copy request: who, when, which model and the tokens it used (never the prompt). */
+export const aiUsage = sqliteTable(
+  "ai_usage",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    workspaceId: text("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    userId: text("user_id"),
+    at: time("at").notNull(),
+    model: text("model").notNull(),
+    purpose: text("purpose").notNull(),
+    inputTokens: integer("input_tokens").notNull().default(0),
+    outputTokens: integer("output_tokens").notNull().default(0),
+    outcome: text("outcome").notNull(),
+  },
+  (t) => [index("ai_usage_workspace_idx").on(t.workspaceId, t.at)],
 );

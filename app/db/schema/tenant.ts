@@ -325,6 +325,8 @@ export const messages = sqliteTable(
     /** Why it failed, bounced or was skipped (the provider's reason where there is one). */
     error: text("error"),
     campaignId: integer("campaign_id"),
+    /** A/B variant of the campaign ("A", "B", ...), null outside tests. */
+    variant: text("variant"),
     createdAt: time("created_at").notNull(),
     updatedAt: time("updated_at").notNull(),
     sentAt: time("sent_at"),
@@ -395,3 +397,113 @@ export const telegramLinks = sqliteTable("telegram_links", {
   createdAt: time("created_at").notNull(),
   usedAt: time("used_at"),
 });
+
+// ---------------------------------------------------------------------------------------------
+// Templates and campaigns (area: campaigns).
+
+export const TEMPLATE_STATUSES = [
+  "draft",
+  "ready",
+  "pending",
+  "approved",
+  "rejected",
+  "paused",
+  "disabled",
+] as const;
+
+/**
+ * A message written once per channel. `content` holds the channel's fields (email subject,
+ * preheader, html/text; SMS text + DLT id; Telegram text + buttons; WhatsApp components and the
+ * mapping of {{n}} to contact fields). WhatsApp templates come from Meta (sync) or are submitted
+ * to it; `status` is Meta's review state there, "ready" for the other channels.
+ */
+export const templates = sqliteTable(
+  "templates",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    channel: text("channel", { enum: CHANNELS }).notNull(),
+    name: text("name").notNull(),
+    /** WhatsApp: language code (en, hi, en_US); others: "". */
+    language: text("language").notNull().default(""),
+    /** WhatsApp: MARKETING, UTILITY or AUTHENTICATION; others: null. */
+    category: text("category"),
+    status: text("status", { enum: TEMPLATE_STATUSES }).notNull(),
+    /** Why Meta rejected it, in Meta's words. */
+    statusReason: text("status_reason"),
+    /** Meta's template id. */
+    externalId: text("external_id"),
+    content: text("content").notNull(),
+    /** Variables the content uses (checked at save), JSON array. */
+    variables: text("variables").notNull().default("[]"),
+    createdAt: time("created_at").notNull(),
+    updatedAt: time("updated_at").notNull(),
+    syncedAt: time("synced_at"),
+  },
+  (t) => [uniqueIndex("templates_channel_name_unique").on(t.channel, t.name, t.language)],
+);
+
+export const CAMPAIGN_STATUSES = [
+  "draft",
+  "pending_approval",
+  "scheduled",
+  "queuing",
+  "sending",
+  "testing",
+  "paused",
+  "completed",
+  "cancelled",
+  "failed",
+] as const;
+export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+
+/**
+ * A send of templates to an audience on one channel. `audience` is {type: segment|list, id};
+ * `variants` [{key, templateId}] (one for a plain campaign, 2-4 for an A/B test with
+ * `abTest` {samplePercent, metric, decideAfterMinutes}); `schedule` {type: now|at|local, ...}.
+ * `review` is what the person saw before sending (audience, skips, cost, duration).
+ */
+export const campaigns = sqliteTable(
+  "campaigns",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    name: text("name").notNull(),
+    channel: text("channel", { enum: CHANNELS }).notNull(),
+    integrationId: text("integration_id"),
+    status: text("status", { enum: CAMPAIGN_STATUSES }).notNull(),
+    audience: text("audience").notNull(),
+    variants: text("variants").notNull(),
+    abTest: text("ab_test"),
+    winner: text("winner"),
+    schedule: text("schedule").notNull(),
+    /** Messages per second for this campaign (under the account's own rate); null: the account's. */
+    throttlePerSecond: integer("throttle_per_second"),
+    review: text("review"),
+    /** How many recipients have been queued so far (progress of the queuing worker). */
+    queued: integer("queued").notNull().default(0),
+    total: integer("total").notNull().default(0),
+    error: text("error"),
+    createdBy: text("created_by"),
+    approvedBy: text("approved_by"),
+    approvedAt: time("approved_at"),
+    createdAt: time("created_at").notNull(),
+    updatedAt: time("updated_at").notNull(),
+    startedAt: time("started_at"),
+    finishedAt: time("finished_at"),
+  },
+  (t) => [index("campaigns_status_idx").on(t.status, t.updatedAt)],
+);
+
+/** Per-channel prices for the cost estimate, in the workspace currency's minor unit. */
+export const prices = sqliteTable(
+  "prices",
+  {
+    channel: text("channel", { enum: CHANNELS }).notNull(),
+    /** WhatsApp: template category; SMS: "segment"; email/telegram: "message". */
+    unit: text("unit").notNull(),
+    /** ISO country of the recipient, or "*" for any. */
+    country: text("country").notNull(),
+    priceMinor: integer("price_minor").notNull(),
+    updatedAt: time("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channel, t.unit, t.country] })],
+);
