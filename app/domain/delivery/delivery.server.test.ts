@@ -1,5 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { getControlDb } from "~/db/control.server";
+import { usageDaily } from "~/db/schema/control";
 import { messages, suppressions, webhookEvents } from "~/db/schema/tenant";
 import { reloadEnv } from "~/lib/env.server";
 import { createWhatsAppFake, metaError, type WhatsAppFake } from "../../../tests/fakes/whatsapp";
@@ -148,6 +150,20 @@ describe("sending", () => {
       Array.from({ length: 10 }, (_, i) => `#${i}`).sort(),
     );
     expect(fake.sent[0]).toMatchObject({ phoneNumberId: NUMBER_A.phoneNumberId, type: "template" });
+    // Metered for billing, per workspace, channel and day.
+    const usage = getControlDb()
+      .select()
+      .from(usageDaily)
+      .where(eq(usageDaily.workspaceId, a.workspaceId))
+      .all();
+    expect(usage).toEqual([
+      {
+        workspaceId: a.workspaceId,
+        day: new Date().toISOString().slice(0, 10),
+        channel: "whatsapp",
+        messages: 10,
+      },
+    ]);
   });
 
   it("skips suppressed and non-consenting contacts, counting each reason", async () => {

@@ -1,4 +1,7 @@
 import type { Statement } from "better-sqlite3";
+import { sql } from "drizzle-orm";
+import { getControlDb } from "~/db/control.server";
+import { usageDaily } from "~/db/schema/control";
 import { createSandboxAdapter } from "~/channels/sandbox/adapter.server";
 import type { ChannelAdapter, ErrorClass, MessageContent } from "~/channels/types";
 import { withTenantDb, type TenantDb } from "~/db/tenants.server";
@@ -478,6 +481,30 @@ class WorkspaceRun {
     const answered = batch.filter((r) => r.handed).length;
     this.unrecorded = Math.max(0, this.unrecorded - answered);
     this.engine.noteResults(batch);
+    recordUsage(this.workspaceId, batch);
+  }
+}
+
+/** Usage metering for billing: messages handed to providers, per workspace, channel and day. */
+function recordUsage(workspaceId: string, batch: readonly Result[]): void {
+  const counts = new Map<string, number>();
+  for (const { message, outcome, at } of batch) {
+    if (outcome.kind !== "sent" || message.integration_id === null) continue; // sandbox is free
+    const key = `${new Date(at).toISOString().slice(0, 10)}|${message.channel}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  if (counts.size === 0) return;
+  const control = getControlDb();
+  for (const [key, n] of counts) {
+    const [day, channel] = key.split("|") as [string, string];
+    control
+      .insert(usageDaily)
+      .values({ workspaceId, day, channel, messages: n })
+      .onConflictDoUpdate({
+        target: [usageDaily.workspaceId, usageDaily.day, usageDaily.channel],
+        set: { messages: sql`${usageDaily.messages} + ${n}` },
+      })
+      .run();
   }
 }
 
