@@ -38,6 +38,17 @@ import { applyPending, hasPendingEvents, PENDING_RECHECK_MS } from "./webhooks.s
  * provider whose answer was not yet written can go twice: at most DELIVERY_MAX_IN_FLIGHT.
  */
 
+/**
+ * Timed work of other areas that runs when a workspace is due (registered at import, e.g. the
+ * campaign scheduler): gets the workspace and its db, returns when it next wants to run (ms) or
+ * null. It must not wait on long work (start it and return).
+ */
+export type DueHook = (workspaceId: string, db: TenantDb, now: number) => number | null;
+const dueHooks: DueHook[] = [];
+export function onWorkspaceDue(hook: DueHook): void {
+  if (!dueHooks.includes(hook)) dueHooks.push(hook);
+}
+
 /** This process run: leases carry it, so the next run knows which `sending` rows are orphans. */
 export const RUN_ID = newId("run", 12);
 
@@ -221,6 +232,16 @@ class WorkspaceRun {
       this.s.recover.run(now, RUN_ID, now);
       // Receipts and replies stored but not applied (the process stopped before it got to them).
       applyPending(db, this.workspaceId, this.engine.options.now);
+      // Other areas' timed work for this workspace (campaigns to start, A/B tests to decide).
+      let hooksNext: number | null = null;
+      for (const hook of dueHooks) {
+        try {
+          const at = hook(this.workspaceId, db, this.engine.options.now());
+          if (at !== null) hooksNext = Math.min(hooksNext ?? at, at);
+        } catch (error) {
+          logger.error({ err: error, workspaceId: this.workspaceId }, "a due hook failed");
+        }
+      }
       const { maxInFlight } = this.engine.options;
       const low = Math.max(1, Math.floor(maxInFlight / 4));
       for (;;) {
@@ -254,12 +275,13 @@ class WorkspaceRun {
       }
       while (this.active > 0) await this.finished();
       this.flush();
-      const next = settleDue(db, this.workspaceId);
+      let next = settleDue(db, this.workspaceId);
       if (hasPendingEvents(db)) {
         const at = this.engine.options.now() + PENDING_RECHECK_MS;
-        markDue(this.workspaceId, Math.min(next ?? at, at));
-        return Math.min(next ?? at, at);
+        next = Math.min(next ?? at, at);
       }
+      if (hooksNext !== null) next = Math.min(next ?? hooksNext, hooksNext);
+      if (next !== null) markDue(this.workspaceId, next);
       return next;
     });
   }

@@ -169,9 +169,13 @@ export function saveIntegration(
           configEnc,
           ratePerSecond,
           updatedAt: now,
+          details: JSON.stringify({
+            ...(existing.provider === provider ? (JSON.parse(existing.details) as object) : {}),
+            ...publicDetails(provider, config),
+          }),
           ...(existing.provider === provider
             ? {}
-            : { details: "{}", lastCheckedAt: null, lastCheckOk: null, lastCheckDetail: null }),
+            : { lastCheckedAt: null, lastCheckOk: null, lastCheckDetail: null }),
         })
         .where(eq(integrations.id, id))
         .run();
@@ -184,6 +188,7 @@ export function saveIntegration(
           provider,
           configEnc,
           ratePerSecond,
+          details: JSON.stringify(publicDetails(provider, config)),
           createdBy: ctx.userId ?? null,
           createdAt: now,
           updatedAt: now,
@@ -199,6 +204,16 @@ export function saveIntegration(
     details: { provider, channel, ratePerSecond },
   });
   return { id, webhookUrl: webhookUrlFor(provider, id) };
+}
+
+/** Non-secret settings the engine and the campaign review read without decrypting. */
+function publicDetails(
+  provider: Provider,
+  config: Record<string, unknown>,
+): Record<string, string> {
+  return provider === "whatsapp"
+    ? { messagingTier: String(config.messagingTier ?? "TIER_1K") }
+    : {};
 }
 
 export function removeIntegration(ctx: SystemContext, workspaceId: string, id: string): void {

@@ -1,0 +1,316 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getControlDb } from "~/db/control.server";
+import { workspaces } from "~/db/schema/control";
+import { listMembers, lists, messages } from "~/db/schema/tenant";
+import { reloadEnv } from "~/lib/env.server";
+import { eq } from "drizzle-orm";
+import { createWhatsAppFake, type WhatsAppFake } from "../../../tests/fakes/whatsapp";
+import { giveConsent, insertContact } from "../../../tests/support/contacts";
+import { createUserByOperator } from "../admin/admin.server";
+import { suppressionHash, suppressionKey } from "../contacts/suppression-hash.server";
+import { Dispatcher } from "../delivery/dispatcher.server";
+import { saveIntegration } from "../delivery/integrations.server";
+import { openWorkspaceContext } from "../workspaces/access.server";
+import { createWorkspace } from "../workspaces/workspaces.server";
+import {
+  approveCampaign,
+  cancelCampaign,
+  campaignProgress,
+  createCampaign,
+  pauseCampaign,
+  resumeCampaign,
+  reviewCampaign,
+  submitCampaign,
+  type CampaignContext,
+} from "./campaigns.server";
+import { runDueCampaigns, useRenderers } from "./runner.server";
+
+/**
+ * Campaigns on real workspaces: the review's numbers on a crafted audience, four-eyes approval,
+ * queuing through the runner, pause/resume without a message going twice.
+ */
+
+let fake: WhatsAppFake;
+let ctx: CampaignContext;
+let owner: string;
+let admin: string;
+const NUMBER = { phoneNumberId: "1065550101", accessToken: "token-c", wabaId: "200300" };
+
+async function user(email: string): Promise<string> {
+  return (
+    await createUserByOperator(
+      { actor: { type: "cli" }, now: () => new Date() },
+      { name: email, email, password: "plum orbit saddle 42" },
+    )
+  ).id;
+}
+
+function makeList(name: string, ids: number[]): number {
+  const list = ctx.db
+    .insert(lists)
+    .values({ name, createdAt: new Date() })
+    .returning({ id: lists.id })
+    .get();
+  for (const contactId of ids) {
+    ctx.db.insert(listMembers).values({ listId: list.id, contactId, addedAt: new Date() }).run();
+  }
+  return list.id;
+}
+
+function phoneContact(n: number, consent = true): number {
+  const id = insertContact(ctx.db, {
+    name: `Asha ${n}`,
+    phone: `+9198100${String(n).padStart(5, "0")}`,
+    country: "IN",
+  });
+  if (consent) giveConsent(ctx.db, id, "whatsapp", "granted");
+  return id;
+}
+
+const templateInput = (listId: number, extra: Record<string, unknown> = {}) => ({
+  name: "Diwali offer",
+  channel: "whatsapp",
+  audience: { type: "list", id: listId },
+  variants: [{ key: "A", templateId: 1 }],
+  schedule: { type: "now" },
+  ...extra,
+});
+
+async function drain() {
+  const dispatcher = new Dispatcher({ maxInFlight: 32, retryBaseMs: 5 });
+  dispatcher.start();
+  for (let i = 0; i < 200; i++) {
+    await dispatcher.idle();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const open = ctx.db.$client
+      .prepare(
+        "SELECT count(*) FROM messages WHERE status IN ('queued', 'sending') AND next_attempt_at < ?",
+      )
+      .pluck()
+      .get(Date.now() + 60_000) as number;
+    if (open === 0) break;
+    dispatcher.scan();
+  }
+  await dispatcher.stop();
+}
+
+beforeAll(async () => {
+  fake = createWhatsAppFake({ numbers: [NUMBER] });
+  await fake.start();
+  process.env.WHATSAPP_API_BASE_URL = fake.url;
+  process.env.BASE_URL = "https://engage.test";
+  reloadEnv();
+  owner = await user("owner@campaigns.test");
+  admin = await user("admin@campaigns.test");
+  const ws = createWorkspace({ actor: { type: "user", id: owner }, now: () => new Date() }, owner, {
+    slug: "campaigns",
+    name: "Campaigns",
+    country: "IN",
+    timezone: "Asia/Kolkata",
+    currency: "INR",
+  });
+  ctx = {
+    ...openWorkspaceContext(ws.id, { type: "user", id: owner }, {}),
+    timeZone: "Asia/Kolkata",
+    userId: owner,
+  };
+  saveIntegration(ctx, ws.id, "whatsapp", {
+    ...NUMBER,
+    appSecret: "s",
+    verifyToken: "v",
+    messagingTier: "TIER_250",
+    ratePerSecond: 50,
+  });
+  // A real renderer is the templates area's; here every contact gets one approved template.
+  useRenderers(
+    () =>
+      new Map([
+        [
+          "A",
+          (c) => ({
+            channel: "whatsapp",
+            type: "template",
+            name: "diwali",
+            language: "en",
+            bodyParams: [c.name],
+          }),
+        ],
+        [
+          "B",
+          (c) => ({
+            channel: "whatsapp",
+            type: "template",
+            name: "diwali_b",
+            language: "en",
+            bodyParams: [c.name],
+          }),
+        ],
+      ]),
+  );
+});
+
+afterAll(async () => {
+  await fake.stop();
+});
+
+describe("review", () => {
+  it("counts the audience, every skip reason, the tier limit, the cost and the duration exactly", () => {
+    const eligible = Array.from({ length: 5 }, (_, i) => phoneContact(i + 1));
+    const noConsent = [phoneContact(10, false), phoneContact(11, false)];
+    const suppressed = phoneContact(12);
+    ctx.db.$client
+      .prepare(
+        "INSERT INTO suppressions (hash, kind, channel, reason, created_at) VALUES (?, 'phone', 'whatsapp', 'unsubscribe', 0)",
+      )
+      .run(suppressionHash(suppressionKey(ctx.db), "phone", "+919810000012"));
+    const noPhone = [
+      insertContact(ctx.db, { name: "Mail only", email: "m1@example.com" }),
+      insertContact(ctx.db, { name: "Mail only 2", email: "m2@example.com" }),
+    ];
+    // 248 people already got a marketing message in the last 24 hours: 2 left in TIER_250.
+    const insert = ctx.db.$client.prepare(
+      `INSERT INTO messages (id, channel, kind, recipient, content, status, next_attempt_at, created_at, updated_at, sent_at)
+       VALUES (?, 'whatsapp', 'marketing', ?, '{}', 'sent', 0, 0, 0, ?)`,
+    );
+    for (let i = 0; i < 248; i++) insert.run(`msg_prev${i}`, `+9170000${i}`, Date.now() - 60_000);
+    const listId = makeList("Review", [...eligible, ...noConsent, suppressed, ...noPhone]);
+    const campaign = createCampaign(ctx, templateInput(listId));
+    const review = reviewCampaign(ctx, campaign.id, { unit: "MARKETING", unitsPerRecipient: 1 });
+    expect(review).toMatchObject({
+      audience: 10,
+      eligible: 2,
+      skipped: { no_address: 2, no_consent: 2, suppressed: 1, over_tier_limit: 3 },
+      byCountry: { IN: 2 },
+      ratePerSecond: 50,
+      durationSeconds: 1,
+      sandbox: false,
+    });
+    expect(review.cost).toEqual({
+      currency: "INR",
+      totalMinor: 176,
+      lines: [
+        { unit: "MARKETING", country: "IN", quantity: 2, unitPriceMinor: 88, totalMinor: 176 },
+      ],
+    });
+    ctx.db.delete(messages).run();
+  });
+});
+
+describe("approval", () => {
+  it("large campaigns wait for a different admin", () => {
+    getControlDb()
+      .update(workspaces)
+      .set({ approvalThreshold: 2 })
+      .where(eq(workspaces.id, ctx.workspaceId))
+      .run();
+    const listId = makeList("Approval", [phoneContact(20), phoneContact(21), phoneContact(22)]);
+    const campaign = createCampaign(ctx, templateInput(listId));
+    reviewCampaign(ctx, campaign.id, { unit: "MARKETING", unitsPerRecipient: 1 });
+    expect(submitCampaign(ctx, campaign.id).status).toBe("pending_approval");
+    expect(() => approveCampaign(ctx, campaign.id)).toThrow(/Another admin/);
+    const other = { ...ctx, userId: admin, actor: { type: "user" as const, id: admin } };
+    expect(approveCampaign(other, campaign.id)).toMatchObject({
+      status: "scheduled",
+      approvedBy: admin,
+    });
+    cancelCampaign(ctx, campaign.id);
+    getControlDb()
+      .update(workspaces)
+      .set({ approvalThreshold: null })
+      .where(eq(workspaces.id, ctx.workspaceId))
+      .run();
+  });
+});
+
+describe("sending", () => {
+  it("queues through the runner, pauses and resumes without sending anyone twice, completes", async () => {
+    const ids = Array.from({ length: 40 }, (_, i) => phoneContact(100 + i));
+    const listId = makeList("Send", ids);
+    const campaign = createCampaign(ctx, templateInput(listId));
+    reviewCampaign(ctx, campaign.id, { unit: "MARKETING", unitsPerRecipient: 1 });
+    submitCampaign(ctx, campaign.id);
+    fake.clearSent();
+    runDueCampaigns(ctx);
+    // Queuing runs in slices in the background; wait for it.
+    for (let i = 0; i < 100 && campaignProgress(ctx, campaign.id).queued < 40; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const paused = pauseCampaign(ctx, campaign.id);
+    expect(paused.held).toBe(40);
+    await drain();
+    expect(fake.sent).toHaveLength(0);
+    const resumed = resumeCampaign(ctx, campaign.id);
+    expect(resumed.released).toBe(40);
+    await drain();
+    const names = fake.sent.map((s) => s.template!.params[0]);
+    expect(names).toHaveLength(40);
+    expect(new Set(names).size).toBe(40);
+    runDueCampaigns(ctx);
+    expect(campaignProgress(ctx, campaign.id)).toMatchObject({ total: 40, byStatus: { sent: 40 } });
+    expect(
+      ctx.db.$client.prepare("SELECT status FROM campaigns WHERE id = ?").pluck().get(campaign.id),
+    ).toBe("completed");
+  });
+
+  it("an A/B test sends the sample, then the winner to the rest", async () => {
+    const ids = Array.from({ length: 200 }, (_, i) => phoneContact(1000 + i));
+    const listId = makeList("AB", ids);
+    const campaign = createCampaign(
+      ctx,
+      templateInput(listId, {
+        variants: [
+          { key: "A", templateId: 1 },
+          { key: "B", templateId: 2 },
+        ],
+        abTest: { samplePercent: 20, metric: "delivered", decideAfterMinutes: 15 },
+      }),
+    );
+    reviewCampaign(ctx, campaign.id, { unit: "MARKETING", unitsPerRecipient: 1 });
+    submitCampaign(ctx, campaign.id);
+    fake.clearSent();
+    runDueCampaigns(ctx);
+    for (let i = 0; i < 100; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      if (
+        ctx.db.$client
+          .prepare("SELECT status FROM campaigns WHERE id = ?")
+          .pluck()
+          .get(campaign.id) === "testing"
+      )
+        break;
+    }
+    await drain();
+    const sample = fake.sent.length;
+    expect(sample).toBeGreaterThan(20);
+    expect(sample).toBeLessThan(70);
+    // B's messages get delivered, A's do not: B wins on the delivered rate.
+    ctx.db.$client
+      .prepare(
+        "UPDATE messages SET delivered_at = sent_at, status = 'delivered' WHERE campaign_id = ? AND variant = 'B'",
+      )
+      .run(campaign.id);
+    // 16 minutes later: the test's wait is over.
+    ctx.db.$client
+      .prepare("UPDATE campaigns SET started_at = started_at - ? WHERE id = ?")
+      .run(16 * 60_000, campaign.id);
+    runDueCampaigns(ctx);
+    for (let i = 0; i < 100; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      if (
+        ctx.db.$client
+          .prepare("SELECT status FROM campaigns WHERE id = ?")
+          .pluck()
+          .get(campaign.id) === "sending"
+      )
+        break;
+    }
+    await drain();
+    expect(
+      ctx.db.$client.prepare("SELECT winner FROM campaigns WHERE id = ?").pluck().get(campaign.id),
+    ).toBe("B");
+    expect(fake.sent).toHaveLength(200);
+    const rest = fake.sent.slice(sample);
+    expect(rest.every((s) => s.template!.name === "diwali_b")).toBe(true);
+    expect(new Set(fake.sent.map((s) => s.template!.params[0])).size).toBe(200);
+  });
+});

@@ -1,0 +1,162 @@
+import { eq } from "drizzle-orm";
+import { campaigns } from "~/db/schema/tenant";
+import type { Channel } from "~/lib/channels";
+import { logger } from "~/lib/logger.server";
+import { newId } from "~/lib/tokens";
+import { recordAudit } from "../audit/audit.server";
+import { suppressionHash, suppressionKey } from "../contacts/suppression-hash.server";
+import { markDue } from "../delivery/outbox.server";
+import {
+  audienceSql,
+  getCampaign,
+  type CampaignContext,
+  type RenderContact,
+  type Renderer,
+} from "./campaigns.server";
+import { SKIP_LABELS } from "./review.server";
+
+/**
+ * Queuing a campaign: the audience is snapshotted (ids, one query), then written as messages in
+ * slices of SLICE recipients, one transaction each, yielding to the event loop between slices
+ * so pages stay fast while a million messages are written. Each message carries the idempotency
+ * key `campaign:<id>:<contact>`, so a queuing interrupted by a restart resumes without
+ * duplicates. People who may not be messaged are written as `skipped` with the reason, as the
+ * outbox does, so the report counts them.
+ */
+
+const SLICE = 2_000;
+
+const ADDRESS: Record<Channel, "email" | "phone" | "telegram_chat_id"> = {
+  email: "email",
+  whatsapp: "phone",
+  sms: "phone",
+  telegram: "telegram_chat_id",
+};
+
+/** Deterministic "random" share of the audience for an A/B sample: same contact, same answer. */
+export function inSample(contactId: number, percent: number): boolean {
+  return (Math.imul(contactId, 2_654_435_761) >>> 0) % 100 < percent;
+}
+
+export interface QueueOptions {
+  /** The variant renderers by key ("A", "B", ...). */
+  renderers: Map<string, Renderer>;
+  /** Which contacts to write now: all, an A/B sample, or everyone but the sample. */
+  part: "all" | "sample" | "rest";
+  /** The variant for everyone in a "rest" part (the A/B winner). */
+  winner?: string;
+  /** Not before (scheduled sends). */
+  notBefore?: number;
+  /** Called after each slice (tests, benches). */
+  onSlice?: (queued: number) => void;
+}
+
+export async function queueCampaign(
+  ctx: CampaignContext,
+  id: number,
+  options: QueueOptions,
+): Promise<{ queued: number; skipped: number }> {
+  const campaign = getCampaign(ctx, id);
+  const db = ctx.db;
+  const client = db.$client;
+  const where = audienceSql(ctx, campaign.audience);
+  const ids = client
+    .prepare(`SELECT c.id FROM contacts c WHERE ${where.sql} ORDER BY c.id`)
+    .pluck()
+    .all(...where.params) as number[];
+  const key = suppressionKey(db);
+  const suppressed = new Set(
+    client
+      .prepare("SELECT hash FROM suppressions WHERE channel IN (?, 'all')")
+      .pluck()
+      .all(campaign.channel) as string[],
+  );
+  const contactsOf = client.prepare(
+    `SELECT c.id, c.name, c.email, c.phone, c.country, c.attributes, c.${ADDRESS[campaign.channel]} AS address,
+            (SELECT status FROM consents k WHERE k.contact_id = c.id AND k.channel = ?) AS consent
+       FROM contacts c WHERE c.id IN (SELECT value FROM json_each(?))`,
+  );
+  const insert = client.prepare(
+    `INSERT INTO messages (id, contact_id, channel, integration_id, kind, recipient, content, status,
+       attempts, next_attempt_at, idempotency_key, error, campaign_id, variant, created_at, updated_at)
+     VALUES (?, ?, ?, ?, 'marketing', ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (idempotency_key) DO NOTHING`,
+  );
+  const progress = client.prepare("UPDATE campaigns SET queued = ?, updated_at = ? WHERE id = ?");
+  const variants = campaign.variants.map((v) => v.key);
+  const percent = campaign.abTest?.samplePercent ?? 100;
+  let queued = 0;
+  let skipped = 0;
+  let done = 0;
+  const startAt = options.notBefore ?? ctx.now().getTime();
+
+  for (let start = 0; start < ids.length; start += SLICE) {
+    const current = db
+      .select({ status: campaigns.status })
+      .from(campaigns)
+      .where(eq(campaigns.id, id))
+      .get();
+    if (!current || current.status === "paused" || current.status === "cancelled") break;
+    const slice = ids.slice(start, start + SLICE);
+    const rows = contactsOf.all(campaign.channel, JSON.stringify(slice)) as (RenderContact & {
+      address: string | null;
+      consent: string | null;
+    })[];
+    const now = ctx.now().getTime();
+    client.transaction(() => {
+      for (const contact of rows) {
+        const sampled = options.part === "all" || inSample(contact.id, percent);
+        if (options.part === "sample" && !sampled) continue;
+        if (options.part === "rest" && sampled) continue;
+        const variant =
+          options.part === "rest"
+            ? options.winner!
+            : variants.length > 1
+              ? variants[contact.id % variants.length]!
+              : variants[0]!;
+        let reason: string | null = null;
+        if (!contact.address) reason = SKIP_LABELS.no_address;
+        else if (
+          suppressed.size > 0 &&
+          ((contact.email && suppressed.has(suppressionHash(key, "email", contact.email))) ||
+            (contact.phone && suppressed.has(suppressionHash(key, "phone", contact.phone))))
+        ) {
+          reason = SKIP_LABELS.suppressed;
+        } else if (contact.consent !== "granted") reason = SKIP_LABELS.no_consent;
+        const content = reason ? "{}" : JSON.stringify(options.renderers.get(variant)!(contact));
+        const changes = insert.run(
+          newId("msg"),
+          contact.id,
+          campaign.channel,
+          campaign.integrationId,
+          contact.address ?? "",
+          content,
+          reason ? "skipped" : "queued",
+          startAt,
+          `campaign:${id}:${contact.id}`,
+          reason,
+          id,
+          variant,
+          now,
+          now,
+        ).changes;
+        if (changes === 0) continue;
+        if (reason) skipped += 1;
+        else queued += 1;
+      }
+      done = Math.min(ids.length, start + SLICE);
+      progress.run(done, now, id);
+    })();
+    if (queued > 0) markDue(ctx.workspaceId, startAt);
+    options.onSlice?.(done);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  logger.info({ workspaceId: ctx.workspaceId, campaignId: id, queued, skipped }, "campaign queued");
+  recordAudit(ctx, {
+    action: "campaign.queued",
+    workspaceId: ctx.workspaceId,
+    target: { type: "campaign", id },
+    details: { part: options.part, queued, skipped },
+  });
+  return { queued, skipped };
+}
