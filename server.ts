@@ -242,6 +242,19 @@ async function main() {
   );
 
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    // The client's fault, raised before any handler of ours (a webhook body over the limit or
+    // badly encoded, an undecodable URL): answer its 4xx as Express itself would, not a 500.
+    const { status, expose, message } = (error ?? {}) as {
+      status?: unknown;
+      expose?: unknown;
+      message?: unknown;
+    };
+    if (typeof status === "number" && status >= 400 && status < 500) {
+      logger.warn({ err: error, path: req.path, status }, "bad request");
+      if (res.headersSent) return res.end();
+      const text = expose === true && typeof message === "string" ? message : "Bad request";
+      return res.status(status).type("text/plain").send(text);
+    }
     logger.error({ err: error, path: req.path }, "request failed");
     if (res.headersSent) return res.end();
     res.status(500).type("text/plain").send("Something went wrong. Please try again.");

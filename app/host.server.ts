@@ -3,6 +3,8 @@ import { data } from "@remix-run/node";
 import { closeControlDb, getControlDb } from "~/db/control.server";
 import { closeAllTenantDbs, createTenantScope } from "~/db/tenants.server";
 import { recoverImports, stopImportsForShutdown } from "~/domain/contacts/import.server";
+// Registers the campaign runner (and its template renderers) on the dispatcher's due visits.
+import "~/domain/campaigns/renderers.server";
 import { startDispatcher, stopDispatcher } from "~/domain/delivery/dispatcher.server";
 import { receiveWebhook } from "~/domain/delivery/webhooks.server";
 import { checkHealth } from "~/domain/operations/health.server";

@@ -146,6 +146,44 @@ export type WebhookOutcome =
 export type ConnectionCheck =
   { ok: true; detail: string; ratePerSecond?: number } | { ok: false; reason: string };
 
+/**
+ * A message template as the provider keeps it (WhatsApp: Meta's review copy). Names, categories
+ * and statuses are the provider's own spellings (MARKETING, APPROVED, ...); the domain maps them.
+ */
+export interface ProviderTemplate {
+  /** The provider's id for this template. */
+  id: string;
+  name: string;
+  /** e.g. "en_US", "hi". */
+  language: string;
+  category: string;
+  status: string;
+  /** Why the provider rejected it (absent unless rejected). */
+  rejectedReason?: string;
+  components: TemplateComponent[];
+}
+
+/** One HEADER / BODY / FOOTER / BUTTONS component, in the provider's JSON shape. */
+export interface TemplateComponent {
+  type: string;
+  [key: string]: unknown;
+}
+
+export interface NewProviderTemplate {
+  name: string;
+  language: string;
+  category: string;
+  components: TemplateComponent[];
+}
+
+/** Channels whose provider reviews templates before they may be sent (WhatsApp). */
+export interface TemplateApi {
+  /** Every template of the account, across all pages. Throws ProviderError. */
+  list(): Promise<ProviderTemplate[]>;
+  /** Submits a template for review. Throws ProviderError (e.g. a duplicate or invalid one). */
+  create(template: NewProviderTemplate): Promise<{ id: string; status: string; category?: string }>;
+}
+
 export interface ChannelAdapter {
   readonly channel: Channel;
   send(message: OutgoingMessage): Promise<SendResult>;
@@ -156,4 +194,6 @@ export interface ChannelAdapter {
   testConnection(): Promise<ConnectionCheck>;
   /** Telegram only: point the bot's webhook at us (with a secret token). */
   registerWebhook?(url: string): Promise<void>;
+  /** WhatsApp only: the account's message templates (list, submit for review). */
+  templates?: TemplateApi;
 }

@@ -3,6 +3,7 @@ import { authCleanup } from "./auth-cleanup.server";
 import { contactsHousekeepingJob } from "./contacts-housekeeping.server";
 import { dbMaintenance } from "./db-maintenance.server";
 import type { Job } from "./types";
+import { whatsappTemplateSync } from "./whatsapp-template-sync.server";
 
 /** Every job the process runs. Adding a job is adding a file and a line here. */
 export const jobs: readonly Job[] = [
@@ -10,6 +11,7 @@ export const jobs: readonly Job[] = [
   dbMaintenance,
   authCleanup,
   contactsHousekeepingJob,
+  whatsappTemplateSync,
 ];
 
 export function findJob(name: string): Job | undefined {

@@ -85,6 +85,19 @@ const EnvSchema = z
     // can send twice, and the memory a dispatch uses.
     DELIVERY_MAX_IN_FLIGHT: intIn(1, 10_000).default(256),
     ANTHROPIC_BASE_URL: url.default("https://api.anthropic.com"),
+    // "Write with AI". Unset: the feature says it is not configured (never a crash).
+    ANTHROPIC_API_KEY: z.string().trim().min(1).optional(),
+    // claude-sonnet-4-5 is deprecated with end of life on 2026-11-30 (SDK 1.14's list).
+    ANTHROPIC_MODEL: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9._:@-]{1,100}$/, "must be a model id such as claude-sonnet-4-6")
+      .default("claude-sonnet-4-6"),
+    // Claude must start answering within this (per attempt; one retry); the whole answer may
+    // take three times as long before it is abandoned.
+    ANTHROPIC_TIMEOUT_MS: intIn(1_000, 600_000).default(30_000),
+    // AI copy requests per workspace per hour (the abuse limit; every request is also metered).
+    AI_REQUESTS_PER_HOUR: intIn(1, 10_000).default(30),
     STRIPE_API_BASE_URL: url.default("https://api.stripe.com"),
     RAZORPAY_API_BASE_URL: url.default("https://api.razorpay.com"),
     GOOGLE_OAUTH_BASE_URL: url.optional(),

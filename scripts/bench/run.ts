@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   dispatch: () => import("./dispatch"),
   webhooks: () => import("./webhooks"),
   crash: () => import("./crash"),
+  campaign: () => import("./campaign"),
 };
 
 const name = process.argv[2];

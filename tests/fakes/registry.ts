@@ -1,6 +1,9 @@
+import { createAnthropicFake } from "./anthropic";
 import type { FakeServer } from "./base";
 import { createGoogleFake, FAKE_GOOGLE_DEMO_ACCOUNT } from "./google";
 import { createSesFake } from "./ses";
+import { createSmsFake, FAKE_SMS_DEMO_ACCOUNT } from "./sms";
+import { createTelegramFake, FAKE_TELEGRAM_DEMO_BOT } from "./telegram";
 import { createWhatsAppFake, FAKE_WHATSAPP_DEMO_NUMBER } from "./whatsapp";
 
 export interface FakeEntry {
@@ -29,6 +32,18 @@ export const fakeFactories: Record<string, FakeEntry> = {
     create: () => createWhatsAppFake({ numbers: [FAKE_WHATSAPP_DEMO_NUMBER] }),
     envVar: "WHATSAPP_API_BASE_URL",
   },
+  // The app must use FAKE_SMS_DEMO_ACCOUNT's sid and token in its SMS integration.
+  sms: {
+    create: () => createSmsFake({ accounts: [FAKE_SMS_DEMO_ACCOUNT], autoCallbacks: true }),
+    envVar: "SMS_API_BASE_URL",
+  },
+  // The app must use FAKE_TELEGRAM_DEMO_BOT's token; http:// webhooks (a local BASE_URL) are fine.
+  telegram: {
+    create: () => createTelegramFake({ bots: [FAKE_TELEGRAM_DEMO_BOT], allowHttpWebhook: true }),
+    envVar: "TELEGRAM_API_BASE_URL",
+  },
+  // The app must use FAKE_ANTHROPIC_API_KEY from ./anthropic as ANTHROPIC_API_KEY.
+  anthropic: { create: createAnthropicFake, envVar: "ANTHROPIC_BASE_URL" },
 };
 
 /**

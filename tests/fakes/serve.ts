@@ -5,6 +5,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { FakeServer } from "./base";
+import { createSesFake } from "./ses";
 import { createSmsFake, FAKE_SMS_DEMO_ACCOUNT } from "./sms";
 import { createTelegramFake, FAKE_TELEGRAM_DEMO_BOT } from "./telegram";
 import { createWhatsAppFake, FAKE_WHATSAPP_DEMO_NUMBER } from "./whatsapp";
@@ -13,6 +14,7 @@ const factories: Record<string, (options: Record<string, unknown>) => FakeServer
   whatsapp: (o) => createWhatsAppFake({ numbers: [FAKE_WHATSAPP_DEMO_NUMBER], ...o }),
   sms: (o) => createSmsFake({ accounts: [FAKE_SMS_DEMO_ACCOUNT], ...o }),
   telegram: (o) => createTelegramFake({ bots: [FAKE_TELEGRAM_DEMO_BOT], ...o }),
+  ses: (o) => createSesFake(o),
 };
 
 const [name = "", rawOptions = "{}"] = process.argv.slice(2);

@@ -371,3 +371,196 @@ describe("whatsapp fake", () => {
     });
   });
 });
+
+describe("whatsapp fake: message templates", () => {
+  const path = `/v21.0/${NUMBER.wabaId}/message_templates`;
+
+  async function list(
+    f: WhatsAppFake,
+    query = "",
+  ): Promise<{ status: number; json: Record<string, unknown> }> {
+    const res = await fetch(`${f.url}${path}${query}`, { headers: AUTH });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  }
+
+  async function create(
+    f: WhatsAppFake,
+    body: unknown,
+    headers: Record<string, string> = AUTH,
+  ): Promise<{ status: number; json: Record<string, unknown> }> {
+    const res = await fetch(`${f.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  }
+
+  const valid = {
+    name: "order_shipped",
+    language: "en_US",
+    category: "UTILITY",
+    components: [
+      {
+        type: "BODY",
+        text: "Hi {{1}}, order {{2}} is on its way.",
+        example: { body_text: [["Ada", "#42"]] },
+      },
+    ],
+  };
+
+  function userTitle(json: Record<string, unknown>): unknown {
+    return (json.error as { error_user_title?: unknown } | undefined)?.error_user_title;
+  }
+
+  it("pages with limit and the after cursor, giving paging.next until the last page", async () => {
+    const f = await start();
+    for (let i = 0; i < 5; i++) f.addTemplate({ name: `t${i}` });
+    const names: string[] = [];
+    let query = "?fields=name,status,rejected_reason&limit=2";
+    let pages = 0;
+    for (;;) {
+      const page = await list(f, query);
+      expect(page.status).toBe(200);
+      pages += 1;
+      const data = page.json.data as Record<string, unknown>[];
+      for (const t of data) {
+        expect(Object.keys(t).sort()).toEqual(["id", "name", "rejected_reason", "status"]);
+        names.push(t.name as string);
+      }
+      const paging = page.json.paging as { next?: string; cursors: { after: string } };
+      if (!paging.next) break;
+      const next = new URL(paging.next);
+      expect(next.origin).toBe(f.url);
+      expect(next.searchParams.get("after")).toBe(paging.cursors.after);
+      expect(next.searchParams.get("fields")).toBe("name,status,rejected_reason");
+      query = next.search;
+    }
+    expect(pages).toBe(3);
+    expect(names).toEqual(["t0", "t1", "t2", "t3", "t4"]);
+
+    expect((await list(f, "?after=bogus")).status).toBe(400);
+    expect((await list(f, "?fields=name,nonsense")).status).toBe(400);
+  });
+
+  it("stores a submitted template as PENDING; setTemplateStatus approves, rejects and pauses it", async () => {
+    const f = await start();
+    const created = await create(f, valid);
+    expect(created).toEqual({
+      status: 200,
+      json: { id: expect.stringMatching(/^\d+$/), status: "PENDING", category: "UTILITY" },
+    });
+    const first = await list(f, "?fields=name,language,status,rejected_reason,components");
+    expect(first.json.data).toEqual([
+      {
+        name: "order_shipped",
+        language: "en_US",
+        status: "PENDING",
+        rejected_reason: "NONE",
+        components: valid.components,
+        id: (created.json as { id: string }).id,
+      },
+    ]);
+    // Pending templates cannot be sent yet.
+    const send = () =>
+      post(f, {
+        messaging_product: "whatsapp",
+        to: "919812345678",
+        type: "template",
+        template: {
+          name: "order_shipped",
+          language: { code: "en_US" },
+          components: [
+            {
+              type: "body",
+              parameters: [
+                { type: "text", text: "A" },
+                { type: "text", text: "B" },
+              ],
+            },
+          ],
+        },
+      });
+    expect(errorCode((await send()).json)).toBe(132001);
+    f.setTemplateStatus("order_shipped", "en_US", "APPROVED");
+    expect((await send()).status).toBe(200);
+
+    f.setTemplateStatus("order_shipped", "en_US", "REJECTED", "TAG_CONTENT_MISMATCH");
+    const rejected = (await list(f, "?fields=status,rejected_reason")).json.data as unknown[];
+    expect(rejected).toEqual([
+      { status: "REJECTED", rejected_reason: "TAG_CONTENT_MISMATCH", id: expect.any(String) },
+    ]);
+    f.setTemplateStatus("order_shipped", "en_US", "PAUSED");
+    expect((await list(f, "?fields=status,rejected_reason")).json.data).toEqual([
+      { status: "PAUSED", rejected_reason: "NONE", id: expect.any(String) },
+    ]);
+    expect(() => f.setTemplateStatus("nope", "en", "APPROVED")).toThrow(/no template/);
+
+    expect(f.removeTemplate("order_shipped", "en_US")).toBe(1);
+    expect((await list(f)).json.data).toEqual([]);
+  });
+
+  it("refuses invalid submissions and duplicates as Meta does", async () => {
+    const f = await start();
+    const cases: [unknown, string][] = [
+      [{ ...valid, name: "Order Shipped" }, "Invalid template name"],
+      [{ ...valid, language: "english" }, "Invalid language"],
+      [{ ...valid, category: "PROMO" }, "Invalid category"],
+      [{ ...valid, components: [{ type: "FOOTER", text: "x" }] }, "Missing message body"],
+      [
+        { ...valid, components: [{ type: "BODY", text: "Hi {{1}} and {{2}}" }] },
+        "Missing sample values",
+      ],
+      [
+        {
+          ...valid,
+          components: [{ type: "BODY", text: "Hi {{1}}.", example: { body_text: [["a", "b"]] } }],
+        },
+        "Missing sample values",
+      ],
+      [
+        { ...valid, components: [{ type: "BODY", text: "x".repeat(1025) }] },
+        "Message body too long",
+      ],
+    ];
+    for (const [body, title] of cases) {
+      const reply = await create(f, body);
+      expect([reply.status, errorCode(reply.json), userTitle(reply.json)]).toEqual([
+        400,
+        100,
+        title,
+      ]);
+    }
+    expect((await create(f, valid)).status).toBe(200);
+    const duplicate = await create(f, valid);
+    expect(duplicate.status).toBe(400);
+    expect(duplicate.json.error).toMatchObject({
+      code: 100,
+      error_subcode: 2388024,
+      error_user_title: "Content in this language already exists",
+    });
+    // Same name, another language: a new translation is fine.
+    expect((await create(f, { ...valid, language: "hi" })).status).toBe(200);
+
+    expect((await create(f, valid, { authorization: "Bearer wrong" })).status).toBe(401);
+  });
+
+  it("keeps templates apart per WABA", async () => {
+    const f = await start();
+    f.addNumber({ phoneNumberId: "2", accessToken: "other", wabaId: "777" });
+    expect((await create(f, valid)).status).toBe(200);
+    const other = await fetch(`${f.url}/v21.0/777/message_templates`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer other" },
+      body: JSON.stringify(valid),
+    });
+    expect(other.status).toBe(200);
+    const otherList = await fetch(`${f.url}/v21.0/777/message_templates`, {
+      headers: { authorization: "Bearer other" },
+    });
+    expect(((await otherList.json()) as { data: unknown[] }).data).toHaveLength(1);
+    f.setTemplateStatus("order_shipped", "en_US", "APPROVED", undefined, "777");
+    const mine = (await list(f, "?fields=status")).json.data;
+    expect(mine).toEqual([{ status: "PENDING", id: expect.any(String) }]);
+  });
+});

@@ -1,6 +1,8 @@
 // Fake WhatsApp Cloud API (Meta Graph API), on the paths the app derives from
 // WHATSAPP_API_BASE_URL: POST /{version}/{phone-number-id}/messages,
-// GET /{version}/{phone-number-id}?fields=..., GET /{version}/{waba-id}/message_templates.
+// GET /{version}/{phone-number-id}?fields=..., GET /{version}/{waba-id}/message_templates
+// (fields, limit, after-cursor paging with paging.next) and POST to the same path (submit a
+// template for review: it is stored PENDING until `setTemplateStatus` moves it).
 // Errors use Graph's shape {error: {message, type, code, error_data: {details}, fbtrace_id}}.
 // Webhook helpers build Meta's `messages` webhook payloads and sign them like Meta does
 // (X-Hub-Signature-256: sha256=HMAC-SHA256(app secret, raw body)).
@@ -38,6 +40,8 @@ export interface WhatsAppFakeTemplateInput {
   language?: string;
   /** Default "APPROVED"; only approved templates can be sent. */
   status?: string;
+  /** Meta's rejected_reason (e.g. "INVALID_FORMAT") for a REJECTED template. */
+  rejectedReason?: string;
   /** Default "MARKETING". */
   category?: string;
   /** Meta's components; the BODY text's {{n}} placeholders set the required parameter count. */
@@ -131,6 +135,20 @@ export interface WhatsAppFake extends FakeServer {
   addNumber(input: WhatsAppFakeNumberInput): void;
   /** Registers a template; once any exists, unknown names/languages get 132001. */
   addTemplate(input: WhatsAppFakeTemplateInput): void;
+  /**
+   * Meta's review outcome: moves every template with this name and language (in `wabaId` only,
+   * when given) to `status` (APPROVED, REJECTED, PAUSED, DISABLED, ...). `reason` is the
+   * rejected_reason of a REJECTED one (default "INVALID_FORMAT"). Throws if there is none.
+   */
+  setTemplateStatus(
+    name: string,
+    language: string,
+    status: string,
+    reason?: string,
+    wabaId?: string,
+  ): void;
+  /** Deletes templates by name and language (in `wabaId` only, when given); how many went. */
+  removeTemplate(name: string, language: string, wabaId?: string): number;
   /** The customer `to` wrote to `phoneNumberId` at `at` (default now): opens the 24 h window. */
   markInbound(phoneNumberId: string, to: string, at?: number): void;
   /** Largest number of accepted sends for the number in any sliding 1,000 ms window. */
@@ -353,6 +371,8 @@ interface TemplateState {
   name: string;
   language: string;
   status: string;
+  /** Meta's rejected_reason: "NONE" unless rejected. */
+  rejectedReason: string;
   category: string;
   components: NonNullable<WhatsAppFakeTemplateInput["components"]>;
   wabaId?: string;
@@ -373,6 +393,25 @@ interface SendBody {
 }
 
 const PHONE_DIGITS = /^\+?(\d{6,15})$/;
+const TEMPLATE_NAME = /^[a-z0-9_]{1,512}$/;
+const TEMPLATE_LANGUAGE = /^[a-z]{2,3}(_[A-Z]{2,4})?$/;
+const TEMPLATE_CATEGORIES = new Set(["MARKETING", "UTILITY", "AUTHENTICATION"]);
+/** Fields a message template node has (Graph rejects others); `id` is always returned. */
+const TEMPLATE_NODE_FIELDS = new Set([
+  "id",
+  "name",
+  "language",
+  "status",
+  "category",
+  "components",
+  "rejected_reason",
+  "quality_score",
+  "parameter_format",
+]);
+/** Without `fields`, Graph answers with these. */
+const DEFAULT_TEMPLATE_FIELDS = ["name", "language", "status", "category", "components", "id"];
+const DEFAULT_TEMPLATE_PAGE = 25;
+const MAX_TEMPLATE_PAGE = 1000;
 const VERSION = String.raw`v\d+\.\d+`;
 
 function bodyParamsOf(components: TemplateState["components"]): number {
@@ -380,6 +419,33 @@ function bodyParamsOf(components: TemplateState["components"]): number {
   let max = 0;
   for (const m of (body?.text ?? "").matchAll(/\{\{(\d+)\}\}/g)) max = Math.max(max, Number(m[1]));
   return max;
+}
+
+/** Templates live per WABA; one added without a WABA is listed in every WABA ("*"). */
+function templateKey(wabaId: string | undefined, name: string, language: string): string {
+  return `${wabaId ?? "*"}\u0000${name}\u0000${language}`;
+}
+
+/**
+ * A Business Management API error as Meta sends it for template calls: no error_data, the
+ * explanation in error_user_title / error_user_msg, often with an error_subcode.
+ */
+function templateError(title: string, userMessage: string, subcode?: number): FakeReply {
+  return {
+    status: 400,
+    json: {
+      error: {
+        message: "Invalid parameter",
+        type: "OAuthException",
+        code: 100,
+        ...(subcode !== undefined ? { error_subcode: subcode } : {}),
+        is_transient: false,
+        error_user_title: title,
+        error_user_msg: userMessage,
+        fbtrace_id: `A${randomBytes(12).toString("base64url")}`,
+      },
+    },
+  };
 }
 
 function noObject(id: string, method: string): FakeReply {
@@ -403,6 +469,7 @@ export function createWhatsAppFake(options: WhatsAppFakeOptions = {}): WhatsAppF
   const numbers = new Map<string, NumberState>();
   const tokens = new Map<string, number>();
   const templates = new Map<string, TemplateState>();
+  let templateSeq = 0;
   const lastInbound = new Map<string, number>();
   const sent: WhatsAppSentMessage[] = [];
   let sentCount = 0;
@@ -432,19 +499,59 @@ export function createWhatsAppFake(options: WhatsAppFakeOptions = {}): WhatsAppF
     tokens.set(input.accessToken, (tokens.get(input.accessToken) ?? 0) + 1);
   }
 
-  function addTemplate(input: WhatsAppFakeTemplateInput): void {
+  function addTemplate(input: WhatsAppFakeTemplateInput): TemplateState {
     const language = input.language ?? "en_US";
     const components = input.components ?? [{ type: "BODY", text: input.name }];
-    templates.set(`${input.name}\u0000${language}`, {
-      id: String(900000000000000 + templates.size + 1),
+    const key = templateKey(input.wabaId, input.name, language);
+    templateSeq += 1;
+    const status = input.status ?? "APPROVED";
+    const state: TemplateState = {
+      // Replacing keeps Meta's id, as editing a template does.
+      id: templates.get(key)?.id ?? String(900000000000000 + templateSeq),
       name: input.name,
       language,
-      status: input.status ?? "APPROVED",
+      status,
+      rejectedReason: status === "REJECTED" ? (input.rejectedReason ?? "INVALID_FORMAT") : "NONE",
       category: input.category ?? "MARKETING",
       components,
       ...(input.wabaId !== undefined ? { wabaId: input.wabaId } : {}),
       bodyParams: bodyParamsOf(components),
-    });
+    };
+    templates.set(key, state);
+    return state;
+  }
+
+  /** Templates with this name and language (in one WABA when given). */
+  function templatesNamed(
+    name: string,
+    language: string,
+    wabaId?: string,
+  ): [string, TemplateState][] {
+    return [...templates.entries()].filter(
+      ([, t]) =>
+        t.name === name && t.language === language && (wabaId === undefined || t.wabaId === wabaId),
+    );
+  }
+
+  function setTemplateStatus(
+    name: string,
+    language: string,
+    status: string,
+    reason?: string,
+    wabaId?: string,
+  ): void {
+    const found = templatesNamed(name, language, wabaId);
+    if (found.length === 0) throw new Error(`whatsapp fake: no template ${name} (${language})`);
+    for (const [, t] of found) {
+      t.status = status;
+      t.rejectedReason = status === "REJECTED" ? (reason ?? "INVALID_FORMAT") : "NONE";
+    }
+  }
+
+  function removeTemplate(name: string, language: string, wabaId?: string): number {
+    const found = templatesNamed(name, language, wabaId);
+    for (const [key] of found) templates.delete(key);
+    return found.length;
   }
 
   for (const n of options.numbers ?? []) addNumber(n);
@@ -555,7 +662,10 @@ export function createWhatsAppFake(options: WhatsAppFakeOptions = {}): WhatsAppF
         }
       }
       if (templates.size > 0) {
-        const known = templates.get(`${name}\u0000${language}`);
+        const waba = number.input.wabaId;
+        const known =
+          (waba !== undefined ? templates.get(templateKey(waba, name, language)) : undefined) ??
+          templates.get(templateKey(undefined, name, language));
         if (!known || known.status !== "APPROVED") {
           return metaReply(
             132001,
@@ -647,7 +757,8 @@ export function createWhatsAppFake(options: WhatsAppFakeOptions = {}): WhatsAppF
     return { status: 200, json: out };
   }
 
-  function templateList(req: FakeRequest, wabaId: string): FakeReply {
+  /** The bearer token may act on this WABA (it owns a number in it); else Meta's error. */
+  function authorizeWaba(req: FakeRequest, wabaId: string, method: string): FakeReply | null {
     const header = req.headers.authorization ?? "";
     const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
     if (!token || !tokens.has(token)) {
@@ -656,21 +767,177 @@ export function createWhatsAppFake(options: WhatsAppFakeOptions = {}): WhatsAppF
     const owns = [...numbers.values()].some(
       (n) => n.input.wabaId === wabaId && n.input.accessToken === token,
     );
-    if (!owns) return noObject(wabaId, "get");
-    const data = [...templates.values()]
-      .filter((t) => t.wabaId === undefined || t.wabaId === wabaId)
-      .map((t) => ({
+    return owns ? null : noObject(wabaId, method);
+  }
+
+  function cursorOf(t: TemplateState): string {
+    return Buffer.from(t.id).toString("base64url");
+  }
+
+  function templateList(req: FakeRequest, baseUrl: string, wabaId: string): FakeReply {
+    const denied = authorizeWaba(req, wabaId, "get");
+    if (denied) return denied;
+
+    const fieldsParam = req.query.get("fields");
+    const fields = fieldsParam
+      ? fieldsParam
+          .split(",")
+          .map((f) => f.trim())
+          .filter((f) => f !== "")
+      : DEFAULT_TEMPLATE_FIELDS;
+    for (const f of fields) {
+      if (!TEMPLATE_NODE_FIELDS.has(f)) {
+        return metaReply(
+          100,
+          `Tried accessing nonexisting field (${f}) on node type (WhatsAppMessageTemplate)`,
+        );
+      }
+    }
+    const limitParam = Number(req.query.get("limit") ?? DEFAULT_TEMPLATE_PAGE);
+    const limit =
+      Number.isInteger(limitParam) && limitParam > 0
+        ? Math.min(limitParam, MAX_TEMPLATE_PAGE)
+        : DEFAULT_TEMPLATE_PAGE;
+
+    const all = [...templates.values()].filter(
+      (t) => t.wabaId === undefined || t.wabaId === wabaId,
+    );
+    let start = 0;
+    const after = req.query.get("after");
+    if (after !== null) {
+      const index = all.findIndex((t) => cursorOf(t) === after);
+      if (index < 0) return metaReply(100, "Invalid parameter", 400, "The after cursor is invalid");
+      start = index + 1;
+    }
+    const page = all.slice(start, start + limit);
+    const data = page.map((t) => {
+      const full: Record<string, unknown> = {
         name: t.name,
         language: t.language,
         status: t.status,
         category: t.category,
         components: t.components,
-        id: t.id,
-      }));
-    return {
-      status: 200,
-      json: { data, paging: { cursors: { before: "MAZDZD", after: "MjQZD" } } },
+        rejected_reason: t.rejectedReason,
+        quality_score: { score: "UNKNOWN" },
+        parameter_format: "POSITIONAL",
+      };
+      const out: Record<string, unknown> = {};
+      for (const f of fields) if (f !== "id") out[f] = full[f];
+      out.id = t.id;
+      return out;
+    });
+    const first = page[0];
+    const last = page.at(-1);
+    if (!first || !last) return { status: 200, json: { data } };
+    const paging: Record<string, unknown> = {
+      cursors: { before: cursorOf(first), after: cursorOf(last) },
     };
+    if (start + limit < all.length) {
+      const query = new URLSearchParams(req.query);
+      query.delete("before");
+      query.set("limit", String(limit));
+      query.set("after", cursorOf(last));
+      paging.next = `${baseUrl}${req.path}?${query.toString()}`;
+    }
+    return { status: 200, json: { data, paging } };
+  }
+
+  function createTemplate(req: FakeRequest, wabaId: string): FakeReply {
+    const denied = authorizeWaba(req, wabaId, "post");
+    if (denied) return denied;
+    let body: Record<string, unknown>;
+    try {
+      body = req.json<Record<string, unknown>>();
+    } catch {
+      return metaReply(100, "Invalid parameter", 400, "The request body is not valid JSON");
+    }
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      return metaReply(100, "Invalid parameter", 400, "The request body must be a JSON object");
+    }
+    const { name, language, category, components } = body;
+    if (typeof name !== "string" || !TEMPLATE_NAME.test(name)) {
+      return templateError(
+        "Invalid template name",
+        "Template names may only contain lowercase letters, numbers and underscores.",
+      );
+    }
+    if (typeof language !== "string" || !TEMPLATE_LANGUAGE.test(language)) {
+      return templateError(
+        "Invalid language",
+        `The language "${String(language)}" is not supported.`,
+      );
+    }
+    const cat = typeof category === "string" ? category.toUpperCase() : "";
+    if (!TEMPLATE_CATEGORIES.has(cat)) {
+      return templateError(
+        "Invalid category",
+        "The category must be one of MARKETING, UTILITY or AUTHENTICATION.",
+      );
+    }
+    if (!Array.isArray(components) || components.length === 0) {
+      return metaReply(100, "The parameter components is required.");
+    }
+    const list: TemplateState["components"] = [];
+    for (const c of components as unknown[]) {
+      const component = c as { type?: unknown } | null;
+      if (
+        typeof component !== "object" ||
+        component === null ||
+        typeof component.type !== "string"
+      ) {
+        return metaReply(100, "Invalid parameter", 400, "Each component needs a type");
+      }
+      list.push(component as TemplateState["components"][number]);
+    }
+    const bodies = list.filter((c) => c.type.toUpperCase() === "BODY");
+    const bodyComponent = bodies[0];
+    if (bodies.length !== 1 || !bodyComponent) {
+      return templateError("Missing message body", "A template needs exactly one BODY component.");
+    }
+    const text = bodyComponent.text;
+    if (typeof text !== "string" || text.trim() === "") {
+      return templateError("Missing message body", "The BODY component needs text.");
+    }
+    if (text.length > 1024) {
+      return templateError(
+        "Message body too long",
+        "The body text can be at most 1024 characters long.",
+      );
+    }
+    const params = bodyParamsOf(list);
+    if (params > 0) {
+      const example = (bodyComponent.example as { body_text?: unknown } | undefined)?.body_text;
+      const values = Array.isArray(example) ? (example[0] as unknown) : undefined;
+      if (
+        !Array.isArray(values) ||
+        values.length !== params ||
+        values.some((v) => typeof v !== "string" || v === "")
+      ) {
+        return templateError(
+          "Missing sample values",
+          `The body has ${params} variable(s); example.body_text needs one sample value for each.`,
+        );
+      }
+    }
+    if (
+      templates.has(templateKey(wabaId, name, language)) ||
+      templates.has(templateKey(undefined, name, language))
+    ) {
+      return templateError(
+        "Content in this language already exists",
+        `There is already ${language} content for this template (${name}). Create a new template and try again.`,
+        2388024,
+      );
+    }
+    const state = addTemplate({
+      name,
+      language,
+      category: cat,
+      status: "PENDING",
+      components: list,
+      wabaId,
+    });
+    return { status: 200, json: { id: state.id, status: state.status, category: state.category } };
   }
 
   function numberFor(phoneNumberId: string): NumberState["input"] | undefined {
@@ -689,7 +956,12 @@ export function createWhatsAppFake(options: WhatsAppFakeOptions = {}): WhatsAppF
       {
         method: "GET",
         path: new RegExp(`^/${VERSION}/(?<id>[^/]+)/message_templates$`),
-        handler: (req) => templateList(req, req.params.id ?? ""),
+        handler: (req, res) => templateList(req, res.baseUrl, req.params.id ?? ""),
+      },
+      {
+        method: "POST",
+        path: new RegExp(`^/${VERSION}/(?<id>[^/]+)/message_templates$`),
+        handler: (req) => createTemplate(req, req.params.id ?? ""),
       },
       {
         method: "GET",
@@ -707,7 +979,11 @@ export function createWhatsAppFake(options: WhatsAppFakeOptions = {}): WhatsAppF
       return sentCount;
     },
     addNumber,
-    addTemplate,
+    addTemplate(input: WhatsAppFakeTemplateInput): void {
+      addTemplate(input);
+    },
+    setTemplateStatus,
+    removeTemplate,
     markInbound(phoneNumberId: string, to: string, at: number = now()): void {
       lastInbound.set(`${phoneNumberId}\u0000${digits(to)}`, at);
     },

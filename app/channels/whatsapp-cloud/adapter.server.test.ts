@@ -798,3 +798,130 @@ describe("testConnection", () => {
     expect(result).toMatchObject({ ok: false, reason: expect.stringMatching(/^WhatsApp: /) });
   });
 });
+
+describe("templates", () => {
+  const templatesPath = `/v21.0/${CONFIG.wabaId}/message_templates`;
+
+  it("lists every template across pages, with Meta's fields, following the after cursor", async () => {
+    for (let i = 0; i < 230; i++) {
+      fake.addTemplate({
+        name: `t_${String(i).padStart(3, "0")}`,
+        language: i % 2 ? "hi" : "en_US",
+        category: "UTILITY",
+        components: [{ type: "BODY", text: `Hi {{1}}, #${i}` }],
+      });
+    }
+    fake.setTemplateStatus("t_001", "hi", "REJECTED", "PROMOTIONAL");
+    fake.setTemplateStatus("t_002", "en_US", "PENDING");
+    const list = await adapter.templates!.list();
+    expect(list).toHaveLength(230);
+    expect(new Set(list.map((t) => t.name)).size).toBe(230);
+    expect(list[0]).toEqual({
+      id: expect.stringMatching(/^\d+$/),
+      name: "t_000",
+      language: "en_US",
+      category: "UTILITY",
+      status: "APPROVED",
+      components: [{ type: "BODY", text: "Hi {{1}}, #0" }],
+    });
+    expect(list[1]).toMatchObject({ status: "REJECTED", rejectedReason: "PROMOTIONAL" });
+    expect(list[2]).toMatchObject({ status: "PENDING" });
+    expect(list[2]).not.toHaveProperty("rejectedReason");
+
+    const pages = fake.requests.filter((r) => r.path === templatesPath);
+    expect(pages).toHaveLength(3);
+    expect(pages[0]!.query).toEqual({
+      fields: "name,language,status,category,components,rejected_reason,id",
+      limit: "100",
+    });
+    expect(pages[1]!.query.after).toEqual(expect.any(String));
+    expect(pages[2]!.query.after).not.toBe(pages[1]!.query.after);
+    expect(pages[0]!.headers.authorization).toBe(`Bearer ${CONFIG.accessToken}`);
+  });
+
+  it("lists an empty account in one call", async () => {
+    await expect(adapter.templates!.list()).resolves.toEqual([]);
+    expect(fake.requests.filter((r) => r.path === templatesPath)).toHaveLength(1);
+  });
+
+  it("submits a template with Meta's payload and returns its id and PENDING status", async () => {
+    const components = [
+      {
+        type: "BODY",
+        text: "Hi {{1}}, your order {{2}} shipped.",
+        example: { body_text: [["Ada", "#42"]] },
+      },
+      { type: "FOOTER", text: "Reply STOP to opt out" },
+    ];
+    const created = await adapter.templates!.create({
+      name: "order_shipped",
+      language: "en_US",
+      category: "UTILITY",
+      components,
+    });
+    expect(created).toEqual({
+      id: expect.stringMatching(/^\d+$/),
+      status: "PENDING",
+      category: "UTILITY",
+    });
+    const request = fake.lastRequest("POST", templatesPath);
+    expect(request?.json).toEqual({
+      name: "order_shipped",
+      language: "en_US",
+      category: "UTILITY",
+      components,
+    });
+    const [listed] = await adapter.templates!.list();
+    expect(listed).toMatchObject({ id: created.id, name: "order_shipped", status: "PENDING" });
+  });
+
+  it("turns Meta's refusals and failures into ProviderErrors like send does", async () => {
+    const input = {
+      name: "promo",
+      language: "en",
+      category: "MARKETING",
+      components: [{ type: "BODY", text: "Sale today" }],
+    };
+    await adapter.templates!.create(input);
+    const duplicate = await adapter.templates!.create(input).catch((e: unknown) => e);
+    expect(duplicate).toBeInstanceOf(ProviderError);
+    const d = duplicate as ProviderError;
+    expect([d.status, d.code]).toEqual([400, "100"]);
+    expect(d.message).toContain("Content in this language already exists");
+    expect(adapter.classify(d)).toMatchObject({ kind: "permanent" });
+    expect(adapter.classify(d).reason).toContain("already en content");
+
+    fake.injectFault(metaError(2, "Service temporarily unavailable", 503), {
+      match: { path: templatesPath },
+    });
+    const outage = await adapter.templates!.list().catch((e: unknown) => e);
+    expect(outage).toBeInstanceOf(ProviderError);
+    expect(adapter.classify(outage).kind).toBe("transient");
+
+    const bad = createWhatsAppAdapter(
+      { ...CONFIG, accessToken: "wrong" },
+      { baseUrl: fake.url, timeoutMs: 3000 },
+    );
+    const unauthorised = (await bad.templates!.list().catch((e: unknown) => e)) as ProviderError;
+    expect([unauthorised.status, unauthorised.code]).toEqual([401, "190"]);
+    expect(bad.classify(unauthorised).reason).toMatch(/^WhatsApp 190/);
+  });
+
+  it("stops on a repeated cursor instead of looping", async () => {
+    fake.addTemplate({ name: "a" });
+    fake.injectFault(
+      {
+        kind: "status",
+        status: 200,
+        json: {
+          data: [{ id: "1", name: "a", language: "en", status: "APPROVED", category: "UTILITY" }],
+          paging: { cursors: { after: "same" }, next: "https://graph.facebook.com/x?after=same" },
+        },
+      },
+      { times: 2, match: { path: templatesPath } },
+    );
+    const error = (await adapter.templates!.list().catch((e: unknown) => e)) as ProviderError;
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error.code).toBe("paging_loop");
+  });
+});

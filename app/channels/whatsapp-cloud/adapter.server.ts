@@ -6,9 +6,13 @@ import {
   type ChannelEvent,
   type ConnectionCheck,
   type ErrorClass,
+  type NewProviderTemplate,
   type OutgoingMessage,
+  type ProviderTemplate,
   type RawWebhook,
   type SendResult,
+  type TemplateApi,
+  type TemplateComponent,
   type WebhookOutcome,
 } from "../types";
 
@@ -16,6 +20,8 @@ import {
  * WhatsApp Cloud API (Meta Graph API) adapter: raw HTTPS through the pooled undici client, no
  * SDK. Sends go to POST /{version}/{phone-number-id}/messages; statuses and inbound messages
  * arrive on the `messages` webhook field, signed with the app secret (X-Hub-Signature-256).
+ * Templates (Business Management API) live on the WABA: GET and POST
+ * /{version}/{waba-id}/message_templates.
  */
 
 export interface WhatsAppConfig {
@@ -45,6 +51,13 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 
 /** Cloud API default throughput per business number (messages/s); "HIGH" numbers get 1,000. */
 const THROUGHPUT: Record<string, number> = { STANDARD: 80, HIGH: 1000 };
+
+/** What we read of each template; `id` is always returned by Graph, listed for clarity. */
+const TEMPLATE_FIELDS = "name,language,status,category,components,rejected_reason,id";
+/** Templates per page (Graph's maximum for this edge is well above; 100 keeps replies small). */
+const TEMPLATE_PAGE_SIZE = 100;
+/** A WABA holds at most a few thousand templates: more pages than this means a paging loop. */
+const MAX_TEMPLATE_PAGES = 200;
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -263,10 +276,60 @@ function replyError(reply: HttpReply): ProviderError {
   }
   const code = asStr(error.code);
   const message = asStr(error.message) ?? `HTTP ${reply.status}`;
-  const details = asStr(asObj(error.error_data)?.details);
-  const text =
-    details && details !== stripCodePrefix(message) ? `${message} — ${details}` : message;
+  // Messaging errors explain themselves in error_data.details; Business Management errors
+  // (template create) in error_user_title / error_user_msg.
+  const extra: string[] = [];
+  for (const part of [
+    asStr(asObj(error.error_data)?.details),
+    asStr(error.error_user_title),
+    asStr(error.error_user_msg),
+  ]) {
+    const text = part?.trim();
+    if (text && text !== stripCodePrefix(message) && !extra.includes(text)) extra.push(text);
+  }
+  const text = [message, ...extra].join(" — ");
   return new ProviderError(text, { status: reply.status, code, retryAfterMs: retry });
+}
+
+/** One template of a message_templates page; undefined when it lacks what we need. */
+function readTemplate(raw: unknown): ProviderTemplate | undefined {
+  const t = asObj(raw);
+  const id = asStr(t?.id);
+  const name = asStr(t?.name);
+  const language = asStr(t?.language);
+  const status = asStr(t?.status);
+  if (!t || !id || !name || !language || !status) return undefined;
+  const components = asArr(t.components).filter(
+    (c): c is TemplateComponent => typeof asObj(c)?.type === "string",
+  );
+  const reason = asStr(t.rejected_reason);
+  return {
+    id,
+    name,
+    language,
+    category: asStr(t.category) ?? "",
+    status,
+    ...(reason && reason !== "NONE" ? { rejectedReason: reason } : {}),
+    components,
+  };
+}
+
+/**
+ * The cursor of the next page: Graph gives `paging.next` (a full URL) only when there is one,
+ * and the same cursor as `paging.cursors.after`. We keep requesting our own URL with that
+ * cursor rather than following `next` anywhere, so the token only ever goes to the API base.
+ */
+function nextCursor(root: Obj): string | undefined {
+  const paging = asObj(root.paging);
+  const next = asStr(paging?.next);
+  if (!next) return undefined;
+  const after = asStr(asObj(paging?.cursors)?.after);
+  if (after) return after;
+  try {
+    return new URL(next).searchParams.get("after") ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function sameSecret(given: string, expected: string): boolean {
@@ -378,8 +441,77 @@ export function createWhatsAppAdapter(
   const numberUrl = `${base}/${version}/${encodeURIComponent(config.phoneNumberId)}`;
   const messagesUrl = `${numberUrl}/messages`;
   const checkUrl = `${numberUrl}?fields=display_phone_number,verified_name,quality_rating,messaging_limit_tier,throughput`;
+  const templatesUrl = `${base}/${version}/${encodeURIComponent(config.wabaId)}/message_templates`;
   // Built once: httpCall copies it per request anyway.
   const headers = { authorization: `Bearer ${config.accessToken}` };
+
+  const templates: TemplateApi = {
+    async list(): Promise<ProviderTemplate[]> {
+      const out: ProviderTemplate[] = [];
+      const seen = new Set<string>();
+      let after: string | undefined;
+      for (let page = 0; ; page++) {
+        if (page >= MAX_TEMPLATE_PAGES) {
+          throw new ProviderError(
+            `WhatsApp listed more than ${MAX_TEMPLATE_PAGES} template pages`,
+            {
+              code: "paging_loop",
+            },
+          );
+        }
+        let url = `${templatesUrl}?fields=${TEMPLATE_FIELDS}&limit=${TEMPLATE_PAGE_SIZE}`;
+        if (after !== undefined) url += `&after=${encodeURIComponent(after)}`;
+        const reply = await httpCall({ method: "GET", url, headers, timeoutMs });
+        if (reply.status < 200 || reply.status >= 300) throw replyError(reply);
+        const root = asObj(reply.json);
+        if (!root || !Array.isArray(root.data)) {
+          throw new ProviderError(
+            `WhatsApp answered ${reply.status} without a template list: ${reply.text.slice(0, 200)}`,
+            { status: reply.status, code: "bad_reply" },
+          );
+        }
+        for (const raw of root.data) {
+          const template = readTemplate(raw);
+          if (template) out.push(template);
+        }
+        const cursor = nextCursor(root);
+        if (cursor === undefined || root.data.length === 0) return out;
+        if (seen.has(cursor)) {
+          throw new ProviderError("WhatsApp repeated a template page cursor", {
+            code: "paging_loop",
+          });
+        }
+        seen.add(cursor);
+        after = cursor;
+      }
+    },
+
+    async create(template: NewProviderTemplate) {
+      const reply = await httpCall({
+        method: "POST",
+        url: templatesUrl,
+        headers,
+        body: {
+          name: template.name,
+          language: template.language,
+          category: template.category,
+          components: template.components,
+        },
+        timeoutMs,
+      });
+      if (reply.status < 200 || reply.status >= 300) throw replyError(reply);
+      const root = asObj(reply.json);
+      const id = asStr(root?.id);
+      if (!root || !id) {
+        throw new ProviderError(
+          `WhatsApp answered ${reply.status} without a template id: ${reply.text.slice(0, 200)}`,
+          { status: reply.status, code: "no_template_id" },
+        );
+      }
+      const category = asStr(root.category);
+      return { id, status: asStr(root.status) ?? "PENDING", ...(category ? { category } : {}) };
+    },
+  };
 
   function body(message: OutgoingMessage): Record<string, unknown> {
     const content = message.content;
@@ -422,6 +554,7 @@ export function createWhatsAppAdapter(
 
   return {
     channel: "whatsapp",
+    templates,
 
     async send(message: OutgoingMessage): Promise<SendResult> {
       const reply = await httpCall({

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getControlDb } from "~/db/control.server";
 import { workspaces } from "~/db/schema/control";
-import { listMembers, lists, messages } from "~/db/schema/tenant";
+import { listMembers, lists, messages, templates } from "~/db/schema/tenant";
 import { reloadEnv } from "~/lib/env.server";
 import { eq } from "drizzle-orm";
 import { createWhatsAppFake, type WhatsAppFake } from "../../../tests/fakes/whatsapp";
@@ -23,7 +23,8 @@ import {
   submitCampaign,
   type CampaignContext,
 } from "./campaigns.server";
-import { runDueCampaigns, useRenderers } from "./runner.server";
+import "./renderers.server";
+import { runDueCampaigns } from "./runner.server";
 
 /**
  * Campaigns on real workspaces: the review's numbers on a crafted audience, four-eyes approval,
@@ -121,32 +122,29 @@ beforeAll(async () => {
     messagingTier: "TIER_250",
     ratePerSecond: 50,
   });
-  // A real renderer is the templates area's; here every contact gets one approved template.
-  useRenderers(
-    () =>
-      new Map([
-        [
-          "A",
-          (c) => ({
-            channel: "whatsapp",
-            type: "template",
-            name: "diwali",
-            language: "en",
-            bodyParams: [c.name],
-          }),
-        ],
-        [
-          "B",
-          (c) => ({
-            channel: "whatsapp",
-            type: "template",
-            name: "diwali_b",
-            language: "en",
-            bodyParams: [c.name],
-          }),
-        ],
-      ]),
-  );
+  // Two approved WhatsApp templates, as the sync from Meta writes them.
+  for (const [id, name] of [
+    [1, "diwali"],
+    [2, "diwali_b"],
+  ] as const) {
+    ctx.db
+      .insert(templates)
+      .values({
+        id,
+        channel: "whatsapp",
+        name,
+        language: "en",
+        category: "MARKETING",
+        status: "approved",
+        content: JSON.stringify({
+          components: [{ type: "BODY", text: "Hi {{1}}, Diwali offers are here" }],
+          variableMap: { "1": "name" },
+        }),
+        createdAt: new Date(),
+        updatedAt: new Date(),
+      })
+      .run();
+  }
 });
 
 afterAll(async () => {

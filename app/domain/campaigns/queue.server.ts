@@ -1,19 +1,22 @@
 import { eq } from "drizzle-orm";
+import { getControlDb } from "~/db/control.server";
+import { workspaces } from "~/db/schema/control";
 import { campaigns } from "~/db/schema/tenant";
 import type { Channel } from "~/lib/channels";
 import { logger } from "~/lib/logger.server";
 import { newId } from "~/lib/tokens";
 import { recordAudit } from "../audit/audit.server";
 import { suppressionHash, suppressionKey } from "../contacts/suppression-hash.server";
+import { composeMarketingEmail } from "../delivery/email-compose.server";
 import { markDue } from "../delivery/outbox.server";
 import {
   audienceSql,
   getCampaign,
   type CampaignContext,
   type RenderContact,
-  type Renderer,
 } from "./campaigns.server";
 import { SKIP_LABELS } from "./review.server";
+import type { VariantRenderer } from "./runner.server";
 
 /**
  * Queuing a campaign: the audience is snapshotted (ids, one query), then written as messages in
@@ -40,7 +43,7 @@ export function inSample(contactId: number, percent: number): boolean {
 
 export interface QueueOptions {
   /** The variant renderers by key ("A", "B", ...). */
-  renderers: Map<string, Renderer>;
+  renderers: Map<string, VariantRenderer>;
   /** Which contacts to write now: all, an A/B sample, or everyone but the sample. */
   part: "all" | "sample" | "rest";
   /** The variant for everyone in a "rest" part (the A/B winner). */
@@ -85,6 +88,11 @@ export async function queueCampaign(
   const progress = client.prepare("UPDATE campaigns SET queued = ?, updated_at = ? WHERE id = ?");
   const variants = campaign.variants.map((v) => v.key);
   const percent = campaign.abTest?.samplePercent ?? 100;
+  const tracking = getControlDb()
+    .select({ trackOpens: workspaces.trackOpens, trackClicks: workspaces.trackClicks })
+    .from(workspaces)
+    .where(eq(workspaces.id, ctx.workspaceId))
+    .get() ?? { trackOpens: false, trackClicks: false };
   let queued = 0;
   let skipped = 0;
   let done = 0;
@@ -123,9 +131,27 @@ export async function queueCampaign(
         ) {
           reason = SKIP_LABELS.suppressed;
         } else if (contact.consent !== "granted") reason = SKIP_LABELS.no_consent;
-        const content = reason ? "{}" : JSON.stringify(options.renderers.get(variant)!(contact));
+        const messageId = newId("msg");
+        let content = "{}";
+        if (!reason) {
+          const renderer = options.renderers.get(variant)!;
+          let rendered = renderer.render(contact);
+          if (rendered.channel === "email") {
+            rendered = composeMarketingEmail(rendered, {
+              target: {
+                workspaceId: ctx.workspaceId,
+                contactId: contact.id,
+                channel: "email",
+                messageId,
+              },
+              trackOpens: tracking.trackOpens,
+              trackClicks: tracking.trackClicks && renderer.trackLinks,
+            });
+          }
+          content = JSON.stringify(rendered);
+        }
         const changes = insert.run(
-          newId("msg"),
+          messageId,
           contact.id,
           campaign.channel,
           campaign.integrationId,

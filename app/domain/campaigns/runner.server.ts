@@ -24,13 +24,22 @@ import { queueCampaign } from "./queue.server";
  * step is given back, so the workspace is visited then).
  */
 
+/** One variant: how to render a recipient, and whether its links may be tracked. */
+export interface VariantRenderer {
+  render: Renderer;
+  trackLinks: boolean;
+}
+
 /** Builds the renderer of each variant (the templates area: personalisation per contact). */
-export type RendererFactory = (ctx: CampaignContext, campaign: Campaign) => Map<string, Renderer>;
+export type RendererFactory = (
+  ctx: CampaignContext,
+  campaign: Campaign,
+) => Map<string, VariantRenderer>;
 
 let rendererFactory: RendererFactory | null = null;
 
 /** The templates area plugs its renderers in here (at import). */
-export function useRenderers(factory: RendererFactory): void {
+export function registerRenderers(factory: RendererFactory): void {
   rendererFactory = factory;
 }
 
@@ -69,7 +78,22 @@ function launch(
   const key = `${ctx.workspaceId}:${campaign.id}`;
   if (queuing.has(key) || !rendererFactory) return;
   queuing.add(key);
-  const renderers = rendererFactory(ctx, campaign);
+  let renderers: Map<string, VariantRenderer>;
+  try {
+    renderers = rendererFactory(ctx, campaign);
+  } catch (error) {
+    queuing.delete(key);
+    ctx.db
+      .update(campaigns)
+      .set({
+        status: "failed",
+        error: error instanceof Error ? error.message : String(error),
+        updatedAt: new Date(),
+      })
+      .where(eq(campaigns.id, campaign.id))
+      .run();
+    return;
+  }
   const nextStatus = part === "sample" ? "testing" : "sending";
   void queueCampaign(ctx, campaign.id, { renderers, part, winner })
     .then(() => {

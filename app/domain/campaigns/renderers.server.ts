@@ -1,0 +1,62 @@
+import { ValidationError } from "~/lib/errors";
+import { smsSegments } from "../templates/sms";
+import { getTemplate, renderForContact, sendableReason } from "../templates/templates.server";
+import type { Campaign, CampaignContext, CostUnit, RenderContact } from "./campaigns.server";
+import { registerRenderers, type VariantRenderer } from "./runner.server";
+
+/**
+ * The glue between campaigns and templates: each variant's template, checked sendable (a
+ * WhatsApp template must be approved by Meta) and compiled once, renders each recipient.
+ */
+
+function attributesOf(contact: RenderContact): Record<string, string | number | boolean> {
+  try {
+    return JSON.parse(contact.attributes) as Record<string, string | number | boolean>;
+  } catch {
+    return {};
+  }
+}
+
+export function campaignRenderers(
+  ctx: CampaignContext,
+  campaign: Campaign,
+): Map<string, VariantRenderer> {
+  const renderers = new Map<string, VariantRenderer>();
+  for (const variant of campaign.variants) {
+    const template = getTemplate(ctx, variant.templateId);
+    if (template.channel !== campaign.channel) {
+      throw new ValidationError(
+        `The template “${template.name}” is for ${template.channel}, not ${campaign.channel}.`,
+      );
+    }
+    const reason = sendableReason(template);
+    if (reason) throw new ValidationError(reason);
+    renderers.set(variant.key, {
+      render: (contact) =>
+        renderForContact(ctx, template, {
+          name: contact.name,
+          email: contact.email,
+          phone: contact.phone,
+          country: contact.country,
+          attributes: attributesOf(contact),
+        }),
+      trackLinks: template.channel === "email" ? template.content.trackLinks : false,
+    });
+  }
+  return renderers;
+}
+
+/** What the review prices one recipient at: Meta's category, SMS segments, or one message. */
+export function costUnitFor(ctx: CampaignContext, campaign: Campaign): CostUnit {
+  const template = getTemplate(ctx, campaign.variants[0]!.templateId);
+  if (template.channel === "whatsapp") {
+    return { unit: (template.category ?? "MARKETING").toUpperCase(), unitsPerRecipient: 1 };
+  }
+  if (template.channel === "sms") {
+    // Personalised texts vary; the template text with its tags is a fair estimate.
+    return { unit: "segment", unitsPerRecipient: smsSegments(template.content.text).segments };
+  }
+  return { unit: "message", unitsPerRecipient: 1 };
+}
+
+registerRenderers(campaignRenderers);
