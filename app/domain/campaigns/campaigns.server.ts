@@ -326,6 +326,7 @@ export function submitCampaign(ctx: CampaignContext, id: number): Campaign {
   setStatus(ctx, id, needsApproval ? "pending_approval" : "scheduled", {
     total: campaign.review.eligible,
   });
+  if (!needsApproval) markDue(ctx.workspaceId, scheduledAt(campaign, ctx));
   recordAudit(ctx, {
     action: needsApproval ? "campaign.submitted_for_approval" : "campaign.scheduled",
     workspaceId: ctx.workspaceId,
@@ -333,6 +334,13 @@ export function submitCampaign(ctx: CampaignContext, id: number): Campaign {
     details: { eligible: campaign.review.eligible, audience: campaign.review.audience },
   });
   return getCampaign(ctx, id);
+}
+
+/** When the runner should start it: its time, or now. */
+function scheduledAt(campaign: Campaign, ctx: WorkspaceContext): number {
+  return campaign.schedule.type === "at"
+    ? Math.max(campaign.schedule.at, ctx.now().getTime())
+    : ctx.now().getTime();
 }
 
 /** Four eyes: the approver must be another member than the one who created it. */
@@ -345,6 +353,7 @@ export function approveCampaign(ctx: CampaignContext, id: number): Campaign {
     throw new ForbiddenError("Another admin must approve a campaign you created.");
   }
   setStatus(ctx, id, "scheduled", { approvedBy: ctx.userId, approvedAt: ctx.now() });
+  markDue(ctx.workspaceId, scheduledAt(campaign, ctx));
   recordAudit(ctx, {
     action: "campaign.approved",
     workspaceId: ctx.workspaceId,
