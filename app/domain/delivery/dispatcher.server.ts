@@ -134,6 +134,7 @@ interface Statements {
   retry: Statement;
   finished: Statement;
   event: Statement;
+  unlinkChat: Statement;
 }
 
 const statements = new WeakMap<object, Statements>();
@@ -181,6 +182,7 @@ function prepared(db: TenantDb): Statements {
       event: client.prepare(
         "INSERT INTO contact_events (contact_id, at, type, channel, data) VALUES (?, ?, ?, ?, ?)",
       ),
+      unlinkChat: client.prepare("UPDATE contacts SET telegram_chat_id = NULL WHERE id = ?"),
     };
     statements.set(client, s);
   }
@@ -487,6 +489,11 @@ class WorkspaceRun {
                   message.channel,
                   new Date(at),
                 );
+                // A blocked bot cannot reach the chat again; a contact known only by the chat
+                // has no email or phone to suppress, so the link itself goes.
+                if (message.channel === "telegram" && outcome.suppress === "blocked") {
+                  s.unlinkChat.run(contact.id);
+                }
               }
             }
             break;

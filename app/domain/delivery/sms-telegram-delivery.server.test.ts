@@ -498,6 +498,12 @@ describe("Telegram", () => {
     ]);
     expect(next.skipped).toBe(1);
     expect(telegram.sent.filter((s) => s.chatId === "700003")).toHaveLength(0);
+    // The chat is unlinked, so even a service message is not attempted again.
+    expect(contactByChat("700003")).toHaveLength(0);
+    const service = queueMessages(t, [
+      { contactId, channel: "telegram", kind: "service", content: message("Your order") },
+    ]);
+    expect(service.skippedReasons).toEqual({ "Not linked to the Telegram bot": 1 });
   });
 
   it("a wrong or missing secret token is refused with 401 and nothing is stored", async () => {
