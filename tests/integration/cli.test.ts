@@ -51,6 +51,7 @@ describe("npm run engage", () => {
       "db-maintenance",
       "auth-cleanup",
       "contacts-housekeeping",
+      "whatsapp-template-sync",
     ]);
     const run = await runCli(["jobs", "run", "db-maintenance"], env);
     expect(run.code).toBe(0);
