@@ -130,7 +130,12 @@ raw.close();
 closeAllTenantDbs();
 closeControlDb();
 
-const server = await startTestServer({ dataDir, env: { JOBS_ENABLED: "true" } });
+// BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server.
+const server = await startTestServer({
+  dataDir,
+  env: { JOBS_ENABLED: "true" },
+  nodeArgs: process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean),
+});
 const browser = await signedIn(server, owner);
 const page = `/w/${workspace.slug}/contacts`;
 const watch = new Database(tenantDbPath(workspace.id), { readonly: true });

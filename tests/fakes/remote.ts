@@ -26,6 +26,9 @@ export async function startRemoteFake(
     ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
+  // Never outlive the process that started it (a failing benchmark included).
+  const killChild = () => child.kill("SIGTERM");
+  process.once("exit", killChild);
   const lines = createInterface({ input: child.stdout! });
   const [first] = (await Promise.race([
     once(lines, "line"),
@@ -45,6 +48,7 @@ export async function startRemoteFake(
       return (await response.json()) as T;
     },
     async stop() {
+      process.off("exit", killChild);
       if (child.exitCode !== null) return;
       child.kill("SIGTERM");
       await once(child, "exit");
