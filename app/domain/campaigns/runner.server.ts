@@ -68,6 +68,18 @@ function decideAt(campaign: Campaign): number {
   return (campaign.startedAt?.getTime() ?? 0) + (campaign.abTest?.decideAfterMinutes ?? 0) * 60_000;
 }
 
+function failCampaign(ctx: CampaignContext, id: number, error: unknown): void {
+  ctx.db
+    .update(campaigns)
+    .set({
+      status: "failed",
+      error: error instanceof Error ? error.message : String(error),
+      updatedAt: new Date(),
+    })
+    .where(eq(campaigns.id, id))
+    .run();
+}
+
 /** Starts queuing in the background (one queuing per campaign at a time). */
 function launch(
   ctx: CampaignContext,
@@ -83,15 +95,7 @@ function launch(
     renderers = rendererFactory(ctx, campaign);
   } catch (error) {
     queuing.delete(key);
-    ctx.db
-      .update(campaigns)
-      .set({
-        status: "failed",
-        error: error instanceof Error ? error.message : String(error),
-        updatedAt: new Date(),
-      })
-      .where(eq(campaigns.id, campaign.id))
-      .run();
+    failCampaign(ctx, campaign.id, error);
     return;
   }
   const nextStatus = part === "sample" ? "testing" : "sending";
@@ -109,15 +113,7 @@ function launch(
     })
     .catch((error: unknown) => {
       logger.error({ err: error, campaignId: campaign.id }, "campaign queuing failed");
-      ctx.db
-        .update(campaigns)
-        .set({
-          status: "failed",
-          error: error instanceof Error ? error.message : String(error),
-          updatedAt: new Date(),
-        })
-        .where(eq(campaigns.id, campaign.id))
-        .run();
+      failCampaign(ctx, campaign.id, error);
     })
     .finally(() => queuing.delete(key));
 }

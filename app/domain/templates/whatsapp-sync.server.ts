@@ -1,3 +1,4 @@
+import { BUILT_IN_VARIABLES, knownVariables } from "./personalise";
 import { and, asc, eq, inArray } from "drizzle-orm";
 import {
   ProviderError,
@@ -31,18 +32,8 @@ import { integrationForChannel } from "../delivery/integrations.server";
 
 export type TemplateStatus = (typeof TEMPLATE_STATUSES)[number];
 
-/**
- * Contact fields a variable can take (the same built-ins as personalise.ts); then custom
- * attribute keys, plain or as `attributes.<key>`. A built-in wins over an attribute of the same key.
- */
-export const BUILT_IN_VARIABLE_FIELDS = [
-  "first_name",
-  "last_name",
-  "name",
-  "email",
-  "phone",
-  "country",
-] as const;
+/** Contact fields a variable can take: personalise.ts's built-ins, then custom attribute keys. */
+export const BUILT_IN_VARIABLE_FIELDS = BUILT_IN_VARIABLES;
 
 export const TEMPLATE_CATEGORIES = ["MARKETING", "UTILITY"] as const;
 export type WhatsAppTemplateCategory = (typeof TEMPLATE_CATEGORIES)[number];
@@ -410,11 +401,7 @@ export async function syncWhatsAppTemplates(ctx: WorkspaceContext): Promise<Sync
 
 function knownFields(ctx: WorkspaceContext): Set<string> {
   const keys = ctx.db.select({ key: attributeDefinitions.key }).from(attributeDefinitions).all();
-  // As personalise.ts names them: plain keys, or `attributes.<key>` to always mean the attribute.
-  return new Set<string>([
-    ...BUILT_IN_VARIABLE_FIELDS,
-    ...keys.flatMap((k) => [k.key, `attributes.${k.key}`]),
-  ]);
+  return knownVariables(keys.map((k) => k.key));
 }
 
 /**
