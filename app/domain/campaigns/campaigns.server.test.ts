@@ -230,7 +230,7 @@ describe("sending", () => {
     fake.clearSent();
     runDueCampaigns(ctx);
     // Queuing runs in slices in the background; wait for it.
-    for (let i = 0; i < 100 && campaignProgress(ctx, campaign.id).queued < 40; i++) {
+    for (let i = 0; i < 2000 && campaignProgress(ctx, campaign.id).queued < 40; i++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const paused = pauseCampaign(ctx, campaign.id);
@@ -267,7 +267,7 @@ describe("sending", () => {
     submitCampaign(ctx, campaign.id);
     fake.clearSent();
     runDueCampaigns(ctx);
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 2000; i++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
       if (
         ctx.db.$client
@@ -292,7 +292,7 @@ describe("sending", () => {
       .prepare("UPDATE campaigns SET started_at = started_at - ? WHERE id = ?")
       .run(16 * 60_000, campaign.id);
     runDueCampaigns(ctx);
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 2000; i++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
       if (
         ctx.db.$client

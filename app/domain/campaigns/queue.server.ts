@@ -5,6 +5,8 @@ import { campaigns } from "~/db/schema/tenant";
 import type { Channel } from "~/lib/channels";
 import { logger } from "~/lib/logger.server";
 import { newId } from "~/lib/tokens";
+import { startWorker } from "~/lib/worker.server";
+import { tenantDbPath } from "~/db/tenants.server";
 import { recordAudit } from "../audit/audit.server";
 import { suppressionHash, suppressionKey } from "../contacts/suppression-hash.server";
 import { composeMarketingEmail } from "../delivery/email-compose.server";
@@ -50,15 +52,19 @@ export interface QueueOptions {
   winner?: string;
   /** Not before (scheduled sends). */
   notBefore?: number;
-  /** Called after each slice (tests, benches). */
-  onSlice?: (queued: number) => void;
+  /** Called after each slice with the recipients done and the messages queued so far. */
+  onSlice?: (done: number, queued: number) => void;
 }
 
-export async function queueCampaign(
+/**
+ * Writes the campaign's messages, slice by slice, on the connection of `ctx` (the campaign
+ * queue worker's own). Synchronous: it runs in a worker thread, never on the web's.
+ */
+export function writeCampaignMessages(
   ctx: CampaignContext,
   id: number,
   options: QueueOptions,
-): Promise<{ queued: number; skipped: number }> {
+): { queued: number; skipped: number } {
   const campaign = getCampaign(ctx, id);
   const db = ctx.db;
   const client = db.$client;
@@ -173,16 +179,78 @@ export async function queueCampaign(
       done = Math.min(ids.length, start + SLICE);
       progress.run(done, now, id);
     })();
-    if (queued > 0) markDue(ctx.workspaceId, startAt);
-    options.onSlice?.(done);
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    options.onSlice?.(done, queued);
   }
-  logger.info({ workspaceId: ctx.workspaceId, campaignId: id, queued, skipped }, "campaign queued");
-  recordAudit(ctx, {
-    action: "campaign.queued",
-    workspaceId: ctx.workspaceId,
-    target: { type: "campaign", id },
-    details: { part: options.part, queued, skipped },
-  });
   return { queued, skipped };
+}
+
+export interface CampaignQueueWorkerData {
+  workspaceId: string;
+  dbPath: string;
+  campaignId: number;
+  timeZone: string;
+  part: QueueOptions["part"];
+  winner?: string;
+  notBefore?: number;
+}
+
+export type CampaignQueueMessage =
+  | { type: "slice"; done: number; queued: number }
+  | { type: "done"; queued: number; skipped: number }
+  | { type: "error"; error: string };
+
+/**
+ * Queues a campaign in a worker thread (its own connection; rendering, hashing and inserting
+ * a million messages would stall every page here). Each slice the worker commits wakes the
+ * dispatcher, so sending starts while the rest is still being written.
+ */
+export function queueCampaign(
+  ctx: CampaignContext,
+  id: number,
+  options: Omit<QueueOptions, "renderers" | "onSlice">,
+): Promise<{ queued: number; skipped: number }> {
+  const data: CampaignQueueWorkerData = {
+    workspaceId: ctx.workspaceId,
+    dbPath: tenantDbPath(ctx.workspaceId),
+    campaignId: id,
+    timeZone: ctx.timeZone,
+    part: options.part,
+    winner: options.winner,
+    notBefore: options.notBefore,
+  };
+  const startAt = options.notBefore ?? ctx.now().getTime();
+  return new Promise((resolve, reject) => {
+    const worker = startWorker("app/workers/campaign-queue.worker.ts", {
+      workerData: data,
+      name: `campaign-queue-${id}`,
+    });
+    let settled = false;
+    worker.on("message", (message: CampaignQueueMessage) => {
+      if (message.type === "slice") {
+        if (message.queued > 0) markDue(ctx.workspaceId, startAt);
+        return;
+      }
+      settled = true;
+      if (message.type === "error") {
+        reject(new Error(message.error));
+        return;
+      }
+      logger.info({ workspaceId: ctx.workspaceId, campaignId: id, ...message }, "campaign queued");
+      recordAudit(ctx, {
+        action: "campaign.queued",
+        workspaceId: ctx.workspaceId,
+        target: { type: "campaign", id },
+        details: { part: options.part, queued: message.queued, skipped: message.skipped },
+      });
+      resolve({ queued: message.queued, skipped: message.skipped });
+    });
+    worker.on("error", (error) => {
+      if (!settled) reject(error);
+      settled = true;
+    });
+    worker.on("exit", (code) => {
+      if (!settled) reject(new Error(`The campaign queue worker stopped (exit code ${code}).`));
+      settled = true;
+    });
+  });
 }

@@ -43,6 +43,15 @@ export function registerRenderers(factory: RendererFactory): void {
   rendererFactory = factory;
 }
 
+/** The registered factory (the queue worker renders with it too). */
+export function renderersFor(
+  ctx: CampaignContext,
+  campaign: Campaign,
+): Map<string, VariantRenderer> {
+  if (!rendererFactory) throw new Error("No template renderers are registered.");
+  return rendererFactory(ctx, campaign);
+}
+
 const queuing = new Set<string>();
 
 function contextFor(workspaceId: string, db: TenantDb, now: number): CampaignContext | null {
@@ -90,16 +99,17 @@ function launch(
   const key = `${ctx.workspaceId}:${campaign.id}`;
   if (queuing.has(key) || !rendererFactory) return;
   queuing.add(key);
-  let renderers: Map<string, VariantRenderer>;
   try {
-    renderers = rendererFactory(ctx, campaign);
+    // Checked here (a template that cannot be sent fails the campaign at once); the queue
+    // worker builds its own renderers from the same templates.
+    rendererFactory(ctx, campaign);
   } catch (error) {
     queuing.delete(key);
     failCampaign(ctx, campaign.id, error);
     return;
   }
   const nextStatus = part === "sample" ? "testing" : "sending";
-  void queueCampaign(ctx, campaign.id, { renderers, part, winner })
+  void queueCampaign(ctx, campaign.id, { part, winner })
     .then(() => {
       const current = getCampaign(ctx, campaign.id);
       if (current.status === "queuing") {
