@@ -1,3 +1,4 @@
+import { FieldNotes } from "./ui/field";
 import type { ReactNode } from "react";
 import { Alert } from "./ui/alert";
 
@@ -92,16 +93,7 @@ export function Select({
           </option>
         ))}
       </select>
-      {hint ? (
-        <p id={hintId} className="field-hint">
-          {hint}
-        </p>
-      ) : null}
-      {errorId ? (
-        <p id={errorId} className="field-error">
-          {errors!.join(" ")}
-        </p>
-      ) : null}
+      <FieldNotes hint={hint} hintId={hintId} errors={errors} errorId={errorId} />
     </div>
   );
 }
@@ -142,16 +134,7 @@ export function TextArea({
         aria-invalid={errorId ? true : undefined}
         aria-describedby={[hintId, errorId].filter(Boolean).join(" ") || undefined}
       />
-      {hint ? (
-        <p id={hintId} className="field-hint">
-          {hint}
-        </p>
-      ) : null}
-      {errorId ? (
-        <p id={errorId} className="field-error">
-          {errors!.join(" ")}
-        </p>
-      ) : null}
+      <FieldNotes hint={hint} hintId={hintId} errors={errors} errorId={errorId} />
     </div>
   );
 }

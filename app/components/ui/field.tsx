@@ -22,16 +22,35 @@ export function Field({ label, hint, errors, id, className, ...input }: FieldPro
         aria-describedby={describedBy}
         {...input}
       />
+      <FieldNotes hint={hint} hintId={hintId} errors={errors} errorId={errorId} />
+    </div>
+  );
+}
+
+/** The hint and the errors under a control, with the ids its aria-describedby names. */
+export function FieldNotes({
+  hint,
+  hintId,
+  errors,
+  errorId,
+}: {
+  hint?: ReactNode;
+  hintId?: string;
+  errors?: string[];
+  errorId?: string;
+}) {
+  return (
+    <>
       {hint ? (
         <p id={hintId} className="field-hint">
           {hint}
         </p>
       ) : null}
-      {errorId ? (
+      {errorId && errors?.length ? (
         <p id={errorId} className="field-error">
-          {errors!.join(" ")}
+          {errors.join(" ")}
         </p>
       ) : null}
-    </div>
+    </>
   );
 }
