@@ -35,3 +35,15 @@ export function startOfZonedDay(year: number, month: number, day: number, timeZo
   const instant = wall - zoneOffsetMs(wall, timeZone);
   return wall - zoneOffsetMs(instant, timeZone);
 }
+
+/**
+ * The instant (ms) a wall-clock time ("2026-12-01", "09:30") happens in `timeZone`. A time that
+ * the clocks skip resolves to the same wall time read with the earlier offset.
+ */
+export function zonedWallTimeToInstant(date: string, time: string, timeZone: string): number {
+  const [year, month, day] = date.split("-").map(Number);
+  const [hour, minute] = time.split(":").map(Number);
+  const wall = Date.UTC(year!, month! - 1, day!, hour!, minute!);
+  const instant = wall - zoneOffsetMs(wall, timeZone);
+  return wall - zoneOffsetMs(instant, timeZone);
+}

@@ -43,6 +43,13 @@ const Variant = z.object({
 const Schedule = z.discriminatedUnion("type", [
   z.object({ type: z.literal("now") }),
   z.object({ type: z.literal("at"), at: z.coerce.number().int().positive() }),
+  // The same wall-clock time in each contact's own time zone (their `timezone` attribute, else
+  // their phone's country, else the workspace's).
+  z.object({
+    type: z.literal("local"),
+    date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "Choose a date."),
+    time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "Choose a time."),
+  }),
 ]);
 const AbTest = z.object({
   samplePercent: z.coerce.number().int().min(2).max(50),
