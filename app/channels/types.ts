@@ -40,7 +40,14 @@ export type MessageContent =
       /** India DLT: the registered template id for this text (sent as a provider parameter). */
       dltTemplateId?: string;
     }
-  | { channel: "telegram"; text: string };
+  | {
+      channel: "telegram";
+      text: string;
+      /** "HTML": the text uses Telegram's HTML subset (templates escape personal values). */
+      parseMode?: "HTML";
+      /** Inline URL buttons under the message, one per row. */
+      buttons?: { text: string; url: string }[];
+    };
 
 export interface OutgoingMessage {
   /** Our message id (unique per workspace), carried as a tag / reference where supported. */

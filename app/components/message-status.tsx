@@ -51,7 +51,9 @@ type ContentLike =
   | { channel: "sms" | "telegram"; text: string };
 
 /** One line saying what a message is: the subject, template or the start of the text. */
-export function contentSummary(content: ContentLike, max = 80): string {
+export function contentSummary(content: ContentLike | null, max = 80): string {
+  // Campaign messages are written from their template when they are sent.
+  if (!content) return "Campaign message (written when sent)";
   const line =
     content.channel === "email"
       ? content.subject

@@ -47,3 +47,17 @@ export function zonedWallTimeToInstant(date: string, time: string, timeZone: str
   const instant = wall - zoneOffsetMs(wall, timeZone);
   return wall - zoneOffsetMs(instant, timeZone);
 }
+
+/** The IANA zones of a country (ISO 3166 alpha-2), from the runtime's CLDR data. */
+export function countryTimeZones(country: string): string[] {
+  try {
+    const locale = new Intl.Locale(`und-${country.toUpperCase()}`) as Intl.Locale & {
+      getTimeZones?: () => string[];
+      timeZones?: string[];
+    };
+    // Node 20 has the `timeZones` getter; newer V8 renamed it to getTimeZones().
+    return locale.getTimeZones?.() ?? locale.timeZones ?? [];
+  } catch {
+    return [];
+  }
+}

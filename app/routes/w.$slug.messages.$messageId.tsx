@@ -22,7 +22,7 @@ export const headers = () => ({ "Cache-Control": "no-store" });
 /** The JSON body the WhatsApp Cloud API gets (POST /<phone-number-id>/messages). */
 function whatsappPayload(message: MessageRow): string | null {
   const content = message.content;
-  if (content.channel !== "whatsapp") return null;
+  if (content?.channel !== "whatsapp") return null;
   const to = message.recipient.replace(/\D/g, "");
   const body =
     content.type === "text"
@@ -70,7 +70,7 @@ export async function loader(args: LoaderFunctionArgs) {
     html: string;
     text: string;
   } | null = null;
-  if (content.channel === "email") {
+  if (content?.channel === "email") {
     let from = content.from ?? null;
     if (!from) {
       const integration = message.integrationId
@@ -130,11 +130,12 @@ export async function loader(args: LoaderFunctionArgs) {
       email,
       whatsapp: whatsappPayload(message),
       whatsappTemplate:
-        content.channel === "whatsapp" && content.type === "template"
+        content?.channel === "whatsapp" && content.type === "template"
           ? { name: content.name, language: content.language, params: content.bodyParams }
           : null,
-      text: content.channel === "sms" || content.channel === "telegram" ? content.text : null,
-      dltTemplateId: content.channel === "sms" ? (content.dltTemplateId ?? null) : null,
+      text: content?.channel === "sms" || content?.channel === "telegram" ? content.text : null,
+      dltTemplateId: content?.channel === "sms" ? (content.dltTemplateId ?? null) : null,
+      writtenAtSend: content === null,
     },
   };
 }
@@ -216,6 +217,11 @@ export default function MessagePage() {
         </ol>
       </Card>
 
+      {m.writtenAtSend ? (
+        <p className="muted">
+          This campaign message is written from its template, for this person, when it is sent.
+        </p>
+      ) : null}
       {m.email ? (
         <>
           <Card title={m.sandbox ? "Headers that would be sent" : "Headers"}>

@@ -1,8 +1,8 @@
 /**
  * Worker thread that writes a campaign's messages (started by queueCampaign in
  * app/domain/campaigns/queue.server.ts through app/lib/worker.server.ts). Opens its own
- * connection to the workspace's file, renders each recipient with the same template code as
- * the web, and reports each committed slice so the main thread can wake the dispatcher.
+ * connection to the workspace's file and reports each committed slice so the main thread can
+ * wake the dispatcher.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { openTenantClientForWorker } from "~/db/tenant-worker-client.server";
@@ -10,14 +10,11 @@ import { drizzle } from "drizzle-orm/better-sqlite3";
 import * as schema from "~/db/schema/tenant";
 import type { TenantDb } from "~/db/tenants.server";
 import { systemContext } from "~/domain/context";
-import "~/domain/campaigns/renderers.server";
-import { getCampaign } from "~/domain/campaigns/campaigns.server";
 import {
   writeCampaignMessages,
   type CampaignQueueMessage,
   type CampaignQueueWorkerData,
 } from "~/domain/campaigns/queue.server";
-import { renderersFor } from "~/domain/campaigns/runner.server";
 
 const data = workerData as CampaignQueueWorkerData;
 const post = (message: CampaignQueueMessage) => parentPort!.postMessage(message);
@@ -30,9 +27,7 @@ try {
     db,
     timeZone: data.timeZone,
   };
-  const campaign = getCampaign(ctx, data.campaignId);
   const result = writeCampaignMessages(ctx, data.campaignId, {
-    renderers: renderersFor(ctx, campaign),
     part: data.part,
     winner: data.winner,
     notBefore: data.notBefore,

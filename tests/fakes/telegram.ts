@@ -249,6 +249,18 @@ export function createTelegramFake(options: TelegramFakeOptions = {}): TelegramF
     if (!/^-?\d{1,20}$/.test(chatId) || (!anyChat && !knownChats.has(chatId))) {
       return fail(400, "Bad Request: chat not found");
     }
+    const parseMode = params.parse_mode;
+    if (parseMode !== undefined && parseMode !== "HTML" && parseMode !== "MarkdownV2") {
+      return fail(400, "Bad Request: unsupported parse_mode");
+    }
+    if (parseMode === "HTML") {
+      const problem = htmlEntityProblem(text);
+      if (problem) return fail(400, `Bad Request: can't parse entities: ${problem}`);
+    }
+    if (params.reply_markup !== undefined) {
+      const problem = inlineKeyboardProblem(params.reply_markup);
+      if (problem) return fail(400, `Bad Request: ${problem}`);
+    }
 
     let chat = bot.chats.get(chatId);
     if (!chat) bot.chats.set(chatId, (chat = { lastMessageId: 0, meter: new RateMeter() }));
@@ -431,4 +443,55 @@ export function createTelegramFake(options: TelegramFakeOptions = {}): TelegramF
   // A live count, not a copy taken now.
   Object.defineProperty(telegramFake, "sentCount", { get: () => sentCount, enumerable: true });
   return telegramFake as TelegramFake;
+}
+
+/** Telegram's HTML parse mode: only its tags, balanced; `&` `<` `>` escaped in text. */
+const TELEGRAM_TAGS = new Set([
+  "b",
+  "strong",
+  "i",
+  "em",
+  "u",
+  "ins",
+  "s",
+  "strike",
+  "del",
+  "a",
+  "code",
+  "pre",
+  "tg-spoiler",
+  "span",
+  "blockquote",
+]);
+function htmlEntityProblem(text: string): string | null {
+  const open: string[] = [];
+  const tag = /<(\/?)([a-z-]+)([^>]*)>|<|&(?!(?:amp|lt|gt|quot|#\d+|#x[0-9a-f]+);)/gi;
+  for (const m of text.matchAll(tag)) {
+    if (m[0] === "<") return `unexpected "<" at byte offset ${m.index}`;
+    if (m[0].startsWith("&")) return `unsupported entity at byte offset ${m.index}`;
+    const name = m[2]!.toLowerCase();
+    if (!TELEGRAM_TAGS.has(name))
+      return `unsupported start tag "${name}" at byte offset ${m.index}`;
+    if (m[1]) {
+      if (open.pop() !== name) return `can't find end tag corresponding to start tag "${name}"`;
+    } else open.push(name);
+  }
+  return open.length ? `can't find end tag corresponding to start tag "${open.at(-1)}"` : null;
+}
+
+function inlineKeyboardProblem(markup: unknown): string | null {
+  const rows = (markup as { inline_keyboard?: unknown })?.inline_keyboard;
+  if (!Array.isArray(rows)) return "object expected as reply markup";
+  for (const row of rows) {
+    if (!Array.isArray(row))
+      return 'field "inline_keyboard" of the InlineKeyboardMarkup should be an Array of Arrays';
+    for (const button of row as { text?: unknown; url?: unknown }[]) {
+      if (typeof button?.text !== "string" || button.text === "")
+        return "text buttons are unallowed in the inline keyboard";
+      if (typeof button.url !== "string" || !/^(https?|tg):\/\//.test(button.url)) {
+        return "BUTTON_URL_INVALID";
+      }
+    }
+  }
+  return null;
 }

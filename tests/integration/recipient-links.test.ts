@@ -72,7 +72,7 @@ async function marketingEmail(
   expect(summary.queued).toBe(1);
   const messageId = summary.ids[0]!;
   const content = getMessage(ctx, messageId).content;
-  if (content.channel !== "email") throw new Error("not an email");
+  if (content?.channel !== "email") throw new Error("not an email");
   const token = (path: string) =>
     new RegExp(`/${path}/([A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{43})`).exec(content.html)?.[1] ?? null;
   const unsubscribe = token("u");

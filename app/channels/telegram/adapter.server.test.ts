@@ -80,6 +80,45 @@ describe("Telegram adapter: send", () => {
     expect(fake.sentCount).toBeGreaterThanOrEqual(2);
   });
 
+  it("sends HTML parse mode and inline URL buttons the way Telegram parses them", async () => {
+    const a = adapter();
+    const html = {
+      ...tg("987654321"),
+      content: {
+        channel: "telegram" as const,
+        text: "<b>Sale</b> for Tom &amp; Jerry &lt;3",
+        parseMode: "HTML" as const,
+        buttons: [
+          { text: "Shop", url: "https://shop.example/sale" },
+          { text: "Help", url: "https://shop.example/help" },
+        ],
+      },
+    };
+    await a.send(html);
+    expect(fake.requests.at(-1)?.json).toEqual({
+      chat_id: "987654321",
+      text: "<b>Sale</b> for Tom &amp; Jerry &lt;3",
+      parse_mode: "HTML",
+      reply_markup: {
+        inline_keyboard: [
+          [{ text: "Shop", url: "https://shop.example/sale" }],
+          [{ text: "Help", url: "https://shop.example/help" }],
+        ],
+      },
+    });
+    // Telegram refuses unescaped text in HTML mode and buttons without a usable URL.
+    const unescaped = await sendError({
+      ...html,
+      content: { ...html.content, text: "Tom & Jerry <3" },
+    });
+    expect(unescaped.message).toMatch(/can't parse entities/);
+    const badButton = await sendError({
+      ...html,
+      content: { ...html.content, buttons: [{ text: "Shop", url: "javascript:alert(1)" }] },
+    });
+    expect(badButton.message).toMatch(/BUTTON_URL_INVALID/);
+  });
+
   it("refuses an invalid webhook secret and non-Telegram content", async () => {
     expect(() =>
       createTelegramAdapter({ botToken: TOKEN, webhookSecret: "has space" }, { baseUrl: fake.url }),

@@ -240,7 +240,18 @@ export function createTelegramAdapter(
         url: sendUrl,
         headers: jsonHeaders,
         // Chat ids stay strings: they can exceed 2^53 in principle, and Telegram takes both.
-        body: `{"chat_id":${JSON.stringify(message.to)},"text":${JSON.stringify(content.text)}}`,
+        body: JSON.stringify({
+          chat_id: message.to,
+          text: content.text,
+          ...(content.parseMode ? { parse_mode: content.parseMode } : {}),
+          ...(content.buttons?.length
+            ? {
+                reply_markup: {
+                  inline_keyboard: content.buttons.map((b) => [{ text: b.text, url: b.url }]),
+                },
+              }
+            : {}),
+        }),
         timeoutMs,
       });
       const sent = resultOf(reply) as { message_id?: unknown; chat?: { id?: unknown } } | undefined;

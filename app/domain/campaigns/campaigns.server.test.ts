@@ -5,7 +5,9 @@ import { listMembers, lists, messages, templates } from "~/db/schema/tenant";
 import { reloadEnv } from "~/lib/env.server";
 import { eq } from "drizzle-orm";
 import { createWhatsAppFake, type WhatsAppFake } from "../../../tests/fakes/whatsapp";
-import { giveConsent, insertContact } from "../../../tests/support/contacts";
+import { defineAttribute, giveConsent, insertContact } from "../../../tests/support/contacts";
+import { zonedWallTimeToInstant } from "~/lib/time-zone";
+import { saveTemplate } from "../templates/templates.server";
 import { createUserByOperator } from "../admin/admin.server";
 import { suppressionHash, suppressionKey } from "../contacts/suppression-hash.server";
 import { Dispatcher } from "../delivery/dispatcher.server";
@@ -310,5 +312,78 @@ describe("sending", () => {
     const rest = fake.sent.slice(sample);
     expect(rest.every((s) => s.template!.name === "diwali_b")).toBe(true);
     expect(new Set(fake.sent.map((s) => s.template!.params[0])).size).toBe(200);
+  });
+
+  it("writes each message when it is sent, and sends at the same local time in each contact's zone", async () => {
+    defineAttribute(ctx.db, "timezone", "text");
+    const person = (name: string, extra: Parameters<typeof insertContact>[1]) => {
+      const id = insertContact(ctx.db, { name, ...extra });
+      giveConsent(ctx.db, id, "email", "granted");
+      return id;
+    };
+    const york = person("Ada York", {
+      email: "ada@zones.test",
+      attributes: { timezone: "America/New_York" },
+    });
+    const london = person("Ben London", { email: "ben@zones.test", country: "GB" });
+    const states = person("Cy States", { email: "cy@zones.test", country: "US" });
+    const nowhere = person("Di Nowhere", { email: "di@zones.test" });
+    const template = saveTemplate(ctx, {
+      channel: "email",
+      name: "Zones",
+      subject: "Hello {{ first_name }}",
+      html: '<p>Hi {{ first_name }}</p><p><a href="https://shop.example/x">Shop</a></p>',
+      trackLinks: true,
+    });
+    const tomorrow = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+    const campaign = createCampaign(ctx, {
+      ...templateInput(makeList("Zones", [york, london, states, nowhere])),
+      channel: "email",
+      variants: [{ key: "A", templateId: template.id }],
+      schedule: { type: "local", date: tomorrow, time: "09:00" },
+    });
+    reviewCampaign(ctx, campaign.id, { unit: "message", unitsPerRecipient: 1 });
+    submitCampaign(ctx, campaign.id);
+    runDueCampaigns(ctx);
+    for (let i = 0; i < 2000 && campaignProgress(ctx, campaign.id).queued < 4; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const rows = () =>
+      ctx.db.$client
+        .prepare(
+          "SELECT id, contact_id, content, next_attempt_at, status FROM messages WHERE campaign_id = ? ORDER BY contact_id",
+        )
+        .all(campaign.id) as {
+        id: string;
+        contact_id: number;
+        content: string;
+        next_attempt_at: number;
+        status: string;
+      }[];
+    const at = (zone: string) => zonedWallTimeToInstant(tomorrow, "09:00", zone);
+    // The attribute wins; a one-zone country gives its zone; a many-zone country or none, the
+    // workspace's zone (Asia/Kolkata).
+    expect(rows().map((r) => [r.contact_id, r.next_attempt_at, r.content])).toEqual([
+      [york, at("America/New_York"), ""],
+      [london, at("Europe/London"), ""],
+      [states, at("Asia/Kolkata"), ""],
+      [nowhere, at("Asia/Kolkata"), ""],
+    ]);
+    // The clock reaches 9:00 everywhere.
+    ctx.db.$client
+      .prepare("UPDATE messages SET next_attempt_at = 0 WHERE campaign_id = ?")
+      .run(campaign.id);
+    await drain();
+    const sent = rows();
+    expect(sent.map((r) => r.status)).toEqual(["delivered", "delivered", "delivered", "delivered"]);
+    for (const [i, first] of ["Ada", "Ben", "Cy", "Di"].entries()) {
+      const content = JSON.parse(sent[i]!.content) as { subject: string; html: string };
+      expect(content.subject).toBe(`Hello ${first}`);
+      expect(content.html).toContain(`Hi ${first}`);
+      // Its own signed unsubscribe link and a tracked link, not the bare URL.
+      expect(content.html).toMatch(/https:\/\/engage\.test\/u\/[A-Za-z0-9_-]+\./);
+      expect(content.html).not.toContain('href="https://shop.example/x"');
+    }
+    expect(new Set(sent.map((r) => r.content)).size).toBe(4);
   });
 });

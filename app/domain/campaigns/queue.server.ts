@@ -1,35 +1,29 @@
-import { eq } from "drizzle-orm";
-import { getControlDb } from "~/db/control.server";
-import { workspaces } from "~/db/schema/control";
-import { campaigns } from "~/db/schema/tenant";
 import type { Channel } from "~/lib/channels";
 import { logger } from "~/lib/logger.server";
-import { newId } from "~/lib/tokens";
+import { idSource } from "~/lib/tokens";
+import { countryTimeZones, zonedWallTimeToInstant } from "~/lib/time-zone";
+import { isTimeZone } from "../workspaces/options";
 import { startWorker } from "~/lib/worker.server";
 import { tenantDbPath } from "~/db/tenants.server";
 import { recordAudit } from "../audit/audit.server";
 import { suppressionHash, suppressionKey } from "../contacts/suppression-hash.server";
-import { composeMarketingEmail } from "../delivery/email-compose.server";
 import { markDue } from "../delivery/outbox.server";
-import {
-  audienceSql,
-  getCampaign,
-  type CampaignContext,
-  type RenderContact,
-} from "./campaigns.server";
+import { audienceSql, getCampaign, type CampaignContext } from "./campaigns.server";
 import { SKIP_LABELS } from "./review.server";
-import type { VariantRenderer } from "./runner.server";
 
 /**
  * Queuing a campaign: the audience is snapshotted (ids, one query), then written as messages in
- * slices of SLICE recipients, one transaction each, yielding to the event loop between slices
- * so pages stay fast while a million messages are written. Each message carries the idempotency
- * key `campaign:<id>:<contact>`, so a queuing interrupted by a restart resumes without
- * duplicates. People who may not be messaged are written as `skipped` with the reason, as the
- * outbox does, so the report counts them.
+ * slices of SLICE recipients, one transaction each. Each message carries the idempotency key
+ * `campaign:<id>:<contact>`, so a queuing interrupted by a restart resumes without duplicates.
+ * People who may not be messaged are written as `skipped` with the reason, as the outbox does,
+ * so the report counts them. The content is not written here: the dispatcher renders each
+ * message from its campaign's template when it sends it (ADR 0011), so queuing a million
+ * recipients writes a million small rows, not a million personalised emails.
  */
 
-const SLICE = 2_000;
+// Short transactions: while one holds the write lock, the web thread's own writes (the
+// dispatcher claiming and recording sends) wait synchronously, and pages wait behind them.
+const SLICE = 1_000;
 
 const ADDRESS: Record<Channel, "email" | "phone" | "telegram_chat_id"> = {
   email: "email",
@@ -44,8 +38,6 @@ export function inSample(contactId: number, percent: number): boolean {
 }
 
 export interface QueueOptions {
-  /** The variant renderers by key ("A", "B", ...). */
-  renderers: Map<string, VariantRenderer>;
   /** Which contacts to write now: all, an A/B sample, or everyone but the sample. */
   part: "all" | "sample" | "rest";
   /** The variant for everyone in a "rest" part (the A/B winner). */
@@ -54,6 +46,46 @@ export interface QueueOptions {
   notBefore?: number;
   /** Called after each slice with the recipients done and the messages queued so far. */
   onSlice?: (done: number, queued: number) => void;
+}
+
+/**
+ * When a "same local time for everyone" campaign reaches each contact: their `timezone`
+ * attribute when it names a real zone, else their phone's country when it has a single zone,
+ * else the workspace's zone. Never before `now` (a time already past there sends at once).
+ */
+function localSendTime(schedule: { date: string; time: string }, fallbackZone: string) {
+  const byZone = new Map<string, number>();
+  const byCountry = new Map<string, string>();
+  const instantIn = (zone: string): number => {
+    let at = byZone.get(zone);
+    if (at === undefined) {
+      try {
+        at = zonedWallTimeToInstant(schedule.date, schedule.time, zone);
+      } catch {
+        at = zonedWallTimeToInstant(schedule.date, schedule.time, fallbackZone);
+      }
+      byZone.set(zone, at);
+    }
+    return at;
+  };
+  const zoneOfCountry = (country: string): string => {
+    let zone = byCountry.get(country);
+    if (zone === undefined) {
+      const zones = countryTimeZones(country);
+      zone = zones.length === 1 ? zones[0]! : fallbackZone;
+      byCountry.set(country, zone);
+    }
+    return zone;
+  };
+  return (contact: { timezone: string | null; country: string | null }, now: number): number => {
+    const zone =
+      contact.timezone && isTimeZone(contact.timezone)
+        ? contact.timezone
+        : contact.country
+          ? zoneOfCountry(contact.country)
+          : fallbackZone;
+    return Math.max(now, instantIn(zone));
+  };
 }
 
 /**
@@ -80,42 +112,49 @@ export function writeCampaignMessages(
       .pluck()
       .all(campaign.channel) as string[],
   );
-  const contactsOf = client.prepare(
-    `SELECT c.id, c.name, c.email, c.phone, c.country, c.attributes, c.${ADDRESS[campaign.channel]} AS address,
-            (SELECT status FROM consents k WHERE k.contact_id = c.id AND k.channel = ?) AS consent
-       FROM contacts c WHERE c.id IN (SELECT value FROM json_each(?))`,
+  const schedule = campaign.schedule;
+  const local = schedule.type === "local" ? localSendTime(schedule, ctx.timeZone) : null;
+  const columns = `c.id, c.email, c.phone, c.country, c.${ADDRESS[campaign.channel]} AS address,
+      ${local ? "json_extract(c.attributes, '$.timezone')" : "NULL"} AS timezone,
+      (SELECT status FROM consents k WHERE k.contact_id = c.id AND k.channel = ?) AS consent`;
+  const contactsInRange = client.prepare(
+    `SELECT ${columns} FROM contacts c WHERE c.id BETWEEN ? AND ?`,
   );
+  const contactsById = client.prepare(
+    `SELECT ${columns} FROM contacts c WHERE c.id IN (SELECT value FROM json_each(?))`,
+  );
+  const contactsOf = (slice: number[]): QueueContact[] => {
+    const first = slice[0]!;
+    const last = slice[slice.length - 1]!;
+    // A dense audience (most of the id range) is read as one range, a sparse one by id.
+    if (last - first < slice.length * 2) {
+      const wanted = new Set(slice);
+      return (contactsInRange.all(campaign.channel, first, last) as QueueContact[]).filter((c) =>
+        wanted.has(c.id),
+      );
+    }
+    return contactsById.all(campaign.channel, JSON.stringify(slice)) as QueueContact[];
+  };
   const insert = client.prepare(
     `INSERT INTO messages (id, contact_id, channel, integration_id, kind, recipient, content, status,
        attempts, next_attempt_at, idempotency_key, error, campaign_id, variant, created_at, updated_at)
-     VALUES (?, ?, ?, ?, 'marketing', ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
+     VALUES (?, ?, ?, ?, 'marketing', ?, '', ?, 0, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (idempotency_key) DO NOTHING`,
   );
   const progress = client.prepare("UPDATE campaigns SET queued = ?, updated_at = ? WHERE id = ?");
+  const status = client.prepare("SELECT status FROM campaigns WHERE id = ?").pluck();
   const variants = campaign.variants.map((v) => v.key);
   const percent = campaign.abTest?.samplePercent ?? 100;
-  const tracking = getControlDb()
-    .select({ trackOpens: workspaces.trackOpens, trackClicks: workspaces.trackClicks })
-    .from(workspaces)
-    .where(eq(workspaces.id, ctx.workspaceId))
-    .get() ?? { trackOpens: false, trackClicks: false };
   let queued = 0;
   let skipped = 0;
   let done = 0;
   const startAt = options.notBefore ?? ctx.now().getTime();
+  const messageIds = idSource("msg");
 
   for (let start = 0; start < ids.length; start += SLICE) {
-    const current = db
-      .select({ status: campaigns.status })
-      .from(campaigns)
-      .where(eq(campaigns.id, id))
-      .get();
-    if (!current || current.status === "paused" || current.status === "cancelled") break;
-    const slice = ids.slice(start, start + SLICE);
-    const rows = contactsOf.all(campaign.channel, JSON.stringify(slice)) as (RenderContact & {
-      address: string | null;
-      consent: string | null;
-    })[];
+    const current = status.get(id) as string | undefined;
+    if (!current || current === "paused" || current === "cancelled") break;
+    const rows = contactsOf(ids.slice(start, start + SLICE));
     const now = ctx.now().getTime();
     client.transaction(() => {
       for (const contact of rows) {
@@ -137,34 +176,14 @@ export function writeCampaignMessages(
         ) {
           reason = SKIP_LABELS.suppressed;
         } else if (contact.consent !== "granted") reason = SKIP_LABELS.no_consent;
-        const messageId = newId("msg");
-        let content = "{}";
-        if (!reason) {
-          const renderer = options.renderers.get(variant)!;
-          let rendered = renderer.render(contact);
-          if (rendered.channel === "email") {
-            rendered = composeMarketingEmail(rendered, {
-              target: {
-                workspaceId: ctx.workspaceId,
-                contactId: contact.id,
-                channel: "email",
-                messageId,
-              },
-              trackOpens: tracking.trackOpens,
-              trackClicks: tracking.trackClicks && renderer.trackLinks,
-            });
-          }
-          content = JSON.stringify(rendered);
-        }
         const changes = insert.run(
-          messageId,
+          messageIds(),
           contact.id,
           campaign.channel,
           campaign.integrationId,
           contact.address ?? "",
-          content,
           reason ? "skipped" : "queued",
-          startAt,
+          local ? local(contact, now) : startAt,
           `campaign:${id}:${contact.id}`,
           reason,
           id,
@@ -182,6 +201,16 @@ export function writeCampaignMessages(
     options.onSlice?.(done, queued);
   }
   return { queued, skipped };
+}
+
+interface QueueContact {
+  id: number;
+  email: string | null;
+  phone: string | null;
+  country: string | null;
+  address: string | null;
+  timezone: string | null;
+  consent: string | null;
 }
 
 export interface CampaignQueueWorkerData {
@@ -207,7 +236,7 @@ export type CampaignQueueMessage =
 export function queueCampaign(
   ctx: CampaignContext,
   id: number,
-  options: Omit<QueueOptions, "renderers" | "onSlice">,
+  options: Omit<QueueOptions, "onSlice">,
 ): Promise<{ queued: number; skipped: number }> {
   const data: CampaignQueueWorkerData = {
     workspaceId: ctx.workspaceId,

@@ -1,7 +1,19 @@
+import { eq } from "drizzle-orm";
+import { getControlDb } from "~/db/control.server";
+import { workspaces } from "~/db/schema/control";
 import { ValidationError } from "~/lib/errors";
+import { systemContext } from "../context";
+import { onDeferredContent } from "../delivery/dispatcher.server";
+import { composeMarketingEmail } from "../delivery/email-compose.server";
 import { smsSegments } from "../templates/sms";
 import { getTemplate, renderForContact, sendableReason } from "../templates/templates.server";
-import type { Campaign, CampaignContext, CostUnit, RenderContact } from "./campaigns.server";
+import {
+  getCampaign,
+  type Campaign,
+  type CampaignContext,
+  type CostUnit,
+  type RenderContact,
+} from "./campaigns.server";
 import { registerRenderers, type VariantRenderer } from "./runner.server";
 
 /**
@@ -60,3 +72,39 @@ export function costUnitFor(ctx: CampaignContext, campaign: Campaign): CostUnit 
 }
 
 registerRenderers(campaignRenderers);
+
+/**
+ * Campaign messages are written when they are sent (ADR 0011): the dispatcher asks for a
+ * campaign's renderer once per visit and renders each recipient with it, adding the signed
+ * unsubscribe, open and click links to marketing email.
+ */
+onDeferredContent((workspaceId, db, campaignId) => {
+  const workspace = getControlDb()
+    .select({
+      timeZone: workspaces.timezone,
+      trackOpens: workspaces.trackOpens,
+      trackClicks: workspaces.trackClicks,
+    })
+    .from(workspaces)
+    .where(eq(workspaces.id, workspaceId))
+    .get();
+  if (!workspace) throw new Error("The workspace no longer exists.");
+  const ctx: CampaignContext = {
+    ...systemContext("campaigns"),
+    workspaceId,
+    db,
+    timeZone: workspace.timeZone,
+  };
+  const renderers = campaignRenderers(ctx, getCampaign(ctx, campaignId));
+  return (variant, recipient, messageId) => {
+    const renderer = renderers.get(variant);
+    if (!renderer) throw new Error(`The campaign has no variant ${variant}.`);
+    const content = renderer.render(recipient);
+    if (content.channel !== "email") return content;
+    return composeMarketingEmail(content, {
+      target: { workspaceId, contactId: recipient.id, channel: "email", messageId },
+      trackOpens: workspace.trackOpens,
+      trackClicks: workspace.trackClicks && renderer.trackLinks,
+    });
+  };
+});

@@ -49,6 +49,37 @@ export function onWorkspaceDue(hook: DueHook): void {
   if (!dueHooks.includes(hook)) dueHooks.push(hook);
 }
 
+/** Who a message is personalised for when its content is written at send time. */
+export interface RecipientForContent {
+  id: number;
+  name: string;
+  email: string | null;
+  phone: string | null;
+  country: string | null;
+  attributes: string;
+}
+
+/**
+ * Messages queued with empty content (campaign messages, ADR 0011) are rendered just before
+ * they are sent by what the campaigns area registers here: given the workspace, its db and the
+ * campaign, it returns a renderer for a variant, recipient and message id (built once per
+ * campaign per dispatcher visit). What was rendered is stored with the send's result.
+ */
+export type DeferredContentRenderer = (
+  variant: string,
+  recipient: RecipientForContent,
+  messageId: string,
+) => MessageContent;
+export type DeferredContentSource = (
+  workspaceId: string,
+  db: TenantDb,
+  campaignId: number,
+) => DeferredContentRenderer;
+let deferredContent: DeferredContentSource | null = null;
+export function onDeferredContent(source: DeferredContentSource): void {
+  deferredContent = source;
+}
+
 /** This process run: leases carry it, so the next run knows which `sending` rows are orphans. */
 export const RUN_ID = newId("run", 12);
 
@@ -69,10 +100,15 @@ interface Claimed {
   integration_id: string | null;
   kind: MessageKind;
   recipient: string;
+  /** JSON, or "" when it is rendered at send time from the campaign. */
   content: string;
+  campaign_id: number | null;
+  variant: string | null;
   attempts: number;
   created_at: number;
 }
+
+type ContactRow = RecipientForContent & { telegramChatId: string | null };
 
 type Outcome =
   | { kind: "sent"; providerMessageId: string; delivered: boolean }
@@ -86,6 +122,8 @@ interface Result {
   at: number;
   /** Went to a provider (or the sandbox), so a crash before writing could repeat it. */
   handed: boolean;
+  /** Content rendered at send time, stored with the result (JSON). */
+  rendered?: string;
 }
 
 /** Exponential backoff with full jitter: base · 2^(attempt-1), capped at an hour. */
@@ -135,6 +173,7 @@ interface Statements {
   finished: Statement;
   event: Statement;
   unlinkChat: Statement;
+  content: Statement;
 }
 
 const statements = new WeakMap<object, Statements>();
@@ -154,11 +193,12 @@ function prepared(db: TenantDb): Statements {
            attempts = attempts + 1, updated_at = ?
          WHERE id IN (SELECT id FROM messages WHERE status = 'queued' AND next_attempt_at <= ?
                       ORDER BY next_attempt_at LIMIT ?)
-         RETURNING id, contact_id, channel, integration_id, kind, recipient, content, attempts,
-           created_at`,
+         RETURNING id, contact_id, channel, integration_id, kind, recipient, content, campaign_id,
+           variant, attempts, created_at`,
       ),
       contact: client.prepare(
-        "SELECT id, email, phone, telegram_chat_id AS telegramChatId FROM contacts WHERE id = ?",
+        `SELECT id, name, email, phone, country, attributes, telegram_chat_id AS telegramChatId
+         FROM contacts WHERE id = ?`,
       ),
       lastInbound: client.prepare(
         `SELECT max(at) AS at FROM inbound_messages
@@ -183,6 +223,7 @@ function prepared(db: TenantDb): Statements {
         "INSERT INTO contact_events (contact_id, at, type, channel, data) VALUES (?, ?, ?, ?, ?)",
       ),
       unlinkChat: client.prepare("UPDATE contacts SET telegram_chat_id = NULL WHERE id = ?"),
+      content: client.prepare("UPDATE messages SET content = ? WHERE id = ?"),
     };
     statements.set(client, s);
   }
@@ -213,6 +254,7 @@ class WorkspaceRun {
   private active = 0;
   private onFinish: (() => void) | null = null;
   private readonly integrations = new Map<string, LoadedIntegration | null>();
+  private readonly renderers = new Map<number, DeferredContentRenderer | string>();
   private key: Buffer | null = null;
   private s!: Statements;
   private db!: TenantDb;
@@ -306,20 +348,68 @@ class WorkspaceRun {
     return this.integrations.get(id)!;
   }
 
-  private async deliver(message: Claimed): Promise<void> {
-    const content = JSON.parse(message.content) as MessageContent;
-    const integration = message.integration_id ? this.integration(message.integration_id) : null;
-    let outcome: Outcome | null = null;
-    let handed = false;
+  /** The campaign's renderer for this visit (null when it cannot be built: the reason). */
+  private campaignRenderer(campaignId: number): DeferredContentRenderer | string {
+    let renderer = this.renderers.get(campaignId);
+    if (renderer === undefined) {
+      try {
+        if (!deferredContent) throw new Error("No campaign renderer is registered.");
+        renderer = deferredContent(this.workspaceId, this.db, campaignId);
+      } catch (error) {
+        renderer = `Could not write the message: ${error instanceof Error ? error.message : String(error)}`;
+      }
+      this.renderers.set(campaignId, renderer);
+    }
+    return renderer;
+  }
+
+  /** The content to send: stored, or rendered now for a campaign message. */
+  private contentOf(
+    message: Claimed,
+    contact: ContactRow,
+  ): { content: MessageContent; rendered?: string } | Outcome {
+    if (message.content !== "") return { content: JSON.parse(message.content) as MessageContent };
+    const renderer =
+      message.campaign_id === null
+        ? "The message has no content"
+        : this.campaignRenderer(message.campaign_id);
+    if (typeof renderer === "string") return { kind: "failed", reason: renderer };
+    try {
+      const content = renderer(message.variant ?? "A", contact, message.id);
+      return { content, rendered: JSON.stringify(content) };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return { kind: "failed", reason: `Could not write the message: ${reason}` };
+    }
+  }
+
+  /** What to send, or why not: integration still there, contact reachable, content written. */
+  private prepare(
+    message: Claimed,
+    integration: LoadedIntegration | null,
+  ): Outcome | { content: MessageContent; rendered?: string } {
     if (message.integration_id && !integration) {
-      outcome = {
+      return {
         kind: "failed",
         reason: `The ${message.channel} integration was removed before this message was sent`,
       };
-    } else {
-      outcome = this.precheck(message, content);
     }
-    if (!outcome) {
+    const contact = this.precheck(message);
+    if ("kind" in contact) return contact;
+    const written = this.contentOf(message, contact);
+    if ("kind" in written) return written;
+    return this.windowCheck(contact, written.content) ?? written;
+  }
+
+  private async deliver(message: Claimed): Promise<void> {
+    const integration = message.integration_id ? this.integration(message.integration_id) : null;
+    const prepared = this.prepare(message, integration);
+    let outcome: Outcome;
+    let handed = false;
+    const rendered = "kind" in prepared ? undefined : prepared.rendered;
+    if ("kind" in prepared) outcome = prepared;
+    else {
+      const { content } = prepared;
       const adapter = integration?.adapter ?? sandboxFor(message.channel);
       const paceKey = integration?.id ?? `sandbox:${message.channel}`;
       const rate = integration?.ratePerSecond ?? SANDBOX_RATE;
@@ -377,7 +467,7 @@ class WorkspaceRun {
         this.engine.noteInFlight(-1);
       }
     }
-    this.results.push({ message, outcome, at: this.engine.options.now(), handed });
+    this.results.push({ message, outcome, at: this.engine.options.now(), handed, rendered });
     if (this.results.length >= FLUSH_AT) this.flush();
     else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_EVERY_MS);
   }
@@ -399,17 +489,20 @@ class WorkspaceRun {
     });
   }
 
-  /** Reasons not to send at all, checked just before sending. */
-  private precheck(message: Claimed, content: MessageContent): Outcome | null {
+  /** Reasons not to send at all, checked just before sending; else the contact. */
+  private precheck(message: Claimed): Outcome | ContactRow {
     if (message.contact_id === null) {
       return { kind: "skipped", reason: "The contact was deleted" };
     }
-    const contact = this.s.contact.get(message.contact_id) as
-      | { id: number; email: string | null; phone: string | null; telegramChatId: string | null }
-      | undefined;
+    const contact = this.s.contact.get(message.contact_id) as ContactRow | undefined;
     if (!contact) return { kind: "skipped", reason: "The contact was deleted" };
     const blocked = blockedReason(this.db, this.key!, contact, message.channel, message.kind);
     if (blocked) return { kind: "skipped", reason: blocked };
+    return contact;
+  }
+
+  /** Free-form WhatsApp text only inside the 24-hour window the person opened. */
+  private windowCheck(contact: ContactRow, content: MessageContent): Outcome | null {
     if (content.channel === "whatsapp" && content.type === "text") {
       const last = (this.s.lastInbound.get(contact.id) as { at: number | null }).at;
       if (last === null || this.engine.options.now() - last > WHATSAPP_WINDOW_MS) {
@@ -434,7 +527,8 @@ class WorkspaceRun {
     const db = this.db;
     const key = this.key!;
     const write = db.$client.transaction(() => {
-      for (const { message, outcome, at } of batch) {
+      for (const { message, outcome, at, rendered } of batch) {
+        if (rendered !== undefined) s.content.run(rendered, message.id);
         switch (outcome.kind) {
           case "sent": {
             const status = outcome.delivered ? "delivered" : "sent";

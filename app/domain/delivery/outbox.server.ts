@@ -31,6 +31,8 @@ export interface QueueInput {
   campaignId?: number;
   /** Not before this time (scheduled sends). */
   notBefore?: Date;
+  /** False: links in a marketing email are not rewritten for click tracking (the template's). */
+  trackLinks?: boolean;
 }
 
 export interface QueueSummary {
@@ -179,7 +181,7 @@ export function queueMessages(ctx: WorkspaceContext, inputs: QueueInput[]): Queu
               messageId: id,
             },
             trackOpens: workspace.trackOpens,
-            trackClicks: workspace.trackClicks,
+            trackClicks: workspace.trackClicks && input.trackLinks !== false,
           });
         }
         const inserted = tx
@@ -295,7 +297,8 @@ export interface MessageRow {
   integrationId: string | null;
   kind: MessageKind;
   recipient: string;
-  content: MessageContent;
+  /** Null until a campaign message is sent: it is written from its template then. */
+  content: MessageContent | null;
   status: MessageStatus;
   attempts: number;
   error: string | null;
@@ -316,7 +319,7 @@ function toRow(row: typeof messages.$inferSelect): MessageRow {
     integrationId: row.integrationId,
     kind: row.kind,
     recipient: row.recipient,
-    content: JSON.parse(row.content) as MessageContent,
+    content: row.content ? (JSON.parse(row.content) as MessageContent) : null,
     status: row.status,
     attempts: row.attempts,
     error: row.error,

@@ -18,7 +18,6 @@ import {
   renderForContact,
   saveTemplate,
   sendableReason,
-  telegramButtons,
   templateVariables,
   type Template,
   type TemplateInput,
@@ -487,7 +486,7 @@ describe("rendering for a contact", () => {
     });
   });
 
-  it("telegram: HTML with escaped values; buttons kept aside", () => {
+  it("telegram: HTML parse mode with escaped values, and the buttons", () => {
     const saved = saveTemplate(ctx, {
       channel: "telegram",
       name: "TG hello",
@@ -497,8 +496,9 @@ describe("rendering for a contact", () => {
     expect(renderForContact(ctx, saved, contact("<i>Mallory</i> X", { city: "A&B" }))).toEqual({
       channel: "telegram",
       text: "<b>Hi &lt;i&gt;Mallory&lt;/i&gt;</b> from A&amp;B",
+      parseMode: "HTML",
+      buttons: [{ text: "Shop", url: "https://shop.example" }],
     });
-    expect(telegramButtons(saved)).toEqual([{ text: "Shop", url: "https://shop.example" }]);
   });
 
   it("whatsapp: the approved template with body parameters from its variable map", () => {

@@ -711,10 +711,12 @@ function compile(template: Template): Renderer {
     }
     case "telegram": {
       const text = mustParse(template.content.text);
-      // Buttons are not part of MessageContent yet: see telegramButtons().
+      const buttons = template.content.buttons;
       return (values) => ({
         channel: "telegram",
         text: renderTemplate(text, values, { escapeHtml: true }),
+        parseMode: "HTML",
+        ...(buttons.length ? { buttons } : {}),
       });
     }
     case "whatsapp": {
@@ -754,11 +756,6 @@ export function renderForContact(
     renderers.set(template, render);
   }
   return render(contactValues(contact));
-}
-
-/** Telegram inline buttons of a template (static), for the adapter once it sends them. */
-export function telegramButtons(template: Template): TelegramButton[] {
-  return template.channel === "telegram" ? template.content.buttons : [];
 }
 
 /** Why a template cannot be sent now (WhatsApp: not approved by Meta), or null. */
