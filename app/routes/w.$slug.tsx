@@ -19,7 +19,7 @@ const NAV: { to: string; label: string; permission: Permission; end?: boolean }[
   { to: "members", label: "Members", permission: "members:read" },
   { to: "settings", label: "Settings", permission: "workspace:settings", end: true },
   { to: "settings/channels", label: "Channels", permission: "workspace:settings" },
-  { to: "settings/sending", label: "Sending & usage", permission: "workspace:settings" },
+  { to: "settings/sending", label: "Sending & usage", permission: "analytics:read" },
   { to: "security", label: "Security", permission: "security:manage" },
   { to: "api-keys", label: "API keys", permission: "api_keys:manage" },
   { to: "audit", label: "Audit log", permission: "audit:read" },

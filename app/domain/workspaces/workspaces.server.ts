@@ -163,6 +163,53 @@ export function updateWorkspaceSettings(
   return row;
 }
 
+/** Far above any audience; keeps the number an ordinary integer. */
+const MAX_APPROVAL_THRESHOLD = 100_000_000;
+
+/**
+ * Campaigns to more eligible recipients than this wait for a second admin's approval. Typed as
+ * text: blank means no campaign needs approval; otherwise a whole number of at least 1
+ * ("10,000" is read as 10000). Returns the saved threshold.
+ */
+export function setApprovalThreshold(
+  ctx: SystemContext,
+  workspaceId: string,
+  input: string,
+): number | null {
+  const text = input.trim().replace(/[,\s]/g, "");
+  let threshold: number | null = null;
+  if (text) {
+    const problem = !/^-?\d+$/.test(text)
+      ? "Enter a whole number of recipients, or leave it blank so no campaign needs approval."
+      : Number(text) < 1
+        ? "Use 1 or more, or leave it blank so no campaign needs approval."
+        : Number(text) > MAX_APPROVAL_THRESHOLD
+          ? `Use at most ${MAX_APPROVAL_THRESHOLD.toLocaleString("en-IN")}, or leave it blank.`
+          : null;
+    if (problem) throw new ValidationError(problem, { approvalThreshold: [problem] });
+    threshold = Number(text);
+  }
+  const db = getControlDb();
+  const before = db
+    .select({ threshold: workspaces.approvalThreshold })
+    .from(workspaces)
+    .where(eq(workspaces.id, workspaceId))
+    .get();
+  if (!before) throw new NotFoundError("Workspace");
+  if (before.threshold === threshold) return threshold;
+  db.update(workspaces)
+    .set({ approvalThreshold: threshold })
+    .where(eq(workspaces.id, workspaceId))
+    .run();
+  recordAudit(ctx, {
+    action: "workspace.approval_threshold_changed",
+    workspaceId,
+    target: { type: "workspace", id: workspaceId },
+    details: { from: before.threshold, to: threshold },
+  });
+  return threshold;
+}
+
 export function setRequireMfa(ctx: SystemContext, workspaceId: string, required: boolean): void {
   getControlDb()
     .update(workspaces)
