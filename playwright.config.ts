@@ -2,13 +2,16 @@ import { defineConfig } from "@playwright/test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { FAKE_ANTHROPIC_API_KEY } from "./tests/fakes/anthropic";
 import { FAKE_GOOGLE_CLIENT_ID, FAKE_GOOGLE_CLIENT_SECRET } from "./tests/fakes/google";
+import { fakeFactories } from "./tests/fakes/registry";
 
 const port = Number(process.env.E2E_PORT ?? 3210);
 const baseURL = `http://127.0.0.1:${port}`;
-// The provider fakes (tests/fakes) on fixed ports next to the app; Google is the first.
+// The provider fakes (tests/fakes) on fixed ports next to the app, in registry order.
 const fakesPort = port + 10;
-const fakeGoogle = `http://127.0.0.1:${fakesPort}`;
+const fakeUrl = (name: string) =>
+  `http://127.0.0.1:${fakesPort + Object.keys(fakeFactories).indexOf(name)}`;
 
 /**
  * End-to-end tests drive Debian's Chromium (Playwright cannot download its own browser here)
@@ -64,9 +67,11 @@ export default defineConfig({
         // The delivery dispatcher runs with the jobs: sandbox messages must reach "delivered".
         JOBS_ENABLED: "true",
         LOG_LEVEL: "warn",
-        GOOGLE_OAUTH_BASE_URL: fakeGoogle,
+        GOOGLE_OAUTH_BASE_URL: fakeUrl("google"),
         GOOGLE_CLIENT_ID: FAKE_GOOGLE_CLIENT_ID,
         GOOGLE_CLIENT_SECRET: FAKE_GOOGLE_CLIENT_SECRET,
+        ANTHROPIC_BASE_URL: fakeUrl("anthropic"),
+        ANTHROPIC_API_KEY: FAKE_ANTHROPIC_API_KEY,
       },
     },
   ],
