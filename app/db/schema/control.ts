@@ -50,6 +50,8 @@ export const workspaces = sqliteTable("workspaces", {
   trackClicks: integer("track_clicks", { mode: "boolean" }).notNull().default(true),
   /** Extra opt-out keywords beyond STOP / UNSUBSCRIBE / STOP ALL / रोकें; comma-separated. */
   stopKeywords: text("stop_keywords").notNull().default(""),
+  /** Privacy requests about this workspace's contacts are approved without waiting for an admin. */
+  dsarAutoApprove: integer("dsar_auto_approve", { mode: "boolean" }).notNull().default(false),
 });
 
 /**
@@ -74,10 +76,12 @@ export const users = sqliteTable("users", {
   /** Last accepted TOTP time step, so a code is refused a second time (replay). */
   totpLastStep: integer("totp_last_step"),
   isPlatformAdmin: integer("is_platform_admin", { mode: "boolean" }).notNull().default(false),
-  status: text("status", { enum: ["active", "suspended"] })
+  status: text("status", { enum: ["active", "suspended", "closed"] })
     .notNull()
     .default("active"),
   createdAt: createdAt(),
+  /** The owner closed the account: it is deleted 90 days later (policy §8) unless reopened. */
+  closedAt: time("closed_at"),
 });
 
 /** Ten single-use MFA recovery codes per enrolment, stored as hashes. */
@@ -374,4 +378,156 @@ export const aiUsage = sqliteTable(
     outcome: text("outcome").notNull(),
   },
   (t) => [index("ai_usage_workspace_idx").on(t.workspaceId, t.at)],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Privacy operations (area: privacy, issue 8; DESIGN §6).
+
+/**
+ * Which workspaces hold a person, by a keyed hash (HMAC with the platform's subject-index key)
+ * of their normalised email or phone: a privacy request finds its subject among thousands of
+ * workspace files without opening them, and the index holds no readable address.
+ */
+export const subjectIndex = sqliteTable(
+  "subject_index",
+  {
+    hash: text("hash").notNull(),
+    workspaceId: text("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.hash, t.workspaceId] }),
+    index("subject_index_workspace_idx").on(t.workspaceId),
+  ],
+);
+
+export const DSAR_TYPES = [
+  "access",
+  "export",
+  "correction",
+  "erasure",
+  "opt_out",
+  "child",
+] as const;
+export type DsarType = (typeof DSAR_TYPES)[number];
+export const DSAR_STATUSES = ["unverified", "open", "completed", "declined", "expired"] as const;
+export type DsarStatus = (typeof DSAR_STATUSES)[number];
+
+/**
+ * A data subject request, from the platform portal (`workspaceId` null: every workspace and the
+ * person's own account) or a workspace's portal. Identifiers are vault-encrypted, with keyed
+ * hashes to find them; nothing is revealed to the requester before verification.
+ */
+export const dsarRequests = sqliteTable(
+  "dsar_requests",
+  {
+    id: text("id").primaryKey(),
+    /** The portal it came through: null for the platform's /dsar. */
+    portalWorkspaceId: text("portal_workspace_id").references(() => workspaces.id, {
+      onDelete: "set null",
+    }),
+    type: text("type", { enum: DSAR_TYPES }).notNull(),
+    emailEnc: text("email_enc"),
+    phoneEnc: text("phone_enc"),
+    emailHash: text("email_hash"),
+    phoneHash: text("phone_hash"),
+    /** What to change (correction) or other details the requester gave; vault-encrypted. */
+    detailsEnc: text("details_enc"),
+    /** Opt-out: "all" workspaces that hold the subject, or a JSON list of workspace ids. */
+    scope: text("scope"),
+    source: text("source", { enum: ["portal", "email"] }).notNull(),
+    /** The operator who logged a request that came by email. */
+    loggedBy: text("logged_by"),
+    status: text("status", { enum: DSAR_STATUSES }).notNull(),
+    /** Single-use verification: a link token or a phone code, stored as hashes. */
+    verifyTokenHash: text("verify_token_hash").unique(),
+    verifyCodeHash: text("verify_code_hash"),
+    verifyExpiresAt: time("verify_expires_at"),
+    verifyAttempts: integer("verify_attempts").notNull().default(0),
+    receivedAt: time("received_at").notNull(),
+    verifiedAt: time("verified_at"),
+    /** Received + 30 days (policy §5); the latest extension of its tasks moves it. */
+    dueAt: time("due_at").notNull(),
+    completedAt: time("completed_at"),
+    outcome: text("outcome"),
+  },
+  (t) => [
+    index("dsar_requests_status_idx").on(t.status, t.dueAt),
+    index("dsar_requests_email_idx").on(t.emailHash),
+    index("dsar_requests_phone_idx").on(t.phoneHash),
+  ],
+);
+
+export const DSAR_TASK_STATUSES = ["pending", "approved", "declined", "completed"] as const;
+export type DsarTaskStatus = (typeof DSAR_TASK_STATUSES)[number];
+
+/**
+ * One holder's part of a request: the platform for account data (`workspaceId` null, the admin
+ * queue) or a workspace for its contacts (its privacy queue). Extensions (up to two months,
+ * with a reason sent to the requester) move `dueAt`.
+ */
+export const dsarTasks = sqliteTable(
+  "dsar_tasks",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    requestId: text("request_id")
+      .notNull()
+      .references(() => dsarRequests.id, { onDelete: "cascade" }),
+    workspaceId: text("workspace_id").references(() => workspaces.id, { onDelete: "cascade" }),
+    /** Account data: the user the request is about. */
+    userId: text("user_id"),
+    status: text("status", { enum: DSAR_TASK_STATUSES }).notNull(),
+    dueAt: time("due_at").notNull(),
+    extendedAt: time("extended_at"),
+    extensionReason: text("extension_reason"),
+    decidedBy: text("decided_by"),
+    decidedAt: time("decided_at"),
+    declineReason: text("decline_reason"),
+    remindedAt7: time("reminded_at_7"),
+    remindedAt2: time("reminded_at_2"),
+    /** Access/export: the zip under DATA_DIR/exports, downloadable until `exportExpiresAt`. */
+    exportFile: text("export_file"),
+    exportExpiresAt: time("export_expires_at"),
+    completedAt: time("completed_at"),
+    /** What fulfilment did, as counts per kind (never content). */
+    counts: text("counts"),
+    createdAt: time("created_at").notNull(),
+  },
+  (t) => [
+    index("dsar_tasks_request_idx").on(t.requestId),
+    index("dsar_tasks_workspace_idx").on(t.workspaceId, t.status, t.dueAt),
+    index("dsar_tasks_status_idx").on(t.status, t.dueAt),
+  ],
+);
+
+/**
+ * Privacy policy versions. Version 1 (effective 2026-06-10) ships with the product; a new one
+ * takes effect at least 14 days after it is published (policy §9), and publishing notifies
+ * every user by email and an in-app banner until then.
+ */
+export const policyVersions = sqliteTable("policy_versions", {
+  version: integer("version").primaryKey(),
+  /** YYYY-MM-DD, the day it takes effect (UTC). */
+  effectiveDate: text("effective_date").notNull(),
+  markdown: text("markdown").notNull(),
+  publishedAt: time("published_at").notNull(),
+  publishedBy: text("published_by"),
+  /** How many users the notice email was queued for. */
+  notified: integer("notified").notNull().default(0),
+});
+
+/** Each user's acceptance of each policy version. */
+export const policyAcceptances = sqliteTable(
+  "policy_acceptances",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    version: integer("version")
+      .notNull()
+      .references(() => policyVersions.version),
+    acceptedAt: time("accepted_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.version] })],
 );
