@@ -13,6 +13,7 @@ import { recordAudit } from "../audit/audit.server";
 import { listAttributeDefinitions } from "../contacts/attributes.server";
 import { getContact } from "../contacts/contacts.server";
 import type { WorkspaceContext } from "../context";
+import { listIntegrations } from "../delivery/integrations.server";
 import {
   blockFields,
   emailDocument,
@@ -185,6 +186,39 @@ export function listTemplates(
     .orderBy(asc(templates.channel), asc(sql`lower(${templates.name})`), asc(templates.language))
     .all()
     .map(toTemplate);
+}
+
+export interface TemplatePage {
+  rows: Template[];
+  total: number;
+  /** 1-based, clamped to the pages there are. */
+  page: number;
+  pages: number;
+}
+
+/** One page of listTemplates' order (the templates page). */
+export function listTemplatePage(
+  ctx: WorkspaceContext,
+  options: { channel?: Channel; page?: number; pageSize: number },
+): TemplatePage {
+  const where = options.channel ? eq(templates.channel, options.channel) : undefined;
+  const total = ctx.db
+    .select({ n: sql<number>`count(*)` })
+    .from(templates)
+    .where(where)
+    .get()!.n;
+  const pages = Math.max(1, Math.ceil(total / options.pageSize));
+  const page = Math.min(Math.max(1, Math.trunc(options.page ?? 1) || 1), pages);
+  const rows = ctx.db
+    .select()
+    .from(templates)
+    .where(where)
+    .orderBy(asc(templates.channel), asc(sql`lower(${templates.name})`), asc(templates.language))
+    .limit(options.pageSize)
+    .offset((page - 1) * options.pageSize)
+    .all()
+    .map(toTemplate);
+  return { rows, total, page, pages };
 }
 
 export function getTemplate(ctx: WorkspaceContext, id: number): Template {
@@ -472,6 +506,15 @@ function prepare(
       return { variables, content: { text: input.text, buttons: input.buttons } };
     }
   }
+}
+
+/**
+ * Whether SMS templates must carry India DLT fields: the workspace's SMS account sends with a
+ * DLT principal entity id or sender header (operators drop unregistered texts there).
+ */
+export function smsRequiresDlt(workspaceId: string): boolean {
+  const sms = listIntegrations(workspaceId).find((i) => i.channel === "sms");
+  return Boolean(sms && (sms.fields.dltEntityId || sms.fields.dltSenderHeader));
 }
 
 function fail(errors: FieldErrors): never {

@@ -1,0 +1,330 @@
+import {
+  data,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from "@remix-run/node";
+import { Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { can } from "~/auth/permissions";
+import { requireWorkspace } from "~/auth/workspace.server";
+import { TemplateEditor, templateDraft } from "~/components/template-editor";
+import {
+  TemplatePreview,
+  TestSendForm,
+  type TemplatePreviewView,
+} from "~/components/template-editor-preview";
+import {
+  WHATSAPP_STATUS_LABELS,
+  WhatsAppTemplateDetails,
+  type WhatsAppComponentView,
+} from "~/components/template-editor-whatsapp";
+import { ButtonLink } from "~/components/ui/button";
+import { PageHeader } from "~/components/ui/layout";
+import { aiConfigured } from "~/domain/ai/copy.server";
+import { getContact, listContacts, parseContactId } from "~/domain/contacts/contacts.server";
+import { smsSegments } from "~/domain/templates/sms";
+import { templateInputFromForm, variableMapFromForm } from "~/domain/templates/template-form";
+import {
+  getTemplate,
+  parseTemplateId,
+  previewTemplate,
+  saveTemplate,
+  sendableReason,
+  smsRequiresDlt,
+  telegramButtons,
+  templateVariables,
+} from "~/domain/templates/templates.server";
+import {
+  describeTestSend,
+  sendTemplateTest,
+  telegramTestContacts,
+} from "~/domain/templates/test-send.server";
+import {
+  canStartConversation,
+  getWhatsAppTemplate,
+  mapTemplateVariables,
+} from "~/domain/templates/whatsapp-sync.server";
+import { CHANNEL_LABELS } from "~/lib/channels";
+import { AppError, NotFoundError, ValidationError, type FieldErrors } from "~/lib/errors";
+import { redirectWithFlash } from "~/lib/flash.server";
+import { formatDateTime } from "~/lib/format";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  {
+    title: `${data?.template.name ?? "Template"} — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage`,
+  },
+];
+
+export const headers = () => ({ "Cache-Control": "no-store" });
+
+/** The chosen preview contact from `?previewContact=` (or the form); null: the sample. */
+function previewContactParam(value: FormDataEntryValue | string | null): number | null {
+  if (typeof value !== "string" || value === "") return null;
+  try {
+    return parseContactId(value);
+  } catch {
+    return null;
+  }
+}
+
+const contactLabel = (c: { name: string; email: string | null; phone: string | null }) =>
+  [c.name || "(no name)", c.email ?? c.phone].filter(Boolean).join(" · ");
+
+export async function loader(args: LoaderFunctionArgs) {
+  const { workspace, wctx, role, user } = await requireWorkspace(args, "campaigns:read");
+  const template = getTemplate(wctx, parseTemplateId(args.params.templateId));
+  const url = new URL(args.request.url);
+  const tz = workspace.timezone;
+
+  // Preview: a chosen contact (gone or garbage → the sample contact).
+  let previewContact = previewContactParam(url.searchParams.get("previewContact"));
+  let chosen: { id: number; label: string } | null = null;
+  if (previewContact !== null) {
+    try {
+      const c = getContact(wctx, previewContact);
+      chosen = { id: c.id, label: contactLabel(c) };
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      previewContact = null;
+    }
+  }
+  const q = (url.searchParams.get("contactQ") ?? "").slice(0, 200);
+  const found = listContacts(wctx, { q, limit: 20, defaultCountry: workspace.country }).rows.map(
+    (c) => ({ id: c.id, label: contactLabel(c) }),
+  );
+  const options = chosen && !found.some((o) => o.id === chosen.id) ? [chosen, ...found] : found;
+  const content = previewTemplate(wctx, template.id, previewContact);
+  const preview: TemplatePreviewView = { contactLabel: chosen?.label ?? "the sample contact" };
+  if (content.channel === "email") {
+    preview.email = { subject: content.subject, html: content.html, text: content.text };
+  } else if (content.channel === "sms") {
+    preview.text = content.text;
+    preview.sms = smsSegments(content.text);
+  } else if (content.channel === "telegram") {
+    preview.text = content.text;
+    preview.telegramButtons = telegramButtons(template);
+  } else if (content.type === "template") {
+    const wa = getWhatsAppTemplate(wctx, template.id);
+    const bodyText = wa.components.find((c) => c.type.toUpperCase() === "BODY")?.text;
+    preview.whatsapp = {
+      name: content.name,
+      language: content.language,
+      params: content.bodyParams,
+      body: (typeof bodyText === "string" ? bodyText : "").replace(
+        /\{\{(\d+)\}\}/g,
+        (m, n: string) => content.bodyParams[Number(n) - 1] || m,
+      ),
+    };
+  }
+
+  const whatsapp =
+    template.channel === "whatsapp"
+      ? (() => {
+          const wa = getWhatsAppTemplate(wctx, template.id);
+          return {
+            name: wa.name,
+            language: wa.language,
+            category: wa.category,
+            status: wa.status,
+            statusReason: wa.statusReason,
+            canStartConversation: canStartConversation(wa),
+            components: wa.components as WhatsAppComponentView[],
+            variableMap: wa.variableMap,
+            placeholders: wa.placeholders,
+            synced: wa.syncedAt ? formatDateTime(wa.syncedAt, tz) : null,
+          };
+        })()
+      : null;
+
+  return {
+    workspace: { name: workspace.name, slug: workspace.slug },
+    user: { email: user.email },
+    canWrite: can(role, "campaigns:write"),
+    template: {
+      id: template.id,
+      name: template.name,
+      channel: template.channel,
+      channelLabel: CHANNEL_LABELS[template.channel],
+      status: template.status,
+      updated: formatDateTime(template.updatedAt, tz),
+      // WhatsApp rows are Meta's: their content is shown, not edited.
+      draft:
+        template.channel === "whatsapp"
+          ? null
+          : templateDraft(template.channel, { name: template.name, ...template.content }),
+    },
+    whatsapp,
+    variables: templateVariables(wctx),
+    aiConfigured: aiConfigured(),
+    dltRequired: smsRequiresDlt(workspace.id),
+    preview,
+    picker: { q, selected: previewContact, options },
+    testBlocked: sendableReason(template),
+    telegramContacts: template.channel === "telegram" ? telegramTestContacts(wctx) : [],
+  };
+}
+
+type FormName = "save" | "map" | "test";
+
+function failure(form: FormName, error: unknown, submitted: Record<string, unknown> = {}) {
+  if (!(error instanceof AppError) || error.status === 404 || error.status === 403) throw error;
+  const errors: FieldErrors = error instanceof ValidationError ? error.fieldErrors : {};
+  const onFields = Object.keys(errors).some((k) => k !== "form");
+  const headers = new Headers();
+  if ("retryAfterSeconds" in error) {
+    headers.set("Retry-After", String((error as { retryAfterSeconds: number }).retryAfterSeconds));
+  }
+  return data(
+    {
+      form,
+      errors,
+      formError: onFields ? null : (errors.form?.[0] ?? error.message),
+      submitted,
+    },
+    { status: error.status, headers },
+  );
+}
+
+export async function action(args: ActionFunctionArgs) {
+  const { workspace, wctx, user } = await requireWorkspace(args, "campaigns:write");
+  const id = parseTemplateId(args.params.templateId);
+  const template = getTemplate(wctx, id);
+  const form = await args.request.formData();
+  const intent = String(form.get("intent") ?? "");
+  const page = `/w/${workspace.slug}/templates/${id}`;
+
+  if (intent === "save") {
+    const input = templateInputFromForm(form, { dltRequired: smsRequiresDlt(workspace.id) });
+    try {
+      const saved = saveTemplate(wctx, input, id);
+      return redirectWithFlash(page, `Template “${saved.name}” saved.`);
+    } catch (error) {
+      return failure("save", error, { ...input });
+    }
+  }
+  if (intent === "map") {
+    try {
+      mapTemplateVariables(wctx, id, variableMapFromForm(form));
+      return redirectWithFlash(page, "Variable mapping saved.");
+    } catch (error) {
+      return failure("map", error);
+    }
+  }
+  if (intent === "test") {
+    const previewContact = previewContactParam(form.get("previewContact"));
+    const telegramContactId = previewContactParam(form.get("telegramContactId"));
+    try {
+      const result = sendTemplateTest(wctx, {
+        templateId: template.id,
+        user: { id: user.id, name: user.name, email: user.email },
+        phone: typeof form.get("phone") === "string" ? String(form.get("phone")) : null,
+        telegramContactId,
+        previewContactId: previewContact,
+        defaultCountry: workspace.country,
+      });
+      const back = previewContact === null ? page : `${page}?previewContact=${previewContact}`;
+      return redirectWithFlash(
+        back,
+        describeTestSend(result),
+        result.queued ? "success" : "warning",
+      );
+    } catch (error) {
+      return failure("test", error);
+    }
+  }
+  throw data({ message: "This form asked for something the page does not do." }, { status: 400 });
+}
+
+export default function TemplatePage() {
+  const {
+    workspace,
+    user,
+    canWrite,
+    template,
+    whatsapp,
+    variables,
+    aiConfigured,
+    dltRequired,
+    preview,
+    picker,
+    testBlocked,
+    telegramContacts,
+  } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const navigation = useNavigation();
+  const submitting = navigation.state === "submitting" ? navigation.formData?.get("intent") : null;
+  const base = `/w/${workspace.slug}/templates`;
+  const page = `${base}/${template.id}`;
+  const resultFor = (name: FormName) => (result?.form === name ? result : undefined);
+  const saved = resultFor("save");
+  const status =
+    template.channel === "whatsapp"
+      ? (WHATSAPP_STATUS_LABELS[template.status] ?? template.status)
+      : "Ready";
+  return (
+    <>
+      <PageHeader
+        title={template.name}
+        description={
+          <>
+            <Link to={`${base}?channel=${template.channel}`}>
+              {template.channelLabel} templates
+            </Link>{" "}
+            · {status} · last changed {template.updated}
+          </>
+        }
+        actions={<ButtonLink to={base}>Back to templates</ButtonLink>}
+      />
+
+      {whatsapp ? (
+        <WhatsAppTemplateDetails
+          template={whatsapp}
+          variables={variables}
+          errors={resultFor("map")?.errors}
+          formError={resultFor("map")?.formError}
+          action={page}
+          canWrite={canWrite}
+          busy={submitting === "map"}
+        />
+      ) : template.draft ? (
+        <TemplateEditor
+          draft={saved ? templateDraft(template.draft.channel, saved.submitted) : template.draft}
+          errors={saved?.errors}
+          formError={saved?.formError}
+          action={page}
+          variables={variables}
+          ai={{ action: `/w/${workspace.slug}/ai/copy`, configured: aiConfigured }}
+          smsSegments={smsSegments}
+          dltRequired={dltRequired}
+          readOnly={!canWrite}
+          submitLabel="Save changes"
+          cancelTo={base}
+          busy={submitting === "save"}
+        >
+          <ButtonLink to={`${base}?delete=${template.id}`} variant="ghost">
+            Delete…
+          </ButtonLink>
+        </TemplateEditor>
+      ) : null}
+
+      <TemplatePreview preview={preview} picker={picker} action={page} />
+
+      {canWrite ? (
+        <TestSendForm
+          channel={template.channel}
+          action={page}
+          userEmail={user.email}
+          previewContact={picker.selected}
+          telegramContacts={telegramContacts}
+          errors={resultFor("test")?.errors}
+          formError={resultFor("test")?.formError}
+          blocked={testBlocked}
+          busy={submitting === "test"}
+          messagesUrl={`/w/${workspace.slug}/messages`}
+        />
+      ) : null}
+    </>
+  );
+}
+
+export { RouteErrorBoundary as ErrorBoundary } from "~/components/route-error-boundary";

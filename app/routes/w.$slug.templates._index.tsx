@@ -1,0 +1,329 @@
+import {
+  data,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { can } from "~/auth/permissions";
+import { requireWorkspace } from "~/auth/workspace.server";
+import { WHATSAPP_STATUS_LABELS } from "~/components/template-editor-whatsapp";
+import { Alert } from "~/components/ui/alert";
+import { Button, ButtonLink } from "~/components/ui/button";
+import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
+import { connectedChannels } from "~/domain/delivery/contact-reach.server";
+import {
+  deleteTemplate,
+  getTemplate,
+  listTemplatePage,
+  parseTemplateId,
+} from "~/domain/templates/templates.server";
+import { syncWhatsAppTemplates } from "~/domain/templates/whatsapp-sync.server";
+import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
+import { AppError, NotFoundError } from "~/lib/errors";
+import { redirectWithFlash } from "~/lib/flash.server";
+import { formatDateTime } from "~/lib/format";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: `Templates — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
+];
+
+export const headers = () => ({ "Cache-Control": "no-store" });
+
+const PAGE_SIZE = 25;
+
+function channelParam(value: string | null): Channel | undefined {
+  return CHANNELS.find((c) => c === value);
+}
+
+export async function loader(args: LoaderFunctionArgs) {
+  const { workspace, wctx, role } = await requireWorkspace(args, "campaigns:read");
+  const url = new URL(args.request.url);
+  const channel = channelParam(url.searchParams.get("channel"));
+  const list = listTemplatePage(wctx, {
+    channel,
+    page: Number(url.searchParams.get("page") ?? "1"),
+    pageSize: PAGE_SIZE,
+  });
+  const canWrite = can(role, "campaigns:write");
+  let confirmDelete: { id: number; name: string; channel: string } | null = null;
+  const deleteParam = url.searchParams.get("delete");
+  if (canWrite && deleteParam) {
+    try {
+      const t = getTemplate(wctx, parseTemplateId(deleteParam));
+      if (t.channel !== "whatsapp") {
+        confirmDelete = { id: t.id, name: t.name, channel: CHANNEL_LABELS[t.channel] };
+      }
+    } catch (error) {
+      // An id that is gone (deleted meanwhile) or garbage: nothing to confirm.
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+  }
+  const tz = workspace.timezone;
+  return {
+    workspace: { name: workspace.name, slug: workspace.slug },
+    canWrite,
+    whatsappConnected: connectedChannels(workspace.id).includes("whatsapp"),
+    channel: channel ?? null,
+    page: list.page,
+    pages: list.pages,
+    total: list.total,
+    confirmDelete,
+    rows: list.rows.map((t) => ({
+      id: t.id,
+      name: t.name,
+      channel: t.channel,
+      channelLabel: CHANNEL_LABELS[t.channel],
+      language: t.language,
+      status: t.status,
+      statusReason: t.statusReason,
+      updated: formatDateTime(t.updatedAt, tz),
+      updatedIso: t.updatedAt.toISOString(),
+    })),
+  };
+}
+
+export async function action(args: ActionFunctionArgs) {
+  const { workspace, wctx } = await requireWorkspace(args, "campaigns:write");
+  const form = await args.request.formData();
+  const intent = String(form.get("intent") ?? "");
+  const page = `/w/${workspace.slug}/templates`;
+  try {
+    if (intent === "delete") {
+      const id = parseTemplateId(String(form.get("templateId") ?? ""));
+      if (form.get("confirm") !== "yes") {
+        return data(
+          { error: "Confirm the deletion: choose Delete…, then Delete template." },
+          { status: 400 },
+        );
+      }
+      const template = getTemplate(wctx, id);
+      deleteTemplate(wctx, id);
+      return redirectWithFlash(page, `Template “${template.name}” deleted.`);
+    }
+    if (intent === "sync") {
+      const r = await syncWhatsAppTemplates(wctx);
+      const changed = r.added + r.updated + r.removed;
+      return redirectWithFlash(
+        `${page}?channel=whatsapp`,
+        changed === 0
+          ? `WhatsApp templates synced: no changes (${r.unchanged} unchanged).`
+          : `WhatsApp templates synced: ${r.added} added, ${r.updated} updated, ${r.removed} no longer on Meta, ${r.unchanged} unchanged.`,
+      );
+    }
+  } catch (error) {
+    // Not found stays a 404 page; other refusals (in use, not connected, Meta down) are shown.
+    if (!(error instanceof AppError) || error.status === 404) throw error;
+    return data({ error: error.message }, { status: error.status });
+  }
+  return data({ error: "This form asked for something the page does not do." }, { status: 400 });
+}
+
+const STATUS_TONE: Record<string, string> = {
+  approved: "badge-success",
+  ready: "badge-success",
+  pending: "badge-warning",
+  paused: "badge-warning",
+  rejected: "badge-danger",
+  disabled: "badge-danger",
+};
+
+export default function TemplatesPage() {
+  const {
+    workspace,
+    canWrite,
+    whatsappConnected,
+    channel,
+    page,
+    pages,
+    total,
+    confirmDelete,
+    rows,
+  } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const navigation = useNavigation();
+  const syncing = navigation.formData?.get("intent") === "sync";
+  const base = `/w/${workspace.slug}/templates`;
+  const pageUrl = (n: number) => {
+    const params = new URLSearchParams();
+    if (channel) params.set("channel", channel);
+    if (n > 1) params.set("page", String(n));
+    const query = params.toString();
+    return query ? `${base}?${query}` : base;
+  };
+  const cancelUrl = pageUrl(page);
+  return (
+    <>
+      <PageHeader
+        title="Templates"
+        description="Messages written once per channel, personalised for each contact when a campaign sends them."
+        actions={
+          canWrite ? (
+            <>
+              <Form method="post" action={base} className="inline-form">
+                <input type="hidden" name="intent" value="sync" />
+                <Button type="submit" variant="secondary" disabled={syncing}>
+                  {syncing ? "Syncing…" : "Sync WhatsApp templates"}
+                </Button>
+              </Form>
+              <ButtonLink to={`${base}/new`} variant="primary">
+                New template
+              </ButtonLink>
+            </>
+          ) : null
+        }
+      />
+
+      {result?.error ? (
+        <Alert tone="error" title="That did not work">
+          {result.error}
+        </Alert>
+      ) : null}
+
+      {canWrite && !whatsappConnected ? (
+        <p className="field-hint">
+          WhatsApp templates come from your WhatsApp Business Account:{" "}
+          <Link to={`/w/${workspace.slug}/settings/channels`}>connect WhatsApp</Link> to sync them.
+        </p>
+      ) : null}
+
+      {confirmDelete ? (
+        <Card title={`Delete “${confirmDelete.name}”?`}>
+          <p>
+            The {confirmDelete.channel} template is deleted for good. Messages already sent with it
+            keep their content. A campaign that still needs it blocks the deletion.
+          </p>
+          <Form method="post" action={base} className="inline-form">
+            <input type="hidden" name="intent" value="delete" />
+            <input type="hidden" name="templateId" value={confirmDelete.id} />
+            <input type="hidden" name="confirm" value="yes" />
+            <Button variant="danger" type="submit">
+              Delete template
+            </Button>
+            <ButtonLink to={cancelUrl}>Cancel</ButtonLink>
+          </Form>
+        </Card>
+      ) : null}
+
+      <Form method="get" action={base} className="filters" aria-label="Filter templates">
+        <div className="field">
+          <label htmlFor="channel-filter">Channel</label>
+          <select id="channel-filter" name="channel" defaultValue={channel ?? ""}>
+            <option value="">All channels</option>
+            {CHANNELS.map((c) => (
+              <option key={c} value={c}>
+                {CHANNEL_LABELS[c]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="filters-actions">
+          <Button type="submit" variant="secondary">
+            Filter
+          </Button>
+        </div>
+      </Form>
+
+      {rows.length === 0 ? (
+        <EmptyState
+          title={channel ? `No ${CHANNEL_LABELS[channel]} templates` : "No templates yet"}
+          action={
+            canWrite ? (
+              <ButtonLink
+                to={channel ? `${base}/new?channel=${channel}` : `${base}/new`}
+                variant="primary"
+              >
+                New template
+              </ButtonLink>
+            ) : null
+          }
+        >
+          Write a message once — an email, an SMS, a Telegram message or a WhatsApp template — and
+          use it in campaigns with each contact&apos;s name and details filled in.
+        </EmptyState>
+      ) : (
+        <div className="table-scroll">
+          <table className="table">
+            <caption className="visually-hidden">
+              Templates{channel ? ` (${CHANNEL_LABELS[channel]})` : ""}, {total} in all
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Channel</th>
+                <th scope="col">Status</th>
+                <th scope="col">Last changed</th>
+                {canWrite ? (
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                ) : null}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((t) => (
+                <tr key={t.id}>
+                  <th scope="row">
+                    <Link to={`${base}/${t.id}`}>{t.name}</Link>
+                    {t.language ? <span className="muted"> · {t.language}</span> : null}
+                  </th>
+                  <td>{t.channelLabel}</td>
+                  <td>
+                    <span className={["badge", STATUS_TONE[t.status]].filter(Boolean).join(" ")}>
+                      {t.channel === "whatsapp"
+                        ? (WHATSAPP_STATUS_LABELS[t.status] ?? t.status)
+                        : t.status === "ready"
+                          ? "Ready"
+                          : t.status}
+                    </span>
+                    {t.statusReason ? <span className="field-hint"> {t.statusReason}</span> : null}
+                  </td>
+                  <td>
+                    <time dateTime={t.updatedIso}>{t.updated}</time>
+                  </td>
+                  {canWrite ? (
+                    <td>
+                      {t.channel === "whatsapp" ? (
+                        <span className="muted">Managed in WhatsApp Manager</span>
+                      ) : (
+                        <Link
+                          to={`${pageUrl(page)}${channel || page > 1 ? "&" : "?"}delete=${t.id}`}
+                        >
+                          Delete…<span className="visually-hidden"> {t.name}</span>
+                        </Link>
+                      )}
+                    </td>
+                  ) : null}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+
+      {pages > 1 ? (
+        <nav className="pager" aria-label="Template pages">
+          {page > 1 ? (
+            <Link to={pageUrl(page - 1)} rel="prev">
+              ← Previous
+            </Link>
+          ) : (
+            <span />
+          )}
+          <span className="muted">
+            Page {page} of {pages}
+          </span>
+          {page < pages ? (
+            <Link to={pageUrl(page + 1)} rel="next">
+              Next →
+            </Link>
+          ) : (
+            <span />
+          )}
+        </nav>
+      ) : null}
+    </>
+  );
+}
+
+export { RouteErrorBoundary as ErrorBoundary } from "~/components/route-error-boundary";
