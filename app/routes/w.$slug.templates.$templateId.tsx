@@ -31,7 +31,6 @@ import {
   saveTemplate,
   sendableReason,
   smsRequiresDlt,
-  telegramButtons,
   templateVariables,
 } from "~/domain/templates/templates.server";
 import {
@@ -102,7 +101,7 @@ export async function loader(args: LoaderFunctionArgs) {
     preview.sms = smsSegments(content.text);
   } else if (content.channel === "telegram") {
     preview.text = content.text;
-    preview.telegramButtons = telegramButtons(template);
+    preview.telegramButtons = content.buttons ?? [];
   } else if (content.type === "template") {
     const wa = getWhatsAppTemplate(wctx, template.id);
     const bodyText = wa.components.find((c) => c.type.toUpperCase() === "BODY")?.text;

@@ -74,7 +74,7 @@ describe("sendTemplateTest", () => {
     expect(message.kind).toBe("service");
     expect(message.integrationId).toBeNull();
     expect(message.content).toMatchObject({ channel: "email", subject: "[Test] Hello Ravi" });
-    expect(message.content.channel === "email" && message.content.html).toContain("Hi Ravi Kumar");
+    expect(message.content?.channel === "email" && message.content.html).toContain("Hi Ravi Kumar");
     expect(describeTestSend(result)).toContain("sandbox");
 
     // The second test reuses the contact made for the address.
