@@ -2,21 +2,51 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
-import { Card, PageHeader } from "~/components/ui/layout";
+import { formatCount, formatLocalDay, formatRate, LineChart } from "~/components/charts";
+import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
+import { workspaceOverview } from "~/domain/analytics/overview.server";
+import { CHANNEL_LABELS } from "~/lib/channels";
+import { formatDateTime } from "~/lib/format";
+
+export const headers = () => ({ "Cache-Control": "no-store" });
 
 export async function loader(args: LoaderFunctionArgs) {
-  const { workspace, role, user } = await requireWorkspace(args, "workspace:read");
+  const { workspace, role, user, wctx } = await requireWorkspace(args, "workspace:read");
+  // The overview is campaign data: roles without campaigns:read (agents) see the rest.
+  const overview = can(role, "campaigns:read") ? workspaceOverview(wctx, workspace.timezone) : null;
   return {
-    workspace: { slug: workspace.slug, name: workspace.name, requireMfa: workspace.requireMfa },
+    workspace: {
+      slug: workspace.slug,
+      name: workspace.name,
+      requireMfa: workspace.requireMfa,
+      timezone: workspace.timezone,
+    },
     userName: user.name,
     mfaEnabled: user.mfaEnabled,
     canManage: can(role, "members:manage"),
     canSecure: can(role, "security:manage"),
+    canSend: can(role, "campaigns:write"),
+    overview: overview && {
+      from: overview.from,
+      to: overview.to,
+      channels: overview.channels.map((c) => ({
+        ...c,
+        label: CHANNEL_LABELS[c.channel],
+        seen: c.channel === "email" ? "Opened" : "Read",
+      })),
+      recentCampaigns: overview.recentCampaigns.map((c) => ({
+        ...c,
+        channel: CHANNEL_LABELS[c.channel],
+        created: formatDateTime(c.createdAt, workspace.timezone),
+        createdAt: c.createdAt.toISOString(),
+      })),
+    },
   };
 }
 
 export default function WorkspaceHome() {
-  const { workspace, userName, mfaEnabled, canManage, canSecure } = useLoaderData<typeof loader>();
+  const { workspace, userName, mfaEnabled, canManage, canSecure, canSend, overview } =
+    useLoaderData<typeof loader>();
   const base = `/w/${workspace.slug}`;
   return (
     <>
@@ -40,6 +70,185 @@ export default function WorkspaceHome() {
           ) : null}
         </ul>
       </Card>
+
+      {overview ? (
+        <section aria-labelledby="overview-title">
+          <h2 id="overview-title">Last 30 days</h2>
+          <p className="muted">
+            {formatLocalDay(overview.from)} to {formatLocalDay(overview.to)}, by day in{" "}
+            {workspace.timezone}.
+          </p>
+          {overview.channels.length === 0 ? (
+            <EmptyState
+              title="Nothing sent in the last 30 days"
+              action={
+                canSend ? (
+                  <Link to={`${base}/campaigns/new`} className="btn btn-primary">
+                    Create a campaign
+                  </Link>
+                ) : undefined
+              }
+            >
+              Messages you send appear here by channel: sent, delivered, read or opened, clicked and
+              failed, day by day.
+            </EmptyState>
+          ) : (
+            overview.channels.map((c) => (
+              <Card key={c.channel} title={c.label}>
+                <dl className="stat-grid">
+                  <div>
+                    <dt>Sent</dt>
+                    <dd>{formatCount(c.totals.sent)}</dd>
+                  </div>
+                  <div>
+                    <dt>Delivered</dt>
+                    <dd>{formatCount(c.totals.delivered)}</dd>
+                  </div>
+                  <div>
+                    <dt>Delivery rate</dt>
+                    <dd>{formatRate(c.deliveryRate)}</dd>
+                  </div>
+                  <div>
+                    <dt>{c.seen}</dt>
+                    <dd>{formatCount(c.totals.seen)}</dd>
+                  </div>
+                  <div>
+                    <dt>Clicked</dt>
+                    <dd>{formatCount(c.totals.clicked)}</dd>
+                  </div>
+                  <div>
+                    <dt>Failed</dt>
+                    <dd>{formatCount(c.totals.failed)}</dd>
+                  </div>
+                </dl>
+                <LineChart
+                  title={`${c.label}: the last 30 days`}
+                  description={`${c.label} messages per day from ${formatLocalDay(overview.from)} to ${formatLocalDay(overview.to)}: ${formatCount(c.totals.sent)} sent, ${formatCount(c.totals.delivered)} delivered, ${formatCount(c.totals.failed)} failed.`}
+                  labels={c.days.map((d) => formatLocalDay(d.day))}
+                  series={[
+                    { label: "Sent", values: c.days.map((d) => d.sent) },
+                    { label: "Delivered", values: c.days.map((d) => d.delivered) },
+                    { label: c.seen, values: c.days.map((d) => d.seen) },
+                    { label: "Clicked", values: c.days.map((d) => d.clicked) },
+                    { label: "Failed", values: c.days.map((d) => d.failed) },
+                  ]}
+                />
+                <details>
+                  <summary>{c.label} numbers per day</summary>
+                  <div className="table-scroll">
+                    <table className="table">
+                      <caption className="visually-hidden">{c.label} messages per day</caption>
+                      <thead>
+                        <tr>
+                          <th scope="col">Day</th>
+                          <th scope="col" className="num">
+                            Sent
+                          </th>
+                          <th scope="col" className="num">
+                            Delivered
+                          </th>
+                          <th scope="col" className="num">
+                            {c.seen}
+                          </th>
+                          <th scope="col" className="num">
+                            Clicked
+                          </th>
+                          <th scope="col" className="num">
+                            Failed
+                          </th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {c.days.map((d) => (
+                          <tr key={d.day}>
+                            <th scope="row">
+                              <time dateTime={d.day}>{formatLocalDay(d.day)}</time>
+                            </th>
+                            <td className="num">{formatCount(d.sent)}</td>
+                            <td className="num">{formatCount(d.delivered)}</td>
+                            <td className="num">{formatCount(d.seen)}</td>
+                            <td className="num">{formatCount(d.clicked)}</td>
+                            <td className="num">{formatCount(d.failed)}</td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </div>
+                </details>
+              </Card>
+            ))
+          )}
+
+          <Card title="Recent campaigns">
+            {overview.recentCampaigns.length === 0 ? (
+              <p className="muted">
+                No campaigns yet.
+                {canSend ? (
+                  <>
+                    {" "}
+                    <Link to={`${base}/campaigns/new`}>Create your first campaign</Link>.
+                  </>
+                ) : null}
+              </p>
+            ) : (
+              <div className="table-scroll">
+                <table className="table">
+                  <caption className="visually-hidden">Recent campaigns and their numbers</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Campaign</th>
+                      <th scope="col">Channel</th>
+                      <th scope="col">Status</th>
+                      <th scope="col" className="num">
+                        Recipients
+                      </th>
+                      <th scope="col" className="num">
+                        Sent
+                      </th>
+                      <th scope="col" className="num">
+                        Delivered
+                      </th>
+                      <th scope="col" className="num">
+                        Read / opened
+                      </th>
+                      <th scope="col" className="num">
+                        Clicked
+                      </th>
+                      <th scope="col" className="num">
+                        Failed
+                      </th>
+                      <th scope="col" className="num">
+                        Delivery rate
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {overview.recentCampaigns.map((c) => (
+                      <tr key={c.id}>
+                        <th scope="row">
+                          <Link to={`${base}/campaigns/${c.id}/report`}>{c.name}</Link>
+                          <div className="muted">
+                            <time dateTime={c.createdAt}>{c.created}</time>
+                          </div>
+                        </th>
+                        <td>{c.channel}</td>
+                        <td>{c.status.replace(/_/g, " ")}</td>
+                        <td className="num">{formatCount(c.recipients)}</td>
+                        <td className="num">{formatCount(c.sent)}</td>
+                        <td className="num">{formatCount(c.delivered)}</td>
+                        <td className="num">{formatCount(c.seen)}</td>
+                        <td className="num">{formatCount(c.clicked)}</td>
+                        <td className="num">{formatCount(c.failed)}</td>
+                        <td className="num">{formatRate(c.deliveryRate)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </Card>
+        </section>
+      ) : null}
     </>
   );
 }

@@ -163,14 +163,24 @@ function trackingAllowed(workspaceId: string, kind: "opens" | "clicks"): boolean
   return Boolean(row && row[kind]);
 }
 
+/**
+ * Records an open or a click on the message and as a contact event. A click's event also
+ * carries the campaign and the URL, so a campaign report can count clicks per link.
+ */
 async function recordEngagement(
   workspaceId: string,
   messageId: string,
-  type: "opened" | "clicked",
+  engagement: { type: "opened" } | { type: "clicked"; url: string },
 ): Promise<void> {
+  const type = engagement.type;
   await withTenantDb(workspaceId, async (db) => {
     const message = db
-      .select({ id: messages.id, contactId: messages.contactId, channel: messages.channel })
+      .select({
+        id: messages.id,
+        contactId: messages.contactId,
+        channel: messages.channel,
+        campaignId: messages.campaignId,
+      })
       .from(messages)
       .where(eq(messages.id, messageId))
       .get();
@@ -194,7 +204,11 @@ async function recordEngagement(
             at: now,
             type: `message.${type}`,
             channel: message.channel,
-            data: JSON.stringify({ messageId }),
+            data: JSON.stringify(
+              engagement.type === "clicked"
+                ? { messageId, campaignId: message.campaignId, url: engagement.url }
+                : { messageId },
+            ),
           })
           .run();
       }
@@ -206,7 +220,7 @@ async function recordEngagement(
 export async function recordOpen(token: string): Promise<void> {
   const t = readOpenToken(token);
   if (!t || !isWorkspaceId(t.workspaceId) || !trackingAllowed(t.workspaceId, "opens")) return;
-  await recordEngagement(t.workspaceId, t.messageId, "opened");
+  await recordEngagement(t.workspaceId, t.messageId, { type: "opened" });
 }
 
 /** A tracked link: where to send the person (only the URL we signed), recording the click. */
@@ -214,7 +228,7 @@ export async function followClick(token: string): Promise<string> {
   const t = readClickToken(token);
   if (!t || !isWorkspaceId(t.workspaceId)) throw new InvalidLinkError();
   if (trackingAllowed(t.workspaceId, "clicks")) {
-    await recordEngagement(t.workspaceId, t.messageId, "clicked");
+    await recordEngagement(t.workspaceId, t.messageId, { type: "clicked", url: t.url });
   }
   return t.url;
 }

@@ -1,0 +1,415 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData } from "@remix-run/react";
+import { requireWorkspace } from "~/auth/workspace.server";
+import {
+  formatCount,
+  formatLocalHour,
+  formatRate,
+  FunnelChart,
+  LineChart,
+} from "~/components/charts";
+import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
+import {
+  campaignReport,
+  parseCampaignId,
+  seenLabel,
+} from "~/domain/analytics/campaign-report.server";
+import { CHANNEL_LABELS } from "~/lib/channels";
+import { formatDateTime } from "~/lib/format";
+
+/**
+ * GET /w/<slug>/campaigns/<id>/report — what happened to a campaign: funnel, sends and
+ * engagement per hour on the workspace's clock, failures by provider reason, clicks per link,
+ * unsubscribes, bounces and complaints, the A/B variants, and the per-recipient CSV. Every
+ * chart has a table of the same numbers beside it.
+ */
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  {
+    title: data
+      ? `Report: ${data.report.campaign.name} — ${data.workspace.name} — Pleisys Engage`
+      : "Campaign report — Pleisys Engage",
+  },
+];
+
+export const headers = () => ({ "Cache-Control": "no-store" });
+
+export async function loader(args: LoaderFunctionArgs) {
+  const { workspace, wctx } = await requireWorkspace(args, "campaigns:read");
+  const id = parseCampaignId(args.params.campaignId);
+  const report = campaignReport(wctx, id, workspace.timezone);
+  const tz = workspace.timezone;
+  return {
+    workspace: { slug: workspace.slug, name: workspace.name, timezone: tz },
+    report: {
+      ...report,
+      campaign: {
+        ...report.campaign,
+        channelLabel: CHANNEL_LABELS[report.campaign.channel],
+        seen: seenLabel(report.campaign.channel),
+        created: formatDateTime(report.campaign.createdAt, tz),
+        started: report.campaign.startedAt ? formatDateTime(report.campaign.startedAt, tz) : null,
+        finished: report.campaign.finishedAt
+          ? formatDateTime(report.campaign.finishedAt, tz)
+          : null,
+      },
+    },
+  };
+}
+
+const METRIC_LABELS = {
+  delivered: "delivered",
+  read: "read",
+  opened: "opened",
+  clicked: "clicked",
+  replied: "replied",
+} as const;
+
+function StatusText({ status }: { status: string }) {
+  return <>{status.replace(/_/g, " ")}</>;
+}
+
+export default function CampaignReportPage() {
+  const { workspace, report } = useLoaderData<typeof loader>();
+  const { campaign, funnel, rates } = report;
+  const base = `/w/${workspace.slug}/campaigns/${campaign.id}`;
+  const seen = campaign.seen;
+  const steps = [
+    { label: "Audience", value: funnel.audience, rate: null, of: "" },
+    { label: "Queued", value: funnel.queued, rate: null, of: "" },
+    { label: "Sent", value: funnel.sent, rate: null, of: "" },
+    { label: "Delivered", value: funnel.delivered, rate: rates.delivery, of: "of sent" },
+    { label: seen, value: funnel.seen, rate: rates.seen, of: "of delivered" },
+    { label: "Clicked", value: funnel.clicked, rate: rates.click, of: "of delivered" },
+    { label: "Replied", value: funnel.replied, rate: rates.reply, of: "of delivered" },
+  ];
+  const others = [
+    { label: "Failed or bounced", value: funnel.failed, rate: rates.failure, of: "of queued" },
+    { label: "Not sent (skipped)", value: funnel.skipped, rate: null, of: "" },
+    { label: "Still queued", value: funnel.pending, rate: null, of: "" },
+  ];
+  const nothingYet = funnel.audience === 0;
+
+  return (
+    <>
+      <PageHeader
+        title={`Report: ${campaign.name}`}
+        description={
+          <>
+            {campaign.channelLabel} campaign, <StatusText status={campaign.status} />. Created{" "}
+            {campaign.created}
+            {campaign.started ? `, started ${campaign.started}` : ""}
+            {campaign.finished ? `, finished ${campaign.finished}` : ""}. Times are in{" "}
+            {workspace.timezone}.
+          </>
+        }
+        actions={
+          <>
+            <Link to={base} className="btn btn-secondary">
+              Back to the campaign
+            </Link>
+            <a href={`${base}/report.csv`} className="btn btn-primary" download>
+              Download CSV
+            </a>
+          </>
+        }
+      />
+
+      {nothingYet ? (
+        <EmptyState title="Nothing to report yet">
+          This campaign has not queued any messages. Its numbers appear here once it starts sending.
+        </EmptyState>
+      ) : null}
+
+      <Card title="Funnel">
+        <FunnelChart
+          title={`Funnel of ${campaign.name}`}
+          description={steps.map((s) => `${s.label} ${formatCount(s.value)}`).join(", ")}
+          steps={steps}
+        />
+        <div className="table-scroll">
+          <table className="table">
+            <caption className="visually-hidden">Funnel numbers</caption>
+            <thead>
+              <tr>
+                <th scope="col">Step</th>
+                <th scope="col" className="num">
+                  Messages
+                </th>
+                <th scope="col" className="num">
+                  Rate
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {[...steps, ...others].map((s) => (
+                <tr key={s.label}>
+                  <th scope="row">{s.label}</th>
+                  <td className="num">{formatCount(s.value)}</td>
+                  <td className="num">{s.rate === null ? "" : `${formatRate(s.rate)} ${s.of}`}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        {report.skipped.length > 0 ? (
+          <>
+            <h3>Why some were not sent</h3>
+            <div className="table-scroll">
+              <table className="table">
+                <caption className="visually-hidden">Skipped recipients by reason</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Reason</th>
+                    <th scope="col" className="num">
+                      Recipients
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {report.skipped.map((s) => (
+                    <tr key={s.reason}>
+                      <td>{s.reason}</td>
+                      <td className="num">{formatCount(s.count)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </>
+        ) : null}
+      </Card>
+
+      <Card title="Per hour">
+        {report.hourly.length === 0 ? (
+          <p className="muted">Nothing has been sent yet.</p>
+        ) : (
+          <>
+            <LineChart
+              title="Messages per hour"
+              description={`Sent, delivered, ${seen.toLowerCase()}, clicked and failed per hour in ${workspace.timezone}, from ${formatLocalHour(report.hourly[0]!.hour)} to ${formatLocalHour(report.hourly.at(-1)!.hour)}.`}
+              labels={report.hourly.map((h) => formatLocalHour(h.hour))}
+              series={[
+                { label: "Sent", values: report.hourly.map((h) => h.sent) },
+                { label: "Delivered", values: report.hourly.map((h) => h.delivered) },
+                { label: seen, values: report.hourly.map((h) => h.seen) },
+                { label: "Clicked", values: report.hourly.map((h) => h.clicked) },
+                { label: "Failed", values: report.hourly.map((h) => h.failed) },
+              ]}
+            />
+            {report.hourlyTruncated ? (
+              <p className="muted">
+                The chart shows the first two weeks; later activity is in the totals above.
+              </p>
+            ) : null}
+            <details>
+              <summary>Numbers per hour</summary>
+              <div className="table-scroll">
+                <table className="table">
+                  <caption className="visually-hidden">
+                    Messages per hour ({workspace.timezone})
+                  </caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Hour</th>
+                      <th scope="col" className="num">
+                        Sent
+                      </th>
+                      <th scope="col" className="num">
+                        Delivered
+                      </th>
+                      <th scope="col" className="num">
+                        {seen}
+                      </th>
+                      <th scope="col" className="num">
+                        Clicked
+                      </th>
+                      <th scope="col" className="num">
+                        Failed
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {report.hourly.map((h) => (
+                      <tr key={h.hour}>
+                        <th scope="row">
+                          <time dateTime={h.hour}>{formatLocalHour(h.hour)}</time>
+                        </th>
+                        <td className="num">{formatCount(h.sent)}</td>
+                        <td className="num">{formatCount(h.delivered)}</td>
+                        <td className="num">{formatCount(h.seen)}</td>
+                        <td className="num">{formatCount(h.clicked)}</td>
+                        <td className="num">{formatCount(h.failed)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </details>
+          </>
+        )}
+      </Card>
+
+      <Card title="Failures by provider reason">
+        {report.failures.length === 0 ? (
+          <p className="muted">No message failed or bounced.</p>
+        ) : (
+          <div className="table-scroll">
+            <table className="table">
+              <caption className="visually-hidden">Failures by provider code and reason</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Code</th>
+                  <th scope="col">Reason</th>
+                  <th scope="col" className="num">
+                    Messages
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {report.failures.map((f) => (
+                  <tr key={`${f.code ?? ""} ${f.reason}`}>
+                    <td>{f.code ? <code>{f.code}</code> : <span className="muted">—</span>}</td>
+                    <td>{f.reason}</td>
+                    <td className="num">{formatCount(f.count)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Card>
+
+      <Card title="Clicks per link">
+        {report.links.length === 0 ? (
+          <p className="muted">
+            No tracked link was clicked
+            {campaign.channel === "email"
+              ? "."
+              : ": links are tracked in email campaigns with click tracking on."}
+          </p>
+        ) : (
+          <div className="table-scroll">
+            <table className="table">
+              <caption className="visually-hidden">Clicks per link</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Link</th>
+                  <th scope="col" className="num">
+                    Clicks
+                  </th>
+                  <th scope="col" className="num">
+                    People
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {report.links.map((l) => (
+                  <tr key={l.url}>
+                    <td>
+                      <code>{l.url}</code>
+                    </td>
+                    <td className="num">{formatCount(l.clicks)}</td>
+                    <td className="num">{formatCount(l.recipients)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Card>
+
+      <Card title="Unsubscribes and bounces">
+        <dl className="stat-grid">
+          <div>
+            <dt>Unsubscribed</dt>
+            <dd>{formatCount(report.suppressions.unsubscribed)}</dd>
+          </div>
+          <div>
+            <dt>Bounced</dt>
+            <dd>{formatCount(report.suppressions.bounced)}</dd>
+          </div>
+          <div>
+            <dt>Complaints</dt>
+            <dd>{formatCount(report.suppressions.complained)}</dd>
+          </div>
+          <div>
+            <dt>Unsubscribe rate</dt>
+            <dd>{formatRate(rates.unsubscribe)}</dd>
+          </div>
+        </dl>
+        <p className="muted">
+          An unsubscribe counts for this campaign when its message was the last one the person got
+          on that channel before leaving. Bounced and complaining addresses are suppressed.
+        </p>
+      </Card>
+
+      {report.variants.length > 0 ? (
+        <Card title="A/B variants">
+          <div className="table-scroll">
+            <table className="table">
+              <caption className="visually-hidden">Numbers per variant</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Variant</th>
+                  <th scope="col" className="num">
+                    Recipients
+                  </th>
+                  <th scope="col" className="num">
+                    Sent
+                  </th>
+                  <th scope="col" className="num">
+                    Delivered
+                  </th>
+                  <th scope="col" className="num">
+                    {seen}
+                  </th>
+                  <th scope="col" className="num">
+                    Clicked
+                  </th>
+                  <th scope="col" className="num">
+                    Replied
+                  </th>
+                  <th scope="col" className="num">
+                    Failed
+                  </th>
+                  {campaign.abMetric ? (
+                    <th scope="col" className="num">
+                      {`${METRIC_LABELS[campaign.abMetric]} per sent`}
+                    </th>
+                  ) : null}
+                </tr>
+              </thead>
+              <tbody>
+                {report.variants.map((v) => (
+                  <tr key={v.key}>
+                    <th scope="row">
+                      {v.key}
+                      {v.winner ? <span className="badge badge-success">winner</span> : null}
+                    </th>
+                    <td className="num">{formatCount(v.recipients)}</td>
+                    <td className="num">{formatCount(v.sent)}</td>
+                    <td className="num">{formatCount(v.delivered)}</td>
+                    <td className="num">{formatCount(v.seen)}</td>
+                    <td className="num">{formatCount(v.clicked)}</td>
+                    <td className="num">{formatCount(v.replied)}</td>
+                    <td className="num">{formatCount(v.failed)}</td>
+                    {campaign.abMetric ? <td className="num">{formatRate(v.metricRate)}</td> : null}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {campaign.abMetric ? (
+            <p className="muted">
+              The winner is the variant with the most {METRIC_LABELS[campaign.abMetric]} messages
+              per message sent in the test sample.
+            </p>
+          ) : null}
+        </Card>
+      ) : null}
+    </>
+  );
+}
+
+export { RouteErrorBoundary as ErrorBoundary } from "~/components/route-error-boundary";

@@ -1,0 +1,37 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { requireWorkspace } from "~/auth/workspace.server";
+import {
+  exportCampaignRecipientsCsv,
+  parseCampaignId,
+} from "~/domain/analytics/campaign-report.server";
+
+/**
+ * GET /w/<slug>/campaigns/<id>/report.csv — one row per recipient of the campaign (address,
+ * contact, variant, status, every timestamp, the provider's code and reason), read a page at
+ * a time while the response streams. Formula-like cells are defused (app/lib/csv.ts); the
+ * export is audited.
+ */
+export async function loader(args: LoaderFunctionArgs) {
+  const { workspace, wctx } = await requireWorkspace(args, "campaigns:read");
+  const id = parseCampaignId(args.params.campaignId);
+  const chunks = exportCampaignRecipientsCsv(wctx, id);
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const next = chunks.next();
+      if (next.done) controller.close();
+      else controller.enqueue(encoder.encode(next.value));
+    },
+    cancel() {
+      chunks.return(undefined);
+    },
+  });
+  return new Response(body, {
+    headers: {
+      "Content-Type": "text/csv; charset=utf-8",
+      "Content-Disposition": `attachment; filename="campaign-${id}-${workspace.slug}-recipients.csv"`,
+      "Cache-Control": "no-store",
+      "X-Content-Type-Options": "nosniff",
+    },
+  });
+}
