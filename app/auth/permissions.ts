@@ -40,6 +40,8 @@ export const PERMISSIONS = {
   "contacts:write": ["owner", "admin", "marketer"],
   "campaigns:read": ["owner", "admin", "marketer", "viewer"],
   "campaigns:write": ["owner", "admin", "marketer"],
+  // Four eyes on large campaigns: an owner or admin other than the campaign's creator.
+  "campaigns:approve": MANAGERS,
   "inbox:read": ["owner", "admin", "marketer", "agent"],
   "inbox:reply": ["owner", "admin", "agent"],
   "analytics:read": ["owner", "admin", "marketer", "viewer"],

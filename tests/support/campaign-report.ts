@@ -4,7 +4,7 @@ import { contactEvents, inboundMessages, listMembers, lists, messages } from "~/
 import type { MessageStatus } from "~/db/schema/tenant";
 import { createCampaign, type CampaignContext } from "~/domain/campaigns/campaigns.server";
 import { writeCampaignMessages } from "~/domain/campaigns/queue.server";
-import type { VariantRenderer } from "~/domain/campaigns/runner.server";
+import { composeMarketingEmail } from "~/domain/delivery/email-compose.server";
 import { suppressContact } from "~/domain/contacts/suppressions.server";
 import type { Channel } from "~/lib/channels";
 import { giveConsent, insertContact } from "./contacts";
@@ -101,23 +101,34 @@ export function queueReportCampaign(
         : null,
     schedule: { type: "now" },
   });
-  const renderers = new Map<string, VariantRenderer>(
-    keys.map((key) => [
-      key,
-      { render: () => contentFor(input.channel, key), trackLinks: input.channel === "email" },
-    ]),
-  );
   // Far in the future: nothing here is due for a dispatcher that may be running.
   writeCampaignMessages(ctx, campaign.id, {
-    renderers,
     part: "all",
     notBefore: Date.now() + 365 * 86_400_000,
   });
   const rows = ctx.db
-    .select({ id: messages.id, contactId: messages.contactId })
+    .select({ id: messages.id, contactId: messages.contactId, variant: messages.variant })
     .from(messages)
     .where(eq(messages.campaignId, campaign.id))
     .all();
+  // What the dispatcher stores when it sends each one (ADR 0011), tracked links included.
+  const store = ctx.db.$client.prepare("UPDATE messages SET content = ? WHERE id = ?");
+  for (const row of rows) {
+    let content = contentFor(input.channel, row.variant ?? "A");
+    if (content.channel === "email") {
+      content = composeMarketingEmail(content, {
+        target: {
+          workspaceId: ctx.workspaceId,
+          contactId: row.contactId!,
+          channel: "email",
+          messageId: row.id,
+        },
+        trackOpens: true,
+        trackClicks: true,
+      });
+    }
+    store.run(JSON.stringify(content), row.id);
+  }
   return {
     campaignId: campaign.id,
     contactIds,

@@ -14,11 +14,16 @@ import { Dispatcher } from "../delivery/dispatcher.server";
 import { saveIntegration } from "../delivery/integrations.server";
 import { openWorkspaceContext } from "../workspaces/access.server";
 import { createWorkspace } from "../workspaces/workspaces.server";
+import { ConflictError, NotFoundError } from "~/lib/errors";
 import {
   approveCampaign,
   cancelCampaign,
   campaignProgress,
   createCampaign,
+  deleteCampaign,
+  getCampaign,
+  listCampaignsPage,
+  parseCampaignId,
   pauseCampaign,
   resumeCampaign,
   reviewCampaign,
@@ -27,6 +32,7 @@ import {
 } from "./campaigns.server";
 import "./renderers.server";
 import { runDueCampaigns } from "./runner.server";
+import { answersFromCampaign, inputFromAnswers, validateStep } from "./wizard.server";
 
 /**
  * Campaigns on real workspaces: the review's numbers on a crafted audience, four-eyes approval,
@@ -385,5 +391,84 @@ describe("sending", () => {
       expect(content.html).not.toContain('href="https://shop.example/x"');
     }
     expect(new Set(sent.map((r) => r.content)).size).toBe(4);
+  });
+});
+
+describe("drafts", () => {
+  it("lists newest first by status with a total, and deletes only drafts", () => {
+    const listId = makeList("Drafts", [phoneContact(3000)]);
+    const before = listCampaignsPage(ctx, { status: "draft" }).total;
+    const first = createCampaign(ctx, templateInput(listId, { name: "Draft one" }));
+    const second = createCampaign(ctx, templateInput(listId, { name: "Draft two" }));
+    const page = listCampaignsPage(ctx, { status: "draft", limit: 1 });
+    expect(page.total).toBe(before + 2);
+    expect(page.rows.map((c) => c.name)).toEqual(["Draft two"]);
+    expect(listCampaignsPage(ctx, { status: "draft", limit: 1, offset: 1 }).rows[0]!.id).toBe(
+      first.id,
+    );
+    expect(
+      listCampaignsPage(ctx, { status: "completed" }).rows.every((c) => c.status === "completed"),
+    ).toBe(true);
+
+    deleteCampaign(ctx, second.id);
+    expect(() => getCampaign(ctx, second.id)).toThrow(NotFoundError);
+    reviewCampaign(ctx, first.id, { unit: "MARKETING", unitsPerRecipient: 1 });
+    submitCampaign(ctx, first.id);
+    expect(() => deleteCampaign(ctx, first.id)).toThrow(ConflictError);
+    expect(getCampaign(ctx, first.id).status).toBe("scheduled");
+    cancelCampaign(ctx, first.id);
+  });
+
+  it("parses ids from URLs: anything but a positive integer is not found", () => {
+    expect(parseCampaignId("12")).toBe(12);
+    for (const bad of ["0", "-1", "1e3", "abc", "", null, "9".repeat(20)]) {
+      expect(() => parseCampaignId(bad)).toThrow(NotFoundError);
+    }
+  });
+
+  it("the wizard's answers round-trip through a draft, and each step checks its own", () => {
+    const listId = makeList("Wizard", [phoneContact(3001)]);
+    const at = Date.UTC(2030, 0, 15, 12, 30); // 18:00 in Asia/Kolkata
+    const campaign = createCampaign(
+      ctx,
+      templateInput(listId, {
+        variants: [
+          { key: "A", templateId: 1 },
+          { key: "B", templateId: 2 },
+        ],
+        abTest: { samplePercent: 10, metric: "clicked", decideAfterMinutes: 60 },
+        schedule: { type: "at", at },
+        throttlePerSecond: 5,
+      }),
+    );
+    const answers = answersFromCampaign(campaign, "Asia/Kolkata");
+    expect(answers).toMatchObject({ when: "at", date: "2030-01-15", time: "18:00", abTest: "on" });
+    expect(inputFromAnswers(answers, "Asia/Kolkata")).toMatchObject({
+      audience: campaign.audience,
+      variants: campaign.variants,
+      schedule: { type: "at", at },
+      abTest: { samplePercent: "10", metric: "clicked", decideAfterMinutes: "60" },
+      throttlePerSecond: "5",
+    });
+    for (const step of ["channel", "audience", "template", "schedule"] as const) {
+      expect(validateStep(ctx, step, answers), step).toEqual({});
+    }
+    expect(validateStep(ctx, "template", { ...answers, templateB: "1" })).toEqual({
+      templateB: ["Choose a different template for each variant."],
+    });
+    expect(validateStep(ctx, "template", { ...answers, channel: "sms" }).templateA).toEqual([
+      "Variant A: “diwali” is a WhatsApp template; choose one for this channel.",
+    ]);
+    expect(validateStep(ctx, "audience", { audience: "segment:999" })).toEqual({
+      audience: ["That segment or list no longer exists. Choose another."],
+    });
+    expect(
+      validateStep(ctx, "schedule", { when: "local", date: "2020-01-01", time: "09:00" }),
+    ).toEqual({
+      time: [
+        "That time has passed in the workspace's time zone (Asia/Kolkata); choose a later one.",
+      ],
+    });
+    deleteCampaign(ctx, campaign.id);
   });
 });

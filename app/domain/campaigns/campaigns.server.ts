@@ -1,4 +1,4 @@
-import { desc, eq, sql } from "drizzle-orm";
+import { count, desc, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { MessageContent } from "~/channels/types";
 import { getControlDb } from "~/db/control.server";
@@ -32,7 +32,7 @@ import {
 
 export type CampaignContext = WorkspaceContext & { timeZone: string; userId?: string };
 
-const Audience = z.object({
+export const Audience = z.object({
   type: z.enum(["segment", "list"], { error: "Choose a segment or a list." }),
   id: z.coerce.number().int().positive("Choose a segment or a list."),
 });
@@ -40,7 +40,7 @@ const Variant = z.object({
   key: z.string().regex(/^[A-D]$/),
   templateId: z.coerce.number().int().positive("Choose a template."),
 });
-const Schedule = z.discriminatedUnion("type", [
+export const Schedule = z.discriminatedUnion("type", [
   z.object({ type: z.literal("now") }),
   z.object({ type: z.literal("at"), at: z.coerce.number().int().positive() }),
   // The same wall-clock time in each contact's own time zone (their `timezone` attribute, else
@@ -51,7 +51,7 @@ const Schedule = z.discriminatedUnion("type", [
     time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "Choose a time."),
   }),
 ]);
-const AbTest = z.object({
+export const AbTest = z.object({
   samplePercent: z.coerce.number().int().min(2).max(50),
   metric: z.enum(["delivered", "read", "opened", "clicked", "replied"]),
   decideAfterMinutes: z.coerce
@@ -135,14 +135,40 @@ export function getCampaign(ctx: WorkspaceContext, id: number): Campaign {
   return toCampaign(row);
 }
 
+/** A campaign id from a URL or form: a positive integer, anything else is "not found". */
+export function parseCampaignId(value: string | undefined | null): number {
+  const id = value && /^[1-9]\d{0,14}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(id)) throw new NotFoundError("Campaign");
+  return id;
+}
+
 export function listCampaigns(ctx: WorkspaceContext, limit = 50): Campaign[] {
-  return ctx.db
+  return listCampaignsPage(ctx, { limit }).rows;
+}
+
+export interface CampaignListOptions {
+  status?: CampaignStatus;
+  limit?: number;
+  offset?: number;
+}
+
+/** Newest first, optionally one status; `total` counts every match (for the pager). */
+export function listCampaignsPage(
+  ctx: WorkspaceContext,
+  options: CampaignListOptions = {},
+): { rows: Campaign[]; total: number } {
+  const where = options.status ? eq(campaigns.status, options.status) : undefined;
+  const rows = ctx.db
     .select()
     .from(campaigns)
+    .where(where)
     .orderBy(desc(campaigns.createdAt), desc(campaigns.id))
-    .limit(limit)
+    .limit(options.limit ?? 50)
+    .offset(options.offset ?? 0)
     .all()
     .map(toCampaign);
+  const total = ctx.db.select({ n: count() }).from(campaigns).where(where).get()?.n ?? 0;
+  return { rows, total };
 }
 
 export function createCampaign(ctx: CampaignContext, input: unknown): Campaign {
@@ -302,7 +328,8 @@ export function reviewCampaign(ctx: CampaignContext, id: number, costUnit: CostU
   return review;
 }
 
-function approvalThreshold(workspaceId: string): number | null {
+/** Above this many eligible recipients a campaign needs a second admin; null: never. */
+export function approvalThreshold(workspaceId: string): number | null {
   return (
     getControlDb()
       .select({ threshold: workspaces.approvalThreshold })
@@ -439,11 +466,30 @@ export function cancelCampaign(ctx: CampaignContext, id: number): { cancelled: n
   return { cancelled };
 }
 
+/** Deletes a draft (nothing was queued for it); anything sent or on its way is kept. */
+export function deleteCampaign(ctx: CampaignContext, id: number): void {
+  const campaign = getCampaign(ctx, id);
+  if (campaign.status !== "draft") {
+    throw new ConflictError("Only a draft can be deleted; cancel a campaign that is on its way.");
+  }
+  ctx.db.delete(campaigns).where(eq(campaigns.id, id)).run();
+  recordAudit(ctx, {
+    action: "campaign.deleted",
+    workspaceId: ctx.workspaceId,
+    target: { type: "campaign", id },
+    details: { name: campaign.name },
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Progress and reports.
 
 export interface CampaignProgress {
+  status: CampaignStatus;
+  /** Recipients the review found eligible. */
   total: number;
+  /** Everyone in the audience at the review: the queue writes a row for each, skips included. */
+  audience: number;
   queued: number;
   byStatus: Record<string, number>;
   opened: number;
@@ -475,7 +521,9 @@ export function campaignProgress(ctx: WorkspaceContext, id: number): CampaignPro
     .pluck()
     .get(id) as number;
   return {
+    status: campaign.status,
     total: campaign.total,
+    audience: campaign.review?.audience ?? campaign.total,
     queued: campaign.queued,
     byStatus: Object.fromEntries(rows.map((r) => [r.status, r.n])),
     opened: engaged.opened,

@@ -119,7 +119,9 @@ function launch(
           .where(eq(campaigns.id, campaign.id))
           .run();
       }
-      if (part === "sample") markDue(ctx.workspaceId, decideAt(current));
+      // Visit again: to decide the A/B test, or to see the campaign through to completed
+      // (the visits queuing triggered may already have sent everything).
+      markDue(ctx.workspaceId, part === "sample" ? decideAt(current) : Date.now());
     })
     .catch((error: unknown) => {
       logger.error({ err: error, campaignId: campaign.id }, "campaign queuing failed");

@@ -1,0 +1,17 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { requireWorkspace } from "~/auth/workspace.server";
+import { campaignProgress, parseCampaignId } from "~/domain/campaigns/campaigns.server";
+import { summariseProgress } from "~/domain/campaigns/progress";
+
+/**
+ * A campaign's live numbers as JSON (campaigns:read), polled by its page every 2 s while it
+ * runs: { status, total, queued, percent, counts: { waiting, sent, delivered, seen, clicked,
+ * replied, failed, skipped }, running }.
+ */
+export async function loader(args: LoaderFunctionArgs) {
+  const { wctx } = await requireWorkspace(args, "campaigns:read");
+  const id = parseCampaignId(args.params.campaignId);
+  return Response.json(summariseProgress(campaignProgress(wctx, id)), {
+    headers: { "Cache-Control": "no-store" },
+  });
+}
