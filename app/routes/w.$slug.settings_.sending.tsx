@@ -14,7 +14,7 @@ import { Alert } from "~/components/ui/alert";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
-import { UsageChart } from "~/components/usage-chart";
+import { LineChart } from "~/components/charts";
 import { aiUsageSummary, AI_OUTCOMES, type AiOutcome } from "~/domain/ai/usage.server";
 import {
   ANY_COUNTRY,
@@ -464,7 +464,15 @@ function UsageSection({ view }: { view: LoaderData }) {
             Messages sent through a connected channel are counted here.
           </EmptyState>
         ) : (
-          <UsageChart days={usage.days.map((d) => ({ label: d.label, ...d.counts }))} />
+          <LineChart
+            title="Messages per day by channel"
+            description={`Messages sent through connected channels on each of the last ${usage.days.length} days (UTC), by channel.`}
+            labels={usage.days.map((d) => d.label)}
+            series={CHANNELS.map((channel) => ({
+              label: CHANNEL_LABELS[channel],
+              values: usage.days.map((d) => d.counts[channel]),
+            }))}
+          />
         )}
         <details>
           <summary>Daily numbers</summary>
