@@ -54,6 +54,8 @@ const EnvSchema = z
       )
       .optional(),
     SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    /** HMAC key of the privacy subject index; generated under DATA_DIR/secrets when unset. */
+    SUBJECT_INDEX_KEY: base64Key.optional(),
     SESSION_IDLE_MINUTES: intIn(1, 7 * 24 * 60).default(30),
     SESSION_MAX_HOURS: intIn(1, 24 * 30).default(12),
     TRUST_PROXY: trustProxy.default("false"),

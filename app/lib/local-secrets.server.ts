@@ -7,6 +7,11 @@ export interface Secrets {
   /** 32-byte AES-256 key. */
   encryptionKey: Buffer;
   sessionSecret: string;
+  /**
+   * 32-byte HMAC key of the privacy subject index (control db). Never rotated with the
+   * encryption key: every hash in the index depends on it.
+   */
+  subjectIndexKey: Buffer;
   /** Names of the secrets read from or written to DATA_DIR because the environment lacks them. */
   local: string[];
 }
@@ -47,11 +52,23 @@ export function getSecrets(): Secrets {
     );
     local.push("SESSION_SECRET");
   }
+  let subjectKey = env.SUBJECT_INDEX_KEY;
+  if (!subjectKey) {
+    ensureDir();
+    subjectKey = readOrCreate(join(dir, "subject-index.key"), () =>
+      randomBytes(32).toString("base64"),
+    );
+    local.push("SUBJECT_INDEX_KEY");
+  }
+  const subjectIndexKey = Buffer.from(subjectKey, "base64");
+  if (subjectIndexKey.length !== 32) {
+    throw new Error("SUBJECT_INDEX_KEY must be 32 bytes, base64-encoded");
+  }
   const encryptionKey = Buffer.from(key, "base64");
   if (encryptionKey.length !== 32) {
     throw new Error(`The local encryption key in ${dir} is damaged: expected 32 bytes`);
   }
-  cached = { encryptionKey, sessionSecret, local };
+  cached = { encryptionKey, sessionSecret, subjectIndexKey, local };
   return cached;
 }
 

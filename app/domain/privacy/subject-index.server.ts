@@ -1,0 +1,73 @@
+import { and, eq, inArray } from "drizzle-orm";
+import { createHmac } from "node:crypto";
+import { getControlDb } from "~/db/control.server";
+import { subjectIndex } from "~/db/schema/control";
+import { getSecrets } from "~/lib/local-secrets.server";
+
+/**
+ * The privacy subject index (issue 8, DESIGN §6): which workspaces hold a person, by a keyed
+ * hash of their normalised email (lower-case) or E.164 phone. A privacy request finds its
+ * subject across thousands of workspace files with one indexed query; the index holds no
+ * readable address, and its key (SUBJECT_INDEX_KEY) is not the workspaces' suppression keys.
+ */
+
+export type SubjectKind = "email" | "phone";
+
+export interface SubjectIdentifiers {
+  email?: string | null;
+  phone?: string | null;
+}
+
+/** The keyed hash of one normalised identifier (callers normalise as contacts do). */
+export function subjectHash(kind: SubjectKind, normalised: string, key?: Buffer): string {
+  return createHmac("sha256", key ?? getSecrets().subjectIndexKey)
+    .update(`${kind}:${normalised}`)
+    .digest("base64url");
+}
+
+/** The hashes of a person's identifiers (an email, a phone, or both). */
+export function subjectHashes(identifiers: SubjectIdentifiers, key?: Buffer): string[] {
+  const hashes: string[] = [];
+  if (identifiers.email) hashes.push(subjectHash("email", identifiers.email, key));
+  if (identifiers.phone) hashes.push(subjectHash("phone", identifiers.phone, key));
+  return hashes;
+}
+
+/** Records that `workspaceId` holds these hashes (idempotent). */
+export function indexSubjects(workspaceId: string, hashes: readonly string[]): void {
+  if (hashes.length === 0) return;
+  const db = getControlDb();
+  db.transaction((tx) => {
+    for (const hash of hashes) {
+      tx.insert(subjectIndex).values({ hash, workspaceId }).onConflictDoNothing().run();
+    }
+  });
+}
+
+/** Forgets that `workspaceId` holds these hashes (the contact was deleted or changed address). */
+export function unindexSubjects(workspaceId: string, hashes: readonly string[]): void {
+  if (hashes.length === 0) return;
+  getControlDb()
+    .delete(subjectIndex)
+    .where(and(eq(subjectIndex.workspaceId, workspaceId), inArray(subjectIndex.hash, [...hashes])))
+    .run();
+}
+
+/** The workspaces holding any of these hashes. */
+export function workspacesHolding(hashes: readonly string[]): string[] {
+  if (hashes.length === 0) return [];
+  return getControlDb()
+    .selectDistinct({ workspaceId: subjectIndex.workspaceId })
+    .from(subjectIndex)
+    .where(inArray(subjectIndex.hash, [...hashes]))
+    .all()
+    .map((row) => row.workspaceId);
+}
+
+/** Drops every entry of a workspace (it was deleted); returns how many went. */
+export function dropWorkspaceSubjects(workspaceId: string): number {
+  return getControlDb()
+    .delete(subjectIndex)
+    .where(eq(subjectIndex.workspaceId, workspaceId))
+    .run().changes;
+}
