@@ -15,14 +15,16 @@ export function newId(prefix: string, length = 16): string {
 }
 
 /**
- * A generator of ids like newId's, drawing randomness in bulk: for writers that make hundreds
- * of thousands of ids in a row (campaign queuing), one system call per id would dominate.
+ * A generator of ids like newId's, for writers that make hundreds of thousands in a row
+ * (campaign queuing): they start with the time (ms, base 36), so each new row lands at the end
+ * of the primary-key index instead of a random page, and randomness is drawn in bulk instead of
+ * one system call per id. The last `length - 9` characters stay random.
  */
 export function idSource(prefix: string, length = 16): () => string {
   let pool = Buffer.alloc(0);
   let at = 0;
   return () => {
-    let id = "";
+    let id = Date.now().toString(36).padStart(9, "0");
     while (id.length < length) {
       if (at >= pool.length) {
         pool = randomBytes(64 * 1024);

@@ -7,7 +7,7 @@ import { contacts, messages, type MessageStatus } from "~/db/schema/tenant";
 import type { TenantDb } from "~/db/tenants.server";
 import type { Channel } from "~/lib/channels";
 import { NotFoundError, ValidationError } from "~/lib/errors";
-import { newId } from "~/lib/tokens";
+import { idSource } from "~/lib/tokens";
 import { suppressionHash, suppressionKey } from "../contacts/suppression-hash.server";
 import type { WorkspaceContext } from "../context";
 import { composeMarketingEmail } from "./email-compose.server";
@@ -19,6 +19,9 @@ import { integrationForChannel } from "./integrations.server";
  * channel). A message that may not go is still written, as `skipped` with the reason, so every
  * message a campaign or a person asked for ends somewhere visible.
  */
+
+/** Message ids sort by creation time: rows are appended to the primary-key index. */
+const nextMessageId = idSource("msg");
 
 export interface QueueInput {
   contactId: number;
@@ -167,7 +170,7 @@ export function queueMessages(ctx: WorkspaceContext, inputs: QueueInput[]): Queu
           .where(eq(contacts.id, input.contactId))
           .get();
         if (!contact) throw new NotFoundError("Contact", input.contactId);
-        const id = newId("msg");
+        const id = nextMessageId();
         // ctx.db is the connection of this transaction: its reads see the transaction.
         const reason = blockedReason(ctx.db, key, contact, input.channel, input.kind);
         const due = input.notBefore?.getTime() ?? now.getTime();
