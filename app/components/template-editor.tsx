@@ -395,6 +395,16 @@ export function TemplateEditor({
     setAnnounce(`${BLOCK_LABELS[block.type]} block added at the end.`);
   };
 
+  /** An AI suggestion fills the first empty text block, or becomes a new one at the end. */
+  const applySuggestion = (value: string) => {
+    const empty = blocks.findIndex((b) => b.item.type === "paragraph" && !b.item.text?.trim());
+    if (empty === -1) addBlock({ type: "paragraph", text: value });
+    else {
+      setBlock(empty, { text: value });
+      setAnnounce(`Block ${empty + 1} filled with the suggestion.`);
+    }
+  };
+
   const sms = channel === "sms" ? smsSegments(text) : null;
 
   return (
@@ -536,7 +546,7 @@ export function TemplateEditor({
                 channel="email-body"
                 lockChannel
                 title="Write the body with AI"
-                onUse={(value) => addBlock({ type: "paragraph", text: value })}
+                onUse={applySuggestion}
               />
             </Card>
           ) : null}
