@@ -100,27 +100,17 @@ for (const index of client
   .all() as string[]) {
   raw.exec(index);
 }
-const content = "";
 const rawStarted = performance.now();
 const rawInsert = raw.prepare(
-  `INSERT INTO messages (id, contact_id, channel, kind, recipient, content, status, attempts,
+  `INSERT INTO messages (id, contact_id, channel, kind, recipient, status, attempts,
      next_attempt_at, idempotency_key, campaign_id, variant, created_at, updated_at)
-   VALUES (?, ?, 'email', 'marketing', ?, ?, 'queued', 0, ?, ?, 1, 'A', ?, ?)`,
+   VALUES (?, ?, 'email', 'marketing', ?, 'queued', 0, ?, ?, 1, 'A', ?, ?)`,
 );
 for (let start = 0; start < CONTACTS; start += 2_000) {
   raw.transaction(() => {
     const now = Date.now();
     for (let i = start; i < Math.min(CONTACTS, start + 2_000); i++) {
-      rawInsert.run(
-        `msg_${i}`,
-        i + 1,
-        `c${i}@example.com`,
-        content,
-        now,
-        `campaign:1:${i + 1}`,
-        now,
-        now,
-      );
+      rawInsert.run(`msg_${i}`, i + 1, `c${i}@example.com`, now, `campaign:1:${i + 1}`, now, now);
     }
   })();
 }

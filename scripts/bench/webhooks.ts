@@ -51,9 +51,9 @@ const client = ctx.db.$client;
 client.transaction(() => {
   const now = Date.now();
   const insert = client.prepare(
-    `INSERT INTO messages (id, channel, integration_id, kind, recipient, content, status, attempts,
+    `INSERT INTO messages (id, channel, integration_id, kind, recipient, status, attempts,
        next_attempt_at, provider_message_id, created_at, updated_at, sent_at)
-     VALUES (?, 'whatsapp', ?, 'marketing', ?, '{}', 'sent', 1, ?, ?, ?, ?, ?)`,
+     VALUES (?, 'whatsapp', ?, 'marketing', ?, 'sent', 1, ?, ?, ?, ?, ?)`,
   );
   for (let i = 0; i < WEBHOOKS; i++) {
     insert.run(`msg_b${i}`, integrationId, `+9170${i}`, now, wamid(i), now, now, now);

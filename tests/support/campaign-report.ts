@@ -1,6 +1,13 @@
 import { eq } from "drizzle-orm";
 import type { MessageContent } from "~/channels/types";
-import { contactEvents, inboundMessages, listMembers, lists, messages } from "~/db/schema/tenant";
+import {
+  contactEvents,
+  inboundMessages,
+  listMembers,
+  lists,
+  messageContents,
+  messages,
+} from "~/db/schema/tenant";
 import type { MessageStatus } from "~/db/schema/tenant";
 import { createCampaign, type CampaignContext } from "~/domain/campaigns/campaigns.server";
 import { writeCampaignMessages } from "~/domain/campaigns/queue.server";
@@ -112,7 +119,9 @@ export function queueReportCampaign(
     .where(eq(messages.campaignId, campaign.id))
     .all();
   // What the dispatcher stores when it sends each one (ADR 0011), tracked links included.
-  const store = ctx.db.$client.prepare("UPDATE messages SET content = ? WHERE id = ?");
+  const store = ctx.db.$client.prepare(
+    "INSERT INTO message_contents (content, message_id) VALUES (?, ?)",
+  );
   for (const row of rows) {
     let content = contentFor(input.channel, row.variant ?? "A");
     if (content.channel === "email") {
@@ -174,9 +183,9 @@ export function emailTokens(
   messageId: string,
 ): { clicks: string[]; unsubscribe: string } {
   const row = ctx.db
-    .select({ content: messages.content })
-    .from(messages)
-    .where(eq(messages.id, messageId))
+    .select({ content: messageContents.content })
+    .from(messageContents)
+    .where(eq(messageContents.messageId, messageId))
     .get()!;
   const html = (JSON.parse(row.content) as { html: string }).html;
   return {

@@ -312,8 +312,6 @@ export const messages = sqliteTable(
     kind: text("kind", { enum: ["marketing", "service", "confirmation"] }).notNull(),
     /** E.164 phone, email address or Telegram chat id. */
     recipient: text("recipient").notNull(),
-    /** Rendered MessageContent (app/channels/types.ts), JSON. */
-    content: text("content").notNull(),
     status: text("status", { enum: MESSAGE_STATUSES }).notNull(),
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: time("next_attempt_at").notNull(),
@@ -345,6 +343,19 @@ export const messages = sqliteTable(
     index("messages_created_idx").on(t.createdAt),
   ],
 );
+
+/**
+ * What a message says: rendered MessageContent (app/channels/types.ts), JSON. Kept apart from
+ * `messages` so the rows that reports, queues and lists scan stay small (an email's HTML is
+ * often larger than a page), and so retention can drop content while the delivery record stays.
+ * A campaign message has no row until it is sent (it is written then, ADR 0011).
+ */
+export const messageContents = sqliteTable("message_contents", {
+  messageId: text("message_id")
+    .primaryKey()
+    .references(() => messages.id, { onDelete: "cascade" }),
+  content: text("content").notNull(),
+});
 
 /**
  * Verified provider webhook events, stored before the provider gets its 200 and applied

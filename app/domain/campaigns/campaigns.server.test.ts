@@ -175,8 +175,8 @@ describe("review", () => {
     ];
     // 248 people already got a marketing message in the last 24 hours: 2 left in TIER_250.
     const insert = ctx.db.$client.prepare(
-      `INSERT INTO messages (id, channel, kind, recipient, content, status, next_attempt_at, created_at, updated_at, sent_at)
-       VALUES (?, 'whatsapp', 'marketing', ?, '{}', 'sent', 0, 0, 0, ?)`,
+      `INSERT INTO messages (id, channel, kind, recipient, status, next_attempt_at, created_at, updated_at, sent_at)
+       VALUES (?, 'whatsapp', 'marketing', ?, 'sent', 0, 0, 0, ?)`,
     );
     for (let i = 0; i < 248; i++) insert.run(`msg_prev${i}`, `+9170000${i}`, Date.now() - 60_000);
     const listId = makeList("Review", [...eligible, ...noConsent, suppressed, ...noPhone]);
@@ -357,7 +357,9 @@ describe("sending", () => {
     const rows = () =>
       ctx.db.$client
         .prepare(
-          "SELECT id, contact_id, content, next_attempt_at, status FROM messages WHERE campaign_id = ? ORDER BY contact_id",
+          `SELECT m.id, m.contact_id, coalesce(c.content, '') AS content, m.next_attempt_at, m.status
+             FROM messages m LEFT JOIN message_contents c ON c.message_id = m.id
+            WHERE m.campaign_id = ? ORDER BY m.contact_id`,
         )
         .all(campaign.id) as {
         id: string;

@@ -136,9 +136,9 @@ export function writeCampaignMessages(
     return contactsById.all(campaign.channel, JSON.stringify(slice)) as QueueContact[];
   };
   const insert = client.prepare(
-    `INSERT INTO messages (id, contact_id, channel, integration_id, kind, recipient, content, status,
+    `INSERT INTO messages (id, contact_id, channel, integration_id, kind, recipient, status,
        attempts, next_attempt_at, idempotency_key, error, campaign_id, variant, created_at, updated_at)
-     VALUES (?, ?, ?, ?, 'marketing', ?, '', ?, 0, ?, ?, ?, ?, ?, ?, ?)
+     VALUES (?, ?, ?, ?, 'marketing', ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (idempotency_key) DO NOTHING`,
   );
   const progress = client.prepare("UPDATE campaigns SET queued = ?, updated_at = ? WHERE id = ?");

@@ -100,7 +100,7 @@ interface Claimed {
   integration_id: string | null;
   kind: MessageKind;
   recipient: string;
-  /** JSON, or "" when it is rendered at send time from the campaign. */
+  /** JSON from message_contents, or "" when it is rendered at send time from the campaign. */
   content: string;
   campaign_id: number | null;
   variant: string | null;
@@ -174,6 +174,7 @@ interface Statements {
   event: Statement;
   unlinkChat: Statement;
   content: Statement;
+  contents: Statement;
 }
 
 const statements = new WeakMap<object, Statements>();
@@ -193,7 +194,7 @@ function prepared(db: TenantDb): Statements {
            attempts = attempts + 1, updated_at = ?
          WHERE id IN (SELECT id FROM messages WHERE status = 'queued' AND next_attempt_at <= ?
                       ORDER BY next_attempt_at LIMIT ?)
-         RETURNING id, contact_id, channel, integration_id, kind, recipient, content, campaign_id,
+         RETURNING id, contact_id, channel, integration_id, kind, recipient, campaign_id,
            variant, attempts, created_at`,
       ),
       contact: client.prepare(
@@ -223,7 +224,13 @@ function prepared(db: TenantDb): Statements {
         "INSERT INTO contact_events (contact_id, at, type, channel, data) VALUES (?, ?, ?, ?, ?)",
       ),
       unlinkChat: client.prepare("UPDATE contacts SET telegram_chat_id = NULL WHERE id = ?"),
-      content: client.prepare("UPDATE messages SET content = ? WHERE id = ?"),
+      content: client.prepare(
+        "INSERT OR REPLACE INTO message_contents (message_id, content) VALUES (?, ?)",
+      ),
+      contents: client.prepare(
+        `SELECT message_id AS id, content FROM message_contents
+         WHERE message_id IN (SELECT value FROM json_each(?))`,
+      ),
     };
     statements.set(client, s);
   }
@@ -297,6 +304,17 @@ class WorkspaceRun {
         }
         const t = this.engine.options.now();
         const claimed = this.s.claim.all(RUN_ID, t + LEASE_MS, t, t, room) as Claimed[];
+        if (claimed.length > 0) {
+          const stored = new Map(
+            (
+              this.s.contents.all(JSON.stringify(claimed.map((m) => m.id))) as {
+                id: string;
+                content: string;
+              }[]
+            ).map((row) => [row.id, row.content]),
+          );
+          for (const message of claimed) message.content = stored.get(message.id) ?? "";
+        }
         if (claimed.length === 0) {
           if (this.active === 0) break;
           await this.finished();
@@ -528,7 +546,7 @@ class WorkspaceRun {
     const key = this.key!;
     const write = db.$client.transaction(() => {
       for (const { message, outcome, at, rendered } of batch) {
-        if (rendered !== undefined) s.content.run(rendered, message.id);
+        if (rendered !== undefined) s.content.run(message.id, rendered);
         switch (outcome.kind) {
           case "sent": {
             const status = outcome.delivered ? "delivered" : "sent";

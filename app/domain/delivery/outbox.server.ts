@@ -3,7 +3,7 @@ import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import type { MessageContent } from "~/channels/types";
 import { getControlDb } from "~/db/control.server";
 import { deliveryQueue, workspaces } from "~/db/schema/control";
-import { contacts, messages, type MessageStatus } from "~/db/schema/tenant";
+import { contacts, messageContents, messages, type MessageStatus } from "~/db/schema/tenant";
 import type { TenantDb } from "~/db/tenants.server";
 import type { Channel } from "~/lib/channels";
 import { NotFoundError, ValidationError } from "~/lib/errors";
@@ -196,7 +196,6 @@ export function queueMessages(ctx: WorkspaceContext, inputs: QueueInput[]): Queu
             integrationId: integrationOf(input.channel),
             kind: input.kind,
             recipient: recipientFor(contact, input.channel) ?? "",
-            content: JSON.stringify(content),
             status: reason ? "skipped" : "queued",
             error: reason,
             nextAttemptAt: new Date(due),
@@ -211,6 +210,9 @@ export function queueMessages(ctx: WorkspaceContext, inputs: QueueInput[]): Queu
           summary.duplicates += 1;
           continue;
         }
+        tx.insert(messageContents)
+          .values({ messageId: id, content: JSON.stringify(content) })
+          .run();
         summary.ids.push(id);
         if (reason) {
           summary.skipped += 1;
@@ -314,7 +316,7 @@ export interface MessageRow {
   failedAt: Date | null;
 }
 
-function toRow(row: typeof messages.$inferSelect): MessageRow {
+function toRow(row: typeof messages.$inferSelect, content: string | null): MessageRow {
   return {
     id: row.id,
     contactId: row.contactId,
@@ -322,7 +324,7 @@ function toRow(row: typeof messages.$inferSelect): MessageRow {
     integrationId: row.integrationId,
     kind: row.kind,
     recipient: row.recipient,
-    content: row.content ? (JSON.parse(row.content) as MessageContent) : null,
+    content: content ? (JSON.parse(content) as MessageContent) : null,
     status: row.status,
     attempts: row.attempts,
     error: row.error,
@@ -337,9 +339,14 @@ function toRow(row: typeof messages.$inferSelect): MessageRow {
 }
 
 export function getMessage(ctx: WorkspaceContext, id: string): MessageRow {
-  const row = ctx.db.select().from(messages).where(eq(messages.id, id)).get();
+  const row = ctx.db
+    .select({ message: messages, content: messageContents.content })
+    .from(messages)
+    .leftJoin(messageContents, eq(messageContents.messageId, messages.id))
+    .where(eq(messages.id, id))
+    .get();
   if (!row) throw new NotFoundError("Message", id);
-  return toRow(row);
+  return toRow(row.message, row.content);
 }
 
 export interface MessagePage {
@@ -360,8 +367,9 @@ export function listMessages(
     if (at && id && /^\d+$/.test(at)) cursor = { at: Number(at), id };
   }
   const rows = ctx.db
-    .select()
+    .select({ message: messages, content: messageContents.content })
     .from(messages)
+    .leftJoin(messageContents, eq(messageContents.messageId, messages.id))
     .where(
       and(
         options.contactId !== undefined ? eq(messages.contactId, options.contactId) : undefined,
@@ -375,7 +383,7 @@ export function listMessages(
     .limit(limit + 1)
     .all();
   const more = rows.length > limit;
-  const page = rows.slice(0, limit).map(toRow);
+  const page = rows.slice(0, limit).map((r) => toRow(r.message, r.content));
   const last = page.at(-1);
   return {
     rows: page,
