@@ -532,29 +532,6 @@ export function campaignProgress(ctx: WorkspaceContext, id: number): CampaignPro
   };
 }
 
-/** Failures grouped by the provider's reason, most frequent first. */
-export function campaignFailures(ctx: WorkspaceContext, id: number) {
-  return ctx.db.$client
-    .prepare(
-      `SELECT coalesce(error, 'Unknown') AS reason, status, count(*) AS n FROM messages
-        WHERE campaign_id = ? AND status IN ('failed', 'bounced', 'skipped')
-        GROUP BY reason, status ORDER BY n DESC LIMIT 50`,
-    )
-    .all(id) as { reason: string; status: string; n: number }[];
-}
-
-/** Sends per hour since the start, for the report's chart. */
-export function campaignHourly(ctx: WorkspaceContext, id: number) {
-  return ctx.db.$client
-    .prepare(
-      `SELECT (sent_at / 3600000) * 3600000 AS hour, count(*) AS sent,
-              count(delivered_at) AS delivered, count(coalesce(read_at, opened_at)) AS seen
-         FROM messages WHERE campaign_id = ? AND sent_at IS NOT NULL
-        GROUP BY hour ORDER BY hour`,
-    )
-    .all(id) as { hour: number; sent: number; delivered: number; seen: number }[];
-}
-
 /** The rendered content of one variant for one contact (the templates area supplies it). */
 export type Renderer = (contact: RenderContact) => MessageContent;
 export interface RenderContact {
