@@ -97,6 +97,7 @@ export function Layout({ children }: { children: ReactNode }) {
           <div className="site-footer-inner">
             <span>© Pleisys</span>
             <Link to="/privacy">Privacy policy</Link>
+            <Link to="/dsar">Privacy request</Link>
             <a href="mailto:privacy@pleisys.com">privacy@pleisys.com</a>
           </div>
         </footer>

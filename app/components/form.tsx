@@ -138,3 +138,52 @@ export function TextArea({
     </div>
   );
 }
+
+/** One choice among a few, each with its own label (and an optional hint), under a legend. */
+export function RadioGroup({
+  name,
+  legend,
+  options,
+  value,
+  errors,
+  onChange,
+}: {
+  name: string;
+  legend: string;
+  options: { value: string; label: string; hint?: string }[];
+  value: string | undefined;
+  errors?: string[];
+  /** Called with the chosen value (pages that show or hide fields by the choice). */
+  onChange?: (value: string) => void;
+}) {
+  const errorId = errors?.length ? `${name}-error` : undefined;
+  return (
+    <fieldset className="field" aria-describedby={errorId}>
+      <legend>{legend}</legend>
+      {options.map((o) => {
+        const id = `${name}-${o.value.replace(/[^a-z0-9]/gi, "-")}`;
+        return (
+          <div key={o.value} className="field-checkbox">
+            <input
+              id={id}
+              type="radio"
+              name={name}
+              value={o.value}
+              defaultChecked={value === o.value}
+              onChange={onChange ? () => onChange(o.value) : undefined}
+              aria-describedby={o.hint ? `${id}-hint` : undefined}
+            />
+            <label htmlFor={id}>{o.label}</label>
+            {o.hint ? (
+              <span id={`${id}-hint`} className="field-hint">
+                {" "}
+                {o.hint}
+              </span>
+            ) : null}
+          </div>
+        );
+      })}
+      <FieldNotes errors={errors} errorId={errorId} />
+    </fieldset>
+  );
+}

@@ -34,3 +34,20 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
 export function formatDateTime(date: Date, timeZone = "UTC"): string {
   return formatterFor(timeZone).format(date);
 }
+
+const DAY_MS = 86_400_000;
+
+/**
+ * How long until a due date, in whole days: "12 days left", "due today", "3 days overdue".
+ * Privacy requests show it next to their due date (30 days from receipt).
+ */
+export function dueCountdown(due: Date, now: Date): { text: string; overdue: boolean } {
+  const ms = due.getTime() - now.getTime();
+  if (ms < 0) {
+    const days = Math.ceil(-ms / DAY_MS);
+    return { text: `${days} ${days === 1 ? "day" : "days"} overdue`, overdue: true };
+  }
+  const days = Math.floor(ms / DAY_MS);
+  if (days === 0) return { text: "due today", overdue: false };
+  return { text: `${days} ${days === 1 ? "day" : "days"} left`, overdue: false };
+}

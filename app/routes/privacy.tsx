@@ -1,5 +1,5 @@
 import type { MetaFunction } from "@remix-run/node";
-import { useLoaderData } from "@remix-run/react";
+import { Link, useLoaderData } from "@remix-run/react";
 import { PageHeader } from "~/components/ui/layout";
 import { currentPolicy } from "~/domain/privacy/policy.server";
 
@@ -14,6 +14,10 @@ export default function PrivacyPolicy() {
   return (
     <article className="prose">
       <PageHeader title={policy.title} description={`Effective date: ${policy.effectiveDate}`} />
+      <p>
+        To see, copy, correct or erase your personal data, or to stop messages,{" "}
+        <Link to="/dsar">make a privacy request</Link>.
+      </p>
       {policy.blocks.map((block, i) => {
         switch (block.kind) {
           case "heading":

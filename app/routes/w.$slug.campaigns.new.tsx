@@ -8,7 +8,7 @@ import {
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { CampaignSteps } from "~/components/campaign-steps";
-import { Checkbox, FormErrors, Select } from "~/components/form";
+import { Checkbox, FormErrors, RadioGroup, Select } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Field, FieldNotes } from "~/components/ui/field";
 import { Card, PageHeader } from "~/components/ui/layout";
@@ -221,50 +221,6 @@ interface StepProps {
   answers: WizardAnswers;
   errors: FieldErrors;
   choices: WizardChoices;
-}
-
-function RadioGroup({
-  name,
-  legend,
-  options,
-  value,
-  errors,
-}: {
-  name: string;
-  legend: string;
-  options: { value: string; label: string; hint?: string }[];
-  value: string | undefined;
-  errors?: string[];
-}) {
-  const errorId = errors?.length ? `${name}-error` : undefined;
-  return (
-    <fieldset className="field" aria-describedby={errorId}>
-      <legend>{legend}</legend>
-      {options.map((o) => {
-        const id = `${name}-${o.value.replace(/[^a-z0-9]/gi, "-")}`;
-        return (
-          <div key={o.value} className="field-checkbox">
-            <input
-              id={id}
-              type="radio"
-              name={name}
-              value={o.value}
-              defaultChecked={value === o.value}
-              aria-describedby={o.hint ? `${id}-hint` : undefined}
-            />
-            <label htmlFor={id}>{o.label}</label>
-            {o.hint ? (
-              <span id={`${id}-hint`} className="field-hint">
-                {" "}
-                {o.hint}
-              </span>
-            ) : null}
-          </div>
-        );
-      })}
-      <FieldNotes errors={errors} errorId={errorId} />
-    </fieldset>
-  );
 }
 
 function ChannelStep({ answers, errors, choices }: StepProps) {

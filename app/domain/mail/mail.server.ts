@@ -3,6 +3,8 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { getControlDb } from "~/db/control.server";
 import { mailOptOuts } from "~/db/schema/control";
 import { changeEmail, type ChangeEmailData } from "~/emails/change-email";
+import { dsarNotice, type DsarNoticeData } from "~/emails/dsar-notice";
+import { dsarVerify, type DsarVerifyData } from "~/emails/dsar-verify";
 import { invitation, type InvitationData } from "~/emails/invitation";
 import type { MailFrame, RenderedMail } from "~/emails/layout";
 import { mfaChanged, type MfaChangedData } from "~/emails/mfa-changed";
@@ -46,6 +48,8 @@ export interface MailData {
   invitation: InvitationData;
   "new-device-sign-in": NewDeviceSignInData;
   "mfa-changed": MfaChangedData;
+  "dsar-verify": DsarVerifyData;
+  "dsar-notice": DsarNoticeData;
 }
 export type MailKind = keyof MailData;
 
@@ -62,6 +66,8 @@ const KINDS: {
   "change-email": { category: null, render: changeEmail },
   invitation: { category: null, render: invitation },
   "mfa-changed": { category: null, render: mfaChanged },
+  "dsar-verify": { category: null, render: dsarVerify },
+  "dsar-notice": { category: null, render: dsarNotice },
   "new-device-sign-in": { category: "security_notices", render: newDeviceSignIn },
 };
 

@@ -1,5 +1,5 @@
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
-import { integrations, users } from "~/db/schema/control";
+import { dsarRequests, integrations, users } from "~/db/schema/control";
 
 /**
  * The one registry of every vault-encrypted column. `keys rotate` re-encrypts exactly what is
@@ -34,6 +34,28 @@ export const encryptedColumns = [
     id: integrations.id,
     column: integrations.configEnc,
     aadPrefix: "integrations.config_enc",
+  },
+  // A privacy requester's identifiers and what they asked to change (issue 8).
+  {
+    db: "control",
+    table: dsarRequests,
+    id: dsarRequests.id,
+    column: dsarRequests.emailEnc,
+    aadPrefix: "dsar_requests.email_enc",
+  },
+  {
+    db: "control",
+    table: dsarRequests,
+    id: dsarRequests.id,
+    column: dsarRequests.phoneEnc,
+    aadPrefix: "dsar_requests.phone_enc",
+  },
+  {
+    db: "control",
+    table: dsarRequests,
+    id: dsarRequests.id,
+    column: dsarRequests.detailsEnc,
+    aadPrefix: "dsar_requests.details_enc",
   },
 ] as const satisfies readonly EncryptedColumn[];
 

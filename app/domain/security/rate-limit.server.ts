@@ -28,6 +28,9 @@ export const POLICIES = {
   resetAccount: { limit: 3, windowMs: HOUR, lockoutMs: 15 * MINUTE, maxLockoutMs: 24 * HOUR },
   verifyAccount: { limit: 5, windowMs: HOUR, lockoutMs: 15 * MINUTE, maxLockoutMs: 24 * HOUR },
   tokenIp: { limit: 30, windowMs: 15 * MINUTE, lockoutMs: 5 * MINUTE, maxLockoutMs: HOUR },
+  /** Privacy requests: per client address, and per email/phone asked about (by its hash). */
+  dsarIp: { limit: 10, windowMs: HOUR, lockoutMs: 15 * MINUTE, maxLockoutMs: 24 * HOUR },
+  dsarSubject: { limit: 3, windowMs: HOUR, lockoutMs: 15 * MINUTE, maxLockoutMs: 24 * HOUR },
 } satisfies Record<string, LimitPolicy>;
 
 /** Lockouts in a row are forgotten after a quiet day. */

@@ -1,0 +1,31 @@
+import {
+  action,
+  oneLine,
+  paragraph,
+  renderMail,
+  type MailFrame,
+  type RenderedMail,
+} from "./layout";
+
+export interface DsarNoticeData {
+  subject: string;
+  heading: string;
+  paragraphs: string[];
+  /** The requester's signed status page. */
+  statusUrl?: string;
+}
+
+/** A message to a verified privacy requester: confirmation, outcome, extension. */
+export function dsarNotice(data: DsarNoticeData & MailFrame): RenderedMail {
+  const blocks = data.paragraphs.map((text) => paragraph(text));
+  if (data.statusUrl) blocks.push(action("See your request", data.statusUrl));
+  return renderMail({
+    frame: data,
+    subject: oneLine(data.subject, 150),
+    preheader: oneLine(data.heading, 150),
+    heading: data.heading,
+    blocks,
+    reason: "You received this because you made a privacy request.",
+    footer: { kind: "required" },
+  });
+}

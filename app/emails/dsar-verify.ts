@@ -1,0 +1,45 @@
+import {
+  action,
+  oneLine,
+  paragraph,
+  plural,
+  renderMail,
+  type MailFrame,
+  type RenderedMail,
+} from "./layout";
+
+export interface DsarVerifyData {
+  /** The business whose portal the request came through; null for the platform's own. */
+  portalName: string | null;
+  /** What was asked for, e.g. "a copy of your data". */
+  what: string;
+  /** The single-use confirmation link. */
+  url: string;
+  expiresInHours: number;
+}
+
+/**
+ * Proves that the requester holds the address. Sent for every request, whether or not anyone
+ * holds data about the address, so it must not hint either way (DESIGN §6).
+ */
+export function dsarVerify(data: DsarVerifyData & MailFrame): RenderedMail {
+  const to = data.portalName ? oneLine(data.portalName, 80) : "Pleisys Engage";
+  return renderMail({
+    frame: data,
+    subject: "Confirm your privacy request",
+    preheader: "One click to confirm that the request is yours.",
+    heading: "Confirm your privacy request",
+    blocks: [
+      paragraph(`We received a privacy request to ${to} for ${oneLine(data.what, 120)}.`),
+      paragraph(
+        "Confirm that this request is yours. If we hold data about you, we start on it once you confirm, and you can follow it on a status page.",
+      ),
+      action("Confirm my request", data.url),
+      paragraph(
+        `The link works once and expires in ${plural(data.expiresInHours, "hour")}. If you did not make this request, ignore this email: nothing happens.`,
+      ),
+    ],
+    reason: "You received this because this address was given in a privacy request.",
+    footer: { kind: "required" },
+  });
+}

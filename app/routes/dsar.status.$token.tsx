@@ -1,0 +1,134 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData } from "@remix-run/react";
+import { Alert } from "~/components/ui/alert";
+import { Card, PageHeader } from "~/components/ui/layout";
+import { requestStatus } from "~/domain/privacy/dsar-requests.server";
+import { DSAR_STATUS_LABELS, DSAR_TASK_STATUS_LABELS } from "~/lib/dsar";
+import { dueCountdown, formatDateTime } from "~/lib/format";
+
+export const meta: MetaFunction = () => [
+  { title: "Your privacy request — Pleisys Engage" },
+  { name: "robots", content: "noindex" },
+];
+
+// The signed link is the requester's only key to this page: never cached or shared onwards.
+export const headers = () => ({ "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" });
+
+/** The requester's status page (signed link, no sign-in). Holders appear only once verified. */
+export function loader({ params }: LoaderFunctionArgs) {
+  const status = requestStatus(params.token ?? "");
+  const now = new Date();
+  const finished = status.status !== "open" && status.status !== "unverified";
+  return {
+    typeLabel: status.typeLabel,
+    status: DSAR_STATUS_LABELS[status.status],
+    verified: status.verified,
+    finished,
+    portalName: status.portalName,
+    received: formatDateTime(status.receivedAt),
+    due: formatDateTime(status.dueAt),
+    countdown: finished ? null : dueCountdown(status.dueAt, now).text,
+    completed: status.completedAt ? formatDateTime(status.completedAt) : null,
+    outcome: status.outcome,
+    holders: status.holders.map((h) => ({
+      name: h.name ?? "Pleisys Engage (your account)",
+      status: DSAR_TASK_STATUS_LABELS[h.status],
+      due: formatDateTime(h.dueAt),
+      declineReason: h.declineReason,
+      extensionReason: h.extensionReason,
+      completed: h.completedAt ? formatDateTime(h.completedAt) : null,
+    })),
+  };
+}
+
+export default function PrivacyRequestStatus() {
+  const page = useLoaderData<typeof loader>();
+  return (
+    <div className="prose">
+      <PageHeader
+        title="Your privacy request"
+        description={page.portalName ? `Made to ${page.portalName}` : undefined}
+      />
+      <Card>
+        <table className="table">
+          <tbody>
+            <tr>
+              <th scope="row">Request</th>
+              <td>{page.typeLabel}</td>
+            </tr>
+            <tr>
+              <th scope="row">Status</th>
+              <td>{page.status}</td>
+            </tr>
+            <tr>
+              <th scope="row">Received</th>
+              <td>{page.received}</td>
+            </tr>
+            <tr>
+              <th scope="row">Due by</th>
+              <td>
+                {page.due}
+                {page.countdown ? <span className="muted"> ({page.countdown})</span> : null}
+              </td>
+            </tr>
+            {page.completed ? (
+              <tr>
+                <th scope="row">Completed</th>
+                <td>{page.completed}</td>
+              </tr>
+            ) : null}
+          </tbody>
+        </table>
+      </Card>
+      {page.outcome ? (
+        <Alert tone="success" title="Outcome">
+          <p>{page.outcome}</p>
+        </Alert>
+      ) : null}
+      {!page.verified ? (
+        <Alert tone="info" title="Not confirmed yet">
+          <p>
+            Open the link we emailed, or enter the code we texted, to confirm the request. Nothing
+            happens until you do.
+          </p>
+        </Alert>
+      ) : page.holders.length > 0 ? (
+        <section aria-labelledby="holders-heading">
+          <h2 id="holders-heading">Who is answering</h2>
+          <div className="table-scroll">
+            <table className="table">
+              <thead>
+                <tr>
+                  <th scope="col">Business</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Due by</th>
+                  <th scope="col">Notes</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.holders.map((h, i) => (
+                  <tr key={i}>
+                    <td>{h.name}</td>
+                    <td>{h.status}</td>
+                    <td>{h.due}</td>
+                    <td>
+                      {h.declineReason ? <p>Reason: {h.declineReason}</p> : null}
+                      {h.extensionReason ? <p>Extended: {h.extensionReason}</p> : null}
+                      {h.completed ? <p>Done {h.completed}</p> : null}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      ) : null}
+      <p className="muted">
+        Questions? Write to <a href="mailto:privacy@pleisys.com">privacy@pleisys.com</a>. Keep this
+        link private: anyone with it can see this page. <Link to="/privacy">Privacy policy</Link>
+      </p>
+    </div>
+  );
+}
+
+export { RouteErrorBoundary as ErrorBoundary } from "~/components/route-error-boundary";
