@@ -34,3 +34,24 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
 export function formatDateTime(date: Date, timeZone = "UTC"): string {
   return formatterFor(timeZone).format(date);
 }
+
+const MONTH_NAMES = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
+
+/** "10 June 2026" for a calendar day "2026-06-10" (no time zone involved). */
+export function formatCalendarDay(day: string): string {
+  const [year, month, date] = day.split("-").map(Number);
+  return `${date} ${MONTH_NAMES[(month ?? 1) - 1]} ${year}`;
+}

@@ -7,6 +7,7 @@ import { invitation, type InvitationData } from "~/emails/invitation";
 import type { MailFrame, RenderedMail } from "~/emails/layout";
 import { mfaChanged, type MfaChangedData } from "~/emails/mfa-changed";
 import { newDeviceSignIn, type NewDeviceSignInData } from "~/emails/new-device-sign-in";
+import { policyChanged, type PolicyChangedData } from "~/emails/policy-changed";
 import { resetPassword, type ResetPasswordData } from "~/emails/reset-password";
 import { MailTransportError, isFileMailbox, sendMail } from "~/emails/transport.server";
 import { verifyEmail, type VerifyEmailData } from "~/emails/verify-email";
@@ -46,6 +47,7 @@ export interface MailData {
   invitation: InvitationData;
   "new-device-sign-in": NewDeviceSignInData;
   "mfa-changed": MfaChangedData;
+  "policy-changed": PolicyChangedData;
 }
 export type MailKind = keyof MailData;
 
@@ -62,6 +64,7 @@ const KINDS: {
   "change-email": { category: null, render: changeEmail },
   invitation: { category: null, render: invitation },
   "mfa-changed": { category: null, render: mfaChanged },
+  "policy-changed": { category: null, render: policyChanged },
   "new-device-sign-in": { category: "security_notices", render: newDeviceSignIn },
 };
 
