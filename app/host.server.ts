@@ -8,6 +8,7 @@ import "~/domain/campaigns/renderers.server";
 import { startDispatcher, stopDispatcher } from "~/domain/delivery/dispatcher.server";
 import { receiveWebhook } from "~/domain/delivery/webhooks.server";
 import { checkHealth } from "~/domain/operations/health.server";
+import { ensureShippedPolicyVersion } from "~/domain/privacy/policy-versions.server";
 import { startScheduler, stopScheduler } from "~/jobs/scheduler.server";
 import { getEnv } from "~/lib/env.server";
 import { isAppError, RateLimitedError, ValidationError } from "~/lib/errors";
@@ -23,6 +24,8 @@ export const host = {
   boot(): { localSecrets: string[] } {
     const { local } = getSecrets();
     getControlDb();
+    // The shipped privacy policy is version 1 of policy_versions from the first start on.
+    ensureShippedPolicyVersion();
     return { localSecrets: local };
   },
   /** After listen: the scheduler (if enabled) and background work a restart interrupted. */

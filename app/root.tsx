@@ -12,14 +12,17 @@ import {
   useLoaderData,
   useRouteError,
   useRouteLoaderData,
+  useLocation,
   type MetaFunction,
 } from "@remix-run/react";
 import type { ReactNode } from "react";
 import { useNonce } from "~/components/nonce";
 import { Alert } from "~/components/ui/alert";
-import { ButtonLink } from "~/components/ui/button";
+import { Button, ButtonLink } from "~/components/ui/button";
 import { getAuth } from "~/auth/session.server";
+import { policyNoticeFor } from "~/domain/privacy/policy-versions.server";
 import { takeFlash } from "~/lib/flash.server";
+import { formatCalendarDay } from "~/lib/format";
 import stylesheet from "~/styles/app.css?url";
 
 export const links: LinksFunction = () => [
@@ -32,11 +35,13 @@ export const meta: MetaFunction = () => [{ title: "Pleisys Engage" }];
 export async function loader({ request }: LoaderFunctionArgs) {
   const { flash, headers } = await takeFlash(request);
   const auth = await getAuth(request);
-  const user =
-    auth && !auth.session.mfaPending
-      ? { name: auth.user.name, isPlatformAdmin: auth.user.isPlatformAdmin }
-      : null;
-  return data({ flash, user }, { headers });
+  const signedIn = auth && !auth.session.mfaPending ? auth.user : null;
+  const user = signedIn ? { name: signedIn.name, isPlatformAdmin: signedIn.isPlatformAdmin } : null;
+  const notice = signedIn ? policyNoticeFor(signedIn.id, new Date()) : undefined;
+  const policyNotice = notice
+    ? { version: notice.version, effectiveOn: formatCalendarDay(notice.effectiveDate) }
+    : null;
+  return data({ flash, user, policyNotice }, { headers });
 }
 
 function MainNav() {
@@ -108,10 +113,34 @@ export function Layout({ children }: { children: ReactNode }) {
   );
 }
 
+/**
+ * Policy §9: while a new privacy policy version is published but not yet in force, signed-in
+ * people see this on every page until they acknowledge it (which records their acceptance).
+ */
+function PolicyBanner({ version, effectiveOn }: { version: number; effectiveOn: string }) {
+  const location = useLocation();
+  return (
+    <aside className="alert alert-info policy-banner" aria-label="Privacy policy change">
+      <p>
+        {`Our privacy policy changes on ${effectiveOn}.`}{" "}
+        <Link to={`/privacy/v/${version}`}>Read what changes.</Link>
+      </p>
+      <Form method="post" action="/privacy/accept" className="policy-banner-form">
+        <input type="hidden" name="version" value={version} />
+        <input type="hidden" name="redirectTo" value={location.pathname + location.search} />
+        <Button type="submit" variant="secondary">
+          Got it<span className="visually-hidden">, accept the new privacy policy</span>
+        </Button>
+      </Form>
+    </aside>
+  );
+}
+
 export default function App() {
-  const { flash } = useLoaderData<typeof loader>();
+  const { flash, policyNotice } = useLoaderData<typeof loader>();
   return (
     <>
+      {policyNotice ? <PolicyBanner {...policyNotice} /> : null}
       {flash ? (
         <div className="flash">
           <Alert tone={flash.tone}>{flash.message}</Alert>

@@ -51,3 +51,24 @@ export function dueCountdown(due: Date, now: Date): { text: string; overdue: boo
   if (days === 0) return { text: "due today", overdue: false };
   return { text: `${days} ${days === 1 ? "day" : "days"} left`, overdue: false };
 }
+
+const MONTH_NAMES = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
+
+/** "10 June 2026" for a calendar day "2026-06-10" (no time zone involved). */
+export function formatCalendarDay(day: string): string {
+  const [year, month, date] = day.split("-").map(Number);
+  return `${date} ${MONTH_NAMES[(month ?? 1) - 1]} ${year}`;
+}

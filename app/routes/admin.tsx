@@ -24,6 +24,7 @@ export default function AdminLayout() {
         <NavLink to="/admin/users">Users</NavLink>
         <NavLink to="/admin/workspaces">Workspaces</NavLink>
         <NavLink to="/admin/privacy-requests">Privacy requests</NavLink>
+        <NavLink to="/admin/policy">Privacy policy</NavLink>
       </nav>
       <Outlet />
     </div>

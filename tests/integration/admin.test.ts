@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getControlDb } from "~/db/control.server";
 import { auditLog, sessions, users, workspaces } from "~/db/schema/control";
 import { hashPassword } from "~/domain/accounts/passwords.server";
-import { CURRENT_POLICY_VERSION } from "~/domain/privacy/policy.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
 import {
   createVerifiedUser,
@@ -188,7 +187,7 @@ describe("platform admin pages", () => {
           passwordHash,
           emailVerifiedAt: now,
           ageConfirmedAt: now,
-          policyVersion: CURRENT_POLICY_VERSION,
+          policyVersion: "1",
           policyAcceptedAt: now,
           createdAt: now,
         })),

@@ -1,7 +1,7 @@
 import { and, count, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getControlDb } from "~/db/control.server";
-import { auditLog, authTokens, users } from "~/db/schema/control";
+import { auditLog, authTokens, policyAcceptances, users } from "~/db/schema/control";
 import {
   listFileMailbox,
   readFileMailboxMessage,
@@ -10,7 +10,6 @@ import {
 import { RateLimitedError, ValidationError } from "~/lib/errors";
 import { createUserByOperator } from "../admin/admin.server";
 import type { SystemContext } from "../context";
-import { CURRENT_POLICY_VERSION } from "../privacy/policy.server";
 import {
   changePassword,
   checkPassword,
@@ -136,8 +135,15 @@ describe("signUp", () => {
     expect(newcomer.email).toBe(NEW_EMAIL);
     expect(newcomer.name).toBe("New Person");
     expect(newcomer.ageConfirmedAt).toEqual(at(0));
-    expect(newcomer.policyVersion).toBe(CURRENT_POLICY_VERSION);
+    // Version 1 (the shipped policy) is in force; the acceptance is also its own row.
+    expect(newcomer.policyVersion).toBe("1");
     expect(newcomer.policyAcceptedAt).toEqual(at(0));
+    const acceptances = getControlDb()
+      .select()
+      .from(policyAcceptances)
+      .where(eq(policyAcceptances.userId, newcomer.id))
+      .all();
+    expect(acceptances).toEqual([{ userId: newcomer.id, version: 1, acceptedAt: at(0) }]);
     expect(newcomer.status).toBe("active");
     expect(auditRows("auth.signed_up", newcomer.id)).toHaveLength(1);
   });

@@ -8,7 +8,7 @@ import { newId } from "~/lib/tokens";
 import { hasSignedInFrom } from "../audit/audit-queries.server";
 import { recordAudit } from "../audit/audit.server";
 import type { SystemContext } from "../context";
-import { CURRENT_POLICY_VERSION } from "../privacy/policy.server";
+import { recordSignUpAcceptance, versionInForce } from "../privacy/policy-versions.server";
 import {
   assertNotLocked,
   clearLimit,
@@ -97,26 +97,30 @@ export async function signUp(ctx: SystemContext, input: SignUpInput): Promise<vo
     return;
   }
   const id = newId("usr");
-  getControlDb()
-    .insert(users)
-    .values({
-      id,
-      email,
-      name,
-      passwordHash,
-      passwordChangedAt: now,
-      ageConfirmedAt: now,
-      policyVersion: CURRENT_POLICY_VERSION,
-      policyAcceptedAt: now,
-      createdAt: now,
-    })
-    .run();
+  const policyVersion = versionInForce(now).version;
+  const db = getControlDb();
+  db.transaction(() => {
+    db.insert(users)
+      .values({
+        id,
+        email,
+        name,
+        passwordHash,
+        passwordChangedAt: now,
+        ageConfirmedAt: now,
+        policyVersion: String(policyVersion),
+        policyAcceptedAt: now,
+        createdAt: now,
+      })
+      .run();
+    recordSignUpAcceptance(id, policyVersion, now);
+  });
   recordAudit(
     { ...ctx, actor: { type: "user", id } },
     {
       action: "auth.signed_up",
       target: { type: "user", id },
-      details: { method: "password", policyVersion: CURRENT_POLICY_VERSION },
+      details: { method: "password", policyVersion },
     },
   );
   await sendVerification(ctx, getUser(id));

@@ -6,7 +6,7 @@ import { ConflictError, ForbiddenError } from "~/lib/errors";
 import { newId } from "~/lib/tokens";
 import { recordAudit } from "../audit/audit.server";
 import type { SystemContext } from "../context";
-import { CURRENT_POLICY_VERSION } from "../privacy/policy.server";
+import { recordSignUpAcceptance, versionInForce } from "../privacy/policy-versions.server";
 import { assertConsent } from "./accounts.server";
 import { findUserByEmail, getUser, type User } from "./users.server";
 
@@ -69,26 +69,30 @@ export function signUpWithGoogle(
   if (outcome.kind === "user") return outcome.user;
   const now = ctx.now();
   const id = newId("usr");
-  getControlDb()
-    .insert(users)
-    .values({
-      id,
-      email: normaliseEmail(identity.email),
-      name: identity.name.trim().slice(0, 100) || identity.email,
-      googleSub: identity.sub,
-      emailVerifiedAt: now,
-      ageConfirmedAt: now,
-      policyVersion: CURRENT_POLICY_VERSION,
-      policyAcceptedAt: now,
-      createdAt: now,
-    })
-    .run();
+  const policyVersion = versionInForce(now).version;
+  const db = getControlDb();
+  db.transaction(() => {
+    db.insert(users)
+      .values({
+        id,
+        email: normaliseEmail(identity.email),
+        name: identity.name.trim().slice(0, 100) || identity.email,
+        googleSub: identity.sub,
+        emailVerifiedAt: now,
+        ageConfirmedAt: now,
+        policyVersion: String(policyVersion),
+        policyAcceptedAt: now,
+        createdAt: now,
+      })
+      .run();
+    recordSignUpAcceptance(id, policyVersion, now);
+  });
   recordAudit(
     { ...ctx, actor: { type: "user", id } },
     {
       action: "auth.signed_up",
       target: { type: "user", id },
-      details: { method: "google", policyVersion: CURRENT_POLICY_VERSION },
+      details: { method: "google", policyVersion },
     },
   );
   return getUser(id);

@@ -8,7 +8,7 @@ import { hashPassword, passwordProblem } from "../accounts/passwords.server";
 import { findUserByEmail, type User } from "../accounts/users.server";
 import { recordAudit } from "../audit/audit.server";
 import type { SystemContext } from "../context";
-import { CURRENT_POLICY_VERSION } from "../privacy/policy.server";
+import { recordSignUpAcceptance, versionInForce } from "../privacy/policy-versions.server";
 
 export const ADMIN_PAGE_SIZE = 50;
 
@@ -138,23 +138,28 @@ export async function createUserByOperator(
     return findUserByEmail(email)!;
   }
   const id = newId("usr");
-  const user = db
-    .insert(users)
-    .values({
-      id,
-      email,
-      name,
-      passwordHash,
-      passwordChangedAt: now,
-      emailVerifiedAt: now,
-      ageConfirmedAt: now,
-      policyVersion: CURRENT_POLICY_VERSION,
-      policyAcceptedAt: now,
-      isPlatformAdmin: input.platformAdmin ?? false,
-      createdAt: now,
-    })
-    .returning()
-    .get();
+  const policyVersion = versionInForce(now).version;
+  const user = db.transaction(() => {
+    const created = db
+      .insert(users)
+      .values({
+        id,
+        email,
+        name,
+        passwordHash,
+        passwordChangedAt: now,
+        emailVerifiedAt: now,
+        ageConfirmedAt: now,
+        policyVersion: String(policyVersion),
+        policyAcceptedAt: now,
+        isPlatformAdmin: input.platformAdmin ?? false,
+        createdAt: now,
+      })
+      .returning()
+      .get();
+    recordSignUpAcceptance(id, policyVersion, now);
+    return created;
+  });
   recordAudit(ctx, {
     action: input.platformAdmin ? "admin.created" : "user.created_by_operator",
     target: { type: "user", id },

@@ -9,6 +9,7 @@ import { invitation, type InvitationData } from "~/emails/invitation";
 import type { MailFrame, RenderedMail } from "~/emails/layout";
 import { mfaChanged, type MfaChangedData } from "~/emails/mfa-changed";
 import { newDeviceSignIn, type NewDeviceSignInData } from "~/emails/new-device-sign-in";
+import { policyChanged, type PolicyChangedData } from "~/emails/policy-changed";
 import { resetPassword, type ResetPasswordData } from "~/emails/reset-password";
 import { MailTransportError, isFileMailbox, sendMail } from "~/emails/transport.server";
 import { verifyEmail, type VerifyEmailData } from "~/emails/verify-email";
@@ -50,6 +51,7 @@ export interface MailData {
   "mfa-changed": MfaChangedData;
   "dsar-verify": DsarVerifyData;
   "dsar-notice": DsarNoticeData;
+  "policy-changed": PolicyChangedData;
 }
 export type MailKind = keyof MailData;
 
@@ -68,6 +70,7 @@ const KINDS: {
   "mfa-changed": { category: null, render: mfaChanged },
   "dsar-verify": { category: null, render: dsarVerify },
   "dsar-notice": { category: null, render: dsarNotice },
+  "policy-changed": { category: null, render: policyChanged },
   "new-device-sign-in": { category: "security_notices", render: newDeviceSignIn },
 };
 
