@@ -4,7 +4,7 @@ import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { formatCount, formatLocalDay, formatRate, LineChart } from "~/components/charts";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
-import { workspaceOverview } from "~/domain/analytics/overview.server";
+import { queryAnalytics } from "~/domain/analytics/analytics-worker.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
 import { formatDateTime } from "~/lib/format";
 
@@ -13,7 +13,9 @@ export const headers = () => ({ "Cache-Control": "no-store" });
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, role, user, wctx } = await requireWorkspace(args, "workspace:read");
   // The overview is campaign data: roles without campaigns:read (agents) see the rest.
-  const overview = can(role, "campaigns:read") ? workspaceOverview(wctx, workspace.timezone) : null;
+  const overview = can(role, "campaigns:read")
+    ? await queryAnalytics("workspaceOverview", wctx.workspaceId, workspace.timezone)
+    : null;
   return {
     workspace: {
       slug: workspace.slug,

@@ -17,13 +17,13 @@ import { useEffect } from "react";
 import { can, type Permission } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { CampaignProgressBar } from "~/components/campaign-steps";
+import { queryAnalytics } from "~/domain/analytics/analytics-worker.server";
 import { FormErrors } from "~/components/form";
 import { Alert } from "~/components/ui/alert";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Card, PageHeader } from "~/components/ui/layout";
 import {
   approveCampaign,
-  campaignProgress,
   cancelCampaign,
   deleteCampaign,
   getCampaign,
@@ -132,7 +132,7 @@ export async function loader(args: LoaderFunctionArgs) {
       started: when(campaign.startedAt),
       finished: when(campaign.finishedAt),
     },
-    progress: summariseProgress(campaignProgress(ctx, id)),
+    progress: summariseProgress(await queryAnalytics("campaignProgress", ctx.workspaceId, id)),
   };
 }
 

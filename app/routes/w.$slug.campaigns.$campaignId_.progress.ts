@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireWorkspace } from "~/auth/workspace.server";
-import { campaignProgress, parseCampaignId } from "~/domain/campaigns/campaigns.server";
+import { queryAnalytics } from "~/domain/analytics/analytics-worker.server";
+import { parseCampaignId } from "~/domain/campaigns/campaigns.server";
 import { summariseProgress } from "~/domain/campaigns/progress";
 
 /**
@@ -11,7 +12,8 @@ import { summariseProgress } from "~/domain/campaigns/progress";
 export async function loader(args: LoaderFunctionArgs) {
   const { wctx } = await requireWorkspace(args, "campaigns:read");
   const id = parseCampaignId(args.params.campaignId);
-  return Response.json(summariseProgress(campaignProgress(wctx, id)), {
+  const progress = await queryAnalytics("campaignProgress", wctx.workspaceId, id);
+  return Response.json(summariseProgress(progress), {
     headers: { "Cache-Control": "no-store" },
   });
 }

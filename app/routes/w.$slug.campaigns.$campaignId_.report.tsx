@@ -9,11 +9,8 @@ import {
   LineChart,
 } from "~/components/charts";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
-import {
-  campaignReport,
-  parseCampaignId,
-  seenLabel,
-} from "~/domain/analytics/campaign-report.server";
+import { queryAnalytics } from "~/domain/analytics/analytics-worker.server";
+import { parseCampaignId, seenLabel } from "~/domain/analytics/campaign-report.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
 import { formatDateTime } from "~/lib/format";
 
@@ -37,7 +34,7 @@ export const headers = () => ({ "Cache-Control": "no-store" });
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx } = await requireWorkspace(args, "campaigns:read");
   const id = parseCampaignId(args.params.campaignId);
-  const report = campaignReport(wctx, id, workspace.timezone);
+  const report = await queryAnalytics("campaignReport", wctx.workspaceId, id, workspace.timezone);
   const tz = workspace.timezone;
   return {
     workspace: { slug: workspace.slug, name: workspace.name, timezone: tz },
