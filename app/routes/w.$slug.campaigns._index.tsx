@@ -2,6 +2,8 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData } from "@remix-run/react";
 import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
+import { AiWriter } from "~/components/ai-writer";
+import { aiConfigured } from "~/domain/ai/copy.server";
 import {
   CAMPAIGN_STATUS_LABELS,
   CAMPAIGN_STATUSES,
@@ -43,6 +45,7 @@ export async function loader(args: LoaderFunctionArgs) {
   return {
     workspace: { name: workspace.name, slug: workspace.slug },
     canWrite: can(role, "campaigns:write"),
+    ai: { action: `/w/${workspace.slug}/ai/copy`, configured: aiConfigured() },
     status: status ?? "",
     page,
     pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),
@@ -63,7 +66,7 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 export default function CampaignsPage() {
-  const { workspace, canWrite, status, page, pages, total, campaigns } =
+  const { workspace, canWrite, ai, status, page, pages, total, campaigns } =
     useLoaderData<typeof loader>();
   const base = `/w/${workspace.slug}/campaigns`;
   const pageUrl = (n: number) => {
@@ -85,6 +88,18 @@ export default function CampaignsPage() {
         description="Send a template to a segment or a list, now or at a time. Each campaign is reviewed before it is sent: who gets it, who is skipped and why, what it costs and how long it takes."
         actions={newCampaign}
       />
+      {canWrite ? (
+        <details className="card">
+          <summary>Need an idea? Write a campaign message with AI</summary>
+          <AiWriter
+            action={ai.action}
+            configured={ai.configured}
+            title="Campaign ideas with AI"
+            // A chosen idea goes to the clipboard, ready for a new template.
+            onUse={(text) => void navigator.clipboard?.writeText(text)}
+          />
+        </details>
+      ) : null}
 
       <Form method="get" action={base} className="filters" aria-label="Filter campaigns">
         <Select
