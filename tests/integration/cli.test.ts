@@ -52,6 +52,7 @@ describe("npm run engage", () => {
       "auth-cleanup",
       "contacts-housekeeping",
       "whatsapp-template-sync",
+      "retention",
     ]);
     const run = await runCli(["jobs", "run", "db-maintenance"], env);
     expect(run.code).toBe(0);

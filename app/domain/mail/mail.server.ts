@@ -2,6 +2,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { getControlDb } from "~/db/control.server";
 import { mailOptOuts } from "~/db/schema/control";
+import { accountClosed, type AccountClosedData } from "~/emails/account-closed";
 import { changeEmail, type ChangeEmailData } from "~/emails/change-email";
 import { invitation, type InvitationData } from "~/emails/invitation";
 import type { MailFrame, RenderedMail } from "~/emails/layout";
@@ -46,6 +47,7 @@ export interface MailData {
   invitation: InvitationData;
   "new-device-sign-in": NewDeviceSignInData;
   "mfa-changed": MfaChangedData;
+  "account-closed": AccountClosedData;
 }
 export type MailKind = keyof MailData;
 
@@ -62,6 +64,7 @@ const KINDS: {
   "change-email": { category: null, render: changeEmail },
   invitation: { category: null, render: invitation },
   "mfa-changed": { category: null, render: mfaChanged },
+  "account-closed": { category: null, render: accountClosed },
   "new-device-sign-in": { category: "security_notices", render: newDeviceSignIn },
 };
 
