@@ -128,3 +128,25 @@ export function restoreAll(fromDir: string): { restored: number; previous: strin
   if (moved === 0) rmSync(previous, { recursive: true, force: true });
   return { restored: manifest.files.length, previous };
 }
+
+/**
+ * A purged workspace leaves no copy behind in DATA_DIR: its files inside the pre-restore
+ * folders that restoreAll sets aside. (Backups written elsewhere are the operator's to rotate;
+ * ADR 0013.) Returns the files removed.
+ */
+export function removeTenantBackupCopies(workspaceId: string): number {
+  if (!isWorkspaceId(workspaceId)) return 0;
+  const dataDir = getEnv().DATA_DIR;
+  if (!existsSync(dataDir)) return 0;
+  let removed = 0;
+  for (const entry of readdirSync(dataDir)) {
+    if (!entry.startsWith("pre-restore-")) continue;
+    const base = join(dataDir, entry, "tenants", `${workspaceId}.db`);
+    for (const suffix of ["", "-wal", "-shm", "-journal"]) {
+      if (!existsSync(base + suffix)) continue;
+      rmSync(base + suffix, { force: true });
+      removed += 1;
+    }
+  }
+  return removed;
+}

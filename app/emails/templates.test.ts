@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { accountClosed } from "./account-closed";
 import { changeEmail } from "./change-email";
 import { invitation } from "./invitation";
 import { escapeHtml, oneLine, safeUrl, type RenderedMail } from "./layout";
@@ -49,6 +50,11 @@ const cases: [string, RenderedMail, string][] = [
       baseUrl: BASE,
       unsubscribeUrl: UNSUB,
     }),
+    LINK,
+  ],
+  [
+    "account-closed",
+    accountClosed({ name: EVIL, url: LINK, reopenUntil: AT, baseUrl: BASE }),
     LINK,
   ],
   [

@@ -3,6 +3,7 @@ import { authCleanup } from "./auth-cleanup.server";
 import { contactsHousekeepingJob } from "./contacts-housekeeping.server";
 import { dbMaintenance } from "./db-maintenance.server";
 import { policyNotices } from "./policy-notices.server";
+import { retention } from "./retention.server";
 import type { Job } from "./types";
 import { whatsappTemplateSync } from "./whatsapp-template-sync.server";
 
@@ -14,6 +15,7 @@ export const jobs: readonly Job[] = [
   contactsHousekeepingJob,
   whatsappTemplateSync,
   policyNotices,
+  retention,
 ];
 
 export function findJob(name: string): Job | undefined {

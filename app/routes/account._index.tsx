@@ -6,7 +6,7 @@ import { z } from "zod";
 import { requireUser } from "~/auth/session.server";
 import { FormErrors } from "~/components/form";
 import { Alert } from "~/components/ui/alert";
-import { Button } from "~/components/ui/button";
+import { Button, ButtonLink } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
 import { Card, PageHeader } from "~/components/ui/layout";
 import {
@@ -14,6 +14,7 @@ import {
   requestEmailChange,
   updateProfile,
 } from "~/domain/accounts/accounts.server";
+import { RETENTION } from "~/domain/privacy/retention-policy";
 import { emailSchema } from "~/lib/email-address";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
@@ -170,6 +171,18 @@ export default function AccountPage() {
           </Button>
         </Form>
       </Card>
+      <section className="card danger-zone" aria-labelledby="close-account-heading">
+        <h2 id="close-account-heading" className="card-title">
+          Close your account
+        </h2>
+        <p>
+          Closing signs you out everywhere. You can reopen the account for{" "}
+          {RETENTION.closedAccountDays} days; after that it is deleted for good.
+        </p>
+        <ButtonLink variant="danger" to="/account/close">
+          Close account…
+        </ButtonLink>
+      </section>
     </>
   );
 }

@@ -25,6 +25,7 @@ export default function AdminLayout() {
         <NavLink to="/admin/workspaces">Workspaces</NavLink>
         <NavLink to="/admin/privacy-requests">Privacy requests</NavLink>
         <NavLink to="/admin/policy">Privacy policy</NavLink>
+        <NavLink to="/admin/retention">Data retention</NavLink>
       </nav>
       <Outlet />
     </div>

@@ -97,6 +97,9 @@ export default function SignInPage() {
         <p>
           <Link to="/forgot-password">Forgot your password?</Link>
         </p>
+        <p>
+          <Link to="/reopen-account">Reopen a closed account</Link>
+        </p>
         {google ? (
           <Form method="post" action="/auth/google" className="alt-auth">
             <Button variant="secondary" type="submit">

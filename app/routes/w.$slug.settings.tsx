@@ -3,11 +3,13 @@ import { parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
+import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { Checkbox, FormErrors, Select } from "~/components/form";
-import { Button } from "~/components/ui/button";
+import { Button, ButtonLink } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
 import { Card, PageHeader } from "~/components/ui/layout";
+import { RETENTION } from "~/domain/privacy/retention-policy";
 import { COUNTRY_CODES, countryName, timeZones } from "~/domain/workspaces/options";
 import { updateWorkspaceSettings } from "~/domain/workspaces/workspaces.server";
 import { redirectWithFlash } from "~/lib/flash.server";
@@ -52,7 +54,7 @@ const Settings = z.object({
 });
 
 export async function loader(args: LoaderFunctionArgs) {
-  const { workspace } = await requireWorkspace(args, "workspace:settings");
+  const { workspace, role } = await requireWorkspace(args, "workspace:settings");
   const zones = timeZones();
   if (!zones.includes(workspace.timezone)) zones.unshift(workspace.timezone);
   // Names come from the server's ICU data so the page renders the same on server and client.
@@ -72,6 +74,7 @@ export async function loader(args: LoaderFunctionArgs) {
       stopKeywords: workspace.stopKeywords.split(",").filter(Boolean).join(", "),
     },
     countries,
+    canDelete: can(role, "ownership:transfer"),
     timeZones: zones.map((zone) => ({ value: zone, label: zone.replace(/_/g, " ") })),
   };
 }
@@ -90,7 +93,7 @@ export async function action(args: ActionFunctionArgs) {
 }
 
 export default function WorkspaceSettingsPage() {
-  const { workspace, countries, timeZones } = useLoaderData<typeof loader>();
+  const { workspace, countries, timeZones, canDelete } = useLoaderData<typeof loader>();
   const lastResult = useActionData<typeof action>();
   const navigation = useNavigation();
   const [form, fields] = useForm({
@@ -188,6 +191,26 @@ export default function WorkspaceSettingsPage() {
           <Link to={`/w/${workspace.slug}/settings/channels`}>Manage channels</Link>
         </p>
       </Card>
+      <Card title="Data retention">
+        <p>
+          How long messages, events and deleted data are kept, and what the last runs deleted.{" "}
+          <Link to={`/w/${workspace.slug}/settings/retention`}>See data retention</Link>
+        </p>
+      </Card>
+      {canDelete ? (
+        <section className="card danger-zone" aria-labelledby="danger-zone-heading">
+          <h2 id="danger-zone-heading" className="card-title">
+            Danger zone
+          </h2>
+          <p>
+            Deleting the workspace closes it for everyone at once; its data is erased for good{" "}
+            {RETENTION.deletedWorkspaceDays} days later.
+          </p>
+          <ButtonLink variant="danger" to={`/w/${workspace.slug}/settings/delete`}>
+            Delete workspace…
+          </ButtonLink>
+        </section>
+      ) : null}
     </>
   );
 }

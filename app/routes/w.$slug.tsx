@@ -20,6 +20,7 @@ const NAV: { to: string; label: string; permission: Permission; end?: boolean }[
   { to: "settings", label: "Settings", permission: "workspace:settings", end: true },
   { to: "settings/channels", label: "Channels", permission: "workspace:settings" },
   { to: "settings/sending", label: "Sending & usage", permission: "analytics:read" },
+  { to: "settings/retention", label: "Data retention", permission: "workspace:settings" },
   { to: "security", label: "Security", permission: "security:manage" },
   { to: "api-keys", label: "API keys", permission: "api_keys:manage" },
   { to: "audit", label: "Audit log", permission: "audit:read" },

@@ -53,6 +53,7 @@ describe("npm run engage", () => {
       "contacts-housekeeping",
       "whatsapp-template-sync",
       "policy-notices",
+      "retention",
     ]);
     const run = await runCli(["jobs", "run", "db-maintenance"], env);
     expect(run.code).toBe(0);

@@ -9,6 +9,7 @@ import { hasSignedInFrom } from "../audit/audit-queries.server";
 import { recordAudit } from "../audit/audit.server";
 import type { SystemContext } from "../context";
 import { recordSignUpAcceptance, versionInForce } from "../privacy/policy-versions.server";
+import { daysMs, RETENTION } from "../privacy/retention-policy";
 import {
   assertNotLocked,
   clearLimit,
@@ -34,10 +35,36 @@ export class SignInFailedError extends AppError {
   }
 }
 
-const ipKey = (prefix: string, ctx: SystemContext) => `${prefix}:ip:${ctx.request?.ip ?? "none"}`;
-const accountKey = (prefix: string, id: string) => `${prefix}:acct:${id}`;
+export const ipKey = (prefix: string, ctx: SystemContext) =>
+  `${prefix}:ip:${ctx.request?.ip ?? "none"}`;
+export const accountKey = (prefix: string, id: string) => `${prefix}:acct:${id}`;
 
-function link(path: string, token: string): string {
+/** The last moment a closed account can be reopened; it is deleted after (policy §5). */
+export function reopenDeadline(closedAt: Date): Date {
+  return new Date(closedAt.getTime() + daysMs(RETENTION.closedAccountDays));
+}
+
+/** Sign-in to a closed account: says so, and until when it can be reopened. */
+export class AccountClosedError extends ForbiddenError {
+  constructor(closedAt: Date | null) {
+    const until = closedAt ? reopenDeadline(closedAt).toISOString().slice(0, 10) : null;
+    super(
+      until
+        ? `This account is closed. You can reopen it until ${until} (UTC) with “Reopen a closed account” below; after that it is deleted.`
+        : "This account is closed.",
+    );
+  }
+}
+
+/** Whether a user who proved who they are may sign in: active, or a clear reason why not. */
+export function assertCanSignIn(user: User): void {
+  if (user.status === "closed") throw new AccountClosedError(user.closedAt);
+  if (user.status !== "active") {
+    throw new ForbiddenError("This account is suspended. Contact support to restore it.");
+  }
+}
+
+export function link(path: string, token: string): string {
   return `${getEnv().BASE_URL}${path}?token=${encodeURIComponent(token)}`;
 }
 
@@ -196,9 +223,7 @@ export async function checkPassword(
     }
     throw new SignInFailedError();
   }
-  if (user.status !== "active") {
-    throw new ForbiddenError("This account is suspended. Contact support to restore it.");
-  }
+  assertCanSignIn(user);
   clearLimit(keys[1]!);
   return user;
 }
@@ -381,7 +406,6 @@ export function confirmEmailChange(ctx: SystemContext, token: string): { userId:
   if (findUserByEmail(spent.email)) {
     throw new ValidationError("That address now belongs to another account.");
   }
-  const before = getUser(spent.userId);
   getControlDb()
     .update(users)
     .set({ email: spent.email, emailVerifiedAt: now })
@@ -391,8 +415,8 @@ export function confirmEmailChange(ctx: SystemContext, token: string): { userId:
     { ...ctx, actor: { type: "user", id: spent.userId } },
     {
       action: "account.email_changed",
+      // Audit rows outlive the account (7 years) and cannot be edited: ids only, no addresses.
       target: { type: "user", id: spent.userId },
-      details: { from: before.email, to: spent.email },
     },
   );
   return { userId: spent.userId };

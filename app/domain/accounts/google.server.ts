@@ -7,7 +7,7 @@ import { newId } from "~/lib/tokens";
 import { recordAudit } from "../audit/audit.server";
 import type { SystemContext } from "../context";
 import { recordSignUpAcceptance, versionInForce } from "../privacy/policy-versions.server";
-import { assertConsent } from "./accounts.server";
+import { assertCanSignIn, assertConsent } from "./accounts.server";
 import { findUserByEmail, getUser, type User } from "./users.server";
 
 export interface GoogleIdentity {
@@ -30,9 +30,7 @@ export function resolveGoogleIdentity(ctx: SystemContext, identity: GoogleIdenti
   const bySub = db.select().from(users).where(eq(users.googleSub, identity.sub)).get();
   const user = bySub ?? findUserByEmail(identity.email);
   if (!user) return { kind: "new", identity };
-  if (user.status !== "active") {
-    throw new ForbiddenError("This account is suspended. Contact support to restore it.");
-  }
+  assertCanSignIn(user);
   if (bySub) return { kind: "user", user };
   if (!identity.emailVerified) {
     throw new ForbiddenError(

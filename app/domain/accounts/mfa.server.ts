@@ -201,11 +201,19 @@ export function remainingRecoveryCodes(userId: string): number {
     .all().length;
 }
 
-/** Re-authentication for sensitive changes: the password, or a current code. */
-async function reauthenticate(
+/** A sign-in this recent stands in for re-authentication when the account has no password or code. */
+export const RECENT_SIGN_IN_MS = 10 * 60_000;
+
+/**
+ * Re-authentication for sensitive changes: the password, or a current code. An account with
+ * neither (Google sign-in, no MFA) proves itself by a sign-in in this session in the last ten
+ * minutes (`sessionAuthenticatedAt`), when the caller passes it.
+ */
+export async function reauthenticate(
   ctx: SystemContext,
   user: User,
   proof: { password?: string; code?: string },
+  sessionAuthenticatedAt?: Date,
 ): Promise<void> {
   if (proof.password && user.passwordHash) {
     await confirmPassword(ctx, user, proof.password);
@@ -214,6 +222,12 @@ async function reauthenticate(
   if (proof.code) {
     verifySecondFactor(ctx, user.id, proof.code);
     return;
+  }
+  if (!user.passwordHash && !user.totpEnabledAt && sessionAuthenticatedAt) {
+    if (ctx.now().getTime() - sessionAuthenticatedAt.getTime() <= RECENT_SIGN_IN_MS) return;
+    throw new ValidationError(
+      "For your safety, sign out and sign in with Google again, then do this within 10 minutes.",
+    );
   }
   throw new ValidationError("Confirm it's you with your password or a code.", {
     password: ["Enter your password."],

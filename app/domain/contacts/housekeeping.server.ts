@@ -1,12 +1,15 @@
 import { and, inArray, isNotNull, lt } from "drizzle-orm";
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { contactImportErrors, contactImports } from "~/db/schema/tenant";
-import { forEachTenant } from "~/db/tenants.server";
+import { forEachTenant, isWorkspaceId } from "~/db/tenants.server";
+import { getEnv } from "~/lib/env.server";
 import { systemContext } from "../context";
+import { daysMs, RETENTION } from "../privacy/retention-policy";
 import { purgeExpiredContactExports } from "./contact-export.server";
 
-const DAY = 24 * 3_600_000;
 /** Rejected rows quote what people typed (phone numbers, addresses): kept 30 days, then gone. */
-export const IMPORT_ERRORS_KEPT_MS = 30 * DAY;
+export const IMPORT_ERRORS_KEPT_MS = daysMs(RETENTION.importErrorDays);
 
 /**
  * Daily, for every workspace: deletes rejected-row details of imports finished more than 30
@@ -38,4 +41,17 @@ export async function contactsHousekeeping(now: Date) {
     importErrorsDeleted,
     exportsPurged,
   };
+}
+
+/** A deleted workspace's purge: its import uploads and export files. Returns folders removed. */
+export function removeWorkspaceContactFiles(workspaceId: string): number {
+  if (!isWorkspaceId(workspaceId)) return 0;
+  let removed = 0;
+  for (const area of ["uploads", "exports"]) {
+    const dir = join(getEnv().DATA_DIR, area, workspaceId);
+    if (!existsSync(dir)) continue;
+    rmSync(dir, { recursive: true, force: true });
+    removed += 1;
+  }
+  return removed;
 }

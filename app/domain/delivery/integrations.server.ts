@@ -228,6 +228,17 @@ export function removeIntegration(ctx: SystemContext, workspaceId: string, id: s
   });
 }
 
+/** A deleted workspace's purge: its provider accounts go (no audit per row; the purge is audited). */
+export function removeWorkspaceIntegrations(workspaceId: string): number {
+  const removed = getControlDb()
+    .delete(integrations)
+    .where(eq(integrations.workspaceId, workspaceId))
+    .returning({ id: integrations.id })
+    .all();
+  for (const row of removed) adapterCache.delete(row.id);
+  return removed.length;
+}
+
 /**
  * "Test connection": a harmless authenticated call to the provider. Learns what it can
  * (SES's max send rate; the Telegram bot's name, and registers its webhook) and records the
@@ -327,20 +338,28 @@ function loadIntegration(row: Row): LoadedIntegration {
 // read every time means an edit or removal (also from the CLI, another process) applies at once.
 const versionStatements = new WeakMap<object, Statement>();
 
-/** The integration behind a webhook URL, or null (unknown id, or the wrong provider path). */
-export function integrationForWebhook(segment: string, id: string): LoadedIntegration | null {
+/**
+ * The integration behind a webhook URL, or null (unknown id, or the wrong provider path), or
+ * "workspace_deleted": its workspace was deleted, so nothing it sends may be stored.
+ */
+export function integrationForWebhook(
+  segment: string,
+  id: string,
+): LoadedIntegration | "workspace_deleted" | null {
   if (!/^int_[a-z0-9]{16}$/.test(id)) return null;
   const client = getControlDb().$client;
   let versionStatement = versionStatements.get(client);
   if (!versionStatement) {
     versionStatement = client.prepare(
-      "SELECT updated_at AS updatedAt, last_checked_at AS lastCheckedAt FROM integrations WHERE id = ?",
+      `SELECT i.updated_at AS updatedAt, i.last_checked_at AS lastCheckedAt, w.status AS status
+         FROM integrations i JOIN workspaces w ON w.id = i.workspace_id WHERE i.id = ?`,
     );
     versionStatements.set(client, versionStatement);
   }
   const current = versionStatement.get(id) as
-    { updatedAt: number; lastCheckedAt: number | null } | undefined;
+    { updatedAt: number; lastCheckedAt: number | null; status: string } | undefined;
   if (!current) return null;
+  if (current.status === "deleted") return "workspace_deleted";
   const cached = adapterCache.get(id);
   const version = versionOf({
     updatedAt: new Date(current.updatedAt),

@@ -1,5 +1,5 @@
 import type { Statement } from "better-sqlite3";
-import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, lt, ne, sql } from "drizzle-orm";
 import type { MessageContent } from "~/channels/types";
 import { getControlDb } from "~/db/control.server";
 import { deliveryQueue, workspaces } from "~/db/schema/control";
@@ -276,11 +276,18 @@ export function settleDue(db: TenantDb, workspaceId: string): number | null {
   return next.at;
 }
 
-/** Workspaces with messages due by `now`, and the earliest later due time. */
+/** A deleted workspace sends nothing: its outbox is no longer anyone's due. */
+export function forgetDue(workspaceId: string): void {
+  getControlDb().delete(deliveryQueue).where(eq(deliveryQueue.workspaceId, workspaceId)).run();
+}
+
+/** Workspaces with messages due by `now` (never deleted ones), and the earliest later due time. */
 export function dueWorkspaces(now: number): { due: string[]; nextAt: number | null } {
   const rows = getControlDb()
     .select({ workspaceId: deliveryQueue.workspaceId, nextDueAt: deliveryQueue.nextDueAt })
     .from(deliveryQueue)
+    .innerJoin(workspaces, eq(workspaces.id, deliveryQueue.workspaceId))
+    .where(ne(workspaces.status, "deleted"))
     .all();
   const due: string[] = [];
   let nextAt: number | null = null;

@@ -47,7 +47,13 @@ function target(token: string) {
     .from(workspaces)
     .where(eq(workspaces.id, t.workspaceId))
     .get();
-  if (!workspace || workspace.status === "deleted") throw new InvalidLinkError();
+  if (!workspace) throw new InvalidLinkError();
+  if (workspace.status === "deleted") {
+    // Its data is out of reach (and soon erased); nothing more is ever sent from it.
+    throw new ValidationError(
+      "The sender of this email has closed its account with us, so you will get no more messages from it and there is nothing to unsubscribe from.",
+    );
+  }
   return { ...t, workspaceName: workspace.name };
 }
 

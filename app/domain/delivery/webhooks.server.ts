@@ -47,6 +47,8 @@ export async function receiveWebhook(
 ): Promise<WebhookAnswer> {
   const integration = integrationForWebhook(segment, integrationId);
   if (!integration) return text(404, "Unknown webhook");
+  // A 200 without effect: the provider stops retrying, and nothing reaches the deleted data.
+  if (integration === "workspace_deleted") return text(200, "ok");
   const outcome = await integration.adapter.receiveWebhook(raw);
   if (outcome.kind === "rejected") return text(outcome.status, outcome.reason);
   if (outcome.kind === "handshake") {

@@ -2,6 +2,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { getControlDb } from "~/db/control.server";
 import { mailOptOuts } from "~/db/schema/control";
+import { accountClosed, type AccountClosedData } from "~/emails/account-closed";
 import { changeEmail, type ChangeEmailData } from "~/emails/change-email";
 import { dsarNotice, type DsarNoticeData } from "~/emails/dsar-notice";
 import { dsarVerify, type DsarVerifyData } from "~/emails/dsar-verify";
@@ -52,6 +53,7 @@ export interface MailData {
   "dsar-verify": DsarVerifyData;
   "dsar-notice": DsarNoticeData;
   "policy-changed": PolicyChangedData;
+  "account-closed": AccountClosedData;
 }
 export type MailKind = keyof MailData;
 
@@ -71,6 +73,7 @@ const KINDS: {
   "dsar-verify": { category: null, render: dsarVerify },
   "dsar-notice": { category: null, render: dsarNotice },
   "policy-changed": { category: null, render: policyChanged },
+  "account-closed": { category: null, render: accountClosed },
   "new-device-sign-in": { category: "security_notices", render: newDeviceSignIn },
 };
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, or } from "drizzle-orm";
 import { getControlDb } from "~/db/control.server";
 import { jobLocks, jobRuns } from "~/db/schema/control";
 
@@ -65,4 +65,15 @@ export function lastJobRun(name: string): JobRun | undefined {
     .orderBy(desc(jobRuns.id))
     .limit(1)
     .get();
+}
+
+/** The newest runs of these jobs, newest first (for the retention pages). */
+export function recentJobRuns(names: readonly string[], limit = 20): JobRun[] {
+  return getControlDb()
+    .select()
+    .from(jobRuns)
+    .where(inArray(jobRuns.name, [...names]))
+    .orderBy(desc(jobRuns.id))
+    .limit(limit)
+    .all();
 }

@@ -1,3 +1,4 @@
+import { daysMs, RETENTION } from "./retention-policy";
 import { and, asc, count, desc, eq, inArray, isNull, lt, ne, or, sql } from "drizzle-orm";
 import { createHmac, randomInt } from "node:crypto";
 import { getControlDb } from "~/db/control.server";
@@ -49,8 +50,6 @@ export const RESPONSE_DAYS = 30;
 export const LINK_TTL_HOURS = 24;
 export const CODE_TTL_MINUTES = 10;
 export const CODE_MAX_ATTEMPTS = 5;
-/** Unverified requests are dropped after this (expireUnverifiedRequests). */
-export const UNVERIFIED_TTL_DAYS = 7;
 export const DETAILS_MAX = DSAR_DETAILS_MAX;
 export const NO_DATA_OUTCOME = "We hold no data about you.";
 
@@ -1022,15 +1021,25 @@ export function listRequests(
 // Expiry (called by the retention job).
 
 /**
- * Requests nobody verified within UNVERIFIED_TTL_DAYS become `expired` and lose their
- * verification secrets. A link still inside its 24 hours (an operator logged an older email)
+ * Requests nobody verified within RETENTION.unverifiedDsarDays become `expired` and lose their
+ * identifiers and verification secrets. A link still inside its 24 hours (an operator logged an older email)
  * is left alone until it runs out. Returns how many expired.
  */
 export function expireUnverifiedRequests(now: Date): number {
-  const cutoff = new Date(now.getTime() - UNVERIFIED_TTL_DAYS * DAY);
+  const cutoff = new Date(now.getTime() - daysMs(RETENTION.unverifiedDsarDays));
   return getControlDb()
     .update(dsarRequests)
-    .set({ status: "expired", verifyTokenHash: null, verifyCodeHash: null, verifyExpiresAt: null })
+    .set({
+      status: "expired",
+      emailEnc: null,
+      phoneEnc: null,
+      emailHash: null,
+      phoneHash: null,
+      detailsEnc: null,
+      verifyTokenHash: null,
+      verifyCodeHash: null,
+      verifyExpiresAt: null,
+    })
     .where(
       and(
         eq(dsarRequests.status, "unverified"),

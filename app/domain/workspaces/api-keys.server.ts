@@ -111,3 +111,8 @@ export function verifyApiKey(
   }
   return { keyId: row.keyId, workspaceId: row.workspaceId, slug: row.slug, role: row.role };
 }
+
+/** A deleted workspace's purge: its keys go (they were refused since the deletion). */
+export function deleteWorkspaceApiKeys(workspaceId: string): number {
+  return getControlDb().delete(apiKeys).where(eq(apiKeys.workspaceId, workspaceId)).run().changes;
+}

@@ -88,7 +88,8 @@ export async function inviteMember(
     action: "invitation.created",
     workspaceId,
     target: { type: "invitation", id },
-    details: { email, role: input.role },
+    // Audit rows outlive the people in them and cannot be edited: no address here.
+    details: { role: input.role },
   });
   const sent = await notify(ctx, "invitation", email, {
     inviterName: inviter.name,
