@@ -23,6 +23,7 @@ export default function AdminLayout() {
       <nav className="admin-nav" aria-label="Platform admin">
         <NavLink to="/admin/users">Users</NavLink>
         <NavLink to="/admin/workspaces">Workspaces</NavLink>
+        <NavLink to="/admin/privacy">Privacy requests</NavLink>
       </nav>
       <Outlet />
     </div>

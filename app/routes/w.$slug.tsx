@@ -22,6 +22,7 @@ const NAV: { to: string; label: string; permission: Permission; end?: boolean }[
   { to: "settings/sending", label: "Sending & usage", permission: "analytics:read" },
   { to: "security", label: "Security", permission: "security:manage" },
   { to: "api-keys", label: "API keys", permission: "api_keys:manage" },
+  { to: "privacy/requests", label: "Privacy requests", permission: "privacy:manage" },
   { to: "audit", label: "Audit log", permission: "audit:read" },
 ];
 

@@ -3,6 +3,14 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { getControlDb } from "~/db/control.server";
 import { mailOptOuts } from "~/db/schema/control";
 import { changeEmail, type ChangeEmailData } from "~/emails/change-email";
+import {
+  dsarExtended,
+  dsarOutcome,
+  dsarReminder,
+  type DsarExtendedData,
+  type DsarOutcomeData,
+  type DsarReminderData,
+} from "~/emails/dsar";
 import { invitation, type InvitationData } from "~/emails/invitation";
 import type { MailFrame, RenderedMail } from "~/emails/layout";
 import { mfaChanged, type MfaChangedData } from "~/emails/mfa-changed";
@@ -46,6 +54,9 @@ export interface MailData {
   invitation: InvitationData;
   "new-device-sign-in": NewDeviceSignInData;
   "mfa-changed": MfaChangedData;
+  "dsar-outcome": DsarOutcomeData;
+  "dsar-extended": DsarExtendedData;
+  "dsar-reminder": DsarReminderData;
 }
 export type MailKind = keyof MailData;
 
@@ -63,6 +74,9 @@ const KINDS: {
   invitation: { category: null, render: invitation },
   "mfa-changed": { category: null, render: mfaChanged },
   "new-device-sign-in": { category: "security_notices", render: newDeviceSignIn },
+  "dsar-outcome": { category: null, render: dsarOutcome },
+  "dsar-extended": { category: null, render: dsarExtended },
+  "dsar-reminder": { category: null, render: dsarReminder },
 };
 
 /** Which category a kind belongs to; null for required mail. */

@@ -66,8 +66,6 @@ export function workspacesHolding(hashes: readonly string[]): string[] {
 
 /** Drops every entry of a workspace (it was deleted); returns how many went. */
 export function dropWorkspaceSubjects(workspaceId: string): number {
-  return getControlDb()
-    .delete(subjectIndex)
-    .where(eq(subjectIndex.workspaceId, workspaceId))
-    .run().changes;
+  return getControlDb().delete(subjectIndex).where(eq(subjectIndex.workspaceId, workspaceId)).run()
+    .changes;
 }
