@@ -4,6 +4,7 @@ import { contactsHousekeepingJob } from "./contacts-housekeeping.server";
 import { dbMaintenance } from "./db-maintenance.server";
 import { policyNotices } from "./policy-notices.server";
 import { retention } from "./retention.server";
+import { dsarTasksJob } from "./dsar-tasks.server";
 import type { Job } from "./types";
 import { whatsappTemplateSync } from "./whatsapp-template-sync.server";
 
@@ -16,6 +17,7 @@ export const jobs: readonly Job[] = [
   whatsappTemplateSync,
   policyNotices,
   retention,
+  dsarTasksJob,
 ];
 
 export function findJob(name: string): Job | undefined {

@@ -26,6 +26,7 @@ export default function AdminLayout() {
         <NavLink to="/admin/privacy-requests">Privacy requests</NavLink>
         <NavLink to="/admin/policy">Privacy policy</NavLink>
         <NavLink to="/admin/retention">Data retention</NavLink>
+        <NavLink to="/admin/privacy">Privacy tasks</NavLink>
       </nav>
       <Outlet />
     </div>

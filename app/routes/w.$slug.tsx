@@ -23,6 +23,7 @@ const NAV: { to: string; label: string; permission: Permission; end?: boolean }[
   { to: "settings/retention", label: "Data retention", permission: "workspace:settings" },
   { to: "security", label: "Security", permission: "security:manage" },
   { to: "api-keys", label: "API keys", permission: "api_keys:manage" },
+  { to: "privacy/requests", label: "Privacy requests", permission: "privacy:manage" },
   { to: "audit", label: "Audit log", permission: "audit:read" },
 ];
 

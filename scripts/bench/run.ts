@@ -12,6 +12,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   webhooks: () => import("./webhooks"),
   crash: () => import("./crash"),
   campaign: () => import("./campaign"),
+  dsar: () => import("./dsar"),
 };
 
 const name = process.argv[2];

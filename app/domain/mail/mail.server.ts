@@ -6,6 +6,14 @@ import { accountClosed, type AccountClosedData } from "~/emails/account-closed";
 import { changeEmail, type ChangeEmailData } from "~/emails/change-email";
 import { dsarNotice, type DsarNoticeData } from "~/emails/dsar-notice";
 import { dsarVerify, type DsarVerifyData } from "~/emails/dsar-verify";
+import {
+  dsarExtended,
+  dsarOutcome,
+  dsarReminder,
+  type DsarExtendedData,
+  type DsarOutcomeData,
+  type DsarReminderData,
+} from "~/emails/dsar";
 import { invitation, type InvitationData } from "~/emails/invitation";
 import type { MailFrame, RenderedMail } from "~/emails/layout";
 import { mfaChanged, type MfaChangedData } from "~/emails/mfa-changed";
@@ -54,6 +62,9 @@ export interface MailData {
   "dsar-notice": DsarNoticeData;
   "policy-changed": PolicyChangedData;
   "account-closed": AccountClosedData;
+  "dsar-outcome": DsarOutcomeData;
+  "dsar-extended": DsarExtendedData;
+  "dsar-reminder": DsarReminderData;
 }
 export type MailKind = keyof MailData;
 
@@ -75,6 +86,9 @@ const KINDS: {
   "policy-changed": { category: null, render: policyChanged },
   "account-closed": { category: null, render: accountClosed },
   "new-device-sign-in": { category: "security_notices", render: newDeviceSignIn },
+  "dsar-outcome": { category: null, render: dsarOutcome },
+  "dsar-extended": { category: null, render: dsarExtended },
+  "dsar-reminder": { category: null, render: dsarReminder },
 };
 
 /** Which category a kind belongs to; null for required mail. */

@@ -381,3 +381,17 @@ export function transferOwnership(
     details: { from: fromUserId },
   });
 }
+
+/** Privacy requests about this workspace's contacts are approved without waiting (DESIGN §6). */
+export function setDsarAutoApprove(ctx: SystemContext, workspaceId: string, on: boolean): void {
+  getControlDb()
+    .update(workspaces)
+    .set({ dsarAutoApprove: on })
+    .where(eq(workspaces.id, workspaceId))
+    .run();
+  recordAudit(ctx, {
+    action: on ? "workspace.dsar_auto_approve_on" : "workspace.dsar_auto_approve_off",
+    workspaceId,
+    target: { type: "workspace", id: workspaceId },
+  });
+}

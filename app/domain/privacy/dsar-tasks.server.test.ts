@@ -1,0 +1,251 @@
+import { eq } from "drizzle-orm";
+import { beforeAll, describe, expect, test } from "vitest";
+import { getControlDb } from "~/db/control.server";
+import { memberships } from "~/db/schema/control";
+import { listFileMailbox, readFileMailboxMessage } from "~/emails/transport.server";
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "~/lib/errors";
+import { createDsarRequest, requestRow, taskRow } from "../../../tests/support/dsar";
+import { createUserByOperator } from "../admin/admin.server";
+import { createContact, getContact } from "../contacts/contacts.server";
+import type { SystemContext, WorkspaceContext } from "../context";
+import { openWorkspaceContext } from "../workspaces/access.server";
+import { createWorkspace } from "../workspaces/workspaces.server";
+import {
+  approveTask,
+  declineTask,
+  extendTask,
+  getTask,
+  listWorkspaceTasks,
+  runDsarTasks,
+  settleRequest,
+} from "./dsar-tasks.server";
+
+process.env.BASE_URL = "https://engage.test";
+
+const DAY = 86_400_000;
+const IN = { defaultCountry: "IN" };
+let seq = 0;
+
+async function user(name: string) {
+  seq += 1;
+  return createUserByOperator(
+    { actor: { type: "cli" }, now: () => new Date() },
+    {
+      name,
+      email: `${name.toLowerCase().replace(/\W+/g, ".")}.${seq}.${Date.now()}@example.com`,
+      password: "plum orbit saddle 42",
+    },
+  );
+}
+
+async function workspace(now: () => Date = () => new Date()) {
+  const owner = await user("Owner");
+  const actor = { type: "user" as const, id: owner.id };
+  seq += 1;
+  const ws = createWorkspace({ actor, now }, owner.id, {
+    slug: `dsar-tasks-${seq}-${Date.now().toString(36)}`,
+    name: `Shop ${seq}`,
+    country: "IN",
+    timezone: "Asia/Kolkata",
+    currency: "INR",
+  });
+  return { owner, ctx: openWorkspaceContext(ws.id, actor, {}, now) };
+}
+
+async function mailsTo(address: string, subject: RegExp) {
+  const { items } = await listFileMailbox({ limit: 500, offset: 0 });
+  const found = items.filter(
+    (m) => m.to.toLowerCase().includes(address) && subject.test(m.subject),
+  );
+  return Promise.all(found.map(async (m) => (await readFileMailboxMessage(m.id))!));
+}
+
+const admin: SystemContext = { actor: { type: "admin", id: "usr_admin" }, now: () => new Date() };
+
+describe("deciding", () => {
+  let a: WorkspaceContext;
+  let b: WorkspaceContext;
+  beforeAll(async () => {
+    a = (await workspace()).ctx;
+    b = (await workspace()).ctx;
+  });
+
+  test("a workspace sees and decides only its own tasks; account tasks only platform admins", async () => {
+    const { taskIds } = createDsarRequest({
+      type: "access",
+      email: "x@example.com",
+      tasks: [{ workspaceId: a.workspaceId }, { workspaceId: b.workspaceId }, { userId: "usr_x" }],
+    });
+    const [inA, inB, account] = taskIds as [number, number, number];
+    expect(listWorkspaceTasks(a).rows.map((r) => r.id)).toEqual([inA]);
+    expect(() => getTask(a, inB)).toThrow(NotFoundError);
+    await expect(declineTask(a, inB, "Not ours")).rejects.toThrow(NotFoundError);
+    await expect(approveTask(a, account)).rejects.toThrow(NotFoundError);
+    const someone: SystemContext = { actor: { type: "user", id: "usr_y" }, now: () => new Date() };
+    await expect(declineTask(someone, account, "No")).rejects.toThrow(ForbiddenError);
+    expect(taskRow(inB).status).toBe("pending");
+    expect(taskRow(account).status).toBe("pending");
+    expect(getTask(admin, account).id).toBe(account);
+  });
+
+  test("decline needs a reason; the request is declined when every task is, and the requester told why", async () => {
+    const { requestId, taskIds } = createDsarRequest({
+      type: "erasure",
+      email: "declined.person@example.com",
+      tasks: [{ workspaceId: a.workspaceId }, { workspaceId: b.workspaceId }],
+    });
+    await expect(declineTask(a, taskIds[0]!, "   ")).rejects.toThrow(ValidationError);
+    await declineTask(a, taskIds[0]!, "We must keep invoices for 8 years (tax law).");
+    expect(requestRow(requestId).status).toBe("open");
+    await expect(declineTask(a, taskIds[0]!, "Again")).rejects.toThrow(ConflictError);
+    await declineTask(b, taskIds[1]!, "The person is party to an open dispute.");
+    const request = requestRow(requestId);
+    expect(request.status).toBe("declined");
+    expect(request.outcome).toContain("We must keep invoices");
+    const [mail] = await mailsTo("declined.person@example.com", /privacy request is complete/);
+    expect(mail?.text).toContain("open dispute");
+    // Settling again changes nothing and sends nothing.
+    expect(await settleRequest(admin, requestId)).toEqual({ settled: false });
+  });
+
+  test("settles as completed when one task is declined and one fulfilled, with the download link", async () => {
+    const contact = createContact(b, { name: "Mixed", email: "mixed@example.com" }, IN);
+    const { requestId, taskIds } = createDsarRequest({
+      type: "export",
+      email: "mixed@example.com",
+      tasks: [{ workspaceId: a.workspaceId }, { workspaceId: b.workspaceId }],
+    });
+    await declineTask(a, taskIds[0]!, "We hold nothing about this person.");
+    const result = await approveTask(b, taskIds[1]!);
+    expect(result).toEqual({ status: "completed", settled: true });
+    expect(requestRow(requestId).status).toBe("completed");
+    const [mail] = await mailsTo("mixed@example.com", /privacy request is complete/);
+    expect(mail?.text).toMatch(/https:\/\/engage\.test\/dsar\/download\/[\w-]+\.[\w-]+/);
+    expect(mail?.text).toContain("We hold nothing about this person.");
+    expect(getContact(b, contact.id).name).toBe("Mixed");
+  });
+
+  test("a correction applies the fields the admin entered, through the contacts domain", async () => {
+    const contact = createContact(a, { name: "Rhea Wrong", email: "rhea@example.com" }, IN);
+    const { taskIds } = createDsarRequest({
+      type: "correction",
+      email: "rhea@example.com",
+      details: "My name is Rhea Right and my number is 98765 43219",
+      tasks: [{ workspaceId: a.workspaceId }],
+    });
+    expect(getTask(a, taskIds[0]!).details).toContain("Rhea Right");
+    await expect(approveTask(a, taskIds[0]!)).rejects.toThrow(ValidationError);
+    await expect(approveTask(a, taskIds[0]!, { phone: "12" })).rejects.toThrow(ValidationError);
+    expect(taskRow(taskIds[0]!).status).toBe("pending");
+    await approveTask(a, taskIds[0]!, { name: "Rhea Right", phone: "98765 43219" });
+    expect(getContact(a, contact.id)).toMatchObject({ name: "Rhea Right", phone: "+919876543219" });
+    expect(taskRow(taskIds[0]!).status).toBe("completed");
+  });
+
+  test("an auto-approved correction waits for the fields; the job leaves it alone", async () => {
+    createContact(a, { name: "Auto", email: "auto.fix@example.com" }, IN);
+    const { taskIds } = createDsarRequest({
+      type: "correction",
+      email: "auto.fix@example.com",
+      tasks: [{ workspaceId: a.workspaceId, status: "approved" }],
+    });
+    await runDsarTasks({ actor: { type: "system", id: "dsar-tasks" }, now: () => new Date() });
+    expect(taskRow(taskIds[0]!).status).toBe("approved");
+    expect(getTask(a, taskIds[0]!).needsFields).toBe(true);
+    await approveTask(a, taskIds[0]!, { name: "Auto Fixed" });
+    expect(taskRow(taskIds[0]!).status).toBe("completed");
+  });
+});
+
+describe("extending", () => {
+  test("up to two months beyond the 30 days, with a reason the requester receives", async () => {
+    const { ctx } = await workspace();
+    const receivedAt = new Date("2026-01-10T09:30:00Z");
+    const { requestId, taskIds } = createDsarRequest({
+      type: "access",
+      email: "slow.case@example.com",
+      receivedAt,
+      tasks: [{ workspaceId: ctx.workspaceId }],
+    });
+    const id = taskIds[0]!;
+    // Due 2026-02-09 09:30; the latest possible is 2026-04-09 09:30.
+    expect(taskRow(id).dueAt.toISOString()).toBe("2026-02-09T09:30:00.000Z");
+    await expect(extendTask(ctx, id, { until: "2026-03-01", reason: "" })).rejects.toThrow(
+      ValidationError,
+    );
+    await expect(
+      extendTask(ctx, id, { until: "2026-04-10", reason: "Archive in storage" }),
+    ).rejects.toThrow(/at most two months/);
+    await expect(
+      extendTask(ctx, id, { until: "2026-02-01", reason: "Archive in storage" }),
+    ).rejects.toThrow(/after the current due date/);
+    await expect(
+      extendTask(ctx, id, { until: "2026-02-30", reason: "Archive in storage" }),
+    ).rejects.toThrow(/does not exist/);
+    const { dueAt } = await extendTask(ctx, id, {
+      until: "2026-04-09",
+      reason: "Your records are in our paper archive.",
+    });
+    expect(dueAt.toISOString()).toBe("2026-04-09T09:30:00.000Z");
+    expect(taskRow(id)).toMatchObject({
+      extensionReason: "Your records are in our paper archive.",
+    });
+    expect(requestRow(requestId).dueAt.toISOString()).toBe("2026-04-09T09:30:00.000Z");
+    const [mail] = await mailsTo("slow.case@example.com", /needs more time/);
+    expect(mail?.text).toContain("paper archive");
+  });
+});
+
+describe("reminders", () => {
+  test("go to owners and admins 7 and 2 days before the due date, each exactly once", async () => {
+    let now = new Date("2026-03-01T08:00:00Z");
+    const clock = () => now;
+    const { owner, ctx } = await workspace(clock);
+    const adminUser = await user("Adele Admin");
+    const marketer = await user("Mark Marketer");
+    getControlDb()
+      .insert(memberships)
+      .values([
+        { workspaceId: ctx.workspaceId, userId: adminUser.id, role: "admin" },
+        { workspaceId: ctx.workspaceId, userId: marketer.id, role: "marketer" },
+      ])
+      .run();
+    const { taskIds } = createDsarRequest({
+      type: "erasure",
+      email: "remind.me@example.com",
+      receivedAt: now,
+      tasks: [{ workspaceId: ctx.workspaceId }],
+    });
+    const due = taskRow(taskIds[0]!).dueAt.getTime();
+    const job: SystemContext = { actor: { type: "system", id: "dsar-tasks" }, now: clock };
+    const reminders = async () => (await mailsTo(owner.email.toLowerCase(), /is due in/)).length;
+
+    now = new Date(due - 8 * DAY);
+    expect((await runDsarTasks(job)).reminders).toBe(0);
+    now = new Date(due - 7 * DAY + 60_000);
+    expect((await runDsarTasks(job)).reminders).toBe(2); // owner and admin, not the marketer
+    expect(await reminders()).toBe(1);
+    expect(await mailsTo(marketer.email.toLowerCase(), /is due in/)).toHaveLength(0);
+    expect(await mailsTo(adminUser.email.toLowerCase(), /due in 7 days/)).toHaveLength(1);
+    now = new Date(due - 5 * DAY);
+    expect((await runDsarTasks(job)).reminders).toBe(0);
+    now = new Date(due - 2 * DAY + 60_000);
+    expect((await runDsarTasks(job)).reminders).toBe(2);
+    now = new Date(due - DAY);
+    expect((await runDsarTasks(job)).reminders).toBe(0);
+    expect(await reminders()).toBe(2);
+    expect(await mailsTo(owner.email.toLowerCase(), /due in 2 days/)).toHaveLength(1);
+    // Overdue shows in the queue.
+    now = new Date(due + DAY);
+    const [row] = listWorkspaceTasks(ctx).rows;
+    expect(row).toMatchObject({ overdue: true, daysLeft: -1 });
+    expect(taskRow(taskIds[0]!).remindedAt2).not.toBeNull();
+    expect(
+      getControlDb()
+        .select()
+        .from(memberships)
+        .where(eq(memberships.workspaceId, ctx.workspaceId))
+        .all(),
+    ).toHaveLength(3);
+  });
+});

@@ -1,0 +1,14 @@
+import { systemContext } from "~/domain/context";
+import { runDsarTasks } from "~/domain/privacy/dsar-tasks.server";
+import type { Job } from "./types";
+
+export const dsarTasksJob: Job = {
+  name: "dsar-tasks",
+  schedule: "*/5 * * * *",
+  description:
+    "Fulfil approved privacy requests (auto-approved ones too) and remind owners and admins 7 and 2 days before a request is due, every 5 minutes",
+  maxRunMs: 30 * 60 * 1000,
+  async run({ now }) {
+    return runDsarTasks(systemContext("dsar-tasks", now));
+  },
+};

@@ -1,0 +1,179 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, Link, useLoaderData } from "@remix-run/react";
+import { requireAdmin } from "~/auth/admin.server";
+import { Select } from "~/components/form";
+import { Button } from "~/components/ui/button";
+import { EmptyState } from "~/components/ui/layout";
+import {
+  listAccountTasks,
+  listOverdueWorkspaceTasks,
+  presentTaskRow,
+  type TaskFilter,
+} from "~/domain/privacy/dsar-tasks.server";
+
+export const headers = () => ({ "Cache-Control": "no-store" });
+
+export const meta: MetaFunction = () => [
+  { title: "Privacy requests — Platform admin — Pleisys Engage" },
+];
+
+export async function loader(args: LoaderFunctionArgs) {
+  const { ctx } = await requireAdmin(args);
+  const params = new URL(args.request.url).searchParams;
+  const filter: TaskFilter = params.get("show") === "all" ? "all" : "open";
+  const pageParam = Number(params.get("page") ?? "1");
+  const page =
+    Number.isInteger(pageParam) && pageParam >= 1 && pageParam <= 100_000 ? pageParam : 1;
+  const accounts = listAccountTasks(ctx, { filter, page });
+  return {
+    filter,
+    page: accounts.page,
+    pages: accounts.pages,
+    total: accounts.total,
+    accounts: accounts.rows.map((row) => presentTaskRow(row, "UTC")),
+    overdue: listOverdueWorkspaceTasks(ctx).map((row) => ({
+      ...presentTaskRow(row, "UTC"),
+      workspaceName: row.workspaceName,
+      workspaceSlug: row.workspaceSlug,
+    })),
+  };
+}
+
+export default function AdminPrivacyPage() {
+  const { filter, page, pages, total, accounts, overdue } = useLoaderData<typeof loader>();
+  const pageUrl = (n: number) => {
+    const params = new URLSearchParams();
+    if (filter === "all") params.set("show", "all");
+    if (n > 1) params.set("page", String(n));
+    const query = params.toString();
+    return query ? `/admin/privacy?${query}` : "/admin/privacy";
+  };
+  return (
+    <>
+      <section aria-labelledby="account-requests-heading">
+        <h2 id="account-requests-heading">Requests about accounts</h2>
+        <p className="muted">
+          Pleisys Engage is the controller of account data: these are decided here. Times in UTC.
+        </p>
+        <Form method="get" className="filters" aria-label="Filter account requests">
+          <Select
+            name="show"
+            label="Show"
+            defaultValue={filter}
+            options={[
+              { value: "open", label: "Open requests" },
+              { value: "all", label: "All requests" },
+            ]}
+          />
+          <div className="filters-actions">
+            <Button type="submit" variant="secondary">
+              Apply
+            </Button>
+          </div>
+        </Form>
+        {accounts.length === 0 ? (
+          <EmptyState
+            title={filter === "open" ? "No open account requests" : "No account requests yet"}
+          />
+        ) : (
+          <div className="table-scroll">
+            <table className="table admin-table">
+              <caption className="visually-hidden">
+                Account requests ({total.toLocaleString("en-US")})
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Request</th>
+                  <th scope="col">Received</th>
+                  <th scope="col">Due</th>
+                  <th scope="col">Status</th>
+                </tr>
+              </thead>
+              <tbody>
+                {accounts.map((row) => (
+                  <tr key={row.id} className={row.overdue ? "row-attention" : undefined}>
+                    <th scope="row">
+                      <Link to={`/admin/privacy/${row.id}`}>{row.typeLabel}</Link>
+                    </th>
+                    <td>
+                      <time dateTime={row.receivedIso}>{row.received}</time>
+                    </td>
+                    <td>
+                      <time dateTime={row.dueIso}>{row.due}</time>
+                      {row.countdown ? (
+                        <span className={`badge ${row.overdue ? "badge-danger" : "badge-warning"}`}>
+                          {row.countdown}
+                        </span>
+                      ) : null}
+                    </td>
+                    <td>{row.statusLabel}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {pages > 1 ? (
+          <nav className="pager" aria-label="Account request pages">
+            {page > 1 ? (
+              <Link to={pageUrl(page - 1)} rel="prev">
+                Previous
+              </Link>
+            ) : (
+              <span className="muted">Previous</span>
+            )}
+            {page < pages ? (
+              <Link to={pageUrl(page + 1)} rel="next">
+                Next
+              </Link>
+            ) : (
+              <span className="muted">Next</span>
+            )}
+          </nav>
+        ) : null}
+      </section>
+
+      <section aria-labelledby="overdue-heading">
+        <h2 id="overdue-heading">Overdue in workspaces</h2>
+        <p className="muted">
+          Workspaces decide requests about their contacts; these are past their due date. Contact
+          the workspace&apos;s owners.
+        </p>
+        {overdue.length === 0 ? (
+          <EmptyState title="No workspace has an overdue request" />
+        ) : (
+          <div className="table-scroll">
+            <table className="table admin-table">
+              <caption className="visually-hidden">Overdue workspace requests</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Workspace</th>
+                  <th scope="col">Request</th>
+                  <th scope="col">Due</th>
+                  <th scope="col">Status</th>
+                </tr>
+              </thead>
+              <tbody>
+                {overdue.map((row) => (
+                  <tr key={row.id} className="row-attention">
+                    <th scope="row">
+                      {row.workspaceName} <code>{row.workspaceSlug}</code>
+                    </th>
+                    <td>{row.typeLabel}</td>
+                    <td>
+                      <time dateTime={row.dueIso}>{row.due}</time>
+                      <span className="badge badge-danger">{row.countdown}</span>
+                    </td>
+                    <td>{row.statusLabel}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </>
+  );
+}
+
+export { RouteErrorBoundary as ErrorBoundary } from "~/components/route-error-boundary";

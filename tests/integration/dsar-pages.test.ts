@@ -1,0 +1,266 @@
+import { and, eq } from "drizzle-orm";
+import { strFromU8, unzipSync } from "fflate";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getControlDb } from "~/db/control.server";
+import { auditLog, dsarTasks, workspaces } from "~/db/schema/control";
+import { createContact } from "~/domain/contacts/contacts.server";
+import { downloadToken } from "~/domain/privacy/dsar-fulfil.server";
+import { openWorkspaceContext } from "~/domain/workspaces/access.server";
+import type { Workspace } from "~/domain/workspaces/workspaces.server";
+import {
+  addMember,
+  createVerifiedUser,
+  createWorkspaceFor,
+  signedIn,
+  type Browser,
+  type TestUser,
+} from "../support/accounts";
+import { createPlatformAdmin, enrolTotp, signInWithTotp } from "../support/admin";
+import { createDsarRequest, taskRow } from "../support/dsar";
+import { startTestServer, type TestServer } from "../support/server";
+
+/**
+ * The privacy queues and the export download through the real server, as a browser without
+ * JavaScript uses them. Requests and tasks are seeded as the portal leaves them (status open,
+ * identifiers encrypted) in this process, which shares DATA_DIR with the server.
+ */
+
+const DAY = 86_400_000;
+let server: TestServer;
+let owner: TestUser;
+let workspaceA: Workspace;
+let workspaceB: Workspace;
+let alice: Browser;
+let viewer: Browser;
+let marketer: Browser;
+let ownerB: Browser;
+let taskA: number;
+let overdueA: number;
+let taskB: number;
+let accountTask: number;
+const slugA = "dsar-pages-a";
+const slugB = "dsar-pages-b";
+const baseA = `/w/${slugA}/privacy/requests`;
+
+async function textOf(res: Response): Promise<string> {
+  return (await res.text())
+    .replace(/<!-- -->/g, "")
+    .replace(/&#x27;|&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, "&");
+}
+
+function downloads(taskId: number) {
+  return getControlDb()
+    .select()
+    .from(auditLog)
+    .where(
+      and(eq(auditLog.action, "dsar.export_downloaded"), eq(auditLog.targetId, String(taskId))),
+    )
+    .all();
+}
+
+beforeAll(async () => {
+  owner = await createVerifiedUser({ name: "Olivia Owner" });
+  const viewerUser = await createVerifiedUser({ name: "Victor Viewer" });
+  const marketerUser = await createVerifiedUser({ name: "Maya Marketer" });
+  const otherOwner = await createVerifiedUser({ name: "Bruno B" });
+  workspaceA = createWorkspaceFor(owner, { slug: slugA, name: "Shop A" });
+  workspaceB = createWorkspaceFor(otherOwner, { slug: slugB, name: "Shop B" });
+  await addMember(workspaceA, owner, viewerUser, "viewer");
+  await addMember(workspaceA, owner, marketerUser, "marketer");
+  const ctx = openWorkspaceContext(workspaceA.id, { type: "user", id: owner.id }, {});
+  createContact(
+    ctx,
+    { name: "Priya Person", email: "priya@example.com" },
+    { defaultCountry: "IN" },
+  );
+  createContact(ctx, { name: "Someone Else", email: "else@example.com" }, { defaultCountry: "IN" });
+  taskA = createDsarRequest({
+    type: "export",
+    email: "priya@example.com",
+    tasks: [{ workspaceId: workspaceA.id }],
+  }).taskIds[0]!;
+  overdueA = createDsarRequest({
+    type: "erasure",
+    email: "late@example.com",
+    receivedAt: new Date(Date.now() - 33 * DAY),
+    tasks: [{ workspaceId: workspaceA.id }],
+  }).taskIds[0]!;
+  taskB = createDsarRequest({
+    type: "access",
+    email: "bob@example.com",
+    tasks: [{ workspaceId: workspaceB.id }],
+  }).taskIds[0]!;
+  accountTask = createDsarRequest({
+    type: "access",
+    email: owner.email,
+    tasks: [{ userId: owner.id }],
+  }).taskIds[0]!;
+  server = await startTestServer({ dataDir: process.env.DATA_DIR });
+  alice = await signedIn(server, owner);
+  viewer = await signedIn(server, viewerUser);
+  marketer = await signedIn(server, marketerUser);
+  ownerB = await signedIn(server, otherOwner);
+}, 90_000);
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe("the workspace queue", () => {
+  it("lists the workspace's open requests with due dates, countdowns and overdue rows standing out", async () => {
+    const res = await alice.get(baseA);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    const html = await textOf(res);
+    expect(html).toContain("Privacy requests");
+    expect(html).toContain(`href="${baseA}/${taskA}"`);
+    expect(html).toContain(`href="${baseA}/${overdueA}"`);
+    expect(html).not.toContain(`/${taskB}"`);
+    expect(html).toMatch(/30 days left|29 days left/);
+    expect(html).toMatch(/row-attention[^]*3 days overdue/);
+    expect(html).toContain("1 request is overdue");
+    // The nav entry is there for owners and admins.
+    expect(html).toContain(`href="/w/${slugA}/privacy/requests"`);
+  });
+
+  it("is 404 for another workspace's task id and for garbage ids", async () => {
+    expect((await alice.get(`${baseA}/${taskB}`)).status).toBe(404);
+    expect((await alice.get(`${baseA}/${accountTask}`)).status).toBe(404);
+    expect((await alice.get(`${baseA}/x`)).status).toBe(404);
+    const decline = { intent: "decline", reason: "Not ours", confirm: "on" };
+    expect((await alice.post(`${baseA}/${taskB}`, decline)).status).toBe(404);
+    expect(taskRow(taskB).status).toBe("pending");
+    // Workspace B's owner sees their own task and not A's.
+    expect((await ownerB.get(`/w/${slugB}/privacy/requests/${taskB}`)).status).toBe(200);
+    expect((await ownerB.get(`/w/${slugB}/privacy/requests/${taskA}`)).status).toBe(404);
+  });
+
+  it("viewers and marketers can neither see nor decide requests", async () => {
+    for (const browser of [viewer, marketer]) {
+      expect((await browser.get(baseA)).status).toBe(403);
+      expect((await browser.get(`${baseA}/${taskA}`)).status).toBe(403);
+      const res = await browser.post(`${baseA}/${taskA}`, {
+        intent: "decline",
+        reason: "No",
+        confirm: "on",
+      });
+      expect(res.status).toBe(403);
+    }
+    expect(taskRow(taskA).status).toBe("pending");
+    const nav = await textOf(await viewer.get(`/w/${slugA}`));
+    expect(nav).not.toContain("Privacy requests");
+  });
+
+  it("refuses a decision without its confirmation or reason, and an extension too far", async () => {
+    const page = `${baseA}/${overdueA}`;
+    const noConfirm = await alice.post(page, { intent: "decline", reason: "Because" });
+    expect(noConfirm.status).toBe(400);
+    const noReason = await alice.post(page, { intent: "decline", reason: " ", confirm: "on" });
+    expect(noReason.status).toBe(400);
+    expect(await textOf(noReason)).toContain("Give the reason for declining");
+    const tooFar = await alice.post(page, {
+      intent: "extend",
+      until: "2099-01-01",
+      reason: "Busy",
+      confirm: "on",
+    });
+    expect(tooFar.status).toBe(400);
+    expect(await textOf(tooFar)).toContain("at most two months");
+    expect(taskRow(overdueA).status).toBe("pending");
+  });
+
+  it("approves an export, shows the download link and the history", async () => {
+    const page = `${baseA}/${taskA}`;
+    const res = await alice.post(page, { intent: "approve", confirm: "on" });
+    expect(res.status).toBe(302);
+    expect(res.headers.get("location")).toBe(page);
+    expect(taskRow(taskA).status).toBe("completed");
+    const html = await textOf(await alice.get(page));
+    expect(html).toMatch(/href="[^"]*\/dsar\/download\/[\w-]+\.[\w-]+"/);
+    expect(html).toContain("Fulfilled");
+    expect(html).toContain("Olivia Owner");
+  });
+
+  it("turns automatic approval on and off", async () => {
+    const on = await alice.post(baseA, { autoApprove: "on" });
+    expect(on.status).toBe(302);
+    const read = () =>
+      getControlDb()
+        .select({ on: workspaces.dsarAutoApprove })
+        .from(workspaces)
+        .where(eq(workspaces.id, workspaceA.id))
+        .get()?.on;
+    expect(read()).toBe(true);
+    expect((await alice.post(baseA, {})).status).toBe(302);
+    expect(read()).toBe(false);
+    expect((await marketer.post(baseA, { autoApprove: "on" })).status).toBe(403);
+    expect(read()).toBe(false);
+  });
+});
+
+describe("the download link", () => {
+  it("streams the zip without a sign-in and audits every download", async () => {
+    const task = taskRow(taskA);
+    const url = `/dsar/download/${downloadToken(task)}`;
+    const before = downloads(taskA).length;
+    const res = await server.fetch(url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/zip");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    const files = unzipSync(new Uint8Array(await res.arrayBuffer()));
+    const data = strFromU8(files["data.json"]!);
+    expect(data).toContain("priya@example.com");
+    expect(data).not.toContain("else@example.com");
+    expect((await server.fetch(url)).status).toBe(200);
+    expect(downloads(taskA).length).toBe(before + 2);
+  });
+
+  it("is 404 when tampered with and 410 once expired", async () => {
+    const task = taskRow(taskA);
+    const token = downloadToken(task);
+    const [payload, mac] = token.split(".") as [string, string];
+    const forged = Buffer.from(`${taskB}:${task.exportFile}`).toString("base64url");
+    for (const bad of [`${payload}.${mac.slice(0, -2)}AA`, `${forged}.${mac}`, "nonsense", "x.y"]) {
+      expect((await server.fetch(`/dsar/download/${bad}`)).status, bad).toBe(404);
+    }
+    getControlDb()
+      .update(dsarTasks)
+      .set({ exportExpiresAt: new Date(Date.now() - 1000) })
+      .where(eq(dsarTasks.id, taskA))
+      .run();
+    const expired = await server.fetch(`/dsar/download/${token}`);
+    expect(expired.status).toBe(410);
+    expect(await expired.text()).toContain("expired");
+  });
+});
+
+describe("the admin queue", () => {
+  it("lists account requests and overdue workspace requests for platform admins only", async () => {
+    const admin = await createPlatformAdmin({ name: "Ada Admin" });
+    await enrolTotp(admin);
+    const browser = await signInWithTotp(server, admin);
+    const html = await textOf(await browser.get("/admin/privacy"));
+    expect(html).toContain(`href="/admin/privacy/${accountTask}"`);
+    expect(html).toContain("Shop A");
+    expect(html).toMatch(/days overdue/);
+    const detail = await browser.get(`/admin/privacy/${accountTask}`);
+    expect(detail.status).toBe(200);
+    expect((await browser.get(`/admin/privacy/${taskA}`)).status).toBe(404);
+    expect((await alice.get("/admin/privacy")).status).toBe(404);
+    expect((await alice.get(`/admin/privacy/${accountTask}`)).status).toBe(404);
+
+    const declined = await browser.post(`/admin/privacy/${accountTask}`, {
+      intent: "decline",
+      reason: "We could not match this account.",
+      confirm: "on",
+    });
+    expect(declined.status).toBe(302);
+    expect(taskRow(accountTask)).toMatchObject({
+      status: "declined",
+      decidedBy: admin.id,
+      declineReason: "We could not match this account.",
+    });
+  });
+});
