@@ -20,6 +20,7 @@ async function loadCommands(): Promise<Command[]> {
     ...contactsExportCommands,
     ...contactsImportCommands,
     ...(await import("./cli/integrations")).integrationsCommands,
+    ...(await import("./cli/privacy")).privacyCommands,
   ];
 }
 

@@ -2,6 +2,7 @@ import { auditVerify } from "./audit-verify.server";
 import { authCleanup } from "./auth-cleanup.server";
 import { contactsHousekeepingJob } from "./contacts-housekeeping.server";
 import { dbMaintenance } from "./db-maintenance.server";
+import { privacyReindexJob } from "./privacy-reindex.server";
 import type { Job } from "./types";
 import { whatsappTemplateSync } from "./whatsapp-template-sync.server";
 
@@ -12,6 +13,7 @@ export const jobs: readonly Job[] = [
   authCleanup,
   contactsHousekeepingJob,
   whatsappTemplateSync,
+  privacyReindexJob,
 ];
 
 export function findJob(name: string): Job | undefined {

@@ -52,6 +52,7 @@ describe("npm run engage", () => {
       "auth-cleanup",
       "contacts-housekeeping",
       "whatsapp-template-sync",
+      "privacy-reindex",
     ]);
     const run = await runCli(["jobs", "run", "db-maintenance"], env);
     expect(run.code).toBe(0);

@@ -66,3 +66,15 @@ export function lastJobRun(name: string): JobRun | undefined {
     .limit(1)
     .get();
 }
+
+/** Whether the job has ever finished well (a job that must run once, e.g. a first rebuild). */
+export function hasSucceeded(name: string): boolean {
+  return Boolean(
+    getControlDb()
+      .select({ id: jobRuns.id })
+      .from(jobRuns)
+      .where(and(eq(jobRuns.name, name), eq(jobRuns.outcome, "ok")))
+      .limit(1)
+      .get(),
+  );
+}
