@@ -9,6 +9,7 @@ import { startDispatcher, stopDispatcher } from "~/domain/delivery/dispatcher.se
 import { receiveWebhook } from "~/domain/delivery/webhooks.server";
 import { checkHealth } from "~/domain/operations/health.server";
 import { ensureShippedPolicyVersion } from "~/domain/privacy/policy-versions.server";
+import { startPrivacyIndexUpkeep, stopPrivacyIndexUpkeep } from "~/jobs/privacy-reindex.server";
 import { startScheduler, stopScheduler } from "~/jobs/scheduler.server";
 import { getEnv } from "~/lib/env.server";
 import { isAppError, RateLimitedError, ValidationError } from "~/lib/errors";
@@ -42,10 +43,17 @@ export const host = {
     } catch (error) {
       logger.error({ err: error }, "could not recover contact imports");
     }
+    // After the imports' recovery, so that resumed imports keep their index markers.
+    void startPrivacyIndexUpkeep();
   },
   /** Stops scheduling and waits for running jobs; imports stop where they are and resume later. */
   async stopJobs(): Promise<void> {
-    await Promise.all([stopScheduler(), stopImportsForShutdown(), stopDispatcher()]);
+    await Promise.all([
+      stopScheduler(),
+      stopImportsForShutdown(),
+      stopDispatcher(),
+      stopPrivacyIndexUpkeep(),
+    ]);
   },
   /** Last step of shutdown, once no request or job uses a handle. */
   closeDatabases(): void {

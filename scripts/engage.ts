@@ -21,6 +21,7 @@ async function loadCommands(): Promise<Command[]> {
     ...contactsImportCommands,
     ...(await import("./cli/integrations")).integrationsCommands,
     ...(await import("./cli/policy")).policyCommands,
+    ...(await import("./cli/privacy")).privacyCommands,
   ];
 }
 

@@ -5,6 +5,7 @@ import { dbMaintenance } from "./db-maintenance.server";
 import { policyNotices } from "./policy-notices.server";
 import { retention } from "./retention.server";
 import { dsarTasksJob } from "./dsar-tasks.server";
+import { privacyReindexJob } from "./privacy-reindex.server";
 import type { Job } from "./types";
 import { whatsappTemplateSync } from "./whatsapp-template-sync.server";
 
@@ -18,6 +19,7 @@ export const jobs: readonly Job[] = [
   policyNotices,
   retention,
   dsarTasksJob,
+  privacyReindexJob,
 ];
 
 export function findJob(name: string): Job | undefined {

@@ -54,6 +54,8 @@ describe("npm run engage", () => {
       "whatsapp-template-sync",
       "policy-notices",
       "retention",
+      "dsar-tasks",
+      "privacy-reindex",
     ]);
     const run = await runCli(["jobs", "run", "db-maintenance"], env);
     expect(run.code).toBe(0);

@@ -17,6 +17,11 @@ import { logger } from "~/lib/logger.server";
 import { recordAudit } from "../audit/audit.server";
 import type { WorkspaceContext } from "../context";
 import {
+  indexSubjects,
+  releaseContactSubjects,
+  subjectHashes,
+} from "../privacy/subject-index.server";
+import {
   nameKeyOf,
   NEED_ONE,
   normaliseContactInput,
@@ -747,6 +752,9 @@ export function createContact(
           data: JSON.stringify({ by: actorKind(ctx) }),
         })
         .run();
+      // Indexed before the commit, as the last step: the privacy index must never miss a
+      // workspace holding someone; if the commit failed, the entry is a harmless extra.
+      indexSubjects(ctx.workspaceId, subjectHashes(inserted));
       return inserted;
     },
     { behavior: "immediate" },
@@ -842,10 +850,25 @@ export function updateContact(
           data: JSON.stringify({ fields: changed, attributes: changedAttributes }),
         })
         .run();
-      return { row, changed, changedAttributes };
+      // New addresses are indexed before the commit, old ones released after it (below).
+      const emailChanged = next.email !== current.email;
+      const phoneChanged = next.phone !== current.phone;
+      indexSubjects(
+        ctx.workspaceId,
+        subjectHashes({
+          email: emailChanged ? next.email : null,
+          phone: phoneChanged ? next.phone : null,
+        }),
+      );
+      const released = {
+        email: emailChanged ? current.email : null,
+        phone: phoneChanged ? current.phone : null,
+      };
+      return { row, changed, changedAttributes, released };
     },
     { behavior: "immediate" },
   );
+  if (result.released) releaseContactSubjects(ctx.db.$client, ctx.workspaceId, [result.released]);
   if (result.changed.length || result.changedAttributes.length) {
     recordAudit(ctx, {
       action: "contact.updated",
@@ -866,9 +889,11 @@ export function deleteContact(ctx: WorkspaceContext, id: number): void {
   const deleted = ctx.db
     .delete(contacts)
     .where(eq(contacts.id, id))
-    .returning({ id: contacts.id })
+    .returning({ id: contacts.id, email: contacts.email, phone: contacts.phone })
     .get();
   if (!deleted) throw new NotFoundError("Contact", id);
+  // Unindexed only now that the deletion has committed (never a moment of a missed holder).
+  releaseContactSubjects(ctx.db.$client, ctx.workspaceId, [deleted]);
   flushWal(ctx);
   recordAudit(ctx, {
     action: "contact.deleted",
@@ -886,7 +911,7 @@ export function eraseContact(ctx: WorkspaceContext, id: number): void {
   ensureSecureDelete(ctx.db);
   const key = suppressionKey(ctx.db);
   const now = ctx.now();
-  const added = ctx.db.transaction(
+  const erased = ctx.db.transaction(
     (tx) => {
       const contact = tx
         .select({ id: contacts.id, email: contacts.email, phone: contacts.phone })
@@ -896,16 +921,17 @@ export function eraseContact(ctx: WorkspaceContext, id: number): void {
       if (!contact) throw new NotFoundError("Contact", id);
       const result = suppressContactInTransaction(tx, key, contact, "erasure", "all", now);
       tx.delete(contacts).where(eq(contacts.id, id)).run();
-      return result.added;
+      return { added: result.added, contact };
     },
     { behavior: "immediate" },
   );
+  releaseContactSubjects(ctx.db.$client, ctx.workspaceId, [erased.contact]);
   flushWal(ctx);
   recordAudit(ctx, {
     action: "suppression.added",
     workspaceId: ctx.workspaceId,
     target: { type: "contact", id },
-    details: { reason: "erasure", channel: "all", entries: added },
+    details: { reason: "erasure", channel: "all", entries: erased.added },
   });
   recordAudit(ctx, {
     action: "contact.deleted",

@@ -73,6 +73,10 @@ export interface ImportWorkerData {
   defaultCountry: string;
   /** This workspace's suppression key, base64. */
   suppressionKey: string;
+  /** The control database's file (controlDbPath): the writer keeps the privacy index. */
+  controlDbPath: string;
+  /** The privacy subject index's key, base64. */
+  subjectIndexKey: string;
   /** The parser checks suppressions up to this rowid, the writer any added later. */
   suppressionsUpTo: number;
   /** Data rows already committed by an earlier run of this import (resume). */

@@ -1,6 +1,15 @@
 import type { MessagePort } from "node:worker_threads";
+import type Database from "better-sqlite3";
+import { openControlClientForWorker } from "~/db/control-worker-client.server";
 import { openTenantClientForWorker } from "~/db/tenant-worker-client.server";
 import { logger } from "~/lib/logger.server";
+import {
+  deleteSubjectHashes,
+  importMarker,
+  indexContactsSince,
+  insertSubjectHashes,
+  releaseSubjects,
+} from "../privacy/subject-index-sync.server";
 import { ROW_STRIDE } from "./import-batch.server";
 import type {
   ImportWorkerData,
@@ -16,6 +25,13 @@ import { ImportWriter, ZERO_COUNTS } from "./import-writer.server";
  * ImportWriter in transactions of up to `txnRows` rows or `txnMs` milliseconds, acknowledges
  * each batch (the parser's flow control), reports progress to the main thread every 250 ms,
  * and notices a cancel between batches.
+ *
+ * The privacy subject index: hashing and indexing each row as it is written would cost the
+ * import about as much again (two HMACs and two random inserts into the control db per row),
+ * so the thread puts up the import's marker before its first commit (the workspace then counts
+ * as holding anyone), and once the import has ended indexes the contacts it changed, lets go
+ * of the addresses its updates replaced, and takes the marker down. If the thread dies first,
+ * the marker stays until the next start rebuilds the workspace's entries.
  */
 
 export async function runImportWriter(data: ImportWorkerData, parent: MessagePort): Promise<void> {
@@ -23,6 +39,8 @@ export async function runImportWriter(data: ImportWorkerData, parent: MessagePor
   const { txnRows, txnMs, gapMs, cacheKib } = data.tuning;
   const db = openTenantClientForWorker(data.workspaceId, data.dbPath);
   db.pragma(`cache_size = -${Math.max(2048, cacheKib)}`);
+  let control: Database.Database | null = null;
+  const marker = importMarker(data.importId);
   let writer: ImportWriter | null = null;
   const queue: ParserMessage[] = [];
   let cancel = false;
@@ -40,6 +58,8 @@ export async function runImportWriter(data: ImportWorkerData, parent: MessagePor
 
   let report: Extract<WriterReport, { type: "done" }>;
   try {
+    control = openControlClientForWorker(data.controlDbPath);
+    insertSubjectHashes(control, data.workspaceId, [marker]);
     writer = new ImportWriter({
       client: db,
       importId: data.importId,
@@ -111,9 +131,40 @@ export async function runImportWriter(data: ImportWorkerData, parent: MessagePor
     };
   } finally {
     port.close();
+    if (control) {
+      try {
+        if (writer) catchUpSubjectIndex(data, db, control, writer.released);
+        deleteSubjectHashes(control, data.workspaceId, [marker]);
+      } catch (error) {
+        logger.error({ err: error, importId: data.importId }, "indexing imported contacts failed");
+      }
+    }
+    control?.close();
     db.close();
     // Nothing else keeps the thread alive: it ends once the report is sent.
     parent.off("message", onParent);
   }
   parent.postMessage(report);
+}
+
+/** After the import: its contacts into the privacy index, replaced addresses out of it. */
+function catchUpSubjectIndex(
+  data: ImportWorkerData,
+  db: Database.Database,
+  control: Database.Database,
+  released: readonly { email: string | null; phone: string | null }[],
+): void {
+  const key = Buffer.from(data.subjectIndexKey, "base64");
+  // A resumed import keeps its first start: the rows of every earlier run are covered too.
+  const since = db
+    .prepare("SELECT started_at FROM contact_imports WHERE id = ?")
+    .pluck()
+    .get(data.importId) as number | null | undefined;
+  const started = Date.now();
+  const indexed = indexContactsSince(db, control, data.workspaceId, key, since ?? 0);
+  const unindexed = releaseSubjects(db, control, data.workspaceId, key, released);
+  logger.info(
+    { importId: data.importId, ...indexed, unindexed, ms: Date.now() - started },
+    "imported contacts indexed for privacy requests",
+  );
 }

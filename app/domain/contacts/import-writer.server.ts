@@ -96,6 +96,12 @@ export class ImportWriter {
   private lateMatch: ((row: { email: string | null; phone: string | null }) => boolean) | null =
     null;
 
+  /**
+   * Emails and phones that updates replaced: once committed, the privacy index lets go of
+   * those no contact holds any more (the write thread does, after the import).
+   */
+  readonly released: { email: string | null; phone: string | null }[] = [];
+
   /** What the database holds (the last commit). */
   committed: ImportCounts;
   /** Committed plus what the open transaction has written. */
@@ -399,6 +405,11 @@ export class ImportWriter {
       this.st.updateAttributes.run(attributes, now, existing.id);
     } else {
       this.st.update.run(email, phone, country, name, nameKey, attributes, now, existing.id);
+      const oldEmail = email !== existing.email ? existing.email : null;
+      const oldPhone = phone !== existing.phone ? existing.phone : null;
+      if (oldEmail !== null || oldPhone !== null) {
+        this.released.push({ email: oldEmail, phone: oldPhone });
+      }
     }
     this.st.event.run(
       existing.id,

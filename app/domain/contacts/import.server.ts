@@ -13,6 +13,7 @@ import {
 } from "node:fs";
 import { basename, join } from "node:path";
 import { MessageChannel, type Worker } from "node:worker_threads";
+import { controlDbPath } from "~/db/control.server";
 import { contactImportErrors, contactImports, type IMPORT_STATUSES } from "~/db/schema/tenant";
 import {
   createTenantScope,
@@ -25,6 +26,7 @@ import { CHANNELS, type Channel } from "~/lib/channels";
 import { csvLine } from "~/lib/csv";
 import { getEnv } from "~/lib/env.server";
 import { AppError, NotFoundError, ValidationError } from "~/lib/errors";
+import { getSecrets } from "~/lib/local-secrets.server";
 import { logger } from "~/lib/logger.server";
 import { singleton } from "~/lib/singleton.server";
 import { startWorker } from "~/lib/worker.server";
@@ -620,6 +622,8 @@ function launch(job: Job): void {
       definitions: listAttributeDefinitions(db),
       defaultCountry: options.defaultCountry,
       suppressionKey: suppressionKey(db).toString("base64"),
+      controlDbPath: controlDbPath(),
+      subjectIndexKey: getSecrets().subjectIndexKey.toString("base64"),
       suppressionsUpTo,
       skipRows: row.rowsDone,
       actorType: job.actor.type,

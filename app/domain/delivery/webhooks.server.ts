@@ -14,6 +14,7 @@ import {
   type SuppressionChannel,
 } from "../contacts/suppressions.server";
 import { systemContext } from "../context";
+import { indexSubjects, subjectHashes } from "../privacy/subject-index.server";
 import { integrationForWebhook, type LoadedIntegration } from "./integrations.server";
 import { markDue, queueMessages } from "./outbox.server";
 
@@ -482,6 +483,8 @@ function applyInbound(
         })
         .returning({ id: contacts.id })
         .get();
+      // In the privacy index before this batch commits, so it never misses them.
+      indexSubjects(workspaceId, subjectHashes({ phone: event.from }));
       contact = { id: inserted.id, email: null, phone: event.from };
     }
   }

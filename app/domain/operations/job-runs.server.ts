@@ -77,3 +77,15 @@ export function recentJobRuns(names: readonly string[], limit = 20): JobRun[] {
     .limit(limit)
     .all();
 }
+
+/** Whether the job has ever finished well (a job that must run once, e.g. a first rebuild). */
+export function hasSucceeded(name: string): boolean {
+  return Boolean(
+    getControlDb()
+      .select({ id: jobRuns.id })
+      .from(jobRuns)
+      .where(and(eq(jobRuns.name, name), eq(jobRuns.outcome, "ok")))
+      .limit(1)
+      .get(),
+  );
+}
