@@ -7,11 +7,6 @@ export interface Secrets {
   /** 32-byte AES-256 key. */
   encryptionKey: Buffer;
   sessionSecret: string;
-  /**
-   * 32-byte HMAC key of the privacy subject index (control db). Never rotated with the
-   * encryption key: every hash in the index depends on it.
-   */
-  subjectIndexKey: Buffer;
   /** Names of the secrets read from or written to DATA_DIR because the environment lacks them. */
   local: string[];
 }
@@ -52,23 +47,11 @@ export function getSecrets(): Secrets {
     );
     local.push("SESSION_SECRET");
   }
-  let subjectKey = env.SUBJECT_INDEX_KEY;
-  if (!subjectKey) {
-    ensureDir();
-    subjectKey = readOrCreate(join(dir, "subject-index.key"), () =>
-      randomBytes(32).toString("base64"),
-    );
-    local.push("SUBJECT_INDEX_KEY");
-  }
-  const subjectIndexKey = Buffer.from(subjectKey, "base64");
-  if (subjectIndexKey.length !== 32) {
-    throw new Error("SUBJECT_INDEX_KEY must be 32 bytes, base64-encoded");
-  }
   const encryptionKey = Buffer.from(key, "base64");
   if (encryptionKey.length !== 32) {
     throw new Error(`The local encryption key in ${dir} is damaged: expected 32 bytes`);
   }
-  cached = { encryptionKey, sessionSecret, subjectIndexKey, local };
+  cached = { encryptionKey, sessionSecret, local };
   return cached;
 }
 
@@ -107,4 +90,26 @@ export function getRetiredEncryptionKeys(): Buffer[] {
     if (!key.equals(current) && !unique.some((k) => k.equals(key))) unique.push(key);
   }
   return unique;
+}
+
+let subjectIndexKey: Buffer | undefined;
+
+/**
+ * The 32-byte HMAC key of the privacy subject index (control db): SUBJECT_INDEX_KEY, else
+ * DATA_DIR/secrets/subject-index.key, made on first use. Never rotated with the encryption
+ * key: every hash in the index depends on it (a new key means `privacy reindex`).
+ */
+export function getSubjectIndexKey(): Buffer {
+  if (subjectIndexKey) return subjectIndexKey;
+  const env = getEnv();
+  let value = env.SUBJECT_INDEX_KEY;
+  if (!value) {
+    const dir = join(env.DATA_DIR, "secrets");
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    value = readOrCreate(join(dir, "subject-index.key"), () => randomBytes(32).toString("base64"));
+  }
+  const key = Buffer.from(value, "base64");
+  if (key.length !== 32) throw new Error("SUBJECT_INDEX_KEY must be 32 bytes, base64-encoded");
+  subjectIndexKey = key;
+  return key;
 }

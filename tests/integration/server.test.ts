@@ -73,7 +73,7 @@ describe("the host process", () => {
 
   it("shows the privacy policy the product must keep", async () => {
     const html = await (await server.fetch("/privacy")).text();
-    expect(html).toContain("Effective date: June 10, 2026");
+    expect(html).toContain("Version 1, in force since 10 June 2026");
     expect(html).toContain("Passwords are hashed using bcrypt");
     expect(html).toMatch(/<table class="table">/);
   });

@@ -26,7 +26,7 @@ import { CHANNELS, type Channel } from "~/lib/channels";
 import { csvLine } from "~/lib/csv";
 import { getEnv } from "~/lib/env.server";
 import { AppError, NotFoundError, ValidationError } from "~/lib/errors";
-import { getSecrets } from "~/lib/local-secrets.server";
+import { getSubjectIndexKey } from "~/lib/local-secrets.server";
 import { logger } from "~/lib/logger.server";
 import { singleton } from "~/lib/singleton.server";
 import { startWorker } from "~/lib/worker.server";
@@ -623,7 +623,7 @@ function launch(job: Job): void {
       defaultCountry: options.defaultCountry,
       suppressionKey: suppressionKey(db).toString("base64"),
       controlDbPath: controlDbPath(),
-      subjectIndexKey: getSecrets().subjectIndexKey.toString("base64"),
+      subjectIndexKey: getSubjectIndexKey().toString("base64"),
       suppressionsUpTo,
       skipRows: row.rowsDone,
       actorType: job.actor.type,

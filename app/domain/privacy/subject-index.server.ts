@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import { and, eq, gte, inArray, lt, or } from "drizzle-orm";
 import { getControlDb } from "~/db/control.server";
 import { subjectIndex } from "~/db/schema/control";
-import { getSecrets } from "~/lib/local-secrets.server";
+import { getSubjectIndexKey } from "~/lib/local-secrets.server";
 import {
   hashSubject,
   MARKER_END,
@@ -24,7 +24,7 @@ export type { SubjectIdentifiers, SubjectKind };
 
 /** The keyed hash of one normalised identifier (callers normalise as contacts do). */
 export function subjectHash(kind: SubjectKind, normalised: string, key?: Buffer): string {
-  return hashSubject(key ?? getSecrets().subjectIndexKey, kind, normalised);
+  return hashSubject(key ?? getSubjectIndexKey(), kind, normalised);
 }
 
 /** The hashes of a person's identifiers (an email, a phone, or both). */
@@ -38,12 +38,14 @@ export function subjectHashes(identifiers: SubjectIdentifiers, key?: Buffer): st
 /** Records that `workspaceId` holds these hashes (idempotent). */
 export function indexSubjects(workspaceId: string, hashes: readonly string[]): void {
   if (hashes.length === 0) return;
-  const db = getControlDb();
-  db.transaction((tx) => {
-    for (const hash of hashes) {
-      tx.insert(subjectIndex).values({ hash, workspaceId }).onConflictDoNothing().run();
-    }
-  });
+  // One prepared statement in one transaction: callers index thousands at a time.
+  const client = getControlDb().$client;
+  const insert = client.prepare(
+    "INSERT INTO subject_index (hash, workspace_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+  );
+  client.transaction(() => {
+    for (const hash of hashes) insert.run(hash, workspaceId);
+  })();
 }
 
 /** Forgets that `workspaceId` holds these hashes (the contact was deleted or changed address). */
@@ -87,7 +89,7 @@ export function releaseContactSubjects(
     tenant,
     getControlDb().$client,
     workspaceId,
-    getSecrets().subjectIndexKey,
+    getSubjectIndexKey(),
     released,
   );
 }

@@ -6,7 +6,7 @@ import { getControlDb } from "~/db/control.server";
 import { subjectIndex } from "~/db/schema/control";
 import { forEachTenant, withTenantDb, type TenantDb } from "~/db/tenants.server";
 import { ValidationError } from "~/lib/errors";
-import { getSecrets } from "~/lib/local-secrets.server";
+import { getSubjectIndexKey } from "~/lib/local-secrets.server";
 import { logger } from "~/lib/logger.server";
 import { acquireJobLock, releaseJobLock } from "../operations/job-runs.server";
 import {
@@ -101,7 +101,7 @@ async function rebuildWorkspace(
   options: ReindexOptions,
 ): Promise<WorkspaceReindex> {
   const control = getControlDb().$client;
-  const key = getSecrets().subjectIndexKey;
+  const key = getSubjectIndexKey();
   const stale = staleMarkers(db, markersOf(workspaceId));
   const marker = subjectMarker(`rebuild:${randomUUID()}`);
   insertSubjectHashes(control, workspaceId, [marker]);
