@@ -1,13 +1,12 @@
 import type { MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
-import { PolicyBlocks, PolicyTable } from "~/components/policy-document";
+import { PolicyBlocks } from "~/components/policy-document";
 import { Alert } from "~/components/ui/alert";
 import { PageHeader } from "~/components/ui/layout";
 import { cookiesWeSet } from "~/domain/privacy/cookies.server";
 import {
   getPolicyVersion,
   listPolicyVersions,
-  subProcessorsTable,
   upcomingVersion,
   versionInForce,
 } from "~/domain/privacy/policy-versions.server";
@@ -41,12 +40,11 @@ export function loader() {
             : "Replaced",
     })),
     cookies: cookiesWeSet(),
-    subProcessors: subProcessorsTable(inForce.blocks) ?? null,
   };
 }
 
 export default function PrivacyPolicy() {
-  const { inForce, upcoming, history, cookies, subProcessors } = useLoaderData<typeof loader>();
+  const { inForce, upcoming, history, cookies } = useLoaderData<typeof loader>();
   return (
     <article className="prose">
       <PageHeader
@@ -98,14 +96,6 @@ export default function PrivacyPolicy() {
           </table>
         </div>
       </section>
-
-      {subProcessors ? (
-        <section aria-labelledby="sub-processors-heading">
-          <h2 id="sub-processors-heading">Sub-processors</h2>
-          <p>The providers that process data for us under version {inForce.version}.</p>
-          <PolicyTable header={subProcessors.header} rows={subProcessors.rows} />
-        </section>
-      ) : null}
 
       <section aria-labelledby="history-heading">
         <h2 id="history-heading">Policy history</h2>

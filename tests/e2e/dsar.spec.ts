@@ -36,14 +36,14 @@ test("submit at /dsar/<slug>, verify by mail, approve as the owner, download the
   await expect(
     requester.getByRole("heading", { level: 1, name: "Your privacy request" }),
   ).toBeVisible();
-  await expect(requester.getByText("Rhea Teas")).toBeVisible();
+  await expect(requester.getByRole("cell", { name: "Rhea Teas" })).toBeVisible();
 
   // The owner approves it from the workspace's queue.
   await page
     .getByRole("navigation", { name: "Workspace" })
     .getByRole("link", { name: "Privacy requests" })
     .click();
-  await page.getByRole("link", { name: "Get a copy of my data to download" }).click();
+  await page.getByRole("link", { name: "Export of their data" }).click();
   await page.getByLabel("I checked this request and want it carried out").check();
   await page.getByRole("button", { name: "Approve and carry it out" }).click();
 

@@ -82,7 +82,7 @@ describe("privacy policy pages", () => {
     expect(html).toMatch(/<code>engage_session<\/code>/);
     expect(html).toContain("HttpOnly, SameSite=Lax, Path=/");
     expect(html).toMatch(/<code>engage_flash<\/code>/);
-    expect(html).toContain("Sub-processors");
+    expect(html).toContain("We rely on the following sub-processors");
     expect(html).toContain("Hostinger VPS");
     expect(html).toContain("All platform data (stored in India)");
     expect(html).toContain("Policy history");

@@ -186,20 +186,6 @@ function renderPolicyText(version: number, text: string): DocBlock[] {
   return version === SHIPPED_POLICY.version ? parsePolicy(text).blocks : parseSafeMarkdown(text);
 }
 
-/**
- * The sub-processors table of a policy (§4 "Third-Party Services" in version 1): the first table
- * whose header names the provider.
- */
-export function subProcessorsTable(
-  blocks: DocBlock[],
-): Extract<DocBlock, { kind: "table" }> | undefined {
-  return blocks.find(
-    (b): b is Extract<DocBlock, { kind: "table" }> =>
-      b.kind === "table" &&
-      b.header.some((cell) => /provider|sub-?processor/i.test(cell.map((p) => p.text).join(""))),
-  );
-}
-
 // ---------------------------------------------------------------------------------------------
 // Publishing.
 
