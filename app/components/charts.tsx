@@ -198,3 +198,91 @@ export function formatLocalDay(day: string): string {
 export function formatLocalHour(hour: string): string {
   return `${formatLocalDay(hour.slice(0, 10))} ${hour.slice(11, 16)}`;
 }
+
+/** One point of a message-activity series: a day or an hour and what happened in it. */
+export interface ActivityPoint {
+  /** The day ("2026-11-26") or hour (ISO) the numbers are for. */
+  at: string;
+  label: string;
+  sent: number;
+  delivered: number;
+  seen: number;
+  clicked: number;
+  failed: number;
+}
+
+/**
+ * Sent, delivered, read/opened, clicked and failed over time: the line chart, then the same
+ * numbers as a table (collapsed) for keyboards, screen readers and copying.
+ */
+export function ActivityOverTime({
+  title,
+  description,
+  seenLabel,
+  periodHeader,
+  tableSummary,
+  points,
+  children,
+}: {
+  title: string;
+  description: string;
+  /** "Read", "Opened" or "Read / opened": what `seen` means on this channel. */
+  seenLabel: string;
+  /** "Day" or "Hour". */
+  periodHeader: string;
+  tableSummary: string;
+  points: ActivityPoint[];
+  /** Shown between the chart and the table (a note about the range, say). */
+  children?: React.ReactNode;
+}) {
+  const columns = [
+    ["Sent", "sent"],
+    ["Delivered", "delivered"],
+    [seenLabel, "seen"],
+    ["Clicked", "clicked"],
+    ["Failed", "failed"],
+  ] as const;
+  return (
+    <>
+      <LineChart
+        title={title}
+        description={description}
+        labels={points.map((p) => p.label)}
+        series={columns.map(([label, key]) => ({ label, values: points.map((p) => p[key]) }))}
+      />
+      {children}
+      <details>
+        <summary>{tableSummary}</summary>
+        <div className="table-scroll">
+          <table className="table">
+            <caption className="visually-hidden">{title}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{periodHeader}</th>
+                {columns.map(([label]) => (
+                  <th key={label} scope="col" className="num">
+                    {label}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {points.map((p) => (
+                <tr key={p.at}>
+                  <th scope="row">
+                    <time dateTime={p.at}>{p.label}</time>
+                  </th>
+                  {columns.map(([label, key]) => (
+                    <td key={label} className="num">
+                      {formatCount(p[key])}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </details>
+    </>
+  );
+}

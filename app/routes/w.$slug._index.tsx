@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
-import { formatCount, formatLocalDay, formatRate, LineChart } from "~/components/charts";
+import { ActivityOverTime, formatCount, formatLocalDay, formatRate } from "~/components/charts";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import { queryAnalytics } from "~/domain/analytics/analytics-worker.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
@@ -123,60 +123,14 @@ export default function WorkspaceHome() {
                     <dd>{formatCount(c.totals.failed)}</dd>
                   </div>
                 </dl>
-                <LineChart
+                <ActivityOverTime
                   title={`${c.label}: the last 30 days`}
                   description={`${c.label} messages per day from ${formatLocalDay(overview.from)} to ${formatLocalDay(overview.to)}: ${formatCount(c.totals.sent)} sent, ${formatCount(c.totals.delivered)} delivered, ${formatCount(c.totals.failed)} failed.`}
-                  labels={c.days.map((d) => formatLocalDay(d.day))}
-                  series={[
-                    { label: "Sent", values: c.days.map((d) => d.sent) },
-                    { label: "Delivered", values: c.days.map((d) => d.delivered) },
-                    { label: c.seen, values: c.days.map((d) => d.seen) },
-                    { label: "Clicked", values: c.days.map((d) => d.clicked) },
-                    { label: "Failed", values: c.days.map((d) => d.failed) },
-                  ]}
+                  seenLabel={c.seen}
+                  periodHeader="Day"
+                  tableSummary={`${c.label} numbers per day`}
+                  points={c.days.map((d) => ({ ...d, at: d.day, label: formatLocalDay(d.day) }))}
                 />
-                <details>
-                  <summary>{c.label} numbers per day</summary>
-                  <div className="table-scroll">
-                    <table className="table">
-                      <caption className="visually-hidden">{c.label} messages per day</caption>
-                      <thead>
-                        <tr>
-                          <th scope="col">Day</th>
-                          <th scope="col" className="num">
-                            Sent
-                          </th>
-                          <th scope="col" className="num">
-                            Delivered
-                          </th>
-                          <th scope="col" className="num">
-                            {c.seen}
-                          </th>
-                          <th scope="col" className="num">
-                            Clicked
-                          </th>
-                          <th scope="col" className="num">
-                            Failed
-                          </th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {c.days.map((d) => (
-                          <tr key={d.day}>
-                            <th scope="row">
-                              <time dateTime={d.day}>{formatLocalDay(d.day)}</time>
-                            </th>
-                            <td className="num">{formatCount(d.sent)}</td>
-                            <td className="num">{formatCount(d.delivered)}</td>
-                            <td className="num">{formatCount(d.seen)}</td>
-                            <td className="num">{formatCount(d.clicked)}</td>
-                            <td className="num">{formatCount(d.failed)}</td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
-                  </div>
-                </details>
               </Card>
             ))
           )}

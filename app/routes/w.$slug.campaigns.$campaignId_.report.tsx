@@ -2,11 +2,11 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { requireWorkspace } from "~/auth/workspace.server";
 import {
+  ActivityOverTime,
   formatCount,
   formatLocalHour,
   formatRate,
   FunnelChart,
-  LineChart,
 } from "~/components/charts";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import { queryAnalytics } from "~/domain/analytics/analytics-worker.server";
@@ -182,67 +182,24 @@ export default function CampaignReportPage() {
           <p className="muted">Nothing has been sent yet.</p>
         ) : (
           <>
-            <LineChart
+            <ActivityOverTime
               title="Messages per hour"
               description={`Sent, delivered, ${seen.toLowerCase()}, clicked and failed per hour in ${workspace.timezone}, from ${formatLocalHour(report.hourly[0]!.hour)} to ${formatLocalHour(report.hourly.at(-1)!.hour)}.`}
-              labels={report.hourly.map((h) => formatLocalHour(h.hour))}
-              series={[
-                { label: "Sent", values: report.hourly.map((h) => h.sent) },
-                { label: "Delivered", values: report.hourly.map((h) => h.delivered) },
-                { label: seen, values: report.hourly.map((h) => h.seen) },
-                { label: "Clicked", values: report.hourly.map((h) => h.clicked) },
-                { label: "Failed", values: report.hourly.map((h) => h.failed) },
-              ]}
-            />
-            {report.hourlyTruncated ? (
-              <p className="muted">
-                The chart shows the first two weeks; later activity is in the totals above.
-              </p>
-            ) : null}
-            <details>
-              <summary>Numbers per hour</summary>
-              <div className="table-scroll">
-                <table className="table">
-                  <caption className="visually-hidden">
-                    Messages per hour ({workspace.timezone})
-                  </caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Hour</th>
-                      <th scope="col" className="num">
-                        Sent
-                      </th>
-                      <th scope="col" className="num">
-                        Delivered
-                      </th>
-                      <th scope="col" className="num">
-                        {seen}
-                      </th>
-                      <th scope="col" className="num">
-                        Clicked
-                      </th>
-                      <th scope="col" className="num">
-                        Failed
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {report.hourly.map((h) => (
-                      <tr key={h.hour}>
-                        <th scope="row">
-                          <time dateTime={h.hour}>{formatLocalHour(h.hour)}</time>
-                        </th>
-                        <td className="num">{formatCount(h.sent)}</td>
-                        <td className="num">{formatCount(h.delivered)}</td>
-                        <td className="num">{formatCount(h.seen)}</td>
-                        <td className="num">{formatCount(h.clicked)}</td>
-                        <td className="num">{formatCount(h.failed)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            </details>
+              seenLabel={seen}
+              periodHeader="Hour"
+              tableSummary="Numbers per hour"
+              points={report.hourly.map((h) => ({
+                ...h,
+                at: h.hour,
+                label: formatLocalHour(h.hour),
+              }))}
+            >
+              {report.hourlyTruncated ? (
+                <p className="muted">
+                  The chart shows the first two weeks; later activity is in the totals above.
+                </p>
+              ) : null}
+            </ActivityOverTime>
           </>
         )}
       </Card>
