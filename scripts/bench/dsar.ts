@@ -264,10 +264,12 @@ for (const workspaceId of twinHolders) {
     const contact = client
       .prepare("SELECT id FROM contacts WHERE email = ? OR phone = ?")
       .get(TWIN.email, TWIN.phone) as { id: number };
+    const mine = "SELECT id FROM messages WHERE contact_id = ? OR recipient IN (?, ?)";
     client
-      .prepare(
-        "UPDATE messages SET recipient = '', content = '' WHERE contact_id = ? OR recipient IN (?, ?)",
-      )
+      .prepare(`DELETE FROM message_contents WHERE message_id IN (${mine})`)
+      .run(contact.id, TWIN.email, TWIN.phone);
+    client
+      .prepare(`UPDATE messages SET recipient = '' WHERE id IN (${mine})`)
       .run(contact.id, TWIN.email, TWIN.phone);
     client
       .prepare("DELETE FROM inbound_messages WHERE sender IN (?, ?)")

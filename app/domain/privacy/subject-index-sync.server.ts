@@ -96,11 +96,17 @@ export function deleteSubjectHashes(
 }
 
 /** Drops a workspace's entries but not its markers (a rebuild starts with this). */
-export function dropIndexedHashes(control: Database.Database, workspaceId: string): number {
+export function dropIndexedHashes(
+  control: Database.Database,
+  workspaceId: string,
+  limit = Number.MAX_SAFE_INTEGER,
+): number {
   return statement(
     control,
-    "DELETE FROM subject_index WHERE workspace_id = ? AND NOT (hash >= ? AND hash < ?)",
-  ).run(workspaceId, MARKER_FIRST, MARKER_END).changes;
+    `DELETE FROM subject_index WHERE rowid IN (
+       SELECT rowid FROM subject_index
+        WHERE workspace_id = ? AND NOT (hash >= ? AND hash < ?) LIMIT ?)`,
+  ).run(workspaceId, MARKER_FIRST, MARKER_END, limit).changes;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { and, eq, gte, lt } from "drizzle-orm";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { setImmediate as nextTurn } from "node:timers/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import { getControlDb } from "~/db/control.server";
 import { subjectIndex } from "~/db/schema/control";
 import { forEachTenant, withTenantDb, type TenantDb } from "~/db/tenants.server";
@@ -36,10 +36,12 @@ const IMPORT_MARKER = subjectMarker("import:");
 const REBUILD_MARKER = subjectMarker("rebuild:");
 const FINISHED_IMPORTS = ["completed", "failed", "cancelled"];
 /**
- * Rebuilds run on the server's own thread, between requests: 20,000 contacts (40,000 entries)
- * are a fraction of a second; larger batches would be cheaper per entry but stall pages.
+ * Rebuilds run on the server's own thread, between requests: a batch of 2,000 contacts (4,000
+ * entries) takes tens of ms, then the rebuild pauses so requests queued meanwhile go first
+ * (a page waits at most one batch; a million contacts take about a minute in the background).
  */
-const REBUILD_BATCH = 20_000;
+const REBUILD_BATCH = 2_000;
+const REBUILD_PAUSE_MS = 5;
 
 export interface WorkspaceReindex {
   workspaceId: string;
@@ -95,6 +97,8 @@ function staleMarkers(db: TenantDb, markers: readonly string[]): string[] {
   });
 }
 
+const pause = () => sleep(REBUILD_PAUSE_MS);
+
 async function rebuildWorkspace(
   workspaceId: string,
   db: TenantDb,
@@ -105,20 +109,21 @@ async function rebuildWorkspace(
   const stale = staleMarkers(db, markersOf(workspaceId));
   const marker = subjectMarker(`rebuild:${randomUUID()}`);
   insertSubjectHashes(control, workspaceId, [marker]);
-  dropIndexedHashes(control, workspaceId);
+  const batchSize = options.batchSize ?? REBUILD_BATCH;
+  while (dropIndexedHashes(control, workspaceId, batchSize * 2) > 0) await pause();
   const done: WorkspaceReindex = { workspaceId, contacts: 0, entries: 0 };
   let afterId = 0;
   for (;;) {
     if (options.signal?.aborted) throw new Error("The rebuild was stopped.");
     const batch = indexContactBatch(db.$client, control, workspaceId, key, afterId, {
-      limit: options.batchSize ?? REBUILD_BATCH,
+      limit: batchSize,
     });
     if (!batch) break;
     afterId = batch.lastId;
     done.contacts += batch.contacts;
     done.entries += batch.added;
     // Other work (requests, the dispatcher) gets its turn between batches.
-    await nextTurn();
+    await pause();
   }
   deleteSubjectHashes(control, workspaceId, [...stale, marker]);
   return done;
