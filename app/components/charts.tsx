@@ -286,3 +286,17 @@ export function ActivityOverTime({
     </>
   );
 }
+
+/** Headline numbers as a term/value grid: [label, already formatted value]. */
+export function StatGrid({ stats }: { stats: readonly (readonly [string, string])[] }) {
+  return (
+    <dl className="stat-grid">
+      {stats.map(([label, value]) => (
+        <div key={label}>
+          <dt>{label}</dt>
+          <dd>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}

@@ -2,7 +2,13 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
-import { ActivityOverTime, formatCount, formatLocalDay, formatRate } from "~/components/charts";
+import {
+  ActivityOverTime,
+  formatCount,
+  formatLocalDay,
+  formatRate,
+  StatGrid,
+} from "~/components/charts";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import { queryAnalytics } from "~/domain/analytics/analytics-worker.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
@@ -97,32 +103,16 @@ export default function WorkspaceHome() {
           ) : (
             overview.channels.map((c) => (
               <Card key={c.channel} title={c.label}>
-                <dl className="stat-grid">
-                  <div>
-                    <dt>Sent</dt>
-                    <dd>{formatCount(c.totals.sent)}</dd>
-                  </div>
-                  <div>
-                    <dt>Delivered</dt>
-                    <dd>{formatCount(c.totals.delivered)}</dd>
-                  </div>
-                  <div>
-                    <dt>Delivery rate</dt>
-                    <dd>{formatRate(c.deliveryRate)}</dd>
-                  </div>
-                  <div>
-                    <dt>{c.seen}</dt>
-                    <dd>{formatCount(c.totals.seen)}</dd>
-                  </div>
-                  <div>
-                    <dt>Clicked</dt>
-                    <dd>{formatCount(c.totals.clicked)}</dd>
-                  </div>
-                  <div>
-                    <dt>Failed</dt>
-                    <dd>{formatCount(c.totals.failed)}</dd>
-                  </div>
-                </dl>
+                <StatGrid
+                  stats={[
+                    ["Sent", formatCount(c.totals.sent)],
+                    ["Delivered", formatCount(c.totals.delivered)],
+                    ["Delivery rate", formatRate(c.deliveryRate)],
+                    [c.seen, formatCount(c.totals.seen)],
+                    ["Clicked", formatCount(c.totals.clicked)],
+                    ["Failed", formatCount(c.totals.failed)],
+                  ]}
+                />
                 <ActivityOverTime
                   title={`${c.label}: the last 30 days`}
                   description={`${c.label} messages per day from ${formatLocalDay(overview.from)} to ${formatLocalDay(overview.to)}: ${formatCount(c.totals.sent)} sent, ${formatCount(c.totals.delivered)} delivered, ${formatCount(c.totals.failed)} failed.`}

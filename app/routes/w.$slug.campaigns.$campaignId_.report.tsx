@@ -7,6 +7,7 @@ import {
   formatLocalHour,
   formatRate,
   FunnelChart,
+  StatGrid,
 } from "~/components/charts";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import { queryAnalytics } from "~/domain/analytics/analytics-worker.server";
@@ -274,24 +275,14 @@ export default function CampaignReportPage() {
       </Card>
 
       <Card title="Unsubscribes and bounces">
-        <dl className="stat-grid">
-          <div>
-            <dt>Unsubscribed</dt>
-            <dd>{formatCount(report.suppressions.unsubscribed)}</dd>
-          </div>
-          <div>
-            <dt>Bounced</dt>
-            <dd>{formatCount(report.suppressions.bounced)}</dd>
-          </div>
-          <div>
-            <dt>Complaints</dt>
-            <dd>{formatCount(report.suppressions.complained)}</dd>
-          </div>
-          <div>
-            <dt>Unsubscribe rate</dt>
-            <dd>{formatRate(rates.unsubscribe)}</dd>
-          </div>
-        </dl>
+        <StatGrid
+          stats={[
+            ["Unsubscribed", formatCount(report.suppressions.unsubscribed)],
+            ["Bounced", formatCount(report.suppressions.bounced)],
+            ["Complaints", formatCount(report.suppressions.complained)],
+            ["Unsubscribe rate", formatRate(rates.unsubscribe)],
+          ]}
+        />
         <p className="muted">
           An unsubscribe counts for this campaign when its message was the last one the person got
           on that channel before leaving. Bounced and complaining addresses are suppressed.
