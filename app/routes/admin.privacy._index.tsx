@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData } from "@remix-run/react";
+import { Pager } from "~/components/ui/pager";
 import { requireAdmin } from "~/auth/admin.server";
 import { Select } from "~/components/form";
 import { Button } from "~/components/ui/button";
@@ -113,24 +114,7 @@ export default function AdminPrivacyPage() {
             </table>
           </div>
         )}
-        {pages > 1 ? (
-          <nav className="pager" aria-label="Account request pages">
-            {page > 1 ? (
-              <Link to={pageUrl(page - 1)} rel="prev">
-                Previous
-              </Link>
-            ) : (
-              <span className="muted">Previous</span>
-            )}
-            {page < pages ? (
-              <Link to={pageUrl(page + 1)} rel="next">
-                Next
-              </Link>
-            ) : (
-              <span className="muted">Next</span>
-            )}
-          </nav>
-        ) : null}
+        <Pager label="Account request pages" page={page} pages={pages} href={pageUrl} />
       </section>
 
       <section aria-labelledby="overdue-heading">

@@ -1,5 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Pager } from "~/components/ui/pager";
 import { z } from "zod";
 import { requireAdmin } from "~/auth/admin.server";
 import { FormErrors } from "~/components/form";
@@ -99,32 +100,6 @@ const day = (iso: string) => iso.slice(0, 10);
 
 function pageLink(name: "accounts" | "workspaces", page: number): string {
   return page > 1 ? `/admin/retention?${name}=${page}` : "/admin/retention";
-}
-
-function Pager(props: { name: "accounts" | "workspaces"; page: number; pageCount: number }) {
-  const { name, page, pageCount } = props;
-  if (pageCount <= 1 && page <= 1) return null;
-  return (
-    <nav className="pager" aria-label={`Pages of ${name}`}>
-      {page > 1 ? (
-        <Link to={pageLink(name, Math.min(page - 1, pageCount))} rel="prev">
-          Previous
-        </Link>
-      ) : (
-        <span className="muted">Previous</span>
-      )}
-      <span className="muted">
-        Page {page} of {pageCount}
-      </span>
-      {page < pageCount ? (
-        <Link to={pageLink(name, page + 1)} rel="next">
-          Next
-        </Link>
-      ) : (
-        <span className="muted">Next</span>
-      )}
-    </nav>
-  );
 }
 
 export default function AdminRetentionPage() {
@@ -230,7 +205,12 @@ export default function AdminRetentionPage() {
           The owner reopens a closed account with the link we emailed, or asks for a new one from
           the sign-in page, until its deletion date.
         </p>
-        <Pager name="accounts" page={closed.page} pageCount={closed.pageCount} />
+        <Pager
+          label="Pages of accounts"
+          page={closed.page}
+          pages={closed.pageCount}
+          href={(n) => pageLink("accounts", n)}
+        />
       </Card>
 
       <Card title={`Deleted workspaces (${deleted.total})`}>
@@ -309,7 +289,12 @@ export default function AdminRetentionPage() {
             </table>
           </div>
         )}
-        <Pager name="workspaces" page={deleted.page} pageCount={deleted.pageCount} />
+        <Pager
+          label="Pages of workspaces"
+          page={deleted.page}
+          pages={deleted.pageCount}
+          href={(n) => pageLink("workspaces", n)}
+        />
       </Card>
     </section>
   );

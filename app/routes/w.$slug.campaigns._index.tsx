@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData } from "@remix-run/react";
+import { Pager } from "~/components/ui/pager";
 import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { AiWriter } from "~/components/ai-writer";
@@ -174,27 +175,14 @@ export default function CampaignsPage() {
         </div>
       )}
 
-      {pages > 1 ? (
-        <nav className="pager" aria-label="Campaign pages">
-          {page > 1 ? (
-            <Link to={pageUrl(page - 1)} rel="prev">
-              ← Newer
-            </Link>
-          ) : (
-            <span />
-          )}
-          <span className="muted">
-            Page {page} of {pages}
-          </span>
-          {page < pages ? (
-            <Link to={pageUrl(page + 1)} rel="next">
-              Older →
-            </Link>
-          ) : (
-            <span />
-          )}
-        </nav>
-      ) : null}
+      <Pager
+        label="Campaign pages"
+        page={page}
+        pages={pages}
+        href={pageUrl}
+        previous="← Newer"
+        next="Older →"
+      />
     </>
   );
 }

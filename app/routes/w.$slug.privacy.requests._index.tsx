@@ -1,5 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Pager } from "~/components/ui/pager";
 import { z } from "zod";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { Checkbox, FormErrors, Select } from "~/components/form";
@@ -156,27 +157,7 @@ export default function PrivacyRequestsPage() {
         </div>
       )}
 
-      {pages > 1 ? (
-        <nav className="pager" aria-label="Privacy request pages">
-          {page > 1 ? (
-            <Link to={pageUrl(page - 1)} rel="prev">
-              ← Previous
-            </Link>
-          ) : (
-            <span />
-          )}
-          <span className="muted">
-            Page {page} of {pages}
-          </span>
-          {page < pages ? (
-            <Link to={pageUrl(page + 1)} rel="next">
-              Next →
-            </Link>
-          ) : (
-            <span />
-          )}
-        </nav>
-      ) : null}
+      <Pager label="Privacy request pages" page={page} pages={pages} href={pageUrl} />
 
       <Card title="Automatic approval">
         <Form method="post" action={base}>

@@ -5,6 +5,7 @@ import {
   type MetaFunction,
 } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Pager } from "~/components/ui/pager";
 import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { WHATSAPP_STATUS_LABELS } from "~/components/template-editor-whatsapp";
@@ -301,27 +302,7 @@ export default function TemplatesPage() {
         </div>
       )}
 
-      {pages > 1 ? (
-        <nav className="pager" aria-label="Template pages">
-          {page > 1 ? (
-            <Link to={pageUrl(page - 1)} rel="prev">
-              ← Previous
-            </Link>
-          ) : (
-            <span />
-          )}
-          <span className="muted">
-            Page {page} of {pages}
-          </span>
-          {page < pages ? (
-            <Link to={pageUrl(page + 1)} rel="next">
-              Next →
-            </Link>
-          ) : (
-            <span />
-          )}
-        </nav>
-      ) : null}
+      <Pager label="Template pages" page={page} pages={pages} href={pageUrl} />
     </>
   );
 }
