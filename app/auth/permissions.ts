@@ -18,8 +18,8 @@ export const ROLE_DESCRIPTIONS: Record<Role, string> = {
   owner: "Everything, including billing and transferring the workspace.",
   admin: "Everything except billing and ownership: members, security, settings.",
   marketer: "Contacts, templates, campaigns and automations.",
-  agent: "The shared inbox: read and reply to conversations.",
-  viewer: "Read-only access to contacts, campaigns and reports.",
+  agent: "The shared inbox: read and reply to conversations; cannot export contacts.",
+  viewer: "Read-only access to contacts, campaigns and reports; cannot export contacts.",
 };
 
 const ALL: readonly Role[] = ROLES;
@@ -38,6 +38,9 @@ export const PERMISSIONS = {
   "privacy:manage": MANAGERS,
   "contacts:read": ALL,
   "contacts:write": ["owner", "admin", "marketer"],
+  // A file of every contact leaves the product with whoever downloads it: fewer roles than
+  // reading one contact on a page. Covers contact exports and campaign recipient CSVs.
+  "contacts:export": ["owner", "admin", "marketer"],
   "campaigns:read": ["owner", "admin", "marketer", "viewer"],
   "campaigns:write": ["owner", "admin", "marketer"],
   // Four eyes on large campaigns: an owner or admin other than the campaign's creator.

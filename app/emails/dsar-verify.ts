@@ -27,7 +27,7 @@ export function dsarVerify(data: DsarVerifyData & MailFrame): RenderedMail {
   return renderMail({
     frame: data,
     subject: "Confirm your privacy request",
-    preheader: "One click to confirm that the request is yours.",
+    preheader: "Confirm that the request is yours.",
     heading: "Confirm your privacy request",
     blocks: [
       paragraph(`We received a privacy request to ${to} for ${oneLine(data.what, 120)}.`),

@@ -25,7 +25,7 @@ export function verifyEmail(data: VerifyEmailData & MailFrame): RenderedMail {
   return renderMail({
     frame: data,
     subject: "Confirm your email address for Pleisys Engage",
-    preheader: "One click to finish setting up your account.",
+    preheader: "Confirm your address to finish setting up your account.",
     heading: "Confirm your email address",
     blocks: [
       paragraph(name ? `Hi ${name},` : "Hi,"),

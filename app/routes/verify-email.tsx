@@ -1,55 +1,101 @@
 import {
+  data,
   redirect,
   type ActionFunctionArgs,
   type LoaderFunctionArgs,
   type MetaFunction,
 } from "@remix-run/node";
-import { Form, useActionData, useLoaderData } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { contextFor, getAuth, requireUser } from "~/auth/session.server";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Card } from "~/components/ui/layout";
-import { resendVerification, verifyEmail } from "~/domain/accounts/accounts.server";
+import {
+  describeVerifyLink,
+  resendVerification,
+  verifyEmail,
+} from "~/domain/accounts/accounts.server";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
 import { z } from "zod";
 
 export const meta: MetaFunction = () => [{ title: "Verify your email — Pleisys Engage" }];
 
+/**
+ * The link in the mail opens this page with its token. A GET only shows it: mail scanners and
+ * previews follow links, so the address is verified by the button (a POST).
+ */
 export async function loader(args: LoaderFunctionArgs) {
   const token = new URL(args.request.url).searchParams.get("token");
   const auth = await getAuth(args.request);
+  const email = auth && !auth.session.mfaPending ? auth.user.email : null;
   if (token) {
-    const verified = verifyEmail(contextFor(args), token);
-    if (verified) {
-      return auth?.user.id === verified.userId && !auth.session.mfaPending
-        ? redirectWithFlash("/workspaces", "Your email address is verified.")
-        : redirectWithFlash("/login", "Your email address is verified. Sign in to continue.");
-    }
-    return { state: "invalid" as const, email: auth?.user.email ?? null };
+    return { state: describeVerifyLink(token, new Date()), token, email };
   }
   if (!auth) throw redirect("/login");
   if (auth.user.emailVerifiedAt) throw redirect("/workspaces");
-  return { state: "pending" as const, email: auth.user.email };
+  return { state: "pending" as const, token: null, email: auth.user.email };
 }
 
+const Verify = z.object({ token: z.string().min(1).max(200) });
+
 export async function action(args: ActionFunctionArgs) {
+  const formData = await args.request.formData();
+  if (formData.get("intent") === "verify") {
+    return submitForm(formData, Verify, async ({ token }) => {
+      const verified = verifyEmail(contextFor(args), token);
+      if (!verified) {
+        const linkState = describeVerifyLink(token, new Date());
+        return data({ linkState }, { status: linkState === "already_verified" ? 200 : 410 });
+      }
+      const auth = await getAuth(args.request);
+      return auth?.user.id === verified.userId && !auth.session.mfaPending
+        ? redirectWithFlash("/workspaces", "Your email address is verified.")
+        : redirectWithFlash("/login", "Your email address is verified. Sign in to continue.");
+    });
+  }
   const { user, ctx } = await requireUser(args, { allowUnverified: true });
-  return submitForm(await args.request.formData(), z.object({}), async () => {
+  return submitForm(formData, z.object({}), async () => {
     await resendVerification(ctx, user.id);
     return { sent: true as const };
   });
 }
 
 export default function VerifyEmailPage() {
-  const { state, email } = useLoaderData<typeof loader>();
+  const { state: shown, token, email } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
+  const navigation = useNavigation();
+  const state = result && "linkState" in result ? result.linkState : shown;
   const sent = result && "sent" in result;
   const error = result && "error" in result ? Object.values(result.error ?? {}).flat() : [];
   return (
     <div className="auth-page">
       <Card>
-        {state === "invalid" ? (
+        {state === "usable" ? (
+          <>
+            <h1>Verify your email</h1>
+            <p>Confirm that this address is yours to finish setting up your account.</p>
+            <Form method="post">
+              <input type="hidden" name="intent" value="verify" />
+              <input type="hidden" name="token" value={token ?? ""} />
+              <Button type="submit" disabled={navigation.state !== "idle"}>
+                Verify my email
+              </Button>
+            </Form>
+          </>
+        ) : state === "already_verified" ? (
+          <>
+            <h1>Your email is already verified</h1>
+            <p>
+              This link was used already and your address is verified. There is nothing more to do.
+            </p>
+            <p>
+              <Link to={email ? "/workspaces" : "/login"}>
+                {email ? "Go to your workspaces" : "Sign in"}
+              </Link>
+            </p>
+          </>
+        ) : state === "invalid" ? (
           <>
             <h1>This link has expired</h1>
             <p>
@@ -68,7 +114,7 @@ export default function VerifyEmailPage() {
         )}
         {sent ? <Alert tone="success">A new link is on its way.</Alert> : null}
         {error.length ? <Alert tone="error">{error.join(" ")}</Alert> : null}
-        {email ? (
+        {email && state !== "usable" && state !== "already_verified" ? (
           <Form method="post">
             <Button type="submit" variant="secondary">
               Send a new link

@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
+import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
 import {
   ActivityOverTime,
@@ -33,12 +34,13 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 export const headers = () => ({ "Cache-Control": "no-store" });
 
 export async function loader(args: LoaderFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "campaigns:read");
+  const { workspace, wctx, role } = await requireWorkspace(args, "campaigns:read");
   const id = parseCampaignId(args.params.campaignId);
   const report = await queryAnalytics("campaignReport", wctx.workspaceId, id, workspace.timezone);
   const tz = workspace.timezone;
   return {
     workspace: { slug: workspace.slug, name: workspace.name, timezone: tz },
+    canExport: can(role, "contacts:export"),
     report: {
       ...report,
       campaign: {
@@ -68,7 +70,7 @@ function StatusText({ status }: { status: string }) {
 }
 
 export default function CampaignReportPage() {
-  const { workspace, report } = useLoaderData<typeof loader>();
+  const { workspace, report, canExport } = useLoaderData<typeof loader>();
   const { campaign, funnel, rates } = report;
   const base = `/w/${workspace.slug}/campaigns/${campaign.id}`;
   const seen = campaign.seen;
@@ -106,9 +108,11 @@ export default function CampaignReportPage() {
             <Link to={base} className="btn btn-secondary">
               Back to the campaign
             </Link>
-            <a href={`${base}/report.csv`} className="btn btn-primary" download>
-              Download CSV
-            </a>
+            {canExport ? (
+              <a href={`${base}/report.csv`} className="btn btn-primary" download>
+                Download CSV
+              </a>
+            ) : null}
           </>
         }
       />

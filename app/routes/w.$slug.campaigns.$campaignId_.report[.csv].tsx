@@ -1,9 +1,11 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
+import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
 import {
   exportCampaignRecipientsCsv,
   parseCampaignId,
 } from "~/domain/analytics/campaign-report.server";
+import { ForbiddenError } from "~/lib/errors";
 
 /**
  * GET /w/<slug>/campaigns/<id>/report.csv — one row per recipient of the campaign (address,
@@ -12,7 +14,9 @@ import {
  * export is audited.
  */
 export async function loader(args: LoaderFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "campaigns:read");
+  // One row per recipient with their address: a bulk contact file, so exporting contacts too.
+  const { workspace, wctx, role } = await requireWorkspace(args, "campaigns:read");
+  if (!can(role, "contacts:export")) throw new ForbiddenError();
   const id = parseCampaignId(args.params.campaignId);
   const chunks = exportCampaignRecipientsCsv(wctx, id);
   const encoder = new TextEncoder();

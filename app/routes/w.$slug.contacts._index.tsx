@@ -166,6 +166,7 @@ export async function loader(args: LoaderFunctionArgs) {
     {
       workspace: { name: workspace.name, slug: workspace.slug },
       canWrite: can(role, "contacts:write"),
+      canExport: can(role, "contacts:export"),
       query: {
         q: query.q,
         field: query.field,
@@ -243,7 +244,11 @@ export default function ContactsPage() {
                 <ButtonLink to={`${base}/import`}>Import CSV</ButtonLink>{" "}
               </>
             ) : null}
-            <ButtonLink to={`${base}/export`}>Export</ButtonLink>{" "}
+            {d.canExport ? (
+              <>
+                <ButtonLink to={`${base}/export`}>Export</ButtonLink>{" "}
+              </>
+            ) : null}
             <ButtonLink to={`/w/${d.workspace.slug}/segments`}>Segments</ButtonLink>
           </>
         }

@@ -7,7 +7,7 @@ import { AppError } from "~/lib/errors";
 /**
  * GET /w/<slug>/contacts/export/<exportId>?token=… — downloads a finished contact export.
  *
- * Two locks, both required: the signed-in member's session with contacts:read in this
+ * Two locks, both required: the signed-in member's session with contacts:export in this
  * workspace (requireWorkspace: membership, MFA rule, IP allowlist), and the export's own
  * unexpired token. The link lives under the workspace's URL, so the tenant comes from the
  * session and membership, never from the token; an export id from another workspace is simply
@@ -16,7 +16,7 @@ import { AppError } from "~/lib/errors";
  * link a 410.
  */
 export async function loader(args: LoaderFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "contacts:read");
+  const { workspace, wctx } = await requireWorkspace(args, "contacts:export");
   const token = new URL(args.request.url).searchParams.get("token") ?? "";
   let download;
   try {

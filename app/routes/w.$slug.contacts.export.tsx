@@ -43,7 +43,7 @@ const STATUS_LABELS = {
 } as const;
 
 export async function loader(args: LoaderFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "contacts:read");
+  const { workspace, wctx } = await requireWorkspace(args, "contacts:export");
   const tz = workspace.timezone;
   const catalog = loadSegmentCatalog(wctx.db);
   const segments = listSegments(wctx);
@@ -80,7 +80,7 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "contacts:read");
+  const { workspace, wctx } = await requireWorkspace(args, "contacts:export");
   const form = await args.request.formData();
   const page = `/w/${workspace.slug}/contacts/export`;
   if (form.get("intent") !== "start") {
@@ -120,7 +120,7 @@ export default function ExportContactsPage() {
     <>
       <PageHeader
         title="Export contacts"
-        description={`A CSV file with every field, tag, list, consent per channel and custom attribute. Download links work for ${linkHours} hours, for members of ${workspace.name} who can see contacts.`}
+        description={`A CSV file with every field, tag, list, consent per channel and custom attribute. Download links work for ${linkHours} hours, for members of ${workspace.name} who can export contacts (owners, admins and marketers).`}
         actions={<ButtonLink to={`/w/${workspace.slug}/contacts`}>Back to contacts</ButtonLink>}
       />
 

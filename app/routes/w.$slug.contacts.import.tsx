@@ -2,7 +2,6 @@ import {
   data,
   MaxPartSizeExceededError,
   redirect,
-  unstable_composeUploadHandlers,
   unstable_createMemoryUploadHandler,
   unstable_parseMultipartFormData,
   type ActionFunctionArgs,
@@ -17,12 +16,13 @@ import { Button } from "~/components/ui/button";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import {
   createImport,
+  discardUpload,
   formatMegabytes,
   ImportTooLargeError,
   importUploadLimit,
   listImports,
 } from "~/domain/contacts/import.server";
-import { isAppError } from "~/lib/errors";
+import { AppError, isAppError } from "~/lib/errors";
 import { formatDateTime } from "~/lib/format";
 
 /**
@@ -70,6 +70,20 @@ export async function loader(args: LoaderFunctionArgs) {
 
 type ActionError = { error: string };
 
+/** The upload form: a file and a few small fields. */
+const MAX_PARTS = 20;
+const MAX_FIELD_BYTES = 64 * 1024;
+
+class FormTooLargeError extends AppError {
+  constructor() {
+    super(
+      `The form has too many fields or too much text besides the file (at most ${MAX_PARTS} fields and ${MAX_FIELD_BYTES / 1024} KB). Upload the CSV file on its own.`,
+      413,
+      "form_too_large",
+    );
+  }
+}
+
 function failure(message: string, status: number) {
   return data({ error: message } satisfies ActionError, { status });
 }
@@ -94,15 +108,28 @@ export async function action(args: ActionFunctionArgs) {
     importId = created.import.id;
     return importId;
   };
+  // The form has one file and a few small fields; a body of thousands of tiny parts would
+  // otherwise all be parsed and held in memory.
+  let parts = 0;
+  let fieldBytes = 0;
+  async function* countedField(bytes: AsyncIterable<Uint8Array>) {
+    for await (const chunk of bytes) {
+      fieldBytes += chunk.byteLength;
+      if (fieldBytes > MAX_FIELD_BYTES) throw new FormTooLargeError();
+      yield chunk;
+    }
+  }
+  const memoryHandler = unstable_createMemoryUploadHandler({ maxPartSize: 16 * 1024 });
+  const handler: UploadHandler = async (part) => {
+    parts += 1;
+    if (parts > MAX_PARTS) throw new FormTooLargeError();
+    return (await fileHandler(part)) ?? memoryHandler({ ...part, data: countedField(part.data) });
+  };
   try {
-    await unstable_parseMultipartFormData(
-      request,
-      unstable_composeUploadHandlers(
-        fileHandler,
-        unstable_createMemoryUploadHandler({ maxPartSize: 16 * 1024 }),
-      ),
-    );
+    await unstable_parseMultipartFormData(request, handler);
   } catch (error) {
+    // Nothing half-way: an upload stored before the form was refused is dropped again.
+    if (importId) discardUpload(wctx, importId);
     if (isAppError(error) && error.status < 500) return failure(error.message, error.status);
     if (error instanceof MaxPartSizeExceededError) return failure("The form is too large.", 413);
     throw error;

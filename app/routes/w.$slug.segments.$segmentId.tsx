@@ -66,6 +66,7 @@ export async function loader(args: LoaderFunctionArgs) {
       problem: segment.problem,
     },
     canWrite: can(role, "contacts:write"),
+    canExport: can(role, "contacts:export"),
     confirmDelete: new URL(args.request.url).searchParams.has("delete"),
     choices: builderChoices(catalog, countryOptions()),
     view: segment.problem ? { ...view, message: segment.problem } : view,
@@ -121,6 +122,7 @@ export default function SegmentPage() {
     workspace,
     segment,
     canWrite,
+    canExport,
     confirmDelete,
     choices,
     view: initial,
@@ -136,11 +138,13 @@ export default function SegmentPage() {
         description={`Last changed ${segment.updated}. Counts are live: contacts join and leave as their data changes.`}
         actions={
           <>
-            <ButtonLink
-              to={`${base}/contacts/export?scope=${encodeURIComponent(`segment:${segment.id}`)}`}
-            >
-              Export
-            </ButtonLink>
+            {canExport ? (
+              <ButtonLink
+                to={`${base}/contacts/export?scope=${encodeURIComponent(`segment:${segment.id}`)}`}
+              >
+                Export
+              </ButtonLink>
+            ) : null}
             <ButtonLink to={`${base}/segments`}>Back to segments</ButtonLink>
           </>
         }

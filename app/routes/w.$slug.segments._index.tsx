@@ -29,6 +29,7 @@ export async function loader(args: LoaderFunctionArgs) {
   return {
     workspace: { name: workspace.name, slug: workspace.slug },
     canWrite: can(role, "contacts:write"),
+    canExport: can(role, "contacts:export"),
     segments: segments.map((s) => {
       const counted = counts.get(s.id);
       return {
@@ -62,7 +63,7 @@ function LazyCount({ url, name }: { url: string; name: string }) {
 }
 
 export default function SegmentsPage() {
-  const { workspace, canWrite, segments } = useLoaderData<typeof loader>();
+  const { workspace, canWrite, canExport, segments } = useLoaderData<typeof loader>();
   const base = `/w/${workspace.slug}`;
   return (
     <>
@@ -71,7 +72,9 @@ export default function SegmentsPage() {
         description="Saved audiences: contacts chosen by attributes, tags, lists, consent, where they are and how they engage. Campaigns send to a segment as it is at sending time."
         actions={
           <>
-            <ButtonLink to={`${base}/contacts/export`}>Export contacts</ButtonLink>
+            {canExport ? (
+              <ButtonLink to={`${base}/contacts/export`}>Export contacts</ButtonLink>
+            ) : null}
             {canWrite ? (
               <ButtonLink to={`${base}/segments/new`} variant="primary">
                 New segment
@@ -126,11 +129,13 @@ export default function SegmentsPage() {
                     <time dateTime={s.updatedIso}>{s.updated}</time>
                   </td>
                   <td>
-                    <Link
-                      to={`${base}/contacts/export?scope=${encodeURIComponent(`segment:${s.id}`)}`}
-                    >
-                      Export<span className="visually-hidden"> {s.name}</span>
-                    </Link>
+                    {canExport ? (
+                      <Link
+                        to={`${base}/contacts/export?scope=${encodeURIComponent(`segment:${s.id}`)}`}
+                      >
+                        Export<span className="visually-hidden"> {s.name}</span>
+                      </Link>
+                    ) : null}
                   </td>
                 </tr>
               ))}

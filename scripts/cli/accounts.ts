@@ -2,7 +2,12 @@ import { createUserByOperator } from "~/domain/admin/admin.server";
 import { findUserByEmail } from "~/domain/accounts/users.server";
 import { cliContext } from "~/domain/context";
 import { listAllowlist, replaceAllowlist } from "~/domain/workspaces/allowlist.server";
-import { createWorkspace, findWorkspaceBySlug } from "~/domain/workspaces/workspaces.server";
+import {
+  createWorkspace,
+  findWorkspaceBySlug,
+  setMembershipByOperator,
+} from "~/domain/workspaces/workspaces.server";
+import { ROLES, type Role } from "~/lib/roles";
 import { emailSchema } from "~/lib/email-address";
 import { ValidationError } from "~/lib/errors";
 import { print, stringOption, type CommandArgs, type Command } from "./command";
@@ -133,6 +138,37 @@ export const accountsCommands: Command[] = [
         throw asFlagProblems(error, input);
       }
       print({ id: workspace.id, slug: workspace.slug });
+    },
+  },
+  {
+    path: ["member", "add"],
+    summary:
+      "Give an existing user a role in a workspace (owner, admin, marketer, agent or viewer); changes the role of a member",
+    options: {
+      workspace: { type: "string" },
+      email: { type: "string" },
+      role: { type: "string" },
+    },
+    required: ["workspace", "email", "role"],
+    run(args) {
+      const slug = stringOption(args, "workspace");
+      const role = stringOption(args, "role");
+      if (!(ROLES as readonly string[]).includes(role)) {
+        throw new ValidationError(`--role "${role}": use one of ${ROLES.join(", ")}`);
+      }
+      const workspace = findWorkspaceBySlug(slug);
+      if (!workspace || workspace.status === "deleted") {
+        throw new ValidationError(`--workspace: no workspace has the address "${slug}"`);
+      }
+      const email = emailOption(args, "email");
+      const user = findUserByEmail(email);
+      if (!user) {
+        throw new ValidationError(
+          `--email: no user has the email ${email}; create one first with "npm run engage -- user create"`,
+        );
+      }
+      const result = setMembershipByOperator(cliContext(), workspace.id, user.id, role as Role);
+      print({ userId: result.userId, role: result.role });
     },
   },
   {

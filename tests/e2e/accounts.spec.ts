@@ -45,6 +45,7 @@ test("sign up, verify, create a workspace, turn on MFA, sign in with a code, rev
 
   // Verify the address from the mail.
   await followMailLink(page, email, /Confirm your email address/);
+  await page.getByRole("button", { name: "Verify my email" }).click();
   await expect(page).toHaveURL(/\/login$/);
   await expect(page.getByText("Your email address is verified.")).toBeVisible();
 

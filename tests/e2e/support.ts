@@ -35,6 +35,7 @@ export async function signUpWithWorkspace(
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page.getByRole("heading", { name: "Check your email" })).toBeVisible();
   await followMailLink(page, email, /Confirm your email address/);
+  await page.getByRole("button", { name: "Verify my email" }).click();
   await signInWithPassword(page, email);
   await page.getByLabel("Workspace name").fill(workspace);
   const slug = `${workspace.toLowerCase().replace(/[^a-z0-9]+/g, "-")}-${Date.now().toString(36)}`;

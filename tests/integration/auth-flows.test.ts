@@ -1,9 +1,18 @@
+import { and, eq } from "drizzle-orm";
 import { authenticator } from "otplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getControlDb } from "~/db/control.server";
+import { auditLog } from "~/db/schema/control";
+import { requestEmailChange, signUp } from "~/domain/accounts/accounts.server";
+import { closeAccount } from "~/domain/accounts/closure.server";
 import { beginTotpEnrolment, confirmTotpEnrolment } from "~/domain/accounts/mfa.server";
+import { findUserByEmail, getUser } from "~/domain/accounts/users.server";
+import { inviteMember } from "~/domain/workspaces/invitations.server";
+import { findMembership } from "~/domain/workspaces/workspaces.server";
 import {
   browserFor,
   createVerifiedUser,
+  createWorkspaceFor,
   findMail,
   signIn,
   signedIn,
@@ -114,6 +123,40 @@ describe("sign-in", () => {
     expect(await right.text()).toContain("Too many attempts");
     // Another account from the same address is not locked by it.
     expect(await signIn(server, user.email, user.password)).toMatch(/^engage_session=/);
+  });
+
+  it("counts a parallel burst of guesses before checking them: at most the limit are evaluated", async () => {
+    const victim = await createVerifiedUser();
+    const LIMIT = 5; // POLICIES.loginAccount
+    const guess = (i: number) =>
+      server.fetch("/login", form({ email: victim.email, password: `burst guess ${i} wrong` }));
+    let firstRefusal!: () => void;
+    const refused = new Promise<void>((resolve) => (firstRefusal = resolve));
+    const burst = Array.from({ length: 20 }, (_, i) =>
+      guess(i).then((res) => {
+        if (res.status === 429) firstRefusal();
+        return res.status;
+      }),
+    );
+    // The right password arrives while the burst is still being answered.
+    await refused;
+    const right = await server.fetch(
+      "/login",
+      form({ email: victim.email, password: victim.password }),
+    );
+    const statuses = await Promise.all(burst);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThan(LIMIT);
+    expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(20 - LIMIT + 1);
+    expect(right.status).toBe(429);
+    expect(cookieOf(right)).toBeUndefined();
+    // Each evaluated wrong password leaves one audit row; refused ones never reached bcrypt.
+    const evaluated = getControlDb()
+      .select({ id: auditLog.id })
+      .from(auditLog)
+      .where(and(eq(auditLog.action, "auth.sign_in_failed"), eq(auditLog.targetId, victim.id)))
+      .all().length;
+    expect(evaluated).toBeLessThanOrEqual(LIMIT);
   });
 
   it("ignores a bot that fills the honeypot", async () => {
@@ -235,5 +278,116 @@ describe("sessions page", () => {
     expect((await there.get("/account")).status).toBe(302);
     expect((await here.get("/account")).status).toBe(200);
     expect(browserFor(server, here.cookie).cookie).toBe(here.cookie);
+  });
+});
+
+/**
+ * Mail scanners, link previews and the dev mailbox open every link in a mail with a GET, so a
+ * GET of a mailed link only shows a page; its button (a POST) does the change.
+ */
+describe("links sent by mail", () => {
+  const seed = (userId?: string) => ({
+    actor: userId ? { type: "user" as const, id: userId } : { type: "system" as const, id: "test" },
+    now: () => new Date(),
+    request: { ip: "198.51.100.201", userAgent: "engage-test" },
+  });
+  const tokenIn = (text: string | undefined, path: string) => {
+    const match = new RegExp(`${path}\\?token=([A-Za-z0-9_%.-]+)`).exec(text ?? "");
+    return match ? decodeURIComponent(match[1]!) : null;
+  };
+  const pageText = async (res: Response) => (await res.text()).replace(/<!-- -->/g, "");
+
+  it("verify email: GET shows a button, POST verifies, a used link says already verified", async () => {
+    const email = `verify-${Date.now()}@example.com`;
+    await signUp(seed(), {
+      name: "Vera",
+      email,
+      password: "orchard lantern velvet 42",
+      ageConfirmed: true,
+      policyAccepted: true,
+    });
+    const token = tokenIn((await findMail(email, /confirm/i))?.text, "/verify-email");
+    expect(token).toBeTruthy();
+    const url = `/verify-email?token=${encodeURIComponent(token!)}`;
+
+    for (let i = 0; i < 2; i++) {
+      const shown = await server.fetch(url);
+      expect(shown.status).toBe(200);
+      expect(await pageText(shown)).toContain("Verify my email");
+    }
+    expect(findUserByEmail(email)!.emailVerifiedAt).toBeNull();
+
+    const done = await server.fetch(url, form({ intent: "verify", token: token! }));
+    expect(done.status).toBe(302);
+    expect(done.headers.get("location")).toBe("/login");
+    expect(findUserByEmail(email)!.emailVerifiedAt).not.toBeNull();
+
+    const reused = await server.fetch(url, form({ intent: "verify", token: token! }));
+    expect(reused.status).toBe(200);
+    expect(await pageText(reused)).toContain("Your email is already verified");
+    const reopened = await pageText(await server.fetch(url));
+    expect(reopened).toContain("Your email is already verified");
+    expect(reopened).not.toContain("This link has expired");
+  });
+
+  it("change of address: GET shows a button, POST changes the address", async () => {
+    const user = await createVerifiedUser();
+    const newEmail = `moved-${Date.now()}@example.com`;
+    await requestEmailChange(seed(user.id), user.id, { email: newEmail, password: user.password });
+    const token = tokenIn((await findMail(newEmail))?.text, "/account/confirm-email");
+    expect(token).toBeTruthy();
+    const url = `/account/confirm-email?token=${encodeURIComponent(token!)}`;
+    const shown = await server.fetch(url);
+    expect(shown.status).toBe(200);
+    expect(await pageText(shown)).toContain("Confirm new address");
+    expect(getUser(user.id).email).toBe(user.email);
+
+    const done = await server.fetch(url, form({ token: token! }));
+    expect(done.status).toBe(302);
+    expect(getUser(user.id).email).toBe(newEmail);
+  });
+
+  it("invitation: GET shows a button, POST joins", async () => {
+    const owner = await createVerifiedUser();
+    const workspace = createWorkspaceFor(owner);
+    const invitee = await createVerifiedUser();
+    await inviteMember({ ...seed(owner.id), role: "owner", userId: owner.id }, workspace.id, {
+      email: invitee.email,
+      role: "viewer",
+    });
+    const path = /\/invitations\/[A-Za-z0-9_%.-]+/.exec(
+      (await findMail(invitee.email, /invited you/))?.text ?? "",
+    )?.[0];
+    expect(path).toBeTruthy();
+    const browser = await signedIn(server, invitee);
+    const shown = await browser.get(path!);
+    expect(shown.status).toBe(200);
+    expect(await pageText(shown)).toContain("Accept invitation");
+    expect(findMembership(workspace.id, invitee.id)).toBeUndefined();
+
+    const done = await browser.post(path!, {});
+    expect(done.status).toBe(302);
+    expect(findMembership(workspace.id, invitee.id)?.role).toBe("viewer");
+  });
+
+  it("reopen account: GET shows a button, POST reopens", async () => {
+    const user = await createVerifiedUser();
+    await closeAccount(
+      seed(user.id),
+      user.id,
+      { confirmEmail: user.email, password: user.password },
+      { authenticatedAt: new Date() },
+    );
+    const token = tokenIn((await findMail(user.email, /closed/i))?.text, "/reopen-account");
+    expect(token).toBeTruthy();
+    const url = `/reopen-account?token=${encodeURIComponent(token!)}`;
+    const shown = await server.fetch(url);
+    expect(shown.status).toBe(200);
+    expect(await pageText(shown)).toContain("Reopen my account");
+    expect(getUser(user.id).status).toBe("closed");
+
+    const done = await server.fetch(url, form({ intent: "reopen", token: token! }));
+    expect(done.status).toBe(302);
+    expect(getUser(user.id).status).toBe("active");
   });
 });

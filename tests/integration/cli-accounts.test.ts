@@ -433,4 +433,94 @@ describe("npm run engage: accounts", () => {
     },
     MANY_COMMANDS_MS,
   );
+
+  it(
+    "adds an existing user to a workspace with a role, changes it, and refuses mistakes",
+    async () => {
+      for (const email of ["team-owner@example.com", "team-mate@example.com"]) {
+        const made = await run(
+          ..."user create --name Person --email".split(" "),
+          email,
+          "--password",
+          PASSWORD,
+        );
+        expect(made.code, made.stderr).toBe(0);
+      }
+      const ws = await run(
+        ..."workspace create --owner team-owner@example.com --name Team --slug team-cli".split(" "),
+      );
+      expect(ws.code, ws.stderr).toBe(0);
+      const { id: workspaceId } = ws.json[0] as { id: string };
+      const mate = query<{ id: string }>(
+        "SELECT id FROM users WHERE email = 'team-mate@example.com'",
+      )[0]!.id;
+      const roleOf = (userId: string) =>
+        query<{ role: string }>(
+          "SELECT role FROM memberships WHERE workspace_id = ? AND user_id = ?",
+          workspaceId,
+          userId,
+        )[0]?.role;
+
+      const added = await run(
+        ..."member add --workspace team-cli --email Team-Mate@example.com --role marketer".split(
+          " ",
+        ),
+      );
+      expect(added.code, added.stderr).toBe(0);
+      expect(added.stdout.trim().split("\n")).toHaveLength(1);
+      expect(added.json).toEqual([{ userId: mate, role: "marketer" }]);
+      expect(roleOf(mate)).toBe("marketer");
+      expect(
+        query(
+          "SELECT 1 FROM audit_log WHERE action = 'member.added' AND workspace_id = ? AND target_id = ? AND actor_type = 'cli'",
+          workspaceId,
+          mate,
+        ),
+      ).toHaveLength(1);
+      // The member can now open the workspace.
+      const cookie = await signIn(server, "team-mate@example.com", PASSWORD);
+      expect((await server.fetch("/w/team-cli", { headers: { cookie } })).status).toBe(200);
+
+      // A member with another role: the role changes, audited like the Members page does.
+      const changed = await run(
+        ..."member add --workspace team-cli --email team-mate@example.com --role viewer".split(" "),
+      );
+      expect(changed.code, changed.stderr).toBe(0);
+      expect(changed.json).toEqual([{ userId: mate, role: "viewer" }]);
+      expect(roleOf(mate)).toBe("viewer");
+      expect(
+        query(
+          "SELECT details FROM audit_log WHERE action = 'member.role_changed' AND target_id = ? AND actor_type = 'cli'",
+          mate,
+        ),
+      ).toEqual([{ details: JSON.stringify({ from: "marketer", to: "viewer" }) }]);
+
+      const base = "member add --workspace team-cli --email team-mate@example.com --role";
+      await expectErrors([
+        [[...base.split(" "), "viewer"], 1, /already a member with the role viewer/],
+        [
+          [...base.split(" "), "superuser"],
+          1,
+          /--role "superuser": use one of owner, admin, marketer, agent, viewer/,
+        ],
+        [
+          "member add --workspace nowhere --email team-mate@example.com --role viewer".split(" "),
+          1,
+          /--workspace: no workspace has the address "nowhere"/,
+        ],
+        [
+          "member add --workspace team-cli --email ghost@example.com --role viewer".split(" "),
+          1,
+          /--email: no user has the email ghost@example.com/,
+        ],
+        [
+          "member add --workspace team-cli --email team-mate@example.com".split(" "),
+          2,
+          /--role is required/,
+        ],
+      ]);
+      expect(roleOf(mate)).toBe("viewer");
+    },
+    MANY_COMMANDS_MS,
+  );
 });

@@ -1,11 +1,16 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { contacts } from "~/db/schema/tenant";
-import { getImport, isImportId, type ImportSummary } from "~/domain/contacts/import.server";
+import {
+  getImport,
+  isImportId,
+  listImports,
+  type ImportSummary,
+} from "~/domain/contacts/import.server";
 import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
 import {
@@ -237,6 +242,48 @@ describe("import through the dashboard", () => {
 
     const nothing = await browser.post(`/w/${workspace.slug}/contacts/import`, {});
     expect(nothing.status).toBe(400);
+  });
+
+  it("refuses a form of too many parts or too much field text with 413, storing nothing", async () => {
+    const boundary = `----engage${randomBytes(8).toString("hex")}`;
+    const field = (name: string, value: string) =>
+      `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+    const file = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="ok.csv"\r\nContent-Type: text/csv\r\n\r\nEmail\r\nsomeone@example.com\r\n`;
+    const send = (body: string) =>
+      server.fetch(`/w/${workspace.slug}/contacts/import`, {
+        method: "POST",
+        headers: {
+          cookie: browser.cookie,
+          origin: server.url,
+          "content-type": `multipart/form-data; boundary=${boundary}`,
+        },
+        body: `${body}--${boundary}--\r\n`,
+      });
+    const ctx = openWorkspaceContext(workspace.id, { type: "system", id: "test" }, {});
+    const before = listImports(ctx, { limit: 1000 }).length;
+    const dir = join(server.dataDir, "uploads", workspace.id);
+    const uploads = () => (existsSync(dir) ? readdirSync(dir).length : 0);
+    const filesBefore = uploads();
+
+    // Field text over 64 KB in parts under the 16 KB a part may have, the body still under
+    // this server's upload limit (IMPORT_MAX_BYTES here is 8 KB, plus room for the form).
+    const many = Array.from({ length: 30 }, (_, i) => field(`f${i}`, "x")).join("");
+    const cases = {
+      "many parts before the file": many + file,
+      "many parts after the file": file + many,
+      "too much field text":
+        file + [1, 2, 3, 4, 5].map((i) => field(`f${i}`, "y".repeat(13_300))).join(""),
+    };
+    for (const [what, body] of Object.entries(cases)) {
+      const res = await send(body);
+      expect(res.status, what).toBe(413);
+      expect(await textOf(res), what).toContain("too many fields or too much text");
+    }
+    expect(listImports(ctx, { limit: 1000 })).toHaveLength(before);
+    expect(uploads()).toBe(filesBefore);
+    // The same file with a few ordinary fields still goes through.
+    const ok = await send(field("note", "hello") + file);
+    expect(ok.status).toBe(302);
   });
 
   it("is refused to a viewer (403) and to other workspaces (404)", async () => {

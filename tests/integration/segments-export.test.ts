@@ -86,12 +86,16 @@ describe("segments and exports through the server", () => {
   let server: TestServer;
   let owner: TestUser;
   let viewer: TestUser;
+  let marketer: TestUser;
+  let agent: TestUser;
   let stranger: TestUser;
   let acme: Workspace;
   let theirs: Workspace;
   let ctx: WorkspaceContext;
   let asOwner: Browser;
   let asViewer: Browser;
+  let asMarketer: Browser;
+  let asAgent: Browser;
   let asStranger: Browser;
   const ids: Record<string, number> = {};
   let segmentId = 0;
@@ -118,6 +122,10 @@ describe("segments and exports through the server", () => {
     acme = createWorkspaceFor(owner, { slug: "acme-seg", name: "Acme Segments" });
     theirs = createWorkspaceFor(stranger, { slug: "theirs-seg", name: "Theirs" });
     await addMember(acme, owner, viewer, "viewer");
+    marketer = await createVerifiedUser({ name: "Mira Marketer" });
+    agent = await createVerifiedUser({ name: "Ari Agent" });
+    await addMember(acme, owner, marketer, "marketer");
+    await addMember(acme, owner, agent, "agent");
 
     ctx = openWorkspaceContext(acme.id, { type: "user", id: owner.id }, { ip: "198.51.100.7" });
     defineAttribute(ctx.db, "city", "text");
@@ -147,6 +155,8 @@ describe("segments and exports through the server", () => {
     server = await startTestServer({ dataDir: process.env.DATA_DIR! });
     asOwner = await signedIn(server, owner);
     asViewer = await signedIn(server, viewer);
+    asMarketer = await signedIn(server, marketer);
+    asAgent = await signedIn(server, agent);
     asStranger = await signedIn(server, stranger);
   }, 90_000);
 
@@ -357,16 +367,16 @@ describe("segments and exports through the server", () => {
 
   it("escapes formulas and includes every attribute and consent column in a full export", async () => {
     const page = `/w/${acme.slug}/contacts/export`;
-    expect((await asViewer.post(page, { intent: "start", scope: "all" })).status).toBe(302);
+    expect((await asMarketer.post(page, { intent: "start", scope: "all" })).status).toBe(302);
     let href: string | undefined;
     for (let i = 0; i < 100 && !href; i++) {
-      const html = await textOf(await asViewer.get(page));
+      const html = await textOf(await asMarketer.get(page));
       const row = /<tr data-export-id="(exp_[0-9a-z]{16})">[\s\S]*?<\/tr>/.exec(html)?.[0] ?? "";
       if (row.includes("All contacts")) href = /href="([^"]+)"/.exec(row)?.[1];
       if (!href) await new Promise((r) => setTimeout(r, 100));
     }
     expect(href).toBeTruthy();
-    const csv = parseCsv(await (await asViewer.get(href!)).text());
+    const csv = parseCsv(await (await asMarketer.get(href!)).text());
     expect(csv[0]).toEqual([
       "id",
       "name",
@@ -408,6 +418,24 @@ describe("segments and exports through the server", () => {
       country: "SG",
       whatsapp_consent_source: "'=cmd|' /C calc'!A0",
     });
+  });
+
+  it("lets only owners, admins and marketers export: agents and viewers get 403", async () => {
+    const page = `/w/${acme.slug}/contacts/export`;
+    const owners = new URL(downloadUrl, server.url);
+    const download = `${owners.pathname}${owners.search}`;
+    for (const browser of [asAgent, asViewer]) {
+      expect((await browser.get(page)).status).toBe(403);
+      expect((await browser.post(page, { intent: "start", scope: "all" })).status).toBe(403);
+      expect((await browser.get(download)).status).toBe(403);
+      // Nor do the pages that link to it offer the export.
+      const contacts = await textOf(await browser.get(`/w/${acme.slug}/contacts`));
+      expect(contacts).not.toContain(`${page}"`);
+    }
+    const segments = await textOf(await asViewer.get(`/w/${acme.slug}/segments`));
+    expect(segments).not.toContain("/contacts/export");
+    expect((await asMarketer.get(download)).status).toBe(200);
+    expect((await asMarketer.get(page)).status).toBe(200);
   });
 
   it("locks the link: token, expiry, membership and workspace", async () => {

@@ -11,13 +11,19 @@ import type { SystemContext } from "../context";
 import { recordSignUpAcceptance, versionInForce } from "../privacy/policy-versions.server";
 import { daysMs, RETENTION } from "../privacy/retention-policy";
 import {
-  assertNotLocked,
   clearLimit,
   consume,
   POLICIES,
-  recordHit,
+  releaseAttempt,
+  reserveAttempt,
 } from "../security/rate-limit.server";
-import { consumeAuthToken, issueAuthToken, peekAuthToken } from "./auth-tokens.server";
+import {
+  authTokenOwner,
+  consumeAuthToken,
+  issueAuthToken,
+  peekAuthToken,
+  peekEmailChange,
+} from "./auth-tokens.server";
 import { notify } from "./notify.server";
 import {
   hashPassword,
@@ -26,7 +32,7 @@ import {
   verifyPassword,
 } from "./passwords.server";
 import { revokeOtherSessions } from "./sessions.server";
-import { findUserByEmail, getUser, type User } from "./users.server";
+import { findUserByEmail, findUserById, getUser, type User } from "./users.server";
 
 /** The one answer to a failed sign-in, whether or not the account exists. */
 export class SignInFailedError extends AppError {
@@ -170,6 +176,19 @@ export async function resendVerification(ctx: SystemContext, userId: string): Pr
   await sendVerification(ctx, user);
 }
 
+/**
+ * What a verification link can still do, without spending it: mail scanners and previews open
+ * links, so only the page's button (a POST) verifies.
+ */
+export function describeVerifyLink(
+  token: string,
+  now: Date,
+): "usable" | "already_verified" | "invalid" {
+  if (peekAuthToken("verify_email", token, now)) return "usable";
+  const owner = authTokenOwner("verify_email", token);
+  return owner && findUserById(owner.userId)?.emailVerifiedAt ? "already_verified" : "invalid";
+}
+
 export function verifyEmail(ctx: SystemContext, token: string): { userId: string } | null {
   const now = ctx.now();
   consume([[ipKey("token", ctx), POLICIES.tokenIp]], now);
@@ -198,33 +217,40 @@ export async function checkPassword(
 ): Promise<User> {
   const now = ctx.now();
   const email = normaliseEmail(emailInput);
-  const keys = [ipKey("login", ctx), accountKey("login", email)];
-  assertNotLocked(keys, now);
+  const ip = ipKey("login", ctx);
+  const account = accountKey("login", email);
+  // Counted before bcrypt runs, so a parallel burst is cut off at the limit (ADR 0005).
+  const reserved = reserveAttempt(
+    [
+      [ip, POLICIES.loginIp],
+      [account, POLICIES.loginAccount],
+    ],
+    now,
+  );
   const user = findUserByEmail(email);
   const ok =
     user?.passwordHash && password.length <= 1024
       ? await verifyPassword(password, user.passwordHash)
       : await verifyAgainstNothing(password.slice(0, 1024));
   if (!ok || !user) {
-    recordHit(keys[0]!, POLICIES.loginIp, now);
-    const account = recordHit(keys[1]!, POLICIES.loginAccount, now);
     recordAudit(ctx, {
       action: "auth.sign_in_failed",
       target: user ? { type: "user", id: user.id } : undefined,
       details: { reason: user ? "wrong_password" : "unknown_account" },
     });
-    if (account.locked) {
+    if (reserved.locked) {
       recordAudit(ctx, {
         action: "auth.locked_out",
         target: user ? { type: "user", id: user.id } : undefined,
-        details: { seconds: account.retryAfterSeconds },
+        details: { seconds: reserved.retryAfterSeconds },
       });
-      throw new RateLimitedError(account.retryAfterSeconds);
+      throw new RateLimitedError(reserved.retryAfterSeconds);
     }
     throw new SignInFailedError();
   }
+  clearLimit(account);
+  releaseAttempt(ip, now);
   assertCanSignIn(user);
-  clearLimit(keys[1]!);
   return user;
 }
 
@@ -322,10 +348,12 @@ export async function confirmPassword(
   field = "password",
 ): Promise<void> {
   const key = accountKey("login", user.email);
-  assertNotLocked([key], ctx.now());
-  if (user.passwordHash && (await verifyPassword(password, user.passwordHash))) return;
-  const hit = recordHit(key, POLICIES.loginAccount, ctx.now());
-  if (hit.locked) throw new RateLimitedError(hit.retryAfterSeconds);
+  const reserved = reserveAttempt([[key, POLICIES.loginAccount]], ctx.now());
+  if (user.passwordHash && (await verifyPassword(password, user.passwordHash))) {
+    releaseAttempt(key, ctx.now());
+    return;
+  }
+  if (reserved.locked) throw new RateLimitedError(reserved.retryAfterSeconds);
   const message =
     field === "current" ? "Your current password is not right." : "Your password is not right.";
   throw new ValidationError(message, { [field]: [message] });
@@ -396,6 +424,12 @@ export async function requestEmailChange(
     url: link("/account/confirm-email", token),
     newEmail: email,
   });
+}
+
+/** The address a change link would confirm, while it still works (the page shows a button). */
+export function describeEmailChangeLink(token: string, now: Date): { newEmail: string } | null {
+  const pending = peekEmailChange(token, now);
+  return pending ? { newEmail: pending.email } : null;
 }
 
 export function confirmEmailChange(ctx: SystemContext, token: string): { userId: string } | null {

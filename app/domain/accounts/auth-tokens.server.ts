@@ -91,3 +91,35 @@ export function peekAuthToken(
     .get();
   return row ?? null;
 }
+
+/** Whose link this was, even once used or expired (to tell "already done" from "expired"). */
+export function authTokenOwner(kind: TokenKind, token: string): { userId: string } | null {
+  if (!token || token.length > 200) return null;
+  const row = getControlDb()
+    .select({ userId: authTokens.userId })
+    .from(authTokens)
+    .where(and(eq(authTokens.tokenHash, sha256Hex(token)), eq(authTokens.kind, kind)))
+    .get();
+  return row ?? null;
+}
+
+/** A pending address change, without spending its link (for the confirm page). */
+export function peekEmailChange(
+  token: string,
+  now: Date,
+): { userId: string; email: string } | null {
+  if (!token || token.length > 200) return null;
+  const row = getControlDb()
+    .select({ userId: authTokens.userId, email: authTokens.email })
+    .from(authTokens)
+    .where(
+      and(
+        eq(authTokens.tokenHash, sha256Hex(token)),
+        eq(authTokens.kind, "change_email"),
+        isNull(authTokens.usedAt),
+        gt(authTokens.expiresAt, now),
+      ),
+    )
+    .get();
+  return row?.email ? { userId: row.userId, email: row.email } : null;
+}

@@ -1,6 +1,6 @@
-import { eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { getControlDb } from "~/db/control.server";
-import { users } from "~/db/schema/control";
+import { authTokens, recoveryCodes, sessions, users } from "~/db/schema/control";
 import { normaliseEmail } from "~/lib/email-address";
 import { ConflictError, ForbiddenError } from "~/lib/errors";
 import { newId } from "~/lib/tokens";
@@ -23,7 +23,9 @@ export type GoogleOutcome =
 /**
  * Finds the account for a Google identity. An existing password account with the same address
  * is linked only when Google says it verified that address; otherwise anyone could create a
- * Google account with someone else's address and walk in.
+ * Google account with someone else's address and walk in. Linking to an account whose address
+ * was never verified drops its password, second factor, sessions and pending mail links, since
+ * whoever set those never proved the address was theirs.
  */
 export function resolveGoogleIdentity(ctx: SystemContext, identity: GoogleIdentity): GoogleOutcome {
   const db = getControlDb();
@@ -40,13 +42,44 @@ export function resolveGoogleIdentity(ctx: SystemContext, identity: GoogleIdenti
   if (user.googleSub && user.googleSub !== identity.sub) {
     throw new ConflictError("This account is linked to a different Google account.");
   }
-  db.update(users)
-    .set({ googleSub: identity.sub, emailVerifiedAt: user.emailVerifiedAt ?? ctx.now() })
-    .where(eq(users.id, user.id))
-    .run();
+  const now = ctx.now();
+  // An unverified account may have been opened by someone else with this address before its
+  // owner arrived (pre-hijack): nothing they set may survive Google proving the mailbox.
+  const takeover = !user.emailVerifiedAt;
+  let sessionsEnded = 0;
+  db.transaction((tx) => {
+    if (takeover) {
+      tx.update(users)
+        .set({
+          googleSub: identity.sub,
+          emailVerifiedAt: now,
+          passwordHash: null,
+          passwordChangedAt: now,
+          totpSecretEnc: null,
+          totpEnabledAt: null,
+          totpLastStep: null,
+        })
+        .where(eq(users.id, user.id))
+        .run();
+      tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id)).run();
+      sessionsEnded = tx.delete(sessions).where(eq(sessions.userId, user.id)).run().changes;
+      tx.update(authTokens)
+        .set({ usedAt: now })
+        .where(and(eq(authTokens.userId, user.id), isNull(authTokens.usedAt)))
+        .run();
+    } else {
+      tx.update(users).set({ googleSub: identity.sub }).where(eq(users.id, user.id)).run();
+    }
+  });
   recordAudit(
     { ...ctx, actor: { type: "user", id: user.id } },
-    { action: "auth.google_linked", target: { type: "user", id: user.id } },
+    {
+      action: "auth.google_linked",
+      target: { type: "user", id: user.id },
+      details: takeover
+        ? { unverifiedAccountReset: true, sessionsEnded, hadPassword: Boolean(user.passwordHash) }
+        : undefined,
+    },
   );
   return { kind: "user", user: getUser(user.id) };
 }

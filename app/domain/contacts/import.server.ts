@@ -266,6 +266,16 @@ function dropStaleUploads(ctx: WorkspaceContext): void {
   }
 }
 
+/** Drops an upload that was never started (its form was refused): the row and the file. */
+export function discardUpload(ctx: WorkspaceContext, id: string): void {
+  const row = ctx.db
+    .delete(contactImports)
+    .where(and(eq(contactImports.id, id), eq(contactImports.status, "uploaded")))
+    .returning({ filePath: contactImports.filePath })
+    .get();
+  if (row) rmSync(absolutePath(row.filePath), { force: true });
+}
+
 /**
  * Streams an upload to DATA_DIR/uploads/<workspace>/<import>.csv (never more than
  * IMPORT_MAX_BYTES on disk), then reads its format, headers and first rows. A file that is too

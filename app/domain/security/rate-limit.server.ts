@@ -58,51 +58,91 @@ export interface HitResult {
   retryAfterSeconds: number;
 }
 
+type Tx = Parameters<Parameters<ReturnType<typeof getControlDb>["transaction"]>[0]>[0];
+
+function hit(tx: Tx, key: string, policy: LimitPolicy, now: Date): HitResult {
+  const t = now.getTime();
+  const row = tx.select().from(rateLimits).where(eq(rateLimits.key, key)).get();
+  const lockedUntil = row?.lockedUntil?.getTime() ?? 0;
+  if (lockedUntil > t) return { locked: false, retryAfterSeconds: secondsUntil(lockedUntil, t) };
+  const windowStart = row?.windowStart.getTime() ?? t;
+  const fresh = !row || t - windowStart >= policy.windowMs;
+  const quiet = !row || t - Math.max(windowStart, lockedUntil) >= STRIKE_MEMORY_MS;
+  const strikes = quiet ? 0 : row.strikes;
+  const count = fresh ? 1 : row.count + 1;
+  if (count >= policy.limit) {
+    const lockMs = Math.min(policy.lockoutMs * 2 ** strikes, policy.maxLockoutMs);
+    const values = {
+      key,
+      count: 0,
+      windowStart: now,
+      lockedUntil: new Date(t + lockMs),
+      strikes: strikes + 1,
+    };
+    tx.insert(rateLimits)
+      .values(values)
+      .onConflictDoUpdate({ target: rateLimits.key, set: values })
+      .run();
+    return { locked: true, retryAfterSeconds: secondsUntil(t + lockMs, t) };
+  }
+  const values = {
+    key,
+    count,
+    windowStart: fresh ? now : new Date(windowStart),
+    lockedUntil: null,
+    strikes,
+  };
+  tx.insert(rateLimits)
+    .values(values)
+    .onConflictDoUpdate({ target: rateLimits.key, set: values })
+    .run();
+  return { locked: false, retryAfterSeconds: 0 };
+}
+
 /** Counts one attempt (or failure) against the key; atomic under concurrent requests. */
 export function recordHit(key: string, policy: LimitPolicy, now: Date): HitResult {
-  const db = getControlDb();
-  const t = now.getTime();
-  return db.transaction(
+  return getControlDb().transaction((tx) => hit(tx, key, policy, now), { behavior: "immediate" });
+}
+
+/**
+ * Counts an attempt on every key BEFORE a slow check (bcrypt) runs, in one transaction that
+ * first refuses (RateLimitedError) if any key is locked. Counting only failures after the check
+ * would let a burst of parallel guesses all be evaluated before the first failure is recorded;
+ * reserving first caps a burst at the limit. `locked` says this attempt used up the last one:
+ * the caller evaluates it, but answers a failure with 429. A success gives the reservation back
+ * (releaseAttempt) or clears the key.
+ */
+export function reserveAttempt(keys: [string, LimitPolicy][], now: Date): HitResult {
+  return getControlDb().transaction(
     (tx) => {
-      const row = tx.select().from(rateLimits).where(eq(rateLimits.key, key)).get();
-      const lockedUntil = row?.lockedUntil?.getTime() ?? 0;
-      if (lockedUntil > t)
-        return { locked: false, retryAfterSeconds: secondsUntil(lockedUntil, t) };
-      const windowStart = row?.windowStart.getTime() ?? t;
-      const fresh = !row || t - windowStart >= policy.windowMs;
-      const quiet = !row || t - Math.max(windowStart, lockedUntil) >= STRIKE_MEMORY_MS;
-      const strikes = quiet ? 0 : row.strikes;
-      const count = fresh ? 1 : row.count + 1;
-      if (count >= policy.limit) {
-        const lockMs = Math.min(policy.lockoutMs * 2 ** strikes, policy.maxLockoutMs);
-        const values = {
-          key,
-          count: 0,
-          windowStart: now,
-          lockedUntil: new Date(t + lockMs),
-          strikes: strikes + 1,
-        };
-        tx.insert(rateLimits)
-          .values(values)
-          .onConflictDoUpdate({ target: rateLimits.key, set: values })
-          .run();
-        return { locked: true, retryAfterSeconds: secondsUntil(t + lockMs, t) };
+      let worst = 0;
+      for (const [key] of keys) {
+        const row = tx.select().from(rateLimits).where(eq(rateLimits.key, key)).get();
+        const until = row?.lockedUntil?.getTime() ?? 0;
+        if (until > now.getTime()) worst = Math.max(worst, until);
       }
-      const values = {
-        key,
-        count,
-        windowStart: fresh ? now : new Date(windowStart),
-        lockedUntil: null,
-        strikes,
-      };
-      tx.insert(rateLimits)
-        .values(values)
-        .onConflictDoUpdate({ target: rateLimits.key, set: values })
-        .run();
-      return { locked: false, retryAfterSeconds: 0 };
+      if (worst) throw new RateLimitedError(secondsUntil(worst, now.getTime()));
+      const result: HitResult = { locked: false, retryAfterSeconds: 0 };
+      for (const [key, policy] of keys) {
+        const one = hit(tx, key, policy, now);
+        if (one.locked) {
+          result.locked = true;
+          result.retryAfterSeconds = Math.max(result.retryAfterSeconds, one.retryAfterSeconds);
+        }
+      }
+      return result;
     },
     { behavior: "immediate" },
   );
+}
+
+/** Gives back one reserved attempt after it succeeded (a success is not a failure). */
+export function releaseAttempt(key: string, now: Date): void {
+  getControlDb()
+    .$client.prepare(
+      "UPDATE rate_limits SET count = count - 1 WHERE key = ? AND count > 0 AND (locked_until IS NULL OR locked_until <= ?)",
+    )
+    .run(key, now.getTime());
 }
 
 /** Allows `limit` attempts per window: refuses this one if the keys are locked, else counts it. */

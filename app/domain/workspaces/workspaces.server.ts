@@ -382,6 +382,83 @@ export function transferOwnership(
   });
 }
 
+/**
+ * An operator (the CLI) gives an existing user a role in a workspace, for installs with no mail
+ * server to send invitations yet: a new membership, or a changed role through the same function
+ * the Members page uses. "owner" hands the workspace over as a transfer does (the current owner
+ * becomes an admin). Only active accounts with a verified address: an unverified one may have
+ * been opened by someone who does not own that mailbox.
+ */
+export function setMembershipByOperator(
+  ctx: SystemContext,
+  workspaceId: string,
+  userId: string,
+  role: Role,
+): { userId: string; role: Role; previousRole: Role | null } {
+  const user = getControlDb().select().from(users).where(eq(users.id, userId)).get();
+  if (!user) throw new NotFoundError("User");
+  if (user.status !== "active") {
+    throw new ConflictError(`The account ${user.email} is ${user.status}.`);
+  }
+  if (!user.emailVerifiedAt) {
+    throw new ConflictError(
+      `The account ${user.email} has not verified its email address, so it can't join a workspace yet.`,
+    );
+  }
+  const workspace = getControlDb()
+    .select({ status: workspaces.status })
+    .from(workspaces)
+    .where(eq(workspaces.id, workspaceId))
+    .get();
+  if (!workspace || workspace.status === "deleted") throw new NotFoundError("Workspace");
+  const current = findMembership(workspaceId, userId);
+  if (current?.role === role) {
+    throw new ConflictError(`${user.email} is already a member with the role ${role}.`);
+  }
+  if (current?.role === "owner") {
+    throw new ConflictError(
+      `${user.email} owns this workspace; give another member the owner role to hand it over.`,
+    );
+  }
+  if (!current) {
+    getControlDb()
+      .insert(memberships)
+      .values({ workspaceId, userId, role: role === "owner" ? "admin" : role })
+      .run();
+    recordAudit(ctx, {
+      action: "member.added",
+      workspaceId,
+      target: { type: "user", id: userId },
+      details: { role },
+    });
+  } else if (role !== "owner") {
+    changeMemberRole({ ...ctx, role: "owner" }, workspaceId, userId, role);
+  }
+  if (role === "owner") {
+    const owner = getControlDb()
+      .select({ userId: memberships.userId })
+      .from(memberships)
+      .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.role, "owner")))
+      .get();
+    if (owner) {
+      transferOwnership(ctx, workspaceId, owner.userId, userId);
+    } else {
+      getControlDb()
+        .update(memberships)
+        .set({ role: "owner" })
+        .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)))
+        .run();
+      recordAudit(ctx, {
+        action: "member.role_changed",
+        workspaceId,
+        target: { type: "user", id: userId },
+        details: { from: current?.role ?? "admin", to: "owner" },
+      });
+    }
+  }
+  return { userId, role, previousRole: current?.role ?? null };
+}
+
 /** Privacy requests about this workspace's contacts are approved without waiting (DESIGN §6). */
 export function setDsarAutoApprove(ctx: SystemContext, workspaceId: string, on: boolean): void {
   getControlDb()
