@@ -58,7 +58,10 @@ beforeAll(async () => {
   server = await startTestServer({
     dataDir: process.env.DATA_DIR,
     nodeArgs: ["--import", "tsx", "--import", "./tests/support/fake-dns.ts"],
-    env: { FAKE_DNS: "evil.example=169.254.169.254;mail.example=93.184.216.34" },
+    env: {
+      FAKE_DNS:
+        "evil.example=169.254.169.254;mail.example=93.184.216.34;mail2.example=93.184.216.35",
+    },
   });
   alice = await signedIn(server, owner);
 }, 90_000);
@@ -124,5 +127,31 @@ describe("testing an SMTP integration stored before the guard", () => {
     const [stored] = listIntegrations(workspace.id);
     expect(stored).toMatchObject({ lastCheckOk: false });
     expect(stored!.lastCheckDetail).toBe(said.replace("Connection failed: ", ""));
+  });
+});
+
+describe("moving an SMTP integration to another host", () => {
+  it("asks for the password again, says why next to it, and keeps everything as it was", async () => {
+    const first = await alice.post(page, smtp("mail.example", "587"));
+    expect(first.status).toBe(302);
+    const [saved] = listIntegrations(workspace.id);
+    expect(saved!.fields).toMatchObject({ host: "mail.example", password: "••••1234" });
+
+    const edit = await textOf(await alice.get(`${page}?edit=email`));
+    expect(edit).toContain(
+      "Leave blank to keep the current value (••••1234), unless you change the SMTP host or Port: then enter it again.",
+    );
+
+    const moved = await alice.post(`${page}?edit=email`, {
+      ...smtp("mail2.example", "587"),
+      password: "",
+    });
+    expect(moved.status).toBe(400);
+    expect(await textOf(moved)).toContain(
+      "Enter the password again: the SMTP host or Port changed, and a stored password is never sent to a new destination.",
+    );
+    const [kept] = listIntegrations(workspace.id);
+    expect(kept!.fields).toMatchObject({ host: "mail.example", password: "••••1234" });
+    expect(kept!.updatedAt).toEqual(saved!.updatedAt);
   });
 });
