@@ -221,7 +221,8 @@ export function createSmtpAdapter(
    * integration is edited or tested, or the process restarts).
    */
   function transport(): Promise<{ transporter: Transporter; target: OutboundTarget }> {
-    pool ??= (async () => {
+    if (pool) return pool;
+    const created = (async () => {
       let target: OutboundTarget;
       try {
         target = await resolveOutboundHost(config.host, {
@@ -268,10 +269,11 @@ export function createSmtpAdapter(
       return { transporter, target };
     })();
     // A failed lookup is not kept: the next message looks again.
-    pool.catch(() => {
-      pool = null;
+    created.catch(() => {
+      if (pool === created) pool = null;
     });
-    return pool;
+    pool = created;
+    return created;
   }
 
   async function send(message: OutgoingMessage): Promise<SendResult> {
