@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { getEnv } from "~/lib/env.server";
 import { createSesAdapter, type SesConfig } from "./ses/adapter.server";
 import { createSmsAdapter, type SmsConfig } from "./sms-twilio/adapter.server";
@@ -20,6 +21,20 @@ export type AdapterSpec =
 export interface AdapterOptions {
   /** This integration's public webhook URL (SMS signatures cover it; Telegram registers it). */
   webhookUrl?: string;
+  /** SES: records the first SNS topic seen as the integration's own (see the SES adapter). */
+  pinSnsTopic?: (topicArn: string) => string;
+}
+
+const caFiles = new Map<string, string>();
+
+/** SMTP_CA_FILE's certificates, read once per path (validated at boot by the env module). */
+function extraCa(path: string): string {
+  let pem = caFiles.get(path);
+  if (pem === undefined) {
+    pem = readFileSync(path, "utf8");
+    caFiles.set(path, pem);
+  }
+  return pem;
 }
 
 export function createAdapter(spec: AdapterSpec, options: AdapterOptions = {}): ChannelAdapter {
@@ -34,10 +49,14 @@ export function createAdapter(spec: AdapterSpec, options: AdapterOptions = {}): 
       return createSesAdapter(spec.config, {
         endpoint: env.SES_ENDPOINT,
         snsCertOrigins: env.SNS_CERT_ORIGINS,
+        pinSnsTopic: options.pinSnsTopic,
         timeoutMs: env.PROVIDER_TIMEOUT_MS,
       });
     case "email-smtp":
-      return createSmtpAdapter(spec.config, { timeoutMs: env.PROVIDER_TIMEOUT_MS });
+      return createSmtpAdapter(spec.config, {
+        timeoutMs: env.PROVIDER_TIMEOUT_MS,
+        ca: env.SMTP_CA_FILE ? extraCa(env.SMTP_CA_FILE) : undefined,
+      });
     case "sms":
       return createSmsAdapter(spec.config, {
         baseUrl: env.SMS_API_BASE_URL,

@@ -139,3 +139,55 @@ describe("TRUST_PROXY", () => {
     expect(parseError({ TRUST_PROXY: value }).message).toContain("TRUST_PROXY");
   });
 });
+
+describe("BASE_URL in production", () => {
+  it.each(["http://example.com", "http://engage.example.com:8080", "http://10.0.0.5"])(
+    "refuses %j: it must be https",
+    (value) => {
+      const error = parseError({ NODE_ENV: "production", BASE_URL: value });
+      expect(error.message).toBe(
+        "Invalid environment variable BASE_URL: must be an https:// address in production (http:// only for localhost)",
+      );
+    },
+  );
+
+  it.each([
+    "https://engage.example.com",
+    "http://localhost:3000",
+    "http://127.0.0.1:8080",
+    "http://[::1]:3000",
+  ])("accepts %j", (value) => {
+    expect(parseEnv({ NODE_ENV: "production", BASE_URL: value }).BASE_URL).toBe(value);
+  });
+
+  it("allows plain http elsewhere in development and tests", () => {
+    expect(parseEnv({ NODE_ENV: "development", BASE_URL: "http://engage.test" }).BASE_URL).toBe(
+      "http://engage.test",
+    );
+  });
+});
+
+describe("OUTBOUND_ALLOWED_PRIVATE_HOSTS and SMTP_CA_FILE", () => {
+  it("reads a comma list of names and addresses, lower-cased", () => {
+    expect(
+      parseEnv({ OUTBOUND_ALLOWED_PRIVATE_HOSTS: "Relay.Internal, 10.0.0.5,::1" })
+        .OUTBOUND_ALLOWED_PRIVATE_HOSTS,
+    ).toEqual(["relay.internal", "10.0.0.5", "::1"]);
+    expect(parseEnv({}).OUTBOUND_ALLOWED_PRIVATE_HOSTS).toEqual([]);
+  });
+
+  it.each(["relay internal", "http://relay.internal", "10.0.0.0/8", "relay_1.internal"])(
+    "refuses %j",
+    (value) => {
+      expect(parseError({ OUTBOUND_ALLOWED_PRIVATE_HOSTS: value }).message).toMatch(
+        /^Invalid environment variable OUTBOUND_ALLOWED_PRIVATE_HOSTS: /,
+      );
+    },
+  );
+
+  it("SMTP_CA_FILE must be a readable PEM file", () => {
+    expect(parseError({ SMTP_CA_FILE: "/nonexistent/ca.pem" }).message).toMatch(
+      /^Invalid environment variable SMTP_CA_FILE: /,
+    );
+  });
+});

@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import ipaddr from "ipaddr.js";
 import { z } from "zod";
 
 /**
@@ -36,6 +38,38 @@ const trustProxy = z
       }),
     "must be false, a hop count (e.g. 1), or a comma list of loopback/linklocal/uniquelocal/IP/CIDR",
   );
+
+/** Host names (RFC 1123 labels) or IP addresses, comma separated. */
+const hostList = z
+  .string()
+  .transform((v) =>
+    v
+      .split(",")
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+  )
+  .refine(
+    (hosts) =>
+      hosts.every(
+        (h) =>
+          ipaddr.isValid(h.replace(/^\[|\]$/g, "")) ||
+          /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(
+            h,
+          ),
+      ),
+    "must be a comma list of host names or IP addresses, e.g. relay.internal,10.0.0.5",
+  );
+
+/** A readable PEM file holding at least one certificate. */
+const pemFile = z.string().refine((path) => {
+  try {
+    return readFileSync(path, "utf8").includes("-----BEGIN CERTIFICATE-----");
+  } catch {
+    return false;
+  }
+}, "must be a readable PEM file with at least one certificate");
+
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 const EnvSchema = z
   .object({
@@ -116,6 +150,24 @@ const EnvSchema = z
     // A provider that has not answered a send within this is treated as unreachable (retried).
     PROVIDER_TIMEOUT_MS: intIn(100, 120_000).default(15_000),
     MAIL_FROM: z.string().min(3).default("Pleisys Engage <no-reply@engage.pleisys.com>"),
+    // Tenant-supplied hosts (SMTP) may not be private addresses; these named hosts or
+    // addresses may (a self-hosted relay), on any port. Comma-separated.
+    OUTBOUND_ALLOWED_PRIVATE_HOSTS: hostList.default([]),
+    // Certificate authorities trusted for SMTP TLS besides the system's (a relay with a
+    // private CA; the test fakes' self-signed certificates).
+    SMTP_CA_FILE: pemFile.optional(),
+  })
+  .superRefine((env, ctx) => {
+    // Cookies and every link we mail out carry BASE_URL: in production it must be TLS.
+    if (env.NODE_ENV !== "production" || !env.BASE_URL) return;
+    const url = new URL(env.BASE_URL);
+    if (url.protocol !== "https:" && !LOCAL_HOSTS.has(url.hostname)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["BASE_URL"],
+        message: "must be an https:// address in production (http:// only for localhost)",
+      });
+    }
   })
   .transform((env) => ({
     ...env,

@@ -28,13 +28,14 @@ import {
   PROVIDER_FIELDS,
   PROVIDER_LABELS,
   PROVIDERS,
+  targetFieldLabels,
   type Provider,
 } from "~/domain/delivery/integration-fields";
 import {
   checkIntegration,
   listIntegrations,
   removeIntegration,
-  saveIntegration,
+  saveIntegrationChecked,
 } from "~/domain/delivery/integrations.server";
 import {
   telegramBotUsername,
@@ -72,7 +73,7 @@ const WEBHOOK_HINTS: Partial<Record<Provider, string>> = {
   whatsapp:
     "In your Meta app: WhatsApp → Configuration → Webhook. Paste this as the callback URL, enter the same verify token as here, and subscribe to “messages”.",
   "email-ses":
-    "Create an SNS topic for your configuration set's bounce, complaint and delivery events and subscribe this HTTPS URL to it; the subscription is confirmed automatically.",
+    "Create an SNS topic for your configuration set's bounce, complaint and delivery events and subscribe this HTTPS URL to it; the subscription is confirmed automatically, and from then on only that topic's messages are accepted.",
   sms: "Set this as the status callback and the incoming-message webhook of your number or messaging service.",
   telegram: "Registered with Telegram for you when you test the connection.",
 };
@@ -194,13 +195,13 @@ export async function action(args: ActionFunctionArgs) {
       return submitForm(
         formData,
         Save,
-        (value) => {
+        async (value) => {
           const { provider, intent: _intent, ...fields } = value;
           // A blank field is "not given": secrets keep their stored value, rates their default.
           const input = Object.fromEntries(
             Object.entries(fields).filter(([, v]) => typeof v === "string" && v.trim() !== ""),
           );
-          const { webhookUrl } = saveIntegration(wctx, workspace.id, provider, input);
+          const { webhookUrl } = await saveIntegrationChecked(wctx, workspace.id, provider, input);
           const label = CHANNEL_LABELS[PROVIDER_CHANNEL[provider]];
           return redirectWithFlash(
             page,
@@ -278,9 +279,14 @@ function ProviderFields({
         }
         if (spec.secret) {
           const stored = storedSecrets[spec.name];
+          const moved = targetFieldLabels(provider);
           const hint = [
             spec.hint,
-            stored ? `Leave blank to keep the current value (${stored}).` : null,
+            stored
+              ? `Leave blank to keep the current value (${stored})${
+                  moved ? `, unless you change the ${moved}: then enter it again` : ""
+                }.`
+              : null,
           ]
             .filter(Boolean)
             .join(" ");

@@ -5,7 +5,7 @@ import {
   isProvider,
   listIntegrations,
   removeIntegration,
-  saveIntegration,
+  saveIntegrationChecked,
 } from "~/domain/delivery/integrations.server";
 import { findWorkspaceBySlug } from "~/domain/workspaces/workspaces.server";
 import { ValidationError } from "~/lib/errors";
@@ -35,7 +35,7 @@ export const integrationsCommands: Command[] = [
       config: { type: "string" },
     },
     required: ["workspace", "channel", "config"],
-    run(args) {
+    async run(args) {
       const workspace = workspaceOf(args);
       const provider = stringOption(args, "channel");
       if (!isProvider(provider)) {
@@ -51,7 +51,7 @@ export const integrationsCommands: Command[] = [
         throw new UsageError("--config must be a JSON object of the form's fields");
       }
       try {
-        const saved = saveIntegration(
+        const saved = await saveIntegrationChecked(
           cliContext(),
           workspace.id,
           provider,

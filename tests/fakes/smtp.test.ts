@@ -20,7 +20,8 @@ function transport(fake: SmtpFake, auth?: { user: string; pass: string }) {
     host: fake.host,
     port: fake.port,
     secure: false,
-    tls: { rejectUnauthorized: false },
+    // The fake's own certificate is the trust anchor: verification stays on.
+    tls: { ca: [fake.certificatePem], minVersion: "TLSv1.2" },
     ...(auth ? { auth } : {}),
   });
 }
@@ -85,7 +86,8 @@ describe("SMTP fake", () => {
       host: fake.host,
       port: fake.port,
       secure: true,
-      tls: { rejectUnauthorized: false },
+      // The fake's own certificate is the trust anchor: verification stays on.
+      tls: { ca: [fake.certificatePem], minVersion: "TLSv1.2" },
     }).sendMail(mail);
     expect(fake.messages[0]!.secure).toBe(true);
   });
@@ -96,7 +98,8 @@ describe("SMTP fake", () => {
       pool: true,
       host: fake.host,
       port: fake.port,
-      tls: { rejectUnauthorized: false },
+      // The fake's own certificate is the trust anchor: verification stays on.
+      tls: { ca: [fake.certificatePem], minVersion: "TLSv1.2" },
     });
     await pooled.sendMail(mail);
     const t = Date.now();

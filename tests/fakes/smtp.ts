@@ -1,9 +1,14 @@
 // Fake SMTP server on 127.0.0.1 (the `smtp-server` package): records each envelope and raw
 // message, optionally requires AUTH, offers STARTTLS (or speaks implicit TLS with `secure`) with
-// a self-signed certificate made at runtime (clients need rejectUnauthorized: false), and
-// injects SMTP replies on demand: a 550/451 to the next RCPT TO, a failed AUTH, a refused DATA.
+// a self-signed certificate made at runtime for 127.0.0.1, localhost and any `hostnames` given,
+// and injects SMTP replies on demand: a 550/451 to the next RCPT TO, a failed AUTH, a refused
+// DATA. Clients verify certificates, so a test trusts `certificatePem` explicitly: the SMTP
+// adapter's `ca` option, or SMTP_CA_FILE (see writeCertificate) for a server process.
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { SMTPServer } from "smtp-server";
 import { selfSignedCertificate, snsSigningKey } from "./sns";
 
@@ -33,10 +38,16 @@ export interface SmtpFakeOptions {
   /** Do not offer STARTTLS (a server that only speaks plain text). */
   disableStartTls?: boolean;
   port?: number;
+  /** Names its certificate is valid for besides localhost (and 127.0.0.1). */
+  hostnames?: string[];
 }
 
 export interface SmtpFake {
   readonly host: string;
+  /** The server's self-signed certificate (PEM): what a client must trust to reach it. */
+  readonly certificatePem: string;
+  /** Writes certificatePem to a temp file and returns its path (for SMTP_CA_FILE). */
+  writeCertificate(): string;
   /** Throws before start(). */
   readonly port: number;
   readonly messages: SmtpFakeMessage[];
@@ -97,10 +108,17 @@ export function createSmtpFake(options: SmtpFakeOptions = {}): SmtpFake {
 
   // smtp-server's bundled certificate has expired; a fresh one keeps TLS errors meaningful.
   const { privateKey, publicKey } = snsSigningKey();
+  // A subject of its own: two fakes' certificates trusted together must not look like one
+  // issuer to the TLS client's chain building.
+  const subject = `smtp-fake-${randomBytes(6).toString("hex")}`;
+  const certificatePem = selfSignedCertificate(privateKey, publicKey, subject, {
+    dns: ["localhost", ...(options.hostnames ?? [])],
+    ip: [host],
+  });
   const server = new SMTPServer({
     secure: options.secure ?? false,
     key: privateKey.export({ type: "pkcs8", format: "pem" }),
-    cert: selfSignedCertificate(privateKey, publicKey, "localhost"),
+    cert: certificatePem,
     authOptional: options.users === undefined,
     allowInsecureAuth: true,
     disabledCommands: options.disableStartTls ? ["STARTTLS"] : [],
@@ -154,6 +172,12 @@ export function createSmtpFake(options: SmtpFakeOptions = {}): SmtpFake {
 
   return {
     host,
+    certificatePem,
+    writeCertificate() {
+      const path = join(mkdtempSync(join(tmpdir(), "smtp-fake-ca-")), "ca.pem");
+      writeFileSync(path, certificatePem);
+      return path;
+    },
     get port() {
       if (port === null) throw new Error("smtp fake not started");
       return port;

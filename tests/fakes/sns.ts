@@ -62,11 +62,39 @@ function commonName(name: string): Buffer {
   return sequence(set(sequence(oid("2.5.4.3"), der(0x0c, Buffer.from(name, "utf8")))));
 }
 
-/** A self-signed X.509 v3 certificate (sha256WithRSAEncryption) for `publicKey`, as PEM. */
+/** The address bytes of a dotted IPv4 address. */
+function ipv4Bytes(ip: string): Buffer {
+  return Buffer.from(ip.split(".").map(Number));
+}
+
+/**
+ * X.509 v3 extensions: subjectAltName (DNS names and IPv4 addresses, which TLS clients check
+ * the host against) and basicConstraints CA:TRUE, so the certificate can be its own trust
+ * anchor in a client's `ca` list.
+ */
+function extensions(altNames: { dns?: string[]; ip?: string[] }): Buffer {
+  const names = [
+    ...(altNames.dns ?? []).map((n) => der(0x82, Buffer.from(n, "ascii"))),
+    ...(altNames.ip ?? []).map((ip) => der(0x87, ipv4Bytes(ip))),
+  ];
+  const san = sequence(oid("2.5.29.17"), der(0x04, sequence(...names)));
+  const basic = sequence(
+    oid("2.5.29.19"),
+    der(0x01, Buffer.from([0xff])),
+    der(0x04, sequence(der(0x01, Buffer.from([0xff])))),
+  );
+  return der(0xa3, sequence(san, basic));
+}
+
+/**
+ * A self-signed X.509 v3 certificate (sha256WithRSAEncryption) for `publicKey`, as PEM. With
+ * `altNames`, it names those hosts (TLS servers); without, it only carries a key (SNS signing).
+ */
 export function selfSignedCertificate(
   privateKey: KeyObject,
   publicKey: KeyObject,
   subject = "sns.amazonaws.com",
+  altNames?: { dns?: string[]; ip?: string[] },
 ): string {
   const algorithm = sequence(oid("1.2.840.113549.1.1.11"), derNull());
   const now = Date.now();
@@ -78,6 +106,7 @@ export function selfSignedCertificate(
     sequence(utcTime(new Date(now - 86_400_000)), utcTime(new Date(now + 365 * 86_400_000))),
     commonName(subject),
     publicKey.export({ type: "spki", format: "der" }),
+    ...(altNames ? [extensions(altNames)] : []),
   );
   const signature = sign("sha256", tbs, privateKey);
   const certificate = sequence(tbs, algorithm, der(0x03, Buffer.from([0]), signature));

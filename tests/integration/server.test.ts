@@ -201,6 +201,31 @@ describe("configuration", () => {
     );
   });
 
+  it("in production, refuses to boot with a plain-http public BASE_URL, in one line", async () => {
+    const error = await startTestServer({
+      env: { NODE_ENV: "production", BASE_URL: "http://example.com" },
+    }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(/server exited \(1\) before listening/);
+    const said = error!.message.split("\n").filter((l) => l.includes("BASE_URL"));
+    expect(said).toEqual([
+      "Invalid environment variable BASE_URL: must be an https:// address in production (http:// only for localhost)",
+    ]);
+  });
+
+  it("in production, boots with http://localhost as BASE_URL", async () => {
+    const server = await startTestServer({
+      env: { NODE_ENV: "production", BASE_URL: "http://localhost:3000" },
+    });
+    try {
+      expect((await server.fetch("/healthz")).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("takes the client IP from X-Forwarded-For only when TRUST_PROXY says so", async () => {
     const trusting = await startTestServer({ env: { TRUST_PROXY: "loopback" } });
     const direct = await startTestServer();

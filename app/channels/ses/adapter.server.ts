@@ -34,6 +34,8 @@ export interface SesConfig {
   configurationSet?: string;
   /** `Shop <news@shop.example>` or a plain address; a verified SES identity. */
   fromIdentity: string;
+  /** The one SNS topic whose messages this integration accepts (entered, or learnt). */
+  snsTopicArn?: string;
 }
 
 export interface SesAdapterOptions {
@@ -46,6 +48,12 @@ export interface SesAdapterOptions {
   snsCertOrigins?: string[];
   /** When set, SNS messages from any other topic are refused (403). */
   snsTopicArns?: string[];
+  /**
+   * With no `config.snsTopicArn`: called with the topic of the first verified SNS message; it
+   * records that topic as this integration's own and returns the topic now pinned (another
+   * one when something else got there first). Messages of any other topic are then refused.
+   */
+  pinSnsTopic?: (topicArn: string) => string;
   /** Per SES call; default 15 s. */
   timeoutMs?: number;
 }
@@ -295,6 +303,9 @@ export function sesEventsFromNotification(sns: SnsMessage): ChannelEvent[] {
 export function createSesAdapter(config: SesConfig, options: SesAdapterOptions = {}): SesAdapter {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const allowedOrigins = options.snsCertOrigins ?? [];
+  // Any AWS account can sign a valid SNS message and point it at our URL: only the topic the
+  // tenant's configuration set publishes to may confirm a subscription or report events.
+  let pinnedTopic: string | null = config.snsTopicArn ?? null;
   const client = new SESv2Client({
     region: config.region,
     endpoint: options.endpoint,
@@ -380,6 +391,16 @@ export function createSesAdapter(config: SesConfig, options: SesAdapterOptions =
       }
       if (options.snsTopicArns && !options.snsTopicArns.includes(sns.TopicArn)) {
         return { kind: "rejected", status: 403, reason: `Unexpected SNS topic ${sns.TopicArn}` };
+      }
+      if (pinnedTopic === null && options.pinSnsTopic) {
+        pinnedTopic = options.pinSnsTopic(sns.TopicArn);
+      }
+      if (pinnedTopic !== null && pinnedTopic !== sns.TopicArn) {
+        return {
+          kind: "rejected",
+          status: 403,
+          reason: `Unexpected SNS topic ${sns.TopicArn}: this integration takes messages of ${pinnedTopic} only`,
+        };
       }
       switch (sns.Type) {
         case "SubscriptionConfirmation":

@@ -6,6 +6,7 @@ import {
   classifySmtpError,
   createSmtpAdapter,
   type SmtpAdapter,
+  type SmtpAdapterOptions,
   type SmtpConfig,
 } from "./adapter.server";
 
@@ -31,6 +32,20 @@ function message(overrides: Partial<OutgoingMessage> = {}): OutgoingMessage {
   };
 }
 
+/**
+ * The fake listens on 127.0.0.1, which the outbound-address guard refuses unless the operator
+ * allows it (OUTBOUND_ALLOWED_PRIVATE_HOSTS), and its certificate is self-signed: each test
+ * says so explicitly, as an operator of a private relay would.
+ */
+function trusting(smtp: SmtpFake, extra: Partial<SmtpAdapterOptions> = {}): SmtpAdapterOptions {
+  return {
+    timeoutMs: 5_000,
+    ca: smtp.certificatePem,
+    outbound: { allowedPrivateHosts: ["127.0.0.1"] },
+    ...extra,
+  };
+}
+
 async function sendError(adapter: SmtpAdapter, msg = message()): Promise<unknown> {
   try {
     await adapter.send(msg);
@@ -46,7 +61,7 @@ describe("SMTP adapter with STARTTLS and AUTH", () => {
   let config: SmtpConfig;
 
   beforeAll(async () => {
-    smtp = createSmtpFake({ users: { mailer: "s3cret" } });
+    smtp = createSmtpFake({ users: { mailer: "s3cret" }, hostnames: ["mail.shop.example"] });
     const { host, port } = await smtp.start();
     config = {
       host,
@@ -56,7 +71,7 @@ describe("SMTP adapter with STARTTLS and AUTH", () => {
       password: "s3cret",
       fromIdentity: "Shop <news@shop.example>",
     };
-    adapter = createSmtpAdapter(config, { timeoutMs: 5_000, allowSelfSigned: true });
+    adapter = createSmtpAdapter(config, trusting(smtp));
   });
   afterAll(async () => {
     adapter.close();
@@ -145,44 +160,56 @@ describe("SMTP adapter with STARTTLS and AUTH", () => {
     smtp.failNextRecipient(421, "4.7.0 Try again later", 2);
     expect(adapter.classify(await sendError(adapter))).toEqual({
       kind: "rate-limited",
-      reason: "SMTP 421: 4.7.0 Try again later",
+      reason: `SMTP 421: the mail server at 127.0.0.1:${smtp.port} is busy; trying again later`,
     });
   });
 
-  it("a wrong password is permanent and tells what to check", async () => {
-    const bad = createSmtpAdapter({ ...config, password: "wrong" }, { allowSelfSigned: true });
+  it("a wrong password is permanent, in our words (not the server's)", async () => {
+    const bad = createSmtpAdapter({ ...config, password: "wrong" }, trusting(smtp));
     const verdict = bad.classify(await sendError(bad));
     bad.close();
-    expect(verdict.kind).toBe("permanent");
-    expect(verdict.reason).toMatch(/535.*check the SMTP user and password/);
+    expect(verdict).toEqual({
+      kind: "permanent",
+      reason: `Could not connect to the mail server at 127.0.0.1:${smtp.port}: authentication failed (check the user name and password)`,
+    });
   });
 
   it("an injected AUTH failure is permanent too", async () => {
     smtp.failNextAuth();
-    const fresh = createSmtpAdapter(config, { allowSelfSigned: true });
+    const fresh = createSmtpAdapter(config, trusting(smtp));
     const verdict = fresh.classify(await sendError(fresh));
     fresh.close();
     expect(verdict).toMatchObject({ kind: "permanent" });
-    expect(verdict.reason).toContain("check the SMTP user and password");
+    expect(verdict.reason).toContain("authentication failed");
+    expect(verdict.reason).not.toContain("credentials invalid");
   });
 
-  it("a self-signed certificate is refused unless allowed (TLS mode error)", async () => {
-    const strict = createSmtpAdapter(config, { timeoutMs: 5_000 });
+  it("an untrusted (self-signed) certificate is refused: TLS failed, nothing sent", async () => {
+    const before = smtp.messages.length;
+    const strict = createSmtpAdapter(config, trusting(smtp, { ca: undefined }));
     const verdict = strict.classify(await sendError(strict));
     strict.close();
     expect(verdict.kind).toBe("permanent");
-    expect(verdict.reason).toMatch(/TLS/);
+    expect(verdict.reason).toMatch(
+      new RegExp(
+        `^Could not connect to the mail server at 127\\.0\\.0\\.1:${smtp.port}: TLS failed`,
+      ),
+    );
+    expect(smtp.messages.length).toBe(before);
   });
 
   it("testConnection verifies login", async () => {
     expect(await adapter.testConnection()).toEqual({
       ok: true,
-      detail: `Connected to 127.0.0.1:${smtp.port} (STARTTLS), logged in as mailer`,
+      detail: `Connected to 127.0.0.1:${smtp.port} over STARTTLS, logged in as mailer`,
     });
-    const bad = createSmtpAdapter({ ...config, password: "wrong" }, { allowSelfSigned: true });
+    const bad = createSmtpAdapter({ ...config, password: "wrong" }, trusting(smtp));
     const check = await bad.testConnection();
     bad.close();
-    expect(check).toMatchObject({ ok: false, reason: expect.stringContaining("password") });
+    expect(check).toEqual({
+      ok: false,
+      reason: `Could not connect to the mail server at 127.0.0.1:${smtp.port}: authentication failed (check the user name and password)`,
+    });
   });
 
   it("refuses header injection before talking to the server", async () => {
@@ -207,13 +234,13 @@ describe("SMTP adapter with STARTTLS and AUTH", () => {
   });
 });
 
-describe("SMTP adapter: implicit TLS, plain, unreachable", () => {
+describe("SMTP adapter: implicit TLS, no clear text, unreachable", () => {
   it("tlsMode tls speaks TLS from the first byte", async () => {
     const smtp = createSmtpFake({ secure: true });
     const { host, port } = await smtp.start();
     const adapter = createSmtpAdapter(
       { host, port, tlsMode: "tls", fromIdentity: "news@shop.example" },
-      { allowSelfSigned: true },
+      trusting(smtp),
     );
     try {
       await adapter.send(message());
@@ -225,57 +252,227 @@ describe("SMTP adapter: implicit TLS, plain, unreachable", () => {
     }
   });
 
-  it("tlsMode none sends in the clear even when STARTTLS is offered", async () => {
+  it('a config stored with the old tlsMode "none" still sends only over STARTTLS', async () => {
     const smtp = createSmtpFake();
     const { host, port } = await smtp.start();
-    const adapter = createSmtpAdapter({
-      host,
-      port,
-      tlsMode: "none",
-      fromIdentity: "news@shop.example",
-    });
+    const adapter = createSmtpAdapter(
+      { host, port, tlsMode: "none" as SmtpConfig["tlsMode"], fromIdentity: "news@shop.example" },
+      trusting(smtp),
+    );
     try {
       await adapter.send(message());
-      expect(smtp.messages[0]!.secure).toBe(false);
+      expect(smtp.messages[0]!.secure).toBe(true);
     } finally {
       adapter.close();
       await smtp.stop();
     }
   });
 
-  it("starttls against a server without STARTTLS is a permanent TLS error", async () => {
-    const smtp = createSmtpFake({ disableStartTls: true });
+  it("a server without STARTTLS gets our plain TLS error and nothing in clear", async () => {
+    const smtp = createSmtpFake({ disableStartTls: true, users: { mailer: "s3cret" } });
     const { host, port } = await smtp.start();
     const adapter = createSmtpAdapter(
-      { host, port, tlsMode: "starttls", fromIdentity: "news@shop.example" },
-      { allowSelfSigned: true },
+      {
+        host,
+        port,
+        tlsMode: "starttls",
+        user: "mailer",
+        password: "s3cret",
+        fromIdentity: "news@shop.example",
+      },
+      trusting(smtp),
     );
     try {
       const verdict = adapter.classify(await sendError(adapter));
-      expect(verdict).toMatchObject({ kind: "permanent", reason: expect.stringMatching(/TLS/) });
+      expect(verdict).toEqual({
+        kind: "permanent",
+        reason: expect.stringMatching(
+          new RegExp(
+            `^Could not connect to the mail server at 127\\.0\\.0\\.1:${port}: TLS failed`,
+          ),
+        ),
+      });
+      const check = await adapter.testConnection();
+      expect(check).toMatchObject({ ok: false, reason: expect.stringContaining("TLS failed") });
+      expect(smtp.messages).toHaveLength(0);
+      // The password never went over the plain connection.
+      expect(smtp.auth).toEqual({ ok: 0, failed: 0 });
+    } finally {
+      adapter.close();
+      await smtp.stop();
+    }
+  });
+
+  it("a refused connection is transient, in our words", async () => {
+    const listener = createServer();
+    await new Promise<void>((r) => listener.listen(0, "127.0.0.1", r));
+    const port = (listener.address() as { port: number }).port;
+    await new Promise<void>((r) => listener.close(() => r()));
+    const adapter = createSmtpAdapter(
+      { host: "127.0.0.1", port, tlsMode: "starttls", fromIdentity: "news@shop.example" },
+      { outbound: { allowedPrivateHosts: ["127.0.0.1"] } },
+    );
+    const verdict = adapter.classify(await sendError(adapter));
+    const check = await adapter.testConnection();
+    adapter.close();
+    expect(verdict).toEqual({
+      kind: "transient",
+      reason: `Could not connect to the mail server at 127.0.0.1:${port}: connection refused`,
+    });
+    expect(check.ok).toBe(false);
+  });
+});
+
+describe("SMTP adapter: the outbound-address guard", () => {
+  const base = { port: 587, tlsMode: "starttls" as const, fromIdentity: "news@shop.example" };
+
+  /** A resolver that answers `evil.example` (and anything else) with fixed addresses. */
+  function resolvingTo(...addresses: string[]) {
+    const calls: string[] = [];
+    const lookup = async (hostname: string) => {
+      calls.push(hostname);
+      return addresses.map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
+    };
+    return { lookup, calls };
+  }
+
+  it("refuses localhost, resolved by the system, before connecting", async () => {
+    const adapter = createSmtpAdapter({ ...base, host: "localhost" }, { outbound: {} });
+    const check = await adapter.testConnection();
+    const verdict = adapter.classify(await sendError(adapter));
+    adapter.close();
+    expect(check).toEqual({
+      ok: false,
+      reason: expect.stringMatching(
+        /^Could not connect to the mail server at localhost:587: localhost resolves to a private or reserved address \(loopback\); only public servers can be used$/,
+      ),
+    });
+    expect(verdict.kind).toBe("permanent");
+  });
+
+  it.each([
+    ["169.254.169.254", "linkLocal"],
+    ["10.0.0.1", "private"],
+    ["::ffff:127.0.0.1", "loopback"],
+    ["fd00::1", "uniqueLocal"],
+    ["100.64.0.1", "carrierGradeNat"],
+  ])("refuses a name that resolves to %s", async (address, range) => {
+    const { lookup, calls } = resolvingTo(address);
+    const adapter = createSmtpAdapter(
+      { ...base, host: "evil.example", user: "u", password: "p" },
+      { outbound: { lookup, allowedPrivateHosts: [] } },
+    );
+    const check = await adapter.testConnection();
+    adapter.close();
+    expect(calls).toEqual(["evil.example"]);
+    expect(check).toEqual({
+      ok: false,
+      reason: `Could not connect to the mail server at evil.example:587: evil.example resolves to a private or reserved address (${range}); only public servers can be used`,
+    });
+  });
+
+  it("refuses a name with one public and one private address", async () => {
+    const { lookup } = resolvingTo("93.184.216.34", "10.0.0.1");
+    const adapter = createSmtpAdapter(
+      { ...base, host: "evil.example" },
+      { outbound: { lookup, allowedPrivateHosts: [] } },
+    );
+    const verdict = adapter.classify(await sendError(adapter));
+    adapter.close();
+    expect(verdict).toMatchObject({
+      kind: "permanent",
+      reason: expect.stringContaining("private"),
+    });
+  });
+
+  it("refuses ports other than 25, 465, 587 and 2525 on public hosts", async () => {
+    const { lookup } = resolvingTo("93.184.216.34");
+    const adapter = createSmtpAdapter(
+      { ...base, host: "mail.example", port: 22 },
+      { outbound: { lookup, allowedPrivateHosts: [] } },
+    );
+    const check = await adapter.testConnection();
+    adapter.close();
+    expect(check).toEqual({
+      ok: false,
+      reason:
+        "Could not connect to the mail server at mail.example:22: port 22 is not allowed (use 25, 465, 587, 2525)",
+    });
+  });
+
+  it("never repeats what the remote end said (a banner is not a mail server's greeting)", async () => {
+    const banner = createServer((socket) => {
+      socket.end("SSH-2.0-OpenSSH_9.6p1 internal-build-host-7\r\n");
+    });
+    await new Promise<void>((r) => banner.listen(0, "127.0.0.1", r));
+    const port = (banner.address() as { port: number }).port;
+    const adapter = createSmtpAdapter(
+      { ...base, host: "127.0.0.1", port },
+      { timeoutMs: 2_000, outbound: { allowedPrivateHosts: ["127.0.0.1"] } },
+    );
+    try {
+      const check = await adapter.testConnection();
+      const verdict = adapter.classify(await sendError(adapter));
+      for (const reason of [check.ok ? "" : check.reason, verdict.reason]) {
+        expect(reason).toMatch(/^Could not connect to the mail server at 127\.0\.0\.1:\d+: /);
+        expect(reason).not.toMatch(/SSH|OpenSSH|internal-build-host/);
+      }
+    } finally {
+      adapter.close();
+      await new Promise<void>((r) => banner.close(() => r()));
+    }
+  });
+
+  it("connects to the address it checked, not to a later answer (DNS rebinding)", async () => {
+    const smtp = createSmtpFake({ hostnames: ["mail.shop.example"] });
+    const { port } = await smtp.start();
+    // First answer: the fake (allowed by address). Any later lookup would say 10.0.0.1.
+    const calls: string[] = [];
+    const lookup = async (hostname: string) => {
+      calls.push(hostname);
+      return [{ address: calls.length === 1 ? "127.0.0.1" : "10.0.0.1", family: 4 }];
+    };
+    const adapter = createSmtpAdapter(
+      { ...base, host: "mail.shop.example", port },
+      { ca: smtp.certificatePem, outbound: { lookup, allowedPrivateHosts: ["127.0.0.1"] } },
+    );
+    try {
+      await adapter.send(message());
+      await adapter.send(message({ to: "ravi@example.com" }));
+      expect(await adapter.testConnection()).toEqual({
+        ok: true,
+        detail: `Connected to mail.shop.example:${port} (127.0.0.1) over STARTTLS`,
+      });
+      expect(calls).toEqual(["mail.shop.example"]);
+      expect(smtp.messages.map((m) => [m.rcptTo[0], m.secure])).toEqual([
+        ["asha@example.com", true],
+        ["ravi@example.com", true],
+      ]);
+    } finally {
+      adapter.close();
+      await smtp.stop();
+    }
+  });
+
+  it("checks the certificate against the name, not the pinned address", async () => {
+    const smtp = createSmtpFake({ hostnames: ["mail.shop.example"] });
+    const { port } = await smtp.start();
+    const lookup = async () => [{ address: "127.0.0.1", family: 4 }];
+    const adapter = createSmtpAdapter(
+      { ...base, host: "impostor.example", port },
+      { ca: smtp.certificatePem, outbound: { lookup, allowedPrivateHosts: ["127.0.0.1"] } },
+    );
+    try {
+      const verdict = adapter.classify(await sendError(adapter));
+      expect(verdict).toMatchObject({
+        kind: "permanent",
+        reason: expect.stringContaining("TLS failed"),
+      });
       expect(smtp.messages).toHaveLength(0);
     } finally {
       adapter.close();
       await smtp.stop();
     }
-  });
-
-  it("a refused connection is transient", async () => {
-    const listener = createServer();
-    await new Promise<void>((r) => listener.listen(0, "127.0.0.1", r));
-    const port = (listener.address() as { port: number }).port;
-    await new Promise<void>((r) => listener.close(() => r()));
-    const adapter = createSmtpAdapter({
-      host: "127.0.0.1",
-      port,
-      tlsMode: "none",
-      fromIdentity: "news@shop.example",
-    });
-    const verdict = adapter.classify(await sendError(adapter));
-    const check = await adapter.testConnection();
-    adapter.close();
-    expect(verdict.kind).toBe("transient");
-    expect(check.ok).toBe(false);
   });
 });
 

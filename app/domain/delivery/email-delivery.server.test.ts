@@ -1,8 +1,14 @@
 import { generateKeyPairSync } from "node:crypto";
+import { appendFileSync } from "node:fs";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clearSnsCertificateCache } from "~/channels/ses/sns.server";
+import { getControlDb } from "~/db/control.server";
+import { integrations } from "~/db/schema/control";
 import { consents, messages, webhookEvents } from "~/db/schema/tenant";
+import { encryptSecret } from "~/lib/crypto/vault.server";
 import { reloadEnv } from "~/lib/env.server";
+import { ValidationError } from "~/lib/errors";
 import {
   createSesFake,
   sesSentEmails,
@@ -12,6 +18,7 @@ import {
 import { createSmtpFake, parseHeaders, type SmtpFake } from "../../../tests/fakes/smtp";
 import {
   createSnsFake,
+  DEFAULT_TOPIC_ARN,
   sesEvent,
   type SesEventOptions,
   type SnsFake,
@@ -26,9 +33,15 @@ import {
 import { suppressionKey } from "../contacts/suppression-hash.server";
 import { isSuppressed, suppressionsFor } from "../contacts/suppressions.server";
 import type { WorkspaceContext } from "../context";
+import { aadFor, encryptedColumns } from "../security/encrypted-columns.server";
 import { updateWorkspaceSettings } from "../workspaces/workspaces.server";
 import { readClickToken, readOpenToken, readUnsubscribeToken } from "./email-compose.server";
-import { saveIntegration } from "./integrations.server";
+import {
+  checkIntegration,
+  listIntegrations,
+  saveIntegration,
+  saveIntegrationChecked,
+} from "./integrations.server";
 import { queueMessages, type QueueInput } from "./outbox.server";
 import { processWebhookEvents, receiveWebhook } from "./webhooks.server";
 
@@ -39,6 +52,7 @@ import { processWebhookEvents, receiveWebhook } from "./webhooks.server";
  */
 
 const BASE_URL = "https://engage.test";
+const OTHER_TOPIC_ARN = "arn:aws:sns:ap-south-1:999999999999:someone-elses-topic";
 let ses: SesFake;
 let sns: SnsFake;
 let smtp: SmtpFake;
@@ -426,6 +440,54 @@ describe("SES: SNS notifications", () => {
     ]);
   });
 
+  it("only the pinned SNS topic counts: another topic's notification and confirmation are refused", async () => {
+    // sesA kept DEFAULT_TOPIC_ARN, the topic of the first message it verified.
+    expect(listIntegrations(a.workspaceId)[0]!.fields.snsTopicArn).toBe(DEFAULT_TOPIC_ARN);
+    const sent = await sendOne(a, "pinned@example.com");
+    const before = storedWebhookEvents(a);
+    const confirmed = sns.confirmations.length;
+    const bounce = sns.notification({
+      topicArn: OTHER_TOPIC_ARN,
+      message: sesEvent({
+        eventType: "Bounce",
+        bounceType: "Permanent",
+        messageId: sent.providerMessageId,
+        recipient: "pinned@example.com",
+      }),
+    });
+    expect((await postSns(sesA, bounce)).status).toBe(403);
+    const confirmation = sns.subscriptionConfirmation({
+      topicArn: OTHER_TOPIC_ARN,
+      token: "other-account-token",
+    });
+    expect((await postSns(sesA, confirmation)).status).toBe(403);
+    await processWebhookEvents(a.workspaceId);
+    expect(sns.confirmations.length).toBe(confirmed);
+    expect(storedWebhookEvents(a)).toBe(before);
+    expect(row(a, sent.messageId).status).toBe("sent");
+    expect(isSuppressed(a.db, suppressionKey(a.db), { email: "pinned@example.com" }, "email")).toBe(
+      false,
+    );
+    expect(listIntegrations(a.workspaceId)[0]!.fields.snsTopicArn).toBe(DEFAULT_TOPIC_ARN);
+  });
+
+  it("a topic entered in the form is the only one accepted, from the first message on", async () => {
+    const d = await deliveryWorkspace("mail-topic");
+    const id = saveIntegration(d, d.workspaceId, "email-ses", {
+      ...SES_CONFIG("AKIDWORKSPACED"),
+      snsTopicArn: OTHER_TOPIC_ARN,
+    }).id;
+    const confirmed = sns.confirmations.length;
+    const foreign = sns.subscriptionConfirmation({ token: "default-topic-token" });
+    expect((await postSns(id, foreign)).status).toBe(403);
+    expect(sns.confirmations.length).toBe(confirmed);
+    const own = sns.subscriptionConfirmation({ topicArn: OTHER_TOPIC_ARN, token: "own-token" });
+    expect((await postSns(id, own)).status).toBe(200);
+    expect(sns.confirmations.slice(confirmed)).toEqual([
+      expect.objectContaining({ topicArn: OTHER_TOPIC_ARN, token: "own-token" }),
+    ]);
+  });
+
   it("another workspace's integration cannot touch this workspace's messages", async () => {
     const sent = await sendOne(a, "victim@example.com");
     const before = row(a, sent.messageId);
@@ -458,14 +520,25 @@ describe("SMTP", () => {
   let c: WorkspaceContext;
 
   beforeAll(async () => {
+    // The fake is a private relay as far as the outbound-address guard can tell (127.0.0.1,
+    // a random port, a self-signed certificate): allowed here the way an operator would.
+    process.env.OUTBOUND_ALLOWED_PRIVATE_HOSTS = smtp.host;
+    process.env.SMTP_CA_FILE = smtp.writeCertificate();
+    reloadEnv();
     c = await deliveryWorkspace("mail-smtp");
-    saveIntegration(c, c.workspaceId, "email-smtp", {
+    await saveIntegrationChecked(c, c.workspaceId, "email-smtp", {
       host: smtp.host,
       port: smtp.port,
-      tlsMode: "none",
+      tlsMode: "starttls",
       fromIdentity: "Shop <news@shop.example>",
       ratePerSecond: 20,
     });
+  });
+
+  afterAll(() => {
+    delete process.env.OUTBOUND_ALLOWED_PRIVATE_HOSTS;
+    delete process.env.SMTP_CA_FILE;
+    reloadEnv();
   });
 
   it("sends the marketing email with the unsubscribe headers to the SMTP server", async () => {
@@ -473,6 +546,7 @@ describe("SMTP", () => {
     const received = smtp.messages.filter((m) => m.rcptTo.includes("smtp@example.com"));
     expect(received).toHaveLength(1);
     const message = received[0]!;
+    expect(message.secure).toBe(true);
     expect(message.mailFrom).toBe("news@shop.example");
     expect(message.headers["message-id"]).toBe(`<${providerMessageId}>`);
     const token = /^<https:\/\/engage\.test\/u\/([A-Za-z0-9_.-]+)>, <mailto:/.exec(
@@ -501,5 +575,103 @@ describe("SMTP", () => {
     ]);
     expect(consentOf(c, contactId, "email")).toBe("withdrawn");
     expect(smtp.messages.some((m) => m.rcptTo.includes("nobody@example.com"))).toBe(false);
+  });
+});
+
+describe("SMTP: where stored secrets may go", () => {
+  let m: WorkspaceContext;
+  let guarded: SmtpFake;
+  let id: string;
+  const SETTINGS = {
+    host: "127.0.0.1",
+    tlsMode: "starttls",
+    user: "mailer",
+    fromIdentity: "Shop <news@shop.example>",
+  };
+
+  beforeAll(async () => {
+    guarded = createSmtpFake({ users: { mailer: "old-s3cret" } });
+    await guarded.start();
+    // Two private relays on 127.0.0.1, each with its own self-signed certificate: both
+    // trusted, as an operator would list them.
+    process.env.OUTBOUND_ALLOWED_PRIVATE_HOSTS = "127.0.0.1";
+    const caFile = guarded.writeCertificate();
+    appendFileSync(caFile, smtp.certificatePem);
+    process.env.SMTP_CA_FILE = caFile;
+    reloadEnv();
+    m = await deliveryWorkspace("mail-move");
+    id = saveIntegration(m, m.workspaceId, "email-smtp", {
+      ...SETTINGS,
+      port: guarded.port,
+      password: "old-s3cret",
+    }).id;
+    expect(await checkIntegration(m, m.workspaceId, id)).toMatchObject({ ok: true });
+    expect(guarded.auth).toEqual({ ok: 1, failed: 0 });
+  });
+
+  afterAll(async () => {
+    delete process.env.OUTBOUND_ALLOWED_PRIVATE_HOSTS;
+    delete process.env.SMTP_CA_FILE;
+    reloadEnv();
+    await guarded.stop();
+  });
+
+  it("a new port with a blank password is refused, naming the field; nothing changes", async () => {
+    let error: unknown;
+    try {
+      saveIntegration(m, m.workspaceId, "email-smtp", { ...SETTINGS, port: smtp.port });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).fieldErrors).toEqual({
+      password: [
+        "Enter the password again: the SMTP host or Port changed, and a stored password is never sent to a new destination.",
+      ],
+    });
+    const [kept] = listIntegrations(m.workspaceId);
+    expect(kept!.fields).toMatchObject({ port: String(guarded.port), password: "••••cret" });
+  });
+
+  it("a new host without the password keeps none of it: the new server never gets it", async () => {
+    const authBefore = { ...smtp.auth };
+    saveIntegration(m, m.workspaceId, "email-smtp", {
+      ...SETTINGS,
+      port: smtp.port,
+      user: "",
+    });
+    const [moved] = listIntegrations(m.workspaceId);
+    expect(moved!.fields.port).toBe(String(smtp.port));
+    expect(moved!.fields).not.toHaveProperty("password");
+    expect(await checkIntegration(m, m.workspaceId, id)).toMatchObject({ ok: true });
+    expect(smtp.auth).toEqual(authBefore);
+    expect(guarded.auth).toEqual({ ok: 1, failed: 0 });
+  });
+
+  it("re-entering the password with the new destination is accepted", async () => {
+    saveIntegration(m, m.workspaceId, "email-smtp", {
+      ...SETTINGS,
+      port: guarded.port,
+      password: "old-s3cret",
+    });
+    expect(await checkIntegration(m, m.workspaceId, id)).toMatchObject({ ok: true });
+    expect(guarded.auth).toEqual({ ok: 2, failed: 0 });
+  });
+
+  it('an integration stored with the old tlsMode "none" reads as STARTTLS and sends encrypted', async () => {
+    const column = encryptedColumns.find((c) => c.aadPrefix === "integrations.config_enc")!;
+    const legacy = { ...SETTINGS, port: guarded.port, password: "old-s3cret", tlsMode: "none" };
+    getControlDb()
+      .update(integrations)
+      .set({
+        configEnc: encryptSecret(JSON.stringify(legacy), aadFor(column, id)),
+        updatedAt: new Date(Date.now() + 1000),
+      })
+      .where(eq(integrations.id, id))
+      .run();
+    expect(listIntegrations(m.workspaceId)[0]!.fields.tlsMode).toBe("starttls");
+    const before = guarded.messages.length;
+    await sendOne(m, "legacy@example.com");
+    expect(guarded.messages.slice(before).map((x) => x.secure)).toEqual([true]);
   });
 });

@@ -31,13 +31,16 @@ export interface FieldSpec {
   label: string;
   secret?: boolean;
   optional?: boolean;
+  /** An optional secret that is needed once this other field is filled in (SMTP password). */
+  requiredWith?: string;
   hint?: string;
   type?: "text" | "number" | "select";
   options?: readonly string[];
 }
 
 export const WHATSAPP_TIERS = ["TIER_250", "TIER_1K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED"];
-export const SMTP_TLS_MODES = ["starttls", "tls", "none"] as const;
+/** Mail only goes out encrypted: STARTTLS (required) or implicit TLS. */
+export const SMTP_TLS_MODES = ["starttls", "tls"] as const;
 
 export const PROVIDER_FIELDS: Record<Provider, readonly FieldSpec[]> = {
   whatsapp: [
@@ -67,13 +70,25 @@ export const PROVIDER_FIELDS: Record<Provider, readonly FieldSpec[]> = {
       optional: true,
       hint: "Read from your SES account by Test connection.",
     },
+    {
+      name: "snsTopicArn",
+      label: "SNS topic ARN",
+      optional: true,
+      hint: "The topic your configuration set publishes events to. Blank: the topic of the first subscription confirmation is kept. Messages from any other topic are refused.",
+    },
   ],
   "email-smtp": [
-    { name: "host", label: "SMTP host" },
-    { name: "port", label: "Port", type: "number" },
-    { name: "tlsMode", label: "TLS", type: "select", options: SMTP_TLS_MODES },
+    { name: "host", label: "SMTP host", hint: "A public mail server." },
+    { name: "port", label: "Port", type: "number", hint: "587 or 25 (STARTTLS), 465 (TLS), 2525." },
+    {
+      name: "tlsMode",
+      label: "TLS",
+      type: "select",
+      options: SMTP_TLS_MODES,
+      hint: "starttls: the server must offer STARTTLS; tls: encrypted from the first byte. Mail is never sent unencrypted, and the server's certificate must be valid.",
+    },
     { name: "user", label: "User name", optional: true },
-    { name: "password", label: "Password", secret: true, optional: true },
+    { name: "password", label: "Password", secret: true, optional: true, requiredWith: "user" },
     { name: "fromIdentity", label: "From", hint: "e.g. Shop <news@shop.in>" },
     { name: "ratePerSecond", label: "Messages per second", type: "number", optional: true },
   ],
@@ -97,6 +112,29 @@ export const PROVIDER_FIELDS: Record<Provider, readonly FieldSpec[]> = {
     },
   ],
 };
+
+/**
+ * The non-secret fields that decide where the stored secrets go (host, port, region, account).
+ * Changing one means every secret must be entered again: a stored password is never handed to
+ * a destination it was not entered for.
+ */
+export const TARGET_FIELDS: Record<Provider, readonly string[]> = {
+  whatsapp: ["phoneNumberId", "wabaId"],
+  "email-ses": ["region", "accessKeyId"],
+  "email-smtp": ["host", "port"],
+  sms: ["accountSid"],
+  telegram: [],
+};
+
+/** "SMTP host or Port" for the form's hints and errors. */
+export function targetFieldLabels(provider: Provider): string {
+  const labels = TARGET_FIELDS[provider].map(
+    (name) => PROVIDER_FIELDS[provider].find((f) => f.name === name)?.label ?? name,
+  );
+  return labels.length <= 1
+    ? (labels[0] ?? "")
+    : `${labels.slice(0, -1).join(", ")} or ${labels.at(-1)!}`;
+}
 
 export const DEFAULT_RATE: Record<Provider, number> = {
   whatsapp: 80,
@@ -125,6 +163,9 @@ const rate = (max: number) =>
     .min(1, "At least 1 message per second.")
     .max(max, `At most ${max} messages per second.`)
     .optional();
+/** arn:<partition>:sns:<region>:<12-digit account>:<topic name> (FIFO topics end in .fifo). */
+export const SNS_TOPIC_ARN =
+  /^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
 const digits = (label: string) => required(label).regex(/^\d{5,25}$/, `${label} is a number.`);
 const identity = required("From").refine(
   (v) => /^[^<>]*<[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>$|^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(v),
@@ -153,6 +194,10 @@ export const PROVIDER_SCHEMAS = {
     configurationSet: optional,
     fromIdentity: identity,
     ratePerSecond: rate(10_000),
+    snsTopicArn: optional.refine(
+      (v) => v === undefined || SNS_TOPIC_ARN.test(v),
+      "Enter a topic ARN like arn:aws:sns:ap-south-1:123456789012:ses-events.",
+    ),
   }),
   "email-smtp": z.object({
     host: required("SMTP host").regex(
@@ -165,7 +210,7 @@ export const PROVIDER_SCHEMAS = {
       .min(1, "Enter a port number.")
       .max(65535, "Enter a port number.")
       .default(587),
-    tlsMode: z.enum(SMTP_TLS_MODES, { error: "Choose starttls, tls or none." }).default("starttls"),
+    tlsMode: z.enum(SMTP_TLS_MODES, { error: "Choose starttls or tls." }).default("starttls"),
     user: optional,
     password: optional,
     fromIdentity: identity,

@@ -1,6 +1,7 @@
 import type { Statement } from "better-sqlite3";
 import { and, eq } from "drizzle-orm";
 import { createAdapter, type AdapterSpec } from "~/channels/registry.server";
+import { SMTP_PORTS } from "~/channels/smtp/adapter.server";
 import type { ChannelAdapter } from "~/channels/types";
 import { getControlDb } from "~/db/control.server";
 import { integrations } from "~/db/schema/control";
@@ -8,9 +9,10 @@ import type { Channel } from "~/lib/channels";
 import { decryptSecret, encryptSecret } from "~/lib/crypto/vault.server";
 import { getEnv } from "~/lib/env.server";
 import { NotFoundError, ValidationError, type FieldErrors } from "~/lib/errors";
+import { OutboundAddressError, resolveOutboundHost } from "~/lib/outbound-address.server";
 import { newId, randomToken } from "~/lib/tokens";
 import { recordAudit } from "../audit/audit.server";
-import type { SystemContext } from "../context";
+import { systemContext, type SystemContext } from "../context";
 import { aadFor, encryptedColumns } from "../security/encrypted-columns.server";
 import {
   DEFAULT_RATE,
@@ -19,6 +21,8 @@ import {
   PROVIDER_FIELDS,
   PROVIDER_SCHEMAS,
   PROVIDERS,
+  TARGET_FIELDS,
+  targetFieldLabels,
   type Provider,
 } from "./integration-fields";
 
@@ -62,11 +66,16 @@ export interface IntegrationSummary {
   updatedAt: Date;
 }
 
-function readConfig(row: Pick<Row, "id" | "configEnc">): Record<string, unknown> {
-  return JSON.parse(decryptSecret(row.configEnc, aadFor(CONFIG_COLUMN, row.id))) as Record<
+function readConfig(row: Pick<Row, "id" | "configEnc" | "provider">): Record<string, unknown> {
+  const config = JSON.parse(decryptSecret(row.configEnc, aadFor(CONFIG_COLUMN, row.id))) as Record<
     string,
     unknown
   >;
+  // SMTP once offered tlsMode "none"; mail now only goes out encrypted, so such a stored
+  // integration reads as STARTTLS required (the page shows it so, and a server without
+  // STARTTLS fails with a TLS error the tenant can act on).
+  if (row.provider === "email-smtp" && config.tlsMode === "none") config.tlsMode = "starttls";
+  return config;
 }
 
 function summarise(row: Row): IntegrationSummary {
@@ -116,10 +125,32 @@ export function isProvider(value: unknown): value is Provider {
   return typeof value === "string" && (PROVIDERS as readonly string[]).includes(value);
 }
 
+function fieldErrorsOf(issues: readonly { path: readonly PropertyKey[]; message: string }[]) {
+  const fieldErrors: FieldErrors = {};
+  for (const issue of issues) {
+    const key = String(issue.path[0] ?? "form");
+    (fieldErrors[key] ??= []).push(issue.message);
+  }
+  return fieldErrors;
+}
+
+const sameTarget = (a: unknown, b: unknown) =>
+  String(a ?? "")
+    .trim()
+    .toLowerCase() ===
+  String(b ?? "")
+    .trim()
+    .toLowerCase();
+
 /**
  * Connects (or updates) the workspace's integration for the provider's channel. Secret fields
- * left blank keep their stored value, so a form that shows them masked can be saved as is.
+ * left blank keep their stored value, so a form that shows them masked can be saved as is;
+ * but when a field that decides where they go changes (TARGET_FIELDS: host, port, region,
+ * account), no stored secret is kept: each must be entered again, or the save is refused.
  * Replacing a channel's provider (e.g. SMTP for SES) is allowed: one integration per channel.
+ *
+ * Pages and the CLI save through saveIntegrationChecked, which also checks the addresses a
+ * tenant typed; this one is for code that writes a known-good config (tests, benches).
  */
 export function saveIntegration(
   ctx: SystemContext & { userId?: string },
@@ -138,21 +169,40 @@ export function saveIntegration(
     .where(and(eq(integrations.workspaceId, workspaceId), eq(integrations.channel, channel)))
     .get();
   const previous = existing && existing.provider === provider ? readConfig(existing) : {};
+  const isBlank = (value: unknown) =>
+    value === undefined || value === null || String(value).trim() === "";
   const merged: Record<string, unknown> = {};
   for (const field of PROVIDER_FIELDS[provider]) {
     const value = input[field.name];
-    const blank = value === undefined || value === null || String(value).trim() === "";
-    merged[field.name] = blank && field.secret ? previous[field.name] : value;
+    merged[field.name] = isBlank(value) && field.secret ? previous[field.name] : value;
   }
-  const parsed = PROVIDER_SCHEMAS[provider].safeParse(merged);
-  if (!parsed.success) {
-    const fieldErrors: FieldErrors = {};
-    for (const issue of parsed.error.issues) {
-      const key = String(issue.path[0] ?? "form");
-      (fieldErrors[key] ??= []).push(issue.message);
+  let parsed = PROVIDER_SCHEMAS[provider].safeParse(merged);
+  if (parsed.success && existing && existing.provider === provider) {
+    const data = parsed.data as Record<string, unknown>;
+    const moved = TARGET_FIELDS[provider].some((f) => !sameTarget(data[f], previous[f]));
+    if (moved) {
+      // The stored secrets were entered for the old destination: drop every one not re-entered.
+      const fieldErrors: FieldErrors = {};
+      for (const field of PROVIDER_FIELDS[provider]) {
+        if (!field.secret || !isBlank(input[field.name])) continue;
+        merged[field.name] = undefined;
+        const needed =
+          !field.optional ||
+          (field.requiredWith !== undefined && !isBlank(data[field.requiredWith]));
+        if (needed && !isBlank(previous[field.name])) {
+          fieldErrors[field.name] = [
+            `Enter the ${field.label.toLowerCase()} again: the ${targetFieldLabels(provider)} changed, and a stored ${field.label.toLowerCase()} is never sent to a new destination.`,
+          ];
+        }
+      }
+      const first = Object.values(fieldErrors)[0]?.[0];
+      if (first) throw new ValidationError(first, fieldErrors);
+      parsed = PROVIDER_SCHEMAS[provider].safeParse(merged);
     }
+  }
+  if (!parsed.success) {
     const first = parsed.error.issues[0]!;
-    throw new ValidationError(first.message, fieldErrors);
+    throw new ValidationError(first.message, fieldErrorsOf(parsed.error.issues));
   }
   const config: Record<string, unknown> = { ...parsed.data };
   // Telegram signs its webhook calls with a secret we choose; kept across edits.
@@ -204,6 +254,35 @@ export function saveIntegration(
     details: { provider, channel, ratePerSecond },
   });
   return { id, webhookUrl: webhookUrlFor(provider, id) };
+}
+
+/**
+ * saveIntegration, after checking the hosts the tenant typed with the outbound-address guard
+ * (public addresses and the usual ports only, ADR 0015): a refused host is a field error and
+ * nothing is stored. The same check runs again at every connection, on the address it pins.
+ */
+export async function saveIntegrationChecked(
+  ctx: SystemContext & { userId?: string },
+  workspaceId: string,
+  provider: Provider,
+  input: Record<string, unknown>,
+): Promise<{ id: string; webhookUrl: string | null }> {
+  if (provider === "email-smtp") {
+    const host = PROVIDER_SCHEMAS["email-smtp"].shape.host.safeParse(input.host);
+    const port = PROVIDER_SCHEMAS["email-smtp"].shape.port.safeParse(input.port);
+    // Malformed values get saveIntegration's own field errors.
+    if (host.success && port.success) {
+      try {
+        await resolveOutboundHost(host.data, { port: { port: port.data, allowed: SMTP_PORTS } });
+      } catch (error) {
+        if (!(error instanceof OutboundAddressError)) throw error;
+        const field = error.refusal === "port" ? "port" : "host";
+        const message = `${error.message.charAt(0).toUpperCase()}${error.message.slice(1)}.`;
+        throw new ValidationError(message, { [field]: [message] });
+      }
+    }
+  }
+  return saveIntegration(ctx, workspaceId, provider, input);
 }
 
 /** Non-secret settings the engine and the campaign review read without decrypting. */
@@ -328,10 +407,50 @@ function loadIntegration(row: Row): LoadedIntegration {
     provider,
     ratePerSecond: row.ratePerSecond,
     details: JSON.parse(row.details) as Record<string, string>,
-    adapter: createAdapter(spec, { webhookUrl: webhookUrlFor(provider, row.id) ?? undefined }),
+    adapter: createAdapter(spec, {
+      webhookUrl: webhookUrlFor(provider, row.id) ?? undefined,
+      pinSnsTopic: (topicArn) => pinSnsTopic(row.id, topicArn),
+    }),
   };
   adapterCache.set(row.id, { version, loaded });
   return loaded;
+}
+
+/**
+ * Records `topicArn` as the SES integration's SNS topic unless one is already recorded, and
+ * returns the recorded one. Kept in the config, so the form shows it and the tenant can change
+ * or clear it (cleared: the next subscription confirmation's topic is kept).
+ */
+function pinSnsTopic(id: string, topicArn: string): string {
+  const db = getControlDb();
+  const pinned = db.transaction(
+    (tx) => {
+      const row = tx.select().from(integrations).where(eq(integrations.id, id)).get();
+      if (!row || row.provider !== "email-ses") return null;
+      const config = readConfig(row);
+      if (typeof config.snsTopicArn === "string" && config.snsTopicArn !== "") {
+        return { topic: config.snsTopicArn, workspaceId: row.workspaceId, fresh: false };
+      }
+      config.snsTopicArn = topicArn;
+      tx.update(integrations)
+        .set({ configEnc: encryptSecret(JSON.stringify(config), aadFor(CONFIG_COLUMN, id)) })
+        .where(eq(integrations.id, id))
+        .run();
+      return { topic: topicArn, workspaceId: row.workspaceId, fresh: true };
+    },
+    { behavior: "immediate" },
+  );
+  // Removed meanwhile: accept nothing.
+  if (!pinned) return "";
+  if (pinned.fresh) {
+    recordAudit(systemContext("sns-webhook"), {
+      action: "integration.sns_topic_pinned",
+      workspaceId: pinned.workspaceId,
+      target: { type: "integration", id },
+      details: { topicArn },
+    });
+  }
+  return pinned.topic;
 }
 
 // A webhook request's lookup: one prepared point query, then the cached adapter. The version

@@ -453,6 +453,22 @@ describe("Telegram", () => {
     expect(used.usedAt).not.toBeNull();
   });
 
+  it("a contact's link is single use: a second /start with it moves no chat", async () => {
+    const owner = insertContact(t.db, { name: "Devi", phone: "+919812300009" });
+    const link = contactTelegramLink(t, owner);
+    await start(700010, link.token, 1010, "Devi");
+    expect(contactByChat("700010").map((c) => c.id)).toEqual([owner]);
+    // Someone else (another chat) presses Start on the same, now used, link.
+    const count = t.db.select().from(contacts).all().length;
+    await start(700011, link.token, 1011, "Mallory");
+    expect(contactByChat("700010").map((c) => c.id)).toEqual([owner]);
+    expect(contactByChat("700011")).toEqual([]);
+    expect(t.db.select().from(contacts).all()).toHaveLength(count);
+    // A fresh link for the same contact works once more.
+    const next = contactTelegramLink(t, owner);
+    expect(next.token).not.toBe(link.token);
+  });
+
   it("a message to a linked contact is sent and marked delivered at once", async () => {
     const [meera] = contactByChat("700002");
     giveConsent(t.db, meera!.id, "telegram", "granted");

@@ -1,5 +1,5 @@
 import type { Statement } from "better-sqlite3";
-import { eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type { ChannelEvent, RawWebhook } from "~/channels/types";
 import { getControlDb } from "~/db/control.server";
 import { workspaces } from "~/db/schema/control";
@@ -546,7 +546,11 @@ function applyInbound(
     : `STOP: suppressed on ${channel}`;
 }
 
-/** /start <token>: a contact's own link, or the workspace link that creates a contact. */
+/**
+ * /start <token>: a contact's own link (single use: once it has linked a chat, it never moves
+ * that contact's chat again, so a forwarded or leaked link cannot take the conversation over),
+ * or the workspace link that creates a contact per new chat and never re-points an existing one.
+ */
 function linkTelegramChat(
   db: TenantDb,
   token: string,
@@ -562,16 +566,18 @@ function linkTelegramChat(
     .where(eq(contacts.telegramChatId, chatId))
     .get();
   if (link.contactId !== null) {
+    const claimed = db
+      .update(telegramLinks)
+      .set({ usedAt: new Date(at) })
+      .where(and(eq(telegramLinks.token, token), isNull(telegramLinks.usedAt)))
+      .run();
+    if (claimed.changes === 0) return null;
     if (existing && existing.id !== link.contactId) {
       db.update(contacts).set({ telegramChatId: null }).where(eq(contacts.id, existing.id)).run();
     }
     db.update(contacts)
       .set({ telegramChatId: chatId, updatedAt: new Date(at) })
       .where(eq(contacts.id, link.contactId))
-      .run();
-    db.update(telegramLinks)
-      .set({ usedAt: new Date(at) })
-      .where(eq(telegramLinks.token, token))
       .run();
     return db
       .select({ id: contacts.id, email: contacts.email, phone: contacts.phone })
