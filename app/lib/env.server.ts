@@ -116,6 +116,29 @@ const EnvSchema = z
     // A provider that has not answered a send within this is treated as unreachable (retried).
     PROVIDER_TIMEOUT_MS: intIn(100, 120_000).default(15_000),
     MAIL_FROM: z.string().min(3).default("Pleisys Engage <no-reply@engage.pleisys.com>"),
+    // The platform's own SMS account (Twilio-compatible, at SMS_API_BASE_URL): privacy request
+    // codes and notices from /dsar, and from workspace portals without an SMS integration.
+    // All three or none; with none, those portals ask phone-only requesters for an email.
+    PLATFORM_SMS_ACCOUNT_SID: z.string().trim().min(1).optional(),
+    PLATFORM_SMS_AUTH_TOKEN: z.string().trim().min(1).optional(),
+    /** E.164 number, short code or alphanumeric sender id. */
+    PLATFORM_SMS_FROM: z.string().trim().min(1).optional(),
+  })
+  .superRefine((env, issues) => {
+    const sms = [
+      "PLATFORM_SMS_ACCOUNT_SID",
+      "PLATFORM_SMS_AUTH_TOKEN",
+      "PLATFORM_SMS_FROM",
+    ] as const;
+    const set = sms.filter((name) => env[name] !== undefined);
+    if (set.length > 0 && set.length < sms.length) {
+      const missing = sms.find((name) => env[name] === undefined)!;
+      issues.addIssue({
+        code: "custom",
+        path: [missing],
+        message: `must be set together with ${set.join(" and ")} (all three, or none)`,
+      });
+    }
   })
   .transform((env) => ({
     ...env,
