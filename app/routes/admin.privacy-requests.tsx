@@ -138,7 +138,9 @@ export default function AdminPrivacyRequests() {
         {overdue > 0 ? (
           <>
             {" · "}
-            <span className="badge badge-danger">{overdue} overdue</span>
+            <span className="badge badge-danger">
+              {overdue} overdue, escalated to platform admins
+            </span>
           </>
         ) : null}
       </p>
@@ -173,6 +175,7 @@ export default function AdminPrivacyRequests() {
                         <span className={r.overdue ? "badge badge-danger" : "muted"}>
                           {r.countdown}
                         </span>
+                        {r.overdue ? <span className="badge badge-danger">Escalated</span> : null}
                       </>
                     ) : null}
                   </td>
