@@ -765,7 +765,9 @@ async function escalateOverdue(ctx: SystemContext): Promise<{ escalated: number 
     });
     for (const email of platformAdminEmails()) {
       await notify(ctx, "dsar-escalated", email, {
-        holders: openTasks.map(holderName),
+        holders: openTasks.map((t) =>
+          t.workspaceId ? holderName(t) : "Pleisys Engage (account data: decide it on this page)",
+        ),
         requestLabel: DSAR_TYPE_LABELS[request.type],
         receivedAt: request.receivedAt,
         dueAt: request.dueAt,
