@@ -8,6 +8,7 @@ import {
   DSAR_TYPE_HINTS,
   DSAR_TYPE_LABELS,
   DsarRequestForm,
+  PHONE_ONLY_UNAVAILABLE,
 } from "~/lib/dsar";
 import { FormErrors, Honeypot, RadioGroup, Select, TextArea } from "./form";
 import { Alert } from "./ui/alert";
@@ -25,6 +26,7 @@ export function DsarRequestFormCard({
   countries,
   businessName,
   sent,
+  canText,
 }: {
   lastResult?: SubmissionResult<string[]> | null;
   /** Platform portal: countries for numbers written without a country code. */
@@ -33,6 +35,8 @@ export function DsarRequestFormCard({
   businessName: string | null;
   /** The previous submission went through: show the neutral confirmation. */
   sent: boolean;
+  /** The portal can text a confirmation code; without it a phone alone cannot be confirmed. */
+  canText: boolean;
 }) {
   const navigation = useNavigation();
   const [form, fields] = useForm({
@@ -58,6 +62,11 @@ export function DsarRequestFormCard({
           </p>
         </Alert>
       ) : null}
+      {canText ? null : (
+        <Alert tone="warning" title="A phone number alone is not enough here">
+          <p>{PHONE_ONLY_UNAVAILABLE}</p>
+        </Alert>
+      )}
       <Card>
         <Form method="post" {...getFormProps(form)}>
           <FormErrors errors={form.errors} id={form.errorId} />
@@ -118,9 +127,11 @@ export function DsarRequestFormCard({
             label="Phone number"
             autoComplete="tel"
             hint={
-              countries
-                ? "Optional. With its country code (+91 98765 43210), or choose the country below. We text a 6-digit code to it."
-                : "Optional. We text a 6-digit code to it."
+              !canText
+                ? "Optional, with your email address: it cannot be confirmed here, so the request runs on your email address alone."
+                : countries
+                  ? "Optional. With its country code (+91 98765 43210), or choose the country below. We text a 6-digit code to it."
+                  : "Optional. We text a 6-digit code to it."
             }
             errors={fields.phone.errors}
             {...getInputProps(fields.phone, { type: "tel" })}

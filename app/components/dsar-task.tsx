@@ -8,8 +8,8 @@ import { Card } from "./ui/layout";
 /**
  * One privacy request task (DSAR) for its decider: the workspace's owners and admins, or a
  * platform admin for account data. Facts, the decision forms (approve — with the corrected
- * fields for a correction —, decline with a reason, extend with a date and a reason; each asks
- * for a ticked confirmation), the download once ready, and the history.
+ * fields for a correction — or decline with a reason; each asks for a ticked confirmation), the
+ * download once ready, and the history.
  */
 
 export interface DsarTaskData {
@@ -24,14 +24,11 @@ export interface DsarTaskData {
   countdown: string;
   overdue: boolean;
   open: boolean;
-  latestDue: string;
-  minExtension: string;
   details: string | null;
   needsFields: boolean;
   correction: boolean;
   contacts: { id: number; name: string }[];
   account: { name: string; email: string } | null;
-  extensionReason: string | null;
   declineReason: string | null;
   decidedBy: string;
   decided: string | null;
@@ -45,7 +42,6 @@ export interface DsarTaskData {
 export const CONFIRM_LABELS = {
   approve: "I checked this request and want it carried out",
   decline: "Decline it and tell the requester the reason",
-  extend: "Extend it and tell the requester the reason",
 } as const;
 
 type Intent = keyof typeof CONFIRM_LABELS;
@@ -114,12 +110,6 @@ export function DsarTaskPanel({
           </dd>
           <dt>Status</dt>
           <dd>{task.statusLabel}</dd>
-          {task.extensionReason ? (
-            <>
-              <dt>Extended because</dt>
-              <dd>{task.extensionReason}</dd>
-            </>
-          ) : null}
           {task.declineReason ? (
             <>
               <dt>Declined because</dt>
@@ -205,7 +195,6 @@ export function DsarTaskPanel({
             />
           ) : null}
           <DeclineForm action={action} busy={busy} result={result} />
-          <ExtendForm task={task} action={action} busy={busy} result={result} />
         </>
       ) : null}
 
@@ -371,54 +360,6 @@ function DeclineForm({
         <Checkbox name="confirm" label={CONFIRM_LABELS.decline} errors={e.field("confirm")} />
         <Button type="submit" variant="danger" disabled={busy}>
           Decline the request
-        </Button>
-      </Form>
-    </section>
-  );
-}
-
-function ExtendForm({
-  task,
-  action,
-  busy,
-  result,
-}: {
-  task: DsarTaskData;
-  action: string;
-  busy: boolean;
-  result?: SubmissionResult;
-}) {
-  const e = errorsFor(result, "extend");
-  return (
-    <section className="card" aria-labelledby="extend-heading">
-      <h2 id="extend-heading" className="card-title">
-        Extend
-      </h2>
-      <Form method="post" action={action}>
-        <FormErrors errors={e.form} />
-        <input type="hidden" name="intent" value="extend" />
-        <Field
-          name="until"
-          type="date"
-          label="New due date"
-          hint={`At most two months beyond the 30 days: ${task.latestDue} at the latest.`}
-          min={task.minExtension}
-          max={task.latestDue}
-          defaultValue={text(e.value.until)}
-          errors={e.field("until")}
-        />
-        <TextArea
-          name="reason"
-          label="Reason for the extension"
-          hint="Sent to the requester."
-          rows={3}
-          maxLength={1000}
-          defaultValue={text(e.value.reason)}
-          errors={e.field("reason")}
-        />
-        <Checkbox name="confirm" label={CONFIRM_LABELS.extend} errors={e.field("confirm")} />
-        <Button type="submit" variant="secondary" disabled={busy}>
-          Extend the due date
         </Button>
       </Form>
     </section>

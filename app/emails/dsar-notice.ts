@@ -15,7 +15,7 @@ export interface DsarNoticeData {
   statusUrl?: string;
 }
 
-/** A message to a verified privacy requester: confirmation, outcome, extension. */
+/** A message to a verified privacy requester: confirmation or outcome. */
 export function dsarNotice(data: DsarNoticeData & MailFrame): RenderedMail {
   const blocks = data.paragraphs.map((text) => paragraph(text));
   if (data.statusUrl) blocks.push(action("See your request", data.statusUrl));

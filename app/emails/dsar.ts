@@ -10,7 +10,7 @@ import {
   type RenderedMail,
 } from "./layout";
 
-/** Privacy request (DSAR) mail: the outcome to the requester, extensions, and reminders. */
+/** Privacy request (DSAR) mail: the outcome to the requester, reminders and escalations. */
 
 export interface DsarOutcomeData {
   /** "access", "export", … in words: "Access to your data". */
@@ -48,32 +48,6 @@ export function dsarOutcome(data: DsarOutcomeData & MailFrame): RenderedMail {
   });
 }
 
-export interface DsarExtendedData {
-  holder: string;
-  dueAt: Date;
-  reason: string;
-}
-
-export function dsarExtended(data: DsarExtendedData & MailFrame): RenderedMail {
-  return renderMail({
-    frame: data,
-    subject: "Your privacy request needs more time",
-    preheader: `New date: ${formatUtc(data.dueAt)}.`,
-    heading: "Your privacy request needs more time",
-    blocks: [
-      paragraph(
-        `${oneLine(data.holder, 80)} needs more time to answer your privacy request, as the law allows for complex requests.`,
-      ),
-      details([
-        ["New date", formatUtc(data.dueAt)],
-        ["Reason", oneLine(data.reason, 500)],
-      ]),
-    ],
-    reason: "You received this because you made a privacy request and confirmed your identity.",
-    footer: { kind: "required" },
-  });
-}
-
 export interface DsarReminderData {
   workspaceName: string;
   requestLabel: string;
@@ -92,11 +66,43 @@ export function dsarReminder(data: DsarReminderData & MailFrame): RenderedMail {
     heading: `A privacy request is due in ${days}`,
     blocks: [
       paragraph(
-        `A privacy request (${oneLine(data.requestLabel, 80)}) about a contact of “${workspace}” must be answered by ${formatUtc(data.dueAt)}. The law gives 30 days; approve, decline with a reason, or extend it.`,
+        `A privacy request (${oneLine(data.requestLabel, 80)}) about a contact of “${workspace}” must be answered by ${formatUtc(data.dueAt)}. We promise an answer within 30 days: approve it, or decline it with a reason. If it is not answered by then, it is escalated to the platform operator.`,
       ),
       action("Open the request", data.url),
     ],
     reason: `You received this because you are an owner or admin of “${workspace}”.`,
+    footer: { kind: "required" },
+  });
+}
+
+export interface DsarEscalatedData {
+  /** The business that has not answered, or "Pleisys Engage (account requests)". */
+  holders: string[];
+  requestLabel: string;
+  receivedAt: Date;
+  dueAt: Date;
+  url: string;
+}
+
+/** To the platform operators, once, when a request passes its due date unanswered. */
+export function dsarEscalated(data: DsarEscalatedData & MailFrame): RenderedMail {
+  return renderMail({
+    frame: data,
+    subject: "Overdue privacy request escalated to you",
+    preheader: `It was due ${formatUtc(data.dueAt)}.`,
+    heading: "A privacy request is overdue",
+    blocks: [
+      paragraph(
+        `A privacy request (${oneLine(data.requestLabel, 80)}) was not answered within the 30 days our privacy policy promises. As the platform operator, see that it is answered now.`,
+      ),
+      details([
+        ["Received", formatUtc(data.receivedAt)],
+        ["Was due", formatUtc(data.dueAt)],
+        ["Not answered by", data.holders.map((h) => oneLine(h, 80)).join(", ") || "—"],
+      ]),
+      action("Open overdue requests", data.url),
+    ],
+    reason: "You received this because you are a platform admin of Pleisys Engage.",
     footer: { kind: "required" },
   });
 }

@@ -4,7 +4,6 @@ import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { buildRawMime, checkHeaders, MimeError } from "~/channels/email-mime.server";
 import { getEnv, type Env } from "~/lib/env.server";
-import { escapeHtml } from "./layout";
 import { logger } from "~/lib/logger.server";
 
 /**
@@ -299,26 +298,6 @@ export function sendMail(message: OutgoingMail): Promise<SentMail> {
 /** True when mail is written to DATA_DIR/mail instead of being sent. */
 export function isFileMailbox(): boolean {
   return transport().kind === "file";
-}
-
-/** The mailbox address a sandbox text message to an E.164 number is filed under. */
-export function sandboxSmsAddress(e164: string): string {
-  return `sms-${e164.replace(/\D/g, "")}@sandbox.invalid`;
-}
-
-/**
- * A text message the platform itself sends (a privacy request's one-time code) has no SMS
- * provider behind it: it is kept in the file mailbox, whatever the mail transport, so the
- * operator sees it where platform mail is kept (the dev mailbox), and it reaches nobody.
- */
-export function storeSandboxSms(e164: string, text: string): Promise<SentMail> {
-  const env = getEnv();
-  return fileTransport({ from: env.MAIL_FROM, dataDir: env.DATA_DIR }).send({
-    to: sandboxSmsAddress(e164),
-    subject: `SMS to ${e164}`,
-    text,
-    html: `<pre style="white-space:pre-wrap">${escapeHtml(text)}</pre>`,
-  });
 }
 
 // ---------------------------------------------------------------------------------------------

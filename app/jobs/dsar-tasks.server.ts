@@ -6,7 +6,7 @@ export const dsarTasksJob: Job = {
   name: "dsar-tasks",
   schedule: "*/5 * * * *",
   description:
-    "Fulfil approved privacy requests (auto-approved ones too) and remind owners and admins 7 and 2 days before a request is due, every 5 minutes",
+    "Fulfil approved privacy requests (auto-approved ones too), remind owners and admins 7 and 2 days before a request is due, and escalate overdue ones to the platform admins, every 5 minutes",
   maxRunMs: 30 * 60 * 1000,
   async run({ now }) {
     return runDsarTasks(systemContext("dsar-tasks", now));

@@ -94,3 +94,10 @@ export const DsarCodeForm = z.object({
     .min(1, "Enter the 6-digit code from the text message.")
     .max(20, "Enter the 6-digit code from the text message."),
 });
+
+/**
+ * What a portal that has no way to text a code says to phone-only requesters: on the form
+ * before they submit, and as the refusal if they submit anyway.
+ */
+export const PHONE_ONLY_UNAVAILABLE =
+  "We cannot text a confirmation code from this page, so a request with only a phone number cannot be confirmed here. Add your email address, or send your request in writing to privacy@pleisys.com.";

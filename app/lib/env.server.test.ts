@@ -191,3 +191,24 @@ describe("OUTBOUND_ALLOWED_PRIVATE_HOSTS and SMTP_CA_FILE", () => {
     );
   });
 });
+
+describe("PLATFORM_SMS_*", () => {
+  const all = {
+    PLATFORM_SMS_ACCOUNT_SID: "AC" + "0".repeat(32),
+    PLATFORM_SMS_AUTH_TOKEN: "token",
+    PLATFORM_SMS_FROM: "+15005550006",
+  };
+
+  it("is off by default and reads all three together", () => {
+    expect(parseEnv({}).PLATFORM_SMS_ACCOUNT_SID).toBeUndefined();
+    expect(parseEnv(all)).toMatchObject(all);
+  });
+
+  it("refuses a partial account, naming a missing variable", () => {
+    const error = parseError({ PLATFORM_SMS_ACCOUNT_SID: all.PLATFORM_SMS_ACCOUNT_SID });
+    expect(error.message).toContain("PLATFORM_SMS_AUTH_TOKEN");
+    expect(error.message).toContain("all three, or none");
+    const noSender = parseError({ ...all, PLATFORM_SMS_FROM: "" });
+    expect(noSender.message).toContain("PLATFORM_SMS_FROM");
+  });
+});

@@ -156,16 +156,38 @@ const EnvSchema = z
     // Certificate authorities trusted for SMTP TLS besides the system's (a relay with a
     // private CA; the test fakes' self-signed certificates).
     SMTP_CA_FILE: pemFile.optional(),
+    // The platform's own SMS account (Twilio-compatible, at SMS_API_BASE_URL): privacy request
+    // codes and notices from /dsar, and from workspace portals without an SMS integration.
+    // All three or none; with none, those portals ask phone-only requesters for an email.
+    PLATFORM_SMS_ACCOUNT_SID: z.string().trim().min(1).optional(),
+    PLATFORM_SMS_AUTH_TOKEN: z.string().trim().min(1).optional(),
+    /** E.164 number, short code or alphanumeric sender id. */
+    PLATFORM_SMS_FROM: z.string().trim().min(1).optional(),
   })
-  .superRefine((env, ctx) => {
+  .superRefine((env, issues) => {
     // Cookies and every link we mail out carry BASE_URL: in production it must be TLS.
-    if (env.NODE_ENV !== "production" || !env.BASE_URL) return;
-    const url = new URL(env.BASE_URL);
-    if (url.protocol !== "https:" && !LOCAL_HOSTS.has(url.hostname)) {
-      ctx.addIssue({
+    if (env.NODE_ENV === "production" && env.BASE_URL) {
+      const url = new URL(env.BASE_URL);
+      if (url.protocol !== "https:" && !LOCAL_HOSTS.has(url.hostname)) {
+        issues.addIssue({
+          code: "custom",
+          path: ["BASE_URL"],
+          message: "must be an https:// address in production (http:// only for localhost)",
+        });
+      }
+    }
+    const sms = [
+      "PLATFORM_SMS_ACCOUNT_SID",
+      "PLATFORM_SMS_AUTH_TOKEN",
+      "PLATFORM_SMS_FROM",
+    ] as const;
+    const set = sms.filter((name) => env[name] !== undefined);
+    if (set.length > 0 && set.length < sms.length) {
+      const missing = sms.find((name) => env[name] === undefined)!;
+      issues.addIssue({
         code: "custom",
-        path: ["BASE_URL"],
-        message: "must be an https:// address in production (http:// only for localhost)",
+        path: [missing],
+        message: `must be set together with ${set.join(" and ")} (all three, or none)`,
       });
     }
   })

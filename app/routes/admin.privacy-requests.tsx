@@ -138,7 +138,9 @@ export default function AdminPrivacyRequests() {
         {overdue > 0 ? (
           <>
             {" · "}
-            <span className="badge badge-danger">{overdue} overdue</span>
+            <span className="badge badge-danger">
+              {overdue} overdue, escalated to platform admins
+            </span>
           </>
         ) : null}
       </p>
@@ -173,6 +175,7 @@ export default function AdminPrivacyRequests() {
                         <span className={r.overdue ? "badge badge-danger" : "muted"}>
                           {r.countdown}
                         </span>
+                        {r.overdue ? <span className="badge badge-danger">Escalated</span> : null}
                       </>
                     ) : null}
                   </td>
@@ -238,7 +241,7 @@ function LogRequestForm({ today }: { today: string }) {
         />
         <Field
           label="Requester's phone number (optional)"
-          hint="With its country code, e.g. +91 98765 43210."
+          hint="With its country code, e.g. +91 98765 43210. Used only if you tick the box below; otherwise the request runs on the email address alone, once its link is confirmed."
           errors={fields.phone.errors}
           {...getInputProps(fields.phone, { type: "tel" })}
         />
@@ -259,7 +262,7 @@ function LogRequestForm({ today }: { today: string }) {
         />
         <Checkbox
           name={fields.identityVerified.name}
-          label="I have verified the requester's identity by other means"
+          label="I have verified by other means that the email address and any phone number above are the requester's"
           errors={fields.identityVerified.errors}
         />
         <TextArea

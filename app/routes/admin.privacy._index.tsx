@@ -5,6 +5,7 @@ import { requireAdmin } from "~/auth/admin.server";
 import { Select } from "~/components/form";
 import { Button } from "~/components/ui/button";
 import { EmptyState } from "~/components/ui/layout";
+import { formatDateTime } from "~/lib/format";
 import {
   listAccountTasks,
   listOverdueWorkspaceTasks,
@@ -36,6 +37,7 @@ export async function loader(args: LoaderFunctionArgs) {
       ...presentTaskRow(row, "UTC"),
       workspaceName: row.workspaceName,
       workspaceSlug: row.workspaceSlug,
+      mailed: row.escalatedAt ? formatDateTime(row.escalatedAt, "UTC") : null,
     })),
   };
 }
@@ -106,6 +108,7 @@ export default function AdminPrivacyPage() {
                           {row.countdown}
                         </span>
                       ) : null}
+                      {row.overdue ? <span className="badge badge-danger">Escalated</span> : null}
                     </td>
                     <td>{row.statusLabel}</td>
                   </tr>
@@ -118,10 +121,12 @@ export default function AdminPrivacyPage() {
       </section>
 
       <section aria-labelledby="overdue-heading">
-        <h2 id="overdue-heading">Overdue in workspaces</h2>
+        <h2 id="overdue-heading">Escalated: overdue in workspaces</h2>
         <p className="muted">
-          Workspaces decide requests about their contacts; these are past their due date. Contact
-          the workspace&apos;s owners.
+          Workspaces decide requests about their contacts. These were not answered within the 30
+          days our privacy policy promises, so they are escalated to the platform operator: every
+          platform admin is mailed once per request. Contact the workspace&apos;s owners and see
+          that each is answered now.
         </p>
         {overdue.length === 0 ? (
           <EmptyState title="No workspace has an overdue request" />
@@ -135,6 +140,7 @@ export default function AdminPrivacyPage() {
                   <th scope="col">Request</th>
                   <th scope="col">Due</th>
                   <th scope="col">Status</th>
+                  <th scope="col">Escalated</th>
                 </tr>
               </thead>
               <tbody>
@@ -149,6 +155,12 @@ export default function AdminPrivacyPage() {
                       <span className="badge badge-danger">{row.countdown}</span>
                     </td>
                     <td>{row.statusLabel}</td>
+                    <td>
+                      <span className="badge badge-danger">Escalated</span>{" "}
+                      {row.mailed
+                        ? `Admins mailed ${row.mailed}`
+                        : "Admins are mailed on the next run of the dsar-tasks job"}
+                    </td>
                   </tr>
                 ))}
               </tbody>

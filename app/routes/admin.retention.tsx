@@ -227,7 +227,7 @@ export default function AdminRetentionPage() {
                 <tr>
                   <th scope="col">Workspace</th>
                   <th scope="col">Deleted</th>
-                  <th scope="col">Data erased on</th>
+                  <th scope="col">Data erased by</th>
                   <th scope="col">
                     <span className="visually-hidden">Actions</span>
                   </th>

@@ -11,6 +11,7 @@ import { contextFor } from "~/auth/session.server";
 import { DsarRequestFormCard } from "~/components/dsar-request-form";
 import { PageHeader } from "~/components/ui/layout";
 import { findPortal, submitRequest } from "~/domain/privacy/dsar-requests.server";
+import { canTextRequesters } from "~/domain/privacy/dsar-sms.server";
 import { DsarRequestForm } from "~/lib/dsar";
 import { isHoneypotFilled, submitForm } from "~/lib/form.server";
 
@@ -24,6 +25,7 @@ export function loader({ request, params }: LoaderFunctionArgs) {
   return {
     name: portal.name ?? "",
     sent: new URL(request.url).searchParams.get("sent") === "1",
+    canText: canTextRequesters(portal.workspaceId),
   };
 }
 
@@ -54,7 +56,7 @@ export async function action(args: ActionFunctionArgs) {
 }
 
 export default function WorkspacePrivacyRequest() {
-  const { name, sent } = useLoaderData<typeof loader>();
+  const { name, sent, canText } = useLoaderData<typeof loader>();
   const lastResult = useActionData<typeof action>();
   return (
     <div className="prose">
@@ -65,13 +67,14 @@ export default function WorkspacePrivacyRequest() {
       <p>
         {name} uses Pleisys Engage to send its messages. It answers within 30 days. First we confirm
         that the email address or phone number is yours; until then we say nothing about whether{" "}
-        {name} holds data about you.
+        {name} holds data about you, and we act only on what you confirm.
       </p>
       <DsarRequestFormCard
         lastResult={lastResult}
         countries={null}
         businessName={name}
         sent={sent}
+        canText={canText}
       />
     </div>
   );

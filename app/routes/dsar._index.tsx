@@ -11,6 +11,7 @@ import { contextFor } from "~/auth/session.server";
 import { DsarRequestFormCard } from "~/components/dsar-request-form";
 import { PageHeader } from "~/components/ui/layout";
 import { submitRequest } from "~/domain/privacy/dsar-requests.server";
+import { canTextRequesters } from "~/domain/privacy/dsar-sms.server";
 import { COUNTRY_CODES, countryName } from "~/domain/workspaces/options";
 import { DsarRequestForm } from "~/lib/dsar";
 import { isHoneypotFilled, submitForm } from "~/lib/form.server";
@@ -20,6 +21,7 @@ export const meta: MetaFunction = () => [{ title: "Privacy request — Pleisys E
 export function loader({ request }: LoaderFunctionArgs) {
   return {
     sent: new URL(request.url).searchParams.get("sent") === "1",
+    canText: canTextRequesters(null),
     countries: COUNTRY_CODES.map((code) => ({
       value: code,
       label: `${countryName(code)} (${code})`,
@@ -46,7 +48,7 @@ export async function action(args: ActionFunctionArgs) {
 }
 
 export default function PlatformPrivacyRequest() {
-  const { sent, countries } = useLoaderData<typeof loader>();
+  const { sent, canText, countries } = useLoaderData<typeof loader>();
   const lastResult = useActionData<typeof action>();
   return (
     <div className="prose">
@@ -56,14 +58,15 @@ export default function PlatformPrivacyRequest() {
       />
       <p>
         We answer within 30 days. First we confirm that the email address or phone number is yours;
-        until then we say nothing about whether we hold data about you. You can also write to{" "}
-        <a href="mailto:privacy@pleisys.com">privacy@pleisys.com</a>.
+        until then we say nothing about whether we hold data about you, and we act only on what you
+        confirm. You can also write to <a href="mailto:privacy@pleisys.com">privacy@pleisys.com</a>.
       </p>
       <DsarRequestFormCard
         lastResult={lastResult}
         countries={countries}
         businessName={null}
         sent={sent}
+        canText={canText}
       />
     </div>
   );

@@ -55,7 +55,9 @@ export default function EnterPrivacyCode() {
       <Alert tone="info" title="Check your phone">
         <p>
           If we hold data about you, we have sent a 6-digit code to the phone number you gave (and a
-          link to your email address, if you gave one). The code works for 10 minutes.
+          link to your email address, if you gave one). The code works for 10 minutes. We act only
+          on what you confirm: if you gave both, the first you confirm is the one your request
+          covers.
         </p>
       </Alert>
       {usable ? (

@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { Alert } from "~/components/ui/alert";
 import { Card, PageHeader } from "~/components/ui/layout";
-import { requestStatus } from "~/domain/privacy/dsar-requests.server";
+import { requestStatus, type IdentifierUse } from "~/domain/privacy/dsar-requests.server";
 import { DSAR_STATUS_LABELS, DSAR_TASK_STATUS_LABELS } from "~/lib/dsar";
 import { dueCountdown, formatDateTime } from "~/lib/format";
 
@@ -30,15 +30,31 @@ export function loader({ params }: LoaderFunctionArgs) {
     countdown: finished ? null : dueCountdown(status.dueAt, now).text,
     completed: status.completedAt ? formatDateTime(status.completedAt) : null,
     outcome: status.outcome,
+    covers: coverage(status.email, status.phone),
     holders: status.holders.map((h) => ({
       name: h.name ?? "Pleisys Engage (your account)",
       status: DSAR_TASK_STATUS_LABELS[h.status],
       due: formatDateTime(h.dueAt),
       declineReason: h.declineReason,
-      extensionReason: h.extensionReason,
       completed: h.completedAt ? formatDateTime(h.completedAt) : null,
     })),
   };
+}
+
+/** Which identifiers the request runs on, in words (once verified). */
+function coverage(email: IdentifierUse, phone: IdentifierUse): string | null {
+  if (email === "used" && phone === "used") {
+    return "Your email address and your phone number, both confirmed.";
+  }
+  if (email === "used" && phone === "left_out") {
+    return "Your email address only, which you confirmed. The phone number you gave was not confirmed, so it was not used: to include it, send a new request and enter the code we text to it.";
+  }
+  if (phone === "used" && email === "left_out") {
+    return "Your phone number only, which you confirmed. The email address you gave was not confirmed, so it was not used: to include it, send a new request and open the link we email to it.";
+  }
+  if (email === "used") return "Your email address, which you confirmed.";
+  if (phone === "used") return "Your phone number, which you confirmed.";
+  return null;
 }
 
 export default function PrivacyRequestStatus() {
@@ -71,6 +87,12 @@ export default function PrivacyRequestStatus() {
                 {page.countdown ? <span className="muted"> ({page.countdown})</span> : null}
               </td>
             </tr>
+            {page.covers ? (
+              <tr>
+                <th scope="row">Covers</th>
+                <td>{page.covers}</td>
+              </tr>
+            ) : null}
             {page.completed ? (
               <tr>
                 <th scope="row">Completed</th>
@@ -113,7 +135,6 @@ export default function PrivacyRequestStatus() {
                     <td>{h.due}</td>
                     <td>
                       {h.declineReason ? <p>Reason: {h.declineReason}</p> : null}
-                      {h.extensionReason ? <p>Extended: {h.extensionReason}</p> : null}
                       {h.completed ? <p>Done {h.completed}</p> : null}
                     </td>
                   </tr>

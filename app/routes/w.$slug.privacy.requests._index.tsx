@@ -79,7 +79,7 @@ export default function PrivacyRequestsPage() {
     <>
       <PageHeader
         title="Privacy requests"
-        description="People asking for their data, a correction, erasure or an end to all messages. The law gives 30 days to answer; you may extend by up to two months with a reason. Owners and admins get reminders 7 and 2 days before a request is due."
+        description="People asking for their data, a correction, erasure or an end to all messages. Our privacy policy promises an answer within 30 days. Owners and admins get reminders 7 and 2 days before a request is due; one still unanswered after that is escalated to the platform operator."
       />
       {counts.overdue ? (
         <Alert tone="error">
@@ -147,7 +147,6 @@ export default function PrivacyRequestsPage() {
                         {row.countdown}
                       </span>
                     ) : null}
-                    {row.extended ? <span className="muted"> (extended)</span> : null}
                   </td>
                   <td>{row.statusLabel}</td>
                 </tr>

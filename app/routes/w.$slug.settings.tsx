@@ -203,8 +203,8 @@ export default function WorkspaceSettingsPage() {
             Danger zone
           </h2>
           <p>
-            Deleting the workspace closes it for everyone at once; its data is erased for good{" "}
-            {RETENTION.deletedWorkspaceDays} days later.
+            Deleting the workspace closes it for everyone at once; its data is erased for good
+            within {RETENTION.deletedWorkspaceDays} days.
           </p>
           <ButtonLink variant="danger" to={`/w/${workspace.slug}/settings/delete`}>
             Delete workspace…

@@ -47,12 +47,18 @@ export async function loader(args: LoaderFunctionArgs) {
 export async function action(args: ActionFunctionArgs) {
   const { workspace, wctx, auth } = await requireWorkspace(args, "ownership:transfer");
   return submitForm(await args.request.formData(), DeleteWorkspace, async (value) => {
-    const { purgeOn } = await deleteWorkspace(wctx, workspace, wctx.userId, value, {
-      authenticatedAt: auth.session.authenticatedAt,
-    });
+    const { purgeOn, restorableUntil } = await deleteWorkspace(
+      wctx,
+      workspace,
+      wctx.userId,
+      value,
+      {
+        authenticatedAt: auth.session.authenticatedAt,
+      },
+    );
     return redirectWithFlash(
       "/workspaces",
-      `${workspace.name} is deleted. Its data is erased for good on ${purgeOn.toISOString().slice(0, 10)} (UTC); until then our support team can restore it.`,
+      `${workspace.name} is deleted. Our support team can restore it until ${restorableUntil.toISOString().slice(0, 10)}; its data is erased for good by ${purgeOn.toISOString().slice(0, 10)} (UTC).`,
     );
   });
 }
@@ -83,9 +89,9 @@ export default function DeleteWorkspacePage() {
             and no campaign or message is sent from it.
           </li>
           <li>
-            Its contacts, messages and everything else in it are erased for good{" "}
-            {RETENTION.deletedWorkspaceDays} days after deletion, with its backups. Until then our
-            support team can restore it if you change your mind.
+            Its contacts, messages and everything else in it are erased for good within{" "}
+            {RETENTION.deletedWorkspaceDays} days of deletion, with its backups. Until a day before
+            that our support team can restore it if you change your mind.
           </li>
           <li>Billing records and the audit log are kept as the law requires (7 years).</li>
         </ul>

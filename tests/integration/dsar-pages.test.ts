@@ -5,6 +5,7 @@ import { getControlDb } from "~/db/control.server";
 import { auditLog, dsarTasks, workspaces } from "~/db/schema/control";
 import { createContact } from "~/domain/contacts/contacts.server";
 import { downloadToken } from "~/domain/privacy/dsar-fulfil.server";
+import { listFileMailbox } from "~/emails/transport.server";
 import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
 import {
@@ -17,7 +18,7 @@ import {
 } from "../support/accounts";
 import { createPlatformAdmin, enrolTotp, signInWithTotp } from "../support/admin";
 import { createDsarRequest, taskRow } from "../support/dsar";
-import { startTestServer, type TestServer } from "../support/server";
+import { runCli, startTestServer, type TestServer } from "../support/server";
 
 /**
  * The privacy queues and the export download through the real server, as a browser without
@@ -153,22 +154,24 @@ describe("the workspace queue", () => {
     expect(nav).not.toContain("Privacy requests");
   });
 
-  it("refuses a decision without its confirmation or reason, and an extension too far", async () => {
+  it("refuses a decision without its confirmation or reason, and offers no extension", async () => {
     const page = `${baseA}/${overdueA}`;
     const noConfirm = await alice.post(page, { intent: "decline", reason: "Because" });
     expect(noConfirm.status).toBe(400);
     const noReason = await alice.post(page, { intent: "decline", reason: " ", confirm: "on" });
     expect(noReason.status).toBe(400);
     expect(await textOf(noReason)).toContain("Give the reason for declining");
-    const tooFar = await alice.post(page, {
+    // The policy promises 30 days: there is no way to push a request past them.
+    expect(await textOf(await alice.get(page))).not.toMatch(/Extend|extension/i);
+    const extend = await alice.post(page, {
       intent: "extend",
       until: "2099-01-01",
       reason: "Busy",
       confirm: "on",
     });
-    expect(tooFar.status).toBe(400);
-    expect(await textOf(tooFar)).toContain("at most two months");
-    expect(taskRow(overdueA).status).toBe("pending");
+    expect(extend.status).toBe(400);
+    expect(taskRow(overdueA)).toMatchObject({ status: "pending" });
+    expect(taskRow(overdueA).dueAt.getTime()).toBeLessThan(Date.now());
   });
 
   it("approves an export, shows the download link and the history", async () => {
@@ -237,6 +240,36 @@ describe("the download link", () => {
 });
 
 describe("the admin queue", () => {
+  it("escalates an overdue request to the platform admins once, through the dsar-tasks job", async () => {
+    const admin = await createPlatformAdmin({ name: "Esme Escalation" });
+    await enrolTotp(admin);
+    const browser = await signInWithTotp(server, admin);
+    const escalations = async () =>
+      (await listFileMailbox({ limit: 1000, offset: 0 })).items.filter(
+        (m) =>
+          m.to.toLowerCase() === admin.email.toLowerCase() &&
+          /Overdue privacy request/.test(m.subject),
+      ).length;
+    const before = await textOf(await browser.get("/admin/privacy"));
+    expect(before).toContain("Escalated: overdue in workspaces");
+    expect(before).toContain("Admins are mailed on the next run of the dsar-tasks job");
+    expect(await escalations()).toBe(0);
+
+    const env = { DATA_DIR: process.env.DATA_DIR! };
+    const first = await runCli(["jobs", "run", "dsar-tasks"], env);
+    expect(first.code).toBe(0);
+    expect(first.json[0]).toMatchObject({ job: "dsar-tasks", counts: { escalated: 1 } });
+    expect(await escalations()).toBe(1);
+    const second = await runCli(["jobs", "run", "dsar-tasks"], env);
+    expect(second.json[0]).toMatchObject({ job: "dsar-tasks", counts: { escalated: 0 } });
+    expect(await escalations()).toBe(1);
+
+    const after = await textOf(await browser.get("/admin/privacy"));
+    expect(after).toContain("Shop A");
+    expect(after).toContain("Escalated");
+    expect(after).toMatch(/Admins mailed \d/);
+  }, 60_000);
+
   it("lists account requests and overdue workspace requests for platform admins only", async () => {
     const admin = await createPlatformAdmin({ name: "Ada Admin" });
     await enrolTotp(admin);

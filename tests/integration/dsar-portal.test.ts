@@ -2,8 +2,11 @@ import { eq } from "drizzle-orm";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getControlDb } from "~/db/control.server";
-import { dsarRequests, dsarTasks } from "~/db/schema/control";
-import { indexSubjects, subjectHash } from "~/domain/privacy/subject-index.server";
+import { dsarRequests, dsarTasks, workspaces } from "~/db/schema/control";
+import { contacts } from "~/db/schema/tenant";
+import { createContact } from "~/domain/contacts/contacts.server";
+import { indexSubjects, subjectHash, subjectHashes } from "~/domain/privacy/subject-index.server";
+import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
 import {
   createVerifiedUser,
@@ -12,7 +15,8 @@ import {
   type TestUser,
 } from "../support/accounts";
 import { createPlatformAdmin, enrolTotp, lastAuditRow, signInWithTotp } from "../support/admin";
-import { startTestServer, type TestServer } from "../support/server";
+import { createSmsFake, type SmsFake } from "../fakes/sms";
+import { runCli, startTestServer, type TestServer } from "../support/server";
 
 /**
  * The privacy request portals through the real server, as a browser without JavaScript uses
@@ -142,31 +146,6 @@ describe("a workspace's portal", () => {
     expect(await textOf(again)).toContain("expired or was already used");
   });
 
-  it("sends a phone requester to the code page and accepts the texted code", async () => {
-    const res = await post(`/dsar/${shop.slug}`, { type: "opt_out", phone: "98111 55544" });
-    expect(res.status).toBe(302);
-    const codePath = res.headers.get("location")!;
-    expect(codePath).toMatch(/^\/dsar\/code\//);
-    const page = await textOf(await server.fetch(codePath));
-    expect(page).toContain("Code from the text message");
-
-    const sms = await findMail("sms-919811155544@sandbox.invalid", /SMS to \+919811155544/);
-    const code = /code is (\d{6})/.exec(sms?.text ?? "")?.[1];
-    expect(code).toBeDefined();
-    expect(sms!.text).toContain("Sunrise Sarees");
-
-    const wrong = await post(codePath, { code: code === "000000" ? "111111" : "000000" });
-    expect(wrong.status).toBe(400);
-    expect(await textOf(wrong)).toContain("That code is not right. You can try 4 more times.");
-
-    const right = await post(codePath, { code: code! });
-    expect(right.status).toBe(302);
-    const status = await textOf(await server.fetch(right.headers.get("location")!));
-    // Nobody holds this number: completed at once, and the page says so.
-    expect(status).toContain("We hold no data about you.");
-    expect(status).toContain("Completed");
-  });
-
   it("refuses the honeypot and bad input with 4xx and messages, storing nothing", async () => {
     const before = requestCount();
     const bot = await post(`/dsar/${shop.slug}`, {
@@ -196,7 +175,11 @@ describe("a workspace's portal", () => {
     expect(correction.status).toBe(400);
     expect(await textOf(correction)).toContain("Tell us what is wrong and what it should say.");
 
-    const platformLocal = await post("/dsar", { type: "access", phone: "98111 55544" });
+    const platformLocal = await post("/dsar", {
+      type: "access",
+      email: "a@example.com",
+      phone: "98111 55544",
+    });
     expect(platformLocal.status).toBe(400);
     expect(await textOf(platformLocal)).toContain("country code");
     expect(requestCount()).toBe(before);
@@ -228,6 +211,22 @@ describe("a workspace's portal", () => {
     }
     expect(statuses.slice(0, 10).every((s) => s === 302)).toBe(true);
     expect(statuses[10]).toBe(429);
+  });
+});
+
+describe("without any SMS account (no platform SMS, no workspace integration)", () => {
+  it("says before submitting that a phone alone is not enough, and refuses a phone-only request", async () => {
+    for (const path of ["/dsar", `/dsar/${shop.slug}`]) {
+      const form = await textOf(await server.fetch(path));
+      expect(form).toContain("A phone number alone is not enough here");
+      expect(form).toContain("send your request in writing to privacy@pleisys.com");
+      const before = requestCount();
+      const res = await post(path, { type: "erasure", phone: "+919811155544" });
+      expect(res.status).toBe(400);
+      const html = await textOf(res);
+      expect(html).toContain("a request with only a phone number cannot be confirmed here");
+      expect(requestCount()).toBe(before);
+    }
   });
 });
 
@@ -291,4 +290,182 @@ describe("the admin page", () => {
     const ownerRes = await server.fetch("/admin/privacy-requests");
     expect([302, 404]).toContain(ownerRes.status);
   });
+});
+
+/**
+ * The same portals with the platform's SMS account configured (PLATFORM_SMS_*, pointed at the
+ * fake Twilio-compatible API), and the "proven identifiers only" rule replayed over HTTP.
+ */
+describe("with the platform's SMS account", () => {
+  const platformAccount = { sid: "AC" + "b2".repeat(16), token: "platform-sms-token" };
+  let sms: SmsFake;
+  let smsServer: TestServer;
+  let smsIp = 0;
+
+  function smsPost(path: string, fields: Record<string, string>): Promise<Response> {
+    smsIp += 1;
+    return smsServer.fetch(path, {
+      method: "POST",
+      headers: {
+        origin: smsServer.url,
+        "content-type": "application/x-www-form-urlencoded",
+        "x-forwarded-for": `192.0.2.${smsIp % 250}`,
+      },
+      body: new URLSearchParams(fields).toString(),
+    });
+  }
+
+  function codeTo(phone: string): string | undefined {
+    const texts = sms.sent.filter((m) => m.to === phone);
+    return /code is (\d{6})/.exec(texts[texts.length - 1]?.body ?? "")?.[1];
+  }
+
+  async function linkTo(email: string): Promise<string> {
+    const mail = await findMail(email, /Confirm your privacy request/);
+    return /http:\/\/[^/\s]+(\/dsar\/verify\/[A-Za-z0-9_-]+)/.exec(mail!.text)![1]!;
+  }
+
+  beforeAll(async () => {
+    sms = createSmsFake({ accounts: [platformAccount] });
+    await sms.start();
+    // One server per DATA_DIR: this one takes over from the server without SMS.
+    await server.stop();
+    smsServer = await startTestServer({
+      dataDir: process.env.DATA_DIR,
+      env: {
+        TRUST_PROXY: "loopback",
+        SMS_API_BASE_URL: sms.url,
+        PLATFORM_SMS_ACCOUNT_SID: platformAccount.sid,
+        PLATFORM_SMS_AUTH_TOKEN: platformAccount.token,
+        PLATFORM_SMS_FROM: "+15005550002",
+      },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await smsServer?.stop();
+    await sms?.stop();
+  });
+
+  it("texts a phone-only requester's code on /dsar from the platform account", async () => {
+    const form = await textOf(await smsServer.fetch("/dsar"));
+    expect(form).not.toContain("A phone number alone is not enough here");
+    const res = await smsPost("/dsar", { type: "access", phone: "+919811166677" });
+    expect(res.status).toBe(302);
+    const codePath = res.headers.get("location")!;
+    expect(codePath).toMatch(/^\/dsar\/code\//);
+    const sent = sms.sent.filter((m) => m.to === "+919811166677");
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ accountSid: platformAccount.sid, from: "+15005550002" });
+    const right = await smsPost(codePath, { code: codeTo("+919811166677")! });
+    expect(right.status).toBe(302);
+    const status = await textOf(await smsServer.fetch(right.headers.get("location")!));
+    expect(status).toContain("We hold no data about you.");
+    expect(status).toContain("Your phone number, which you confirmed.");
+  });
+
+  it("sends a phone requester to the code page and accepts the texted code", async () => {
+    const res = await smsPost(`/dsar/${shop.slug}`, { type: "opt_out", phone: "98111 55544" });
+    expect(res.status).toBe(302);
+    const codePath = res.headers.get("location")!;
+    expect(codePath).toMatch(/^\/dsar\/code\//);
+    const page = await textOf(await smsServer.fetch(codePath));
+    expect(page).toContain("Code from the text message");
+
+    const code = codeTo("+919811155544");
+    expect(code).toBeDefined();
+    expect(sms.sent.find((m) => m.to === "+919811155544")!.body).toContain("Sunrise Sarees");
+
+    const wrong = await smsPost(codePath, { code: code === "000000" ? "111111" : "000000" });
+    expect(wrong.status).toBe(400);
+    expect(await textOf(wrong)).toContain("That code is not right. You can try 4 more times.");
+
+    const right = await smsPost(codePath, { code: code! });
+    expect(right.status).toBe(302);
+    const status = await textOf(await smsServer.fetch(right.headers.get("location")!));
+    // Nobody holds this number: completed at once, and the page says so.
+    expect(status).toContain("We hold no data about you.");
+    expect(status).toContain("Completed");
+  });
+
+  it("my email and the victim's phone, proved in my inbox: the victim's data stays put", async () => {
+    const victim = { email: `victim-${unique()}@example.com`, phone: "+919876512345" };
+    const attacker = { email: `attacker-${unique()}@example.com`, phone: "+919812398765" };
+    const ctxOf = (ws: Workspace) =>
+      openWorkspaceContext(ws.id, { type: "user", id: owner.id }, {});
+    const seed = (ws: Workspace, name: string, who: typeof victim) => {
+      const row = createContact(ctxOf(ws), { name, ...who }, { defaultCountry: "IN" });
+      indexSubjects(ws.id, subjectHashes({ email: row.email, phone: row.phone }));
+      return row.id;
+    };
+    const victimHere = seed(shop, "Vera Victim", victim);
+    const victimThere = seed(other, "Vera Victim", victim);
+    seed(shop, "Arjun Attacker", attacker);
+    getControlDb()
+      .update(workspaces)
+      .set({ dsarAutoApprove: true })
+      .where(eq(workspaces.id, shop.id))
+      .run();
+
+    const res = await smsPost(`/dsar/${shop.slug}`, {
+      type: "erasure",
+      email: attacker.email,
+      phone: victim.phone,
+    });
+    expect(res.status).toBe(302);
+    const confirmed = await smsPost(await linkTo(attacker.email), {});
+    expect(confirmed.status).toBe(302);
+    const status = await textOf(await smsServer.fetch(confirmed.headers.get("location")!));
+    expect(status).toContain("Your email address only, which you confirmed.");
+    expect(status).toContain("The phone number you gave was not confirmed, so it was not used");
+    expect(status).not.toContain("Other Outfit");
+
+    const run = await runCli(["jobs", "run", "dsar-tasks"], { DATA_DIR: process.env.DATA_DIR! });
+    expect(run.code).toBe(0);
+    const row = getControlDb()
+      .select()
+      .from(dsarRequests)
+      .where(eq(dsarRequests.emailHash, subjectHash("email", attacker.email)))
+      .get()!;
+    expect(row).toMatchObject({ status: "completed", phoneEnc: null, phoneProven: false });
+    const exists = (ws: Workspace, id: number) =>
+      ctxOf(ws).db.select().from(contacts).where(eq(contacts.id, id)).get() !== undefined;
+    expect(exists(shop, victimHere)).toBe(true);
+    expect(exists(other, victimThere)).toBe(true);
+    // The outcome went to the address proven, and nothing but the code to the victim's phone.
+    expect(await findMail(attacker.email, /complete/)).not.toBeNull();
+    const texts = sms.sent.filter((m) => m.to === victim.phone);
+    expect(texts.every((m) => /privacy request code/.test(m.body))).toBe(true);
+  }, 60_000);
+
+  it("the victim's email and my phone, proved by my code: nothing of the victim is exported", async () => {
+    const victim = { email: `victim2-${unique()}@example.com`, phone: "+919876554321" };
+    const attacker = { email: `attacker2-${unique()}@example.com`, phone: "+919812356789" };
+    const ctxOf = (ws: Workspace) =>
+      openWorkspaceContext(ws.id, { type: "user", id: owner.id }, {});
+    for (const ws of [shop, other]) {
+      const row = createContact(
+        ctxOf(ws),
+        { name: "Vera Victim", ...victim },
+        { defaultCountry: "IN" },
+      );
+      indexSubjects(ws.id, subjectHashes({ email: row.email, phone: row.phone }));
+    }
+    const res = await smsPost("/dsar", {
+      type: "export",
+      email: victim.email,
+      phone: attacker.phone,
+    });
+    expect(res.status).toBe(302);
+    const codePath = res.headers.get("location")!;
+    const confirmed = await smsPost(codePath, { code: codeTo(attacker.phone)! });
+    expect(confirmed.status).toBe(302);
+    const status = await textOf(await smsServer.fetch(confirmed.headers.get("location")!));
+    expect(status).toContain("Your phone number only, which you confirmed.");
+    // Nobody holds my phone: done at once, and no business of the victim's is named.
+    expect(status).toContain("We hold no data about you.");
+    expect(status).not.toContain("Sunrise Sarees");
+    expect(status).not.toContain("Other Outfit");
+    expect(await findMail(victim.email, /confirmed|complete/)).toBeNull();
+  }, 60_000);
 });

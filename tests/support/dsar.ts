@@ -9,7 +9,8 @@ import { newId } from "~/lib/tokens";
 /**
  * Verified privacy requests and their tasks, as the portal leaves them after verification and
  * routing (DSAR contract): status `open`, identifiers vault-encrypted with their row-bound aad,
- * keyed hashes, due 30 days after receipt, one task per holder.
+ * keyed hashes, each identifier proven (the portal keeps no other), due 30 days after receipt,
+ * one task per holder.
  */
 
 const DAY_MS = 86_400_000;
@@ -47,6 +48,8 @@ export function createDsarRequest(input: SeedRequest): { requestId: string; task
       phoneEnc: phone ? encryptSecret(phone, `dsar_requests.phone_enc:${id}`) : null,
       emailHash: email ? subjectHash("email", email) : null,
       phoneHash: phone ? subjectHash("phone", phone) : null,
+      emailProven: email ? true : null,
+      phoneProven: phone ? true : null,
       detailsEnc: input.details
         ? encryptSecret(input.details, `dsar_requests.details_enc:${id}`)
         : null,

@@ -432,6 +432,13 @@ export const dsarRequests = sqliteTable(
     phoneEnc: text("phone_enc"),
     emailHash: text("email_hash"),
     phoneHash: text("phone_hash"),
+    /**
+     * Whether the requester proved each identifier (the link for the email, the code for the
+     * phone): null when not given, false until proven. Only proven identifiers are ever used;
+     * an unproven one is cleared when the request is confirmed (ADR 0014).
+     */
+    emailProven: integer("email_proven", { mode: "boolean" }),
+    phoneProven: integer("phone_proven", { mode: "boolean" }),
     /** What to change (correction) or other details the requester gave; vault-encrypted. */
     detailsEnc: text("details_enc"),
     /** Opt-out: "all" workspaces that hold the subject, or a JSON list of workspace ids. */
@@ -447,10 +454,12 @@ export const dsarRequests = sqliteTable(
     verifyAttempts: integer("verify_attempts").notNull().default(0),
     receivedAt: time("received_at").notNull(),
     verifiedAt: time("verified_at"),
-    /** Received + 30 days (policy §5); the latest extension of its tasks moves it. */
+    /** Received + 30 days (policy §6). */
     dueAt: time("due_at").notNull(),
     completedAt: time("completed_at"),
     outcome: text("outcome"),
+    /** When the platform operators were told it is past its due date unanswered (once). */
+    escalatedAt: time("escalated_at"),
   },
   (t) => [
     index("dsar_requests_status_idx").on(t.status, t.dueAt),
@@ -464,8 +473,8 @@ export type DsarTaskStatus = (typeof DSAR_TASK_STATUSES)[number];
 
 /**
  * One holder's part of a request: the platform for account data (`workspaceId` null, the admin
- * queue) or a workspace for its contacts (its privacy queue). Extensions (up to two months,
- * with a reason sent to the requester) move `dueAt`.
+ * queue) or a workspace for its contacts (its privacy queue). `dueAt` is the request's 30 days;
+ * it never moves.
  */
 export const dsarTasks = sqliteTable(
   "dsar_tasks",
@@ -479,8 +488,6 @@ export const dsarTasks = sqliteTable(
     userId: text("user_id"),
     status: text("status", { enum: DSAR_TASK_STATUSES }).notNull(),
     dueAt: time("due_at").notNull(),
-    extendedAt: time("extended_at"),
-    extensionReason: text("extension_reason"),
     decidedBy: text("decided_by"),
     decidedAt: time("decided_at"),
     declineReason: text("decline_reason"),

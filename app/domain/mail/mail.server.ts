@@ -7,10 +7,10 @@ import { changeEmail, type ChangeEmailData } from "~/emails/change-email";
 import { dsarNotice, type DsarNoticeData } from "~/emails/dsar-notice";
 import { dsarVerify, type DsarVerifyData } from "~/emails/dsar-verify";
 import {
-  dsarExtended,
+  dsarEscalated,
   dsarOutcome,
   dsarReminder,
-  type DsarExtendedData,
+  type DsarEscalatedData,
   type DsarOutcomeData,
   type DsarReminderData,
 } from "~/emails/dsar";
@@ -63,7 +63,7 @@ export interface MailData {
   "policy-changed": PolicyChangedData;
   "account-closed": AccountClosedData;
   "dsar-outcome": DsarOutcomeData;
-  "dsar-extended": DsarExtendedData;
+  "dsar-escalated": DsarEscalatedData;
   "dsar-reminder": DsarReminderData;
 }
 export type MailKind = keyof MailData;
@@ -87,7 +87,7 @@ const KINDS: {
   "account-closed": { category: null, render: accountClosed },
   "new-device-sign-in": { category: "security_notices", render: newDeviceSignIn },
   "dsar-outcome": { category: null, render: dsarOutcome },
-  "dsar-extended": { category: null, render: dsarExtended },
+  "dsar-escalated": { category: null, render: dsarEscalated },
   "dsar-reminder": { category: null, render: dsarReminder },
 };
 

@@ -5,8 +5,7 @@ import type { CorrectionInput } from "./dsar-fulfil.server";
 /**
  * The decision forms of a privacy task (components/dsar-task.tsx), shared by the workspace
  * queue and the admin queue. Each form is its own `intent`; destructive ones need a ticked
- * confirmation. Only shapes the fields: the rules (reasons required, the extension limit, valid
- * corrected values) are the domain's, whose errors come back keyed by these names. Pure.
+ * confirmation. Only shapes the fields: the rules (reasons required, valid corrected values) are the domain's, whose errors come back keyed by these names. Pure.
  */
 
 const confirmed = z.literal("on", { error: "Tick the box above the button to confirm." });
@@ -31,12 +30,6 @@ export const DecisionForm = z.discriminatedUnion("intent", [
   z.object({
     intent: z.literal("decline"),
     confirm: confirmed,
-    reason: z.string().optional().default(""),
-  }),
-  z.object({
-    intent: z.literal("extend"),
-    confirm: confirmed,
-    until: z.string().optional().default(""),
     reason: z.string().optional().default(""),
   }),
 ]);

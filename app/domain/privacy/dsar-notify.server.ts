@@ -1,22 +1,19 @@
 import type { dsarRequests } from "~/db/schema/control";
-import type { DsarExtendedData, DsarOutcomeData } from "~/emails/dsar";
+import type { DsarOutcomeData } from "~/emails/dsar";
 import { decryptSecret } from "~/lib/crypto/vault.server";
 import { logger } from "~/lib/logger.server";
-import { newId } from "~/lib/tokens";
 import { notify } from "../accounts/notify.server";
 import type { SystemContext } from "../context";
-import { integrationForChannel } from "../delivery/integrations.server";
+import { requesterSms } from "./dsar-sms.server";
 
 /**
- * Telling the requester (DSAR contract): by email when they gave one, else a short SMS to their
- * verified phone. One function, so the portal's way of reaching phone-only requesters can
- * replace the SMS part in one place.
+ * Telling the requester (DSAR contract): by email when they proved one, else a short SMS to
+ * their proven phone, through the portal's SMS route (dsar-sms).
  */
 
 type RequestRow = typeof dsarRequests.$inferSelect;
 
-export type RequesterMessage =
-  { kind: "outcome"; data: DsarOutcomeData } | { kind: "extended"; data: DsarExtendedData };
+export type RequesterMessage = { kind: "outcome"; data: DsarOutcomeData };
 
 export interface RequesterIdentifiers {
   email: string | null;
@@ -24,24 +21,22 @@ export interface RequesterIdentifiers {
   details: string | null;
 }
 
-/** The requester's identifiers and details, decrypted (aad per the DSAR contract). */
+/**
+ * The requester's proven identifiers and details, decrypted (aad per the DSAR contract). An
+ * identifier the requester did not prove is never returned: everything that searches, exports,
+ * erases, opts out or writes to the requester goes through here.
+ */
 export function requesterOf(request: RequestRow): RequesterIdentifiers {
   const open = (value: string | null, column: string) =>
     value ? decryptSecret(value, `dsar_requests.${column}:${request.id}`) : null;
   return {
-    email: open(request.emailEnc, "email_enc"),
-    phone: open(request.phoneEnc, "phone_enc"),
+    email: request.emailProven ? open(request.emailEnc, "email_enc") : null,
+    phone: request.phoneProven ? open(request.phoneEnc, "phone_enc") : null,
     details: open(request.detailsEnc, "details_enc"),
   };
 }
 
 function smsText(message: RequesterMessage): string {
-  if (message.kind === "extended") {
-    return `Pleisys Engage: your privacy request needs more time, until ${message.data.dueAt.toISOString().slice(0, 10)}. Reason: ${message.data.reason}`.slice(
-      0,
-      480,
-    );
-  }
   const links = message.data.downloads.map((d) => d.url).join(" ");
   return `Pleisys Engage: your privacy request is complete. ${message.data.lines.join(" ")} ${links}`
     .replace(/\s+/g, " ")
@@ -57,29 +52,19 @@ export async function notifyRequester(
 ): Promise<NotifyResult> {
   const { email, phone } = requesterOf(request);
   if (email) {
-    const sent =
-      message.kind === "outcome"
-        ? await notify(ctx, "dsar-outcome", email, message.data)
-        : await notify(ctx, "dsar-extended", email, message.data);
+    const sent = await notify(ctx, "dsar-outcome", email, message.data);
     return { channel: "email", sent };
   }
   if (!phone) return { channel: "none", sent: false };
-  // The workspace portal's own SMS account; the platform has none yet: without one the text
-  // stays in the sandbox (logged without its content), like any sandbox message.
-  const integration = request.portalWorkspaceId
-    ? integrationForChannel(request.portalWorkspaceId, "sms")
-    : null;
-  if (!integration) {
-    logger.info({ requestId: request.id }, "privacy request notice kept in the SMS sandbox");
+  const sms = requesterSms(request.portalWorkspaceId);
+  if (!sms) {
+    // Only when the SMS settings were removed after the code went out: the status page still
+    // shows the outcome.
+    logger.warn({ requestId: request.id }, "privacy request notice: no SMS route");
     return { channel: "sms", sent: false };
   }
   try {
-    await integration.adapter.send({
-      id: newId("dsr"),
-      workspaceId: integration.workspaceId,
-      to: phone,
-      content: { channel: "sms", text: smsText(message) },
-    });
+    await sms.send(phone, smsText(message));
     return { channel: "sms", sent: true };
   } catch (error) {
     logger.error({ err: error, requestId: request.id }, "privacy request SMS not sent");

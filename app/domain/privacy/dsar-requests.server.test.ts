@@ -65,9 +65,32 @@ async function linkTokenFor(email: string): Promise<string> {
   return token;
 }
 
+/** The platform's SMS account and a workspace's, both at one fake Twilio-compatible API. */
+const platformAccount = { sid: "AC" + "e7".repeat(16), token: "platform-sms-token" };
+const account = { sid: "AC" + "d5".repeat(16), token: "dsar-sms-token" };
+let sms: SmsFake;
+
+const PLATFORM_SMS = {
+  PLATFORM_SMS_ACCOUNT_SID: platformAccount.sid,
+  PLATFORM_SMS_AUTH_TOKEN: platformAccount.token,
+  PLATFORM_SMS_FROM: "+15005550001",
+};
+
+/** Runs `fn` as a platform with no SMS account of its own. */
+async function withoutPlatformSms<T>(fn: () => Promise<T>): Promise<T> {
+  for (const name of Object.keys(PLATFORM_SMS)) delete process.env[name];
+  reloadEnv();
+  try {
+    return await fn();
+  } finally {
+    Object.assign(process.env, PLATFORM_SMS);
+    reloadEnv();
+  }
+}
+
 async function smsCodeFor(e164: string): Promise<string> {
-  const { text } = await newestMailTo(`sms-${e164.slice(1)}@sandbox.invalid`);
-  const code = /code is (\d{6})/.exec(text)?.[1];
+  const texts = sms.sent.filter((m) => m.to === e164);
+  const code = /code is (\d{6})/.exec(texts[texts.length - 1]?.body ?? "")?.[1];
   if (!code) throw new Error(`no code in the text to ${e164}`);
   return code;
 }
@@ -121,6 +144,12 @@ function holds(ws: Workspace[], person: { email?: string; phone?: string }) {
 }
 
 beforeAll(async () => {
+  sms = createSmsFake({ accounts: [platformAccount, account] });
+  await sms.start();
+  process.env.SMS_API_BASE_URL = sms.url;
+  process.env.PROVIDER_TIMEOUT_MS = "2000";
+  Object.assign(process.env, PLATFORM_SMS);
+  reloadEnv();
   owner = await createUserByOperator(ctxAt(new Date()), {
     email: `owner-${unique()}@example.com`,
     name: "Owner",
@@ -371,23 +400,12 @@ describe("verifying", () => {
   });
 });
 
-describe("a code through the workspace's own SMS account", () => {
-  const account = { sid: "AC" + "d5".repeat(16), token: "dsar-sms-token" };
-  let sms: SmsFake;
+afterAll(async () => {
+  await sms?.stop();
+});
 
-  beforeAll(async () => {
-    sms = createSmsFake({ accounts: [account] });
-    await sms.start();
-    process.env.SMS_API_BASE_URL = sms.url;
-    process.env.PROVIDER_TIMEOUT_MS = "2000";
-    reloadEnv();
-  });
-
-  afterAll(async () => {
-    await sms.stop();
-  });
-
-  it("texts the code through the integration on its portal, and nothing to the sandbox", async () => {
+describe("a code through the portal's SMS route", () => {
+  it("texts the code through the integration on its portal, not the platform's account nor the sandbox", async () => {
     const shop = newWorkspace("Texting Shop");
     saveIntegration(ctxAt(new Date()), shop.id, "sms", {
       accountSid: account.sid,
@@ -403,11 +421,62 @@ describe("a code through the workspace's own SMS account", () => {
     expect(codeToken).not.toBeNull();
     const sent = sms.sent.filter((m) => m.to === phone);
     expect(sent).toHaveLength(1);
+    expect(sent[0]!.accountSid).toBe(account.sid);
     expect(sent[0]!.body).toMatch(/^Texting Shop: your privacy request code is \d{6}\./);
     const { items } = await listFileMailbox({ limit: 500, offset: 0 });
     expect(items.some((m) => m.to === "sms-919800011122@sandbox.invalid")).toBe(false);
     const code = /code is (\d{6})/.exec(sent[0]!.body)![1]!;
     expect((await verifyCode(ctxAt(), requestId, code)).noData).toBe(true);
+  });
+
+  it("texts /dsar codes, and those of portals without an integration, from the platform's account", async () => {
+    for (const portal of [
+      { kind: "platform" } as const,
+      { kind: "workspace", slug: wsA.slug } as const,
+    ]) {
+      const phone = `+9198${String(Math.floor(Math.random() * 1e8)).padStart(8, "0")}`;
+      const { requestId, codeToken } = await submitRequest(ctxAt(), {
+        portal,
+        type: "access",
+        phone,
+      });
+      expect(codeToken).not.toBeNull();
+      const sent = sms.sent.filter((m) => m.to === phone);
+      expect(sent).toHaveLength(1);
+      expect(sent[0]!.accountSid).toBe(platformAccount.sid);
+      expect(sent[0]!.params.From).toBe("+15005550001");
+      const { items } = await listFileMailbox({ limit: 500, offset: 0 });
+      expect(items.some((m) => m.to === `sms-${phone.slice(1)}@sandbox.invalid`)).toBe(false);
+      expect((await verifyCode(ctxAt(), requestId, await smsCodeFor(phone))).noData).toBe(true);
+    }
+  });
+
+  it("without any SMS route refuses a phone-only request, storing nothing; with an email, sends only the link", async () => {
+    await withoutPlatformSms(async () => {
+      const before = getControlDb().select().from(dsarRequests).all().length;
+      const phone = "+919822233344";
+      for (const portal of [
+        { kind: "platform" } as const,
+        { kind: "workspace", slug: wsB.slug } as const,
+      ]) {
+        const error = await thrownBy(submitRequest(ctxAt(), { portal, type: "erasure", phone }));
+        expect(error).toBeInstanceOf(ValidationError);
+        expect((error as ValidationError).status).toBe(400);
+        expect(error.message).toContain("privacy@pleisys.com");
+        expect((error as ValidationError).fieldErrors.phone).toBeDefined();
+      }
+      expect(getControlDb().select().from(dsarRequests).all()).toHaveLength(before);
+      expect(sms.sent.filter((m) => m.to === phone)).toHaveLength(0);
+
+      const email = `both-${unique()}@example.com`;
+      const both = await submitRequest(ctxAt(), platform({ type: "access", email, phone }));
+      expect(both).toMatchObject({ sentLink: true, sentCode: false, codeToken: null });
+      await verifyRequest(ctxAt(), await linkTokenFor(email));
+      expect(requestStatus(statusToken(both.requestId))).toMatchObject({
+        email: "used",
+        phone: "left_out",
+      });
+    });
   });
 });
 
@@ -418,9 +487,7 @@ describe("routing after verification", () => {
       name: "Subject",
       password: `granite willow pepper ${unique()}`,
     });
-    const phone = "+919812340000";
-    holds([wsA], { email: user.email });
-    holds([wsB], { phone });
+    holds([wsA, wsB], { email: user.email });
     getControlDb()
       .update(workspaces)
       .set({ dsarAutoApprove: true })
@@ -429,7 +496,7 @@ describe("routing after verification", () => {
     try {
       const { requestId } = await submitRequest(
         ctxAt(),
-        platform({ type: "export", email: user.email, phone }),
+        platform({ type: "export", email: user.email }),
       );
       const statusBefore = requestStatus(statusToken(requestId));
       expect(statusBefore.verified).toBe(false);
@@ -587,6 +654,7 @@ describe("requests logged by an operator", () => {
     expect(verified.actorType).toBe("admin");
     expect(JSON.parse(verified.details!)).toEqual({
       method: "operator",
+      proven: ["email"],
       note: "Replied from the address on file, matched the order number",
     });
 

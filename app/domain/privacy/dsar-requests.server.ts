@@ -11,9 +11,12 @@ import {
   type DsarTaskStatus,
   type DsarType,
 } from "~/db/schema/control";
-import { storeSandboxSms } from "~/emails/transport.server";
 import { decryptSecret, encryptSecret } from "~/lib/crypto/vault.server";
-import { DSAR_DETAILS_MAX, DSAR_TYPE_LABELS as TYPE_LABELS } from "~/lib/dsar";
+import {
+  DSAR_DETAILS_MAX,
+  DSAR_TYPE_LABELS as TYPE_LABELS,
+  PHONE_ONLY_UNAVAILABLE,
+} from "~/lib/dsar";
 import { normaliseEmail } from "~/lib/email-address";
 import { AppError, NotFoundError, ValidationError, type FieldErrors } from "~/lib/errors";
 import { getEnv } from "~/lib/env.server";
@@ -25,10 +28,10 @@ import { newId, randomToken, safeEqual, sha256Hex } from "~/lib/tokens";
 import { findUserByEmail } from "../accounts/users.server";
 import { recordAudit } from "../audit/audit.server";
 import type { SystemContext } from "../context";
-import { integrationForChannel } from "../delivery/integrations.server";
 import { sendTransactional } from "../mail/mail.server";
 import { aadFor, encryptedColumns } from "../security/encrypted-columns.server";
 import { consume, POLICIES } from "../security/rate-limit.server";
+import { canTextRequesters, requesterSms } from "./dsar-sms.server";
 import { subjectHash, workspacesHolding } from "./subject-index.server";
 
 /**
@@ -39,6 +42,10 @@ import { subjectHash, workspacesHolding } from "./subject-index.server";
  * Until the requester is verified they learn nothing: every submission does the same work
  * (normalise, hash, store, send a verification) and gets the same answer, whether or not anyone
  * holds data about them. The subject index is consulted only after verification.
+ *
+ * Only identifiers the requester proved are ever used: the link proves the email, the code the
+ * phone. A request confirmed by one of two identifiers runs on that one alone; the other is
+ * cleared at confirmation, so routing, fulfilment and notices cannot reach it (ADR 0014).
  */
 
 const MINUTE = 60_000;
@@ -200,9 +207,15 @@ interface IssuedVerification {
   code: string | null;
 }
 
-function issueVerification(requestId: string, ids: Identifiers, now: Date): IssuedVerification {
+/** `canText`: the portal has a way to text the code (else the phone cannot be proven here). */
+function issueVerification(
+  requestId: string,
+  ids: Identifiers,
+  now: Date,
+  canText: boolean,
+): IssuedVerification {
   const token = ids.email ? randomToken() : null;
-  const code = ids.phone ? newCode() : null;
+  const code = ids.phone && canText ? newCode() : null;
   const codeExpires = now.getTime() + CODE_TTL_MINUTES * MINUTE;
   return {
     token,
@@ -245,22 +258,11 @@ class DeliveryFailedError extends AppError {
   }
 }
 
-/**
- * A text to the requester: through the workspace's SMS integration on its own portal, else
- * kept in the platform's sandbox (the platform has no SMS provider of its own).
- */
+/** A text to the requester through the portal's SMS route (dsar-sms); none: an error. */
 async function sendText(workspaceId: string | null, to: string, text: string): Promise<void> {
-  const integration = workspaceId ? integrationForChannel(workspaceId, "sms") : null;
-  if (integration) {
-    await integration.adapter.send({
-      id: newId("dsarsms"),
-      workspaceId: integration.workspaceId,
-      to,
-      content: { channel: "sms", text },
-    });
-    return;
-  }
-  await storeSandboxSms(to, text);
+  const sms = requesterSms(workspaceId);
+  if (!sms) throw new Error("no SMS route for this portal");
+  await sms.send(to, text);
 }
 
 async function sendVerification(
@@ -369,6 +371,8 @@ interface NewRequest {
   type: DsarType;
   portal: PortalInfo;
   ids: Identifiers;
+  /** The portal can text a code to the phone. */
+  canText: boolean;
   details: string | null;
   scope: string | null;
   source: "portal" | "email";
@@ -379,7 +383,7 @@ interface NewRequest {
 /** Stores the request (identifiers encrypted, hashed) with its verification secrets. */
 function insertRequest(request: NewRequest, now: Date) {
   const id = newId("dsar");
-  const issued = issueVerification(id, request.ids, now);
+  const issued = issueVerification(id, request.ids, now, request.canText);
   const enc = (column: "email_enc" | "phone_enc" | "details_enc", value: string | null) =>
     value === null ? null : encryptSecret(value, encryptedAad(column, id));
   getControlDb()
@@ -392,6 +396,8 @@ function insertRequest(request: NewRequest, now: Date) {
       phoneEnc: enc("phone_enc", request.ids.phone),
       emailHash: request.ids.email ? subjectHash("email", request.ids.email) : null,
       phoneHash: request.ids.phone ? subjectHash("phone", request.ids.phone) : null,
+      emailProven: request.ids.email ? false : null,
+      phoneProven: request.ids.phone ? false : null,
       detailsEnc: enc("details_enc", request.details),
       scope: request.scope,
       source: request.source,
@@ -419,9 +425,11 @@ function identifierKinds(ids: Identifiers): string[] {
 /**
  * A request from a portal. Always stores it and always sends the verification (a link to the
  * email, a code to the phone), known subject or not: the answer and the work are the same.
- * ValidationError for bad input, RateLimitedError past the per-IP or per-identifier limits,
- * NotFoundError for an unknown portal, a 503 when the verification could not be sent (then
- * nothing is kept).
+ * ValidationError for bad input (and for a phone-only request where no code can be texted),
+ * RateLimitedError past the per-IP or per-identifier limits, NotFoundError for an unknown
+ * portal, a 503 when the verification could not be sent (then nothing is kept). With both
+ * identifiers and no way to text, only the link goes out: the phone can then not be proven
+ * and is left out when the request is confirmed.
  */
 export async function submitRequest(ctx: SystemContext, input: SubmitInput): Promise<SubmitResult> {
   if (!isDsarType(input.type)) {
@@ -434,6 +442,11 @@ export async function submitRequest(ctx: SystemContext, input: SubmitInput): Pro
   const ids = normaliseIdentifiers(input, country);
   const details = cleanDetails(input);
   const scope = resolveScope(input, portal);
+  // Depends on the portal only, never on whether anyone holds the person.
+  const canText = canTextRequesters(portal.workspaceId);
+  if (ids.phone && !ids.email && !canText) {
+    throw new ValidationError(PHONE_ONLY_UNAVAILABLE, { phone: [PHONE_ONLY_UNAVAILABLE] });
+  }
   const hashes = [
     ids.email ? subjectHash("email", ids.email) : null,
     ids.phone ? subjectHash("phone", ids.phone) : null,
@@ -446,6 +459,7 @@ export async function submitRequest(ctx: SystemContext, input: SubmitInput): Pro
       type: input.type,
       portal,
       ids,
+      canText,
       details,
       scope,
       source: "portal",
@@ -609,7 +623,10 @@ interface RoutedTask {
   autoApproved: boolean;
 }
 
-/** Who holds the requester: the workspaces in the subject index, and their own account. */
+/**
+ * Who holds the requester: the workspaces in the subject index, and their own account. `row`
+ * carries only proven identifiers (see `provenOnly`).
+ */
 function holdersOf(row: RequestRow, email: string | null): RoutedTask[] {
   const hashes = [row.emailHash, row.phoneHash].filter((h): h is string => h !== null);
   let holderIds = workspacesHolding(hashes);
@@ -641,13 +658,36 @@ function holdersOf(row: RequestRow, email: string | null): RoutedTask[] {
   return tasks;
 }
 
+type VerifyMethod = "link" | "code" | "operator";
+
+/**
+ * The request as it runs after confirmation by `method`: the link proves the email, the code
+ * the phone; an operator who checked the identity another way (with a note) vouches for what
+ * they entered. An identifier not proven is cleared (value and hash), so nothing downstream
+ * can use it; its `*Proven` stays false so the status page can say it was left out.
+ */
+function provenOnly(row: RequestRow, method: VerifyMethod): RequestRow {
+  const email = row.emailEnc !== null && (method === "link" || method === "operator");
+  const phone = row.phoneEnc !== null && (method === "code" || method === "operator");
+  return {
+    ...row,
+    emailEnc: email ? row.emailEnc : null,
+    emailHash: email ? row.emailHash : null,
+    emailProven: row.emailEnc === null ? null : email,
+    phoneEnc: phone ? row.phoneEnc : null,
+    phoneHash: phone ? row.phoneHash : null,
+    phoneProven: row.phoneEnc === null ? null : phone,
+  };
+}
+
 async function confirm(
   ctx: SystemContext,
-  row: RequestRow,
-  method: "link" | "code" | "operator",
+  unconfirmed: RequestRow,
+  method: VerifyMethod,
   note?: string,
 ): Promise<VerifyResult> {
   const now = ctx.now();
+  const row = provenOnly(unconfirmed, method);
   const email = decryptColumn("email_enc", row.id, row.emailEnc);
   const db = getControlDb();
   const routed = db.transaction(
@@ -661,6 +701,12 @@ async function confirm(
           verifyTokenHash: null,
           verifyCodeHash: null,
           verifyExpiresAt: null,
+          emailEnc: row.emailEnc,
+          emailHash: row.emailHash,
+          emailProven: row.emailProven,
+          phoneEnc: row.phoneEnc,
+          phoneHash: row.phoneHash,
+          phoneProven: row.phoneProven,
         })
         .where(and(eq(dsarRequests.id, row.id), eq(dsarRequests.status, "unverified")))
         .run().changes;
@@ -699,7 +745,11 @@ async function confirm(
   recordAudit(ctx, {
     action: "dsar.verified",
     target: { type: "dsar_request", id: row.id },
-    details: { method, ...(note ? { note } : {}) },
+    details: {
+      method,
+      proven: identifierKinds({ email: row.emailHash, phone: row.phoneHash }),
+      ...(note ? { note } : {}),
+    },
   });
   recordAudit(ctx, {
     action: "dsar.routed",
@@ -752,23 +802,27 @@ function confirmedNotice(row: RequestRow): Notice {
 }
 
 /**
- * Tells a verified requester about their request, by email when they gave one, else by text.
- * A failure is logged, not thrown: the request itself is already saved and routed.
+ * Tells a verified requester about their request, at a proven address only: by email when they
+ * proved one, else by text to the proven phone. A failure is logged, not thrown: the request
+ * itself is already saved and routed.
  */
 export async function notifyRequester(
   ctx: SystemContext,
-  row: Pick<RequestRow, "id" | "emailEnc" | "phoneEnc" | "portalWorkspaceId">,
+  row: Pick<
+    RequestRow,
+    "id" | "emailEnc" | "phoneEnc" | "emailProven" | "phoneProven" | "portalWorkspaceId"
+  >,
   notice: Notice,
 ): Promise<boolean> {
   const link = statusUrl(row.id);
   try {
-    const email = decryptColumn("email_enc", row.id, row.emailEnc);
+    const email = row.emailProven ? decryptColumn("email_enc", row.id, row.emailEnc) : null;
     if (email) {
       await sendTransactional(ctx, "dsar-notice", email, { ...notice, statusUrl: link });
       return true;
     }
-    const phone = decryptColumn("phone_enc", row.id, row.phoneEnc);
-    if (phone) {
+    const phone = row.phoneProven ? decryptColumn("phone_enc", row.id, row.phoneEnc) : null;
+    if (phone && requesterSms(row.portalWorkspaceId)) {
       await sendText(row.portalWorkspaceId, phone, `${notice.heading}. ${link}`);
       return true;
     }
@@ -787,9 +841,11 @@ export interface HolderStatus {
   status: DsarTaskStatus;
   dueAt: Date;
   declineReason: string | null;
-  extensionReason: string | null;
   completedAt: Date | null;
 }
+
+/** What became of an identifier: proven and used, given but not proven (left out), or none. */
+export type IdentifierUse = "used" | "left_out" | null;
 
 export interface RequestStatus {
   type: DsarType;
@@ -804,6 +860,9 @@ export interface RequestStatus {
   portalName: string | null;
   /** Empty until the request is verified: nothing is revealed before. */
   holders: HolderStatus[];
+  /** Once verified: which identifiers the request runs on. */
+  email: IdentifierUse;
+  phone: IdentifierUse;
 }
 
 /** What the signed status link shows; NotFoundError for anything not ours. */
@@ -827,7 +886,6 @@ export function requestStatus(token: string): RequestStatus {
           status: dsarTasks.status,
           dueAt: dsarTasks.dueAt,
           declineReason: dsarTasks.declineReason,
-          extensionReason: dsarTasks.extensionReason,
           completedAt: dsarTasks.completedAt,
         })
         .from(dsarTasks)
@@ -847,7 +905,14 @@ export function requestStatus(token: string): RequestStatus {
     outcome: row.outcome,
     portalName,
     holders,
+    email: verified ? identifierUse(row.emailProven) : null,
+    phone: verified ? identifierUse(row.phoneProven) : null,
   };
+}
+
+function identifierUse(proven: boolean | null): IdentifierUse {
+  if (proven === null) return null;
+  return proven ? "used" : "left_out";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -914,6 +979,7 @@ export async function logRequestByOperator(
       type: input.type,
       portal: PLATFORM_PORTAL,
       ids,
+      canText: false,
       details,
       scope: input.type === "opt_out" ? "all" : null,
       source: "email",

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, test } from "vitest";
 import { getControlDb } from "~/db/control.server";
-import { memberships } from "~/db/schema/control";
+import { memberships, users } from "~/db/schema/control";
 import { listFileMailbox, readFileMailboxMessage } from "~/emails/transport.server";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "~/lib/errors";
 import { createDsarRequest, requestRow, taskRow } from "../../../tests/support/dsar";
@@ -13,8 +13,8 @@ import { createWorkspace } from "../workspaces/workspaces.server";
 import {
   approveTask,
   declineTask,
-  extendTask,
   getTask,
+  listOverdueWorkspaceTasks,
   listWorkspaceTasks,
   runDsarTasks,
   settleRequest,
@@ -157,42 +157,56 @@ describe("deciding", () => {
   });
 });
 
-describe("extending", () => {
-  test("up to two months beyond the 30 days, with a reason the requester receives", async () => {
-    const { ctx } = await workspace();
-    const receivedAt = new Date("2026-01-10T09:30:00Z");
+describe("overdue requests", () => {
+  test("escalate to the platform admins once, and show on the admin list", async () => {
+    let now = new Date("2031-05-01T08:00:00Z");
+    const clock = () => now;
+    const { ctx } = await workspace(clock);
+    const shopName = `Shop ${seq}`;
+    const operator = await user("Olga Operator");
+    getControlDb()
+      .update(users)
+      .set({ isPlatformAdmin: true })
+      .where(eq(users.id, operator.id))
+      .run();
     const { requestId, taskIds } = createDsarRequest({
-      type: "access",
-      email: "slow.case@example.com",
-      receivedAt,
+      type: "erasure",
+      email: "late.answer@example.com",
+      receivedAt: now,
       tasks: [{ workspaceId: ctx.workspaceId }],
     });
-    const id = taskIds[0]!;
-    // Due 2026-02-09 09:30; the latest possible is 2026-04-09 09:30.
-    expect(taskRow(id).dueAt.toISOString()).toBe("2026-02-09T09:30:00.000Z");
-    await expect(extendTask(ctx, id, { until: "2026-03-01", reason: "" })).rejects.toThrow(
-      ValidationError,
+    const due = requestRow(requestId).dueAt.getTime();
+    const job: SystemContext = { actor: { type: "system", id: "dsar-tasks" }, now: clock };
+    const escalations = async () =>
+      (await mailsTo(operator.email.toLowerCase(), /Overdue privacy request/)).length;
+
+    // Requests of other tests, long overdue by then, are escalated by this first run.
+    now = new Date(due - 60_000);
+    await runDsarTasks(job);
+    const before = await escalations();
+    expect(requestRow(requestId).escalatedAt).toBeNull();
+
+    now = new Date(due + 60_000);
+    expect((await runDsarTasks(job)).escalated).toBe(1);
+    expect(await escalations()).toBe(before + 1);
+    const mails = await mailsTo(operator.email.toLowerCase(), /Overdue privacy request/);
+    const mail = mails.find(
+      (m) => m.text?.includes(`${shopName}\n`) || m.text?.includes(`${shopName},`),
     );
-    await expect(
-      extendTask(ctx, id, { until: "2026-04-10", reason: "Archive in storage" }),
-    ).rejects.toThrow(/at most two months/);
-    await expect(
-      extendTask(ctx, id, { until: "2026-02-01", reason: "Archive in storage" }),
-    ).rejects.toThrow(/after the current due date/);
-    await expect(
-      extendTask(ctx, id, { until: "2026-02-30", reason: "Archive in storage" }),
-    ).rejects.toThrow(/does not exist/);
-    const { dueAt } = await extendTask(ctx, id, {
-      until: "2026-04-09",
-      reason: "Your records are in our paper archive.",
-    });
-    expect(dueAt.toISOString()).toBe("2026-04-09T09:30:00.000Z");
-    expect(taskRow(id)).toMatchObject({
-      extensionReason: "Your records are in our paper archive.",
-    });
-    expect(requestRow(requestId).dueAt.toISOString()).toBe("2026-04-09T09:30:00.000Z");
-    const [mail] = await mailsTo("slow.case@example.com", /needs more time/);
-    expect(mail?.text).toContain("paper archive");
+    expect(mail!.text).toContain("https://engage.test/admin/privacy");
+    expect(mail!.text).not.toContain("late.answer");
+    expect(requestRow(requestId).escalatedAt?.getTime()).toBe(now.getTime());
+
+    // The next run sends nothing more about it.
+    now = new Date(due + 5 * 60_000);
+    expect((await runDsarTasks(job)).escalated).toBe(0);
+    expect(await escalations()).toBe(before + 1);
+
+    const listed = listOverdueWorkspaceTasks({ ...job, now: clock }).find(
+      (t) => t.id === taskIds[0],
+    );
+    expect(listed).toMatchObject({ overdue: true, workspaceId: ctx.workspaceId });
+    expect(listed!.escalatedAt).not.toBeNull();
   });
 });
 

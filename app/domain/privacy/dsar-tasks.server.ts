@@ -40,9 +40,10 @@ import { notifyRequester, requesterOf } from "./dsar-notify.server";
 /**
  * The privacy queues (issue 8 §2, DESIGN §6): each workspace decides the tasks about its
  * contacts (owners and admins: the routes require `privacy:manage`), platform admins decide
- * account tasks. Approve (which fulfils at once), decline with a reason, or extend by up to two
- * months beyond the 30 days with a reason sent to the requester. When every task of a request
- * is done, settleRequest completes it and tells the requester. Audited by ids and counts only.
+ * account tasks. Approve (which fulfils at once) or decline with a reason, within the 30 days the
+ * policy promises (there is no extension). When every task of a request is done, settleRequest
+ * completes it and tells the requester. A request still unanswered past its due date is
+ * escalated to the platform operators, once. Audited by ids and counts only.
  */
 
 type TaskRow = typeof dsarTasks.$inferSelect;
@@ -50,7 +51,6 @@ type RequestRow = typeof dsarRequests.$inferSelect;
 
 const DAY_MS = 86_400_000;
 export const RESPONSE_DAYS = 30;
-export const MAX_EXTENSION_MONTHS = 2;
 export const REMINDER_DAYS = [7, 2] as const;
 export const MAX_REASON = 1000;
 const PAGE_SIZE = 25;
@@ -84,14 +84,10 @@ export interface DsarTaskView {
   userId: string | null;
   receivedAt: Date;
   dueAt: Date;
-  /** The last date an extension may reach: received + 30 days + two months. */
-  latestDueAt: Date;
   /** Whole days until the due date (negative once overdue). */
   daysLeft: number;
   open: boolean;
   overdue: boolean;
-  extendedAt: Date | null;
-  extensionReason: string | null;
   decidedBy: string | null;
   decidedAt: Date | null;
   declineReason: string | null;
@@ -101,23 +97,6 @@ export interface DsarTaskView {
   needsFields: boolean;
   downloadUrl: string | null;
   exportExpiresAt: Date | null;
-}
-
-function addMonthsUtc(date: Date, months: number): Date {
-  const out = new Date(date.getTime());
-  const day = out.getUTCDate();
-  out.setUTCMonth(out.getUTCMonth() + months);
-  // 31 March + 2 months is 31 May; 31 December + 2 months is the end of February, not March.
-  if (out.getUTCDate() !== day) out.setUTCDate(0);
-  return out;
-}
-
-export function originalDueAt(request: Pick<RequestRow, "receivedAt">): Date {
-  return new Date(request.receivedAt.getTime() + RESPONSE_DAYS * DAY_MS);
-}
-
-export function latestDueAt(request: Pick<RequestRow, "receivedAt">): Date {
-  return addMonthsUtc(originalDueAt(request), MAX_EXTENSION_MONTHS);
 }
 
 const isOpen = (status: TaskRow["status"]) => status === "pending" || status === "approved";
@@ -143,12 +122,9 @@ function toView(
     userId: task.userId,
     receivedAt: request.receivedAt,
     dueAt: task.dueAt,
-    latestDueAt: latestDueAt(request),
     daysLeft: Math.ceil((task.dueAt.getTime() - now.getTime()) / DAY_MS),
     open,
     overdue: open && task.dueAt.getTime() < now.getTime(),
-    extendedAt: task.extendedAt,
-    extensionReason: task.extensionReason,
     decidedBy: task.decidedBy,
     decidedAt: task.decidedAt,
     declineReason: task.declineReason,
@@ -250,9 +226,14 @@ export function listAccountTasks(
 export interface OverdueTask extends DsarTaskView {
   workspaceName: string;
   workspaceSlug: string;
+  /** When the platform admins were mailed about its request (null: on the job's next run). */
+  escalatedAt: Date | null;
 }
 
-/** Open workspace tasks past their due date, across every workspace, for the admin pages. */
+/**
+ * Open workspace tasks past their due date, across every workspace, for the admin pages: each
+ * is escalated to the platform operators (see escalateOverdue).
+ */
 export function listOverdueWorkspaceTasks(ctx: SystemContext, limit = 100): OverdueTask[] {
   const now = ctx.now();
   return getControlDb()
@@ -262,6 +243,7 @@ export function listOverdueWorkspaceTasks(ctx: SystemContext, limit = 100): Over
       receivedAt: dsarRequests.receivedAt,
       name: workspaces.name,
       slug: workspaces.slug,
+      escalatedAt: dsarRequests.escalatedAt,
     })
     .from(dsarTasks)
     .innerJoin(dsarRequests, eq(dsarRequests.id, dsarTasks.requestId))
@@ -274,6 +256,7 @@ export function listOverdueWorkspaceTasks(ctx: SystemContext, limit = 100): Over
       ...toView(r.task, { type: r.type, receivedAt: r.receivedAt }, now),
       workspaceName: r.name,
       workspaceSlug: r.slug,
+      escalatedAt: r.escalatedAt,
     }));
 }
 
@@ -297,7 +280,6 @@ export interface DsarTaskDetail extends DsarTaskView {
 const HISTORY_LABELS: Record<string, string> = {
   "dsar.task_approved": "Approved",
   "dsar.task_declined": "Declined",
-  "dsar.task_extended": "Extended",
   "dsar.task_completed": "Fulfilled",
   "dsar.export_downloaded": "Export downloaded",
 };
@@ -520,67 +502,6 @@ export async function declineTask(
   await settleRequest(ctx, request.id);
 }
 
-const DAY_INPUT = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-/**
- * Moves the due date to `untilDay` (YYYY-MM-DD, at the due date's time of day), at most two
- * months beyond the original 30 days, and tells the requester why. Reminders start again for
- * the new date.
- */
-export async function extendTask(
-  ctx: SystemContext,
-  taskId: number,
-  input: { until: string; reason: string },
-): Promise<{ dueAt: Date }> {
-  const reason = cleanReason(input.reason, "for the extension (the requester is told)");
-  const { task, request } = loadTask(ctx, taskId);
-  assertOpen(task);
-  const m = DAY_INPUT.exec((input.until ?? "").trim());
-  const fail = (message: string): never => {
-    throw new ValidationError(message, { until: [message] });
-  };
-  if (!m) fail("Enter the new due date as a date, like 2026-08-15.");
-  const [, y, mo, d] = m!;
-  const due = new Date(task.dueAt.getTime());
-  due.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
-  if (due.toISOString().slice(0, 10) !== `${y}-${mo}-${d}`) fail("That date does not exist.");
-  const latest = latestDueAt(request);
-  if (due.getTime() <= task.dueAt.getTime()) {
-    fail(`Choose a date after the current due date (${task.dueAt.toISOString().slice(0, 10)}).`);
-  }
-  if (due.getTime() > latest.getTime()) {
-    fail(
-      `A request can be extended by at most two months beyond its 30 days: choose ${latest.toISOString().slice(0, 10)} or earlier.`,
-    );
-  }
-  const now = ctx.now();
-  getControlDb().transaction((tx) => {
-    tx.update(dsarTasks)
-      .set({
-        dueAt: due,
-        extendedAt: now,
-        extensionReason: reason,
-        remindedAt7: null,
-        remindedAt2: null,
-      })
-      .where(eq(dsarTasks.id, task.id))
-      .run();
-    tx.update(dsarRequests)
-      .set({ dueAt: due })
-      .where(and(eq(dsarRequests.id, request.id), lt(dsarRequests.dueAt, due)))
-      .run();
-  });
-  auditTask(ctx, task, "dsar.task_extended", {
-    type: request.type,
-    days: Math.round((due.getTime() - task.dueAt.getTime()) / DAY_MS),
-  });
-  await notifyRequester(ctx, request, {
-    kind: "extended",
-    data: { holder: holderName(task), dueAt: due, reason },
-  });
-  return { dueAt: due };
-}
-
 function holderName(task: Pick<TaskRow, "workspaceId">): string {
   if (!task.workspaceId) return "Pleisys Engage (your account)";
   return (
@@ -712,13 +633,8 @@ function taskUrl(task: TaskRow, slug: string | null): string {
     : `${base}/admin/privacy/${task.id}`;
 }
 
-/** Owners and admins of the workspace; for account tasks, the platform admins. */
-function reminderRecipients(task: TaskRow): string[] {
-  if (task.workspaceId) {
-    return listMembers(task.workspaceId)
-      .filter((m) => m.role === "owner" || m.role === "admin")
-      .map((m) => m.email);
-  }
+/** The platform operators: active platform admins. */
+function platformAdminEmails(): string[] {
   return getControlDb()
     .select({ email: users.email })
     .from(users)
@@ -727,9 +643,19 @@ function reminderRecipients(task: TaskRow): string[] {
     .map((u) => u.email);
 }
 
+/** Owners and admins of the workspace; for account tasks, the platform admins. */
+function reminderRecipients(task: TaskRow): string[] {
+  if (task.workspaceId) {
+    return listMembers(task.workspaceId)
+      .filter((m) => m.role === "owner" || m.role === "admin")
+      .map((m) => m.email);
+  }
+  return platformAdminEmails();
+}
+
 /**
- * Reminders 7 and 2 days before the due date, each once per due date (an extension starts
- * them again). A task first seen inside 2 days gets only the 2-day one.
+ * Reminders 7 and 2 days before the due date, each once. A task first seen inside 2 days gets
+ * only the 2-day one.
  */
 async function sendReminders(ctx: SystemContext): Promise<{ reminders: number }> {
   const db = getControlDb();
@@ -791,11 +717,73 @@ async function sendReminders(ctx: SystemContext): Promise<{ reminders: number }>
   return { reminders: sent };
 }
 
+/**
+ * A request still open past its due date goes to the platform operators: marked escalated
+ * (which the admin page shows) and mailed to every platform admin, once per request.
+ */
+async function escalateOverdue(ctx: SystemContext): Promise<{ escalated: number }> {
+  const db = getControlDb();
+  const now = ctx.now();
+  const overdue = db
+    .select()
+    .from(dsarRequests)
+    .where(
+      and(
+        eq(dsarRequests.status, "open"),
+        lt(dsarRequests.dueAt, now),
+        isNull(dsarRequests.escalatedAt),
+      ),
+    )
+    .orderBy(asc(dsarRequests.dueAt))
+    .limit(FULFIL_BATCH)
+    .all();
+  let escalated = 0;
+  for (const request of overdue) {
+    // Marked first, so two runs never both send (the mail is best effort, as every notice).
+    const claimed = db
+      .update(dsarRequests)
+      .set({ escalatedAt: now })
+      .where(and(eq(dsarRequests.id, request.id), isNull(dsarRequests.escalatedAt)))
+      .run().changes;
+    if (!claimed) continue;
+    escalated += 1;
+    const openTasks = db
+      .select()
+      .from(dsarTasks)
+      .where(
+        and(
+          eq(dsarTasks.requestId, request.id),
+          inArray(dsarTasks.status, ["pending", "approved"]),
+        ),
+      )
+      .orderBy(asc(dsarTasks.id))
+      .all();
+    recordAudit(ctx, {
+      action: "dsar.escalated",
+      target: { type: "dsar_request", id: request.id },
+      details: { openTasks: openTasks.length },
+    });
+    for (const email of platformAdminEmails()) {
+      await notify(ctx, "dsar-escalated", email, {
+        holders: openTasks.map((t) =>
+          t.workspaceId ? holderName(t) : "Pleisys Engage (account data: decide it on this page)",
+        ),
+        requestLabel: DSAR_TYPE_LABELS[request.type],
+        receivedAt: request.receivedAt,
+        dueAt: request.dueAt,
+        url: `${getEnv().BASE_URL}/admin/privacy`,
+      });
+    }
+  }
+  return { escalated };
+}
+
 /** The `dsar-tasks` job. */
 export async function runDsarTasks(ctx: SystemContext): Promise<Record<string, number>> {
   const work = await fulfilApproved(ctx);
   const reminders = await sendReminders(ctx);
-  return { ...work, ...reminders };
+  const escalations = await escalateOverdue(ctx);
+  return { ...work, ...reminders, ...escalations };
 }
 
 /** Workspaces that have open tasks, with how many are overdue (for the workspace badge). */
@@ -837,10 +825,6 @@ export async function decideTask(
     case "decline":
       await declineTask(ctx, taskId, decision.reason);
       return "Declined. The requester is told the reason.";
-    case "extend": {
-      const { dueAt } = await extendTask(ctx, taskId, decision);
-      return `Extended to ${dueAt.toISOString().slice(0, 10)}. The requester is told the reason.`;
-    }
   }
 }
 
@@ -871,7 +855,6 @@ export function presentTaskRow(view: DsarTaskView, timeZone: string) {
     countdown: countdown(view),
     overdue: view.overdue,
     open: view.open,
-    extended: view.extendedAt !== null,
   };
 }
 
@@ -883,14 +866,11 @@ export function presentTask(
 ) {
   return {
     ...presentTaskRow(detail, timeZone),
-    latestDue: detail.latestDueAt.toISOString().slice(0, 10),
-    minExtension: new Date(detail.dueAt.getTime() + DAY_MS).toISOString().slice(0, 10),
     details: detail.details,
     needsFields: detail.needsFields,
     correction: detail.type === "correction",
     contacts: detail.contacts,
     account: detail.account,
-    extensionReason: detail.extensionReason,
     declineReason: detail.declineReason,
     decidedBy: detail.decidedBy === "auto" ? "Automatic approval" : who(detail.decidedBy),
     decided: detail.decidedAt ? formatDateTime(detail.decidedAt, timeZone) : null,

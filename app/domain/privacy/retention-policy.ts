@@ -9,7 +9,10 @@ const DAY_MS = 24 * 3_600_000;
 export const RETENTION = {
   /** Policy §5: account data 90 days after closure; reopening is possible until then. */
   closedAccountDays: 90,
-  /** Policy §5: contact data within 30 days of workspace deletion; restorable until then. */
+  /**
+   * Policy §5: contact data within 30 days of workspace deletion. The daily job purges from day
+   * 29, so it is gone by day 30; restorable until day 29.
+   */
   deletedWorkspaceDays: 30,
   /** Policy §5: audit logs and billing records "up to 7 years". */
   auditYears: 7,
@@ -73,12 +76,12 @@ export const RETENTION_RULES: readonly RetentionRule[] = [
   {
     data: "Contacts, their consents, events, conversations and suppressions",
     period: "While the workspace exists, or until a verified erasure request",
-    then: `Deleted with the workspace's file ${RETENTION.deletedWorkspaceDays} days after the workspace is deleted (retention job).`,
+    then: `Deleted with the workspace's file within ${RETENTION.deletedWorkspaceDays} days of the workspace's deletion (retention job).`,
     scope: "workspace",
   },
   {
     data: "A deleted workspace",
-    period: `${RETENTION.deletedWorkspaceDays} days (a platform admin can restore it until then)`,
+    period: `Up to ${RETENTION.deletedWorkspaceDays} days (a platform admin can restore it for the first ${RETENTION.deletedWorkspaceDays - 1})`,
     then: "Its database file, backups of it, uploads, exports, channel connections, API keys, members and privacy-index entries are deleted (retention job).",
     scope: "platform",
   },

@@ -44,6 +44,7 @@ const DAY = 24 * 3_600_000;
 const NOW = new Date();
 const days = (n: number) => new Date(NOW.getTime() - n * DAY);
 const later = (n: number) => new Date(NOW.getTime() + n * DAY);
+const MINUTE = 60_000;
 const ctxAt = (at: Date): SystemContext => cliContext(() => at);
 
 let seq = 0;
@@ -204,7 +205,7 @@ describe("closed accounts (90 days)", () => {
 });
 
 describe("deleted workspaces (30 days)", () => {
-  it("keeps a deleted workspace's data at 29 days and purges it at 31, leaving others alone", async () => {
+  it("keeps a deleted workspace's data until day 29 and purges it from then, leaving others alone", async () => {
     const owner = await person("Deleting Owner");
     const gone = workspaceFor(owner.id, "gone-co");
     const kept = workspaceFor(owner.id, "kept-co");
@@ -228,12 +229,13 @@ describe("deleted workspaces (30 days)", () => {
     getTenantDb(gone.id); // an open cached handle, with -wal/-shm on disk
 
     markWorkspaceDeleted(ctxAt(NOW), gone.id, "owner");
-    const at29 = await runRetention(later(29));
-    expect(at29.workspacesPurged).toBe(0);
+    const before = await runRetention(new Date(later(29).getTime() - MINUTE));
+    expect(before.workspacesPurged).toBe(0);
     expect(existsSync(tenantDbPath(gone.id))).toBe(true);
 
-    const at31 = await runRetention(later(31));
-    expect(at31).toMatchObject({
+    // The job runs daily, so purging from day 29 on keeps the policy's "within 30 days".
+    const after = await runRetention(new Date(later(29).getTime() + MINUTE));
+    expect(after).toMatchObject({
       workspacesPurged: 1,
       tenantFilesRemoved: 1,
       backupFilesRemoved: 1,
@@ -280,13 +282,32 @@ describe("deleted workspaces (30 days)", () => {
     const owner = await person("Restoring Owner");
     const ws = workspaceFor(owner.id, "restore-co");
     markWorkspaceDeleted(ctxAt(NOW), ws.id, "owner");
-    await expect(restoreWorkspace(ctxAt(later(31)), ws.id)).rejects.toThrow(
-      /no longer be restored/,
-    );
-    await restoreWorkspace(ctxAt(later(29)), ws.id);
+    await expect(
+      restoreWorkspace(ctxAt(new Date(later(29).getTime() + MINUTE)), ws.id),
+    ).rejects.toThrow(/no longer be restored/);
+    await restoreWorkspace(ctxAt(new Date(later(29).getTime() - MINUTE)), ws.id);
     const row = getControlDb().select().from(workspaces).where(eq(workspaces.id, ws.id)).get()!;
     expect(row.status).toBe("active");
     expect(row.deletedAt).toBeNull();
+  });
+});
+
+describe("deleted workspaces: the daily run keeps the 30 days", () => {
+  it("purges on the last daily run before day 30, whatever the time of day it runs", async () => {
+    const owner = await person("Daily Owner");
+    // The daily run comes 1 minute, 12 hours or 23 h 59 min after the hour of deletion.
+    for (const [i, offset] of [MINUTE, 12 * 60 * MINUTE, DAY - MINUTE].entries()) {
+      const ws = workspaceFor(owner.id, `daily-${i}`);
+      markWorkspaceDeleted(ctxAt(NOW), ws.id, "owner");
+      let purgedAt: number | null = null;
+      for (let day = 0; day <= 30 && purgedAt === null; day++) {
+        const at = NOW.getTime() + day * DAY + offset;
+        if ((await runRetention(new Date(at))).workspacesPurged > 0) purgedAt = at;
+      }
+      expect(purgedAt).not.toBeNull();
+      expect(purgedAt! - NOW.getTime()).toBeLessThanOrEqual(30 * DAY);
+      expect(existsSync(tenantDbPath(ws.id))).toBe(false);
+    }
   });
 });
 

@@ -20,17 +20,29 @@ import { findMembership, type Workspace } from "./workspaces.server";
 /**
  * Deleting a workspace (owner, re-authenticated, slug typed): it stops being reachable at once
  * (pages 404, API keys refused, webhooks answered without effect, dispatcher and campaign
- * runner skip it) and its data is purged by the retention job 30 days later (policy §5). Until
- * then a platform admin can restore it.
+ * runner skip it) and its data is purged by the retention job within 30 days (policy §5). Until
+ * the purge falls due a platform admin can restore it.
  *
  * After the purge the workspace row stays as a tombstone: billing rows (usage_daily, ai_usage)
  * reference it and must stay 7 years, and deleting the row would cascade them away. The
  * tombstone's slug becomes its id, which frees the address and marks it purged (ADR 0013).
  */
 
-const WINDOW_MS = daysMs(RETENTION.deletedWorkspaceDays);
+/** The policy's promise: a deleted workspace's data is gone within this. */
+const ERASED_WITHIN_MS = daysMs(RETENTION.deletedWorkspaceDays);
+/**
+ * The retention job runs once a day, so a deleted workspace falls due one day before the
+ * promise: whichever daily run comes first after that purges it, still inside the 30 days.
+ */
+const WINDOW_MS = daysMs(RETENTION.deletedWorkspaceDays - 1);
 
+/** The latest moment the workspace's data is erased (what people are told). */
 export function workspacePurgeDate(deletedAt: Date): Date {
+  return new Date(deletedAt.getTime() + ERASED_WITHIN_MS);
+}
+
+/** From then the next retention run purges it; a platform admin can restore it until then. */
+export function workspacePurgeDueAt(deletedAt: Date): Date {
   return new Date(deletedAt.getTime() + WINDOW_MS);
 }
 
@@ -89,7 +101,7 @@ export async function deleteWorkspace(
   userId: string,
   proof: DeletionProof,
   session: ReauthSession,
-): Promise<{ purgeOn: Date }> {
+): Promise<{ purgeOn: Date; restorableUntil: Date }> {
   if (findMembership(workspace.id, userId)?.role !== "owner") {
     throw new ForbiddenError("Only the workspace's owner can delete it.");
   }
@@ -99,24 +111,27 @@ export async function deleteWorkspace(
   }
   await reauthenticate(ctx, getUser(userId), proof, session.authenticatedAt);
   markWorkspaceDeleted(ctx, workspace.id, "owner");
-  return { purgeOn: workspacePurgeDate(ctx.now()) };
+  return {
+    purgeOn: workspacePurgeDate(ctx.now()),
+    restorableUntil: workspacePurgeDueAt(ctx.now()),
+  };
 }
 
 function isPurged(row: { id: string; slug: string }): boolean {
   return row.slug === row.id;
 }
 
-/** A platform admin brings a deleted workspace back, only inside its 30-day window. */
+/** A platform admin brings a deleted workspace back, only until its purge falls due. */
 export async function restoreWorkspace(ctx: SystemContext, workspaceId: string): Promise<void> {
   const row = getControlDb().select().from(workspaces).where(eq(workspaces.id, workspaceId)).get();
   if (!row || row.status !== "deleted" || !row.deletedAt) throw new NotFoundError("Workspace");
   if (
     isPurged(row) ||
-    workspacePurgeDate(row.deletedAt) <= ctx.now() ||
+    workspacePurgeDueAt(row.deletedAt) <= ctx.now() ||
     !existsSync(tenantDbPath(row.id))
   ) {
     throw new ConflictError(
-      `This workspace was deleted more than ${RETENTION.deletedWorkspaceDays} days ago and can no longer be restored.`,
+      `This workspace was deleted more than ${RETENTION.deletedWorkspaceDays - 1} days ago: its data is erased or about to be, and it can no longer be restored.`,
     );
   }
   getControlDb()
@@ -258,7 +273,7 @@ export function listDeletedWorkspaces(
         deletedAt,
         purgeOn,
         purged,
-        restorable: !purged && purgeOn > now,
+        restorable: !purged && workspacePurgeDueAt(deletedAt) > now,
       };
     });
   return { rows, total };
