@@ -326,6 +326,21 @@ function longDay(day: string): string {
   });
 }
 
+/** The versions whose text shipped with the product (version 1, and the files published at start-up). */
+export function shippedVersionNumbers(): Set<number> {
+  ensureShippedPolicyVersion();
+  const bodies = new Set(shippedPolicyUpdates().map((u) => policyBody(u.markdown)));
+  const rows = getControlDb()
+    .select({ version: policyVersions.version, markdown: policyVersions.markdown })
+    .from(policyVersions)
+    .where(gt(policyVersions.version, SHIPPED_POLICY.version))
+    .all();
+  return new Set([
+    SHIPPED_POLICY.version,
+    ...rows.filter((r) => bodies.has(policyBody(r.markdown))).map((r) => r.version),
+  ]);
+}
+
 /**
  * Publishes each policy version that ships in content/privacy-policy after the first and is not
  * stored yet, through publishPolicy, so the operator runs nothing and the usual rules hold: the

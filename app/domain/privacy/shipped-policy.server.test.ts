@@ -13,6 +13,7 @@ import {
   listPolicyVersions,
   policyNoticeFor,
   publishShippedPolicyVersions,
+  shippedVersionNumbers,
   upcomingVersion,
   versionInForce,
 } from "./policy-versions.server";
@@ -85,6 +86,7 @@ describe("version 2, shipped in content/privacy-policy", () => {
     // A restart publishes nothing again.
     expect(publishShippedPolicyVersions(system(new Date(publishedAt.getTime() + DAY)))).toEqual([]);
     expect(listPolicyVersions().map((v) => v.version)).toEqual([2, 1]);
+    expect(shippedVersionNumbers()).toEqual(new Set([1, 2]));
 
     // Until its date: v1 in force, v2 announced, the banner asks the user.
     const before = new Date("2026-12-20T23:59:59.000Z");
