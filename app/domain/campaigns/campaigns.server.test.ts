@@ -308,6 +308,22 @@ describe("the review is a ceiling", () => {
     threshold(null);
   });
 
+  it("without an approval limit too: a scheduled campaign whose list grew waits for a fresh review", async () => {
+    const listId = makeList("Ceiling, no limit", [phoneContact(4500), phoneContact(4501)]);
+    const campaign = createCampaign(ctx, templateInput(listId));
+    reviewCampaign(ctx, campaign.id, { unit: "MARKETING", unitsPerRecipient: 1 });
+    expect(submitCampaign(ctx, campaign.id).status).toBe("scheduled");
+    addMembers(listId, [phoneContact(4502)]);
+    await runUntilSettled(campaign.id);
+    expect(rowsOf(campaign.id)).toEqual([]);
+    expect(getCampaign(ctx, campaign.id)).toMatchObject({
+      status: "draft",
+      error:
+        "Not sent: its audience grew after it was reviewed (3 people can receive it now; the review counted 2). Nothing was queued. Review it again to send it.",
+    });
+    deleteCampaign(ctx, campaign.id);
+  });
+
   it("once writing has begun, no more than the reviewed number are queued", () => {
     const original = Array.from({ length: 20 }, (_, i) => phoneContact(4200 + i));
     const listId = makeList("Ceiling A/B", original);

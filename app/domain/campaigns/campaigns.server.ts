@@ -447,7 +447,7 @@ export function returnForReview(ctx: CampaignContext, id: number, change: Audien
   const again =
     threshold === null
       ? "Review it again to send it."
-      : `Review it again to send it; above ${threshold.toLocaleString("en-US")} recipients another owner or admin has to approve it again.`;
+      : `Review it again to send it; above ${threshold.toLocaleString("en-US")} recipients another owner or admin has to approve it${approved ? " again" : ""}.`;
   const done = ctx.db
     .update(campaigns)
     .set({
