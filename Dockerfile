@@ -76,6 +76,8 @@ COPY --from=builder /app/build ./build
 COPY --from=builder /app/app ./app
 COPY --from=builder /app/scripts ./scripts
 COPY --from=builder /app/drizzle ./drizzle
+# Read at run time: the privacy policy versions (published at start) and the password list.
+COPY --from=builder /app/content ./content
 
 # The runtime has no Vite, so the server trusts build/ as it is (scripts/lib/build.ts).
 RUN node --import tsx --input-type=module -e " \

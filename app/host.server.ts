@@ -8,7 +8,12 @@ import "~/domain/campaigns/renderers.server";
 import { startDispatcher, stopDispatcher } from "~/domain/delivery/dispatcher.server";
 import { receiveWebhook } from "~/domain/delivery/webhooks.server";
 import { checkHealth } from "~/domain/operations/health.server";
-import { ensureShippedPolicyVersion } from "~/domain/privacy/policy-versions.server";
+import { systemContext } from "~/domain/context";
+import {
+  ensureShippedPolicyVersion,
+  publishShippedPolicyVersions,
+  startPolicyNotices,
+} from "~/domain/privacy/policy-versions.server";
 import { startPrivacyIndexUpkeep, stopPrivacyIndexUpkeep } from "~/jobs/privacy-reindex.server";
 import { startScheduler, stopScheduler } from "~/jobs/scheduler.server";
 import { getEnv } from "~/lib/env.server";
@@ -27,6 +32,8 @@ export const host = {
     getControlDb();
     // The shipped privacy policy is version 1 of policy_versions from the first start on.
     ensureShippedPolicyVersion();
+    // Later versions in content/privacy-policy are published like any other (14 days' notice).
+    if (publishShippedPolicyVersions(systemContext("policy")).length > 0) startPolicyNotices();
     return { localSecrets: local };
   },
   /** After listen: the scheduler (if enabled) and background work a restart interrupted. */

@@ -15,10 +15,10 @@ export const ROLE_LABELS: Record<Role, string> = {
 };
 
 export const ROLE_DESCRIPTIONS: Record<Role, string> = {
-  owner: "Everything, including billing and transferring the workspace.",
-  admin: "Everything except billing and ownership: members, security, settings.",
-  marketer: "Contacts, templates, campaigns and automations.",
-  agent: "The shared inbox: read and reply to conversations; cannot export contacts.",
+  owner: "Everything, including transferring ownership of the workspace.",
+  admin: "Everything except transferring ownership: members, security, settings, API keys.",
+  marketer: "Contacts, segments, templates, campaigns and their reports.",
+  agent: "Read-only access to contacts, lists and segments; cannot export contacts.",
   viewer: "Read-only access to contacts, campaigns and reports; cannot export contacts.",
 };
 

@@ -16,9 +16,9 @@ export default function Index() {
       <section className="hero">
         <h1>Reach your customers where they are.</h1>
         <p>
-          Pleisys Engage sends campaigns and automated journeys over WhatsApp, email, SMS and
-          Telegram, with a shared inbox for replies — fast, paced within every provider&apos;s
-          limits, and honest about privacy.
+          Pleisys Engage sends campaigns over WhatsApp, email, SMS and Telegram to the contacts you
+          import and segment — fast, paced within every provider&apos;s limits, and honest about
+          privacy.
         </p>
       </section>
       <div className="feature-grid">

@@ -95,7 +95,7 @@ export default function CloseAccountPage() {
           <li>
             For {RETENTION.closedAccountDays} days you can reopen it with the link we email you (or
             ask for a new one from the sign-in page). After that your account data is deleted for
-            good; the audit log and billing records keep only an anonymous id.
+            good; the audit log and usage records keep only an anonymous id.
           </li>
         </ul>
         <Form method="post" {...getFormProps(form)}>

@@ -19,6 +19,7 @@ import {
   PolicyPublishError,
   previewPolicy,
   publishPolicy,
+  shippedVersionNumbers,
   startPolicyNotices,
   versionInForce,
   type PublishInput,
@@ -36,6 +37,7 @@ export async function loader(args: LoaderFunctionArgs) {
   const now = new Date();
   const inForce = versionInForce(now).version;
   const { byVersion, activeUsers } = acceptanceCounts();
+  const shipped = shippedVersionNumbers();
   return {
     activeUsers,
     earliest: earliestEffectiveDate(now),
@@ -46,7 +48,7 @@ export async function loader(args: LoaderFunctionArgs) {
       effectiveOn: formatCalendarDay(v.effectiveDate),
       publishedOn: formatCalendarDay(v.publishedAt.toISOString().slice(0, 10)),
       publishedBy:
-        v.version === 1 ? "Shipped with the product" : (v.publishedBy ?? "Operator (CLI)"),
+        v.publishedBy ?? (shipped.has(v.version) ? "Shipped with the product" : "Operator (CLI)"),
       notified: v.notified,
       accepted: byVersion.get(v.version) ?? 0,
       status: v.version === inForce ? "In force" : v.version > inForce ? "Upcoming" : "Replaced",

@@ -125,7 +125,7 @@ export default function ApiKeysPage() {
     <>
       <PageHeader
         title="API keys"
-        description={`Keys let your own systems call the ${workspace.name} API. Each key acts with the role you give it.`}
+        description={`Keys let your own systems call the ${workspace.name} API, which today has one endpoint: GET /api/v1/me answers with the key's workspace and role, to check a key and the IP allowlist. Each key acts with the role you give it.`}
       />
 
       {created ? (

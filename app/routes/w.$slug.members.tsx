@@ -399,8 +399,7 @@ export default function MembersPage() {
             Transfer ownership
           </h2>
           <p>
-            The new owner can manage billing and transfer the workspace again. You stay in the
-            workspace as an admin.
+            The new owner can transfer the workspace again. You stay in the workspace as an admin.
           </p>
           {others.length === 0 ? (
             <p className="muted-count">

@@ -142,7 +142,7 @@ export default function WorkspaceSettingsPage() {
           <Select
             name={fields.currency.name}
             label="Currency"
-            hint="Plans and invoices are in this currency: INR is billed through Razorpay, USD through Stripe."
+            hint="Campaign cost estimates and the price table use this currency."
             options={CURRENCY_OPTIONS}
             defaultValue={String(fields.currency.initialValue ?? workspace.currency)}
             errors={fields.currency.errors}

@@ -93,7 +93,7 @@ export default function DeleteWorkspacePage() {
             {RETENTION.deletedWorkspaceDays} days of deletion, with its backups. Until a day before
             that our support team can restore it if you change your mind.
           </li>
-          <li>Billing records and the audit log are kept as the law requires (7 years).</li>
+          <li>Its usage records and the audit log are kept for 7 years, as the law requires.</li>
         </ul>
         <Form method="post" {...getFormProps(form)}>
           <FormErrors errors={form.errors} id={form.errorId} />

@@ -427,8 +427,8 @@ function UsageSection({ view }: { view: LoaderData }) {
     <>
       <Card title="Messages sent">
         <p className="field-hint">
-          Messages handed to your providers, as metered for billing; the sandbox is free and not
-          counted. Days and months are UTC days and months.
+          Messages handed to your providers; sandbox messages are not counted. Days and months are
+          UTC days and months.
         </p>
         <div className="table-scroll">
           <table className="table">

@@ -97,8 +97,8 @@ export default function NewWorkspacePage() {
           />
           <Select
             name={fields.currency.name}
-            label="Billing currency"
-            hint="INR is billed through Razorpay, USD through Stripe."
+            label="Currency"
+            hint="Campaign cost estimates and the price table use this currency."
             options={[
               { value: "INR", label: "Indian rupee (INR)" },
               { value: "USD", label: "US dollar (USD)" },

@@ -64,7 +64,7 @@ test("sign up, verify, create a workspace, turn on MFA, sign in with a code, rev
   const slug = `asha-foods-${Date.now().toString(36)}`;
   await page.getByLabel("Workspace address").fill(slug);
   await expect(page.getByLabel("Default country for phone numbers")).toHaveValue("IN");
-  await page.getByLabel("Billing currency").selectOption("INR");
+  await page.getByLabel("Currency").selectOption("INR");
   await page.getByRole("button", { name: "Create workspace" }).click();
   await expect(page).toHaveURL(new RegExp(`/w/${slug}$`));
   await expect(page.getByRole("heading", { name: "Welcome, Asha Rao" })).toBeVisible();

@@ -2,9 +2,10 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getControlDb } from "~/db/control.server";
 import { workspaces } from "~/db/schema/control";
-import { campaigns } from "~/db/schema/tenant";
+import { campaigns, messages } from "~/db/schema/tenant";
 import {
   createCampaign,
+  deleteCampaign,
   getCampaign,
   type CampaignContext,
 } from "~/domain/campaigns/campaigns.server";
@@ -381,6 +382,58 @@ describe("approval, pause, resume, cancel, delete", () => {
     const again = await alice.post(`${base}/${id}`, { intent: "resume" });
     expect(again.status).toBe(409);
     expect(await textOf(again)).toContain("This campaign is not paused.");
+  });
+
+  it("a list that grows after approval sends nothing: the campaign needs review and approval again", async () => {
+    getControlDb()
+      .update(workspaces)
+      .set({ approvalThreshold: 2 })
+      .where(eq(workspaces.id, workspace.id))
+      .run();
+    const person = (n: number) => {
+      const id = insertContact(ctx.db, {
+        name: `Late ${n}`,
+        phone: `+9198300000${n.toString().padStart(2, "0")}`,
+        country: "IN",
+      });
+      giveConsent(ctx.db, id, "sms", "granted");
+      addToList(ctx.db, id, "Growing list");
+      return id;
+    };
+    [1, 2, 3].forEach(person);
+    const id = createCampaign(ctx, {
+      name: "Growing festival",
+      channel: "sms",
+      audience: { type: "list", id: listId(ctx.db, "Growing list") },
+      variants: [{ key: "A", templateId: smsTemplate }],
+      schedule: { type: "now" },
+    }).id;
+    expect(await textOf(await alice.get(`${base}/${id}/review`))).toContain("Needs approval");
+    expect((await alice.post(`${base}/${id}/review`, { intent: "send" })).status).toBe(302);
+    // The approver sees 3; three more join before it goes out.
+    expect(await textOf(await admin.get(`${base}/${id}`))).toContain("It reaches 3 people");
+    [4, 5, 6].forEach(person);
+    expect((await admin.post(`${base}/${id}`, { intent: "approve" })).status).toBe(302);
+    for (let i = 0; i < 100 && getCampaign(ctx, id).status !== "draft"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(getCampaign(ctx, id)).toMatchObject({ status: "draft", approvedBy: null, review: null });
+    expect(ctx.db.select().from(messages).where(eq(messages.campaignId, id)).all()).toEqual([]);
+    const page = await textOf(await alice.get(`${base}/${id}`));
+    expect(page).toContain(
+      "Not sent: its audience grew after it was reviewed and approved (6 people can receive it now; the review counted 3). Nothing was queued.",
+    );
+    expect(page).toContain(">Review and send<");
+    // The fresh review shows the new number and asks for approval again.
+    const review = await textOf(await alice.get(`${base}/${id}/review`));
+    expect(review).toMatch(/data-testid="review-eligible">6</);
+    expect(review).toContain(">Submit for approval<");
+    deleteCampaign(ctx, id);
+    getControlDb()
+      .update(workspaces)
+      .set({ approvalThreshold: null })
+      .where(eq(workspaces.id, workspace.id))
+      .run();
   });
 
   it("edits a draft through the wizard and deletes it after a confirmation", async () => {

@@ -20,6 +20,7 @@ const DAY = 24 * 60 * 60 * 1000;
 const daysFromToday = (n: number) => new Date(Date.now() + n * DAY).toISOString().slice(0, 10);
 const cli: SystemContext = { actor: { type: "cli" }, now: () => new Date() };
 const BANNER = "Our privacy policy changes on";
+const SHIPPED_V2_DATE = "2026-12-21";
 
 async function textOf(res: Response): Promise<string> {
   return (await res.text())
@@ -72,7 +73,9 @@ describe("privacy policy pages", () => {
     await server?.stop();
   });
 
-  it("shows version 1 in force, the cookies we set, the sub-processors and the history", async () => {
+  it("publishes the shipped version 2 at start-up: v1 in force, v2 announced with every sub-processor, notices sent", async () => {
+    // content/privacy-policy/2026-12-21.md, with at least 14 days' notice from the server's start.
+    const shippedEffective = [SHIPPED_V2_DATE, daysFromToday(14)].sort()[1]!;
     const res = await server.fetch("/privacy");
     expect(res.status).toBe(200);
     const html = await textOf(res);
@@ -85,14 +88,32 @@ describe("privacy policy pages", () => {
     expect(html).toContain("We rely on the following sub-processors");
     expect(html).toContain("Hostinger VPS");
     expect(html).toContain("All platform data (stored in India)");
+    expect(html).not.toContain("Telegram (Bot API)");
     expect(html).toContain("Policy history");
     expect(html).toMatch(/<a [^>]*href="\/privacy\/v\/1"[^>]*>Version 1<\/a>/);
-    expect(html).not.toContain("A new version takes effect");
+    expect(html).toContain(`A new version takes effect on ${formatCalendarDay(shippedEffective)}`);
+    expect(html).toMatch(/<a [^>]*href="\/privacy\/v\/2"[^>]*>Read version 2<\/a>/);
+
+    const v2 = await textOf(await server.fetch("/privacy/v/2"));
+    for (const row of ["Telegram (Bot API)", "Twilio (SMS API)", "Google (Google Sign-In)"]) {
+      expect(v2, row).toContain(row);
+    }
+    expect(await textOf(await asAsha.get("/account"))).toContain(BANNER);
+    // Everyone registered before the start got the notice, through the normal job.
+    const everyone = [asha.email, bala.email, admin.email].sort();
+    let recipients: string[] = [];
+    for (let i = 0; i < 50 && recipients.length < everyone.length; i++) {
+      recipients = await noticeRecipients(shippedEffective);
+      if (recipients.length < everyone.length) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(recipients).toEqual(everyone);
 
     expect((await server.fetch("/privacy/v/1")).status).toBe(200);
-    for (const path of ["/privacy/v/2", "/privacy/v/abc", "/privacy/v/0", "/privacy/v/1e3"]) {
+    for (const path of ["/privacy/v/3", "/privacy/v/abc", "/privacy/v/0", "/privacy/v/1e3"]) {
       expect((await server.fetch(path)).status, path).toBe(404);
     }
+    // The rest of this file exercises publishing from a policy with v1 alone.
+    getControlDb().delete(policyVersions).where(gt(policyVersions.version, 1)).run();
   });
 
   it("shows no banner while nothing is announced", async () => {

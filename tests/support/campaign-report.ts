@@ -9,7 +9,11 @@ import {
   messages,
 } from "~/db/schema/tenant";
 import type { MessageStatus } from "~/db/schema/tenant";
-import { createCampaign, type CampaignContext } from "~/domain/campaigns/campaigns.server";
+import {
+  createCampaign,
+  reviewCampaign,
+  type CampaignContext,
+} from "~/domain/campaigns/campaigns.server";
 import { writeCampaignMessages } from "~/domain/campaigns/queue.server";
 import { composeMarketingEmail } from "~/domain/delivery/email-compose.server";
 import { suppressContact } from "~/domain/contacts/suppressions.server";
@@ -108,6 +112,8 @@ export function queueReportCampaign(
         : null,
     schedule: { type: "now" },
   });
+  // The queue never writes more than the stored review counted.
+  reviewCampaign(ctx, campaign.id, { unit: "message", unitsPerRecipient: 1 });
   // Far in the future: nothing here is due for a dispatcher that may be running.
   writeCampaignMessages(ctx, campaign.id, {
     part: "all",

@@ -15,6 +15,7 @@ import { saveIntegration } from "../delivery/integrations.server";
 import { openWorkspaceContext } from "../workspaces/access.server";
 import { createWorkspace } from "../workspaces/workspaces.server";
 import { ConflictError, NotFoundError } from "~/lib/errors";
+import { createSegment, updateSegment } from "../contacts/segments.server";
 import {
   approveCampaign,
   cancelCampaign,
@@ -28,8 +29,10 @@ import {
   resumeCampaign,
   reviewCampaign,
   submitCampaign,
+  updateCampaign,
   type CampaignContext,
 } from "./campaigns.server";
+import { OVER_REVIEW_LABEL, writeCampaignMessages } from "./queue.server";
 import "./renderers.server";
 import { runDueCampaigns } from "./runner.server";
 import { answersFromCampaign, inputFromAnswers, validateStep } from "./wizard.server";
@@ -225,6 +228,186 @@ describe("approval", () => {
       .set({ approvalThreshold: null })
       .where(eq(workspaces.id, ctx.workspaceId))
       .run();
+  });
+});
+
+describe("the review is a ceiling", () => {
+  const other = () => ({ ...ctx, userId: admin, actor: { type: "user" as const, id: admin } });
+  const status = (id: number) =>
+    ctx.db.$client.prepare("SELECT status FROM campaigns WHERE id = ?").pluck().get(id);
+  const rowsOf = (id: number) =>
+    ctx.db.$client
+      .prepare("SELECT contact_id AS contactId, status, error FROM messages WHERE campaign_id = ?")
+      .all(id) as { contactId: number; status: string; error: string | null }[];
+  const addMembers = (listId: number, ids: number[]) => {
+    for (const contactId of ids) {
+      ctx.db.insert(listMembers).values({ listId, contactId, addedAt: new Date() }).run();
+    }
+  };
+  async function runUntilSettled(id: number) {
+    runDueCampaigns(ctx);
+    for (let i = 0; i < 2000 && ["scheduled", "queuing"].includes(status(id) as string); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+  const threshold = (value: number | null) =>
+    getControlDb()
+      .update(workspaces)
+      .set({ approvalThreshold: value })
+      .where(eq(workspaces.id, ctx.workspaceId))
+      .run();
+
+  it("approved at 5, the list grows to 10: nothing is queued, it needs review and approval again", async () => {
+    threshold(3);
+    const listId = makeList(
+      "Ceiling",
+      Array.from({ length: 5 }, (_, i) => phoneContact(4000 + i)),
+    );
+    const campaign = createCampaign(ctx, templateInput(listId));
+    reviewCampaign(ctx, campaign.id, { unit: "MARKETING", unitsPerRecipient: 1 });
+    expect(submitCampaign(ctx, campaign.id).status).toBe("pending_approval");
+    expect(approveCampaign(other(), campaign.id)).toMatchObject({ status: "scheduled", total: 5 });
+    // The approved number cannot be recounted in place.
+    expect(() =>
+      reviewCampaign(ctx, campaign.id, { unit: "MARKETING", unitsPerRecipient: 1 }),
+    ).toThrow(ConflictError);
+
+    addMembers(
+      listId,
+      Array.from({ length: 5 }, (_, i) => phoneContact(4100 + i)),
+    );
+    fake.clearSent();
+    await runUntilSettled(campaign.id);
+
+    expect(rowsOf(campaign.id)).toEqual([]);
+    const back = getCampaign(ctx, campaign.id);
+    expect(back).toMatchObject({
+      status: "draft",
+      review: null,
+      approvedBy: null,
+      approvedAt: null,
+      startedAt: null,
+      total: 0,
+    });
+    expect(back.error).toBe(
+      "Not sent: its audience grew after it was reviewed and approved (10 people can receive it now; the review counted 5). Nothing was queued. Review it again to send it; above 3 recipients another owner or admin has to approve it again.",
+    );
+    await drain();
+    expect(fake.sent).toHaveLength(0);
+    // Sending it again goes through a fresh review and a second pair of eyes.
+    expect(() => submitCampaign(ctx, campaign.id)).toThrow(/Review the campaign/);
+    expect(
+      reviewCampaign(ctx, campaign.id, { unit: "MARKETING", unitsPerRecipient: 1 }).eligible,
+    ).toBe(10);
+    expect(submitCampaign(ctx, campaign.id)).toMatchObject({
+      status: "pending_approval",
+      total: 10,
+      error: null,
+    });
+    cancelCampaign(ctx, campaign.id);
+    threshold(null);
+  });
+
+  it("without an approval limit too: a scheduled campaign whose list grew waits for a fresh review", async () => {
+    const listId = makeList("Ceiling, no limit", [phoneContact(4500), phoneContact(4501)]);
+    const campaign = createCampaign(ctx, templateInput(listId));
+    reviewCampaign(ctx, campaign.id, { unit: "MARKETING", unitsPerRecipient: 1 });
+    expect(submitCampaign(ctx, campaign.id).status).toBe("scheduled");
+    addMembers(listId, [phoneContact(4502)]);
+    await runUntilSettled(campaign.id);
+    expect(rowsOf(campaign.id)).toEqual([]);
+    expect(getCampaign(ctx, campaign.id)).toMatchObject({
+      status: "draft",
+      error:
+        "Not sent: its audience grew after it was reviewed (3 people can receive it now; the review counted 2). Nothing was queued. Review it again to send it.",
+    });
+    deleteCampaign(ctx, campaign.id);
+  });
+
+  it("once writing has begun, no more than the reviewed number are queued", () => {
+    const original = Array.from({ length: 20 }, (_, i) => phoneContact(4200 + i));
+    const listId = makeList("Ceiling A/B", original);
+    const campaign = createCampaign(
+      ctx,
+      templateInput(listId, {
+        variants: [
+          { key: "A", templateId: 1 },
+          { key: "B", templateId: 2 },
+        ],
+        abTest: { samplePercent: 50, metric: "delivered", decideAfterMinutes: 15 },
+      }),
+    );
+    reviewCampaign(ctx, campaign.id, { unit: "MARKETING", unitsPerRecipient: 1 });
+    submitCampaign(ctx, campaign.id);
+    const later = Date.now() + 365 * 86_400_000;
+    const sample = writeCampaignMessages(ctx, campaign.id, { part: "sample", notBefore: later });
+    expect(sample.queued).toBeGreaterThan(0);
+    // The list doubles while the sample is out; the winner goes only to the reviewed 20.
+    const joined = Array.from({ length: 20 }, (_, i) => phoneContact(4300 + i));
+    addMembers(listId, joined);
+    writeCampaignMessages(ctx, campaign.id, { part: "rest", winner: "A", notBefore: later });
+
+    const rows = rowsOf(campaign.id);
+    const queued = rows.filter((r) => r.status === "queued");
+    expect(queued).toHaveLength(20);
+    expect(new Set(queued.map((r) => r.contactId))).toEqual(new Set(original));
+    const over = rows.filter((r) => r.status === "skipped");
+    expect(over.length).toBeGreaterThan(0);
+    expect(over.every((r) => r.error === OVER_REVIEW_LABEL && joined.includes(r.contactId))).toBe(
+      true,
+    );
+    cancelCampaign(ctx, campaign.id);
+  });
+
+  it("changing the audience after the review or the approval invalidates it", async () => {
+    const first = makeList("Audience one", [phoneContact(4400)]);
+    const second = makeList("Audience two", [phoneContact(4401), phoneContact(4402)]);
+    // Another list or segment for the draft: the review is gone.
+    const draft = createCampaign(ctx, templateInput(first));
+    reviewCampaign(ctx, draft.id, { unit: "MARKETING", unitsPerRecipient: 1 });
+    expect(updateCampaign(ctx, draft.id, templateInput(second)).review).toBeNull();
+    expect(() => submitCampaign(ctx, draft.id)).toThrow(/Review the campaign/);
+    deleteCampaign(ctx, draft.id);
+
+    // The segment a reviewed draft uses is edited: the review no longer holds.
+    const segmentCtx = { ...ctx };
+    const inList = (listId: number) => ({
+      op: "and",
+      conditions: [{ type: "list", op: "in", listId }],
+    });
+    const segment = createSegment(segmentCtx, {
+      name: "Ceiling segment",
+      definition: inList(first),
+    });
+    const campaign = createCampaign(
+      ctx,
+      templateInput(first, { audience: { type: "segment", id: segment.id } }),
+    );
+    reviewCampaign(ctx, campaign.id, { unit: "MARKETING", unitsPerRecipient: 1 });
+    updateSegment(segmentCtx, segment.id, { name: "Ceiling segment", definition: inList(second) });
+    expect(() => submitCampaign(ctx, campaign.id)).toThrow(
+      "The segment changed after this review. Open the review again to see who it reaches now.",
+    );
+
+    // Reviewed, submitted, approved; then the segment is edited: it comes back, nothing queued.
+    threshold(0);
+    reviewCampaign(ctx, campaign.id, { unit: "MARKETING", unitsPerRecipient: 1 });
+    expect(submitCampaign(ctx, campaign.id).status).toBe("pending_approval");
+    approveCampaign(other(), campaign.id);
+    // A campaign on its way cannot be pointed elsewhere.
+    expect(() => updateCampaign(ctx, campaign.id, templateInput(first))).toThrow(ConflictError);
+    updateSegment(segmentCtx, segment.id, { name: "Ceiling segment", definition: inList(first) });
+    await runUntilSettled(campaign.id);
+    expect(rowsOf(campaign.id)).toEqual([]);
+    expect(getCampaign(ctx, campaign.id)).toMatchObject({
+      status: "draft",
+      review: null,
+      approvedBy: null,
+      error:
+        "Not sent: its segment was changed after it was reviewed and approved. Nothing was queued. Review it again to send it; above 0 recipients another owner or admin has to approve it again.",
+    });
+    deleteCampaign(ctx, campaign.id);
+    threshold(null);
   });
 });
 

@@ -7,6 +7,7 @@ import { campaigns, lists, messages, prices, type CampaignStatus } from "~/db/sc
 import type { Channel } from "~/lib/channels";
 import { CHANNELS } from "~/lib/channels";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "~/lib/errors";
+import { sha256Hex } from "~/lib/tokens";
 import { recordAudit } from "../audit/audit.server";
 import { getSegment, prepareSavedSegment } from "../contacts/segments.server";
 import type { WorkspaceContext } from "../context";
@@ -245,6 +246,19 @@ export function audienceSql(
   };
 }
 
+/**
+ * Names the audience definition a review counted: the list, or the segment and its filter as
+ * it is now. Two keys differ when the campaign points elsewhere or the segment was edited.
+ */
+export function audienceKey(
+  ctx: WorkspaceContext,
+  audience: { type: "segment" | "list"; id: number },
+): string {
+  if (audience.type === "list") return `list:${audience.id}`;
+  const segment = getSegment(ctx, audience.id);
+  return `segment:${audience.id}:${sha256Hex(JSON.stringify(segment.definition))}`;
+}
+
 function workspaceCurrency(workspaceId: string): "INR" | "USD" {
   return (
     getControlDb()
@@ -274,6 +288,10 @@ export interface CostUnit {
  */
 export function reviewCampaign(ctx: CampaignContext, id: number, costUnit: CostUnit): Review {
   const campaign = getCampaign(ctx, id);
+  // Once submitted, the stored review is what was approved: it is never recounted in place.
+  if (campaign.status !== "draft") {
+    throw new ConflictError("Only a draft can be reviewed; this campaign was already sent.");
+  }
   const audience = reviewAudience(ctx.db, audienceSql(ctx, campaign.audience), campaign.channel);
   const integration = integrationForChannel(ctx.workspaceId, campaign.channel);
   let eligible = audience.eligible;
@@ -319,6 +337,7 @@ export function reviewCampaign(ctx: CampaignContext, id: number, costUnit: CostU
     durationSeconds: Math.ceil(eligible / ratePerSecond),
     ratePerSecond,
     sandbox: !integration,
+    audienceKey: audienceKey(ctx, campaign.audience),
   };
   ctx.db
     .update(campaigns)
@@ -355,10 +374,19 @@ export function submitCampaign(ctx: CampaignContext, id: number): Campaign {
   const campaign = getCampaign(ctx, id);
   if (campaign.status !== "draft") throw new ConflictError("This campaign was already sent.");
   if (!campaign.review) throw new ValidationError("Review the campaign before sending it.");
+  if (
+    campaign.review.audienceKey !== undefined &&
+    campaign.review.audienceKey !== audienceKey(ctx, campaign.audience)
+  ) {
+    throw new ValidationError(
+      "The segment changed after this review. Open the review again to see who it reaches now.",
+    );
+  }
   const threshold = approvalThreshold(ctx.workspaceId);
   const needsApproval = threshold !== null && campaign.review.eligible > threshold;
   setStatus(ctx, id, needsApproval ? "pending_approval" : "scheduled", {
     total: campaign.review.eligible,
+    error: null,
   });
   if (!needsApproval) markDue(ctx.workspaceId, scheduledAt(campaign, ctx));
   recordAudit(ctx, {
@@ -395,6 +423,53 @@ export function approveCampaign(ctx: CampaignContext, id: number): Campaign {
     details: { eligible: campaign.review?.eligible ?? 0 },
   });
   return getCampaign(ctx, id);
+}
+
+/** Why the queue refused to start a campaign: its audience is not the one that was reviewed. */
+export type AudienceChange =
+  { kind: "grown"; reviewed: number; now: number } | { kind: "segment_changed" };
+
+/**
+ * The review is a ceiling: a campaign whose audience grew past what was reviewed (and approved),
+ * or whose segment was edited, goes back to being a draft before anything is queued. Someone
+ * reviews it again and sends it, and above the workspace's limit a second admin approves it
+ * again: the new numbers are seen before anyone gets a message.
+ */
+export function returnForReview(ctx: CampaignContext, id: number, change: AudienceChange): void {
+  const campaign = getCampaign(ctx, id);
+  const approved = campaign.approvedBy !== null;
+  const when = approved ? "after it was reviewed and approved" : "after it was reviewed";
+  const what =
+    change.kind === "grown"
+      ? `its audience grew ${when} (${change.now.toLocaleString("en-US")} people can receive it now; the review counted ${change.reviewed.toLocaleString("en-US")})`
+      : `its segment was changed ${when}`;
+  const threshold = approvalThreshold(ctx.workspaceId);
+  const again =
+    threshold === null
+      ? "Review it again to send it."
+      : `Review it again to send it; above ${threshold.toLocaleString("en-US")} recipients another owner or admin has to approve it${approved ? " again" : ""}.`;
+  const done = ctx.db
+    .update(campaigns)
+    .set({
+      status: "draft",
+      review: null,
+      total: 0,
+      queued: 0,
+      startedAt: null,
+      approvedBy: null,
+      approvedAt: null,
+      error: `Not sent: ${what}. Nothing was queued. ${again}`,
+      updatedAt: ctx.now(),
+    })
+    .where(sql`${campaigns.id} = ${id} AND ${campaigns.status} IN ('queuing', 'paused')`)
+    .run();
+  if (done.changes === 0) return;
+  recordAudit(ctx, {
+    action: "campaign.returned_for_review",
+    workspaceId: ctx.workspaceId,
+    target: { type: "campaign", id },
+    details: { ...change, wasApproved: approved },
+  });
 }
 
 /** Holds every message of the campaign not yet handed to a provider. */

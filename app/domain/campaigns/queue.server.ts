@@ -8,8 +8,15 @@ import { tenantDbPath } from "~/db/tenants.server";
 import { recordAudit } from "../audit/audit.server";
 import { suppressionHash, suppressionKey } from "../contacts/suppression-hash.server";
 import { markDue } from "../delivery/outbox.server";
-import { audienceSql, getCampaign, type CampaignContext } from "./campaigns.server";
-import { SKIP_LABELS } from "./review.server";
+import {
+  audienceKey,
+  audienceSql,
+  getCampaign,
+  returnForReview,
+  type AudienceChange,
+  type CampaignContext,
+} from "./campaigns.server";
+import { reviewAudience, reviewedRecipients, SKIP_LABELS } from "./review.server";
 
 /**
  * Queuing a campaign: the audience is snapshotted (ids, one query), then written as messages in
@@ -19,7 +26,16 @@ import { SKIP_LABELS } from "./review.server";
  * so the report counts them. The content is not written here: the dispatcher renders each
  * message from its campaign's template when it sends it (ADR 0011), so queuing a million
  * recipients writes a million small rows, not a million personalised emails.
+ *
+ * The stored review is a ceiling (ADR 0010): before the first row is written the audience is
+ * counted again, and if more people could receive it than the review counted, or its segment
+ * was edited, nothing is written and the campaign goes back to being a draft. Once writing has
+ * begun (an A/B test's rest, a resumed queue), no more than the review's `eligible` are queued;
+ * anyone beyond is written as skipped with the reason.
  */
+
+/** Why someone past the reviewed number is not messaged (they joined after the review). */
+export const OVER_REVIEW_LABEL = "Joined the audience after the campaign was reviewed";
 
 // Short transactions: while one holds the write lock, the web thread's own writes (the
 // dispatcher claiming and recording sends) wait synchronously, and pages wait behind them.
@@ -96,15 +112,44 @@ export function writeCampaignMessages(
   ctx: CampaignContext,
   id: number,
   options: QueueOptions,
-): { queued: number; skipped: number } {
+): { queued: number; skipped: number; stopped?: AudienceChange } {
   const campaign = getCampaign(ctx, id);
+  const review = campaign.review;
+  if (!review) throw new Error("The campaign was never reviewed, so it cannot be queued.");
   const db = ctx.db;
   const client = db.$client;
   const where = audienceSql(ctx, campaign.audience);
-  const ids = client
-    .prepare(`SELECT c.id FROM contacts c WHERE ${where.sql} ORDER BY c.id`)
-    .pluck()
-    .all(...where.params) as number[];
+  // One read transaction: the ids written below are the audience that was counted.
+  const { ids, written, stopped } = client.transaction(() => {
+    const snapshot = client
+      .prepare(`SELECT c.id FROM contacts c WHERE ${where.sql} ORDER BY c.id`)
+      .pluck()
+      .all(...where.params) as number[];
+    const rows = client
+      .prepare(
+        "SELECT count(*) AS total, count(*) FILTER (WHERE status != 'skipped') AS sent FROM messages WHERE campaign_id = ?",
+      )
+      .get(id) as { total: number; sent: number };
+    let change: AudienceChange | undefined;
+    if (rows.total === 0) {
+      if (
+        review.audienceKey !== undefined &&
+        review.audienceKey !== audienceKey(ctx, campaign.audience)
+      ) {
+        change = { kind: "segment_changed" };
+      } else {
+        const now = reviewAudience(db, where, campaign.channel).eligible;
+        const reviewed = reviewedRecipients(review);
+        if (now > reviewed) change = { kind: "grown", reviewed, now };
+      }
+    }
+    return { ids: snapshot, written: rows.sent, stopped: change };
+  })();
+  // The caller sends it back for review (on the main thread, where the audit log is).
+  if (stopped) return { queued: 0, skipped: 0, stopped };
+  // The review's tier cut first, then anyone who joined since: neither is queued.
+  const ceiling = review.eligible;
+  let tierCut = review.skipped.over_tier_limit ?? 0;
   const key = suppressionKey(db);
   const suppressed = new Set(
     client
@@ -176,6 +221,9 @@ export function writeCampaignMessages(
         ) {
           reason = SKIP_LABELS.suppressed;
         } else if (contact.consent !== "granted") reason = SKIP_LABELS.no_consent;
+        else if (written + queued >= ceiling) {
+          reason = tierCut > 0 ? SKIP_LABELS.over_tier_limit : OVER_REVIEW_LABEL;
+        }
         const changes = insert.run(
           messageIds(),
           contact.id,
@@ -192,6 +240,7 @@ export function writeCampaignMessages(
           now,
         ).changes;
         if (changes === 0) continue;
+        if (reason === SKIP_LABELS.over_tier_limit) tierCut -= 1;
         if (reason) skipped += 1;
         else queued += 1;
       }
@@ -225,7 +274,7 @@ export interface CampaignQueueWorkerData {
 
 export type CampaignQueueMessage =
   | { type: "slice"; done: number; queued: number }
-  | { type: "done"; queued: number; skipped: number }
+  | { type: "done"; queued: number; skipped: number; stopped?: AudienceChange }
   | { type: "error"; error: string };
 
 /**
@@ -237,7 +286,7 @@ export function queueCampaign(
   ctx: CampaignContext,
   id: number,
   options: Omit<QueueOptions, "onSlice">,
-): Promise<{ queued: number; skipped: number }> {
+): Promise<{ queued: number; skipped: number; stopped?: AudienceChange }> {
   const data: CampaignQueueWorkerData = {
     workspaceId: ctx.workspaceId,
     dbPath: tenantDbPath(ctx.workspaceId),
@@ -262,6 +311,15 @@ export function queueCampaign(
       settled = true;
       if (message.type === "error") {
         reject(new Error(message.error));
+        return;
+      }
+      if (message.stopped) {
+        returnForReview(ctx, id, message.stopped);
+        logger.info(
+          { workspaceId: ctx.workspaceId, campaignId: id, ...message.stopped },
+          "campaign returned for review: its audience changed",
+        );
+        resolve(message);
         return;
       }
       logger.info({ workspaceId: ctx.workspaceId, campaignId: id, ...message }, "campaign queued");

@@ -54,6 +54,20 @@ export interface Review {
   durationSeconds: number;
   ratePerSecond: number;
   sandbox: boolean;
+  /**
+   * Which audience definition was counted (a list, or a segment's filter as it was then): a
+   * segment edited after the review is a different audience, and the review no longer holds.
+   * Missing on reviews stored before it was recorded.
+   */
+  audienceKey?: string;
+}
+
+/**
+ * How many recipients the review let through before the WhatsApp tier's cut: the queue refuses
+ * to start when the audience has grown past this, and never queues more than `eligible`.
+ */
+export function reviewedRecipients(review: Review): number {
+  return review.eligible + (review.skipped.over_tier_limit ?? 0);
 }
 
 const ADDRESS_COLUMN: Record<Channel, string> = {

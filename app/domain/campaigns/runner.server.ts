@@ -110,7 +110,9 @@ function launch(
   }
   const nextStatus = part === "sample" ? "testing" : "sending";
   void queueCampaign(ctx, campaign.id, { part, winner })
-    .then(() => {
+    .then((result) => {
+      // Its audience changed after the review: it is a draft again, nothing to move on.
+      if (result.stopped) return;
       const current = getCampaign(ctx, campaign.id);
       if (current.status === "queuing") {
         ctx.db

@@ -10,7 +10,12 @@ import { recordAudit } from "../audit/audit.server";
 import type { SystemContext } from "../context";
 import { MailDeliveryError, sendTransactional } from "../mail/mail.server";
 import { acquireJobLock, releaseJobLock } from "../operations/job-runs.server";
-import { parsePolicy, SHIPPED_POLICY, shippedPolicyText } from "./policy.server";
+import {
+  parsePolicy,
+  SHIPPED_POLICY,
+  shippedPolicyText,
+  shippedPolicyUpdates,
+} from "./policy.server";
 
 /**
  * Privacy policy versions (policy §9, DESIGN §6). Version 1 is the plain-text policy shipped in
@@ -249,7 +254,8 @@ export function previewPolicy(
 }
 
 function assertPlatformAdmin(ctx: SystemContext): void {
-  if (ctx.actor.type === "cli") return;
+  // The operator's CLI, and the start-up publishing of versions shipped with the product.
+  if (ctx.actor.type === "cli" || ctx.actor.type === "system") return;
   const id = ctx.actor.type === "admin" ? ctx.actor.id : undefined;
   const admin = id
     ? getControlDb()
@@ -299,6 +305,84 @@ export function publishPolicy(ctx: SystemContext, input: PublishInput): PolicyVe
     },
     { behavior: "immediate" },
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Versions shipped with the product after the first.
+
+const EFFECTIVE_LINE = /^Effective date:.*$/m;
+
+/** The text without its "Effective date:" line: what a version says, whenever it applies. */
+function policyBody(markdown: string): string {
+  return markdown.replace(EFFECTIVE_LINE, "").trim();
+}
+
+function longDay(day: string): string {
+  return new Date(`${day}T00:00:00.000Z`).toLocaleDateString("en-US", {
+    year: "numeric",
+    month: "long",
+    day: "numeric",
+    timeZone: "UTC",
+  });
+}
+
+/** The versions whose text shipped with the product (version 1, and the files published at start-up). */
+export function shippedVersionNumbers(): Set<number> {
+  ensureShippedPolicyVersion();
+  const bodies = new Set(shippedPolicyUpdates().map((u) => policyBody(u.markdown)));
+  const rows = getControlDb()
+    .select({ version: policyVersions.version, markdown: policyVersions.markdown })
+    .from(policyVersions)
+    .where(gt(policyVersions.version, SHIPPED_POLICY.version))
+    .all();
+  return new Set([
+    SHIPPED_POLICY.version,
+    ...rows.filter((r) => bodies.has(policyBody(r.markdown))).map((r) => r.version),
+  ]);
+}
+
+/**
+ * Publishes each policy version that ships in content/privacy-policy after the first and is not
+ * stored yet, through publishPolicy, so the operator runs nothing and the usual rules hold: the
+ * 14-day notice, the notice emails (the policy-notices job) and the banner. A file reached fewer
+ * than 14 days before its date takes effect 14 days after publishing instead, and its
+ * "Effective date:" line is rewritten to say so. A file is skipped when a version with the same
+ * text is stored, or when an admin has already published a version taking effect on or after
+ * its date (theirs is the newer policy). Runs at start-up (host boot).
+ */
+export function publishShippedPolicyVersions(ctx: SystemContext): PolicyVersionSummary[] {
+  ensureShippedPolicyVersion();
+  const db = getControlDb();
+  const published: PolicyVersionSummary[] = [];
+  for (const update of shippedPolicyUpdates()) {
+    const body = policyBody(update.markdown);
+    const stored = db
+      .select({ markdown: policyVersions.markdown, effectiveDate: policyVersions.effectiveDate })
+      .from(policyVersions)
+      .where(gt(policyVersions.version, SHIPPED_POLICY.version))
+      .all();
+    if (stored.some((v) => policyBody(v.markdown) === body)) continue;
+    const later = stored.find((v) => v.effectiveDate >= update.effectiveDate);
+    if (later) {
+      logger.warn(
+        { file: update.file, publishedEffectiveDate: later.effectiveDate },
+        "shipped privacy policy not published: a version taking effect later is already published",
+      );
+      continue;
+    }
+    const earliest = earliestEffectiveDate(ctx.now());
+    const effectiveDate = update.effectiveDate < earliest ? earliest : update.effectiveDate;
+    const markdown = EFFECTIVE_LINE.test(update.markdown)
+      ? update.markdown.replace(EFFECTIVE_LINE, `Effective date: ${longDay(effectiveDate)}`)
+      : update.markdown;
+    const version = publishPolicy(ctx, { markdown, effectiveDate });
+    logger.info(
+      { file: update.file, version: version.version, effectiveDate },
+      "shipped privacy policy version published; notices follow",
+    );
+    published.push(version);
+  }
+  return published;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { APP_ROOT } from "~/lib/app-root.server";
 import { plainText, type DocBlock } from "~/lib/safe-markdown";
@@ -54,4 +54,25 @@ export function parsePolicy(text: string): PolicyDocument {
 /** The policy text shipped in content/privacy-policy (version 1), exactly as written. */
 export function shippedPolicyText(): string {
   return readFileSync(join(APP_ROOT, "content", "privacy-policy", SHIPPED_POLICY.file), "utf8");
+}
+
+/**
+ * Later versions that ship with the product: Markdown files in content/privacy-policy named by
+ * the day they are meant to take effect (2026-12-21.md), oldest first. They are published at
+ * start-up through the same path as any version (publishShippedPolicyVersions).
+ */
+export function shippedPolicyUpdates(): {
+  file: string;
+  effectiveDate: string;
+  markdown: string;
+}[] {
+  const dir = join(APP_ROOT, "content", "privacy-policy");
+  return readdirSync(dir)
+    .filter((name) => /^\d{4}-\d{2}-\d{2}\.md$/.test(name))
+    .sort()
+    .map((file) => ({
+      file,
+      effectiveDate: file.slice(0, 10),
+      markdown: readFileSync(join(dir, file), "utf8"),
+    }));
 }
