@@ -31,6 +31,7 @@ try {
     part: data.part,
     winner: data.winner,
     notBefore: data.notBefore,
+    ceiling: data.ceiling,
     onSlice: (done, queued) => post({ type: "slice", done, queued }),
   });
   post({ type: "done", ...result });

@@ -308,7 +308,7 @@ describe("the review is a ceiling", () => {
     threshold(null);
   });
 
-  it("without an approval limit too: a scheduled campaign whose list grew waits for a fresh review", async () => {
+  it("a WhatsApp campaign whose list grew waits for a fresh review, even without an approval limit", async () => {
     const listId = makeList("Ceiling, no limit", [phoneContact(4500), phoneContact(4501)]);
     const campaign = createCampaign(ctx, templateInput(listId));
     reviewCampaign(ctx, campaign.id, { unit: "MARKETING", unitsPerRecipient: 1 });
@@ -322,6 +322,52 @@ describe("the review is a ceiling", () => {
         "Not sent: its audience grew after it was reviewed (3 people can receive it now; the review counted 2). Nothing was queued. Review it again to send it.",
     });
     deleteCampaign(ctx, campaign.id);
+  });
+
+  it("an email campaign that needed no approval may grow up to the approval threshold, not past it", async () => {
+    threshold(4);
+    const template = saveTemplate(ctx, {
+      channel: "email",
+      name: "Growing list",
+      subject: "Hello {{ first_name }}",
+      html: "<p>Hi {{ first_name }}</p>",
+      trackLinks: false,
+    });
+    let n = 0;
+    const mailContact = () => {
+      n += 1;
+      const id = insertContact(ctx.db, { name: `Grow ${n}`, email: `grow${n}@ceiling.test` });
+      giveConsent(ctx.db, id, "email", "granted");
+      return id;
+    };
+    const emailCampaign = (listId: number) => {
+      const campaign = createCampaign(ctx, {
+        ...templateInput(listId),
+        channel: "email",
+        variants: [{ key: "A", templateId: template.id }],
+      });
+      reviewCampaign(ctx, campaign.id, { unit: "message", unitsPerRecipient: 1 });
+      expect(submitCampaign(ctx, campaign.id).status).toBe("scheduled");
+      return campaign.id;
+    };
+
+    // Reviewed at 2, grown to 4 (the threshold): it goes out to all four.
+    const within = makeList("Grows within", [mailContact(), mailContact()]);
+    const sent = emailCampaign(within);
+    addMembers(within, [mailContact(), mailContact()]);
+    await runUntilSettled(sent);
+    expect(rowsOf(sent).filter((r) => r.status !== "skipped")).toHaveLength(4);
+    cancelCampaign(ctx, sent);
+
+    // Reviewed at 2, grown to 5: past the threshold it would have needed a second person.
+    const past = makeList("Grows past", [mailContact(), mailContact()]);
+    const held = emailCampaign(past);
+    addMembers(past, [mailContact(), mailContact(), mailContact()]);
+    await runUntilSettled(held);
+    expect(rowsOf(held)).toEqual([]);
+    expect(getCampaign(ctx, held)).toMatchObject({ status: "draft", review: null });
+    deleteCampaign(ctx, held);
+    threshold(null);
   });
 
   it("once writing has begun, no more than the reviewed number are queued", () => {

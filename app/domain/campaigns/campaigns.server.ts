@@ -17,6 +17,7 @@ import {
   DEFAULT_PRICES,
   estimateCost,
   reviewAudience,
+  reviewedRecipients,
   whatsappRecipientsLast24h,
   WHATSAPP_TIER_LIMITS,
   type AudienceSql,
@@ -279,6 +280,22 @@ export function priceTable(ctx: WorkspaceContext): PriceRow[] {
 export interface CostUnit {
   unit: string;
   unitsPerRecipient: number;
+}
+
+/**
+ * How many people a submitted campaign may reach without a fresh review. An approved campaign
+ * was approved for the people the review counted, and a WhatsApp review spent the tier's room
+ * on them: neither grows. Any other campaign may grow up to the workspace's approval threshold
+ * (it never needed a second person below it), so a scheduled send to a growing list still goes
+ * out; past the threshold it needs review and approval first.
+ */
+export function recipientsWithoutNewReview(ctx: CampaignContext, campaign: Campaign): number {
+  const review = campaign.review;
+  if (!review) return 0;
+  const reviewed = reviewedRecipients(review);
+  if (campaign.approvedBy !== null || campaign.channel === "whatsapp") return reviewed;
+  const threshold = approvalThreshold(ctx.workspaceId);
+  return threshold === null ? Number.POSITIVE_INFINITY : Math.max(reviewed, threshold);
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   audienceKey,
   audienceSql,
   getCampaign,
+  recipientsWithoutNewReview,
   returnForReview,
   type AudienceChange,
   type CampaignContext,
@@ -28,8 +29,9 @@ import { reviewAudience, reviewedRecipients, SKIP_LABELS } from "./review.server
  * recipients writes a million small rows, not a million personalised emails.
  *
  * The stored review is a ceiling (ADR 0010): before the first row is written the audience is
- * counted again, and if more people could receive it than the review counted, or its segment
- * was edited, nothing is written and the campaign goes back to being a draft. Once writing has
+ * counted again, and if more people could receive it than the review allows
+ * (recipientsWithoutNewReview), or its segment was edited, nothing is written and the campaign
+ * goes back to being a draft. Once writing has
  * begun (an A/B test's rest, a resumed queue), no more than the review's `eligible` are queued;
  * anyone beyond is written as skipped with the reason.
  */
@@ -62,6 +64,11 @@ export interface QueueOptions {
   notBefore?: number;
   /** Called after each slice with the recipients done and the messages queued so far. */
   onSlice?: (done: number, queued: number) => void;
+  /**
+   * How many may receive it without a fresh review (recipientsWithoutNewReview); the reviewed
+   * number when not given.
+   */
+  ceiling?: number;
 }
 
 /**
@@ -140,7 +147,7 @@ export function writeCampaignMessages(
       } else {
         const now = reviewAudience(db, where, campaign.channel).eligible;
         const reviewed = reviewedRecipients(review);
-        if (now > reviewed) change = { kind: "grown", reviewed, now };
+        if (now > (options.ceiling ?? reviewed)) change = { kind: "grown", reviewed, now };
       }
     }
     return { ids: snapshot, written: rows.sent, stopped: change };
@@ -148,7 +155,7 @@ export function writeCampaignMessages(
   // The caller sends it back for review (on the main thread, where the audit log is).
   if (stopped) return { queued: 0, skipped: 0, stopped };
   // The review's tier cut first, then anyone who joined since: neither is queued.
-  const ceiling = review.eligible;
+  const ceiling = options.ceiling ?? review.eligible;
   let tierCut = review.skipped.over_tier_limit ?? 0;
   const key = suppressionKey(db);
   const suppressed = new Set(
@@ -270,6 +277,7 @@ export interface CampaignQueueWorkerData {
   part: QueueOptions["part"];
   winner?: string;
   notBefore?: number;
+  ceiling: number;
 }
 
 export type CampaignQueueMessage =
@@ -295,6 +303,7 @@ export function queueCampaign(
     part: options.part,
     winner: options.winner,
     notBefore: options.notBefore,
+    ceiling: recipientsWithoutNewReview(ctx, getCampaign(ctx, id)),
   };
   const startAt = options.notBefore ?? ctx.now().getTime();
   return new Promise((resolve, reject) => {
