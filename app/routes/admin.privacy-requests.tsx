@@ -164,10 +164,10 @@ export default function AdminPrivacyRequests() {
             <tbody>
               {requests.map((r) => (
                 <tr key={r.id}>
-                  <td>{r.type}</td>
+                  <td className="admin-cell-wrap">{r.type}</td>
                   <td>{r.source}</td>
                   <td>{r.received}</td>
-                  <td>
+                  <td className="admin-cell-wrap">
                     {r.due}
                     {r.countdown ? (
                       <>

@@ -155,7 +155,7 @@ export default function AdminPrivacyPage() {
                       <span className="badge badge-danger">{row.countdown}</span>
                     </td>
                     <td>{row.statusLabel}</td>
-                    <td>
+                    <td className="admin-cell-wrap">
                       <span className="badge badge-danger">Escalated</span>{" "}
                       {row.mailed
                         ? `Admins mailed ${row.mailed}`

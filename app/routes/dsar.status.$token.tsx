@@ -3,6 +3,7 @@ import { Link, useLoaderData } from "@remix-run/react";
 import { Alert } from "~/components/ui/alert";
 import { Card, PageHeader } from "~/components/ui/layout";
 import { requestStatus, type IdentifierUse } from "~/domain/privacy/dsar-requests.server";
+import { canTextRequesters } from "~/domain/privacy/dsar-sms.server";
 import { DSAR_STATUS_LABELS, DSAR_TASK_STATUS_LABELS } from "~/lib/dsar";
 import { dueCountdown, formatDateTime } from "~/lib/format";
 
@@ -30,7 +31,7 @@ export function loader({ params }: LoaderFunctionArgs) {
     countdown: finished ? null : dueCountdown(status.dueAt, now).text,
     completed: status.completedAt ? formatDateTime(status.completedAt) : null,
     outcome: status.outcome,
-    covers: coverage(status.email, status.phone),
+    covers: coverage(status.email, status.phone, canTextRequesters(status.portalWorkspaceId)),
     holders: status.holders.map((h) => ({
       name: h.name ?? "Pleisys Engage (your account)",
       status: DSAR_TASK_STATUS_LABELS[h.status],
@@ -41,13 +42,18 @@ export function loader({ params }: LoaderFunctionArgs) {
   };
 }
 
-/** Which identifiers the request runs on, in words (once verified). */
-function coverage(email: IdentifierUse, phone: IdentifierUse): string | null {
+/**
+ * Which identifiers the request runs on, in words (once verified). `canText`: the portal can
+ * text a code now, so a new request there can prove the phone.
+ */
+function coverage(email: IdentifierUse, phone: IdentifierUse, canText: boolean): string | null {
   if (email === "used" && phone === "used") {
     return "Your email address and your phone number, both confirmed.";
   }
   if (email === "used" && phone === "left_out") {
-    return "Your email address only, which you confirmed. The phone number you gave was not confirmed, so it was not used: to include it, send a new request and enter the code we text to it.";
+    return canText
+      ? "Your email address only, which you confirmed. The phone number you gave was not confirmed, so it was not used: to include it, send a new request and enter the code we text to it."
+      : "Your email address only, which you confirmed. The phone number you gave could not be confirmed (we cannot text a code from this page), so it was not used: to include it, write to privacy@pleisys.com.";
   }
   if (phone === "used" && email === "left_out") {
     return "Your phone number only, which you confirmed. The email address you gave was not confirmed, so it was not used: to include it, send a new request and open the link we email to it.";

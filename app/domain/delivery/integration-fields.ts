@@ -55,7 +55,12 @@ export const PROVIDER_FIELDS: Record<Provider, readonly FieldSpec[]> = {
       hint: "Any phrase; enter the same in Meta's webhook settings.",
     },
     { name: "messagingTier", label: "Messaging tier", type: "select", options: WHATSAPP_TIERS },
-    { name: "ratePerSecond", label: "Messages per second", type: "number", hint: "Meta: 80" },
+    {
+      name: "ratePerSecond",
+      label: "Messages per second",
+      type: "number",
+      hint: "Meta allows 80.",
+    },
   ],
   "email-ses": [
     { name: "region", label: "AWS region", hint: "e.g. ap-south-1" },

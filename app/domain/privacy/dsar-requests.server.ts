@@ -858,6 +858,8 @@ export interface RequestStatus {
   outcome: string | null;
   /** The portal's business, when it came through one. */
   portalName: string | null;
+  /** The workspace whose portal it came through: null for the platform's /dsar. */
+  portalWorkspaceId: string | null;
   /** Empty until the request is verified: nothing is revealed before. */
   holders: HolderStatus[];
   /** Once verified: which identifiers the request runs on. */
@@ -904,6 +906,7 @@ export function requestStatus(token: string): RequestStatus {
     completedAt: row.completedAt,
     outcome: row.outcome,
     portalName,
+    portalWorkspaceId: row.portalWorkspaceId,
     holders,
     email: verified ? identifierUse(row.emailProven) : null,
     phone: verified ? identifierUse(row.phoneProven) : null,
