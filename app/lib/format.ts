@@ -44,7 +44,8 @@ const DAY_MS = 86_400_000;
 export function dueCountdown(due: Date, now: Date): { text: string; overdue: boolean } {
   const ms = due.getTime() - now.getTime();
   if (ms < 0) {
-    const days = Math.ceil(-ms / DAY_MS);
+    // Whole days late, and at least one: "1 day overdue" from the moment it is due.
+    const days = Math.max(1, Math.floor(-ms / DAY_MS));
     return { text: `${days} ${days === 1 ? "day" : "days"} overdue`, overdue: true };
   }
   const days = Math.floor(ms / DAY_MS);

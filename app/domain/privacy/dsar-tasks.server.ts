@@ -9,7 +9,7 @@ import {
   type DsarType,
 } from "~/db/schema/control";
 import { getEnv } from "~/lib/env.server";
-import { formatDateTime } from "~/lib/format";
+import { dueCountdown, formatDateTime } from "~/lib/format";
 import {
   AppError,
   ConflictError,
@@ -86,6 +86,8 @@ export interface DsarTaskView {
   dueAt: Date;
   /** Whole days until the due date (negative once overdue). */
   daysLeft: number;
+  /** "12 days left", "due today", "3 days overdue" (empty once answered), as everywhere else. */
+  countdown: string;
   open: boolean;
   overdue: boolean;
   decidedBy: string | null;
@@ -123,6 +125,7 @@ function toView(
     receivedAt: request.receivedAt,
     dueAt: task.dueAt,
     daysLeft: Math.ceil((task.dueAt.getTime() - now.getTime()) / DAY_MS),
+    countdown: open ? dueCountdown(task.dueAt, now).text : "",
     open,
     overdue: open && task.dueAt.getTime() < now.getTime(),
     decidedBy: task.decidedBy,
@@ -828,16 +831,6 @@ export async function decideTask(
   }
 }
 
-function countdown(view: DsarTaskView): string {
-  if (!view.open) return "";
-  if (view.overdue) {
-    const late = Math.max(1, -view.daysLeft);
-    return late === 1 ? "1 day overdue" : `${late} days overdue`;
-  }
-  if (view.daysLeft <= 0) return "due today";
-  return view.daysLeft === 1 ? "1 day left" : `${view.daysLeft} days left`;
-}
-
 /** A queue row as the pages show it (plain strings and ISO dates). */
 export function presentTaskRow(view: DsarTaskView, timeZone: string) {
   return {
@@ -852,7 +845,7 @@ export function presentTaskRow(view: DsarTaskView, timeZone: string) {
     receivedIso: view.receivedAt.toISOString(),
     due: formatDateTime(view.dueAt, timeZone),
     dueIso: view.dueAt.toISOString(),
-    countdown: countdown(view),
+    countdown: view.countdown,
     overdue: view.overdue,
     open: view.open,
   };

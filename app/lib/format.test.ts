@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import { dueCountdown } from "./format";
+
+const DAY = 86_400_000;
+const now = new Date("2026-12-07T10:00:00Z");
+const at = (ms: number) => new Date(now.getTime() + ms);
+
+describe("dueCountdown", () => {
+  it("counts whole days left, and says due today in the last day", () => {
+    expect(dueCountdown(at(30 * DAY), now)).toEqual({ text: "30 days left", overdue: false });
+    expect(dueCountdown(at(DAY + 1), now)).toEqual({ text: "1 day left", overdue: false });
+    expect(dueCountdown(at(DAY - 1), now)).toEqual({ text: "due today", overdue: false });
+  });
+
+  it("counts whole days late, at least one from the moment it is due", () => {
+    expect(dueCountdown(at(-1), now)).toEqual({ text: "1 day overdue", overdue: true });
+    expect(dueCountdown(at(-(DAY + 5_000)), now)).toEqual({ text: "1 day overdue", overdue: true });
+    expect(dueCountdown(at(-(2 * DAY + 5_000)), now)).toEqual({
+      text: "2 days overdue",
+      overdue: true,
+    });
+    expect(dueCountdown(at(-(3 * DAY + 5_000)), now).text).toBe("3 days overdue");
+  });
+});
