@@ -100,7 +100,7 @@ async function main() {
     process.exit(1);
   }
   const dev = env.NODE_ENV === "development";
-  // One process owns DATA_DIR (DESIGN §2): a second one would re-send the first one's
+  // One process owns DATA_DIR: a second one would re-send the first one's
   // in-flight messages as orphans and run every job twice.
   const holder = dataDirHolder();
   if (holder !== undefined) {
@@ -207,7 +207,7 @@ async function main() {
   }
 
   app.use(limitRequestBody(env.BODY_LIMIT_BYTES, env.IMPORT_MAX_BYTES));
-  // Origin check on every mutation (DESIGN §7); /api/ and /webhooks/ authenticate otherwise.
+  // Origin check on every mutation; /api/ and /webhooks/ authenticate otherwise.
   app.use(sameOriginGuard({ baseUrl: env.BASE_URL, logger }));
 
   if (env.NODE_ENV === "test") {

@@ -1,7 +1,7 @@
 import type { Channel } from "~/lib/channels";
 
 /**
- * The one interface every provider implements (DESIGN §3, §5). A fresh adapter is built per
+ * The one interface every provider implements. A fresh adapter is built per
  * integration from its decrypted credentials; adapters know nothing of the database or the
  * domain, only their SDK or HTTP API. The delivery engine (app/domain/delivery) claims
  * messages, paces them, calls `send`, and hands any error to `classify`; the webhook route

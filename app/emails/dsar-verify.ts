@@ -20,7 +20,7 @@ export interface DsarVerifyData {
 
 /**
  * Proves that the requester holds the address. Sent for every request, whether or not anyone
- * holds data about the address, so it must not hint either way (DESIGN §6).
+ * holds data about the address, so it must not hint either way.
  */
 export function dsarVerify(data: DsarVerifyData & MailFrame): RenderedMail {
   const to = data.portalName ? oneLine(data.portalName, 80) : "Pleisys Engage";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * The privacy request form (issue 8): the choices, their wording, and the schema the browser
+ * The privacy request form: the choices, their wording, and the schema the browser
  * and the server validate with. The domain (app/domain/privacy) checks these match its table.
  */
 

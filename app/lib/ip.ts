@@ -2,7 +2,7 @@ import ipaddr from "ipaddr.js";
 import { ValidationError } from "./errors";
 
 /**
- * IP addresses and CIDR ranges for the per-workspace allowlists (DESIGN §7).
+ * IP addresses and CIDR ranges for the per-workspace allowlists.
  *
  * Decisions, so that stored ranges and client addresses always compare like with like:
  * - IPv4 must be written as four plain decimals ("10.0.0.1"). The legacy forms ipaddr.js also

@@ -1,7 +1,7 @@
 import type { RequestHandler } from "express";
 
 /**
- * The Origin check every mutation goes through (DESIGN §7), on top of SameSite=Lax cookies.
+ * The Origin check every mutation goes through, on top of SameSite=Lax cookies.
  *
  * Safe methods (GET, HEAD, OPTIONS) change nothing and always pass. For anything else:
  * - `Sec-Fetch-Site: cross-site` is refused outright.

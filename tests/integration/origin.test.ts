@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type LogLine, type TestServer } from "../support/server";
 
 /**
- * The Origin check in front of the Remix handler (DESIGN §7), against the real server.
+ * The Origin check in front of the Remix handler, against the real server.
  *
  * How a test tells "refused by the check" from "let through": a refusal is a 403 whose body is
  * the check's own page and which has a "cross-site request refused" log line with the same

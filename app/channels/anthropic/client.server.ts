@@ -8,7 +8,7 @@ import type { MessageStreamEvent } from "@anthropic-ai/sdk/resources/messages";
 import { logger } from "~/lib/logger.server";
 
 /**
- * Claude behind a small interface (DESIGN §3: providers behind interfaces). The domain asks for
+ * Claude behind a small interface. The domain asks for
  * text with a system prompt and one user prompt and gets the text, the model and the token
  * counts back; it never sees the SDK. Failures come out as AiProviderError with a kind the
  * domain turns into a message for people. Vendor SDK + lib only: no db, no domain.

@@ -381,7 +381,7 @@ export const aiUsage = sqliteTable(
 );
 
 // ---------------------------------------------------------------------------------------------
-// Privacy operations (area: privacy, issue 8; DESIGN §6).
+// Privacy operations (area: privacy).
 
 /**
  * Which workspaces hold a person, by a keyed hash (HMAC with the platform's subject-index key)

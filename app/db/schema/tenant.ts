@@ -277,7 +277,7 @@ export const contactExports = sqliteTable("contact_exports", {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Delivery (area: delivery). The outbox and the message history are one table (DESIGN §4).
+// Delivery (area: delivery). The outbox and the message history are one table.
 
 export const MESSAGE_STATUSES = [
   "queued",

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { APP_ROOT } from "~/lib/app-root.server";
 
-/** DESIGN §7: bcrypt with cost ≥ 12, in tests too. */
+/** bcrypt with cost ≥ 12, in tests too (the policy promises bcrypt; tests pay its real cost). */
 export const BCRYPT_COST = 12;
 
 export const PASSWORD_MIN_LENGTH = 12;

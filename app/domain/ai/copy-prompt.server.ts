@@ -2,7 +2,7 @@
  * What Claude is told for "Write with AI", and how its answer becomes three suggestions. Pure
  * functions: no db, no SDK, so they are tested on their own.
  *
- * Privacy (DESIGN §4, privacy policy §3–4): the prompt is built from the marketer's brief, tone,
+ * Privacy (privacy policy §3–4): the prompt is built from the marketer's brief, tone,
  * language, channel and the workspace's name, and nothing else. No contact, list, segment or
  * message data goes to Anthropic; callers cannot pass any, because these functions take none.
  */

@@ -9,7 +9,7 @@ import { HOUR_MS, localBucketSql, localHourLabel, offsetSpans } from "./local-ti
 import { splitProviderError } from "./provider-error";
 
 /**
- * What happened to a campaign (issue 7 §3): the funnel from audience to replies, rates,
+ * What happened to a campaign: the funnel from audience to replies, rates,
  * sends and engagement per hour on the workspace's clock, failures by provider code and
  * reason, clicks per link, unsubscribes, bounces and complaints it caused, each A/B variant's
  * numbers, and a per-recipient CSV. Every query starts from the campaign's index on `messages`

@@ -26,7 +26,7 @@ import {
 } from "./review.server";
 
 /**
- * Campaigns (issue 7): a draft names the channel, the audience (a saved segment or a list), the
+ * Campaigns: a draft names the channel, the audience (a saved segment or a list), the
  * template(s) and when to send; the review says what will happen before anything is queued;
  * large campaigns wait for a second admin; queuing runs in slices so the dashboard stays fast;
  * pause holds what is not yet handed to a provider, cancel skips it.

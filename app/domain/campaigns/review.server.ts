@@ -3,7 +3,7 @@ import type { Channel } from "~/lib/channels";
 import { suppressionHash, suppressionKey } from "../contacts/suppression-hash.server";
 
 /**
- * What a campaign will do, computed before anything is queued (issue 7 "review"): who is in
+ * What a campaign will do, computed before anything is queued: who is in
  * the audience, who will be skipped and why, what it will cost, how long it will take. The same
  * rules as the outbox (an address on the channel, not suppressed, marketing consent) so the
  * review and the send agree.

@@ -61,7 +61,7 @@ import type { ImportCounts } from "./import-writer.server";
 import { suppressionKey } from "./suppression-hash.server";
 
 /**
- * CSV contact imports (issue 5, item 3): upload (streamed to DATA_DIR/uploads), column mapping
+ * CSV contact imports: upload (streamed to DATA_DIR/uploads), column mapping
  * with a preview and guesses, options, then a run in two worker threads (import-pipeline) with
  * progress kept in the workspace's own database, so it survives a page reload and, after a
  * crash, the run resumes where its last commit left it. At most one import runs per process at

@@ -12,7 +12,7 @@ import { suppressionHash, suppressionKey } from "./suppression-hash.server";
 
 /**
  * The suppression list: people who must not be messaged, kept only as keyed hashes of their
- * normalised email or phone (DESIGN §4), and the one place consent rows change, so that every
+ * normalised email or phone, and the one place consent rows change, so that every
  * change, wherever it comes from, is also a contact event.
  */
 

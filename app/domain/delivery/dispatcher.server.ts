@@ -25,7 +25,7 @@ import { Pacer } from "./pacing.server";
 import { applyPending, hasPendingEvents, PENDING_RECHECK_MS } from "./webhooks.server";
 
 /**
- * The dispatcher (DESIGN §5). One per process. For each workspace with due messages it claims
+ * The dispatcher. One per process. For each workspace with due messages it claims
  * a batch (status `sending`, a lease owned by this process run), paces each send per channel
  * account, sends concurrently through the integration's adapter (or the sandbox), and records
  * results in batched transactions. Errors are classified by the adapter: transient ones are

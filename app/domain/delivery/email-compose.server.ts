@@ -3,7 +3,7 @@ import { getEnv } from "~/lib/env.server";
 import { readSignedToken, signToken } from "~/lib/signed-token.server";
 
 /**
- * What every marketing email gets on top of the tenant's content (DESIGN §5): an unsubscribe
+ * What every marketing email gets on top of the tenant's content: an unsubscribe
  * link in the body, `List-Unsubscribe` (https and mailto) with `List-Unsubscribe-Post` for
  * RFC 8058 one-click, and, when the workspace allows it, an open pixel and click-tracking
  * redirects. All links carry signed tokens: none can be forged or turned into an open redirect.

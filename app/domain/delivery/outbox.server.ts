@@ -14,7 +14,7 @@ import { composeMarketingEmail } from "./email-compose.server";
 import { integrationForChannel } from "./integrations.server";
 
 /**
- * The outbox (DESIGN §4, §5): queueing messages for contacts, and the one place that decides
+ * The outbox: queueing messages for contacts, and the one place that decides
  * whether a message may go to a person at all (suppression, consent, an address on the
  * channel). A message that may not go is still written, as `skipped` with the reason, so every
  * message a campaign or a person asked for ends somewhere visible.

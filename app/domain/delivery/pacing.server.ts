@@ -1,5 +1,5 @@
 /**
- * Pacing per channel account (DESIGN §5): the configured rate is never exceeded as the
+ * Pacing per channel account: the configured rate is never exceeded as the
  * provider counts it, i.e. by arrival, in any one-second window.
  *
  * A token bucket cannot promise that: it lets a full burst follow a second of refill, and it

@@ -19,7 +19,7 @@ import { integrationForWebhook, type LoadedIntegration } from "./integrations.se
 import { markDue, queueMessages } from "./outbox.server";
 
 /**
- * Provider webhooks (DESIGN §5). The route hands over the raw request; the integration's
+ * Provider webhooks. The route hands over the raw request; the integration's
  * adapter verifies it (signature, secret token) and parses it; verified events are stored in
  * the workspace's file before the provider gets its 200, then applied asynchronously and
  * idempotently: a replay is stored once (unique per integration and provider event id), and

@@ -6,7 +6,7 @@ import { csvLine, type CsvValue } from "~/lib/csv";
 import { suppressionHash } from "../contacts/suppression-hash-value.server";
 
 /**
- * The machine-readable bundle of an access/export request (policy §5, DESIGN §6): one JSON file
+ * The machine-readable bundle of an access/export request (policy §5): one JSON file
  * with everything and one CSV per section, zipped. Pure functions over a raw connection and a
  * plain subject, so the export worker thread and the tests use the same code. Only rows that
  * belong to the subject are read: their contact rows (by normalised email or E.164 phone), what

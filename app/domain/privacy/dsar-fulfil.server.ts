@@ -40,7 +40,7 @@ import type { RequesterIdentifiers } from "./dsar-notify.server";
 import { subjectHash, subjectHashes, unindexSubjects } from "./subject-index.server";
 
 /**
- * Fulfilling one approved privacy task (issue 8 §3, DESIGN §6): access/export write a zip (the
+ * Fulfilling one approved privacy task: access/export write a zip (the
  * workspace's part in a worker thread), correction applies the fields an admin entered,
  * erasure and a child's data delete the person and keep only suppression hashes, opt-out
  * suppresses every channel. Workspace data changes only through the contacts domain, so

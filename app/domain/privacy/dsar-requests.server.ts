@@ -35,9 +35,8 @@ import { canTextRequesters, requesterSms } from "./dsar-sms.server";
 import { subjectHash, workspacesHolding } from "./subject-index.server";
 
 /**
- * Privacy requests from the public portals (issue 8, DESIGN §6; the contract between the issue's
- * helpers is docs in DSAR-CONTRACT): submission, identity verification, routing to the holders,
- * the requester's status page, requests an operator logs from privacy@ mail, and expiry.
+ * Privacy requests from the public portals: submission, identity verification, routing to
+ * the holders, the requester's status page, requests an operator logs from privacy@ mail, and expiry.
  *
  * Until the requester is verified they learn nothing: every submission does the same work
  * (normalise, hash, store, send a verification) and gets the same answer, whether or not anyone

@@ -38,7 +38,7 @@ import { correctionFrom, type Decision } from "./dsar-decision-form";
 import { notifyRequester, requesterOf } from "./dsar-notify.server";
 
 /**
- * The privacy queues (issue 8 §2, DESIGN §6): each workspace decides the tasks about its
+ * The privacy queues: each workspace decides the tasks about its
  * contacts (owners and admins: the routes require `privacy:manage`), platform admins decide
  * account tasks. Approve (which fulfils at once) or decline with a reason, within the 30 days the
  * policy promises (there is no extension). When every task of a request is done, settleRequest

@@ -18,7 +18,7 @@ import {
 } from "./policy.server";
 
 /**
- * Privacy policy versions (policy §9, DESIGN §6). Version 1 is the plain-text policy shipped in
+ * Privacy policy versions (policy §9). Version 1 is the plain-text policy shipped in
  * content/privacy-policy; every later version is Markdown published by a platform admin (web or
  * CLI) at least MIN_NOTICE_DAYS before it takes effect. Publishing stores the version; the
  * notice emails go out in batches from sendPolicyNotices (the policy-notices job, or the CLI),

@@ -14,7 +14,7 @@ import { expireUnverifiedRequests } from "./dsar-requests.server";
 import { daysMs, RETENTION, yearsBefore } from "./retention-policy";
 
 /**
- * The daily retention run (policy §5, DESIGN §6): deletes exactly what its period has ended
+ * The daily retention run (policy §5): deletes exactly what its period has ended
  * for, and records how much of each kind (counts, never content). Every period comes from
  * retention-policy.ts; `now` is passed in so tests move a clock instead of waiting.
  */

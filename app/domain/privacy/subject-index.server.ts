@@ -13,7 +13,7 @@ import {
 } from "./subject-index-sync.server";
 
 /**
- * The privacy subject index (issue 8, DESIGN §6): which workspaces hold a person, by a keyed
+ * The privacy subject index: which workspaces hold a person, by a keyed
  * hash of their normalised email (lower-case) or E.164 phone. A privacy request finds its
  * subject across thousands of workspace files with one indexed query; the index holds no
  * readable address, and its key (SUBJECT_INDEX_KEY) is not the workspaces' suppression keys.

@@ -35,7 +35,7 @@ export const encryptedColumns = [
     column: integrations.configEnc,
     aadPrefix: "integrations.config_enc",
   },
-  // A privacy requester's identifiers and what they asked to change (issue 8).
+  // A privacy requester's identifiers and what they asked to change.
   {
     db: "control",
     table: dsarRequests,

@@ -43,7 +43,7 @@ import { checkDltTemplate } from "./sms";
 import { checkTelegramHtml, TELEGRAM_MAX_BUTTONS, TELEGRAM_MAX_TEXT } from "./telegram";
 
 /**
- * Message templates (issue 7): one per channel, written once and rendered per contact into the
+ * Message templates: one per channel, written once and rendered per contact into the
  * MessageContent the delivery engine sends. Email, SMS and Telegram templates are written here;
  * WhatsApp rows are written by the Meta sync (whatsapp-sync.server.ts) and only read here.
  * Every text is checked at save time: its `{{ tags }}` parse and name contact fields or custom

@@ -7,7 +7,7 @@ import { recordAudit } from "../audit/audit.server";
 import type { SystemContext } from "../context";
 
 /**
- * Per-workspace IP allowlists (DESIGN §7), kept in the control db so the guard can answer
+ * Per-workspace IP allowlists, kept in the control db so the guard can answer
  * before a tenant file is opened.
  *
  * - An empty list means the allowlist is off: everyone may connect.

@@ -459,7 +459,7 @@ export function setMembershipByOperator(
   return { userId, role, previousRole: current?.role ?? null };
 }
 
-/** Privacy requests about this workspace's contacts are approved without waiting (DESIGN §6). */
+/** Privacy requests about this workspace's contacts are approved without waiting. */
 export function setDsarAutoApprove(ctx: SystemContext, workspaceId: string, on: boolean): void {
   getControlDb()
     .update(workspaces)
