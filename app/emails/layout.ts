@@ -1,3 +1,5 @@
+import { escapeHtml } from "~/lib/html";
+
 /**
  * The shared frame of every transactional email: one plain-text and one HTML rendering of the
  * same blocks. Templates are pure functions of their data; everything a user or a request can
@@ -33,19 +35,6 @@ export type Block =
 export const paragraph = (text: string): Block => ({ kind: "paragraph", text });
 export const details = (rows: [string, string][]): Block => ({ kind: "details", rows });
 export const action = (label: string, url: string): Block => ({ kind: "action", label, url });
-
-const HTML_ESCAPES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-}
 
 /**
  * User-supplied text for one line (a name, a workspace, a user agent): control characters and

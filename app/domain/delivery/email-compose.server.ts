@@ -1,5 +1,6 @@
 import type { MessageContent } from "~/channels/types";
 import { getEnv } from "~/lib/env.server";
+import { escapeHtml } from "~/lib/html";
 import { readSignedToken, signToken } from "~/lib/signed-token.server";
 
 /**
@@ -89,17 +90,6 @@ export function readClickToken(
   const url = payload.slice(second + 1);
   if (!/^https?:\/\//i.test(url)) return null;
   return { workspaceId: payload.slice(0, first), messageId: payload.slice(first + 1, second), url };
-}
-
-const ESCAPES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
 const LINK = /(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?:\/\/[^"']+)\2/gi;

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { escapeHtml, findTags } from "./personalise";
+import { escapeHtml } from "~/lib/html";
+import { findTags } from "./personalise";
 
 /**
  * Email bodies written as blocks (ADR 0009): a short JSON list of headings, paragraphs,

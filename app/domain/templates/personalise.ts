@@ -19,6 +19,8 @@
  *   HTML-escaped; literal text is never touched.
  */
 
+import { escapeHtml } from "~/lib/html";
+
 export const BUILT_IN_VARIABLES = [
   "first_name",
   "last_name",
@@ -432,19 +434,6 @@ export function contactValues(contact: TemplateContact): TemplateValues {
 
 // ---------------------------------------------------------------------------------------------
 // Rendering
-
-const HTML_ESCAPES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-}
 
 function stringOf(value: TemplateValue): string {
   if (value === null || value === undefined) return "";

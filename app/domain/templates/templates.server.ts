@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, ne, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { MessageContent } from "~/channels/types";
+import { escapeHtml } from "~/lib/html";
 import {
   campaigns,
   templates,
@@ -28,7 +29,6 @@ import {
   BUILT_IN_VARIABLE_LABELS,
   BUILT_IN_VARIABLES,
   contactValues,
-  escapeHtml,
   formatTemplateError,
   knownVariables,
   mustParse,
