@@ -23,6 +23,21 @@ export class ValidationError extends AppError {
   }
 }
 
+/**
+ * A ValidationError from schema issues (zod's shape): each message under its top-level field
+ * ("form" for the whole input), the first one as the message.
+ */
+export function validationErrorFromIssues(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  fallback = "Check the highlighted fields.",
+): ValidationError {
+  const fieldErrors: FieldErrors = {};
+  for (const issue of issues) {
+    (fieldErrors[String(issue.path[0] ?? "form")] ??= []).push(issue.message);
+  }
+  return new ValidationError(issues[0]?.message ?? fallback, fieldErrors);
+}
+
 export class NotFoundError extends AppError {
   constructor(what: string, id?: string | number) {
     super(id === undefined ? `${what} not found` : `${what} ${id} not found`, 404, "not_found");

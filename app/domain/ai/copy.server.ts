@@ -15,7 +15,7 @@ import {
   ForbiddenError,
   NotFoundError,
   RateLimitedError,
-  ValidationError,
+  validationErrorFromIssues,
 } from "~/lib/errors";
 import { logger } from "~/lib/logger.server";
 import type { SystemContext } from "../context";
@@ -202,13 +202,7 @@ function workspaceName(workspaceId: string): string {
 function parseInput(input: CopyRequest) {
   const result = CopyInputSchema.safeParse(input);
   if (result.success) return result.data;
-  const fieldErrors: Record<string, string[]> = {};
-  for (const issue of result.error.issues) {
-    const field = String(issue.path[0] ?? "form");
-    (fieldErrors[field] ??= []).push(issue.message);
-  }
-  const first = result.error.issues[0]?.message ?? "Check the highlighted fields.";
-  throw new ValidationError(first, fieldErrors);
+  throw validationErrorFromIssues(result.error.issues);
 }
 
 function checkOf(text: string, channel: CopyChannel): SuggestionCheck {

@@ -6,7 +6,13 @@ import { workspaces } from "~/db/schema/control";
 import { campaigns, lists, messages, prices, type CampaignStatus } from "~/db/schema/tenant";
 import type { Channel } from "~/lib/channels";
 import { CHANNELS } from "~/lib/channels";
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "~/lib/errors";
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  ValidationError,
+  validationErrorFromIssues,
+} from "~/lib/errors";
 import { sha256Hex } from "~/lib/tokens";
 import { recordAudit } from "../audit/audit.server";
 import { getSegment, prepareSavedSegment } from "../contacts/segments.server";
@@ -121,13 +127,7 @@ function toCampaign(row: typeof campaigns.$inferSelect): Campaign {
 
 function parseInput(input: unknown): CampaignInputValue {
   const parsed = CampaignInput.safeParse(input);
-  if (!parsed.success) {
-    const fieldErrors: Record<string, string[]> = {};
-    for (const issue of parsed.error.issues) {
-      (fieldErrors[String(issue.path[0] ?? "form")] ??= []).push(issue.message);
-    }
-    throw new ValidationError(parsed.error.issues[0]!.message, fieldErrors);
-  }
+  if (!parsed.success) throw validationErrorFromIssues(parsed.error.issues);
   return parsed.data;
 }
 

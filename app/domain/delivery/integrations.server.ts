@@ -8,7 +8,12 @@ import { integrations } from "~/db/schema/control";
 import type { Channel } from "~/lib/channels";
 import { decryptSecret, encryptSecret } from "~/lib/crypto/vault.server";
 import { getEnv } from "~/lib/env.server";
-import { NotFoundError, ValidationError, type FieldErrors } from "~/lib/errors";
+import {
+  NotFoundError,
+  ValidationError,
+  validationErrorFromIssues,
+  type FieldErrors,
+} from "~/lib/errors";
 import { OutboundAddressError, resolveOutboundHost } from "~/lib/outbound-address.server";
 import { newId, randomToken } from "~/lib/tokens";
 import { recordAudit } from "../audit/audit.server";
@@ -125,20 +130,8 @@ export function isProvider(value: unknown): value is Provider {
   return typeof value === "string" && (PROVIDERS as readonly string[]).includes(value);
 }
 
-function fieldErrorsOf(issues: readonly { path: readonly PropertyKey[]; message: string }[]) {
-  const fieldErrors: FieldErrors = {};
-  for (const issue of issues) {
-    const key = String(issue.path[0] ?? "form");
-    (fieldErrors[key] ??= []).push(issue.message);
-  }
-  return fieldErrors;
-}
-
-const sameTarget = (a: unknown, b: unknown) =>
-  String(a ?? "")
-    .trim()
-    .toLowerCase() ===
-  String(b ?? "")
+const targetValue = (value: unknown) =>
+  String(value ?? "")
     .trim()
     .toLowerCase();
 
@@ -179,7 +172,9 @@ export function saveIntegration(
   let parsed = PROVIDER_SCHEMAS[provider].safeParse(merged);
   if (parsed.success && existing && existing.provider === provider) {
     const data = parsed.data as Record<string, unknown>;
-    const moved = TARGET_FIELDS[provider].some((f) => !sameTarget(data[f], previous[f]));
+    const moved = TARGET_FIELDS[provider].some(
+      (f) => targetValue(data[f]) !== targetValue(previous[f]),
+    );
     if (moved) {
       // The stored secrets were entered for the old destination: drop every one not re-entered.
       const fieldErrors: FieldErrors = {};
@@ -200,10 +195,7 @@ export function saveIntegration(
       parsed = PROVIDER_SCHEMAS[provider].safeParse(merged);
     }
   }
-  if (!parsed.success) {
-    const first = parsed.error.issues[0]!;
-    throw new ValidationError(first.message, fieldErrorsOf(parsed.error.issues));
-  }
+  if (!parsed.success) throw validationErrorFromIssues(parsed.error.issues);
   const config: Record<string, unknown> = { ...parsed.data };
   // Telegram signs its webhook calls with a secret we choose; kept across edits.
   if (provider === "telegram") config.webhookSecret = previous.webhookSecret ?? randomToken(24);

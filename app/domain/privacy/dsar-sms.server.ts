@@ -53,6 +53,5 @@ export function requesterSms(portalWorkspaceId: string | null): RequesterSms | n
 
 /** Whether this portal can text a verification code (its form says so before submitting). */
 export function canTextRequesters(portalWorkspaceId: string | null): boolean {
-  if (portalWorkspaceId && integrationForChannel(portalWorkspaceId, "sms")) return true;
-  return platformAdapter() !== null;
+  return requesterSms(portalWorkspaceId) !== null;
 }
