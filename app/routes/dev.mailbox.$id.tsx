@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { Card, PageHeader } from "~/components/ui/layout";
+import { emailHtmlForDisplay } from "~/domain/delivery/email-compose.server";
 import { mailboxRequestFrom, readDevMailboxMessage } from "~/domain/mail/mailbox.server";
 
 export const meta: MetaFunction = () => [
@@ -13,7 +14,11 @@ export const headers = () => ({ "Cache-Control": "no-store" });
 /** Loaders run in parallel: this one guards on its own rather than trusting its parent's. */
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const guard = mailboxRequestFrom(request.headers, context.clientIp);
-  return { message: await readDevMailboxMessage(guard, params.id ?? "") };
+  const message = await readDevMailboxMessage(guard, params.id ?? "");
+  // A developer reading the mail is not its recipient opening it: no pixel, no tracked links.
+  return {
+    message: { ...message, html: message.html === null ? null : emailHtmlForDisplay(message.html) },
+  };
 }
 
 const SHOWN_HEADERS = [

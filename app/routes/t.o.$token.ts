@@ -1,4 +1,5 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
+import { engagementRequestFrom } from "~/domain/delivery/machine-engagement.server";
 import { recordOpen } from "~/domain/delivery/recipient-links.server";
 import { logger } from "~/lib/logger.server";
 
@@ -10,11 +11,12 @@ const PIXEL = Uint8Array.from(
 /**
  * The open pixel of a marketing email. Always the same image, whatever the token: a mail client
  * never shows a broken image, and a bad token learns nothing. The open is counted only when the
- * token is ours and the workspace tracks opens.
+ * token is ours, the workspace tracks opens and a person loaded it (not our app, a bot or a mail
+ * app that loads every image in advance).
  */
-export async function loader({ params }: LoaderFunctionArgs) {
+export async function loader({ params, request }: LoaderFunctionArgs) {
   try {
-    await recordOpen(params.token ?? "");
+    await recordOpen(params.token ?? "", engagementRequestFrom(request.method, request.headers));
   } catch (error) {
     logger.warn({ err: error }, "could not record an email open");
   }

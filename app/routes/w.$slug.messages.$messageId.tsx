@@ -4,7 +4,7 @@ import { requireWorkspace } from "~/auth/workspace.server";
 import { MESSAGE_STATUS_LABELS, MessageStatusBadge } from "~/components/message-status";
 import { Alert } from "~/components/ui/alert";
 import { Card, PageHeader } from "~/components/ui/layout";
-import { unsubscribeHeaders } from "~/domain/delivery/email-compose.server";
+import { emailHtmlForDisplay, unsubscribeHeaders } from "~/domain/delivery/email-compose.server";
 import { listIntegrations } from "~/domain/delivery/integrations.server";
 import { getMessage, type MessageRow } from "~/domain/delivery/outbox.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
@@ -97,7 +97,8 @@ export async function loader(args: LoaderFunctionArgs) {
       });
       for (const [name, value] of Object.entries(list)) headers.push([name, value]);
     }
-    email = { headers, html: content.html, text: content.text };
+    // Shown without its open pixel and tracked links: looking at it is not the recipient opening it.
+    email = { headers, html: emailHtmlForDisplay(content.html), text: content.text };
   }
 
   const timeline = [

@@ -127,3 +127,21 @@ export function composeMarketingEmail(
   const text = `${content.text}\n\n--\nUnsubscribe: ${unsubscribe}\n`;
   return { ...content, html, text };
 }
+
+/** Our open pixel, whatever host BASE_URL had when the email was written. */
+const PIXEL_IMG = /<img\b[^>]*?\bsrc\s*=\s*["'][^"']*\/t\/o\/[A-Za-z0-9_.-]+["'][^>]*>/gi;
+const TRACKED_HREF = /(\bhref\s*=\s*)(["'])[^"']*\/t\/c\/([A-Za-z0-9_.-]+)\2/gi;
+
+/**
+ * A stored marketing email as it may be shown inside the app (message page, dev mailbox): no
+ * open pixel and every tracked link back to its own URL, so looking at an email can never count
+ * as its recipient opening or clicking it, whoever looks and whatever their browser sends. A
+ * link whose token cannot be read (signed under an older secret) loses its href rather than
+ * keep a tracking URL.
+ */
+export function emailHtmlForDisplay(html: string): string {
+  return html.replace(PIXEL_IMG, "").replace(TRACKED_HREF, (_all, start: string, quote: string, token: string) => {
+    const target = readClickToken(token);
+    return target ? `${start}${quote}${escapeHtml(target.url)}${quote}` : `data-untracked-link=""`;
+  });
+}

@@ -4,12 +4,19 @@ import { workspaces } from "~/db/schema/control";
 import { consents, contactEvents, contacts, messages, suppressions } from "~/db/schema/tenant";
 import { isWorkspaceId, withTenantDb } from "~/db/tenants.server";
 import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
+import { getEnv } from "~/lib/env.server";
 import { ValidationError } from "~/lib/errors";
 import { suppressionHash, suppressionKey } from "../contacts/suppression-hash.server";
 import { suppressContactInTransaction, writeConsentChange } from "../contacts/suppressions.server";
 import { systemContext } from "../context";
 import { recordAudit } from "../audit/audit.server";
 import { readClickToken, readOpenToken, readUnsubscribeToken } from "./email-compose.server";
+import {
+  tooSoonAfterSending,
+  whyNotCounted,
+  type EngagementRequest,
+  type NotCountedReason,
+} from "./machine-engagement.server";
 
 /**
  * What the links in a marketing email do for the person who got it, with no sign-in: the
@@ -171,70 +178,96 @@ function trackingAllowed(workspaceId: string, kind: "opens" | "clicks"): boolean
 
 /**
  * Records an open or a click on the message and as a contact event. A click's event also
- * carries the campaign and the URL, so a campaign report can count clicks per link.
+ * carries the campaign and the URL, so a campaign report can count clicks per link. A hit from
+ * a machine (machine-engagement.server.ts) changes no count: it is kept on the contact's
+ * timeline as `message.open_not_counted` / `message.click_not_counted` with the reason.
  */
 async function recordEngagement(
   workspaceId: string,
   messageId: string,
   engagement: { type: "opened" } | { type: "clicked"; url: string },
-): Promise<void> {
+  request: EngagementRequest,
+): Promise<NotCountedReason | null> {
   const type = engagement.type;
-  await withTenantDb(workspaceId, async (db) => {
+  return withTenantDb(workspaceId, async (db) => {
     const message = db
       .select({
         id: messages.id,
         contactId: messages.contactId,
         channel: messages.channel,
         campaignId: messages.campaignId,
+        sentAt: messages.sentAt,
       })
       .from(messages)
       .where(eq(messages.id, messageId))
       .get();
-    if (!message) return;
+    if (!message) return null;
     const now = new Date();
+    const reason =
+      whyNotCounted(type === "opened" ? "open" : "click", request, appOrigin()) ??
+      (type === "clicked" && tooSoonAfterSending(message.sentAt, now) ? "too-soon" : null);
+    const data = {
+      messageId,
+      ...(engagement.type === "clicked" ? { campaignId: message.campaignId, url: engagement.url } : {}),
+      ...(reason ? { reason } : {}),
+    };
     db.transaction((tx) => {
-      // The first open / click is the one a report counts; every one is a contact event.
-      const first = sql`coalesce(${type === "opened" ? messages.openedAt : messages.clickedAt}, ${now.getTime()})`;
-      tx.update(messages)
-        .set(
-          type === "opened"
-            ? { openedAt: first, updatedAt: now }
-            : { clickedAt: first, updatedAt: now },
-        )
-        .where(eq(messages.id, message.id))
-        .run();
+      if (!reason) {
+        // The first open / click is the one a report counts; every one is a contact event.
+        const first = sql`coalesce(${type === "opened" ? messages.openedAt : messages.clickedAt}, ${now.getTime()})`;
+        tx.update(messages)
+          .set(
+            type === "opened"
+              ? { openedAt: first, updatedAt: now }
+              : { clickedAt: first, updatedAt: now },
+          )
+          .where(eq(messages.id, message.id))
+          .run();
+      }
       if (message.contactId !== null) {
         tx.insert(contactEvents)
           .values({
             contactId: message.contactId,
             at: now,
-            type: `message.${type}`,
+            type: reason
+              ? `message.${type === "opened" ? "open" : "click"}_not_counted`
+              : `message.${type}`,
             channel: message.channel,
-            data: JSON.stringify(
-              engagement.type === "clicked"
-                ? { messageId, campaignId: message.campaignId, url: engagement.url }
-                : { messageId },
-            ),
+            data: JSON.stringify(data),
           })
           .run();
       }
     });
+    return reason;
   });
 }
 
-/** The open pixel: records an open when the workspace tracks opens; never fails visibly. */
-export async function recordOpen(token: string): Promise<void> {
-  const t = readOpenToken(token);
-  if (!t || !isWorkspaceId(t.workspaceId) || !trackingAllowed(t.workspaceId, "opens")) return;
-  await recordEngagement(t.workspaceId, t.messageId, { type: "opened" });
+function appOrigin(): string {
+  return new URL(getEnv().BASE_URL).origin;
 }
 
-/** A tracked link: where to send the person (only the URL we signed), recording the click. */
-export async function followClick(token: string): Promise<string> {
+/**
+ * The open pixel: records an open when the workspace tracks opens and a person (not our app, a
+ * bot or a privacy proxy) loaded it; never fails visibly.
+ */
+export async function recordOpen(
+  token: string,
+  request: EngagementRequest,
+): Promise<NotCountedReason | null> {
+  const t = readOpenToken(token);
+  if (!t || !isWorkspaceId(t.workspaceId) || !trackingAllowed(t.workspaceId, "opens")) return null;
+  return recordEngagement(t.workspaceId, t.messageId, { type: "opened" }, request);
+}
+
+/**
+ * A tracked link: where to send the person (only the URL we signed), recording the click when
+ * a person made it. Scanners and prefetchers are redirected too, just not counted.
+ */
+export async function followClick(token: string, request: EngagementRequest): Promise<string> {
   const t = readClickToken(token);
   if (!t || !isWorkspaceId(t.workspaceId)) throw new InvalidLinkError();
   if (trackingAllowed(t.workspaceId, "clicks")) {
-    await recordEngagement(t.workspaceId, t.messageId, { type: "clicked", url: t.url });
+    await recordEngagement(t.workspaceId, t.messageId, { type: "clicked", url: t.url }, request);
   }
   return t.url;
 }
