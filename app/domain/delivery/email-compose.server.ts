@@ -140,8 +140,12 @@ const TRACKED_HREF = /(\bhref\s*=\s*)(["'])[^"']*\/t\/c\/([A-Za-z0-9_.-]+)\2/gi;
  * keep a tracking URL.
  */
 export function emailHtmlForDisplay(html: string): string {
-  return html.replace(PIXEL_IMG, "").replace(TRACKED_HREF, (_all, start: string, quote: string, token: string) => {
-    const target = readClickToken(token);
-    return target ? `${start}${quote}${escapeHtml(target.url)}${quote}` : `data-untracked-link=""`;
-  });
+  return html
+    .replace(PIXEL_IMG, "")
+    .replace(TRACKED_HREF, (_all, start: string, quote: string, token: string) => {
+      const target = readClickToken(token);
+      return target
+        ? `${start}${quote}${escapeHtml(target.url)}${quote}`
+        : `data-untracked-link=""`;
+    });
 }

@@ -208,7 +208,9 @@ async function recordEngagement(
       (type === "clicked" && tooSoonAfterSending(message.sentAt, now) ? "too-soon" : null);
     const data = {
       messageId,
-      ...(engagement.type === "clicked" ? { campaignId: message.campaignId, url: engagement.url } : {}),
+      ...(engagement.type === "clicked"
+        ? { campaignId: message.campaignId, url: engagement.url }
+        : {}),
       ...(reason ? { reason } : {}),
     };
     db.transaction((tx) => {
