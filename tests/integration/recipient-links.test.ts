@@ -80,6 +80,14 @@ async function marketingEmail(
   return { contactId, email, messageId, unsubscribe, open: token("t/o"), click: token("t/c") };
 }
 
+/** A person's browser: node's own user agent is rightly not counted as a person. */
+const AS_PERSON: RequestInit = {
+  headers: {
+    "User-Agent":
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+  },
+};
+
 function consentOf(contactId: number, channel: Channel): string | undefined {
   return ctx.db
     .select({ status: consents.status })
@@ -261,7 +269,7 @@ describe("tracking links", () => {
   it("/t/c/<token> redirects only to the signed URL and counts the click", async () => {
     const sent = await marketingEmail();
     expect(sent.click).not.toBeNull();
-    const res = await server.fetch(`/t/c/${sent.click}`);
+    const res = await server.fetch(`/t/c/${sent.click}`, AS_PERSON);
     expect(res.status).toBe(302);
     expect(res.headers.get("location")).toBe("https://shop.example/sale?x=1&y=2");
     expect(getMessage(ctx, sent.messageId).clickedAt).toBeInstanceOf(Date);
@@ -295,7 +303,7 @@ describe("tracking links", () => {
   it("/t/o/<token> answers a GIF and records the open while the workspace tracks opens", async () => {
     const sent = await marketingEmail();
     expect(sent.open).not.toBeNull();
-    const res = await server.fetch(`/t/o/${sent.open}`);
+    const res = await server.fetch(`/t/o/${sent.open}`, AS_PERSON);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("image/gif");
     expect(res.headers.get("cache-control")).toContain("no-store");
@@ -334,7 +342,7 @@ describe("tracking links", () => {
     // STOP always works, so it is not stored again; spaces are tidied.
     expect(row.stopKeywords).toBe("CANCEL,band karo");
 
-    const pixel = await server.fetch(`/t/o/${sent.open}`);
+    const pixel = await server.fetch(`/t/o/${sent.open}`, AS_PERSON);
     expect(pixel.status).toBe(200);
     expect(pixel.headers.get("content-type")).toBe("image/gif");
     expect(getMessage(ctx, sent.messageId).openedAt).toBeNull();

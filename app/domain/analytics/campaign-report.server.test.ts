@@ -24,6 +24,16 @@ import { splitProviderError } from "./provider-error";
  */
 
 const TZ = "Asia/Kolkata";
+/** A click from a person's browser (not our app, a scanner or a prefetch). */
+const PERSON = {
+  method: "GET",
+  userAgent:
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+  referer: null,
+  origin: null,
+  secFetchSite: "cross-site",
+  purpose: null,
+};
 const IST = 5.5 * 3_600_000;
 const MIN = 60_000;
 let ctx: CampaignContext;
@@ -136,10 +146,10 @@ describe("campaignReport", () => {
 
     // c1 clicks the sale link twice and the other once; c2 the sale link once.
     const c1 = emailTokens(ctx, m(1));
-    expect(await followClick(c1.clicks[0]!)).toBe(LINKS[0]);
-    await followClick(c1.clicks[0]!);
-    await followClick(c1.clicks[1]!);
-    await followClick(emailTokens(ctx, m(2)).clicks[0]!);
+    expect(await followClick(c1.clicks[0]!, PERSON)).toBe(LINKS[0]);
+    await followClick(c1.clicks[0]!, PERSON);
+    await followClick(c1.clicks[1]!, PERSON);
+    await followClick(emailTokens(ctx, m(2)).clicks[0]!, PERSON);
     // The click event carries the campaign and the URL.
     const event = ctx.db
       .select()
