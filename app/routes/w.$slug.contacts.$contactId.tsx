@@ -37,6 +37,7 @@ import { SUPPRESSION_REASON_LABELS } from "~/domain/contacts/suppressions.server
 import { connectedChannels, reachableChannels } from "~/domain/delivery/contact-reach.server";
 import { listMessages, queueMessages } from "~/domain/delivery/outbox.server";
 import { contactTelegramLink, telegramBot } from "~/domain/delivery/telegram-links.server";
+import { NOT_COUNTED_REASONS, type NotCountedReason } from "~/domain/delivery/not-counted";
 import { countryName } from "~/domain/workspaces/options";
 import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
 import { ForbiddenError, ValidationError } from "~/lib/errors";
@@ -211,6 +212,12 @@ function describe(event: TimelineEvent): string {
       const reason = text(d.reason) as keyof typeof SUPPRESSION_REASON_LABELS;
       const label = SUPPRESSION_REASON_LABELS[reason] ?? reason;
       return `Suppressed on ${channel || "all channels"} (${label.toLowerCase()})`;
+    }
+    case "message.open_not_counted":
+    case "message.click_not_counted": {
+      const what = event.type === "message.open_not_counted" ? "Open" : "Click";
+      const reason = NOT_COUNTED_REASONS[text(d.reason) as NotCountedReason];
+      return `${what} not counted${channel ? ` (${channel})` : ""}: ${reason ?? "not a person"}`;
     }
     default: {
       const words = event.type.replace(/[._]/g, " ");

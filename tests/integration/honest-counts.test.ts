@@ -199,7 +199,7 @@ describe("machine hits redirect or answer but are not counted", () => {
 
   it("Apple Mail Privacy Protection and our app get the pixel but no open", async () => {
     const sent = sentEmail();
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       { "User-Agent": "Mozilla/5.0" },
       { "User-Agent": CHROME, "Sec-Fetch-Site": "same-origin" },
     ]) {

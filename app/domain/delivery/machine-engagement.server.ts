@@ -1,4 +1,7 @@
 import { isbot } from "isbot";
+import type { NotCountedReason } from "./not-counted";
+
+export type { NotCountedReason };
 
 /**
  * Decides whether a hit on an open pixel or a tracked link was a person or a machine, from the
@@ -20,18 +23,6 @@ export interface EngagementRequest {
   /** `Purpose`, `Sec-Purpose`, `X-Purpose` or `X-Moz`, whichever the client sent. */
   purpose: string | null;
 }
-
-export const NOT_COUNTED_REASONS = {
-  "head-request": "a HEAD request (a link checker, not a person)",
-  prefetch: "a browser prefetch, not a visit",
-  "our-app": "a view inside Pleisys Engage",
-  "no-user-agent": "a request with no browser name (a script or scanner)",
-  bot: "a known bot or crawler",
-  "link-scanner": "a mail security scanner checking the link",
-  "privacy-proxy": "a mail app that loads every image in advance (Apple Mail Privacy Protection)",
-  "too-soon": "too soon after sending for a person to have clicked (a scanner)",
-} as const;
-export type NotCountedReason = keyof typeof NOT_COUNTED_REASONS;
 
 /** A person cannot receive, open and click an email faster than this; scanners do. */
 export const SCANNER_CLICK_WINDOW_MS = 2_000;
