@@ -154,6 +154,12 @@ export default function CampaignReportPage() {
             </tbody>
           </table>
         </div>
+        {campaign.channel === "email" ? (
+          <p className="field-hint">
+            Opens and clicks count people only: views inside Pleisys Engage, mail security scanners,
+            bots, prefetches and Apple Mail&apos;s privacy proxy are not counted.
+          </p>
+        ) : null}
         {report.skipped.length > 0 ? (
           <>
             <h3>Why some were not sent</h3>

@@ -151,8 +151,9 @@ export default function WorkspaceSettingsPage() {
             <legend>Email tracking</legend>
             <p className="field-hint">
               For marketing email only. Opens are counted with an invisible image, clicks by sending
-              links through Pleisys Engage first. Some people and places expect you to ask before
-              tracking: turn these off if you do not need them.
+              links through Pleisys Engage first. Views inside Pleisys Engage, mail security
+              scanners, bots and prefetches are not counted. Some people and places expect you to
+              ask before tracking: turn these off if you do not need them.
             </p>
             <Checkbox
               name={fields.trackOpens.name}
