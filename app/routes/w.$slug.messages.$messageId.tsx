@@ -68,6 +68,8 @@ export async function loader(args: LoaderFunctionArgs) {
   let email: {
     headers: [string, string][];
     html: string;
+    /** The sent HTML had an open pixel or tracked links that this copy leaves out. */
+    trackingHidden: boolean;
     text: string;
   } | null = null;
   if (content?.channel === "email") {
@@ -98,7 +100,8 @@ export async function loader(args: LoaderFunctionArgs) {
       for (const [name, value] of Object.entries(list)) headers.push([name, value]);
     }
     // Shown without its open pixel and tracked links: looking at it is not the recipient opening it.
-    email = { headers, html: emailHtmlForDisplay(content.html), text: content.text };
+    const html = emailHtmlForDisplay(content.html);
+    email = { headers, html, trackingHidden: html !== content.html, text: content.text };
   }
 
   const timeline = [
@@ -165,7 +168,7 @@ export default function MessagePage() {
         <Alert tone="warning" title="Sandbox: not sent to anyone">
           <p>
             No {m.channelLabel} account was connected when this message was queued, so it stayed in
-            Pleisys Engage. Below is exactly what would have been sent.{" "}
+            Pleisys Engage. Below is what would have been sent.{" "}
             <Link to={`${base}/settings/channels`}>Connect {m.channelLabel}</Link>
           </p>
         </Alert>
@@ -240,6 +243,12 @@ export default function MessagePage() {
             </div>
           </Card>
           <Card title="HTML part">
+            {m.email.trackingHidden ? (
+              <p className="field-hint">
+                Shown without the open-tracking image and with each link going straight to its
+                address, so looking at it here never counts as an open or a click.
+              </p>
+            ) : null}
             {/* sandbox="": no scripts, forms, navigation or same-origin access. */}
             <iframe
               title="HTML part of the email"

@@ -126,6 +126,7 @@ describe("in-app views of a sent email", () => {
     expect(html).not.toContain(sent.click);
     // The link points at the shop itself (escaped twice: in srcdoc, inside the page).
     expect(html).toContain("https://shop.example/sale?x=1&amp;amp;y=2");
+    expect(html).toContain("never counts as an open or a click");
     expect(counts(sent.messageId)).toEqual({ openedAt: null, clickedAt: null });
   });
 
