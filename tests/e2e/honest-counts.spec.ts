@@ -99,6 +99,7 @@ test("the counts staying still while the owner browses", async ({ page }, testIn
   // Every in-app view of the sent email.
   await page.goto(templateUrl);
   const preview = page.frameLocator('iframe[title="Email preview (HTML part)"]');
+  await expect(preview.getByRole("link", { name: "Order now" })).toBeVisible();
   await expect(preview.getByRole("link", { name: "Order now" })).toHaveAttribute("href", SHOP);
 
   await page.goto(campaignUrl);
@@ -114,6 +115,7 @@ test("the counts staying still while the owner browses", async ({ page }, testIn
   const html = page.frameLocator('iframe[title="HTML part of the email"]');
   const link = html.getByRole("link", { name: "Order now" });
   // The link goes straight to the shop: no tracked redirect in the app's copy of the email.
+  await expect(link).toBeVisible();
   await expect(link).toHaveAttribute("href", SHOP);
   await expect(html.locator('img[src*="/t/o/"]')).toHaveCount(0);
   for (const viewport of [
