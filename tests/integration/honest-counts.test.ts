@@ -196,6 +196,9 @@ describe("machine hits redirect or answer but are not counted", () => {
     expect(events(sent.contactId, "message.click_not_counted").map((e) => e.reason)).toEqual(
       hits.map(([, , reason]) => reason),
     );
+    // The contact's timeline says why.
+    const page = await (await alice.get(`/w/${slug}/contacts/${sent.contactId}`)).text();
+    expect(page).toContain("Click not counted (Email): a mail security scanner checking the link");
   });
 
   it("Apple Mail Privacy Protection and our app get the pixel but no open", async () => {
