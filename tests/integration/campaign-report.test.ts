@@ -193,7 +193,14 @@ describe("campaign report", () => {
     // Recipients use the links in their email: c1 clicks the sale twice, c2 the other link.
     const c1 = emailTokens(ctx, m(1));
     for (const token of [c1.clicks[0]!, c1.clicks[0]!, emailTokens(ctx, m(2)).clicks[1]!]) {
-      const res = await server.fetch(`/t/c/${token}`, { redirect: "manual" });
+      // From a phone's browser: node's own user agent is rightly not counted as a person.
+      const res = await server.fetch(`/t/c/${token}`, {
+        redirect: "manual",
+        headers: {
+          "User-Agent":
+            "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36",
+        },
+      });
       expect(res.status).toBe(302);
     }
     const unsubscribe = await server.fetch(`/u/${emailTokens(ctx, m(5)).unsubscribe}`, {
