@@ -252,13 +252,10 @@ function appOrigin(): string {
  * The open pixel: records an open when the workspace tracks opens and a person (not our app, a
  * bot or a privacy proxy) loaded it; never fails visibly.
  */
-export async function recordOpen(
-  token: string,
-  request: EngagementRequest,
-): Promise<NotCountedReason | null> {
+export async function recordOpen(token: string, request: EngagementRequest): Promise<void> {
   const t = readOpenToken(token);
-  if (!t || !isWorkspaceId(t.workspaceId) || !trackingAllowed(t.workspaceId, "opens")) return null;
-  return recordEngagement(t.workspaceId, t.messageId, { type: "opened" }, request);
+  if (!t || !isWorkspaceId(t.workspaceId) || !trackingAllowed(t.workspaceId, "opens")) return;
+  await recordEngagement(t.workspaceId, t.messageId, { type: "opened" }, request);
 }
 
 /**
