@@ -15,7 +15,6 @@ import {
   tooSoonAfterSending,
   whyNotCounted,
   type EngagementRequest,
-  type NotCountedReason,
 } from "./machine-engagement.server";
 
 /**
@@ -187,9 +186,9 @@ async function recordEngagement(
   messageId: string,
   engagement: { type: "opened" } | { type: "clicked"; url: string },
   request: EngagementRequest,
-): Promise<NotCountedReason | null> {
+): Promise<void> {
   const type = engagement.type;
-  return withTenantDb(workspaceId, async (db) => {
+  await withTenantDb(workspaceId, async (db) => {
     const message = db
       .select({
         id: messages.id,
@@ -201,7 +200,7 @@ async function recordEngagement(
       .from(messages)
       .where(eq(messages.id, messageId))
       .get();
-    if (!message) return null;
+    if (!message) return;
     const now = new Date();
     const reason =
       whyNotCounted(type === "opened" ? "open" : "click", request, appOrigin()) ??
@@ -240,7 +239,6 @@ async function recordEngagement(
           .run();
       }
     });
-    return reason;
   });
 }
 
