@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contactEvents, messages } from "~/db/schema/tenant";
 import type { WorkspaceContext } from "~/domain/context";
 import { getMessage, queueMessages } from "~/domain/delivery/outbox.server";
+import { sendMail } from "~/emails/transport.server";
 import { saveTemplate } from "~/domain/templates/templates.server";
 import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
@@ -155,6 +156,27 @@ describe("in-app views of a sent email", () => {
     expect(html).toContain("See the sale");
     expect(html).not.toContain("/t/o/");
     expect(html).not.toContain("/t/c/");
+  });
+});
+
+describe("the dev mailbox", () => {
+  it("shows a marketing email without its pixel or tracked links", async () => {
+    const sent = sentEmail();
+    const content = getMessage(ctx, sent.messageId).content;
+    if (content?.channel !== "email") throw new Error("not an email");
+    const mail = await sendMail({
+      to: "reader@example.com",
+      subject: "Monsoon sale",
+      text: content.text,
+      html: content.html,
+    });
+    const res = await server.fetch(`/dev/mailbox/${mail.id}`);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain("See the sale");
+    expect(html).not.toContain("/t/o/");
+    expect(html).not.toContain("/t/c/");
+    expect(html).toContain("https://shop.example/sale?x=1&amp;amp;y=2");
   });
 });
 
