@@ -143,7 +143,9 @@ describe("an invitation to someone without an account", () => {
     const page = await pageText(
       await server.fetch(`/signup?redirectTo=${encodeURIComponent("//evil.example/x")}`),
     );
-    expect(page).not.toContain("evil.example");
+    // The form carries no return path and "Sign in" goes to the plain sign-in page.
+    expect(page).not.toContain('name="redirectTo"');
+    expect(page).toContain('href="/login"');
   });
 });
 
