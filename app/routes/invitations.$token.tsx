@@ -65,10 +65,10 @@ export default function InvitationPage() {
         ) : (
           <>
             <p>
-              New to Pleisys Engage? Create an account with {invitation.email}. Already have one?
-              Sign in with it. Either way you come back here to accept.
+              Create an account with this address, or sign in if you already have one. Either way,
+              you come back here to accept.
             </p>
-            <div className="page-actions">
+            <div className="auth-actions">
               <ButtonLink variant="primary" to={`/signup?redirectTo=${back}`}>
                 Create an account
               </ButtonLink>

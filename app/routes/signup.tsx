@@ -140,7 +140,8 @@ export default function SignUpPage() {
             Create account
           </Button>
         </Form>
-        {google ? (
+        {/* Google sign-up does not come back to the invitation, so it is not offered from one. */}
+        {google && !invitation ? (
           <Form method="post" action="/auth/google" className="alt-auth">
             <Button variant="secondary" type="submit">
               Continue with Google

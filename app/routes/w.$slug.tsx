@@ -63,6 +63,7 @@ export default function WorkspaceLayout() {
               <li key={item.to}>
                 <NavLink to={item.to ? `${base}/${item.to}` : base} end={item.end}>
                   {item.label}
+                  {item.badge ? " " : null}
                   {item.badge ? (
                     <span className="badge badge-warning">
                       {item.badge}

@@ -75,7 +75,7 @@ for (const viewport of VIEWPORTS) {
 
     // The owner sees the new member.
     await owner.goto(`/w/${slug}/members`);
-    await expect(owner.getByRole("cell", { name: "Ravi Kumar" })).toBeVisible();
+    await expect(owner.getByRole("row", { name: /Ravi Kumar/ })).toBeVisible();
     await context.close();
   });
 }
