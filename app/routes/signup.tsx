@@ -37,12 +37,23 @@ const SignUp = z.object({
   redirectTo: z.string().max(500).optional(),
 });
 
+/** The token of an `/invitations/<token>` path; null for any other path or a garbled one. */
+function invitationToken(path: string): string | null {
+  const raw = /^\/invitations\/([^/?#]+)$/.exec(path)?.[1];
+  if (!raw) return null;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+}
+
 export async function loader(args: LoaderFunctionArgs) {
   await redirectIfSignedIn(args.request);
   const redirectTo = safeRedirect(new URL(args.request.url).searchParams.get("redirectTo"), "");
   // Coming from an invitation: the account must use the invited address to accept it.
-  const token = /^\/invitations\/([^/?#]+)$/.exec(redirectTo)?.[1];
-  const found = token ? previewInvitation(contextFor(args), decodeURIComponent(token)) : null;
+  const token = invitationToken(redirectTo);
+  const found = token ? previewInvitation(contextFor(args), token) : null;
   return {
     google: isGoogleSignInEnabled(),
     redirectTo,

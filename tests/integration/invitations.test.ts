@@ -143,6 +143,12 @@ describe("an invitation to someone without an account", () => {
     const page = await pageText(
       await server.fetch(`/signup?redirectTo=${encodeURIComponent("//evil.example/x")}`),
     );
+    // A garbled invitation path is not an error: the page shows no invitation.
+    const garbled = await server.fetch(
+      `/signup?redirectTo=${encodeURIComponent("/invitations/%E0%A4%A")}`,
+    );
+    expect(garbled.status).toBe(200);
+    expect(await pageText(garbled)).not.toContain("You are invited to join");
     // The form carries no return path and "Sign in" goes to the plain sign-in page.
     expect(page).not.toContain('name="redirectTo"');
     expect(page).toContain('href="/login"');
