@@ -11,6 +11,8 @@ export interface DsarNoticeData {
   subject: string;
   heading: string;
   paragraphs: string[];
+  /** The business the requester asked, or "Pleisys Engage" for the platform's own form. */
+  askedName: string;
   /** The requester's signed status page. */
   statusUrl?: string;
 }
@@ -25,7 +27,7 @@ export function dsarNotice(data: DsarNoticeData & MailFrame): RenderedMail {
     preheader: oneLine(data.heading, 150),
     heading: data.heading,
     blocks,
-    reason: "You received this because you made a privacy request.",
+    reason: `You received this because you made a privacy request to ${oneLine(data.askedName, 80)}.`,
     footer: { kind: "required" },
   });
 }

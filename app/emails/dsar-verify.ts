@@ -24,22 +24,30 @@ export interface DsarVerifyData {
  */
 export function dsarVerify(data: DsarVerifyData & MailFrame): RenderedMail {
   const to = data.portalName ? oneLine(data.portalName, 80) : "Pleisys Engage";
+  const scope = data.portalName
+    ? []
+    : [
+        paragraph(
+          "It covers your Pleisys Engage account, if you have one, and every business using Pleisys Engage that holds data about you.",
+        ),
+      ];
   return renderMail({
     frame: data,
-    subject: "Confirm your privacy request",
+    subject: `Confirm your privacy request to ${to}`,
     preheader: "Confirm that the request is yours.",
     heading: "Confirm your privacy request",
     blocks: [
-      paragraph(`We received a privacy request to ${to} for ${oneLine(data.what, 120)}.`),
+      paragraph(`You asked ${to} for ${oneLine(data.what, 120)}, giving this email address.`),
+      ...scope,
       paragraph(
-        "Confirm that this request is yours. If we hold data about you, we start on it once you confirm, and you can follow it on a status page.",
+        "Confirm that the request is yours: nothing happens until you do. Then you get an answer within 30 days of your request, and you can follow it on its status page.",
       ),
       action("Confirm my request", data.url),
       paragraph(
         `The link works once and expires in ${plural(data.expiresInHours, "hour")}. If you did not make this request, ignore this email: nothing happens.`,
       ),
     ],
-    reason: "You received this because this address was given in a privacy request.",
+    reason: `You received this because this address was given in a privacy request to ${to}.`,
     footer: { kind: "required" },
   });
 }

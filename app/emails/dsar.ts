@@ -13,8 +13,12 @@ import {
 /** Privacy request (DSAR) mail: the outcome to the requester, reminders and escalations. */
 
 export interface DsarOutcomeData {
-  /** "access", "export", … in words: "Access to your data". */
-  requestLabel: string;
+  /** Whom the requester asked: the business's name, or "Pleisys Engage" for the platform form. */
+  askedName: string;
+  /** What they asked for, as a phrase to them: "a copy of your personal data". */
+  what: string;
+  /** Every business (or the platform) declined: the request is closed, nothing was done. */
+  declined: boolean;
   /** One line per business (or the platform) saying what was done, or why it was declined. */
   lines: string[];
   /** Download links of the exports, valid until `linksExpireAt`. */
@@ -22,9 +26,15 @@ export interface DsarOutcomeData {
   linksExpireAt: Date | null;
 }
 
+/** To the requester when every business they asked has answered: done, declined or both. */
 export function dsarOutcome(data: DsarOutcomeData & MailFrame): RenderedMail {
+  const asked = oneLine(data.askedName, 80);
   const blocks: Block[] = [
-    paragraph(`We have finished your privacy request: ${oneLine(data.requestLabel, 80)}.`),
+    paragraph(
+      data.declined
+        ? `You asked ${asked} for ${oneLine(data.what, 120)}. Your request was declined, and it is now closed:`
+        : `You asked ${asked} for ${oneLine(data.what, 120)}. Here is what was done:`,
+    ),
     ...data.lines.map((line) => paragraph(oneLine(line, 600))),
   ];
   for (const download of data.downloads) {
@@ -39,11 +49,19 @@ export function dsarOutcome(data: DsarOutcomeData & MailFrame): RenderedMail {
   }
   return renderMail({
     frame: data,
-    subject: "Your privacy request is complete",
-    preheader: "What we did with your request.",
-    heading: "Your privacy request is complete",
+    subject: data.declined
+      ? `Your privacy request to ${asked} was declined`
+      : data.downloads.length
+        ? `Your data from ${asked} is ready to download`
+        : `Your privacy request to ${asked} is complete`,
+    preheader: "What was done with your request.",
+    heading: data.declined
+      ? "Your privacy request was declined"
+      : data.downloads.length
+        ? "Your data is ready to download"
+        : "Your privacy request is complete",
     blocks,
-    reason: "You received this because you made a privacy request and confirmed your identity.",
+    reason: `You received this because you made a privacy request to ${asked} and confirmed your identity.`,
     footer: { kind: "required" },
   });
 }
@@ -67,6 +85,39 @@ export function dsarReminder(data: DsarReminderData & MailFrame): RenderedMail {
     blocks: [
       paragraph(
         `A privacy request (${oneLine(data.requestLabel, 80)}) about a contact of “${workspace}” must be answered by ${formatUtc(data.dueAt)}. We promise an answer within 30 days: approve it, or decline it with a reason. If it is not answered by then, it is escalated to the platform operator.`,
+      ),
+      action("Open the request", data.url),
+    ],
+    reason: `You received this because you are an owner or admin of “${workspace}”.`,
+    footer: { kind: "required" },
+  });
+}
+
+export interface DsarArrivedData {
+  workspaceName: string;
+  requestLabel: string;
+  /** Approved automatically (the workspace's setting): nothing to decide, only to know. */
+  decided: boolean;
+  dueAt: Date;
+  url: string;
+}
+
+/** To owners and admins, once per request, when a confirmed request names their workspace. */
+export function dsarArrived(data: DsarArrivedData & MailFrame): RenderedMail {
+  const workspace = oneLine(data.workspaceName, 80);
+  const label = oneLine(data.requestLabel, 80);
+  return renderMail({
+    frame: data,
+    subject: data.decided
+      ? `A privacy request in ${workspace} was approved automatically`
+      : `New privacy request in ${workspace}: answer by ${formatUtc(data.dueAt)}`,
+    preheader: data.decided ? "It is carried out without you." : `Due ${formatUtc(data.dueAt)}.`,
+    heading: "A new privacy request",
+    blocks: [
+      paragraph(
+        data.decided
+          ? `A person who confirmed their identity asked “${workspace}” for: ${label}. Your workspace approves these automatically, so it is being carried out; the request page shows the result.`
+          : `A person who confirmed their identity asked “${workspace}” for: ${label}. It must be answered by ${formatUtc(data.dueAt)}: approve it, or decline it with a reason.`,
       ),
       action("Open the request", data.url),
     ],

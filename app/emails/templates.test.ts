@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { accountClosed } from "./account-closed";
 import { changeEmail } from "./change-email";
+import { dsarArrived, dsarOutcome } from "./dsar";
+import { dsarNotice } from "./dsar-notice";
+import { dsarVerify } from "./dsar-verify";
 import { invitation } from "./invitation";
 import { escapeHtml } from "~/lib/html";
 import { oneLine, safeUrl, type RenderedMail } from "./layout";
@@ -61,6 +64,54 @@ const cases: [string, RenderedMail, string][] = [
   [
     "mfa-changed",
     mfaChanged({ name: EVIL, change: "disabled", at: AT, ip: EVIL, url: LINK, baseUrl: BASE }),
+    LINK,
+  ],
+  [
+    "dsar-verify",
+    dsarVerify({
+      portalName: EVIL,
+      what: "a copy of your personal data",
+      url: LINK,
+      expiresInHours: 24,
+      baseUrl: BASE,
+    }),
+    LINK,
+  ],
+  [
+    "dsar-notice",
+    dsarNotice({
+      subject: "Your privacy request is confirmed",
+      heading: "Your privacy request is confirmed",
+      paragraphs: [EVIL],
+      askedName: EVIL,
+      statusUrl: LINK,
+      baseUrl: BASE,
+    }),
+    LINK,
+  ],
+  [
+    "dsar-outcome",
+    dsarOutcome({
+      askedName: EVIL,
+      what: "a copy of your personal data",
+      declined: false,
+      lines: [EVIL],
+      downloads: [{ label: EVIL, url: LINK }],
+      linksExpireAt: AT,
+      baseUrl: BASE,
+    }),
+    LINK,
+  ],
+  [
+    "dsar-arrived",
+    dsarArrived({
+      workspaceName: EVIL,
+      requestLabel: "Export of their data",
+      decided: false,
+      dueAt: AT,
+      url: LINK,
+      baseUrl: BASE,
+    }),
     LINK,
   ],
 ];
@@ -182,5 +233,77 @@ describe("template details", () => {
     );
     expect(oneLine("  a\n\tb\u0000c  ")).toBe("a b c");
     expect(oneLine("x".repeat(50), 10)).toBe(`${"x".repeat(9)}…`);
+  });
+});
+
+describe("privacy request mails to the requester", () => {
+  const outcome = (declined: boolean, downloads: { label: string; url: string }[]) =>
+    dsarOutcome({
+      askedName: "Chai Corner",
+      what: "a copy of your personal data",
+      declined,
+      lines: declined
+        ? ["Chai Corner declined your request: we must keep invoices."]
+        : ["Chai Corner: your data is ready to download (link below)."],
+      downloads,
+      linksExpireAt: downloads.length ? AT : null,
+      baseUrl: BASE,
+    });
+
+  it("name the business asked and speak of the requester's own data", () => {
+    const verify = dsarVerify({
+      portalName: "Chai Corner",
+      what: "a copy of your personal data",
+      url: LINK,
+      expiresInHours: 24,
+      baseUrl: BASE,
+    });
+    expect(verify.subject).toBe("Confirm your privacy request to Chai Corner");
+    expect(verify.text).toContain("You asked Chai Corner for a copy of your personal data");
+    expect(verify.text).toContain("an answer within 30 days of your request");
+    expect(verify.text).toContain("given in a privacy request to Chai Corner");
+
+    const ready = outcome(false, [{ label: "Download: Chai Corner", url: LINK }]);
+    expect(ready.subject).toBe("Your data from Chai Corner is ready to download");
+    expect(ready.text).toContain("You asked Chai Corner for a copy of your personal data.");
+    expect(ready.text).not.toMatch(/their data/i);
+    expect(ready.text).toContain("you made a privacy request to Chai Corner");
+
+    const closed = outcome(true, []);
+    expect(closed.subject).toBe("Your privacy request to Chai Corner was declined");
+    expect(closed.text).toContain("Your request was declined, and it is now closed");
+    expect(closed.text).toContain("we must keep invoices");
+  });
+
+  it("from the platform's own form say what it covers", () => {
+    const verify = dsarVerify({
+      portalName: null,
+      what: "the erasure of your personal data",
+      url: LINK,
+      expiresInHours: 24,
+      baseUrl: BASE,
+    });
+    expect(verify.subject).toBe("Confirm your privacy request to Pleisys Engage");
+    expect(verify.text).toContain("every business using Pleisys Engage that holds data about you");
+  });
+});
+
+describe("privacy request mails to owners and admins", () => {
+  it("a new request says what was asked and by when, or that it was approved automatically", () => {
+    const base = {
+      workspaceName: "Chai Corner",
+      requestLabel: "Erasure of their data",
+      dueAt: AT,
+      url: LINK,
+      baseUrl: BASE,
+    };
+    const pending = dsarArrived({ ...base, decided: false });
+    expect(pending.subject).toBe(
+      "New privacy request in Chai Corner: answer by 10 Jun 2026, 14:05 UTC",
+    );
+    expect(pending.text).toContain("approve it, or decline it with a reason");
+    const auto = dsarArrived({ ...base, decided: true });
+    expect(auto.subject).toBe("A privacy request in Chai Corner was approved automatically");
+    expect(auto.text).not.toContain("decline it");
   });
 });

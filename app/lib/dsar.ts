@@ -24,6 +24,16 @@ export const DSAR_TYPE_LABELS: Record<DsarRequestType, string> = {
   child: "Delete a child's data",
 };
 
+/** How a request reads in a sentence to the person who made it ("You asked … for …"). */
+export const DSAR_REQUEST_PHRASES: Record<DsarRequestType, string> = {
+  access: "access to the personal data held about you",
+  export: "a copy of your personal data",
+  correction: "a correction of your personal data",
+  erasure: "the erasure of your personal data",
+  opt_out: "an opt-out from all messages",
+  child: "the deletion of a child's personal data",
+};
+
 export const DSAR_TYPE_HINTS: Record<DsarRequestType, string> = {
   access: "A summary of what is held about you and how it is used.",
   export: "Your data as JSON and CSV files in a zip.",

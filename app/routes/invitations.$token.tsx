@@ -7,7 +7,7 @@ import { Form, isRouteErrorResponse, Link, useLoaderData, useRouteError } from "
 import { ROLE_LABELS } from "~/auth/permissions";
 import { contextFor, getAuth, requireUser } from "~/auth/session.server";
 import { Alert } from "~/components/ui/alert";
-import { Button } from "~/components/ui/button";
+import { Button, ButtonLink } from "~/components/ui/button";
 import { Card } from "~/components/ui/layout";
 import { acceptInvitation, previewInvitation } from "~/domain/workspaces/invitations.server";
 import { redirectWithFlash } from "~/lib/flash.server";
@@ -63,11 +63,18 @@ export default function InvitationPage() {
             You are signed in as {signedInAs}. Sign out and sign in as {invitation.email} to accept.
           </Alert>
         ) : (
-          <p>
-            <Link to={`/login?redirectTo=${back}`}>Sign in</Link> or{" "}
-            <Link to={`/signup`}>create an account</Link> with {invitation.email}, then open this
-            link again.
-          </p>
+          <>
+            <p>
+              Create an account with this address, or sign in if you already have one. Either way,
+              you come back here to accept.
+            </p>
+            <div className="auth-actions">
+              <ButtonLink variant="primary" to={`/signup?redirectTo=${back}`}>
+                Create an account
+              </ButtonLink>
+              <ButtonLink to={`/login?redirectTo=${back}`}>Sign in</ButtonLink>
+            </div>
+          </>
         )}
       </Card>
     </div>

@@ -8,12 +8,13 @@ import {
 } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
-import { contextFor, redirectIfSignedIn } from "~/auth/session.server";
+import { contextFor, redirectIfSignedIn, safeRedirect } from "~/auth/session.server";
 import { Checkbox, FormErrors, Honeypot } from "~/components/form";
 import { Button } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
 import { Card } from "~/components/ui/layout";
 import { signUp } from "~/domain/accounts/accounts.server";
+import { previewInvitation } from "~/domain/workspaces/invitations.server";
 import { isGoogleSignInEnabled } from "~/auth/google.server";
 import { emailSchema } from "~/lib/email-address";
 import { isHoneypotFilled, submitForm } from "~/lib/form.server";
@@ -33,11 +34,31 @@ const SignUp = z.object({
     .max(256, "Use at most 256 characters."),
   ageConfirmed: z.literal("on", { error: "Confirm that you are 18 or older." }),
   policyAccepted: z.literal("on", { error: "Accept the privacy policy to continue." }),
+  redirectTo: z.string().max(500).optional(),
 });
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  await redirectIfSignedIn(request);
-  return { google: isGoogleSignInEnabled() };
+/** The token of an `/invitations/<token>` path; null for any other path or a garbled one. */
+function invitationToken(path: string): string | null {
+  const raw = /^\/invitations\/([^/?#]+)$/.exec(path)?.[1];
+  if (!raw) return null;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+}
+
+export async function loader(args: LoaderFunctionArgs) {
+  await redirectIfSignedIn(args.request);
+  const redirectTo = safeRedirect(new URL(args.request.url).searchParams.get("redirectTo"), "");
+  // Coming from an invitation: the account must use the invited address to accept it.
+  const token = invitationToken(redirectTo);
+  const found = token ? previewInvitation(contextFor(args), token) : null;
+  return {
+    google: isGoogleSignInEnabled(),
+    redirectTo,
+    invitation: found ? { email: found.email, workspaceName: found.workspaceName } : null,
+  };
 }
 
 export async function action(args: ActionFunctionArgs) {
@@ -51,13 +72,14 @@ export async function action(args: ActionFunctionArgs) {
       password: value.password,
       ageConfirmed: true,
       policyAccepted: true,
+      returnTo: safeRedirect(value.redirectTo, "") || null,
     });
     return redirect(`/signup/check-email?email=${encodeURIComponent(value.email)}`);
   });
 }
 
 export default function SignUpPage() {
-  const { google } = useLoaderData<typeof loader>();
+  const { google, redirectTo, invitation } = useLoaderData<typeof loader>();
   const lastResult = useActionData<typeof action>();
   const navigation = useNavigation();
   const [form, fields] = useForm({
@@ -65,12 +87,20 @@ export default function SignUpPage() {
     onValidate: ({ formData }) => parseWithZod(formData, { schema: SignUp }),
     shouldValidate: "onBlur",
     shouldRevalidate: "onInput",
+    defaultValue: invitation ? { email: invitation.email } : undefined,
   });
   return (
     <div className="auth-page">
       <Card>
         <h1>Create your account</h1>
-        <p className="muted">Start free. You will set up your workspace next.</p>
+        {invitation ? (
+          <p className="muted">
+            You are invited to join <strong>{invitation.workspaceName}</strong>. After you verify
+            your email, you come back to the invitation to accept it.
+          </p>
+        ) : (
+          <p className="muted">Start free. You will set up your workspace next.</p>
+        )}
         <Form method="post" {...getFormProps(form)}>
           <FormErrors errors={form.errors} id={form.errorId} />
           <Field
@@ -82,6 +112,12 @@ export default function SignUpPage() {
           <Field
             label="Work email"
             autoComplete="email"
+            readOnly={invitation ? true : undefined}
+            hint={
+              invitation
+                ? "The invitation is for this address, so your account uses it. To use another address, ask for an invitation to that one."
+                : undefined
+            }
             errors={fields.email.errors}
             {...getInputProps(fields.email, { type: "email" })}
           />
@@ -109,12 +145,14 @@ export default function SignUpPage() {
             }
             errors={fields.policyAccepted.errors}
           />
+          {redirectTo ? <input type="hidden" name="redirectTo" value={redirectTo} /> : null}
           <Honeypot />
           <Button type="submit" disabled={navigation.state === "submitting"}>
             Create account
           </Button>
         </Form>
-        {google ? (
+        {/* Google sign-up does not come back to the invitation, so it is not offered from one. */}
+        {google && !invitation ? (
           <Form method="post" action="/auth/google" className="alt-auth">
             <Button variant="secondary" type="submit">
               Continue with Google
@@ -122,7 +160,10 @@ export default function SignUpPage() {
           </Form>
         ) : null}
         <p className="muted">
-          Already have an account? <Link to="/login">Sign in</Link>
+          Already have an account?{" "}
+          <Link to={redirectTo ? `/login?redirectTo=${encodeURIComponent(redirectTo)}` : "/login"}>
+            Sign in
+          </Link>
         </p>
       </Card>
     </div>

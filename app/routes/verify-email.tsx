@@ -6,7 +6,7 @@ import {
   type MetaFunction,
 } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { contextFor, getAuth, requireUser } from "~/auth/session.server";
+import { contextFor, getAuth, requireUser, safeRedirect } from "~/auth/session.server";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Card } from "~/components/ui/layout";
@@ -49,9 +49,15 @@ export async function action(args: ActionFunctionArgs) {
         return data({ linkState }, { status: linkState === "already_verified" ? 200 : 410 });
       }
       const auth = await getAuth(args.request);
+      // Signed up from an invitation: continue there (through sign-in when this browser has no
+      // session). The path was checked when stored; checked again, as it is about to be followed.
+      const next = safeRedirect(verified.returnTo, "");
       return auth?.user.id === verified.userId && !auth.session.mfaPending
-        ? redirectWithFlash("/workspaces", "Your email address is verified.")
-        : redirectWithFlash("/login", "Your email address is verified. Sign in to continue.");
+        ? redirectWithFlash(next || "/workspaces", "Your email address is verified.")
+        : redirectWithFlash(
+            next ? `/login?redirectTo=${encodeURIComponent(next)}` : "/login",
+            "Your email address is verified. Sign in to continue.",
+          );
     });
   }
   const { user, ctx } = await requireUser(args, { allowUnverified: true });

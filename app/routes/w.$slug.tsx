@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, NavLink, Outlet, useLoaderData } from "@remix-run/react";
 import { can, ROLE_LABELS, type Permission } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
+import { tasksAwaitingDecision } from "~/domain/privacy/dsar-tasks.server";
 import { listMyWorkspaces } from "~/domain/workspaces/workspaces.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -28,7 +29,9 @@ const NAV: { to: string; label: string; permission: Permission; end?: boolean }[
 ];
 
 export async function loader(args: LoaderFunctionArgs) {
-  const { workspace, role, user } = await requireWorkspace(args, "workspace:read");
+  const { workspace, role, user, wctx } = await requireWorkspace(args, "workspace:read");
+  // Privacy requests waiting for a decision, shown on their menu item to those who decide them.
+  const privacyBadge = can(role, "privacy:manage") ? tasksAwaitingDecision(wctx) : 0;
   return {
     workspace: { slug: workspace.slug, name: workspace.name },
     role,
@@ -36,6 +39,7 @@ export async function loader(args: LoaderFunctionArgs) {
       to,
       label,
       end: Boolean(end),
+      badge: to === "privacy/requests" && privacyBadge > 0 ? privacyBadge : undefined,
     })),
     others: listMyWorkspaces(user.id)
       .filter((w) => w.slug !== workspace.slug)
@@ -59,6 +63,13 @@ export default function WorkspaceLayout() {
               <li key={item.to}>
                 <NavLink to={item.to ? `${base}/${item.to}` : base} end={item.end}>
                   {item.label}
+                  {item.badge ? " " : null}
+                  {item.badge ? (
+                    <span className="badge badge-warning">
+                      {item.badge}
+                      <span className="visually-hidden"> waiting for a decision</span>
+                    </span>
+                  ) : null}
                 </NavLink>
               </li>
             ))}

@@ -38,11 +38,24 @@ test("submit at /dsar/<slug>, verify by mail, approve as the owner, download the
   ).toBeVisible();
   await expect(requester.getByRole("cell", { name: "Rhea Teas" })).toBeVisible();
 
-  // The owner approves it from the workspace's queue.
-  await page
+  // The owner approves it from the workspace's queue; the menu counts it until then.
+  await page.reload();
+  const queue = page
     .getByRole("navigation", { name: "Workspace" })
-    .getByRole("link", { name: "Privacy requests" })
-    .click();
+    .getByRole("link", { name: "Privacy requests 1 waiting for a decision" });
+  await expect(queue).toBeVisible();
+  for (const [width, height] of [
+    [1366, 768],
+    [390, 844],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    await page.screenshot({
+      path: `test-results/screens/privacy-badge-${width}.png`,
+      fullPage: true,
+    });
+  }
+  await page.setViewportSize({ width: 1366, height: 768 });
+  await queue.click();
   await page.getByRole("link", { name: "Export of their data" }).click();
   await page.getByLabel("I checked this request and want it carried out").check();
   await page.getByRole("button", { name: "Approve and carry it out" }).click();
@@ -53,6 +66,10 @@ test("submit at /dsar/<slug>, verify by mail, approve as the owner, download the
     await page.reload();
     await expect(link).toBeVisible({ timeout: 1_000 });
   }).toPass({ timeout: 30_000 });
+  // Decided: nothing waits any more.
+  await expect(
+    page.getByRole("navigation", { name: "Workspace" }).getByText("waiting for a decision"),
+  ).toHaveCount(0);
   const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
   const files = unzipSync(new Uint8Array(readFileSync((await download.path())!)));
   const everything = Object.values(files)

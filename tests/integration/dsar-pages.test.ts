@@ -126,6 +126,25 @@ describe("the workspace queue", () => {
     expect(html).toContain(`href="/w/${slugA}/privacy/requests"`);
   });
 
+  it("counts the requests waiting for a decision on the menu, per workspace, for those who decide", async () => {
+    const badge = (n: number) =>
+      `Privacy requests <span class="badge badge-warning">${n}<span class="visually-hidden"> waiting for a decision</span></span>`;
+    // Shop A: its two pending requests; not Shop B's, not the account request.
+    const home = await textOf(await alice.get(`/w/${slugA}`));
+    expect(home).toContain(badge(2));
+    // Shop B's owner sees Shop B's one request, never Shop A's, and cannot open Shop A.
+    const homeB = await textOf(await ownerB.get(`/w/${slugB}`));
+    expect(homeB).toContain(badge(1));
+    expect(homeB).not.toContain(badge(2));
+    expect((await ownerB.get(`/w/${slugA}`)).status).toBe(404);
+    // Members who cannot decide see neither the item nor a count.
+    for (const member of [viewer, marketer]) {
+      const page = await textOf(await member.get(`/w/${slugA}`));
+      expect(page).not.toContain("waiting for a decision");
+      expect(page).not.toContain(`href="/w/${slugA}/privacy/requests"`);
+    }
+  });
+
   it("is 404 for another workspace's task id and for garbage ids", async () => {
     expect((await alice.get(`${baseA}/${taskB}`)).status).toBe(404);
     expect((await alice.get(`${baseA}/${accountTask}`)).status).toBe(404);

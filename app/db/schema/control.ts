@@ -134,6 +134,11 @@ export const authTokens = sqliteTable(
       .references(() => users.id, { onDelete: "cascade" }),
     /** For change_email: the address being confirmed. */
     email: text("email"),
+    /**
+     * For verify_email: a local path to continue to once verified (an invitation the person
+     * signed up from), kept here so it survives the trip through their inbox.
+     */
+    returnTo: text("return_to"),
     createdAt: time("created_at").notNull(),
     expiresAt: time("expires_at").notNull(),
     usedAt: time("used_at"),
@@ -493,6 +498,8 @@ export const dsarTasks = sqliteTable(
     declineReason: text("decline_reason"),
     remindedAt7: time("reminded_at_7"),
     remindedAt2: time("reminded_at_2"),
+    /** When owners and admins were told the task arrived (null: on the job's next run). */
+    notifiedAt: time("notified_at"),
     /** Access/export: the zip under DATA_DIR/exports, downloadable until `exportExpiresAt`. */
     exportFile: text("export_file"),
     exportExpiresAt: time("export_expires_at"),

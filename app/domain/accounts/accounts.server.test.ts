@@ -158,6 +158,25 @@ describe("signUp", () => {
     // That it is the hash of PASSWORD shows when checkPassword accepts it (below).
   });
 
+  it("keeps where to continue after verification, through a resent link", async () => {
+    const email = `return-to-${Date.now()}@accounts.test`;
+    await signUp(ctxAt(at(0)), {
+      name: "Invited Person",
+      email,
+      password: PASSWORD,
+      ageConfirmed: true,
+      policyAccepted: true,
+      returnTo: "/invitations/abc123",
+    });
+    const user = findUserByEmail(email)!;
+    await resendVerification(ctxAt(at(MINUTE)), user.id);
+    const [resent] = await mailTo(email);
+    expect(verifyEmail(ctxAt(at(2 * MINUTE)), linkToken(resent, "/verify-email"))).toEqual({
+      userId: user.id,
+      returnTo: "/invitations/abc123",
+    });
+  });
+
   it("mails a verification link that works once and expires after 24 hours", async () => {
     const id = newcomer.id;
     expect(newcomer.emailVerifiedAt).toBeNull();
@@ -182,7 +201,7 @@ describe("signUp", () => {
 
     // Before then it works, once.
     const when = at(HOUR + 24 * HOUR - SECOND);
-    expect(verifyEmail(ctxAt(when), second)).toEqual({ userId: id });
+    expect(verifyEmail(ctxAt(when), second)).toEqual({ userId: id, returnTo: null });
     expect(getUser(id).emailVerifiedAt).toEqual(when);
     expect(verifyEmail(ctxAt(when), second)).toBeNull();
     expect(verifyEmail(ctxAt(at(2 * HOUR)), second)).toBeNull();

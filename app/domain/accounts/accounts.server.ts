@@ -21,6 +21,7 @@ import {
   authTokenOwner,
   consumeAuthToken,
   issueAuthToken,
+  latestReturnTo,
   peekAuthToken,
   peekEmailChange,
 } from "./auth-tokens.server";
@@ -99,6 +100,8 @@ export interface SignUpInput {
   password: string;
   ageConfirmed: boolean;
   policyAccepted: boolean;
+  /** A local path to continue to once the address is verified (checked by the caller). */
+  returnTo?: string | null;
 }
 
 /**
@@ -156,11 +159,15 @@ export async function signUp(ctx: SystemContext, input: SignUpInput): Promise<vo
       details: { method: "password", policyVersion },
     },
   );
-  await sendVerification(ctx, getUser(id));
+  await sendVerification(ctx, getUser(id), input.returnTo ?? null);
 }
 
-async function sendVerification(ctx: SystemContext, user: User): Promise<void> {
-  const token = issueAuthToken("verify_email", user.id, ctx.now());
+async function sendVerification(
+  ctx: SystemContext,
+  user: User,
+  returnTo: string | null,
+): Promise<void> {
+  const token = issueAuthToken("verify_email", user.id, ctx.now(), null, returnTo);
   await notify(ctx, "verify-email", user.email, {
     name: user.name,
     url: link("/verify-email", token),
@@ -173,7 +180,7 @@ export async function resendVerification(ctx: SystemContext, userId: string): Pr
   const user = getUser(userId);
   if (user.emailVerifiedAt) return;
   consume([[accountKey("verify", userId), POLICIES.verifyAccount]], ctx.now());
-  await sendVerification(ctx, user);
+  await sendVerification(ctx, user, latestReturnTo("verify_email", userId));
 }
 
 /**
@@ -189,7 +196,10 @@ export function describeVerifyLink(
   return owner && findUserById(owner.userId)?.emailVerifiedAt ? "already_verified" : "invalid";
 }
 
-export function verifyEmail(ctx: SystemContext, token: string): { userId: string } | null {
+export function verifyEmail(
+  ctx: SystemContext,
+  token: string,
+): { userId: string; returnTo: string | null } | null {
   const now = ctx.now();
   consume([[ipKey("token", ctx), POLICIES.tokenIp]], now);
   const spent = consumeAuthToken("verify_email", token, now);
@@ -203,7 +213,7 @@ export function verifyEmail(ctx: SystemContext, token: string): { userId: string
     { ...ctx, actor: { type: "user", id: spent.userId } },
     { action: "auth.email_verified", target: { type: "user", id: spent.userId } },
   );
-  return { userId: spent.userId };
+  return { userId: spent.userId, returnTo: spent.returnTo };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull } from "drizzle-orm";
+import { and, desc, eq, gt, isNull } from "drizzle-orm";
 import { getControlDb } from "~/db/control.server";
 import { authTokens } from "~/db/schema/control";
 import { randomToken, sha256Hex } from "~/lib/tokens";
@@ -23,6 +23,7 @@ export function issueAuthToken(
   userId: string,
   now: Date,
   email: string | null = null,
+  returnTo: string | null = null,
 ): string {
   const token = randomToken();
   const db = getControlDb();
@@ -39,6 +40,7 @@ export function issueAuthToken(
         kind,
         userId,
         email,
+        returnTo,
         createdAt: now,
         expiresAt: new Date(now.getTime() + TOKEN_TTL_MS[kind]),
       })
@@ -52,7 +54,7 @@ export function consumeAuthToken(
   kind: TokenKind,
   token: string,
   now: Date,
-): { userId: string; email: string | null } | null {
+): { userId: string; email: string | null; returnTo: string | null } | null {
   if (!token || token.length > 200) return null;
   const row = getControlDb()
     .update(authTokens)
@@ -65,7 +67,11 @@ export function consumeAuthToken(
         gt(authTokens.expiresAt, now),
       ),
     )
-    .returning({ userId: authTokens.userId, email: authTokens.email })
+    .returning({
+      userId: authTokens.userId,
+      email: authTokens.email,
+      returnTo: authTokens.returnTo,
+    })
     .get();
   return row ?? null;
 }
@@ -122,4 +128,15 @@ export function peekEmailChange(
     )
     .get();
   return row?.email ? { userId: row.userId, email: row.email } : null;
+}
+
+/** Where the user's newest link of this kind continues to, so a resent link keeps going there. */
+export function latestReturnTo(kind: TokenKind, userId: string): string | null {
+  const row = getControlDb()
+    .select({ returnTo: authTokens.returnTo })
+    .from(authTokens)
+    .where(and(eq(authTokens.userId, userId), eq(authTokens.kind, kind)))
+    .orderBy(desc(authTokens.id))
+    .get();
+  return row?.returnTo ?? null;
 }

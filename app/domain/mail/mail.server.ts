@@ -7,9 +7,11 @@ import { changeEmail, type ChangeEmailData } from "~/emails/change-email";
 import { dsarNotice, type DsarNoticeData } from "~/emails/dsar-notice";
 import { dsarVerify, type DsarVerifyData } from "~/emails/dsar-verify";
 import {
+  dsarArrived,
   dsarEscalated,
   dsarOutcome,
   dsarReminder,
+  type DsarArrivedData,
   type DsarEscalatedData,
   type DsarOutcomeData,
   type DsarReminderData,
@@ -63,6 +65,7 @@ export interface MailData {
   "policy-changed": PolicyChangedData;
   "account-closed": AccountClosedData;
   "dsar-outcome": DsarOutcomeData;
+  "dsar-arrived": DsarArrivedData;
   "dsar-escalated": DsarEscalatedData;
   "dsar-reminder": DsarReminderData;
 }
@@ -87,6 +90,7 @@ const KINDS: {
   "account-closed": { category: null, render: accountClosed },
   "new-device-sign-in": { category: "security_notices", render: newDeviceSignIn },
   "dsar-outcome": { category: null, render: dsarOutcome },
+  "dsar-arrived": { category: null, render: dsarArrived },
   "dsar-escalated": { category: null, render: dsarEscalated },
   "dsar-reminder": { category: null, render: dsarReminder },
 };

@@ -1,4 +1,6 @@
-import type { dsarRequests } from "~/db/schema/control";
+import { eq } from "drizzle-orm";
+import { getControlDb } from "~/db/control.server";
+import { workspaces, type dsarRequests } from "~/db/schema/control";
 import type { DsarOutcomeData } from "~/emails/dsar";
 import { decryptSecret } from "~/lib/crypto/vault.server";
 import { logger } from "~/lib/logger.server";
@@ -36,9 +38,21 @@ export function requesterOf(request: RequestRow): RequesterIdentifiers {
   };
 }
 
+/** Whom a request was made to: the portal's business, or Pleisys Engage for the platform form. */
+export function askedBusiness(portalWorkspaceId: string | null): string {
+  if (!portalWorkspaceId) return "Pleisys Engage";
+  const row = getControlDb()
+    .select({ name: workspaces.name })
+    .from(workspaces)
+    .where(eq(workspaces.id, portalWorkspaceId))
+    .get();
+  return row?.name ?? "Pleisys Engage";
+}
+
 function smsText(message: RequesterMessage): string {
   const links = message.data.downloads.map((d) => d.url).join(" ");
-  return `Pleisys Engage: your privacy request is complete. ${message.data.lines.join(" ")} ${links}`
+  const done = message.data.declined ? "was declined" : "is complete";
+  return `${message.data.askedName}: your privacy request ${done}. ${message.data.lines.join(" ")} ${links}`
     .replace(/\s+/g, " ")
     .trim();
 }

@@ -235,7 +235,9 @@ describe.each(PORTALS)("on the %s portal", (portalKind) => {
       expect(victimTexts.every((m) => /your privacy request code is/.test(m.body))).toBe(true);
       if (emailProven) {
         const attackerMail = await mailsTo(attacker.email);
-        expect(attackerMail.some((m) => /complete/.test(m.subject))).toBe(true);
+        expect(attackerMail.some((m) => /is complete|is ready to download/.test(m.subject))).toBe(
+          true,
+        );
       } else {
         const attackerTexts = sms.sent.filter((m) => m.to === attacker.phone);
         expect(attackerTexts.some((m) => /is complete/.test(m.body))).toBe(true);

@@ -531,7 +531,10 @@ describe("routing after verification", () => {
         .get()!;
       expect(JSON.parse(routed.details!)).toEqual({ workspaces: 2, accounts: 1, autoApproved: 1 });
       const confirmed = await newestMailTo(user.email);
-      expect(confirmed.subject).toBe("Your privacy request is confirmed");
+      expect(confirmed.subject).toBe("Your privacy request to Pleisys Engage is confirmed");
+      expect(confirmed.text).toContain(
+        "You asked Pleisys Engage for a copy of your personal data.",
+      );
       expect(confirmed.text).toMatch(/\/dsar\/status\//);
     } finally {
       getControlDb()
@@ -593,8 +596,12 @@ describe("routing after verification", () => {
     expect(row).toMatchObject({ status: "completed", outcome: NO_DATA_OUTCOME });
     expect(row.completedAt).toEqual(T0);
     const notice = await newestMailTo(email);
-    expect(notice.subject).toBe("Your privacy request is complete");
-    expect(notice.text).toContain(NO_DATA_OUTCOME);
+    // The requester hears from the business they asked, about their own data.
+    expect(notice.subject).toBe("Your privacy request to Gamma Books is complete");
+    expect(notice.text).toContain(
+      "You asked Gamma Books for access to the personal data held about you. Gamma Books holds no data about you.",
+    );
+    expect(notice.text).toContain("you made a privacy request to Gamma Books");
     const status = requestStatus(result.statusToken);
     expect(status).toMatchObject({ status: "completed", outcome: NO_DATA_OUTCOME, holders: [] });
     expect(status.portalName).toBe("Gamma Books");

@@ -14,6 +14,7 @@ import {
 import { decryptSecret, encryptSecret } from "~/lib/crypto/vault.server";
 import {
   DSAR_DETAILS_MAX,
+  DSAR_REQUEST_PHRASES,
   DSAR_TYPE_LABELS as TYPE_LABELS,
   PHONE_ONLY_UNAVAILABLE,
 } from "~/lib/dsar";
@@ -31,6 +32,7 @@ import type { SystemContext } from "../context";
 import { sendTransactional } from "../mail/mail.server";
 import { aadFor, encryptedColumns } from "../security/encrypted-columns.server";
 import { consume, POLICIES } from "../security/rate-limit.server";
+import { askedBusiness } from "./dsar-notify.server";
 import { canTextRequesters, requesterSms } from "./dsar-sms.server";
 import { subjectHash, workspacesHolding } from "./subject-index.server";
 
@@ -62,15 +64,8 @@ export const NO_DATA_OUTCOME = "We hold no data about you.";
 /** The wording the form shows, kept in one place (app/lib/dsar.ts) and checked against the table. */
 export const DSAR_TYPE_LABELS: Record<DsarType, string> = TYPE_LABELS;
 
-/** How the request reads in a sentence ("a request for …"). */
-const DSAR_TYPE_PHRASES: Record<DsarType, string> = {
-  access: "access to the personal data held about you",
-  export: "a copy of your personal data",
-  correction: "a correction of your personal data",
-  erasure: "the erasure of your personal data",
-  opt_out: "an opt-out from all messages",
-  child: "the deletion of a child's personal data",
-};
+/** How the request reads in a sentence to the requester (wording kept in app/lib/dsar.ts). */
+const DSAR_TYPE_PHRASES: Record<DsarType, string> = DSAR_REQUEST_PHRASES;
 
 export function isDsarType(value: unknown): value is DsarType {
   return typeof value === "string" && (DSAR_TYPES as readonly string[]).includes(value);
@@ -760,7 +755,8 @@ async function confirm(
     },
   });
   const noData = routed.length === 0;
-  await notifyRequester(ctx, row, noData ? noDataNotice(row) : confirmedNotice(row));
+  const asked = askedBusiness(row.portalWorkspaceId);
+  await notifyRequester(ctx, row, noData ? noDataNotice(row, asked) : confirmedNotice(row, asked));
   return { requestId: row.id, statusToken: statusToken(row.id), tasks: routed.length, noData };
 }
 
@@ -768,6 +764,7 @@ interface Notice {
   subject: string;
   heading: string;
   paragraphs: string[];
+  askedName: string;
 }
 
 const formatDay = (at: Date) =>
@@ -778,25 +775,30 @@ const formatDay = (at: Date) =>
     timeZone: "UTC",
   });
 
-function noDataNotice(row: RequestRow): Notice {
+function noDataNotice(row: RequestRow, asked: string): Notice {
+  const none = row.portalWorkspaceId
+    ? `${asked} holds no data about you.`
+    : "Neither Pleisys Engage nor any business using it holds data about you.";
   return {
-    subject: "Your privacy request is complete",
+    subject: `Your privacy request to ${asked} is complete`,
     heading: "Your privacy request is complete",
     paragraphs: [
-      `You asked for ${DSAR_TYPE_PHRASES[row.type]}. ${NO_DATA_OUTCOME}`,
+      `You asked ${asked} for ${DSAR_TYPE_PHRASES[row.type]}. ${none}`,
       "There is nothing more for you to do.",
     ],
+    askedName: asked,
   };
 }
 
-function confirmedNotice(row: RequestRow): Notice {
+function confirmedNotice(row: RequestRow, asked: string): Notice {
   return {
-    subject: "Your privacy request is confirmed",
+    subject: `Your privacy request to ${asked} is confirmed`,
     heading: "Your privacy request is confirmed",
     paragraphs: [
-      `You asked for ${DSAR_TYPE_PHRASES[row.type]}. We will answer by ${formatDay(row.dueAt)}.`,
+      `You asked ${asked} for ${DSAR_TYPE_PHRASES[row.type]}. You will have an answer by ${formatDay(row.dueAt)}.`,
       "You can follow your request, and see the answer, on its status page.",
     ],
+    askedName: asked,
   };
 }
 
@@ -822,7 +824,11 @@ export async function notifyRequester(
     }
     const phone = row.phoneProven ? decryptColumn("phone_enc", row.id, row.phoneEnc) : null;
     if (phone && requesterSms(row.portalWorkspaceId)) {
-      await sendText(row.portalWorkspaceId, phone, `${notice.heading}. ${link}`);
+      await sendText(
+        row.portalWorkspaceId,
+        phone,
+        `${notice.askedName}: ${notice.heading}. ${link}`,
+      );
       return true;
     }
   } catch (error) {

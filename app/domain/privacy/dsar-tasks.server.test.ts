@@ -18,6 +18,7 @@ import {
   listWorkspaceTasks,
   runDsarTasks,
   settleRequest,
+  tasksAwaitingDecision,
 } from "./dsar-tasks.server";
 
 process.env.BASE_URL = "https://engage.test";
@@ -102,7 +103,11 @@ describe("deciding", () => {
     const request = requestRow(requestId);
     expect(request.status).toBe("declined");
     expect(request.outcome).toContain("We must keep invoices");
-    const [mail] = await mailsTo("declined.person@example.com", /privacy request is complete/);
+    const [mail] = await mailsTo(
+      "declined.person@example.com",
+      /^Your privacy request to Pleisys Engage was declined$/,
+    );
+    expect(mail?.text).toContain("Your request was declined, and it is now closed");
     expect(mail?.text).toContain("open dispute");
     // Settling again changes nothing and sends nothing.
     expect(await settleRequest(admin, requestId)).toEqual({ settled: false });
@@ -119,7 +124,8 @@ describe("deciding", () => {
     const result = await approveTask(b, taskIds[1]!);
     expect(result).toEqual({ status: "completed", settled: true });
     expect(requestRow(requestId).status).toBe("completed");
-    const [mail] = await mailsTo("mixed@example.com", /privacy request is complete/);
+    const [mail] = await mailsTo("mixed@example.com", /^Your data from Pleisys Engage is ready/);
+    expect(mail?.text).toContain("You asked Pleisys Engage for a copy of your personal data.");
     expect(mail?.text).toMatch(/https:\/\/engage\.test\/dsar\/download\/[\w-]+\.[\w-]+/);
     expect(mail?.text).toContain("We hold nothing about this person.");
     expect(getContact(b, contact.id).name).toBe("Mixed");
@@ -261,5 +267,61 @@ describe("reminders", () => {
         .where(eq(memberships.workspaceId, ctx.workspaceId))
         .all(),
     ).toHaveLength(3);
+  });
+});
+
+describe("a new request", () => {
+  test("is announced to owners and admins once, and counted on the menu badge until decided", async () => {
+    const now = new Date();
+    const clock = () => now;
+    const { owner, ctx } = await workspace(clock);
+    const shopName = `Shop ${seq}`;
+    const other = await workspace(clock);
+    const adminUser = await user("Ada Admin");
+    const marketer = await user("Milo Marketer");
+    getControlDb()
+      .insert(memberships)
+      .values([
+        { workspaceId: ctx.workspaceId, userId: adminUser.id, role: "admin" },
+        { workspaceId: ctx.workspaceId, userId: marketer.id, role: "marketer" },
+      ])
+      .run();
+    expect(tasksAwaitingDecision(ctx)).toBe(0);
+    const { taskIds } = createDsarRequest({
+      type: "export",
+      email: "arrival@example.com",
+      receivedAt: now,
+      tasks: [{ workspaceId: ctx.workspaceId }],
+    });
+    // Another workspace's request never counts here, nor ours there.
+    createDsarRequest({
+      type: "erasure",
+      email: "elsewhere@example.com",
+      receivedAt: now,
+      tasks: [{ workspaceId: other.ctx.workspaceId }],
+    });
+    expect(tasksAwaitingDecision(ctx)).toBe(1);
+    expect(tasksAwaitingDecision(other.ctx)).toBe(1);
+
+    const job: SystemContext = { actor: { type: "system", id: "dsar-tasks" }, now: clock };
+    const subject = new RegExp(`^New privacy request in ${shopName}: answer by`);
+    await runDsarTasks(job);
+    const [mail] = await mailsTo(owner.email.toLowerCase(), subject);
+    expect(mail?.text).toContain(`asked “${shopName}” for: Export of their data`);
+    expect(mail?.text).toContain(`https://engage.test/w/`);
+    expect(mail?.text).toContain(`/privacy/requests/${taskIds[0]}`);
+    expect(mail?.text).not.toContain("arrival@example.com");
+    expect(await mailsTo(adminUser.email.toLowerCase(), subject)).toHaveLength(1);
+    expect(await mailsTo(marketer.email.toLowerCase(), /privacy request/i)).toHaveLength(0);
+    expect(taskRow(taskIds[0]!).notifiedAt?.getTime()).toBe(now.getTime());
+
+    // The job runs every few minutes: nothing is sent twice.
+    await runDsarTasks(job);
+    await runDsarTasks(job);
+    expect(await mailsTo(owner.email.toLowerCase(), subject)).toHaveLength(1);
+    expect(await mailsTo(adminUser.email.toLowerCase(), subject)).toHaveLength(1);
+
+    await declineTask(ctx, taskIds[0]!, "We hold no export for this person.");
+    expect(tasksAwaitingDecision(ctx)).toBe(0);
   });
 });

@@ -8,6 +8,7 @@ import {
   workspaces,
   type DsarType,
 } from "~/db/schema/control";
+import { DSAR_REQUEST_PHRASES } from "~/lib/dsar";
 import { getEnv } from "~/lib/env.server";
 import { dueCountdown, formatDateTime } from "~/lib/format";
 import {
@@ -35,7 +36,7 @@ import {
   type FulfilOutcome,
 } from "./dsar-fulfil.server";
 import { correctionFrom, type Decision } from "./dsar-decision-form";
-import { notifyRequester, requesterOf } from "./dsar-notify.server";
+import { askedBusiness, notifyRequester, requesterOf } from "./dsar-notify.server";
 
 /**
  * The privacy queues: each workspace decides the tasks about its
@@ -583,7 +584,9 @@ export async function settleRequest(ctx: SystemContext, requestId: string): Prom
   const result = await notifyRequester(ctx, request, {
     kind: "outcome",
     data: {
-      requestLabel: DSAR_TYPE_LABELS[request.type],
+      askedName: askedBusiness(request.portalWorkspaceId),
+      what: DSAR_REQUEST_PHRASES[request.type],
+      declined: status === "declined",
       lines,
       downloads,
       linksExpireAt: expiries.length ? new Date(Math.min(...expiries)) : null,
@@ -721,6 +724,50 @@ async function sendReminders(ctx: SystemContext): Promise<{ reminders: number }>
 }
 
 /**
+ * Tells owners and admins (platform admins for account tasks) that a request arrived, once per
+ * task: marked first, so two runs never both send. Runs with the job, within minutes of the
+ * requester confirming; tasks from before this notice existed were marked by their migration.
+ */
+async function announceNewTasks(ctx: SystemContext): Promise<{ announced: number }> {
+  const db = getControlDb();
+  const now = ctx.now();
+  const rows = db
+    .select({
+      task: dsarTasks,
+      type: dsarRequests.type,
+      workspaceName: workspaces.name,
+      slug: workspaces.slug,
+    })
+    .from(dsarTasks)
+    .innerJoin(dsarRequests, eq(dsarRequests.id, dsarTasks.requestId))
+    .leftJoin(workspaces, eq(workspaces.id, dsarTasks.workspaceId))
+    .where(and(isNull(dsarTasks.notifiedAt), inArray(dsarTasks.status, ["pending", "approved"])))
+    .orderBy(asc(dsarTasks.id))
+    .limit(FULFIL_BATCH)
+    .all();
+  let sent = 0;
+  for (const { task, type, workspaceName, slug } of rows) {
+    const claimed = db
+      .update(dsarTasks)
+      .set({ notifiedAt: now })
+      .where(and(eq(dsarTasks.id, task.id), isNull(dsarTasks.notifiedAt)))
+      .run().changes;
+    if (!claimed) continue;
+    for (const email of reminderRecipients(task)) {
+      await notify(ctx, "dsar-arrived", email, {
+        workspaceName: workspaceName ?? "Pleisys Engage (account requests)",
+        requestLabel: DSAR_TYPE_LABELS[type],
+        decided: task.status === "approved",
+        dueAt: task.dueAt,
+        url: taskUrl(task, slug),
+      });
+      sent += 1;
+    }
+  }
+  return { announced: sent };
+}
+
+/**
  * A request still open past its due date goes to the platform operators: marked escalated
  * (which the admin page shows) and mailed to every platform admin, once per request.
  */
@@ -783,10 +830,11 @@ async function escalateOverdue(ctx: SystemContext): Promise<{ escalated: number 
 
 /** The `dsar-tasks` job. */
 export async function runDsarTasks(ctx: SystemContext): Promise<Record<string, number>> {
+  const announced = await announceNewTasks(ctx);
   const work = await fulfilApproved(ctx);
   const reminders = await sendReminders(ctx);
   const escalations = await escalateOverdue(ctx);
-  return { ...work, ...reminders, ...escalations };
+  return { ...announced, ...work, ...reminders, ...escalations };
 }
 
 /** Workspaces that have open tasks, with how many are overdue (for the workspace badge). */
@@ -807,6 +855,19 @@ export function openTaskCounts(ctx: WorkspaceContext): { open: number; overdue: 
     )
     .get();
   return { open: row?.open ?? 0, overdue: Number(row?.overdue ?? 0) };
+}
+
+/**
+ * How many of the workspace's requests wait for its decision (the menu badge). Approved ones
+ * are the job's to carry out, so only pending ones count.
+ */
+export function tasksAwaitingDecision(ctx: WorkspaceContext): number {
+  const row = getControlDb()
+    .select({ n: count() })
+    .from(dsarTasks)
+    .where(and(eq(dsarTasks.workspaceId, ctx.workspaceId), eq(dsarTasks.status, "pending")))
+    .get();
+  return row?.n ?? 0;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -232,6 +232,7 @@ describe("acceptInvitation", () => {
     const verifyToken = /verify-email\?token=([A-Za-z0-9_%-]+)/.exec(verification!.text!)![1]!;
     expect(verifyEmail(ctxAt(at(0)), decodeURIComponent(verifyToken))).toEqual({
       userId: invitee.id,
+      returnTo: null,
     });
     expect(acceptInvitation(ctxAt(at(SECOND), invitee), token, invitee.id)).toEqual({
       slug: "invite-co",
