@@ -201,6 +201,7 @@ export async function loader(args: LoaderFunctionArgs) {
               iso: found.lastCheckedAt.toISOString(),
               ok: Boolean(found.lastCheckOk),
               detail: found.lastCheckDetail ?? "",
+              plain: found.lastCheckOk ? null : explainProviderError(found.lastCheckDetail),
               step: found.lastCheckStep,
             }
           : null,
@@ -561,7 +562,7 @@ function CheckOutcome({ view }: { view: ChannelView }) {
       tone="error"
       title={i.lastCheck?.step ? `The check failed at: ${i.lastCheck.step}` : "The check failed"}
     >
-      <ProviderErrorText error={i.lastCheck?.detail ?? null} />
+      <ProviderErrorText plain={i.lastCheck?.plain ?? null} />
     </Alert>
   );
 }
