@@ -438,16 +438,16 @@ function WhatsAppSetupGuide() {
       <h4 id="whatsapp-guide-heading">What you need from Meta</h4>
       <ol className="steps">
         <li>
-          A Meta app with the WhatsApp product, and a business phone number added to it
-          (developers.facebook.com → My Apps). The number must not be in use on the WhatsApp app.
+          A Meta app with the WhatsApp product and your business phone number added to it
+          (developers.facebook.com → My Apps).
         </li>
         <li>
           On the app&apos;s <strong>WhatsApp → API Setup</strong> page: the{" "}
           <strong>Phone number ID</strong> and the <strong>WhatsApp Business Account ID</strong>.
         </li>
         <li>
-          A permanent <strong>access token</strong>: in Meta Business Settings, add a system user,
-          give it the app and the WhatsApp account, and generate a token with
+          A permanent <strong>access token</strong>: Meta Business Settings → Users → System users.
+          Add one, give it the app and the WhatsApp account, and generate a token with
           whatsapp_business_messaging and whatsapp_business_management.
         </li>
         <li>
@@ -455,9 +455,9 @@ function WhatsAppSetupGuide() {
           replies really come from Meta.
         </li>
         <li>
-          Connect below. Then this card shows the <strong>callback URL</strong> and the{" "}
-          <strong>verify token</strong> to paste into WhatsApp → Configuration → Webhook, so
-          delivery reports and replies reach Pleisys Engage.
+          Connect below: the connection is checked straight away. Then this card shows the{" "}
+          <strong>callback URL</strong> and the <strong>verify token</strong> to paste into WhatsApp
+          → Configuration → Webhook, so delivery reports and replies reach Pleisys Engage.
         </li>
       </ol>
     </section>
@@ -525,7 +525,11 @@ function ConnectForm({
           storedSecrets={sameAsStored ? (view.integration?.storedSecrets ?? {}) : {}}
           errors={errors}
         />
-        <p className="field-hint">Saving checks the connection with the provider straight away.</p>
+        {provider === "whatsapp" && !editing ? null : (
+          <p className="field-hint">
+            Saving checks the connection with the provider straight away.
+          </p>
+        )}
         <div className="filters-actions">
           <Button type="submit" disabled={busy}>
             {editing ? "Save changes" : `Connect ${view.label}`}
