@@ -6,14 +6,15 @@
 
 const TIER = /^TIER_(\d+)(K?)$/i;
 
-/** "TIER_1K" → "1,000 customers / 24 h"; "TIER_UNLIMITED" → "Unlimited"; unknown: as given. */
+/** "TIER_1K" → "1,000 customers / 24 h" (no-break space before "h"); "TIER_UNLIMITED" → "Unlimited"; unknown: as given. */
 export function messagingTierLabel(tier: string): string {
   const value = tier.trim().toUpperCase();
   if (value === "TIER_UNLIMITED") return "Unlimited";
   const match = TIER.exec(value);
   if (!match) return tier;
   const count = Number(match[1]) * (match[2] ? 1000 : 1);
-  return `${count.toLocaleString("en-US")} customers / 24 h`;
+  // A no-break space keeps "24 h" together when the line wraps.
+  return `${count.toLocaleString("en-US")} customers / 24\u00a0h`;
 }
 
 const QUALITY: Record<string, string> = {

@@ -120,7 +120,7 @@ describe("Settings → Channels: the connection check", () => {
     expect(html).toContain("System users");
     expect(html).toMatch(/name="verifyToken"[^>]*type="text"|type="text"[^>]*name="verifyToken"/);
     expect(html).toMatch(/name="verifyToken"[^>]*value="[A-Za-z0-9_-]{24}"/);
-    expect(html).toContain(">1,000 customers / 24 h</option>");
+    expect(html).toContain(">1,000 customers / 24\u00a0h</option>");
     expect(html).toContain(">Unlimited</option>");
     expect(html).not.toContain(">TIER_1K<");
     expect(badgeOf(html)).toBe("Sandbox");
@@ -174,7 +174,7 @@ describe("Settings → Channels: the connection check", () => {
     );
     expect(badgeOf(html)).toBe("Connected");
     expect(html).toContain("WhatsApp is connected: +91 98765 43210 (Chai Corner)");
-    expect(html).toContain("messaging limit 1,000 customers / 24 h, quality high");
+    expect(html).toContain("messaging limit 1,000 customers / 24\u00a0h, quality high");
     expect(html).toContain("The connection works");
     expect(html).not.toContain(NUMBER.accessToken);
     const id = whatsappRow()!.id;
@@ -182,7 +182,7 @@ describe("Settings → Channels: the connection check", () => {
       new RegExp(`<input[^>]*readonly=""[^>]*value="[^"]*/webhooks/whatsapp/${id}"`),
     );
     expect(html).toMatch(/<input[^>]*readonly=""[^>]*value="chai-corner-verify-1234"/);
-    expect(html).toContain("<dt>Messaging limit</dt><dd>1,000 customers / 24 h</dd>");
+    expect(html).toContain("<dt>Messaging limit</dt><dd>1,000 customers / 24\u00a0h</dd>");
     expect(whatsappRow()).toMatchObject({ lastCheckOk: true, lastCheckStep: null });
   });
 

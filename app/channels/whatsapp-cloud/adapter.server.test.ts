@@ -758,7 +758,8 @@ describe("testConnection", () => {
   it("reads the number's name, tier and quality", async () => {
     expect(await adapter.testConnection()).toEqual({
       ok: true,
-      detail: "+91 98765 43210 (Shop Name), messaging limit 1,000 customers / 24 h, quality high",
+      detail:
+        "+91 98765 43210 (Shop Name), messaging limit 1,000 customers / 24\u00a0h, quality high",
       ratePerSecond: 80,
     });
     const [request, waba] = fake.requests.filter((r) => r.method === "GET").slice(-2);
