@@ -106,7 +106,7 @@ export const PROVIDER_FIELDS: Record<Provider, readonly FieldSpec[]> = {
       label: "Messages per second",
       type: "number",
       optional: true,
-      hint: "Read from your SES account by Test connection.",
+      hint: "Read from your SES account by the connection check.",
     },
     {
       name: "snsTopicArn",
