@@ -72,6 +72,12 @@ export default defineConfig({
         GOOGLE_CLIENT_SECRET: FAKE_GOOGLE_CLIENT_SECRET,
         ANTHROPIC_BASE_URL: fakeUrl("anthropic"),
         ANTHROPIC_API_KEY: FAKE_ANTHROPIC_API_KEY,
+        // Saving a channel checks it with the provider: the fakes answer, never the real APIs.
+        WHATSAPP_API_BASE_URL: fakeUrl("whatsapp"),
+        SES_ENDPOINT: fakeUrl("ses"),
+        SMS_API_BASE_URL: fakeUrl("sms"),
+        TELEGRAM_API_BASE_URL: fakeUrl("telegram"),
+        PROVIDER_TIMEOUT_MS: "5000",
       },
     },
   ],

@@ -151,7 +151,13 @@ export type WebhookOutcome =
   | { kind: "events"; events: ChannelEvent[] };
 
 export type ConnectionCheck =
-  { ok: true; detail: string; ratePerSecond?: number } | { ok: false; reason: string };
+  | { ok: true; detail: string; ratePerSecond?: number }
+  | {
+      ok: false;
+      reason: string;
+      /** Which part of the setup failed, in plain words (e.g. "Access token"), when known. */
+      check?: string;
+    };
 
 /**
  * A message template as the provider keeps it (WhatsApp: Meta's review copy). Names, categories

@@ -10,9 +10,11 @@ import {
   FunnelChart,
   StatGrid,
 } from "~/components/charts";
+import { ProviderErrorText } from "~/components/provider-error";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import { queryAnalytics } from "~/domain/analytics/analytics-worker.server";
 import { parseCampaignId, seenLabel } from "~/domain/analytics/campaign-report.server";
+import { explainProviderError } from "~/domain/analytics/provider-error";
 import { CHANNEL_LABELS } from "~/lib/channels";
 import { formatDateTime } from "~/lib/format";
 
@@ -43,6 +45,10 @@ export async function loader(args: LoaderFunctionArgs) {
     canExport: can(role, "contacts:export"),
     report: {
       ...report,
+      failures: report.failures.map((f) => ({
+        ...f,
+        plain: f.code ? explainProviderError(`${f.code}: ${f.reason}`) : null,
+      })),
       campaign: {
         ...report.campaign,
         channelLabel: CHANNEL_LABELS[report.campaign.channel],
@@ -235,7 +241,7 @@ export default function CampaignReportPage() {
                 {report.failures.map((f) => (
                   <tr key={`${f.code ?? ""} ${f.reason}`}>
                     <td>{f.code ? <code>{f.code}</code> : <span className="muted">—</span>}</td>
-                    <td>{f.reason}</td>
+                    <td>{f.plain?.detail ? <ProviderErrorText plain={f.plain} /> : f.reason}</td>
                     <td className="num">{formatCount(f.count)}</td>
                   </tr>
                 ))}

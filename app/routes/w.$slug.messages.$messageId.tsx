@@ -1,9 +1,11 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { requireWorkspace } from "~/auth/workspace.server";
+import { ProviderErrorText } from "~/components/provider-error";
 import { MESSAGE_STATUS_LABELS, MessageStatusBadge } from "~/components/message-status";
 import { Alert } from "~/components/ui/alert";
 import { Card, PageHeader } from "~/components/ui/layout";
+import { explainProviderError } from "~/domain/analytics/provider-error";
 import { emailHtmlForDisplay, unsubscribeHeaders } from "~/domain/delivery/email-compose.server";
 import { listIntegrations } from "~/domain/delivery/integrations.server";
 import { getMessage, type MessageRow } from "~/domain/delivery/outbox.server";
@@ -129,6 +131,7 @@ export async function loader(args: LoaderFunctionArgs) {
       status: message.status,
       attempts: message.attempts,
       error: message.error,
+      errorPlain: explainProviderError(message.error),
       sandbox,
       timeline,
       email,
@@ -201,7 +204,9 @@ export default function MessagePage() {
           {m.error ? (
             <div>
               <dt>{m.status === "skipped" ? "Why it was not sent" : "Reason"}</dt>
-              <dd>{m.error}</dd>
+              <dd>
+                <ProviderErrorText plain={m.errorPlain} />
+              </dd>
             </div>
           ) : null}
         </dl>

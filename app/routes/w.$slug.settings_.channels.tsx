@@ -18,6 +18,7 @@ import { z } from "zod";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { CopyField } from "~/components/copy-field";
 import { FormErrors, Select } from "~/components/form";
+import { ProviderErrorText } from "~/components/provider-error";
 import { Alert } from "~/components/ui/alert";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
@@ -31,11 +32,14 @@ import {
   targetFieldLabels,
   type Provider,
 } from "~/domain/delivery/integration-fields";
+import { explainProviderError } from "~/domain/analytics/provider-error";
 import {
   checkIntegration,
   listIntegrations,
   removeIntegration,
   saveIntegrationChecked,
+  suggestVerifyToken,
+  type IntegrationCheck,
 } from "~/domain/delivery/integrations.server";
 import {
   telegramBotUsername,
@@ -47,6 +51,7 @@ import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
 import { formatDateTime } from "~/lib/format";
 import { logger } from "~/lib/logger.server";
+import { messagingTierLabel } from "~/lib/whatsapp-limits";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `Channels — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
@@ -71,7 +76,7 @@ const SECRET_FIELD_NAMES = [
 
 const WEBHOOK_HINTS: Partial<Record<Provider, string>> = {
   whatsapp:
-    "In your Meta app: WhatsApp → Configuration → Webhook. Paste this as the callback URL, enter the same verify token as here, and subscribe to “messages”.",
+    "Where Meta sends delivery reports and customers' replies. In your Meta app: WhatsApp → Configuration → Webhook → Edit. Paste this as the callback URL and the verify token below, press Verify and save, then subscribe to “messages”.",
   "email-ses":
     "Create an SNS topic for your configuration set's bounce, complaint and delivery events and subscribe this HTTPS URL to it; the subscription is confirmed automatically, and from then on only that topic's messages are accepted.",
   sms: "Set this as the status callback and the incoming-message webhook of your number or messaging service.",
@@ -92,6 +97,51 @@ const ById = z.object({
     .min(1, "Choose a connected channel.")
     .max(64, "Choose a connected channel."),
 });
+
+/** Shown as copyable values next to the webhook URL instead of in the list of settings. */
+const COPY_FIELDS = new Set(["verifyToken"]);
+
+function displayValue(name: string, value: string | undefined): string | null {
+  if (value === undefined) return null;
+  return name === "messagingTier" ? messagingTierLabel(value) : value;
+}
+
+/**
+ * The badge: "connected" only when the last check ran on the credentials as saved and passed;
+ * "failed" when it ran on them and failed; "unchecked" when they were never checked or changed
+ * since.
+ */
+function checkStatus(found: {
+  lastCheckCurrent: boolean;
+  lastCheckOk: boolean | null;
+}): "connected" | "failed" | "unchecked" {
+  if (!found.lastCheckCurrent) return "unchecked";
+  return found.lastCheckOk ? "connected" : "failed";
+}
+
+/** A check's outcome as a one-line message: the plain words first, then what to do. */
+function checkMessage(label: string, check: IntegrationCheck): string {
+  if (check.ok) return `${label} is connected: ${check.detail}.`;
+  const plain = explainProviderError(check.detail);
+  const where = check.step ? ` at “${check.step}”` : "";
+  const words = plain ? [plain.summary, plain.action].filter(Boolean).join(" ") : check.detail;
+  return `${label} check failed${where}: ${words}`;
+}
+
+/** Runs the connection check; a check that could not run at all is reported, not thrown. */
+async function runCheck(
+  wctx: Parameters<typeof checkIntegration>[0],
+  workspaceId: string,
+  integrationId: string,
+): Promise<IntegrationCheck> {
+  try {
+    return await checkIntegration(wctx, workspaceId, integrationId);
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    logger.error({ err: error, workspaceId }, "connection test could not run");
+    return { ok: false, detail: "The check could not run. Try again in a moment.", step: null };
+  }
+}
 
 function isProvider(value: string | null): value is Provider {
   return value !== null && (PROVIDERS as readonly string[]).includes(value);
@@ -124,12 +174,12 @@ export async function loader(args: LoaderFunctionArgs) {
         providerLabel: PROVIDER_LABELS[found.provider],
         ratePerSecond: found.ratePerSecond,
         fields: specs
-          .filter((f) => f.name !== "ratePerSecond")
+          .filter((f) => f.name !== "ratePerSecond" && !COPY_FIELDS.has(f.name))
           .map((f) => ({
             name: f.name,
             label: f.label,
             secret: Boolean(f.secret),
-            value: found.fields[f.name] ?? null,
+            value: displayValue(f.name, found.fields[f.name]),
           })),
         /** Non-secret values to start the edit form with. */
         values: Object.fromEntries(
@@ -143,12 +193,16 @@ export async function loader(args: LoaderFunctionArgs) {
         ) as Record<string, string>,
         webhookUrl: found.webhookUrl,
         webhookHint: WEBHOOK_HINTS[found.provider] ?? null,
+        verifyToken: found.provider === "whatsapp" ? (found.fields.verifyToken ?? null) : null,
+        status: checkStatus(found),
         lastCheck: found.lastCheckedAt
           ? {
               at: formatDateTime(found.lastCheckedAt, tz),
               iso: found.lastCheckedAt.toISOString(),
               ok: Boolean(found.lastCheckOk),
               detail: found.lastCheckDetail ?? "",
+              plain: found.lastCheckOk ? null : explainProviderError(found.lastCheckDetail),
+              step: found.lastCheckStep,
             }
           : null,
         telegram,
@@ -162,6 +216,11 @@ export async function loader(args: LoaderFunctionArgs) {
     return {
       channel,
       label: CHANNEL_LABELS[channel],
+      /** A random verify token to start the WhatsApp form with (the owner may type their own). */
+      suggested:
+        channel === "whatsapp" && !found?.fields.verifyToken
+          ? { verifyToken: suggestVerifyToken() }
+          : {},
       providers: providers.map((p) => ({ value: p, label: PROVIDER_LABELS[p] })),
       chosen,
       editing: Boolean(found) && editParam === channel,
@@ -201,30 +260,26 @@ export async function action(args: ActionFunctionArgs) {
           const input = Object.fromEntries(
             Object.entries(fields).filter(([, v]) => typeof v === "string" && v.trim() !== ""),
           );
-          const { webhookUrl } = await saveIntegrationChecked(wctx, workspace.id, provider, input);
+          const { id } = await saveIntegrationChecked(wctx, workspace.id, provider, input);
           const label = CHANNEL_LABELS[PROVIDER_CHANNEL[provider]];
+          // Saving checks the connection at once, so the badge says whether these work.
+          const check = await runCheck(wctx, workspace.id, id);
           return redirectWithFlash(
             page,
-            `${label} saved with ${PROVIDER_LABELS[provider]}. ${
-              webhookUrl ? "Copy its webhook URL into the provider's settings, then test" : "Test"
-            } the connection.`,
+            `${label} saved with ${PROVIDER_LABELS[provider]}. ${checkMessage(label, check)}`,
+            check.ok ? "success" : "error",
           );
         },
         { hideFields: SECRET_FIELD_NAMES },
       );
     case "test":
       return submitForm(formData, ById, async (value) => {
-        let result: { ok: boolean; detail: string };
-        try {
-          result = await checkIntegration(wctx, workspace.id, value.integrationId);
-        } catch (error) {
-          if (error instanceof AppError) throw error;
-          logger.error({ err: error, workspaceId: workspace.id }, "connection test could not run");
-          result = { ok: false, detail: "The test could not run. Try again in a moment." };
-        }
+        const found = listIntegrations(workspace.id).find((i) => i.id === value.integrationId);
+        const label = found ? CHANNEL_LABELS[found.channel] : "The channel";
+        const result = await runCheck(wctx, workspace.id, value.integrationId);
         return redirectWithFlash(
           page,
-          result.ok ? `Connection works: ${result.detail}.` : `Connection failed: ${result.detail}`,
+          checkMessage(label, result),
           result.ok ? "success" : "error",
         );
       });
@@ -271,7 +326,10 @@ function ProviderFields({
               name={spec.name}
               label={label}
               hint={spec.hint}
-              options={(spec.options ?? []).map((o) => ({ value: o, label: o }))}
+              options={(spec.options ?? []).map((o) => ({
+                value: o,
+                label: spec.name === "messagingTier" ? messagingTierLabel(o) : o,
+              }))}
               defaultValue={values[spec.name] || SELECT_DEFAULTS[spec.name] || spec.options?.[0]}
               errors={fieldErrors}
             />
@@ -373,6 +431,45 @@ function EmailProviderChoice({
   );
 }
 
+/** What a first-time owner needs from Meta, in the order Meta's screens show it. */
+function WhatsAppSetupGuide() {
+  return (
+    <section className="setup-guide" aria-labelledby="whatsapp-guide-heading">
+      <h4 id="whatsapp-guide-heading">What you need from Meta</h4>
+      <ol className="steps">
+        <li>
+          A Meta app with the WhatsApp product and your business phone number added to it
+          (developers.facebook.com → My Apps).
+        </li>
+        <li>
+          On the app&apos;s <strong>WhatsApp → API Setup</strong> page: the{" "}
+          <strong>Phone number ID</strong> and the <strong>WhatsApp Business Account ID</strong>.
+        </li>
+        <li>
+          A permanent <strong>access token</strong>: Meta Business Settings → Users → System users.
+          Add one, give it the app and the WhatsApp account, and generate a token with
+          whatsapp_business_messaging and whatsapp_business_management.
+        </li>
+        <li>
+          The <strong>app secret</strong>: App settings → Basic. It proves that delivery reports and
+          replies really come from Meta.
+        </li>
+        <li>
+          Connect below: the connection is checked straight away. Then this card shows the{" "}
+          <strong>callback URL</strong> and the <strong>verify token</strong> to paste into WhatsApp
+          → Configuration → Webhook, so delivery reports and replies reach Pleisys Engage.
+        </li>
+      </ol>
+    </section>
+  );
+}
+
+const STATUS_BADGES = {
+  connected: { className: "badge badge-success", text: "Connected" },
+  failed: { className: "badge badge-danger", text: "Check failed" },
+  unchecked: { className: "badge badge-warning", text: "Not checked" },
+} as const;
+
 function ConnectForm({
   page,
   view,
@@ -390,6 +487,7 @@ function ConnectForm({
   const provider: Provider = (ours ? failedProvider : undefined) ?? (view.chosen as Provider);
   const sameAsStored = view.integration?.provider === provider;
   const values: Record<string, string> = {
+    ...(view.suggested as Record<string, string>),
     ...(sameAsStored ? view.integration!.values : {}),
     ...Object.fromEntries(
       Object.entries((ours?.initialValue ?? {}) as Record<string, unknown>)
@@ -420,12 +518,18 @@ function ConnectForm({
           </Alert>
         ) : null}
         <FormErrors errors={errors[""] ?? undefined} />
+        {provider === "whatsapp" && !editing ? <WhatsAppSetupGuide /> : null}
         <ProviderFields
           provider={provider}
           values={values}
           storedSecrets={sameAsStored ? (view.integration?.storedSecrets ?? {}) : {}}
           errors={errors}
         />
+        {provider === "whatsapp" && !editing ? null : (
+          <p className="field-hint">
+            Saving checks the connection with the provider straight away.
+          </p>
+        )}
         <div className="filters-actions">
           <Button type="submit" disabled={busy}>
             {editing ? "Save changes" : `Connect ${view.label}`}
@@ -434,6 +538,36 @@ function ConnectForm({
         </div>
       </Form>
     </>
+  );
+}
+
+/** What the last check found, in words: the badge's explanation. */
+function CheckOutcome({ view }: { view: ChannelView }) {
+  const i = view.integration!;
+  if (i.status === "unchecked") {
+    return (
+      <Alert tone="warning" title="Not checked yet">
+        {i.lastCheck
+          ? "The settings changed after the last check. "
+          : "These settings have not been checked with the provider. "}
+        Press Test connection to check them before you send.
+      </Alert>
+    );
+  }
+  if (i.status === "connected") {
+    return (
+      <Alert tone="success" title="The connection works">
+        {i.lastCheck?.detail}
+      </Alert>
+    );
+  }
+  return (
+    <Alert
+      tone="error"
+      title={i.lastCheck?.step ? `The check failed at: ${i.lastCheck.step}` : "The check failed"}
+    >
+      <ProviderErrorText plain={i.lastCheck?.plain ?? null} />
+    </Alert>
   );
 }
 
@@ -450,7 +584,7 @@ function ConnectedDetails({
   return (
     <>
       <p>
-        Connected through <strong>{i.providerLabel}</strong>.
+        Set up with <strong>{i.providerLabel}</strong>.
       </p>
       <dl className="role-list">
         {i.fields.map((f) => (
@@ -468,29 +602,34 @@ function ConnectedDetails({
           <dd>
             {i.lastCheck ? (
               <>
-                {i.lastCheck.ok ? (
-                  <span className="badge badge-success">Working</span>
-                ) : (
-                  <span className="badge badge-danger">Failed</span>
-                )}{" "}
-                {i.lastCheck.detail}{" "}
+                {i.lastCheck.ok ? "Passed" : "Failed"}{" "}
                 <span className="muted">
                   (<time dateTime={i.lastCheck.iso}>{i.lastCheck.at}</time>)
                 </span>
+                {i.status === "unchecked" ? " — before the last change" : null}
               </>
             ) : (
-              "Not tested yet"
+              "Never"
             )}
           </dd>
         </div>
       </dl>
+      <CheckOutcome view={view} />
       {i.webhookUrl ? (
         <CopyField
           label={`${view.label} webhook URL`}
           value={i.webhookUrl}
           hint={i.webhookHint ?? undefined}
         />
-      ) : (
+      ) : null}
+      {i.verifyToken ? (
+        <CopyField
+          label="Webhook verify token"
+          value={i.verifyToken}
+          hint="Enter it in the same webhook settings as the callback URL: Meta sends it back once, so Pleisys Engage can confirm the URL is yours."
+        />
+      ) : null}
+      {i.webhookUrl ? null : (
         <p className="field-hint">
           SMTP servers send no delivery reports: messages count as delivered once the server accepts
           them, and bounces arrive in the From mailbox.
@@ -582,9 +721,11 @@ export default function ChannelsPage() {
             <h2 id={headingId} className="card-title">
               {view.label}{" "}
               {view.integration ? (
-                <span className="badge badge-success">Connected</span>
+                <span className={STATUS_BADGES[view.integration.status].className}>
+                  {STATUS_BADGES[view.integration.status].text}
+                </span>
               ) : (
-                <span className="badge badge-warning">Sandbox</span>
+                <span className="badge">Sandbox</span>
               )}
             </h2>
             {view.integration ? (

@@ -1,12 +1,15 @@
 import { expect, test } from "@playwright/test";
+import { FAKE_WHATSAPP_DEMO_NUMBER as DEMO } from "../fakes/whatsapp";
 import { signUpWithWorkspace } from "./support";
 
 /**
  * An owner's first look at delivery, in Chromium, by visible labels and roles: every channel
- * starts in the sandbox; connecting WhatsApp stores its config (no network: Test connection is
- * not pressed) and shows the masked token and webhook URL; disconnecting asks first. Then an SMS
- * to a new contact goes to the sandbox, is marked delivered by the dispatcher, and shows exactly
- * what would have been sent.
+ * starts in the sandbox; connecting WhatsApp follows the guided setup and checks the connection
+ * on save (against the Meta fake): a refused token says so in plain words with Meta's code on a
+ * details line, the right one makes the badge "Connected" with the limit in words, and the
+ * webhook URL and verify token are there to copy; disconnecting asks first. Then an SMS to a new
+ * contact goes to the sandbox, is marked delivered by the dispatcher, and shows exactly what
+ * would have been sent.
  */
 
 const CHANNELS = ["Email", "WhatsApp", "SMS", "Telegram"];
@@ -37,27 +40,49 @@ test("connect and disconnect WhatsApp, then send an SMS in the sandbox and inspe
   await expect(email.getByLabel("SMTP host")).toBeVisible();
   await expect(email.getByLabel("AWS region")).toHaveCount(0);
 
-  // Connect WhatsApp: only stored, nothing is sent anywhere.
+  // Connect WhatsApp, guided: where each Meta id is, a suggested verify token, limits in words.
   const whatsapp = page.getByRole("region", { name: /^WhatsApp/ });
   const connect = whatsapp.getByRole("form", { name: "Connect WhatsApp" });
-  await connect.getByLabel("Phone number ID").fill("106540352242922");
-  await connect.getByLabel("WhatsApp Business Account ID").fill("102290129340398");
-  await connect.getByLabel("Access token").fill("EAAG-e2e-access-token-51ab");
+  const guide = connect.getByRole("region", { name: "What you need from Meta" });
+  await expect(guide).toContainText("WhatsApp → API Setup");
+  await expect(guide).toContainText("System users");
+  await expect(connect.getByLabel("Webhook verify token")).toHaveValue(/^[A-Za-z0-9_-]{24}$/);
+  await expect(connect.getByLabel("Messaging limit")).toContainText("1,000 customers / 24 h");
+  await connect.getByLabel("Phone number ID").fill(DEMO.phoneNumberId);
+  await connect.getByLabel("WhatsApp Business Account ID").fill(DEMO.wabaId);
+  await connect.getByLabel("Access token").fill("EAAG-e2e-expired-token-51ab");
   await connect.getByLabel("App secret").fill("e2e-app-secret-77cd");
   await connect.getByLabel("Webhook verify token").fill("e2e-verify-token-0ef1");
   await expect(connect.getByLabel("Access token")).toHaveAttribute("type", "password");
   await connect.getByRole("button", { name: "Connect WhatsApp" }).click();
 
+  // Meta refuses the token: stored, but the badge says the check failed, and why.
   await expect(page.getByText("WhatsApp saved with WhatsApp Cloud API (Meta).")).toBeVisible();
+  const failed = page.getByRole("region", { name: "WhatsApp Check failed" });
+  await expect(failed).toContainText("The check failed at: Access token and phone number ID");
+  await expect(failed).toContainText("Meta no longer accepts the access token");
+  await expect(failed).toContainText("Details: WhatsApp 190");
+  await expect(failed).toContainText("••••51ab");
+  await expect(failed).not.toContainText("EAAG-e2e-expired-token-51ab");
+
+  // The right token: the check passes on save.
+  await failed.getByRole("link", { name: "Edit WhatsApp" }).click();
+  const edit = whatsapp.getByRole("form", { name: "Edit WhatsApp" });
+  await edit.getByLabel("Access token").fill(DEMO.accessToken);
+  await edit.getByLabel("App secret").fill("e2e-app-secret-77cd");
+  await edit.getByRole("button", { name: "Save changes" }).click();
   const connected = page.getByRole("region", { name: "WhatsApp Connected" });
-  await expect(connected).toContainText("••••51ab");
-  await expect(connected).not.toContainText("EAAG-e2e-access-token-51ab");
-  await expect(connected).toContainText("Not tested yet");
+  await expect(connected).toContainText("The connection works");
+  await expect(connected).toContainText(
+    "+91 98765 43210 (Pleisys Demo), messaging limit 1,000 customers / 24 h, quality high",
+  );
   const webhook = connected.getByLabel("WhatsApp webhook URL");
   await expect(webhook).toHaveValue(
     /^http:\/\/127\.0\.0\.1:\d+\/webhooks\/whatsapp\/int_[a-z0-9]{16}$/,
   );
   await expect(connected.getByRole("button", { name: "Copy WhatsApp webhook URL" })).toBeVisible();
+  await expect(connected.getByLabel("Webhook verify token")).toHaveValue("e2e-verify-token-0ef1");
+  await expect(connected.getByRole("button", { name: "Copy Webhook verify token" })).toBeVisible();
   await expect(
     connected.getByRole("button", { name: "Test connection of WhatsApp" }),
   ).toBeVisible();

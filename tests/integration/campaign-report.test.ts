@@ -244,7 +244,11 @@ describe("campaign report", () => {
     expect(html).toContain("<title");
     expect(html).toContain(">Funnel of Monsoon sale</title>");
 
-    expect(row(html, "SES MessageRejected")).toEqual(["Email address is not verified.", "1"]);
+    // Known provider codes in plain words, with SES's own words on a details line.
+    const [rejected, rejectedCount] = row(html, "SES MessageRejected");
+    expect(rejected).toContain("Amazon SES refused to send this email.");
+    expect(rejected).toContain("Details: SES MessageRejected: Email address is not verified.");
+    expect(rejectedCount).toBe("1");
     expect(row(html, "Permanent/General")).toEqual(["smtp; 550 5.1.1 user unknown", "1"]);
     expect(row(html, LINKS[0])).toEqual(["2", "1"]);
     expect(row(html, LINKS[1])).toEqual(["1", "1"]);

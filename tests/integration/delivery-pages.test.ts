@@ -17,6 +17,8 @@ import {
   type TestUser,
 } from "../support/accounts";
 import { giveConsent, insertContact } from "../support/contacts";
+import { createTelegramFake, type TelegramFake } from "../fakes/telegram";
+import { createWhatsAppFake, type WhatsAppFake } from "../fakes/whatsapp";
 import { startTestServer, type TestServer } from "../support/server";
 
 /**
@@ -34,6 +36,8 @@ const VERIFY_TOKEN = "verify-me-please-4b8a";
 const BOT_TOKEN = "123456789:AAFakeTelegramBotTokenForTests_xyz";
 
 let server: TestServer;
+let whatsappFake: WhatsAppFake;
+let telegramFake: TelegramFake;
 let owner: TestUser;
 let viewerUser: TestUser;
 let outsider: TestUser;
@@ -75,13 +79,31 @@ beforeAll(async () => {
   await addMember(workspace, owner, viewerUser, "viewer");
   ctx = openWorkspaceContext(workspace.id, { type: "user", id: owner.id }, {});
   otherCtx = openWorkspaceContext(other.id, { type: "user", id: outsider.id }, {});
-  server = await startTestServer({ dataDir: process.env.DATA_DIR });
+  // Saving a channel checks it with the provider: these fakes answer for Meta and Telegram.
+  whatsappFake = createWhatsAppFake({
+    numbers: [
+      { phoneNumberId: WHATSAPP.phoneNumberId, wabaId: WHATSAPP.wabaId, accessToken: ACCESS_TOKEN },
+    ],
+  });
+  await whatsappFake.start();
+  telegramFake = createTelegramFake();
+  await telegramFake.start();
+  server = await startTestServer({
+    dataDir: process.env.DATA_DIR,
+    env: {
+      WHATSAPP_API_BASE_URL: whatsappFake.url,
+      TELEGRAM_API_BASE_URL: telegramFake.url,
+      PROVIDER_TIMEOUT_MS: "3000",
+    },
+  });
   alice = await signedIn(server, owner);
   viewer = await signedIn(server, viewerUser);
 }, 90_000);
 
 afterAll(async () => {
   await server?.stop();
+  await whatsappFake?.stop();
+  await telegramFake?.stop();
 });
 
 describe("Settings → Channels", () => {
@@ -112,7 +134,7 @@ describe("Settings → Channels", () => {
     const html = await textOf(res);
     expect(html).toContain("Phone number ID is a number.");
     expect(html).toContain('value="not-a-number"');
-    for (const secret of [ACCESS_TOKEN, APP_SECRET, VERIFY_TOKEN]) {
+    for (const secret of [ACCESS_TOKEN, APP_SECRET]) {
       expect(html).not.toContain(secret);
     }
     expect(listIntegrations(workspace.id)).toHaveLength(0);
@@ -126,14 +148,17 @@ describe("Settings → Channels", () => {
     expect(saved).toMatchObject({ channel: "whatsapp", provider: "whatsapp", ratePerSecond: 80 });
 
     const html = await textOf(await alice.get(channelsPage));
-    expect(html).toContain("Connected through <strong>WhatsApp Cloud API (Meta)</strong>");
+    expect(html).toContain("Set up with <strong>WhatsApp Cloud API (Meta)</strong>");
     expect(html).toContain("••••7c1d");
-    for (const secret of [ACCESS_TOKEN, APP_SECRET, VERIFY_TOKEN]) {
+    for (const secret of [ACCESS_TOKEN, APP_SECRET]) {
       expect(html).not.toContain(secret);
     }
+    // The verify token is shown to copy into Meta's webhook settings.
+    expect(html).toMatch(new RegExp(`<input[^>]*readonly=""[^>]*value="${VERIFY_TOKEN}"`));
     expect(html).toContain(`/webhooks/whatsapp/${saved!.id}`);
     expect(html).toMatch(/<input[^>]*readonly=""[^>]*value="[^"]*\/webhooks\/whatsapp\//);
-    expect(html).toContain("Not tested yet");
+    // Saving ran the connection check against the Meta fake.
+    expect(html).toContain("The connection works");
     expect(html).toContain("Test connection");
     // The other channels are still in the sandbox.
     expect(html).toContain("SMS runs in the <strong>sandbox</strong>");
@@ -147,7 +172,6 @@ describe("Settings → Channels", () => {
       ...WHATSAPP,
       accessToken: "",
       appSecret: "",
-      verifyToken: "",
       ratePerSecond: "40",
     });
     expect(again.status).toBe(302);

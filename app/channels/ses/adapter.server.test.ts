@@ -241,12 +241,12 @@ describe("SES adapter: send through the real SDK", () => {
 
     ses.account.sendingEnabled = false;
     const disabled = await adapter.testConnection();
-    expect(disabled.ok).toBe(false);
+    expect(disabled).toMatchObject({ ok: false, check: "Sending enabled" });
     ses.account.sendingEnabled = true;
 
     ses.injectFault(sesFault(403, "InvalidSignatureException", "Signature mismatch"));
     const refused = await adapter.testConnection();
-    expect(refused).toMatchObject({ ok: false });
+    expect(refused).toMatchObject({ ok: false, check: "Access key, secret and region" });
     expect(!refused.ok && refused.reason).toMatch(/access key/);
   });
 });

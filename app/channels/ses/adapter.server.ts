@@ -465,6 +465,7 @@ export function createSesAdapter(config: SesConfig, options: SesAdapterOptions =
       if (account.SendingEnabled === false) {
         return {
           ok: false,
+          check: "Sending enabled",
           reason: `SES sending is disabled for this account in ${config.region}; re-enable it in the SES console (${limits})`,
         };
       }
@@ -477,7 +478,11 @@ export function createSesAdapter(config: SesConfig, options: SesAdapterOptions =
         ...(typeof rate === "number" && rate > 0 ? { ratePerSecond: rate } : {}),
       };
     } catch (error) {
-      return { ok: false, reason: classifySesError(error, config).reason };
+      return {
+        ok: false,
+        check: "Access key, secret and region",
+        reason: classifySesError(error, config).reason,
+      };
     }
   }
 

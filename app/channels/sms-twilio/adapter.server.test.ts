@@ -481,6 +481,7 @@ describe("SMS adapter: testConnection", () => {
     );
     expect(await suspended.testConnection()).toEqual({
       ok: false,
+      check: "Account status",
       reason: 'SMS account "Old" is suspended',
     });
 

@@ -335,16 +335,28 @@ export function createSmsAdapter(config: SmsConfig, options: SmsAdapterOptions):
         });
         if (reply.status >= 300) {
           const error = errorFromReply(reply);
-          return { ok: false, reason: classifySmsError(error).reason };
+          return {
+            ok: false,
+            check: "Account SID and auth token",
+            reason: classifySmsError(error).reason,
+          };
         }
         const account = (reply.json ?? {}) as { friendly_name?: string; status?: string };
         const name = account.friendly_name || accountSid;
         if (account.status && account.status !== "active") {
-          return { ok: false, reason: `SMS account "${name}" is ${account.status}` };
+          return {
+            ok: false,
+            check: "Account status",
+            reason: `SMS account "${name}" is ${account.status}`,
+          };
         }
         return { ok: true, detail: `${name} (${account.status ?? "active"})` };
       } catch (error) {
-        return { ok: false, reason: classifySmsError(error).reason };
+        return {
+          ok: false,
+          check: "Account SID and auth token",
+          reason: classifySmsError(error).reason,
+        };
       }
     },
   };

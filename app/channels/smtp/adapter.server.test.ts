@@ -208,6 +208,7 @@ describe("SMTP adapter with STARTTLS and AUTH", () => {
     bad.close();
     expect(check).toEqual({
       ok: false,
+      check: "Mail server connection and sign-in",
       reason: `Could not connect to the mail server at 127.0.0.1:${smtp.port}: authentication failed (check the user name and password)`,
     });
   });
@@ -343,6 +344,7 @@ describe("SMTP adapter: the outbound-address guard", () => {
     adapter.close();
     expect(check).toEqual({
       ok: false,
+      check: "Mail server connection and sign-in",
       reason: expect.stringMatching(
         /^Could not connect to the mail server at localhost:587: localhost resolves to a private or reserved address \(loopback\); only public servers can be used$/,
       ),
@@ -367,6 +369,7 @@ describe("SMTP adapter: the outbound-address guard", () => {
     expect(calls).toEqual(["evil.example"]);
     expect(check).toEqual({
       ok: false,
+      check: "Mail server connection and sign-in",
       reason: `Could not connect to the mail server at evil.example:587: evil.example resolves to a private or reserved address (${range}); only public servers can be used`,
     });
   });
@@ -395,6 +398,7 @@ describe("SMTP adapter: the outbound-address guard", () => {
     adapter.close();
     expect(check).toEqual({
       ok: false,
+      check: "Mail server connection and sign-in",
       reason:
         "Could not connect to the mail server at mail.example:22: port 22 is not allowed (use 25, 465, 587, 2525)",
     });

@@ -344,7 +344,11 @@ export function createSmtpAdapter(
         detail: `Connected to ${where}${via} over ${tls}${config.user ? `, logged in as ${config.user}` : ""}`,
       };
     } catch (error) {
-      return { ok: false, reason: classifySmtpError(error, where).reason };
+      return {
+        ok: false,
+        check: "Mail server connection and sign-in",
+        reason: classifySmtpError(error, where).reason,
+      };
     }
   }
 

@@ -361,6 +361,7 @@ describe("Telegram adapter: testConnection and registerWebhook", () => {
   it("reports a bad token and an unreachable API", async () => {
     expect(await adapter("999:nope").testConnection()).toEqual({
       ok: false,
+      check: "Bot token",
       reason: "Telegram 401: the bot token was rejected: check the bot token",
     });
     await expect(getBotUsername(adapter("999:nope"))).rejects.toThrow(/check the bot token/);

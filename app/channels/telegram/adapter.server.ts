@@ -279,7 +279,7 @@ export function createTelegramAdapter(
       try {
         return { ok: true, detail: `@${await getMe()}` };
       } catch (error) {
-        return { ok: false, reason: classifyTelegramError(error).reason };
+        return { ok: false, check: "Bot token", reason: classifyTelegramError(error).reason };
       }
     },
 

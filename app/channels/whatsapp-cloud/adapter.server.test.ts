@@ -758,10 +758,12 @@ describe("testConnection", () => {
   it("reads the number's name, tier and quality", async () => {
     expect(await adapter.testConnection()).toEqual({
       ok: true,
-      detail: "+91 98765 43210 (Shop Name), tier TIER_1K, quality GREEN",
+      detail:
+        "+91 98765 43210 (Shop Name), messaging limit 1,000 customers / 24\u00a0h, quality high",
       ratePerSecond: 80,
     });
-    const request = fake.lastRequest("GET");
+    const [request, waba] = fake.requests.filter((r) => r.method === "GET").slice(-2);
+    expect(waba?.path).toBe(`/v21.0/${CONFIG.wabaId}/message_templates`);
     expect(request?.path).toBe(`/v21.0/${CONFIG.phoneNumberId}`);
     expect(request?.query.fields?.split(",")).toEqual(
       expect.arrayContaining([
@@ -781,7 +783,19 @@ describe("testConnection", () => {
     );
     expect(await badToken.testConnection()).toEqual({
       ok: false,
+      check: "Access token and phone number ID",
       reason: "WhatsApp 190: the access token is invalid or has expired; reconnect WhatsApp",
+    });
+
+    // The number is right but the business account ID is not the number's.
+    const otherWaba = createWhatsAppAdapter(
+      { ...CONFIG, wabaId: "999999999999999" },
+      { baseUrl: fake.url },
+    );
+    expect(await otherWaba.testConnection()).toMatchObject({
+      ok: false,
+      check: "WhatsApp Business Account ID",
+      reason: expect.stringMatching(/^WhatsApp 100: /),
     });
 
     const otherNumber = createWhatsAppAdapter(

@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { messagingTierLabel, qualityRatingLabel } from "~/lib/whatsapp-limits";
 import { httpCall, retryAfterMs, type HttpReply } from "../http.server";
 import {
   ProviderError,
@@ -657,26 +658,49 @@ export function createWhatsAppAdapter(
     },
 
     async testConnection(): Promise<ConnectionCheck> {
+      // Two reads: the number (proves the token and the phone number ID), then one template of
+      // the business account (proves the account ID and that the token may manage templates).
+      let check = "Access token and phone number ID";
       try {
         const reply = await httpCall({ method: "GET", url: checkUrl, headers, timeoutMs });
         if (reply.status < 200 || reply.status >= 300) {
           const error = replyError(reply);
           return {
             ok: false,
+            check,
             reason: whatsAppErrorClass(error.code, error.message, error.status).reason,
           };
         }
         const info = asObj(reply.json);
         const display = asStr(info?.display_phone_number);
         if (!info || !display) {
-          return { ok: false, reason: "WhatsApp answered without the phone number's details" };
+          return {
+            ok: false,
+            check,
+            reason: "WhatsApp answered without the phone number's details",
+          };
+        }
+        check = "WhatsApp Business Account ID";
+        const waba = await httpCall({
+          method: "GET",
+          url: `${templatesUrl}?fields=name&limit=1`,
+          headers,
+          timeoutMs,
+        });
+        if (waba.status < 200 || waba.status >= 300) {
+          const error = replyError(waba);
+          return {
+            ok: false,
+            check,
+            reason: whatsAppErrorClass(error.code, error.message, error.status).reason,
+          };
         }
         const name = asStr(info.verified_name);
         const tier = asStr(info.messaging_limit_tier);
         const quality = asStr(info.quality_rating);
         let detail = name ? `${display} (${name})` : display;
-        if (tier) detail += `, tier ${tier}`;
-        if (quality) detail += `, quality ${quality}`;
+        if (tier) detail += `, messaging limit ${messagingTierLabel(tier)}`;
+        if (quality) detail += `, quality ${qualityRatingLabel(quality).toLowerCase()}`;
         const level = asStr(asObj(info.throughput)?.level);
         const rate = level ? THROUGHPUT[level] : undefined;
         return { ok: true, detail, ...(rate ? { ratePerSecond: rate } : {}) };
@@ -685,7 +709,7 @@ export function createWhatsAppAdapter(
           error instanceof ProviderError
             ? whatsAppErrorClass(error.code, error.message, error.status).reason
             : `WhatsApp: ${error instanceof Error ? error.message : String(error)}`;
-        return { ok: false, reason };
+        return { ok: false, check, reason };
       }
     },
   };

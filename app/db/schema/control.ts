@@ -329,6 +329,8 @@ export const integrations = sqliteTable(
     lastCheckedAt: time("last_checked_at"),
     lastCheckOk: integer("last_check_ok", { mode: "boolean" }),
     lastCheckDetail: text("last_check_detail"),
+    /** The part of the setup the last failed check stopped at, e.g. "Access token". */
+    lastCheckStep: text("last_check_step"),
     createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
     createdAt: createdAt(),
     updatedAt: time("updated_at").notNull(),

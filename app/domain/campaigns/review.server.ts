@@ -23,6 +23,7 @@ export const SKIP_LABELS: Record<SkipReason, string> = {
 export const WHATSAPP_TIER_LIMITS: Record<string, number> = {
   TIER_250: 250,
   TIER_1K: 1_000,
+  TIER_2K: 2_000,
   TIER_10K: 10_000,
   TIER_100K: 100_000,
   TIER_UNLIMITED: Number.POSITIVE_INFINITY,

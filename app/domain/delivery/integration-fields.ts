@@ -38,23 +38,56 @@ export interface FieldSpec {
   options?: readonly string[];
 }
 
-export const WHATSAPP_TIERS = ["TIER_250", "TIER_1K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED"];
+/** Meta's messaging limits, smallest first (its scaling path now goes from 250 to 2,000; older accounts may be at 1,000). */
+export const WHATSAPP_TIERS = [
+  "TIER_250",
+  "TIER_1K",
+  "TIER_2K",
+  "TIER_10K",
+  "TIER_100K",
+  "TIER_UNLIMITED",
+];
 /** Mail only goes out encrypted: STARTTLS (required) or implicit TLS. */
 export const SMTP_TLS_MODES = ["starttls", "tls"] as const;
 
 export const PROVIDER_FIELDS: Record<Provider, readonly FieldSpec[]> = {
   whatsapp: [
-    { name: "phoneNumberId", label: "Phone number ID" },
-    { name: "wabaId", label: "WhatsApp Business Account ID" },
-    { name: "accessToken", label: "Access token", secret: true },
-    { name: "appSecret", label: "App secret", secret: true, hint: "Checks webhook signatures." },
     {
+      name: "phoneNumberId",
+      label: "Phone number ID",
+      hint: "Meta app → WhatsApp → API Setup, under your number. A long number of its own, not the phone number.",
+    },
+    {
+      name: "wabaId",
+      label: "WhatsApp Business Account ID",
+      hint: "Same page (API Setup), above the phone number ID.",
+    },
+    {
+      name: "accessToken",
+      label: "Access token",
+      secret: true,
+      hint: "A permanent token of a system user: Meta Business Settings → Users → System users → Generate new token, with whatsapp_business_messaging and whatsapp_business_management. The temporary token on API Setup stops working after 24 hours.",
+    },
+    {
+      name: "appSecret",
+      label: "App secret",
+      secret: true,
+      hint: "Meta app → App settings → Basic → App secret (Show). Proves that delivery reports and replies really come from Meta.",
+    },
+    {
+      // Not a credential: Meta shows it in clear in the app's webhook settings, and it only
+      // answers the one-time check of the callback URL; so it stays visible here to copy.
       name: "verifyToken",
       label: "Webhook verify token",
-      secret: true,
-      hint: "Any phrase; enter the same in Meta's webhook settings.",
+      hint: "A phrase you choose (a random one is suggested) and enter again in Meta's webhook settings: Meta sends it once to confirm the callback URL is yours.",
     },
-    { name: "messagingTier", label: "Messaging tier", type: "select", options: WHATSAPP_TIERS },
+    {
+      name: "messagingTier",
+      label: "Messaging limit",
+      type: "select",
+      options: WHATSAPP_TIERS,
+      hint: "How many different customers you may message first in any 24 hours: WhatsApp Manager → Phone numbers. Campaign review leaves out recipients beyond it.",
+    },
     {
       name: "ratePerSecond",
       label: "Messages per second",
@@ -73,7 +106,7 @@ export const PROVIDER_FIELDS: Record<Provider, readonly FieldSpec[]> = {
       label: "Messages per second",
       type: "number",
       optional: true,
-      hint: "Read from your SES account by Test connection.",
+      hint: "Read from your SES account by the connection check.",
     },
     {
       name: "snsTopicArn",
@@ -185,7 +218,7 @@ export const PROVIDER_SCHEMAS = {
     appSecret: required("App secret"),
     verifyToken: required("Webhook verify token"),
     messagingTier: z
-      .enum(WHATSAPP_TIERS as [string, ...string[]], { error: "Choose a messaging tier." })
+      .enum(WHATSAPP_TIERS as [string, ...string[]], { error: "Choose a messaging limit." })
       .default("TIER_1K"),
     ratePerSecond: rate(1000),
   }),

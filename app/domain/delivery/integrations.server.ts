@@ -68,6 +68,13 @@ export interface IntegrationSummary {
   lastCheckedAt: Date | null;
   lastCheckOk: boolean | null;
   lastCheckDetail: string | null;
+  /** The part of the setup the last check stopped at, when it failed and knew which. */
+  lastCheckStep: string | null;
+  /**
+   * The last check ran on the credentials as they are now; false when they were saved since
+   * (the check says nothing about the new ones) or were never checked.
+   */
+  lastCheckCurrent: boolean;
   updatedAt: Date;
 }
 
@@ -81,6 +88,10 @@ function readConfig(row: Pick<Row, "id" | "configEnc" | "provider">): Record<str
   // STARTTLS fails with a TLS error the tenant can act on).
   if (row.provider === "email-smtp" && config.tlsMode === "none") config.tlsMode = "starttls";
   return config;
+}
+
+function isCheckCurrent(row: Pick<Row, "lastCheckedAt" | "updatedAt">): boolean {
+  return row.lastCheckedAt !== null && row.lastCheckedAt.getTime() >= row.updatedAt.getTime();
 }
 
 function summarise(row: Row): IntegrationSummary {
@@ -103,6 +114,8 @@ function summarise(row: Row): IntegrationSummary {
     lastCheckedAt: row.lastCheckedAt,
     lastCheckOk: row.lastCheckOk,
     lastCheckDetail: row.lastCheckDetail,
+    lastCheckStep: row.lastCheckStep,
+    lastCheckCurrent: isCheckCurrent(row),
     updatedAt: row.updatedAt,
   };
 }
@@ -124,6 +137,11 @@ function findRow(workspaceId: string, id: string): Row {
     .get();
   if (!row) throw new NotFoundError("Integration", id);
   return row;
+}
+
+/** A random WhatsApp webhook verify token to offer in a new connection form. */
+export function suggestVerifyToken(): string {
+  return randomToken(18);
 }
 
 export function isProvider(value: unknown): value is Provider {
@@ -217,7 +235,12 @@ export function saveIntegration(
           }),
           ...(existing.provider === provider
             ? {}
-            : { lastCheckedAt: null, lastCheckOk: null, lastCheckDetail: null }),
+            : {
+                lastCheckedAt: null,
+                lastCheckOk: null,
+                lastCheckDetail: null,
+                lastCheckStep: null,
+              }),
         })
         .where(eq(integrations.id, id))
         .run();
@@ -310,16 +333,24 @@ export function removeWorkspaceIntegrations(workspaceId: string): number {
   return removed.length;
 }
 
+export interface IntegrationCheck {
+  ok: boolean;
+  /** What the provider said: the account's details, or why it failed (with its code). */
+  detail: string;
+  /** On failure, the part of the setup that failed (e.g. "Access token"), when known. */
+  step: string | null;
+}
+
 /**
  * "Test connection": a harmless authenticated call to the provider. Learns what it can
  * (SES's max send rate; the Telegram bot's name, and registers its webhook) and records the
- * outcome on the integration.
+ * outcome on the integration. Saving from the page runs it too.
  */
 export async function checkIntegration(
   ctx: SystemContext,
   workspaceId: string,
   id: string,
-): Promise<{ ok: boolean; detail: string }> {
+): Promise<IntegrationCheck> {
   const row = findRow(workspaceId, id);
   const { adapter, provider } = loadIntegration(row);
   let result = await adapter.testConnection();
@@ -338,18 +369,21 @@ export async function checkIntegration(
       } catch (error) {
         result = {
           ok: false,
+          check: "Webhook registration",
           reason: `The bot answered, but its webhook could not be set: ${error instanceof Error ? error.message : String(error)}`,
         };
       }
     }
   }
   const detail = result.ok ? result.detail : result.reason;
+  const step = result.ok ? null : (result.check ?? null);
   getControlDb()
     .update(integrations)
     .set({
       lastCheckedAt: ctx.now(),
       lastCheckOk: result.ok,
       lastCheckDetail: detail.slice(0, 500),
+      lastCheckStep: step,
       details: JSON.stringify(details),
       ratePerSecond,
     })
@@ -362,7 +396,7 @@ export async function checkIntegration(
     target: { type: "integration", id },
     details: { ok: result.ok },
   });
-  return { ok: result.ok, detail };
+  return { ok: result.ok, detail, step };
 }
 
 // ---------------------------------------------------------------------------------------------
