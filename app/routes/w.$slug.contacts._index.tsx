@@ -656,14 +656,14 @@ export default function ContactsPage() {
                 />
                 {showTag ? (
                   <Field
-                    label="Tag"
+                    label="Tag name"
                     name="tagName"
                     maxLength={60}
                     list="bulk-tag-names"
                     autoComplete="off"
                   />
                 ) : null}
-                {showList ? <Select name="listId" label="List" options={d.lists} /> : null}
+                {showList ? <Select name="listId" label="Which list" options={d.lists} /> : null}
                 <Button type="submit" variant="secondary" disabled={busy}>
                   Apply
                 </Button>
