@@ -5,7 +5,7 @@ import {
   type MetaFunction,
 } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { can, type Permission } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { Checkbox, FormErrors, Select } from "~/components/form";
@@ -393,11 +393,19 @@ export default function ContactsPage() {
   const [allMatching, setAllMatching] = useState(false);
   const [intent, setIntent] = useState("tag");
   useEffect(() => setHydrated(true), []);
-  // A fresh page (another page, or after an action) starts with nothing ticked.
+  const confirm = result?.confirm ?? null;
+  const confirmHeading = useRef<HTMLHeadingElement>(null);
+  // A fresh page (another page, or after an action) starts with nothing ticked; a deletion
+  // waiting for its confirmation keeps what was ticked.
   useEffect(() => {
+    if (confirm) return;
     setPicked(new Set());
     setAllMatching(false);
-  }, [d]);
+  }, [d, confirm]);
+  // The confirmation is where the keyboard and the eye go next.
+  useEffect(() => {
+    if (confirm) confirmHeading.current?.focus();
+  }, [confirm]);
   const base = `/w/${d.workspace.slug}/contacts`;
   const selected = new Set(d.columns.map((c) => c.id));
   const consentOptions = [
@@ -438,7 +446,6 @@ export default function ContactsPage() {
     setAllMatching(false);
     setPicked(next);
   };
-  const confirm = result?.confirm ?? null;
   return (
     <>
       <PageHeader
@@ -553,7 +560,7 @@ export default function ContactsPage() {
 
       {confirm ? (
         <section className="card danger-zone" aria-labelledby="bulk-delete-heading">
-          <h2 id="bulk-delete-heading" className="card-title">
+          <h2 id="bulk-delete-heading" className="card-title" tabIndex={-1} ref={confirmHeading}>
             Delete {plural(confirm.count)}?
           </h2>
           {confirm.changed ? (

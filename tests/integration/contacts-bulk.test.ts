@@ -352,7 +352,7 @@ describe("the message log's filters", () => {
       })
       .returning({ id: campaigns.id })
       .get().id;
-    const rows: [string, "email" | "whatsapp", string, string, number | null][] = [
+    const rows: [string, "email" | "whatsapp", "delivered" | "failed", string, number | null][] = [
       ["m1", "email", "delivered", "mail-one@x.io", null],
       ["m2", "whatsapp", "failed", "+919800000001", campaignId],
       ["m3", "whatsapp", "delivered", "+919800000002", campaignId],
