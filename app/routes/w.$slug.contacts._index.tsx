@@ -646,7 +646,7 @@ export default function ContactsPage() {
                     type="checkbox"
                     name="scope"
                     value="matching"
-                    checked={hydrated ? allMatching : undefined}
+                    checked={allMatching}
                     onChange={(e) => setAllMatching(e.target.checked)}
                   />
                   <label htmlFor="bulk-all-matching">
@@ -725,7 +725,7 @@ export default function ContactsPage() {
                           name="ids"
                           value={r.id}
                           aria-label={`Select ${r.name || `contact #${r.id}`}`}
-                          checked={hydrated ? allMatching || picked.has(r.id) : undefined}
+                          checked={allMatching || picked.has(r.id)}
                           onChange={(e) => toggle(r.id, e.target.checked)}
                         />
                       </td>
