@@ -1,8 +1,14 @@
-import { data, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Form, Link, useLoaderData } from "@remix-run/react";
-import { can } from "~/auth/permissions";
+import {
+  data,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { useEffect, useRef, useState } from "react";
+import { can, type Permission } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
-import { FormErrors, Select } from "~/components/form";
+import { Checkbox, FormErrors, Select } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
 import { EmptyState, PageHeader } from "~/components/ui/layout";
@@ -10,6 +16,17 @@ import {
   formatAttributeValue,
   listAttributeDefinitions,
 } from "~/domain/contacts/attributes.server";
+import {
+  bulkAddTag,
+  bulkAddToList,
+  bulkDelete,
+  bulkExport,
+  bulkRemoveFromList,
+  bulkRemoveTag,
+  countSelection,
+  MAX_TICKED,
+  type BulkSelection,
+} from "~/domain/contacts/bulk.server";
 import {
   countContacts,
   listContacts,
@@ -21,7 +38,8 @@ import {
 } from "~/domain/contacts/contacts.server";
 import { COUNTRY_CODES, countryName } from "~/domain/workspaces/options";
 import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
-import { ValidationError } from "~/lib/errors";
+import { ForbiddenError, ValidationError } from "~/lib/errors";
+import { redirectWithFlash } from "~/lib/flash.server";
 import { formatDateTime } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -103,6 +121,19 @@ function readQuery(params: URLSearchParams) {
   };
 }
 
+/** Counting stops here on a search: the exact number is counted when an action runs. */
+const COUNT_CAP = 100_000;
+
+function matchingSelection(query: ReturnType<typeof readQuery>, country: string): BulkSelection {
+  return {
+    kind: "matching",
+    q: query.q,
+    field: query.field,
+    filters: query.filters,
+    defaultCountry: country,
+  };
+}
+
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
   const params = new URL(args.request.url).searchParams;
@@ -136,6 +167,20 @@ export async function loader(args: LoaderFunctionArgs) {
     }
   }
   const searching = Boolean(query.q.trim()) || Object.keys(query.filters).length > 0;
+  const canWrite = can(role, "contacts:write");
+  const canExport = can(role, "contacts:export");
+  // How many "Select all matching" covers: counted only when there is more than one page.
+  let matching: { n: number; capped: boolean } | null = null;
+  if (page && (canWrite || canExport)) {
+    if (!page.next && !page.prev && !query.after && !query.before) {
+      matching = { n: page.rows.length, capped: false };
+    } else if (!searching) {
+      matching = { n: countContacts(wctx), capped: false };
+    } else {
+      const n = countSelection(wctx, matchingSelection(query, workspace.country), COUNT_CAP + 1);
+      matching = { n: Math.min(n, COUNT_CAP), capped: n > COUNT_CAP };
+    }
+  }
   const rows = (page?.rows ?? []).map((r) => ({
     id: r.id,
     name: r.name,
@@ -165,8 +210,10 @@ export async function loader(args: LoaderFunctionArgs) {
   return data(
     {
       workspace: { name: workspace.name, slug: workspace.slug },
-      canWrite: can(role, "contacts:write"),
-      canExport: can(role, "contacts:export"),
+      canWrite,
+      canExport,
+      matching,
+      maxTicked: MAX_TICKED,
       query: {
         q: query.q,
         field: query.field,
@@ -204,6 +251,123 @@ export async function loader(args: LoaderFunctionArgs) {
   );
 }
 
+const BULK_PERMISSIONS: Record<string, Permission> = {
+  tag: "contacts:write",
+  untag: "contacts:write",
+  "list-add": "contacts:write",
+  "list-remove": "contacts:write",
+  export: "contacts:export",
+  delete: "contacts:write",
+};
+
+const plural = (n: number) => `${n.toLocaleString("en-US")} ${n === 1 ? "contact" : "contacts"}`;
+
+/**
+ * Bulk actions on the ticked rows (ids) or on every contact matching the page's search
+ * ("matching", evaluated now from the search in `query`). Deleting asks first: the answer is
+ * a confirmation showing how many will go; only a second post with confirm=yes deletes.
+ */
+export async function action(args: ActionFunctionArgs) {
+  const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
+  const form = await args.request.formData();
+  const intent = String(form.get("intent") ?? "");
+  const needed = BULK_PERMISSIONS[intent];
+  if (!needed) {
+    throw data({ message: "This form asked for something the page does not do." }, { status: 400 });
+  }
+  if (!can(role, needed)) throw new ForbiddenError();
+  const queryText = String(form.get("query") ?? "").slice(0, 2000);
+  const query = readQuery(new URLSearchParams(queryText));
+  const base = `/w/${workspace.slug}/contacts`;
+  const back = href(base, query.keep);
+  const fail = (message: string) => data({ error: message, confirm: null }, { status: 400 });
+  if (query.problems.length) return fail(query.problems[0]!);
+
+  let selection: BulkSelection;
+  if (form.get("scope") === "matching") {
+    selection = matchingSelection(query, workspace.country);
+  } else {
+    const raw = form.getAll("ids").map(String);
+    if (raw.some((v) => !/^[1-9]\d{0,14}$/.test(v))) {
+      return fail("Some ticked contacts were not recognised. Reload the page and try again.");
+    }
+    selection = { kind: "ids", ids: raw.map(Number) };
+  }
+  try {
+    switch (intent) {
+      case "tag":
+      case "untag": {
+        const name = String(form.get("tagName") ?? "");
+        const result =
+          intent === "tag"
+            ? await bulkAddTag(wctx, selection, name)
+            : await bulkRemoveTag(wctx, selection, name);
+        return redirectWithFlash(
+          back,
+          intent === "tag"
+            ? `Tagged ${plural(result.changed)} “${result.name}”.`
+            : `Took the tag “${result.name}” off ${plural(result.changed)}.`,
+          result.changed ? "success" : "info",
+        );
+      }
+      case "list-add":
+      case "list-remove": {
+        const listText = String(form.get("listId") ?? "");
+        const listId = /^[1-9]\d{0,14}$/.test(listText) ? Number(listText) : NaN;
+        const result =
+          intent === "list-add"
+            ? await bulkAddToList(wctx, selection, listId)
+            : await bulkRemoveFromList(wctx, selection, listId);
+        return redirectWithFlash(
+          back,
+          intent === "list-add"
+            ? `Added ${plural(result.changed)} to the list “${result.name}”.`
+            : `Removed ${plural(result.changed)} from the list “${result.name}”.`,
+          result.changed ? "success" : "info",
+        );
+      }
+      case "export": {
+        bulkExport({ ...wctx, timeZone: workspace.timezone }, selection);
+        return redirectWithFlash(
+          `${base}/export`,
+          "Export started. It appears below with a download link when the file is ready.",
+        );
+      }
+      default: {
+        const count = countSelection(wctx, selection);
+        if (count === 0) return fail("None of the chosen contacts exist any more.");
+        const erase = form.get("erase") === "on";
+        const expected = Number(form.get("expected") ?? "");
+        // The count shown when asking is an upper bound: more contacts than were confirmed
+        // (an import added some since) means asking again.
+        if (form.get("confirm") !== "yes" || !(count <= expected)) {
+          return data({
+            error: null,
+            confirm: {
+              count,
+              erase,
+              changed: form.get("confirm") === "yes",
+              scope: selection.kind,
+              ids: selection.kind === "ids" ? selection.ids : ([] as number[]),
+              query: queryText,
+            },
+          });
+        }
+        const result = await bulkDelete(wctx, selection, { erase });
+        return redirectWithFlash(
+          back,
+          erase
+            ? `Erased ${plural(result.changed)}. Their email addresses and phone numbers stay on the suppression list as unreadable hashes, so they cannot be re-added.`
+            : `Deleted ${plural(result.changed)}.`,
+        );
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    return fail(error.message);
+  }
+}
+
 function href(base: string, keep: [string, string][], extra: Record<string, string> = {}) {
   const params = new URLSearchParams(keep);
   for (const [k, v] of Object.entries(extra)) params.set(k, v);
@@ -211,8 +375,37 @@ function href(base: string, keep: [string, string][], extra: Record<string, stri
   return text ? `${base}?${text}` : base;
 }
 
+const BULK_INTENTS = [
+  { value: "tag", label: "Add a tag", needs: "write" },
+  { value: "untag", label: "Remove a tag", needs: "write" },
+  { value: "list-add", label: "Add to a list", needs: "write" },
+  { value: "list-remove", label: "Remove from a list", needs: "write" },
+  { value: "export", label: "Export as CSV", needs: "export" },
+  { value: "delete", label: "Delete…", needs: "write" },
+] as const;
+
 export default function ContactsPage() {
   const d = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const busy = useNavigation().state === "submitting";
+  const [hydrated, setHydrated] = useState(false);
+  const [picked, setPicked] = useState<ReadonlySet<number>>(new Set());
+  const [allMatching, setAllMatching] = useState(false);
+  const [intent, setIntent] = useState("tag");
+  useEffect(() => setHydrated(true), []);
+  const confirm = result?.confirm ?? null;
+  const confirmHeading = useRef<HTMLHeadingElement>(null);
+  // A fresh page (another page, or after an action) starts with nothing ticked; a deletion
+  // waiting for its confirmation keeps what was ticked.
+  useEffect(() => {
+    if (confirm) return;
+    setPicked(new Set());
+    setAllMatching(false);
+  }, [d, confirm]);
+  // The confirmation is where the keyboard and the eye go next.
+  useEffect(() => {
+    if (confirm) confirmHeading.current?.focus();
+  }, [confirm]);
   const base = `/w/${d.workspace.slug}/contacts`;
   const selected = new Set(d.columns.map((c) => c.id));
   const consentOptions = [
@@ -225,6 +418,34 @@ export default function ContactsPage() {
     ),
   ];
   const withoutCursor = href(base, d.keep);
+  const queryText = new URLSearchParams(d.keep).toString();
+  const bulk = d.canWrite || d.canExport;
+  const intents = BULK_INTENTS.filter((i) =>
+    i.needs === "write" ? d.canWrite : d.canExport,
+  ).filter((i) => d.lists.length || !i.value.startsWith("list-"));
+  const pageIds = d.rows.map((r) => r.id);
+  const wholePage = pageIds.length > 0 && pageIds.every((id) => picked.has(id));
+  const offerMatching =
+    d.matching !== null && d.matching.n > d.rows.length && (!hydrated || wholePage || allMatching);
+  const matchingText = d.matching
+    ? `${d.matching.n.toLocaleString("en-US")}${d.matching.capped ? "+" : ""}`
+    : "";
+  const chosenText = !hydrated
+    ? "Tick contacts, then choose what to do with them."
+    : allMatching
+      ? `All ${matchingText} matching contacts chosen.`
+      : picked.size
+        ? `${picked.size} ${picked.size === 1 ? "contact" : "contacts"} chosen.`
+        : "Tick contacts to act on them.";
+  const showTag = !hydrated || intent === "tag" || intent === "untag";
+  const showList = d.lists.length > 0 && (!hydrated || intent.startsWith("list-"));
+  const toggle = (id: number, on: boolean) => {
+    const next = new Set(allMatching ? pageIds : picked);
+    if (on) next.add(id);
+    else next.delete(id);
+    setAllMatching(false);
+    setPicked(next);
+  };
   return (
     <>
       <PageHeader
@@ -335,6 +556,49 @@ export default function ContactsPage() {
       </Form>
 
       <FormErrors errors={d.message ? [d.message] : undefined} />
+      <FormErrors errors={result?.error ? [result.error] : undefined} />
+
+      {confirm ? (
+        <section className="card danger-zone" aria-labelledby="bulk-delete-heading">
+          <h2 id="bulk-delete-heading" className="card-title" tabIndex={-1} ref={confirmHeading}>
+            Delete {plural(confirm.count)}?
+          </h2>
+          {confirm.changed ? (
+            <p>
+              <strong>The number of matching contacts has changed since you asked.</strong> Check it
+              and confirm again.
+            </p>
+          ) : null}
+          <p>
+            Their consent records, tags, list memberships and timelines are deleted for good. This
+            can&apos;t be undone.
+          </p>
+          <Form method="post">
+            <input type="hidden" name="intent" value="delete" />
+            <input type="hidden" name="confirm" value="yes" />
+            <input type="hidden" name="expected" value={confirm.count} />
+            <input type="hidden" name="query" value={confirm.query} />
+            {confirm.scope === "matching" ? (
+              <input type="hidden" name="scope" value="matching" />
+            ) : (
+              confirm.ids.map((id: number) => (
+                <input key={id} type="hidden" name="ids" value={id} />
+              ))
+            )}
+            <Checkbox
+              name="erase"
+              defaultChecked={confirm.erase}
+              label="These are erasure requests: keep their email addresses and phone numbers on the suppression list (as unreadable hashes) so they are never imported or messaged again"
+            />
+            <div className="filters-actions">
+              <Button variant="danger" type="submit" disabled={busy}>
+                Delete {plural(confirm.count)}
+              </Button>
+              <ButtonLink to={withoutCursor}>Cancel</ButtonLink>
+            </div>
+          </Form>
+        </section>
+      ) : null}
 
       {d.message ? null : d.rows.length === 0 ? (
         d.searching || d.paged ? (
@@ -361,38 +625,125 @@ export default function ContactsPage() {
           </EmptyState>
         )
       ) : (
-        <div className="table-scroll">
-          <table className="table">
-            <caption className="visually-hidden">
-              Contacts
-              {d.mode === "all" ? ", newest first" : `, by ${d.mode}`}
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                {d.columns.map((c) => (
-                  <th scope="col" key={c.id}>
-                    {c.label}
-                  </th>
+        <Form
+          method="post"
+          aria-label="Act on chosen contacts"
+          onChange={(event) => {
+            const target = event.target as HTMLInputElement | HTMLSelectElement;
+            if (target.name === "intent") setIntent(target.value);
+          }}
+        >
+          <input type="hidden" name="query" value={queryText} />
+          {bulk ? (
+            <div className="bulk-bar">
+              <p className="bulk-status" aria-live="polite">
+                {chosenText}
+              </p>
+              {offerMatching ? (
+                <div className="field field-checkbox">
+                  <input
+                    id="bulk-all-matching"
+                    type="checkbox"
+                    name="scope"
+                    value="matching"
+                    checked={allMatching}
+                    onChange={(e) => setAllMatching(e.target.checked)}
+                  />
+                  <label htmlFor="bulk-all-matching">
+                    Select all {matchingText} matching contacts
+                  </label>
+                </div>
+              ) : null}
+              <div className="bulk-controls">
+                <Select
+                  name="intent"
+                  label="Action"
+                  options={intents.map((i) => ({ value: i.value, label: i.label }))}
+                  defaultValue="tag"
+                />
+                {showTag ? (
+                  <Field
+                    label="Tag name"
+                    name="tagName"
+                    maxLength={60}
+                    list="bulk-tag-names"
+                    autoComplete="off"
+                  />
+                ) : null}
+                {showList ? <Select name="listId" label="Which list" options={d.lists} /> : null}
+                <Button type="submit" variant="secondary" disabled={busy}>
+                  Apply
+                </Button>
+              </div>
+              <datalist id="bulk-tag-names">
+                {d.tags.map((t) => (
+                  <option key={t.value} value={t.label} />
                 ))}
-              </tr>
-            </thead>
-            <tbody>
-              {d.rows.map((r) => (
-                <tr key={r.id}>
-                  <th scope="row">
-                    <Link to={`${base}/${r.id}`}>
-                      {r.name || <span className="muted">(no name) #{r.id}</span>}
-                    </Link>
-                  </th>
+              </datalist>
+            </div>
+          ) : null}
+          <div className="table-scroll">
+            <table className="table">
+              <caption className="visually-hidden">
+                Contacts
+                {d.mode === "all" ? ", newest first" : `, by ${d.mode}`}
+              </caption>
+              <thead>
+                <tr>
+                  {bulk ? (
+                    <th scope="col" className="col-check">
+                      {hydrated ? (
+                        <input
+                          type="checkbox"
+                          aria-label="Select all contacts on this page"
+                          checked={wholePage || allMatching}
+                          onChange={(e) => {
+                            setAllMatching(false);
+                            setPicked(new Set(e.target.checked ? pageIds : []));
+                          }}
+                        />
+                      ) : (
+                        <span className="visually-hidden">Choose</span>
+                      )}
+                    </th>
+                  ) : null}
+                  <th scope="col">Name</th>
                   {d.columns.map((c) => (
-                    <td key={c.id}>{r.cells[c.id]}</td>
+                    <th scope="col" key={c.id}>
+                      {c.label}
+                    </th>
                   ))}
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+              </thead>
+              <tbody>
+                {d.rows.map((r) => (
+                  <tr key={r.id}>
+                    {bulk ? (
+                      <td className="col-check">
+                        <input
+                          type="checkbox"
+                          name="ids"
+                          value={r.id}
+                          aria-label={`Select ${r.name || `contact #${r.id}`}`}
+                          checked={allMatching || picked.has(r.id)}
+                          onChange={(e) => toggle(r.id, e.target.checked)}
+                        />
+                      </td>
+                    ) : null}
+                    <th scope="row">
+                      <Link to={`${base}/${r.id}`}>
+                        {r.name || <span className="muted">(no name) #{r.id}</span>}
+                      </Link>
+                    </th>
+                    {d.columns.map((c) => (
+                      <td key={c.id}>{r.cells[c.id]}</td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </Form>
       )}
 
       {!d.message && (d.prev || d.next || d.paged) ? (

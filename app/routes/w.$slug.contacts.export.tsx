@@ -49,6 +49,8 @@ export async function loader(args: LoaderFunctionArgs) {
   const segments = listSegments(wctx);
   const names = new Map<string, string>([
     ["all", "All contacts"],
+    ["selected", "Contacts ticked on the contacts list"],
+    ["matching", "Contacts matching a search"],
     ...catalog.lists.map((l): [string, string] => [`list:${l.id}`, `List “${l.name}”`]),
     ...segments.map((s): [string, string] => [`segment:${s.id}`, `Segment “${s.name}”`]),
   ]);
@@ -73,7 +75,8 @@ export async function loader(args: LoaderFunctionArgs) {
     workspace: { name: workspace.name, slug: workspace.slug },
     lists: catalog.lists.map((l) => ({ value: `list:${l.id}`, label: l.name })),
     segments: segments.map((s) => ({ value: `segment:${s.id}`, label: s.name })),
-    selected: names.has(requested) ? requested : "all",
+    selected:
+      names.has(requested) && !["selected", "matching"].includes(requested) ? requested : "all",
     linkHours: EXPORT_LINK_HOURS,
     exports,
   };

@@ -1,11 +1,20 @@
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { data, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData } from "@remix-run/react";
+import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
-import { contentSummary, MessageStatusBadge } from "~/components/message-status";
-import { Button } from "~/components/ui/button";
+import { FormErrors, Select } from "~/components/form";
+import {
+  contentSummary,
+  MESSAGE_STATUS_LABELS,
+  MessageStatusBadge,
+  type MessageStatusName,
+} from "~/components/message-status";
+import { Button, ButtonLink } from "~/components/ui/button";
 import { EmptyState, PageHeader } from "~/components/ui/layout";
+import { listCampaignsPage } from "~/domain/campaigns/campaigns.server";
+import { readMessageLogFilters } from "~/domain/delivery/message-log.server";
 import { listMessages } from "~/domain/delivery/outbox.server";
-import { CHANNEL_LABELS } from "~/lib/channels";
+import { CHANNEL_LABELS, CHANNELS } from "~/lib/channels";
 import { formatDateTime } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -18,38 +27,71 @@ export const headers = () => ({ "Cache-Control": "no-store" });
 
 const PAGE_SIZE = 50;
 
+/** The campaign menu lists the newest ones; an older campaign's log is linked from its report. */
+const CAMPAIGN_MENU = 200;
+
 export async function loader(args: LoaderFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "campaigns:read");
+  const { workspace, wctx, role } = await requireWorkspace(args, "campaigns:read");
   const url = new URL(args.request.url);
-  const sandbox = ["1", "on", "true"].includes(url.searchParams.get("sandbox") ?? "");
+  const { filters, problem } = readMessageLogFilters(url.searchParams);
   const before = url.searchParams.get("before");
-  const page = listMessages(wctx, { sandbox, before, limit: PAGE_SIZE });
+  const page = problem ? null : listMessages(wctx, { ...filters, before, limit: PAGE_SIZE });
   const tz = workspace.timezone;
-  return {
-    workspace: { name: workspace.name, slug: workspace.slug },
-    sandbox,
-    paged: Boolean(before),
-    next: page.nextCursor,
-    rows: page.rows.map((m) => ({
-      id: m.id,
-      created: formatDateTime(m.createdAt, tz),
-      createdIso: m.createdAt.toISOString(),
-      channel: CHANNEL_LABELS[m.channel],
-      recipient: m.recipient,
-      contactId: m.contactId,
-      kind: m.kind,
-      summary: contentSummary(m.content),
-      status: m.status,
-      sandbox: m.integrationId === null,
-      error: m.error,
-    })),
-  };
+  const campaigns = listCampaignsPage(wctx, { limit: CAMPAIGN_MENU }).rows.map((c) => ({
+    value: String(c.id),
+    label: c.name,
+  }));
+  const chosen = filters.campaignId !== undefined ? String(filters.campaignId) : "";
+  if (chosen && !campaigns.some((c) => c.value === chosen)) {
+    campaigns.push({ value: chosen, label: `Campaign #${chosen}` });
+  }
+  const keep = [...url.searchParams.entries()].filter(([k, v]) => k !== "before" && v !== "");
+  return data(
+    {
+      workspace: { name: workspace.name, slug: workspace.slug },
+      sandbox: Boolean(filters.sandbox),
+      filtered: Boolean(filters.channel || filters.status || filters.campaignId !== undefined),
+      query: {
+        channel: filters.channel ?? "",
+        status: filters.status ?? "",
+        campaign: chosen,
+      },
+      keep,
+      campaigns,
+      canExport: can(role, "contacts:export"),
+      problem,
+      paged: Boolean(before),
+      next: page?.nextCursor ?? null,
+      rows: (page?.rows ?? []).map((m) => ({
+        id: m.id,
+        created: formatDateTime(m.createdAt, tz),
+        createdIso: m.createdAt.toISOString(),
+        channel: CHANNEL_LABELS[m.channel],
+        recipient: m.recipient,
+        contactId: m.contactId,
+        kind: m.kind,
+        summary: contentSummary(m.content),
+        status: m.status,
+        sandbox: m.integrationId === null,
+        error: m.error,
+      })),
+    },
+    { status: problem ? 400 : 200 },
+  );
+}
+
+function withParams(base: string, keep: [string, string][], extra: Record<string, string> = {}) {
+  const params = new URLSearchParams(keep);
+  for (const [k, v] of Object.entries(extra)) params.set(k, v);
+  const text = params.toString();
+  return text ? `${base}?${text}` : base;
 }
 
 export default function MessagesPage() {
-  const { workspace, sandbox, paged, next, rows } = useLoaderData<typeof loader>();
+  const d = useLoaderData<typeof loader>();
+  const { workspace, sandbox, paged, next, rows } = d;
   const base = `/w/${workspace.slug}/messages`;
-  const filter = sandbox ? "sandbox=1&" : "";
+  const filtering = d.filtered || sandbox;
   return (
     <>
       <PageHeader
@@ -66,9 +108,43 @@ export default function MessagesPage() {
             "Every message sent or queued from this workspace, newest first."
           )
         }
+        actions={
+          d.canExport && !d.problem ? (
+            <ButtonLink to={withParams(`${base}.csv`, d.keep)} reloadDocument>
+              Download CSV
+            </ButtonLink>
+          ) : null
+        }
       />
 
       <Form method="get" action={base} className="filters" aria-label="Filter messages">
+        <Select
+          name="channel"
+          label="Channel"
+          options={[
+            { value: "", label: "All channels" },
+            ...CHANNELS.map((c) => ({ value: c, label: CHANNEL_LABELS[c] })),
+          ]}
+          defaultValue={d.query.channel}
+        />
+        <Select
+          name="status"
+          label="Status"
+          options={[
+            { value: "", label: "Any status" },
+            ...(Object.keys(MESSAGE_STATUS_LABELS) as MessageStatusName[]).map((s) => ({
+              value: s,
+              label: MESSAGE_STATUS_LABELS[s],
+            })),
+          ]}
+          defaultValue={d.query.status}
+        />
+        <Select
+          name="campaign"
+          label="Campaign"
+          options={[{ value: "", label: "Any campaign or none" }, ...d.campaigns]}
+          defaultValue={d.query.campaign}
+        />
         <div className="field field-checkbox">
           <input
             id="sandbox-only"
@@ -83,17 +159,33 @@ export default function MessagesPage() {
           <Button type="submit" variant="secondary">
             Apply
           </Button>
+          {filtering ? <ButtonLink to={base}>Clear</ButtonLink> : null}
         </div>
       </Form>
 
-      {rows.length === 0 ? (
-        <EmptyState title={paged ? "No older messages" : "No messages yet"}>
-          {paged
-            ? "You have reached the oldest message."
-            : sandbox
+      <FormErrors errors={d.problem ? [d.problem] : undefined} />
+
+      {d.problem ? null : rows.length === 0 ? (
+        paged ? (
+          <EmptyState title="No older messages">You have reached the oldest message.</EmptyState>
+        ) : d.filtered ? (
+          <EmptyState
+            title="No messages match"
+            action={
+              <p>
+                <ButtonLink to={base}>Show all messages</ButtonLink>
+              </p>
+            }
+          >
+            No message has this channel, status and campaign together. Try fewer filters.
+          </EmptyState>
+        ) : (
+          <EmptyState title="No messages yet">
+            {sandbox
               ? "Messages on channels without a connected account will appear here."
               : "Messages you send from a contact's page, and from campaigns, appear here."}
-        </EmptyState>
+          </EmptyState>
+        )
       ) : (
         <div className="table-scroll">
           <table className="table">
@@ -149,9 +241,9 @@ export default function MessagesPage() {
 
       {paged || next ? (
         <nav className="pager" aria-label="Message pages">
-          {paged ? <Link to={sandbox ? `${base}?sandbox=1` : base}>Newest</Link> : <span />}
+          {paged ? <Link to={withParams(base, d.keep)}>Newest</Link> : <span />}
           {next ? (
-            <Link to={`${base}?${filter}before=${encodeURIComponent(next)}`} rel="next">
+            <Link to={withParams(base, d.keep, { before: next })} rel="next">
               Older →
             </Link>
           ) : null}

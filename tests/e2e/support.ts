@@ -41,8 +41,8 @@ export async function signUpWithWorkspace(
   const slug = `${workspace.toLowerCase().replace(/[^a-z0-9]+/g, "-")}-${Date.now().toString(36)}`;
   await page.getByLabel("Workspace address").fill(slug);
   await page.getByRole("button", { name: "Create workspace" }).click();
-  // Creating the first workspace of a fresh server also creates and migrates its database file:
-  // on a busy two-core machine that alone can take longer than the default 5 seconds.
-  await expect(page).toHaveURL(new RegExp(`/w/${slug}$`), { timeout: 20_000 });
+  // Creating the first workspace of a fresh server creates and migrates its database file and
+  // starts the analytics worker: on a busy two-core machine that can take longer than 5 seconds.
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}$`), { timeout: 30_000 });
   return { email, slug };
 }

@@ -324,7 +324,18 @@ export function startContactExport(
   scopeText: string,
 ): { id: string; done: Promise<ContactExport> } {
   const scope = parseExportScope(scopeText);
-  const where = scopeWhere(ctx, scope);
+  return startContactExportWhere(ctx, scopeToText(scope), scopeWhere(ctx, scope));
+}
+
+/**
+ * Starts an export of the contacts matching `where`, recorded as `scopeText` ("selected" and
+ * "matching" for the contacts list's ticked rows and search).
+ */
+export function startContactExportWhere(
+  ctx: SegmentContext,
+  scopeText: string,
+  where: CompiledWhere,
+): { id: string; done: Promise<ContactExport> } {
   const id = newId("exp");
   const stored = join("exports", ctx.workspaceId, `${id}.csv`);
   const now = ctx.now();
@@ -333,7 +344,7 @@ export function startContactExport(
     .values({
       id,
       status: "queued",
-      scope: scopeToText(scope),
+      scope: scopeText,
       filePath: stored,
       rows: 0,
       tokenHash: sha256Hex(exportToken(ctx.workspaceId, id)),
@@ -351,7 +362,7 @@ export function startContactExport(
       where,
       file: absoluteFile(stored),
       audit: { actor: ctx.actor, request: ctx.request, now: ctx.now },
-      scopeText: scopeToText(scope),
+      scopeText,
       resolve: resolveDone,
     });
   });

@@ -386,6 +386,30 @@ function filterSql(
   return { sql: parts.map((p) => ` AND ${p}`).join(""), params };
 }
 
+/**
+ * What a list page shows, as one boolean expression over `contacts c` (the same search ranges
+ * and filters as the listing), for actions on "every contact matching". Null: nothing can
+ * match (a phone search without digits).
+ */
+export function contactMatchWhere(options: {
+  q?: string;
+  field?: SearchField;
+  filters?: ContactFilters;
+  defaultCountry: string;
+}): ContactQuery | null {
+  const filters = cleanFilters(options.filters);
+  const { mode, sources } = searchSources(options.q, options.defaultCountry, options.field);
+  if (mode !== "all" && sources.length === 0) return null;
+  const params: (string | number)[] = [];
+  let where = "1";
+  if (mode !== "all") {
+    where = `(${sources.map((s) => `(c.${s.column} >= ? AND c.${s.column} < ?)`).join(" OR ")})`;
+    for (const s of sources) params.push(s.lo, s.hi);
+  }
+  const rest = filterSql(filters, null, mode !== "all");
+  return { sql: `${where}${rest.sql}`, params: [...params, ...rest.params] };
+}
+
 type Cursor = { key: string; id: number };
 
 /**
@@ -682,7 +706,7 @@ const secured = new WeakSet<BetterSqlite3.Database>();
  * Deleted and overwritten personal data must not linger in free space of the tenant file
  * (an erased person leaves only a hash): SQLite zeroes it with secure_delete. Per connection.
  */
-function ensureSecureDelete(db: TenantDb): void {
+export function ensureSecureDelete(db: TenantDb): void {
   const client = db.$client;
   if (secured.has(client)) return;
   client.pragma("secure_delete = ON");
@@ -690,7 +714,7 @@ function ensureSecureDelete(db: TenantDb): void {
 }
 
 /** Moves the WAL into the file and truncates it, so old page images go with it. Best effort. */
-function flushWal(ctx: WorkspaceContext): void {
+export function flushWal(ctx: WorkspaceContext): void {
   try {
     const [result] = ctx.db.$client.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
     if (result?.busy) {
@@ -1232,6 +1256,31 @@ export const deleteList = (ctx: WorkspaceContext, id: number) => deleteGroup(ctx
 function requireContact(tx: Tx, id: number): void {
   const found = tx.select({ id: contacts.id }).from(contacts).where(eq(contacts.id, id)).get();
   if (!found) throw new NotFoundError("Contact", id);
+}
+
+/** The tag called `tagName` (in any case), created when it is new. */
+export function ensureTag(ctx: WorkspaceContext, tagName: string): { id: number; name: string } {
+  const name = cleanGroupName("tag", tagName);
+  return ctx.db.transaction(
+    (tx) => {
+      const tag =
+        findGroupByName(tx, "tag", name) ??
+        tx.insert(tags).values({ name, createdAt: ctx.now() }).returning().get();
+      return { id: tag.id, name: tag.name };
+    },
+    { behavior: "immediate" },
+  );
+}
+
+/** The existing tag called `tagName` (in any case), or a clear error naming it. */
+export function findTag(ctx: WorkspaceContext, tagName: string): { id: number; name: string } {
+  const name = cleanGroupName("tag", tagName);
+  const tag = findGroupByName(ctx.db, "tag", name);
+  if (!tag) {
+    const message = `There is no tag called “${name}”.`;
+    throw new ValidationError(message, { tag: [message] });
+  }
+  return { id: tag.id, name: tag.name };
 }
 
 /** Tags a contact by tag name, creating the tag when it is new. */

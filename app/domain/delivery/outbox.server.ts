@@ -308,6 +308,7 @@ export interface MessageRow {
   channel: Channel;
   integrationId: string | null;
   kind: MessageKind;
+  campaignId: number | null;
   recipient: string;
   /** Null until a campaign message is sent: it is written from its template then. */
   content: MessageContent | null;
@@ -330,6 +331,7 @@ function toRow(row: typeof messages.$inferSelect, content: string | null): Messa
     channel: row.channel,
     integrationId: row.integrationId,
     kind: row.kind,
+    campaignId: row.campaignId,
     recipient: row.recipient,
     content: content ? (JSON.parse(content) as MessageContent) : null,
     status: row.status,
@@ -365,7 +367,15 @@ export interface MessagePage {
 /** Newest first, keyset-paged by (created_at, id). */
 export function listMessages(
   ctx: WorkspaceContext,
-  options: { contactId?: number; sandbox?: boolean; before?: string | null; limit?: number } = {},
+  options: {
+    contactId?: number;
+    sandbox?: boolean;
+    channel?: Channel;
+    status?: MessageStatus;
+    campaignId?: number;
+    before?: string | null;
+    limit?: number;
+  } = {},
 ): MessagePage {
   const limit = Math.min(Math.max(options.limit ?? 50, 1), 200);
   let cursor: { at: number; id: string } | null = null;
@@ -381,6 +391,9 @@ export function listMessages(
       and(
         options.contactId !== undefined ? eq(messages.contactId, options.contactId) : undefined,
         options.sandbox ? isNull(messages.integrationId) : undefined,
+        options.channel ? eq(messages.channel, options.channel) : undefined,
+        options.status ? eq(messages.status, options.status) : undefined,
+        options.campaignId !== undefined ? eq(messages.campaignId, options.campaignId) : undefined,
         cursor
           ? sql`(${messages.createdAt}, ${messages.id}) < (${cursor.at}, ${cursor.id})`
           : undefined,
