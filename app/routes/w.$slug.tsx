@@ -186,11 +186,7 @@ export default function WorkspaceLayout() {
                     {group.label}
                   </h2>
                 ) : null}
-                <ul
-                  aria-labelledby={
-                    group.label ? `nav-${group.label.toLowerCase()}` : undefined
-                  }
-                >
+                <ul aria-labelledby={group.label ? `nav-${group.label.toLowerCase()}` : undefined}>
                   {group.items.map((item) => (
                     <li key={item.to}>
                       <Link

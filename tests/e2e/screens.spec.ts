@@ -169,7 +169,10 @@ test("every main page fits a laptop and a phone", async ({ page }) => {
   await page.getByRole("link", { name: "Anita Desai" }).click();
   const contactPage = new URL(page.url()).pathname;
   await page.goto(`${w}/messages`);
-  await page.getByRole("link", { name: /anita@example.com/ }).first().click();
+  await page
+    .getByRole("link", { name: /anita@example.com/ })
+    .first()
+    .click();
   const messagePage = new URL(page.url()).pathname;
 
   // The workspace, group by group as the menu lists them.
