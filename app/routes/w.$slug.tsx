@@ -148,6 +148,7 @@ export default function WorkspaceLayout() {
     const phone = window.matchMedia(PHONE);
     const sync = () => {
       details.open = !phone.matches;
+      setExpanded(details.open);
     };
     sync();
     phone.addEventListener("change", sync);

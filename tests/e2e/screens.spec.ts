@@ -99,122 +99,6 @@ const CSV = [
   "Meera Iyer,meera@example.com,+919812345605",
 ].join("\n");
 
-test("every main page fits a laptop and a phone", async ({ page }) => {
-  test.setTimeout(300_000);
-  mkdirSync(DIR, { recursive: true });
-
-  // Public pages.
-  await screen(page, "home", "/");
-  await screen(page, "privacy", "/privacy");
-  await screen(page, "login", "/login");
-  await screen(page, "signup", "/signup");
-  await screen(page, "forgot-password", "/forgot-password");
-  await screen(page, "dsar", "/dsar");
-
-  const { slug } = await signUpWithWorkspace(page, {
-    name: "Lata Layout",
-    workspace: "Lata Cafe",
-  });
-  const w = `/w/${slug}`;
-
-  // Some people in a list, an email template and a sent campaign, so tables have rows.
-  await page.setViewportSize(WIDTHS[0]);
-  await page.goto(`${w}/contacts/import`);
-  await page.getByLabel("CSV file").setInputFiles({
-    name: "regulars.csv",
-    mimeType: "text/csv",
-    buffer: Buffer.from(CSV, "utf8"),
-  });
-  await page.getByRole("button", { name: "Upload and continue" }).click();
-  await page.getByLabel("…or a new list named").fill("Regulars");
-  await page.getByRole("checkbox", { name: "Email" }).check();
-  await page.getByLabel("Where did they give consent?").fill("loyalty card form");
-  await page.getByRole("button", { name: "Start import" }).click();
-  const summary = page.getByRole("table").filter({ hasText: "Rows read" });
-  await expect(summary.getByRole("row", { name: /New contacts/ })).toContainText("5", {
-    timeout: 30_000,
-  });
-  const importPage = new URL(page.url()).pathname;
-
-  await page.goto(`${w}/templates/new`);
-  await page.getByRole("link", { name: "Email", exact: true }).click();
-  await page.getByRole("textbox", { name: "Name", exact: true }).fill("Weekend offer");
-  await page.getByRole("textbox", { name: "Subject", exact: true }).fill("Coffee on us");
-  await page.getByLabel("Block 1 heading text").fill("Hello {{ first_name }}");
-  await page.getByRole("button", { name: "Create template" }).click();
-  await expect(page.getByRole("heading", { level: 1, name: /Weekend offer/ })).toBeVisible();
-  const templatePage = new URL(page.url()).pathname;
-
-  await page.goto(`${w}/campaigns/new`);
-  await page.getByLabel("Campaign name").fill("Weekend 1");
-  await page.getByRole("radio", { name: "Email" }).check();
-  await page.getByRole("button", { name: "Next" }).click();
-  await page.getByRole("radio", { name: "List: Regulars" }).check();
-  await page.getByRole("button", { name: "Next" }).click();
-  await page.getByLabel("Template", { exact: true }).selectOption({ label: "Weekend offer" });
-  await page.getByRole("button", { name: "Next" }).click();
-  await page.getByRole("radio", { name: "Send now" }).check();
-  await page.getByRole("button", { name: "Continue to review" }).click();
-  const reviewPage = new URL(page.url()).pathname;
-  await screen(page, "campaign-review", reviewPage);
-  await page.getByRole("button", { name: "Send campaign" }).click();
-  await expect(page.getByRole("progressbar", { name: "Campaign progress" })).toHaveAttribute(
-    "aria-valuenow",
-    "100",
-    { timeout: 60_000 },
-  );
-  const campaignPage = new URL(page.url()).pathname;
-
-  await page.goto(`${w}/contacts`);
-  await page.getByRole("link", { name: "Anita Desai" }).click();
-  const contactPage = new URL(page.url()).pathname;
-  await page.goto(`${w}/messages`);
-  await page
-    .getByRole("link", { name: /anita@example.com/ })
-    .first()
-    .click();
-  const messagePage = new URL(page.url()).pathname;
-
-  // The workspace, group by group as the menu lists them.
-  await screen(page, "ws-home", w);
-  await screen(page, "contacts", `${w}/contacts`);
-  await screen(page, "contact", contactPage);
-  await screen(page, "contact-new", `${w}/contacts/new`);
-  await screen(page, "contacts-import", `${w}/contacts/import`);
-  await screen(page, "contacts-import-done", importPage);
-  await screen(page, "contacts-export", `${w}/contacts/export`);
-  await screen(page, "contacts-attributes", `${w}/contacts/attributes`);
-  await screen(page, "segments", `${w}/segments`);
-  await screen(page, "segment-new", `${w}/segments/new`);
-  await screen(page, "lists", `${w}/contacts/lists`);
-  await screen(page, "suppressions", `${w}/contacts/suppressions`);
-  await screen(page, "templates", `${w}/templates`);
-  await screen(page, "template", templatePage);
-  await screen(page, "template-new", `${w}/templates/new`);
-  await screen(page, "campaigns", `${w}/campaigns`);
-  await screen(page, "campaign", campaignPage);
-  await screen(page, "campaign-report", `${campaignPage}/report`);
-  await screen(page, "campaign-new", `${w}/campaigns/new`);
-  await screen(page, "messages", `${w}/messages`);
-  await screen(page, "message", messagePage);
-  await screen(page, "sending", `${w}/settings/sending`);
-  await screen(page, "audit", `${w}/audit`);
-  await screen(page, "settings", `${w}/settings`);
-  await screen(page, "channels", `${w}/settings/channels`);
-  await screen(page, "members", `${w}/members`);
-  await screen(page, "security", `${w}/security`);
-  await screen(page, "api-keys", `${w}/api-keys`);
-  await screen(page, "retention", `${w}/settings/retention`);
-  await screen(page, "privacy-requests", `${w}/privacy/requests`);
-
-  // Account pages.
-  await screen(page, "workspaces", "/workspaces");
-  await screen(page, "workspace-new", "/workspaces/new");
-  await screen(page, "account", "/account");
-  await screen(page, "account-security", "/account/security");
-  await screen(page, "account-mfa", "/account/security/mfa");
-});
-
 test("on a phone the workspace menu folds behind a button that opens every page", async ({
   page,
 }) => {
@@ -308,4 +192,120 @@ test("sign-up: leaving a field does not move the boxes under the pointer", async
   await expect(page.getByText("Use at least 12 characters.")).toBeVisible();
   await page.getByLabel("Password").fill(PASSWORD);
   await expect(page.getByText("Use at least 12 characters.")).toBeHidden();
+});
+
+test("every main page fits a laptop and a phone", async ({ page }) => {
+  test.setTimeout(300_000);
+  mkdirSync(DIR, { recursive: true });
+
+  // Public pages.
+  await screen(page, "home", "/");
+  await screen(page, "privacy", "/privacy");
+  await screen(page, "login", "/login");
+  await screen(page, "signup", "/signup");
+  await screen(page, "forgot-password", "/forgot-password");
+  await screen(page, "dsar", "/dsar");
+
+  await page.setViewportSize(WIDTHS[0]);
+  const { slug } = await signUpWithWorkspace(page, {
+    name: "Lata Layout",
+    workspace: "Lata Cafe",
+  });
+  const w = `/w/${slug}`;
+
+  // Some people in a list, an email template and a sent campaign, so tables have rows.
+  await page.goto(`${w}/contacts/import`);
+  await page.getByLabel("CSV file").setInputFiles({
+    name: "regulars.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from(CSV, "utf8"),
+  });
+  await page.getByRole("button", { name: "Upload and continue" }).click();
+  await page.getByLabel("…or a new list named").fill("Regulars");
+  await page.getByRole("checkbox", { name: "Email" }).check();
+  await page.getByLabel("Where did they give consent?").fill("loyalty card form");
+  await page.getByRole("button", { name: "Start import" }).click();
+  const summary = page.getByRole("table").filter({ hasText: "Rows read" });
+  await expect(summary.getByRole("row", { name: /New contacts/ })).toContainText("5", {
+    timeout: 30_000,
+  });
+  const importPage = new URL(page.url()).pathname;
+
+  await page.goto(`${w}/templates/new`);
+  await page.getByRole("link", { name: "Email", exact: true }).click();
+  await page.getByRole("textbox", { name: "Name", exact: true }).fill("Weekend offer");
+  await page.getByRole("textbox", { name: "Subject", exact: true }).fill("Coffee on us");
+  await page.getByLabel("Block 1 heading text").fill("Hello {{ first_name }}");
+  await page.getByLabel("Block 2 text").fill("Your weekend coffee is on us. Show this mail.");
+  await page.getByRole("button", { name: "Create template" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: /Weekend offer/ })).toBeVisible();
+  const templatePage = new URL(page.url()).pathname;
+
+  await page.goto(`${w}/campaigns/new`);
+  await page.getByLabel("Campaign name").fill("Weekend 1");
+  await page.getByRole("radio", { name: "Email" }).check();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByRole("radio", { name: "List: Regulars" }).check();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByLabel("Template", { exact: true }).selectOption({ label: "Weekend offer" });
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByRole("radio", { name: "Send now" }).check();
+  await page.getByRole("button", { name: "Continue to review" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Review: Weekend 1" })).toBeVisible();
+  await page.getByRole("button", { name: "Send campaign" }).click();
+  await expect(page.getByRole("progressbar", { name: "Campaign progress" })).toHaveAttribute(
+    "aria-valuenow",
+    "100",
+    { timeout: 60_000 },
+  );
+  const campaignPage = new URL(page.url()).pathname;
+
+  await page.goto(`${w}/contacts`);
+  await page.getByRole("link", { name: "Anita Desai" }).click();
+  const contactPage = new URL(page.url()).pathname;
+  await page.goto(`${w}/messages`);
+  await page
+    .getByRole("link", { name: /anita@example.com/ })
+    .first()
+    .click();
+  const messagePage = new URL(page.url()).pathname;
+
+  // The workspace, group by group as the menu lists them.
+  await screen(page, "ws-home", w);
+  await screen(page, "contacts", `${w}/contacts`);
+  await screen(page, "contact", contactPage);
+  await screen(page, "contact-new", `${w}/contacts/new`);
+  await screen(page, "contacts-import", `${w}/contacts/import`);
+  await screen(page, "contacts-import-done", importPage);
+  await screen(page, "contacts-export", `${w}/contacts/export`);
+  await screen(page, "contacts-attributes", `${w}/contacts/attributes`);
+  await screen(page, "segments", `${w}/segments`);
+  await screen(page, "segment-new", `${w}/segments/new`);
+  await screen(page, "lists", `${w}/contacts/lists`);
+  await screen(page, "suppressions", `${w}/contacts/suppressions`);
+  await screen(page, "templates", `${w}/templates`);
+  await screen(page, "template", templatePage);
+  await screen(page, "template-new", `${w}/templates/new`);
+  await screen(page, "campaigns", `${w}/campaigns`);
+  await screen(page, "campaign", campaignPage);
+  await screen(page, "campaign-report", `${campaignPage}/report`);
+  await screen(page, "campaign-new", `${w}/campaigns/new`);
+  await screen(page, "messages", `${w}/messages`);
+  await screen(page, "message", messagePage);
+  await screen(page, "sending", `${w}/settings/sending`);
+  await screen(page, "audit", `${w}/audit`);
+  await screen(page, "settings", `${w}/settings`);
+  await screen(page, "channels", `${w}/settings/channels`);
+  await screen(page, "members", `${w}/members`);
+  await screen(page, "security", `${w}/security`);
+  await screen(page, "api-keys", `${w}/api-keys`);
+  await screen(page, "retention", `${w}/settings/retention`);
+  await screen(page, "privacy-requests", `${w}/privacy/requests`);
+
+  // Account pages.
+  await screen(page, "workspaces", "/workspaces");
+  await screen(page, "workspace-new", "/workspaces/new");
+  await screen(page, "account", "/account");
+  await screen(page, "account-security", "/account/security");
+  await screen(page, "account-mfa", "/account/security/mfa");
 });
