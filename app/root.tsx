@@ -52,7 +52,9 @@ function MainNav() {
       {user ? (
         <>
           <NavLink to="/workspaces">Workspaces</NavLink>
-          <NavLink to="/account">Account</NavLink>
+          <NavLink to="/account" end>
+            Account
+          </NavLink>
           <NavLink to="/account/security">Security</NavLink>
           {user.isPlatformAdmin ? <NavLink to="/admin">Admin</NavLink> : null}
           <Form method="post" action="/logout" className="nav-form">

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dueCountdown } from "./format";
+import { dueCountdown, formatDateTimeCompact } from "./format";
 
 const DAY = 86_400_000;
 const now = new Date("2026-12-07T10:00:00Z");
@@ -20,5 +20,21 @@ describe("dueCountdown", () => {
       overdue: true,
     });
     expect(dueCountdown(at(-(3 * DAY + 5_000)), now).text).toBe("3 days overdue");
+  });
+});
+
+describe("formatDateTimeCompact", () => {
+  it("leaves out this year and the zone name, in the given time zone", () => {
+    const date = new Date("2026-03-04T09:05:00Z");
+    expect(formatDateTimeCompact(date, "UTC", now)).toBe("4 Mar, 09:05");
+    expect(formatDateTimeCompact(date, "Asia/Kolkata", now)).toBe("4 Mar, 14:35");
+  });
+
+  it("gives the year, and no time, for an earlier year", () => {
+    expect(formatDateTimeCompact(new Date("2025-12-31T20:00:00Z"), "UTC", now)).toBe("31 Dec 2025");
+    // Already 2026 in India.
+    expect(formatDateTimeCompact(new Date("2025-12-31T20:00:00Z"), "Asia/Kolkata", now)).toBe(
+      "1 Jan, 01:30",
+    );
   });
 });

@@ -125,48 +125,50 @@ export default function SecurityPage() {
         )}
       </Card>
       <Card title="Active sessions">
-        <table className="table">
-          <caption className="visually-hidden">Devices signed in to your account</caption>
-          <thead>
-            <tr>
-              <th scope="col">Device</th>
-              <th scope="col">IP address</th>
-              <th scope="col">Signed in</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {sessions.map((s) => (
-              <tr key={s.handle}>
-                <td>
-                  {s.device}
-                  {s.current ? <span className="badge">This device</span> : null}
-                </td>
-                <td>{s.ip}</td>
-                <td>{s.createdAt}</td>
-                <td>{s.lastSeenAt}</td>
-                <td>
-                  {s.current ? null : (
-                    <Form method="post">
-                      <input type="hidden" name="intent" value="revoke" />
-                      <input type="hidden" name="session" value={s.handle} />
-                      <Button
-                        variant="secondary"
-                        type="submit"
-                        aria-label={`Sign out ${s.device} (${s.ip})`}
-                      >
-                        Sign out
-                      </Button>
-                    </Form>
-                  )}
-                </td>
+        <div className="table-scroll">
+          <table className="table">
+            <caption className="visually-hidden">Devices signed in to your account</caption>
+            <thead>
+              <tr>
+                <th scope="col">Device</th>
+                <th scope="col">IP address</th>
+                <th scope="col">Signed in</th>
+                <th scope="col">Last seen</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {sessions.map((s) => (
+                <tr key={s.handle}>
+                  <td>
+                    {s.device}
+                    {s.current ? <span className="badge">This device</span> : null}
+                  </td>
+                  <td>{s.ip}</td>
+                  <td>{s.createdAt}</td>
+                  <td>{s.lastSeenAt}</td>
+                  <td>
+                    {s.current ? null : (
+                      <Form method="post">
+                        <input type="hidden" name="intent" value="revoke" />
+                        <input type="hidden" name="session" value={s.handle} />
+                        <Button
+                          variant="secondary"
+                          type="submit"
+                          aria-label={`Sign out ${s.device} (${s.ip})`}
+                        >
+                          Sign out
+                        </Button>
+                      </Form>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
         {others > 0 ? (
           <Form method="post">
             <input type="hidden" name="intent" value="revoke-others" />
@@ -180,26 +182,28 @@ export default function SecurityPage() {
         {events.length === 0 ? (
           <EmptyState title="No events yet" />
         ) : (
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">What</th>
-                <th scope="col">IP address</th>
-                <th scope="col">Device</th>
-              </tr>
-            </thead>
-            <tbody>
-              {events.map((e) => (
-                <tr key={e.id}>
-                  <td>{e.at}</td>
-                  <td>{e.what}</td>
-                  <td>{e.ip}</td>
-                  <td>{e.device}</td>
+          <div className="table-scroll">
+            <table className="table">
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">What</th>
+                  <th scope="col">IP address</th>
+                  <th scope="col">Device</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {events.map((e) => (
+                  <tr key={e.id}>
+                    <td>{e.at}</td>
+                    <td>{e.what}</td>
+                    <td>{e.ip}</td>
+                    <td>{e.device}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
         {nextBefore ? <Link to={`?before=${nextBefore}`}>Older events</Link> : null}
       </Card>

@@ -3,12 +3,14 @@ import { parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import QRCode from "qrcode";
+import { useEffect, useRef, useState } from "react";
 import { z } from "zod";
 import { requireUser, startSession } from "~/auth/session.server";
 import { FormErrors } from "~/components/form";
 import { Alert } from "~/components/ui/alert";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
+import { Icon } from "~/components/ui/icons";
 import { Card, PageHeader } from "~/components/ui/layout";
 import {
   beginTotpEnrolment,
@@ -74,20 +76,69 @@ export async function action(args: ActionFunctionArgs) {
   });
 }
 
+/** The file a person saves: what the codes are for, then one code a line. */
+function recoveryCodesFile(codes: string[]) {
+  return [
+    "Pleisys Engage recovery codes",
+    "Each code signs you in once if you lose your phone.",
+    "",
+    ...codes,
+    "",
+  ].join("\n");
+}
+
 function RecoveryCodes({ codes }: { codes: string[] }) {
+  const list = useRef<HTMLOListElement>(null);
+  const [hydrated, setHydrated] = useState(false);
+  const [status, setStatus] = useState("");
+  useEffect(() => setHydrated(true), []);
+
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(codes.join("\n"));
+      setStatus("Copied.");
+    } catch {
+      // No clipboard permission (e.g. plain http): select the codes so Ctrl+C / Cmd+C copies them.
+      const selection = window.getSelection();
+      if (list.current && selection) {
+        selection.selectAllChildren(list.current);
+        setStatus("Selected: press Ctrl+C (or ⌘C) to copy.");
+      }
+    }
+  }
+
   return (
     <Card title="Save your recovery codes">
       <Alert tone="warning">
         Each code signs you in once if you lose your phone. Store them somewhere safe, like a
         password manager. You will not see them again.
       </Alert>
-      <ol className="recovery-codes" aria-label="Recovery codes">
+      <ol className="recovery-codes" aria-label="Recovery codes" ref={list}>
         {codes.map((c) => (
           <li key={c}>
             <code>{c}</code>
           </li>
         ))}
       </ol>
+      <div className="recovery-actions">
+        {hydrated ? (
+          <Button type="button" variant="secondary" onClick={() => void copy()}>
+            <Icon name="copy" />
+            Copy codes
+          </Button>
+        ) : null}
+        <a
+          className="btn btn-secondary"
+          href={`data:text/plain;charset=utf-8,${encodeURIComponent(recoveryCodesFile(codes))}`}
+          download="pleisys-engage-recovery-codes.txt"
+        >
+          <Icon name="download" />
+          Download (.txt)
+        </a>
+        <span className="copy-status" role="status" aria-live="polite">
+          {status}
+        </span>
+      </div>
       <ButtonLink to="/account/security" variant="primary">
         I have saved my codes
       </ButtonLink>

@@ -85,7 +85,9 @@ export default function SignUpPage() {
   const [form, fields] = useForm({
     lastResult,
     onValidate: ({ formData }) => parseWithZod(formData, { schema: SignUp }),
-    shouldValidate: "onBlur",
+    // Not on blur: an error appearing under a field as it loses focus pushed the boxes below
+    // down mid-click, so the click on "I am 18 or older" landed on nothing.
+    shouldValidate: "onSubmit",
     shouldRevalidate: "onInput",
     defaultValue: invitation ? { email: invitation.email } : undefined,
   });

@@ -19,7 +19,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from "~/domain/workspaces/api
 import { assignableRoles } from "~/domain/workspaces/workspaces.server";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
-import { formatDateTime } from "~/lib/format";
+import { formatDateTimeCompact } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `API keys — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
@@ -52,9 +52,9 @@ export async function loader(args: LoaderFunctionArgs) {
     name: k.name,
     prefix: k.prefix,
     role: k.role,
-    created: formatDateTime(k.createdAt, tz),
+    created: formatDateTimeCompact(k.createdAt, tz),
     createdIso: k.createdAt.toISOString(),
-    lastUsed: k.lastUsedAt ? formatDateTime(k.lastUsedAt, tz) : null,
+    lastUsed: k.lastUsedAt ? formatDateTimeCompact(k.lastUsedAt, tz) : null,
     lastUsedIso: k.lastUsedAt?.toISOString() ?? null,
   }));
   const revokeId = new URL(args.request.url).searchParams.get("revoke");

@@ -192,7 +192,9 @@ export default function AuditLogPage() {
                 <th scope="col">Actor</th>
                 <th scope="col">Action</th>
                 <th scope="col">Target</th>
-                <th scope="col">IP address</th>
+                <th scope="col" className="col-low">
+                  IP address
+                </th>
                 <th scope="col">Details</th>
               </tr>
             </thead>
@@ -207,7 +209,7 @@ export default function AuditLogPage() {
                     <code>{r.action}</code>
                   </td>
                   <td>{r.target}</td>
-                  <td>{r.ip ? <code>{r.ip}</code> : null}</td>
+                  <td className="col-low">{r.ip ? <code>{r.ip}</code> : null}</td>
                   <td className="audit-details">{r.details}</td>
                 </tr>
               ))}

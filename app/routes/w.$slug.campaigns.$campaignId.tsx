@@ -348,7 +348,7 @@ export default function CampaignPage() {
       {!draft ? <LiveProgress url={`${page}/progress`} initial={progress} /> : null}
 
       <Card title="Details">
-        <dl className="role-list">
+        <dl className="details-grid">
           <dt>Status</dt>
           <dd>{CAMPAIGN_STATUS_LABELS[status]}</dd>
           {campaign.error ? (

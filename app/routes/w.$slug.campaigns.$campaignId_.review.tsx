@@ -185,7 +185,7 @@ export default function CampaignReviewPage() {
       ) : null}
 
       <Card title="What will be sent">
-        <dl className="role-list">
+        <dl className="details-grid">
           <dt>Channel</dt>
           <dd>{campaign.channel}</dd>
           <dt>When</dt>

@@ -17,7 +17,7 @@ import { EmptyState, PageHeader } from "~/components/ui/layout";
 import { listCampaignsPage } from "~/domain/campaigns/campaigns.server";
 import { listMembers } from "~/domain/workspaces/workspaces.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
-import { formatDateTime } from "~/lib/format";
+import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `Campaigns — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
@@ -59,7 +59,8 @@ export async function loader(args: LoaderFunctionArgs) {
       queued: c.queued,
       // The queue writes a message for everyone in the audience, the skipped ones included.
       toQueue: Math.max(c.total, c.review?.audience ?? 0),
-      created: formatDateTime(c.createdAt, workspace.timezone),
+      created: formatDateTimeCompact(c.createdAt, workspace.timezone),
+      createdFull: formatDateTime(c.createdAt, workspace.timezone),
       createdIso: c.createdAt.toISOString(),
       createdBy: c.createdBy ? (members.get(c.createdBy) ?? "A former member") : "—",
     })),
@@ -143,7 +144,9 @@ export default function CampaignsPage() {
                 <th scope="col">Status</th>
                 <th scope="col">Queued</th>
                 <th scope="col">Created</th>
-                <th scope="col">Created by</th>
+                <th scope="col" className="col-low">
+                  Created by
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -165,9 +168,11 @@ export default function CampaignsPage() {
                       : `${c.queued.toLocaleString("en-US")} / ${c.toQueue.toLocaleString("en-US")}`}
                   </td>
                   <td>
-                    <time dateTime={c.createdIso}>{c.created}</time>
+                    <time dateTime={c.createdIso} title={c.createdFull}>
+                      {c.created}
+                    </time>
                   </td>
-                  <td>{c.createdBy}</td>
+                  <td className="col-low">{c.createdBy}</td>
                 </tr>
               ))}
             </tbody>

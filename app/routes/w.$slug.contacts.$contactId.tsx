@@ -656,7 +656,7 @@ export default function ContactPage() {
       ) : null}
 
       <Card title="Details">
-        <dl className="role-list">
+        <dl className="details-grid">
           <div>
             <dt>Name</dt>
             <dd>{c.name || <span className="muted">Not given</span>}</dd>
@@ -694,7 +694,7 @@ export default function ContactPage() {
             {d.canWrite ? <Link to={`${base}/attributes`}>Define attributes</Link> : null}
           </p>
         ) : (
-          <dl className="role-list">
+          <dl className="details-grid">
             {d.attributes.map((a) => (
               <div key={a.key}>
                 <dt>{a.label}</dt>

@@ -30,7 +30,7 @@ import { emailSchema } from "~/lib/email-address";
 import { ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
-import { formatDateTime } from "~/lib/format";
+import { formatDateTimeCompact } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `Members — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
@@ -83,7 +83,7 @@ export async function loader(args: LoaderFunctionArgs) {
     email: m.email,
     role: m.role,
     mfaEnabled: m.mfaEnabled,
-    joined: formatDateTime(m.joinedAt, tz),
+    joined: formatDateTimeCompact(m.joinedAt, tz),
     joinedIso: m.joinedAt.toISOString(),
     isYou: m.userId === user.id,
   }));
@@ -92,7 +92,7 @@ export async function loader(args: LoaderFunctionArgs) {
         id: i.id,
         email: i.email,
         role: i.role,
-        expires: formatDateTime(i.expiresAt, tz),
+        expires: formatDateTimeCompact(i.expiresAt, tz),
         expiresIso: i.expiresAt.toISOString(),
       }))
     : [];

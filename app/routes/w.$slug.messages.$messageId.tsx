@@ -182,7 +182,7 @@ export default function MessagePage() {
           <MessageStatusBadge status={m.status} sandbox={m.sandbox} />{" "}
           {m.status === "skipped" ? "This message was not sent." : null}
         </p>
-        <dl className="role-list">
+        <dl className="details-grid">
           <div>
             <dt>Recipient</dt>
             <dd>

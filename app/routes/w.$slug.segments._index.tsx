@@ -11,7 +11,7 @@ import {
   listSegments,
   loadSegmentCatalog,
 } from "~/domain/contacts/segments.server";
-import { formatDateTime } from "~/lib/format";
+import { formatDateTimeCompact } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `Segments — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
@@ -38,7 +38,7 @@ export async function loader(args: LoaderFunctionArgs) {
         summary: s.problem ?? describeDefinition(s.definition, catalog),
         count: counted?.count ?? null,
         problem: s.problem ?? counted?.problem ?? null,
-        updated: formatDateTime(s.updatedAt, workspace.timezone),
+        updated: formatDateTimeCompact(s.updatedAt, workspace.timezone),
         updatedIso: s.updatedAt.toISOString(),
       };
     }),

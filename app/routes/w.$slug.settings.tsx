@@ -1,7 +1,7 @@
 import { getFormProps, getInputProps, useForm } from "@conform-to/react";
 import { parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
@@ -185,18 +185,6 @@ export default function WorkspaceSettingsPage() {
             Save settings
           </Button>
         </Form>
-      </Card>
-      <Card title="Channels">
-        <p>
-          Connect WhatsApp, email, SMS and Telegram accounts, or keep a channel in the sandbox.{" "}
-          <Link to={`/w/${workspace.slug}/settings/channels`}>Manage channels</Link>
-        </p>
-      </Card>
-      <Card title="Data retention">
-        <p>
-          How long messages, events and deleted data are kept, and what the last runs deleted.{" "}
-          <Link to={`/w/${workspace.slug}/settings/retention`}>See data retention</Link>
-        </p>
       </Card>
       {canDelete ? (
         <section className="card danger-zone" aria-labelledby="danger-zone-heading">

@@ -23,9 +23,7 @@ test("connect and disconnect WhatsApp, then send an SMS in the sandbox and inspe
   const nav = page.getByRole("navigation", { name: "Workspace" });
 
   // Settings → Channels: everything in the sandbox.
-  await nav.getByRole("link", { name: "Settings", exact: true }).click();
-  await expect(page.getByRole("heading", { level: 1, name: "Workspace settings" })).toBeVisible();
-  await page.getByRole("link", { name: "Manage channels" }).click();
+  await nav.getByRole("link", { name: "Channels", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Channels" })).toBeVisible();
   for (const label of CHANNELS) {
     const card = page.getByRole("region", { name: new RegExp(`^${label} Sandbox$`) });

@@ -128,7 +128,7 @@ describe("the workspace queue", () => {
 
   it("counts the requests waiting for a decision on the menu, per workspace, for those who decide", async () => {
     const badge = (n: number) =>
-      `Privacy requests <span class="badge badge-warning">${n}<span class="visually-hidden"> waiting for a decision</span></span>`;
+      `<span class="nav-label">Privacy requests</span> <span class="nav-badge">${n}<span class="visually-hidden"> waiting for a decision</span></span>`;
     // Shop A: its two pending requests; not Shop B's, not the account request.
     const home = await textOf(await alice.get(`/w/${slugA}`));
     expect(home).toContain(badge(2));
