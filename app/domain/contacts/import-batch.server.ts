@@ -88,6 +88,10 @@ export interface RowBatch {
   errors: (string | number)[];
   /** Rows with at least one error. */
   errorRows: number;
+  /** Flat: row number, column, reason, for values left out of rows that were kept. */
+  warnings: (string | number)[];
+  /** Kept rows with at least one value left out. */
+  warningRows: number;
   /** Data records consumed so far in the file (blank and error rows included). */
   rowsDone: number;
   bytesDone: number;

@@ -24,6 +24,8 @@ export interface ImportCounts {
   skipped: number;
   suppressed: number;
   errors: number;
+  /** Rows kept without a value that could not be used. */
+  warnings: number;
 }
 
 export const ZERO_COUNTS: ImportCounts = {
@@ -34,6 +36,7 @@ export const ZERO_COUNTS: ImportCounts = {
   skipped: 0,
   suppressed: 0,
   errors: 0,
+  warnings: 0,
 };
 
 export interface WriterSetup {
@@ -123,6 +126,7 @@ export class ImportWriter {
     consentOf: Database.Statement;
     consentInsert: Database.Statement;
     error: Database.Statement;
+    warning: Database.Statement;
     progress: Database.Statement;
     finish: Database.Statement;
     status: Database.Statement;
@@ -177,9 +181,12 @@ export class ImportWriter {
       error: c.prepare(
         'INSERT INTO contact_import_errors (import_id, "row", "column", reason) VALUES (?, ?, ?, ?)',
       ),
+      warning: c.prepare(
+        'INSERT INTO contact_import_warnings (import_id, "row", "column", reason) VALUES (?, ?, ?, ?)',
+      ),
       progress: c.prepare(
         `UPDATE contact_imports SET rows_done = ?, bytes_done = ?, imported = ?, updated = ?,
-         skipped = ?, suppressed = ?, errors = ? WHERE id = ?`,
+         skipped = ?, suppressed = ?, errors = ?, warnings = ? WHERE id = ?`,
       ),
       finish: c.prepare(
         "UPDATE contact_imports SET status = ?, error = ?, finished_at = ? WHERE id = ?",
@@ -191,22 +198,24 @@ export class ImportWriter {
 
     const row = c
       .prepare(
-        `SELECT rows_done, bytes_done, imported, updated, skipped, suppressed, errors
+        `SELECT rows_done, bytes_done, imported, updated, skipped, suppressed, errors, warnings
          FROM contact_imports WHERE id = ?`,
       )
       .raw()
       .get(this.importId) as number[] | undefined;
     if (!row) throw new Error("The import no longer exists.");
-    const [rowsDone, bytesDone, imported, updated, skipped, suppressed, errors] = row as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
-    this.committed = { rowsDone, bytesDone, imported, updated, skipped, suppressed, errors };
+    const [rowsDone, bytesDone, imported, updated, skipped, suppressed, errors, warnings] =
+      row as [number, number, number, number, number, number, number, number];
+    this.committed = {
+      rowsDone,
+      bytesDone,
+      imported,
+      updated,
+      skipped,
+      suppressed,
+      errors,
+      warnings,
+    };
     this.current = { ...this.committed };
 
     this.updatedPrefix = `{"import":${JSON.stringify(this.importId)},`;
@@ -347,6 +356,11 @@ export class ImportWriter {
       this.st.error.run(this.importId, errors[i], errors[i + 1], errors[i + 2]);
     }
     counts.errors += batch.errorRows;
+    const warnings = batch.warnings;
+    for (let i = 0; i < warnings.length; i += 3) {
+      this.st.warning.run(this.importId, warnings[i], warnings[i + 1], warnings[i + 2]);
+    }
+    counts.warnings += batch.warningRows;
     counts.rowsDone = batch.rowsDone;
     counts.bytesDone = batch.bytesDone;
   }
@@ -483,6 +497,7 @@ export class ImportWriter {
       c.skipped,
       c.suppressed,
       c.errors,
+      c.warnings,
       this.importId,
     );
     this.st.commit.run();
