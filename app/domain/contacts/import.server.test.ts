@@ -24,6 +24,7 @@ import {
   getImportPreview,
   getImportProgress,
   listImports,
+  listImportWarnings,
   recoverImports,
   setImportTuning,
   setMapping,
@@ -145,18 +146,28 @@ describe("a messy file", () => {
     result = await runImport(ctx, file);
   });
 
-  test("exact counts: 14 rows read, 5 new, 1 updated, 1 unchanged, 1 suppressed, 5 rejected", () => {
+  test("exact counts: 14 rows read, 8 new (3 without their phone), 1 updated, 1 unchanged, 1 suppressed, 2 rejected", () => {
     expect(result.status).toBe("completed");
     expect(result.error).toBeNull();
     expect(result.counts).toEqual({
       rowsDone: 14,
       bytesDone: Buffer.byteLength(file),
-      imported: 5,
+      imported: 8,
       updated: 1,
       skipped: 1,
       suppressed: 1,
-      errors: 5,
+      errors: 2,
+      warnings: 3,
     });
+  });
+
+  test("rows with a usable email and an unusable phone are kept, the phone named as left out", () => {
+    expect(listImportWarnings(ctx, result.id)).toEqual([
+      { row: 7, column: "Mobile No.", reason: '"12345" is not a valid phone number for IN.' },
+      { row: 10, column: "Mobile No.", reason: '"call me" is not a phone number.' },
+      { row: 15, column: "Mobile No.", reason: '"98765 4321" is not a valid phone number for IN.' },
+    ]);
+    expect(byEmail(ctx, "sanjay@example.com")).toMatchObject({ phone: null, name: "Sanjay Gupta" });
   });
 
   test("the exact rejected rows, numbered as a spreadsheet shows them", () => {
@@ -165,10 +176,7 @@ describe("a messy file", () => {
         "Row,Column,Reason",
         '6,E-mail,"Enter a valid email address, like name@example.com."',
         '6,Mobile No.,"""12"" is not a valid phone number for IN."',
-        '7,Mobile No.,"""12345"" is not a valid phone number for IN."',
-        '10,Mobile No.,"""call me"" is not a phone number."',
         "13,E-mail / Mobile No.,The row has neither an email address nor a phone number.",
-        '15,Mobile No.,"""98765 4321"" is not a valid phone number for IN."',
       ]
         .map((line) => `${line}\r\n`)
         .join(""),
@@ -210,6 +218,14 @@ describe("a messy file", () => {
         attributes: { city: "Chennai; TN" },
       },
       {
+        name: "Sanjay Gupta",
+        nameKey: "sanjay gupta",
+        email: "sanjay@example.com",
+        phone: null,
+        country: null,
+        attributes: { city: "Delhi" },
+      },
+      {
         name: "Meera Nair",
         nameKey: "meera nair",
         email: null,
@@ -218,12 +234,28 @@ describe("a messy file", () => {
         attributes: { city: "Kochi" },
       },
       {
+        name: "Arjun Mehta",
+        nameKey: "arjun mehta",
+        email: "arjun@example.com",
+        phone: null,
+        country: null,
+        attributes: { city: "Goa" },
+      },
+      {
         name: "Kavya Reddy",
         nameKey: "kavya reddy",
         email: "kavya@example.com",
         phone: null,
         country: null,
         attributes: { city: "Hyderabad" },
+      },
+      {
+        name: "Deepa Joshi",
+        nameKey: "deepa joshi",
+        email: "deepa@example.com",
+        phone: null,
+        country: null,
+        attributes: { city: "Nagpur" },
       },
     ]);
   });
@@ -251,11 +283,12 @@ describe("a messy file", () => {
     expect(details).toMatchObject({
       status: "completed",
       rows: 14,
-      imported: 5,
+      imported: 8,
       updated: 1,
       skipped: 1,
       suppressed: 1,
-      errors: 5,
+      errors: 2,
+      warnings: 3,
       onExisting: "update",
     });
     expect(entry.details).not.toMatch(/@|ananya|contacts\.csv/i);
@@ -501,8 +534,11 @@ describe("running imports", () => {
     const ctx = await workspace();
     setImportTuning({ txnRows: 500, txnMs: 20, batchRows: 250, inflight: 1, gapMs: 20 });
     const rows = 12_000;
-    // One rejected row early on: after the resume it must be listed once, not twice.
-    const file = bigFile(rows).replace("person3@example.com", "person3@");
+    // One rejected row and one kept without its email early on: after the resume each must be
+    // listed once, not twice.
+    const file = bigFile(rows)
+      .replace("person3@example.com,+91 9100000003", "person3@,12")
+      .replace("person7@example.com", "person7@");
     const { import: created } = await upload(ctx, file);
     setMapping(ctx, created.id, { mapping: ["name", "email", "phone"], onExisting: "create" }, IN);
     startImport(ctx, created.id);
@@ -525,11 +561,16 @@ describe("running imports", () => {
       imported: rows - 1,
       skipped: 0,
       errors: 1,
+      warnings: 1,
     });
     expect(contactsOf(ctx)).toHaveLength(rows - 1);
     expect(rejectedCsv(ctx, created.id).trim().split("\r\n")).toEqual([
       "Row,Column,Reason",
       '5,Email,"Enter a valid email address, like name@example.com."',
+      '5,Phone,"""12"" is not a valid phone number for IN."',
+    ]);
+    expect(listImportWarnings(ctx, created.id)).toEqual([
+      { row: 9, column: "Email", reason: "Enter a valid email address, like name@example.com." },
     ]);
     const entry = getControlDb()
       .select()
