@@ -204,8 +204,16 @@ export class ImportWriter {
       .raw()
       .get(this.importId) as number[] | undefined;
     if (!row) throw new Error("The import no longer exists.");
-    const [rowsDone, bytesDone, imported, updated, skipped, suppressed, errors, warnings] =
-      row as [number, number, number, number, number, number, number, number];
+    const [rowsDone, bytesDone, imported, updated, skipped, suppressed, errors, warnings] = row as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     this.committed = {
       rowsDone,
       bytesDone,

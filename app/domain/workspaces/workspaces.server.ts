@@ -119,8 +119,11 @@ export function createWorkspace(
   const settings = validateSettings(input);
   const db = getControlDb();
   const taken = (candidate: string) =>
-    db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, candidate)).get() !==
-    undefined;
+    db
+      .select({ id: workspaces.id })
+      .from(workspaces)
+      .where(eq(workspaces.slug, candidate))
+      .get() !== undefined;
   const slug =
     input.slug.trim() === "" ? freeSlugFor(settings.name, taken) : validateSlug(input.slug);
   const id = newWorkspaceId();
