@@ -116,6 +116,7 @@ function referenceWhole(cells: readonly string[], plan: RowPlan): RowResult {
       name: v.name,
       nameKey: v.nameKey,
       attributes: any ? JSON.stringify(stored) : null,
+      tags: null,
     },
     warnings: null,
   };
@@ -319,5 +320,28 @@ describe("our own export read back", () => {
     expect(stripFormulaGuard("'")).toBe("'");
     expect(stripFormulaGuard("''=x")).toBe("''=x");
     expect(stripFormulaGuard("=x")).toBe("=x");
+  });
+});
+
+describe("a column of tags", () => {
+  test("split on ; or , tidied, each name once; a name too long is left out with a warning", () => {
+    const plan = compileRowPlan({
+      headers: ["Phone", "Tags"],
+      mapping: ["phone", "tags"],
+      definitions: DEFINITIONS,
+      defaultCountry: "IN",
+    });
+    expect(normaliseImportRow(["98765 43210", " vip;  Morning   crowd, VIP ;;"], plan)).toEqual({
+      kind: "row",
+      row: expect.objectContaining({ tags: "vip\nMorning crowd" }),
+      warnings: null,
+    });
+    expect(normaliseImportRow(["98765 43210", ""], plan)).toMatchObject({ row: { tags: null } });
+    const long = "x".repeat(61);
+    expect(normaliseImportRow(["98765 43210", `ok;${long}`], plan)).toEqual({
+      kind: "row",
+      row: expect.objectContaining({ tags: "ok" }),
+      warnings: [{ column: "Tags", reason: expect.stringContaining("longer than 60") }],
+    });
   });
 });

@@ -98,6 +98,8 @@ export interface RowPlan {
   name: number;
   firstName: number;
   lastName: number;
+  /** The column of per-row tag names, or -1. */
+  tags: number;
   /** Mapped attribute columns; `definition` null when the key is not (or no longer) defined. */
   attributes: { index: number; key: string; definition: AttributeDefinition | null }[];
   options: NormaliseOptions;
@@ -124,6 +126,7 @@ export function compileRowPlan(input: {
     name: at("name"),
     firstName: at("first_name"),
     lastName: at("last_name"),
+    tags: at("tags"),
     attributes,
     options: { defaultCountry: input.defaultCountry, definitions: input.definitions },
     columnOf: new Map(),
@@ -134,6 +137,7 @@ export function compileRowPlan(input: {
   const nameColumn = plan.name >= 0 ? plan.name : plan.firstName >= 0 ? plan.firstName : -1;
   if (nameColumn >= 0) plan.columnOf.set("name", header(nameColumn));
   for (const a of attributes) plan.columnOf.set(`attributes.${a.key}`, header(a.index));
+  if (plan.tags >= 0) plan.columnOf.set("tags", header(plan.tags));
   return plan;
 }
 
@@ -162,6 +166,25 @@ function fail(errors: RowError[] | null, plan: RowPlan, field: string, reason: s
   const list = errors ?? [];
   list.push({ column: plan.columnOf.get(field) ?? field, reason });
   return list;
+}
+
+/** As for tags made by hand (contacts' cleanGroupName). */
+export const MAX_TAG_NAME = 60;
+
+/**
+ * A cell of tag names, separated by ; or , (our export writes "; "): spaces tidied, the same
+ * name twice (in any case) kept once, names too long set apart.
+ */
+export function parseRowTags(text: string): { names: string[]; tooLong: string[] } {
+  const names = new Map<string, string>();
+  const tooLong: string[] = [];
+  for (const part of text.split(/[;,]/)) {
+    const name = part.trim().replace(/\s+/g, " ");
+    if (!name) continue;
+    if (name.length > MAX_TAG_NAME) tooLong.push(name);
+    else if (!names.has(name.toLowerCase())) names.set(name.toLowerCase(), name);
+  }
+  return { names: [...names.values()], tooLong };
 }
 
 /**
@@ -286,6 +309,19 @@ export function normaliseImportRow(cells: readonly string[], plan: RowPlan): Row
     if (values !== null) json = JSON.stringify(values);
   }
   if (fatal || !name.ok) return { kind: "error", errors: errors ?? [] };
+  let tags: string | null = null;
+  if (plan.tags >= 0) {
+    const parsed = parseRowTags(cell(cells, plan.tags));
+    if (parsed.names.length) tags = parsed.names.join("\n");
+    for (const long of parsed.tooLong) {
+      errors = fail(
+        errors,
+        plan,
+        "tags",
+        `The tag “${long.slice(0, 20)}…” is longer than ${MAX_TAG_NAME} characters, so it was left out.`,
+      );
+    }
+  }
   return {
     kind: "row",
     row: {
@@ -295,6 +331,7 @@ export function normaliseImportRow(cells: readonly string[], plan: RowPlan): Row
       name: name.value,
       nameKey: nameKeyOf(name.value),
       attributes: json,
+      tags,
     },
     warnings: errors,
   };

@@ -6,7 +6,14 @@ import { Readable } from "node:stream";
 import { afterEach, beforeAll, describe, expect, test } from "vitest";
 import { getControlDb } from "~/db/control.server";
 import { auditLog } from "~/db/schema/control";
-import { consents, contactEvents, contacts, listMembers } from "~/db/schema/tenant";
+import {
+  consents,
+  contactEvents,
+  contacts,
+  contactTags,
+  listMembers,
+  tags,
+} from "~/db/schema/tenant";
 import { tenantDbPath } from "~/db/tenants.server";
 import { ValidationError } from "~/lib/errors";
 import { normalisePhone } from "~/lib/phone";
@@ -719,4 +726,50 @@ test("dropping phone punctuation before libphonenumber never changes the result"
     checked++;
   }
   expect(checked).toBeGreaterThan(4000);
+});
+
+describe("a column of tags, and our own export read back", () => {
+  test("each row's tags are made once (any case) and joined; exported phones come back", async () => {
+    const ctx = await workspace();
+    const known = createTag(ctx, "VIP");
+    // The shape of our contacts export: formula-guarded phones, "; "-separated tags.
+    const file = [
+      "id,name,email,phone,country,tags,lists",
+      "1,Asha Rao,asha@example.in,'+919876543210,IN,vip; Regulars,",
+      "2,'=Ravi,ravi@example.in,'+919876543211,IN,\"regulars, Morning crowd\",",
+      "3,Meena,,'+919876543212,IN,,",
+    ].join("\n");
+    const result = await runImport(ctx, file);
+    expect(result.mapping).toEqual([
+      "ignore",
+      "name",
+      "email",
+      "phone",
+      "ignore",
+      "tags",
+      "ignore",
+    ]);
+    expect(result.counts).toMatchObject({ imported: 3, errors: 0, warnings: 0 });
+    const tagged = (email: string) =>
+      ctx.db
+        .select({ name: tags.name })
+        .from(contactTags)
+        .innerJoin(tags, eq(tags.id, contactTags.tagId))
+        .where(eq(contactTags.contactId, byEmail(ctx, email)!.id))
+        .all()
+        .map((t) => t.name)
+        .sort();
+    expect(tagged("asha@example.in")).toEqual(["Regulars", "VIP"]);
+    expect(tagged("ravi@example.in")).toEqual(["Morning crowd", "Regulars"]);
+    expect(
+      ctx.db
+        .select()
+        .from(tags)
+        .all()
+        .map((t) => t.id),
+    ).toHaveLength(3);
+    expect(byEmail(ctx, "asha@example.in")).toMatchObject({ phone: "+919876543210" });
+    expect(byEmail(ctx, "ravi@example.in")).toMatchObject({ name: "=Ravi" });
+    expect(known.id).toBeGreaterThan(0);
+  });
 });
