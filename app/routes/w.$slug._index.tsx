@@ -15,12 +15,8 @@ import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import { queryAnalytics } from "~/domain/analytics/analytics-worker.server";
 import { listCampaignsPage } from "~/domain/campaigns/campaigns.server";
 import { listIntegrations } from "~/domain/delivery/integrations.server";
-import {
-  chooseSandbox,
-  getOnboarding,
-  ONBOARDING_STEPS,
-  type OnboardingStep,
-} from "~/domain/workspaces/onboarding.server";
+import { ONBOARDING_STEPS, type OnboardingStep } from "~/domain/workspaces/onboarding-steps";
+import { chooseSandbox, getOnboarding } from "~/domain/workspaces/onboarding.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { formatDateTime } from "~/lib/format";

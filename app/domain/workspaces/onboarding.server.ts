@@ -6,6 +6,7 @@ import { countContacts } from "../contacts/contacts.server";
 import type { WorkspaceContext } from "../context";
 import { listIntegrations } from "../delivery/integrations.server";
 import { listTemplatePage } from "../templates/templates.server";
+import { ONBOARDING_STEPS, type OnboardingStep } from "./onboarding-steps";
 
 /**
  * The home checklist of a new workspace, in the order a marketer goes: contacts, a channel (or
@@ -13,9 +14,6 @@ import { listTemplatePage } from "../templates/templates.server";
  * from the data itself, so it ticks whoever did it and wherever; two facts that leave no row of
  * their own (the sandbox chosen, a report opened) are kept in the workspace file's tenant_meta.
  */
-
-export const ONBOARDING_STEPS = ["contacts", "channel", "template", "campaign", "report"] as const;
-export type OnboardingStep = (typeof ONBOARDING_STEPS)[number];
 
 const SANDBOX_CHOSEN = "onboarding.sandbox_chosen_at";
 const REPORT_VIEWED = "onboarding.report_viewed_at";
