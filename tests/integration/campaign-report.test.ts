@@ -117,14 +117,13 @@ afterAll(async () => {
 });
 
 describe("workspace dashboard before anything was sent", () => {
-  it("shows the empty state", async () => {
+  it("shows the getting-started checklist instead of empty numbers", async () => {
     const res = await alice.get(`/w/${slug}`);
     expect(res.status).toBe(200);
     const html = decode(await res.text());
     expect(html).toContain("Welcome, Rina Owner");
-    expect(html).toContain("Last 30 days");
-    expect(html).toContain("Nothing sent in the last 30 days");
-    expect(html).toContain("No campaigns yet.");
+    expect(html).toContain("Get started");
+    expect(html).not.toContain("Last 30 days");
     expect(html).toContain(`href="/w/${slug}/campaigns/new"`);
   });
 });
