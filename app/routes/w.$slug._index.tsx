@@ -87,6 +87,14 @@ export async function loader(args: LoaderFunctionArgs) {
       });
     }
   }
+  const failedMessages = (overview?.channels ?? []).reduce((n, c) => n + c.totals.failed, 0);
+  if (failedMessages > 0) {
+    attention.push({
+      text: `${formatCount(failedMessages)} ${failedMessages === 1 ? "message" : "messages"} failed in the last 30 days.`,
+      to: `${base}/messages`,
+      link: "See the message log",
+    });
+  }
   if (!user.mfaEnabled) {
     attention.push({
       text: "Two-factor authentication is off for your account.",
@@ -119,9 +127,8 @@ export async function loader(args: LoaderFunctionArgs) {
           delivered: t.delivered + c.totals.delivered,
           seen: t.seen + c.totals.seen,
           clicked: t.clicked + c.totals.clicked,
-          failed: t.failed + c.totals.failed,
         }),
-        { sent: 0, delivered: 0, seen: 0, clicked: 0, failed: 0 },
+        { sent: 0, delivered: 0, seen: 0, clicked: 0 },
       ),
       channels: overview.channels.map((c) => ({
         ...c,
@@ -326,7 +333,6 @@ function Dashboard({ home }: { home: LoaderData }) {
                   ["Delivery rate", formatRate(t.sent > 0 ? t.delivered / t.sent : null)],
                   ["Read or opened", formatCount(t.seen)],
                   ["Clicked", formatCount(t.clicked)],
-                  ["Failed", formatCount(t.failed)],
                 ] as const)
               : []),
           ]}
@@ -354,11 +360,7 @@ function Dashboard({ home }: { home: LoaderData }) {
                 <thead>
                   <tr>
                     <th scope="col">Campaign</th>
-                    <th scope="col">Channel</th>
                     <th scope="col">Status</th>
-                    <th scope="col" className="num">
-                      Recipients
-                    </th>
                     <th scope="col" className="num">
                       Sent
                     </th>
@@ -385,12 +387,10 @@ function Dashboard({ home }: { home: LoaderData }) {
                       <th scope="row">
                         <Link to={`${base}/campaigns/${c.id}/report`}>{c.name}</Link>
                         <div className="muted">
-                          <time dateTime={c.createdAt}>{c.created}</time>
+                          {c.channel} · <time dateTime={c.createdAt}>{c.created}</time>
                         </div>
                       </th>
-                      <td>{c.channel}</td>
                       <td>{c.status.replace(/_/g, " ")}</td>
-                      <td className="num">{formatCount(c.recipients)}</td>
                       <td className="num">{formatCount(c.sent)}</td>
                       <td className="num">{formatCount(c.delivered)}</td>
                       <td className="num">{formatCount(c.seen)}</td>
