@@ -20,6 +20,14 @@ export function csvCell(value: CsvValue): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/**
+ * Undoes csvCell's formula guard on a cell read back from a file: the leading single quote goes
+ * only when what follows is one that csvCell would have added it to, so "'twas" stays as it is.
+ */
+export function stripFormulaGuard(text: string): string {
+  return text.charCodeAt(0) === 39 && FORMULA_START.test(text.slice(1, 2)) ? text.slice(1) : text;
+}
+
 /** One CSV record with its CRLF line ending. */
 export function csvLine(cells: readonly CsvValue[]): string {
   return `${cells.map(csvCell).join(",")}\r\n`;

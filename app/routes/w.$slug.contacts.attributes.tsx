@@ -9,6 +9,7 @@ import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-
 import { z } from "zod";
 import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
+import { useFollowField } from "~/components/follow-field";
 import { FormErrors, Select } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
@@ -24,6 +25,7 @@ import {
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
 import { formatDateTime } from "~/lib/format";
+import { attributeKeyFromLabel } from "~/lib/slug";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `Contact attributes — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
@@ -44,7 +46,8 @@ const label = z
 const options = z.string().max(10_000, "That is too many options.").optional();
 
 const Create = z.object({
-  key,
+  // Left empty (no JavaScript to fill it in from the label), the key is made from the label.
+  key: z.string().trim().max(40, "Use at most 40 characters.").default(""),
   label,
   type: z.enum(ATTRIBUTE_TYPES, { error: "Choose a type from the list." }),
   options,
@@ -128,6 +131,7 @@ export default function AttributesPage() {
     useLoaderData<typeof loader>();
   const result = useActionData<typeof action>() as SubmissionResult<string[]> | undefined;
   const busy = useNavigation().state === "submitting";
+  const follow = useFollowField("key", attributeKeyFromLabel);
   const intent = result?.initialValue?.intent;
   const errorsFor = (name: string) => (intent === name ? (result?.error ?? {}) : {});
   const created = errorsFor("create");
@@ -272,6 +276,7 @@ export default function AttributesPage() {
               defaultValue={initial?.label ?? ""}
               errors={created.label ?? undefined}
               hint="What people see, e.g. “Plan tier”."
+              {...follow.source}
             />
             <Field
               label="Key"
@@ -281,7 +286,8 @@ export default function AttributesPage() {
               spellCheck={false}
               defaultValue={initial?.key ?? ""}
               errors={created.key ?? undefined}
-              hint="Used in imports, exports and segments: lower-case letters, digits and underscores, starting with a letter, e.g. plan_tier."
+              hint="Used in imports, exports and segments. Filled in from the label; lower-case letters, digits and underscores, starting with a letter, e.g. plan_tier."
+              {...follow.target}
             />
             <Select
               name="type"

@@ -170,6 +170,14 @@ export default function ImportUploadPage() {
               encoding; exports from Excel and Google Sheets are fine.
             </p>
           </div>
+          <p className="field-hint">
+            <a href="/samples/cafe-contacts-sample.csv" download>
+              Download a sample CSV
+            </a>
+            : eight café customers with Name, Phone, Email, City and Tags columns. Name, Phone,
+            Email and Tags are matched for you; City goes to an attribute called City if you have
+            one.
+          </p>
           <Button type="submit" disabled={busy}>
             {busy ? "Uploading…" : "Upload and continue"}
           </Button>

@@ -31,6 +31,7 @@ import {
   getImportProgress,
   isImportId,
   listImportErrors,
+  listImportWarnings,
   setMapping,
   startImport,
 } from "~/domain/contacts/import.server";
@@ -108,6 +109,7 @@ export async function loader(args: LoaderFunctionArgs) {
         }
       : null,
     rejected: finished && progress.counts.errors > 0 ? listImportErrors(wctx, id, 20) : [],
+    leftOut: finished && progress.counts.warnings > 0 ? listImportWarnings(wctx, id, 20) : [],
   };
 }
 
@@ -214,7 +216,7 @@ function useAutoRefresh(active: boolean) {
 }
 
 export default function ImportPage() {
-  const { workspace, progress, mapping, rejected } = useLoaderData<typeof loader>();
+  const { workspace, progress, mapping, rejected, leftOut } = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>() as ActionErrors | undefined;
   const active = ACTIVE.has(progress.status);
   useAutoRefresh(active);
@@ -232,7 +234,13 @@ export default function ImportPage() {
       ) : active ? (
         <ProgressStep page={page} progress={progress} />
       ) : (
-        <SummaryStep page={page} slug={workspace.slug} progress={progress} rejected={rejected} />
+        <SummaryStep
+          page={page}
+          slug={workspace.slug}
+          progress={progress}
+          rejected={rejected}
+          leftOut={leftOut}
+        />
       )}
     </>
   );
@@ -503,11 +511,13 @@ function SummaryStep({
   slug,
   progress,
   rejected,
+  leftOut,
 }: {
   page: string;
   slug: string;
   progress: LoaderData["progress"];
   rejected: LoaderData["rejected"];
+  leftOut: LoaderData["leftOut"];
 }) {
   const c = progress.counts;
   const outcome = OUTCOME[progress.status] ?? OUTCOME.failed!;
@@ -546,6 +556,12 @@ function SummaryStep({
               <th scope="row">Rejected rows</th>
               <td>{n(c.errors)}</td>
             </tr>
+            {c.warnings > 0 ? (
+              <tr>
+                <th scope="row">Imported with warnings (a value left out)</th>
+                <td>{n(c.warnings)}</td>
+              </tr>
+            ) : null}
           </tbody>
         </table>
         {progress.finished ? <p className="field-hint">Finished {progress.finished}.</p> : null}
@@ -583,6 +599,37 @@ function SummaryStep({
           </div>
           {c.errors > rejected.length ? (
             <p className="field-hint">The first {rejected.length} are shown; the CSV has all.</p>
+          ) : null}
+        </Card>
+      ) : null}
+      {c.warnings > 0 ? (
+        <Card title="Imported with warnings">
+          <p>
+            These rows were imported without the value named here, which could not be used. The
+            contact has the row&apos;s other values; add the missing one on the contact&apos;s page.
+          </p>
+          <div className="table-scroll">
+            <table className="table">
+              <thead>
+                <tr>
+                  <th scope="col">Row</th>
+                  <th scope="col">Column left out</th>
+                  <th scope="col">Reason</th>
+                </tr>
+              </thead>
+              <tbody>
+                {leftOut.map((r, i) => (
+                  <tr key={i}>
+                    <td>{r.row}</td>
+                    <td>{r.column}</td>
+                    <td>{r.reason}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {c.warnings > leftOut.length ? (
+            <p className="field-hint">The first {leftOut.length} are shown.</p>
           ) : null}
         </Card>
       ) : null}

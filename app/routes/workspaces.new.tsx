@@ -4,6 +4,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { requireUser } from "~/auth/session.server";
+import { useFollowField } from "~/components/follow-field";
 import { FormErrors, Select } from "~/components/form";
 import { Button } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
@@ -12,19 +13,22 @@ import { COUNTRY_CODES, countryName, timeZones } from "~/domain/workspaces/optio
 import { createWorkspace, listMyWorkspaces } from "~/domain/workspaces/workspaces.server";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
+import { slugFromName } from "~/lib/slug";
 
 export const meta: MetaFunction = () => [{ title: "Create a workspace — Pleisys Engage" }];
 
 const NewWorkspace = z.object({
   name: z.string({ error: "Name your workspace." }).trim().min(1, "Name your workspace.").max(80),
+  // Left empty (no JavaScript to fill it in from the name), the server makes it from the name.
   slug: z
-    .string({ error: "Choose an address." })
+    .string()
     .trim()
     .toLowerCase()
     .regex(
-      /^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/,
+      /^(?:[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9])?$/,
       "Use 3–40 lower-case letters, digits and hyphens, starting and ending with a letter or digit.",
-    ),
+    )
+    .default(""),
   country: z.string({ error: "Choose a country." }).length(2, "Choose a country."),
   timezone: z.string({ error: "Choose a time zone." }).min(1).max(64),
   currency: z.enum(["INR", "USD"], { error: "Choose INR or USD." }),
@@ -53,6 +57,7 @@ export default function NewWorkspacePage() {
   const { first, countries, zones } = useLoaderData<typeof loader>();
   const lastResult = useActionData<typeof action>();
   const navigation = useNavigation();
+  const follow = useFollowField("slug", slugFromName);
   const [form, fields] = useForm({
     lastResult,
     onValidate: ({ formData }) => parseWithZod(formData, { schema: NewWorkspace }),
@@ -73,12 +78,16 @@ export default function NewWorkspacePage() {
             hint="Usually your business or brand."
             errors={fields.name.errors}
             {...getInputProps(fields.name, { type: "text" })}
+            {...follow.source}
           />
           <Field
             label="Workspace address"
-            hint="Used in links: /w/your-address. Lower-case letters, digits and hyphens."
+            hint="Used in links: /w/your-address. Filled in from the name; lower-case letters, digits and hyphens."
             errors={fields.slug.errors}
+            autoComplete="off"
+            spellCheck={false}
             {...getInputProps(fields.slug, { type: "text" })}
+            {...follow.target}
           />
           <Select
             name={fields.country.name}

@@ -98,6 +98,7 @@ export const contactsImportCommands: Command[] = [
         skipped: c.skipped,
         suppressed: c.suppressed,
         errors: c.errors,
+        warnings: c.warnings,
       });
       if (summary.status === "failed") {
         console.error(`error: ${summary.error ?? "the import stopped"}`);

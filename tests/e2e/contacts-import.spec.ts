@@ -2,8 +2,9 @@ import { expect, test } from "@playwright/test";
 import { signUpWithWorkspace } from "./support";
 
 /**
- * A marketer's first import, in Chromium: upload a messy CSV, check the guessed columns, start
- * it, watch it finish, find the people in Contacts, then build a segment and see its count.
+ * A marketer's first import, in Chromium: from the home checklist, upload a messy CSV, check
+ * the guessed columns, start it, watch it finish (a row with an unusable phone kept without
+ * it), find the people in Contacts, see the checklist tick, then build a segment and count it.
  */
 
 const CSV = [
@@ -22,12 +23,15 @@ test("upload, map, watch progress, see contacts, and count a segment", async ({ 
     workspace: "Meera Foods",
   });
 
-  await page
-    .getByRole("navigation", { name: "Workspace" })
-    .getByRole("link", { name: "Contacts" })
-    .click();
-  await expect(page.getByRole("heading", { level: 1, name: /Contacts/ })).toBeVisible();
-  await page.getByRole("link", { name: "Import CSV" }).click();
+  // The home checklist starts the path at the import page, which offers a sample file.
+  await expect(page.getByText("0 of 5 done")).toBeVisible();
+  await page.getByRole("link", { name: "Import contacts" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Import contacts" })).toBeVisible();
+  const sample = await page.request.get(
+    (await page.getByRole("link", { name: "Download a sample CSV" }).getAttribute("href"))!,
+  );
+  expect(sample.status()).toBe(200);
+  expect((await sample.text()).split("\r\n")[0]).toBe("Name,Phone,Email,City,Tags");
 
   await page.getByLabel("CSV file").setInputFiles({
     name: "customers.csv",
@@ -53,8 +57,11 @@ test("upload, map, watch progress, see contacts, and count a segment", async ({ 
   const summary = page.getByRole("table").filter({ hasText: "Rows read" });
   await expect(summary).toBeVisible({ timeout: 30_000 });
   await expect(summary.getByRole("row", { name: /Rows read/ })).toContainText("5");
-  await expect(summary.getByRole("row", { name: /New contacts/ })).toContainText("3");
-  await expect(summary.getByRole("row", { name: /Rejected rows/ })).toContainText("1");
+  await expect(summary.getByRole("row", { name: /New contacts/ })).toContainText("4");
+  await expect(summary.getByRole("row", { name: /Rejected rows/ })).toContainText("0");
+  await expect(summary.getByRole("row", { name: /Imported with warnings/ })).toContainText("1");
+  const leftOut = page.getByRole("table").filter({ hasText: "Column left out" });
+  await expect(leftOut.getByRole("row", { name: /Mobile No\./ })).toContainText("12345");
 
   // The people are in Contacts, normalised.
   await page.getByRole("link", { name: "Go to contacts" }).click();
@@ -62,14 +69,18 @@ test("upload, map, watch progress, see contacts, and count a segment", async ({ 
   await expect(page.getByText("asha@example.com")).toBeVisible();
   await expect(page.getByText("+919876543210")).toBeVisible();
   await expect(page.getByRole("link", { name: "अनन्या शर्मा" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Bad Phone" })).toBeVisible();
+
+  await page.goto(`/w/${slug}`);
+  await expect(page.getByText("1 of 5 done")).toBeVisible();
 
   // A segment over them: the live count follows the conditions.
   await page.goto(`/w/${slug}/segments/new`);
   const count = page.getByTestId("segment-count");
-  await expect(count).toHaveText("3 contacts match");
+  await expect(count).toHaveText("4 contacts match");
   await page.getByRole("button", { name: "Add condition" }).click();
   await page.getByLabel("Filter on").selectOption("email");
-  await expect(count).toHaveText("3 contacts match");
+  await expect(count).toHaveText("4 contacts match");
   await page.getByLabel("Comparison").selectOption("not_set");
   await expect(count).toHaveText("0 contacts match");
 });

@@ -237,6 +237,8 @@ export const contactImports = sqliteTable(
     skipped: integer("skipped").notNull().default(0),
     suppressed: integer("suppressed").notNull().default(0),
     errors: integer("errors").notNull().default(0),
+    /** Rows imported without a value that could not be used (see contact_import_warnings). */
+    warnings: integer("warnings").notNull().default(0),
     error: text("error"),
     createdBy: text("created_by"),
     createdAt: time("created_at").notNull(),
@@ -258,6 +260,24 @@ export const contactImportErrors = sqliteTable(
     reason: text("reason").notNull(),
   },
   (t) => [index("contact_import_errors_import_idx").on(t.importId, t.row)],
+);
+
+/**
+ * Values an import left out of rows it kept (an unusable email beside a usable phone, or the
+ * reverse), with the reason; shown in the import report. Rejected rows are in
+ * contact_import_errors.
+ */
+export const contactImportWarnings = sqliteTable(
+  "contact_import_warnings",
+  {
+    importId: text("import_id")
+      .notNull()
+      .references(() => contactImports.id, { onDelete: "cascade" }),
+    row: integer("row").notNull(),
+    column: text("column").notNull(),
+    reason: text("reason").notNull(),
+  },
+  (t) => [index("contact_import_warnings_import_idx").on(t.importId, t.row)],
 );
 
 /** Contact exports, written by a worker, downloadable by an expiring link. */

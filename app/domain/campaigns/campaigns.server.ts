@@ -1,4 +1,4 @@
-import { count, desc, eq, sql } from "drizzle-orm";
+import { count, desc, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { MessageContent } from "~/channels/types";
 import { getControlDb } from "~/db/control.server";
@@ -146,6 +146,21 @@ export function parseCampaignId(value: string | undefined | null): number {
 
 export function listCampaigns(ctx: WorkspaceContext, limit = 50): Campaign[] {
   return listCampaignsPage(ctx, { limit }).rows;
+}
+
+/** Statuses of a campaign that has started sending (to real recipients or the sandbox). */
+const STARTED: CampaignStatus[] = ["queuing", "sending", "testing", "paused", "completed"];
+
+/** Whether any campaign has started sending: the home checklist's "send a first campaign". */
+export function hasStartedCampaign(ctx: WorkspaceContext): boolean {
+  return (
+    ctx.db
+      .select({ id: campaigns.id })
+      .from(campaigns)
+      .where(inArray(campaigns.status, STARTED))
+      .limit(1)
+      .get() !== undefined
+  );
 }
 
 export interface CampaignListOptions {

@@ -7,6 +7,7 @@ import {
 } from "~/db/schema/tenant";
 import type { TenantDb } from "~/db/tenants.server";
 import { NotFoundError, ValidationError, type FieldErrors } from "~/lib/errors";
+import { attributeKeyFromLabel } from "~/lib/slug";
 import { recordAudit } from "../audit/audit.server";
 import type { WorkspaceContext } from "../context";
 import type { AttributeDefinition } from "./attribute-values.server";
@@ -137,13 +138,18 @@ function fail(errors: FieldErrors): never {
   throw new ValidationError("Check the highlighted fields.", errors);
 }
 
+/** An empty key is made from the label (as the form does while the label is typed). */
 export function createAttributeDefinition(
   ctx: WorkspaceContext,
   input: AttributeDefinitionInput,
 ): AttributeDefinition {
   const errors: FieldErrors = {};
-  const key = input.key.trim();
-  if (!ATTRIBUTE_KEY_PATTERN.test(key)) {
+  const key = input.key.trim() || attributeKeyFromLabel(input.label);
+  if (!key) {
+    errors.key = [
+      "Enter a key: lower-case letters, digits and underscores, starting with a letter (e.g. city or plan_tier).",
+    ];
+  } else if (!ATTRIBUTE_KEY_PATTERN.test(key)) {
     errors.key = [
       "Use 1–40 lower-case letters, digits and underscores, starting with a letter (e.g. city or plan_tier).",
     ];

@@ -603,7 +603,14 @@ export function openCsvRecords(path: string, format: CsvFormat): CsvRecordStream
 
 /** Where a column's values go. Attribute fields are "attribute:<key>". */
 export type ImportField =
-  "ignore" | "email" | "phone" | "name" | "first_name" | "last_name" | `attribute:${string}`;
+  | "ignore"
+  | "email"
+  | "phone"
+  | "name"
+  | "first_name"
+  | "last_name"
+  | "tags"
+  | `attribute:${string}`;
 
 export const CONTACT_FIELD_LABELS: Record<Exclude<ImportField, `attribute:${string}`>, string> = {
   ignore: "Don't import",
@@ -612,6 +619,7 @@ export const CONTACT_FIELD_LABELS: Record<Exclude<ImportField, `attribute:${stri
   name: "Full name",
   first_name: "First name",
   last_name: "Last name",
+  tags: "Tags (per row, separated by ; or ,)",
 };
 
 /** "E-mail Address" → "email address"; letters and digits of any script survive. */
@@ -634,6 +642,7 @@ const HEADER_GUESSES: [Exclude<ImportField, "ignore" | `attribute:${string}`>, R
   ["first_name", /^(first|given|fore) ?name$|^fname$|^first$/],
   ["last_name", /^(last|family|sur) ?name$|^lname$|^surname$|^last$/],
   ["name", /^((full|contact|customer|client|display|person s) )?name$/],
+  ["tags", /^(tags?|labels?)$/],
 ];
 
 /** The field a header most likely means, or null. */

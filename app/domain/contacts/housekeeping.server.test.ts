@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { getControlDb } from "~/db/control.server";
 import { workspaces } from "~/db/schema/control";
-import { contactImportErrors, contactImports } from "~/db/schema/tenant";
+import { contactImportErrors, contactImports, contactImportWarnings } from "~/db/schema/tenant";
 import { newWorkspaceId, provisionTenantDb } from "~/db/tenants.server";
 import { contactsHousekeeping } from "./housekeeping.server";
 
@@ -37,8 +37,22 @@ describe("contactsHousekeeping", () => {
       ])
       .run();
 
+    db.insert(contactImportWarnings)
+      .values([
+        { importId: "imp_old", row: 4, column: "phone", reason: '"12345" is not valid.' },
+        { importId: "imp_new", row: 5, column: "phone", reason: '"12345" is not valid.' },
+      ])
+      .run();
+
     const result = await contactsHousekeeping(now);
-    expect(result).toMatchObject({ importErrorsDeleted: 1, failed: 0 });
+    expect(result).toMatchObject({ importErrorsDeleted: 2, failed: 0 });
+    expect(
+      db
+        .select()
+        .from(contactImportWarnings)
+        .all()
+        .map((w) => w.row),
+    ).toEqual([5]);
     expect(result.workspaces).toBeGreaterThanOrEqual(1);
     const left = db.select().from(contactImportErrors).all();
     expect(left.map((e) => e.importId)).toEqual(["imp_new"]);

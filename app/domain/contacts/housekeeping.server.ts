@@ -1,19 +1,22 @@
 import { and, inArray, isNotNull, lt } from "drizzle-orm";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { contactImportErrors, contactImports } from "~/db/schema/tenant";
+import { contactImportErrors, contactImports, contactImportWarnings } from "~/db/schema/tenant";
 import { forEachTenant, isWorkspaceId } from "~/db/tenants.server";
 import { getEnv } from "~/lib/env.server";
 import { systemContext } from "../context";
 import { daysMs, RETENTION } from "../privacy/retention-policy";
 import { purgeExpiredContactExports } from "./contact-export.server";
 
-/** Rejected rows quote what people typed (phone numbers, addresses): kept 30 days, then gone. */
+/**
+ * Rejected rows and values left out of kept rows quote what people typed (phone numbers,
+ * addresses): kept 30 days, then gone.
+ */
 export const IMPORT_ERRORS_KEPT_MS = daysMs(RETENTION.importErrorDays);
 
 /**
- * Daily, for every workspace: deletes rejected-row details of imports finished more than 30
- * days ago and export files whose links have expired.
+ * Daily, for every workspace: deletes rejected-row and left-out-value details of imports
+ * finished more than 30 days ago and export files whose links have expired.
  */
 export async function contactsHousekeeping(now: Date) {
   let importErrorsDeleted = 0;
@@ -30,6 +33,10 @@ export async function contactsHousekeeping(now: Date) {
       importErrorsDeleted += db
         .delete(contactImportErrors)
         .where(inArray(contactImportErrors.importId, old))
+        .run().changes;
+      importErrorsDeleted += db
+        .delete(contactImportWarnings)
+        .where(inArray(contactImportWarnings.importId, old))
         .run().changes;
     }
     const ctx = { ...systemContext("contacts-housekeeping", () => now), workspaceId, db };

@@ -61,6 +61,8 @@ export interface ImportedRow {
   nameKey: string;
   /** JSON object of the non-empty attribute values, or null when the row sets none. */
   attributes: string | null;
+  /** The row's own tag names, one per line, or null when it names none. */
+  tags: string | null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -77,17 +79,24 @@ export function suppressionMatcher(key: Buffer, hashes: ReadonlySet<string>) {
 // Batches: how rows travel from the parsing thread to the writing thread
 
 /** Values per row in RowBatch.rows. */
-export const ROW_STRIDE = 8;
+export const ROW_STRIDE = 9;
 
 export interface RowBatch {
   type: "batch";
   seq: number;
-  /** Flat: row number, email, phone, country, name, nameKey, attributes JSON, suppressed (0/1). */
+  /**
+   * Flat: row number, email, phone, country, name, nameKey, attributes JSON, suppressed (0/1),
+   * tag names.
+   */
   rows: (string | number | null)[];
   /** Flat: row number, column, reason. */
   errors: (string | number)[];
   /** Rows with at least one error. */
   errorRows: number;
+  /** Flat: row number, column, reason, for values left out of rows that were kept. */
+  warnings: (string | number)[];
+  /** Kept rows with at least one value left out. */
+  warningRows: number;
   /** Data records consumed so far in the file (blank and error rows included). */
   rowsDone: number;
   bytesDone: number;
@@ -108,5 +117,6 @@ export function packRow(
     row.nameKey,
     row.attributes,
     suppressed ? 1 : 0,
+    row.tags,
   );
 }

@@ -65,6 +65,8 @@ export async function runImportParser(data: ImportWorkerData): Promise<void> {
   let rows: (string | number | null)[] = [];
   let errors: (string | number)[] = [];
   let errorRows = 0;
+  let warnings: (string | number)[] = [];
+  let warningRows = 0;
   let size = 0;
 
   const send = async () => {
@@ -74,6 +76,8 @@ export async function runImportParser(data: ImportWorkerData): Promise<void> {
       rows,
       errors,
       errorRows,
+      warnings,
+      warningRows,
       rowsDone: consumed,
       bytesDone: Math.min(stream.bytesRead(), data.fileBytes),
     };
@@ -81,6 +85,8 @@ export async function runImportParser(data: ImportWorkerData): Promise<void> {
     rows = [];
     errors = [];
     errorRows = 0;
+    warnings = [];
+    warningRows = 0;
     size = 0;
     inflight++;
     while (inflight >= maxInflight && !stopped) {
@@ -98,6 +104,10 @@ export async function runImportParser(data: ImportWorkerData): Promise<void> {
         const result = normaliseImportRow(cells, plan);
         if (result.kind === "row") {
           packRow(rows, rowNumber, result.row, isSuppressed ? isSuppressed(result.row) : false);
+          if (result.warnings !== null) {
+            for (const w of result.warnings) warnings.push(rowNumber, w.column, w.reason);
+            warningRows++;
+          }
           size++;
         } else if (result.kind === "error") {
           for (const e of result.errors) errors.push(rowNumber, e.column, e.reason);

@@ -1,3 +1,4 @@
+import { stripFormulaGuard } from "~/lib/csv";
 import { ValidationError, type FieldErrors } from "~/lib/errors";
 import {
   coerceAttributeValue,
@@ -97,6 +98,8 @@ export interface RowPlan {
   name: number;
   firstName: number;
   lastName: number;
+  /** The column of per-row tag names, or -1. */
+  tags: number;
   /** Mapped attribute columns; `definition` null when the key is not (or no longer) defined. */
   attributes: { index: number; key: string; definition: AttributeDefinition | null }[];
   options: NormaliseOptions;
@@ -123,6 +126,7 @@ export function compileRowPlan(input: {
     name: at("name"),
     firstName: at("first_name"),
     lastName: at("last_name"),
+    tags: at("tags"),
     attributes,
     options: { defaultCountry: input.defaultCountry, definitions: input.definitions },
     columnOf: new Map(),
@@ -133,6 +137,7 @@ export function compileRowPlan(input: {
   const nameColumn = plan.name >= 0 ? plan.name : plan.firstName >= 0 ? plan.firstName : -1;
   if (nameColumn >= 0) plan.columnOf.set("name", header(nameColumn));
   for (const a of attributes) plan.columnOf.set(`attributes.${a.key}`, header(a.index));
+  if (plan.tags >= 0) plan.columnOf.set("tags", header(plan.tags));
   return plan;
 }
 
@@ -141,21 +146,45 @@ export function compileRowPlan(input: {
 
 export type RowError = { column: string; reason: string };
 
+/** `warnings`: values left out of an imported row (an unusable email beside a usable phone…). */
 export type RowResult =
-  { kind: "row"; row: ImportedRow } | { kind: "error"; errors: RowError[] } | { kind: "blank" };
+  | { kind: "row"; row: ImportedRow; warnings: RowError[] | null }
+  | { kind: "error"; errors: RowError[] }
+  | { kind: "blank" };
 
 /** Written the way people write numbers: digits with + ( ) - . and spaces, nothing else. */
 const PLAIN_PHONE = /^[+\d\s().-]+$/;
 const PHONE_PUNCTUATION = /[\s().-]/g;
 const MAX_PHONE_INPUT = 40;
 
-const cell = (cells: readonly string[], index: number) => (index >= 0 ? (cells[index] ?? "") : "");
+/** A cell as written, less the apostrophe our own exports put before = + - @ (see csvCell). */
+const cell = (cells: readonly string[], index: number) =>
+  index >= 0 ? stripFormulaGuard(cells[index] ?? "") : "";
 
 /** A row error named after the file's column. */
 function fail(errors: RowError[] | null, plan: RowPlan, field: string, reason: string) {
   const list = errors ?? [];
   list.push({ column: plan.columnOf.get(field) ?? field, reason });
   return list;
+}
+
+/** As for tags made by hand (contacts' cleanGroupName). */
+export const MAX_TAG_NAME = 60;
+
+/**
+ * A cell of tag names, separated by ; or , (our export writes "; "): spaces tidied, the same
+ * name twice (in any case) kept once, names too long set apart.
+ */
+export function parseRowTags(text: string): { names: string[]; tooLong: string[] } {
+  const names = new Map<string, string>();
+  const tooLong: string[] = [];
+  for (const part of text.split(/[;,]/)) {
+    const name = part.trim().replace(/\s+/g, " ");
+    if (!name) continue;
+    if (name.length > MAX_TAG_NAME) tooLong.push(name);
+    else if (!names.has(name.toLowerCase())) names.set(name.toLowerCase(), name);
+  }
+  return { names: [...names.values()], tooLong };
 }
 
 /**
@@ -225,12 +254,21 @@ export function normaliseImportRow(cells: readonly string[], plan: RowPlan): Row
   }
 
   // normaliseContactInput's checks, in its order. (No closure here: one per row is measurable.)
+  // `fatal`: an error that rejects the row. An unusable email beside a usable phone (or the
+  // reverse) is not: the contact is imported without it and the error becomes a warning.
   let errors: RowError[] | null = null;
+  let fatal = false;
   const name = normaliseNameValue(rawName);
-  if (!name.ok) errors = fail(errors, plan, "name", name.reason);
+  if (!name.ok) {
+    errors = fail(errors, plan, "name", name.reason);
+    fatal = true;
+  }
   const email = normaliseEmailValue(rawEmail);
-  if (!email.ok) errors = fail(errors, plan, "email", email.reason);
   const phone = normalisePhoneValue(phoneInput, plan.options.defaultCountry);
+  if (!email.ok) {
+    errors = fail(errors, plan, "email", email.reason);
+    if (!phone.ok || phone.value === null) fatal = true;
+  }
   if (!phone.ok) {
     let reason = phone.reason;
     if (phoneInput !== rawPhone) {
@@ -239,10 +277,12 @@ export function normaliseImportRow(cells: readonly string[], plan: RowPlan): Row
       if (!original.ok) reason = original.reason;
     }
     errors = fail(errors, plan, "phone", reason);
+    if (!email.ok || email.value === null) fatal = true;
   }
   if (email.ok && phone.ok && !email.value && !phone.value) {
     errors = fail(errors, plan, "email", NEED_ONE);
     errors = fail(errors, plan, "phone", NEED_ONE);
+    fatal = true;
   }
   let json: string | null = null;
   if (plan.attributes.length) {
@@ -255,28 +295,44 @@ export function normaliseImportRow(cells: readonly string[], plan: RowPlan): Row
         if (!checked.ok) {
           for (const [field, reasons] of Object.entries(checked.errors)) {
             errors = fail(errors, plan, field, reasons[0]!);
+            fatal = true;
           }
         }
         continue;
       }
       const result = coerceAttributeValue(a.definition, raw);
-      if (!result.ok) errors = fail(errors, plan, `attributes.${a.key}`, result.reason);
-      else if (result.value !== null && errors === null) (values ??= {})[a.key] = result.value;
+      if (!result.ok) {
+        errors = fail(errors, plan, `attributes.${a.key}`, result.reason);
+        fatal = true;
+      } else if (result.value !== null && !fatal) (values ??= {})[a.key] = result.value;
     }
     if (values !== null) json = JSON.stringify(values);
   }
-  if (errors !== null || !name.ok || !email.ok || !phone.ok) {
-    return { kind: "error", errors: errors ?? [] };
+  if (fatal || !name.ok) return { kind: "error", errors: errors ?? [] };
+  let tags: string | null = null;
+  if (plan.tags >= 0) {
+    const parsed = parseRowTags(cell(cells, plan.tags));
+    if (parsed.names.length) tags = parsed.names.join("\n");
+    for (const long of parsed.tooLong) {
+      errors = fail(
+        errors,
+        plan,
+        "tags",
+        `The tag “${long.slice(0, 20)}…” is longer than ${MAX_TAG_NAME} characters, so it was left out.`,
+      );
+    }
   }
   return {
     kind: "row",
     row: {
-      email: email.value,
-      phone: phone.value?.e164 ?? null,
-      country: phone.value?.country ?? null,
+      email: email.ok ? email.value : null,
+      phone: phone.ok ? (phone.value?.e164 ?? null) : null,
+      country: phone.ok ? (phone.value?.country ?? null) : null,
       name: name.value,
       nameKey: nameKeyOf(name.value),
       attributes: json,
+      tags,
     },
+    warnings: errors,
   };
 }

@@ -24,6 +24,8 @@ export interface ImportCounts {
   skipped: number;
   suppressed: number;
   errors: number;
+  /** Rows kept without a value that could not be used. */
+  warnings: number;
 }
 
 export const ZERO_COUNTS: ImportCounts = {
@@ -34,6 +36,7 @@ export const ZERO_COUNTS: ImportCounts = {
   skipped: 0,
   suppressed: 0,
   errors: 0,
+  warnings: 0,
 };
 
 export interface WriterSetup {
@@ -89,6 +92,8 @@ export class ImportWriter {
   private readonly updatedPrefix: string;
   private readonly listName: string | null;
   private readonly tagNames = new Map<number, string>();
+  /** Tags named in rows, by lower-case name; cleared on rollback (a new tag may be undone). */
+  private readonly rowTags = new Map<string, number>();
   private readonly consentData: string | null;
   private readonly key: Buffer;
   private checkedUpTo: number;
@@ -120,9 +125,12 @@ export class ImportWriter {
     event: Database.Statement;
     listMember: Database.Statement;
     contactTag: Database.Statement;
+    tagInsert: Database.Statement;
+    tagByName: Database.Statement;
     consentOf: Database.Statement;
     consentInsert: Database.Statement;
     error: Database.Statement;
+    warning: Database.Statement;
     progress: Database.Statement;
     finish: Database.Statement;
     status: Database.Statement;
@@ -168,6 +176,10 @@ export class ImportWriter {
       contactTag: c.prepare(
         "INSERT INTO contact_tags (contact_id, tag_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
       ),
+      tagInsert: c.prepare(
+        "INSERT INTO tags (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+      ),
+      tagByName: c.prepare("SELECT id FROM tags WHERE lower(name) = lower(?)").pluck(),
       consentOf: c
         .prepare("SELECT status FROM consents WHERE contact_id = ? AND channel = ?")
         .pluck(),
@@ -177,9 +189,12 @@ export class ImportWriter {
       error: c.prepare(
         'INSERT INTO contact_import_errors (import_id, "row", "column", reason) VALUES (?, ?, ?, ?)',
       ),
+      warning: c.prepare(
+        'INSERT INTO contact_import_warnings (import_id, "row", "column", reason) VALUES (?, ?, ?, ?)',
+      ),
       progress: c.prepare(
         `UPDATE contact_imports SET rows_done = ?, bytes_done = ?, imported = ?, updated = ?,
-         skipped = ?, suppressed = ?, errors = ? WHERE id = ?`,
+         skipped = ?, suppressed = ?, errors = ?, warnings = ? WHERE id = ?`,
       ),
       finish: c.prepare(
         "UPDATE contact_imports SET status = ?, error = ?, finished_at = ? WHERE id = ?",
@@ -191,13 +206,14 @@ export class ImportWriter {
 
     const row = c
       .prepare(
-        `SELECT rows_done, bytes_done, imported, updated, skipped, suppressed, errors
+        `SELECT rows_done, bytes_done, imported, updated, skipped, suppressed, errors, warnings
          FROM contact_imports WHERE id = ?`,
       )
       .raw()
       .get(this.importId) as number[] | undefined;
     if (!row) throw new Error("The import no longer exists.");
-    const [rowsDone, bytesDone, imported, updated, skipped, suppressed, errors] = row as [
+    const [rowsDone, bytesDone, imported, updated, skipped, suppressed, errors, warnings] = row as [
+      number,
       number,
       number,
       number,
@@ -206,7 +222,16 @@ export class ImportWriter {
       number,
       number,
     ];
-    this.committed = { rowsDone, bytesDone, imported, updated, skipped, suppressed, errors };
+    this.committed = {
+      rowsDone,
+      bytesDone,
+      imported,
+      updated,
+      skipped,
+      suppressed,
+      errors,
+      warnings,
+    };
     this.current = { ...this.committed };
 
     this.updatedPrefix = `{"import":${JSON.stringify(this.importId)},`;
@@ -274,6 +299,7 @@ export class ImportWriter {
       const name = rows[i + 4] as string;
       const nameKey = rows[i + 5] as string;
       const attributes = rows[i + 6] as string | null;
+      const rowTags = rows[i + 8] as string | null;
       if (rows[i + 7] === 1 || (this.lateMatch !== null && this.lateMatch({ email, phone }))) {
         counts.suppressed++;
         continue;
@@ -292,7 +318,7 @@ export class ImportWriter {
         // No "contact.created" event per contact: it would cost a quarter of the import's
         // speed, and the contact's created_at says the same.
         const id = Number(inserted.lastInsertRowid);
-        this.addToGroups(id, now);
+        this.addToGroups(id, now, rowTags);
         this.grantConsent(id, email, phone, now, true);
         counts.imported++;
         continue;
@@ -322,7 +348,7 @@ export class ImportWriter {
         continue;
       }
       if (onExisting === "create") {
-        this.addToGroups(existing.id, now);
+        this.addToGroups(existing.id, now, rowTags);
         counts.skipped++;
         continue;
       }
@@ -331,7 +357,7 @@ export class ImportWriter {
         { email, phone, country, name, nameKey, attributes },
         now,
       );
-      const grouped = this.addToGroups(existing.id, now);
+      const grouped = this.addToGroups(existing.id, now, rowTags);
       const consented = this.grantConsent(
         existing.id,
         email ?? existing.email,
@@ -347,6 +373,11 @@ export class ImportWriter {
       this.st.error.run(this.importId, errors[i], errors[i + 1], errors[i + 2]);
     }
     counts.errors += batch.errorRows;
+    const warnings = batch.warnings;
+    for (let i = 0; i < warnings.length; i += 3) {
+      this.st.warning.run(this.importId, warnings[i], warnings[i + 1], warnings[i + 2]);
+    }
+    counts.warnings += batch.warningRows;
     counts.rowsDone = batch.rowsDone;
     counts.bytesDone = batch.bytesDone;
   }
@@ -421,7 +452,7 @@ export class ImportWriter {
     return true;
   }
 
-  private addToGroups(contactId: number, now: number): boolean {
+  private addToGroups(contactId: number, now: number, rowTags: string | null): boolean {
     let added = false;
     if (this.listName !== null) {
       if (this.st.listMember.run(this.options.listId, contactId, now).changes) {
@@ -441,7 +472,28 @@ export class ImportWriter {
         added = true;
       }
     }
+    if (rowTags !== null) {
+      for (const tagName of rowTags.split("\n")) {
+        const tagId = this.rowTagId(tagName, now);
+        if (this.st.contactTag.run(contactId, tagId).changes) {
+          this.st.event.run(contactId, now, "tag.added", null, JSON.stringify({ tag: tagName }));
+          added = true;
+        }
+      }
+    }
     return added;
+  }
+
+  /** A tag named in a row: the workspace's tag of that name (any case), made when new. */
+  private rowTagId(name: string, now: number): number {
+    const key = name.toLowerCase();
+    let id = this.rowTags.get(key);
+    if (id === undefined) {
+      this.st.tagInsert.run(name, now);
+      id = this.st.tagByName.get(name) as number;
+      this.rowTags.set(key, id);
+    }
+    return id;
   }
 
   /**
@@ -483,6 +535,7 @@ export class ImportWriter {
       c.skipped,
       c.suppressed,
       c.errors,
+      c.warnings,
       this.importId,
     );
     this.st.commit.run();
@@ -496,6 +549,7 @@ export class ImportWriter {
       this.st.rollback.run();
       this.inTransaction = false;
     }
+    this.rowTags.clear();
     this.current = { ...this.committed };
   }
 

@@ -6,7 +6,14 @@ import { Readable } from "node:stream";
 import { afterEach, beforeAll, describe, expect, test } from "vitest";
 import { getControlDb } from "~/db/control.server";
 import { auditLog } from "~/db/schema/control";
-import { consents, contactEvents, contacts, listMembers } from "~/db/schema/tenant";
+import {
+  consents,
+  contactEvents,
+  contacts,
+  contactTags,
+  listMembers,
+  tags,
+} from "~/db/schema/tenant";
 import { tenantDbPath } from "~/db/tenants.server";
 import { ValidationError } from "~/lib/errors";
 import { normalisePhone } from "~/lib/phone";
@@ -24,6 +31,7 @@ import {
   getImportPreview,
   getImportProgress,
   listImports,
+  listImportWarnings,
   recoverImports,
   setImportTuning,
   setMapping,
@@ -145,18 +153,28 @@ describe("a messy file", () => {
     result = await runImport(ctx, file);
   });
 
-  test("exact counts: 14 rows read, 5 new, 1 updated, 1 unchanged, 1 suppressed, 5 rejected", () => {
+  test("exact counts: 14 rows read, 8 new (3 without their phone), 1 updated, 1 unchanged, 1 suppressed, 2 rejected", () => {
     expect(result.status).toBe("completed");
     expect(result.error).toBeNull();
     expect(result.counts).toEqual({
       rowsDone: 14,
       bytesDone: Buffer.byteLength(file),
-      imported: 5,
+      imported: 8,
       updated: 1,
       skipped: 1,
       suppressed: 1,
-      errors: 5,
+      errors: 2,
+      warnings: 3,
     });
+  });
+
+  test("rows with a usable email and an unusable phone are kept, the phone named as left out", () => {
+    expect(listImportWarnings(ctx, result.id)).toEqual([
+      { row: 7, column: "Mobile No.", reason: '"12345" is not a valid phone number for IN.' },
+      { row: 10, column: "Mobile No.", reason: '"call me" is not a phone number.' },
+      { row: 15, column: "Mobile No.", reason: '"98765 4321" is not a valid phone number for IN.' },
+    ]);
+    expect(byEmail(ctx, "sanjay@example.com")).toMatchObject({ phone: null, name: "Sanjay Gupta" });
   });
 
   test("the exact rejected rows, numbered as a spreadsheet shows them", () => {
@@ -165,10 +183,7 @@ describe("a messy file", () => {
         "Row,Column,Reason",
         '6,E-mail,"Enter a valid email address, like name@example.com."',
         '6,Mobile No.,"""12"" is not a valid phone number for IN."',
-        '7,Mobile No.,"""12345"" is not a valid phone number for IN."',
-        '10,Mobile No.,"""call me"" is not a phone number."',
         "13,E-mail / Mobile No.,The row has neither an email address nor a phone number.",
-        '15,Mobile No.,"""98765 4321"" is not a valid phone number for IN."',
       ]
         .map((line) => `${line}\r\n`)
         .join(""),
@@ -210,6 +225,14 @@ describe("a messy file", () => {
         attributes: { city: "Chennai; TN" },
       },
       {
+        name: "Sanjay Gupta",
+        nameKey: "sanjay gupta",
+        email: "sanjay@example.com",
+        phone: null,
+        country: null,
+        attributes: { city: "Delhi" },
+      },
+      {
         name: "Meera Nair",
         nameKey: "meera nair",
         email: null,
@@ -218,12 +241,28 @@ describe("a messy file", () => {
         attributes: { city: "Kochi" },
       },
       {
+        name: "Arjun Mehta",
+        nameKey: "arjun mehta",
+        email: "arjun@example.com",
+        phone: null,
+        country: null,
+        attributes: { city: "Goa" },
+      },
+      {
         name: "Kavya Reddy",
         nameKey: "kavya reddy",
         email: "kavya@example.com",
         phone: null,
         country: null,
         attributes: { city: "Hyderabad" },
+      },
+      {
+        name: "Deepa Joshi",
+        nameKey: "deepa joshi",
+        email: "deepa@example.com",
+        phone: null,
+        country: null,
+        attributes: { city: "Nagpur" },
       },
     ]);
   });
@@ -251,11 +290,12 @@ describe("a messy file", () => {
     expect(details).toMatchObject({
       status: "completed",
       rows: 14,
-      imported: 5,
+      imported: 8,
       updated: 1,
       skipped: 1,
       suppressed: 1,
-      errors: 5,
+      errors: 2,
+      warnings: 3,
       onExisting: "update",
     });
     expect(entry.details).not.toMatch(/@|ananya|contacts\.csv/i);
@@ -501,8 +541,11 @@ describe("running imports", () => {
     const ctx = await workspace();
     setImportTuning({ txnRows: 500, txnMs: 20, batchRows: 250, inflight: 1, gapMs: 20 });
     const rows = 12_000;
-    // One rejected row early on: after the resume it must be listed once, not twice.
-    const file = bigFile(rows).replace("person3@example.com", "person3@");
+    // One rejected row and one kept without its email early on: after the resume each must be
+    // listed once, not twice.
+    const file = bigFile(rows)
+      .replace("person3@example.com,+91 9100000003", "person3@,12")
+      .replace("person7@example.com", "person7@");
     const { import: created } = await upload(ctx, file);
     setMapping(ctx, created.id, { mapping: ["name", "email", "phone"], onExisting: "create" }, IN);
     startImport(ctx, created.id);
@@ -525,11 +568,16 @@ describe("running imports", () => {
       imported: rows - 1,
       skipped: 0,
       errors: 1,
+      warnings: 1,
     });
     expect(contactsOf(ctx)).toHaveLength(rows - 1);
     expect(rejectedCsv(ctx, created.id).trim().split("\r\n")).toEqual([
       "Row,Column,Reason",
       '5,Email,"Enter a valid email address, like name@example.com."',
+      '5,Phone,"""12"" is not a valid phone number for IN."',
+    ]);
+    expect(listImportWarnings(ctx, created.id)).toEqual([
+      { row: 9, column: "Email", reason: "Enter a valid email address, like name@example.com." },
     ]);
     const entry = getControlDb()
       .select()
@@ -678,4 +726,50 @@ test("dropping phone punctuation before libphonenumber never changes the result"
     checked++;
   }
   expect(checked).toBeGreaterThan(4000);
+});
+
+describe("a column of tags, and our own export read back", () => {
+  test("each row's tags are made once (any case) and joined; exported phones come back", async () => {
+    const ctx = await workspace();
+    const known = createTag(ctx, "VIP");
+    // The shape of our contacts export: formula-guarded phones, "; "-separated tags.
+    const file = [
+      "id,name,email,phone,country,tags,lists",
+      "1,Asha Rao,asha@example.in,'+919876543210,IN,vip; Regulars,",
+      "2,'=Ravi,ravi@example.in,'+919876543211,IN,\"regulars, Morning crowd\",",
+      "3,Meena,,'+919876543212,IN,,",
+    ].join("\n");
+    const result = await runImport(ctx, file);
+    expect(result.mapping).toEqual([
+      "ignore",
+      "name",
+      "email",
+      "phone",
+      "ignore",
+      "tags",
+      "ignore",
+    ]);
+    expect(result.counts).toMatchObject({ imported: 3, errors: 0, warnings: 0 });
+    const tagged = (email: string) =>
+      ctx.db
+        .select({ name: tags.name })
+        .from(contactTags)
+        .innerJoin(tags, eq(tags.id, contactTags.tagId))
+        .where(eq(contactTags.contactId, byEmail(ctx, email)!.id))
+        .all()
+        .map((t) => t.name)
+        .sort();
+    expect(tagged("asha@example.in")).toEqual(["Regulars", "VIP"]);
+    expect(tagged("ravi@example.in")).toEqual(["Morning crowd", "Regulars"]);
+    expect(
+      ctx.db
+        .select()
+        .from(tags)
+        .all()
+        .map((t) => t.id),
+    ).toHaveLength(3);
+    expect(byEmail(ctx, "asha@example.in")).toMatchObject({ phone: "+919876543210" });
+    expect(byEmail(ctx, "ravi@example.in")).toMatchObject({ name: "=Ravi" });
+    expect(known.id).toBeGreaterThan(0);
+  });
 });

@@ -14,7 +14,12 @@ import {
 import { basename, join } from "node:path";
 import { MessageChannel, type Worker } from "node:worker_threads";
 import { controlDbPath } from "~/db/control.server";
-import { contactImportErrors, contactImports, type IMPORT_STATUSES } from "~/db/schema/tenant";
+import {
+  contactImportErrors,
+  contactImports,
+  contactImportWarnings,
+  type IMPORT_STATUSES,
+} from "~/db/schema/tenant";
 import {
   createTenantScope,
   getTenantDb,
@@ -190,6 +195,7 @@ function toSummary(row: ImportRow): ImportSummary {
       skipped: row.skipped,
       suppressed: row.suppressed,
       errors: row.errors,
+      warnings: row.warnings,
     },
     error: row.error,
     createdBy: row.createdBy,
@@ -795,6 +801,7 @@ function audit(job: Job, summary: ImportSummary): void {
         skipped: c.skipped,
         suppressed: c.suppressed,
         errors: c.errors,
+        warnings: c.warnings,
         bytes: summary.fileBytes,
         onExisting: summary.options?.onExisting ?? null,
         list: summary.options?.listId ?? null,
@@ -995,6 +1002,22 @@ export function listImportErrors(ctx: WorkspaceContext, id: string, limit = 20) 
     .from(contactImportErrors)
     .where(eq(contactImportErrors.importId, id))
     .orderBy(contactImportErrors.row, sql`rowid`)
+    .limit(limit)
+    .all();
+}
+
+/** The first values left out of kept rows, for the summary page. */
+export function listImportWarnings(ctx: WorkspaceContext, id: string, limit = 20) {
+  findRow(ctx.db, id);
+  return ctx.db
+    .select({
+      row: contactImportWarnings.row,
+      column: contactImportWarnings.column,
+      reason: contactImportWarnings.reason,
+    })
+    .from(contactImportWarnings)
+    .where(eq(contactImportWarnings.importId, id))
+    .orderBy(contactImportWarnings.row, sql`rowid`)
     .limit(limit)
     .all();
 }

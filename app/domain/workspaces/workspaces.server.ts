@@ -10,6 +10,7 @@ import {
 } from "~/db/schema/control";
 import { deleteTenantDb, newWorkspaceId, provisionTenantDb } from "~/db/tenants.server";
 import { ConflictError, NotFoundError, ValidationError } from "~/lib/errors";
+import { SLUG_MAX, slugFromName } from "~/lib/slug";
 import { recordAudit } from "../audit/audit.server";
 import type { SystemContext } from "../context";
 import { canonicalTimeZone, COUNTRY_CODES, RESERVED_SLUGS, SLUG_PATTERN } from "./options";
@@ -89,15 +90,42 @@ export function validateSlug(input: string): string {
   return slug;
 }
 
-/** Onboarding: the workspace row, its owner and its own database file, all or nothing. */
+/**
+ * The address a workspace gets when the form leaves it empty (no JavaScript to fill it in):
+ * made from the name, with -2, -3 … when that one is taken or reserved.
+ */
+export function freeSlugFor(name: string, isTaken: (slug: string) => boolean): string {
+  let base = slugFromName(name);
+  if (base.length < 3) base = base ? `${base}-workspace` : "workspace";
+  for (let n = 1; n < 1000; n++) {
+    const suffix = n === 1 ? "" : `-${n}`;
+    const slug = `${base.slice(0, SLUG_MAX - suffix.length).replace(/-+$/, "")}${suffix}`;
+    if (SLUG_PATTERN.test(slug) && !RESERVED_SLUGS.has(slug) && !isTaken(slug)) return slug;
+  }
+  throw new ValidationError("Choose an address for the workspace.", {
+    slug: ["Choose an address for the workspace."],
+  });
+}
+
+/**
+ * Onboarding: the workspace row, its owner and its own database file, all or nothing. An empty
+ * slug is made from the name.
+ */
 export function createWorkspace(
   ctx: SystemContext,
   ownerId: string,
   input: WorkspaceSettingsInput & { slug: string },
 ): Workspace {
   const settings = validateSettings(input);
-  const slug = validateSlug(input.slug);
   const db = getControlDb();
+  const taken = (candidate: string) =>
+    db
+      .select({ id: workspaces.id })
+      .from(workspaces)
+      .where(eq(workspaces.slug, candidate))
+      .get() !== undefined;
+  const slug =
+    input.slug.trim() === "" ? freeSlugFor(settings.name, taken) : validateSlug(input.slug);
   const id = newWorkspaceId();
   const workspace = db.transaction((tx) => {
     if (tx.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, slug)).get()) {
