@@ -230,7 +230,7 @@ function toTemplate(row: Row): WhatsAppTemplate {
   };
 }
 
-function isSandboxTemplate(row: { externalId: string | null }): boolean {
+export function isSandboxTemplate(row: { externalId: string | null }): boolean {
   return row.externalId?.startsWith(`${SANDBOX_TEMPLATE_PREFIX}_`) ?? false;
 }
 
@@ -575,8 +575,7 @@ function checkShortText(
 }
 
 export type HeaderInput =
-  | { format: "TEXT"; text: string }
-  | { format: (typeof MEDIA_HEADER_FORMATS)[number]; url: string };
+  { format: "TEXT"; text: string } | { format: (typeof MEDIA_HEADER_FORMATS)[number]; url: string };
 
 const MEDIA_NOUN: Record<string, string> = { IMAGE: "image", VIDEO: "video", DOCUMENT: "document" };
 
@@ -743,9 +742,14 @@ function buildComponents(
   buttons: Record<string, unknown>[],
 ): TemplateComponent[] {
   const components: TemplateComponent[] = [];
-  if (header?.format === "TEXT") components.push({ type: "HEADER", format: "TEXT", text: header.text });
+  if (header?.format === "TEXT")
+    components.push({ type: "HEADER", format: "TEXT", text: header.text });
   else if (header) {
-    components.push({ type: "HEADER", format: header.format, example: { header_handle: [header.url] } });
+    components.push({
+      type: "HEADER",
+      format: header.format,
+      example: { header_handle: [header.url] },
+    });
   }
   components.push({
     type: "BODY",
