@@ -7,6 +7,7 @@ import { Card, PageHeader } from "~/components/ui/layout";
 import { unsubscribeHeaders } from "~/domain/delivery/email-compose.server";
 import { listIntegrations } from "~/domain/delivery/integrations.server";
 import { getMessage, type MessageRow } from "~/domain/delivery/outbox.server";
+import { repliesSince, whatsappWindow } from "~/domain/delivery/replies.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
 import { formatDateTime } from "~/lib/format";
 
@@ -41,13 +42,30 @@ function whatsappPayload(message: MessageRow): string | null {
           template: {
             name: content.name,
             language: { code: content.language },
-            ...(content.bodyParams.length
+            ...(content.bodyParams.length || content.header
               ? {
                   components: [
-                    {
-                      type: "body",
-                      parameters: content.bodyParams.map((text) => ({ type: "text", text })),
-                    },
+                    ...(content.header
+                      ? [
+                          {
+                            type: "header",
+                            parameters: [
+                              {
+                                type: content.header.format,
+                                [content.header.format]: { link: content.header.link },
+                              },
+                            ],
+                          },
+                        ]
+                      : []),
+                    ...(content.bodyParams.length
+                      ? [
+                          {
+                            type: "body",
+                            parameters: content.bodyParams.map((text) => ({ type: "text", text })),
+                          },
+                        ]
+                      : []),
                   ],
                 }
               : {}),
@@ -113,8 +131,31 @@ export async function loader(args: LoaderFunctionArgs) {
     },
   ].filter((e): e is { label: string; at: { text: string; iso: string } } => e.at !== null);
 
+  // What the person wrote back after this message (WhatsApp, SMS, Telegram), and for WhatsApp
+  // the 24-hour window their last message opened.
+  const replies =
+    message.channel !== "email" && message.contactId !== null && message.sentAt
+      ? repliesSince(wctx, message.contactId, message.channel, message.sentAt).map((r) => ({
+          id: r.id,
+          text: r.text,
+          sandbox: r.sandbox,
+          at: when(r.at)!,
+        }))
+      : [];
+  const conversation =
+    message.channel === "whatsapp" && message.contactId !== null
+      ? whatsappWindow(wctx, message.contactId)
+      : null;
+
   return {
     workspace: { name: workspace.name, slug: workspace.slug },
+    replies,
+    window: conversation
+      ? {
+          openUntil: when(conversation.openUntil),
+          lastReplyAt: when(conversation.lastReplyAt),
+        }
+      : null,
     message: {
       id: message.id,
       channel: message.channel,
@@ -147,7 +188,7 @@ const KIND_LABELS = {
 } as const;
 
 export default function MessagePage() {
-  const { workspace, message: m } = useLoaderData<typeof loader>();
+  const { workspace, message: m, replies, window: replyWindow } = useLoaderData<typeof loader>();
   const base = `/w/${workspace.slug}`;
   return (
     <>
@@ -164,7 +205,10 @@ export default function MessagePage() {
         <Alert tone="warning" title="Sandbox: not sent to anyone">
           <p>
             No {m.channelLabel} account was connected when this message was queued, so it stayed in
-            Pleisys Engage. Below is exactly what would have been sent.{" "}
+            Pleisys Engage. Below is exactly what would have been sent.
+            {m.channel === "whatsapp"
+              ? " Its delivered and read receipts, and any reply, are simulated by the sandbox."
+              : null}{" "}
             <Link to={`${base}/settings/channels`}>Connect {m.channelLabel}</Link>
           </p>
         </Alert>
@@ -216,6 +260,50 @@ export default function MessagePage() {
           ) : null}
         </ol>
       </Card>
+
+      {replyWindow || replies.length > 0 ? (
+        <Card title="Replies">
+          {replyWindow ? (
+            <p>
+              {replyWindow.openUntil ? (
+                <>
+                  <strong>24-hour window open</strong> until{" "}
+                  <time dateTime={replyWindow.openUntil.iso}>{replyWindow.openUntil.text}</time>:
+                  free-form WhatsApp messages can be sent to this person until then.
+                </>
+              ) : (
+                <>
+                  <strong>24-hour window closed</strong>
+                  {replyWindow.lastReplyAt ? (
+                    <>
+                      {" "}
+                      (they last wrote{" "}
+                      <time dateTime={replyWindow.lastReplyAt.iso}>
+                        {replyWindow.lastReplyAt.text}
+                      </time>
+                      )
+                    </>
+                  ) : null}
+                  : only an approved template can start a conversation.
+                </>
+              )}
+            </p>
+          ) : null}
+          {replies.length === 0 ? (
+            <p className="muted">No reply yet.</p>
+          ) : (
+            <ol className="status-timeline" aria-label="Replies">
+              {replies.map((r) => (
+                <li key={r.id}>
+                  <time dateTime={r.at.iso}>{r.at.text}</time>{" "}
+                  {r.sandbox ? <span className="badge badge-warning">sandbox</span> : null}{" "}
+                  <q>{r.text}</q>
+                </li>
+              ))}
+            </ol>
+          )}
+        </Card>
+      ) : null}
 
       {m.writtenAtSend ? (
         <p className="muted">

@@ -28,6 +28,7 @@ import {
   nextLaterEventAt,
   PENDING_RECHECK_MS,
 } from "./webhooks.server";
+import { WHATSAPP_WINDOW_MS } from "./replies.server";
 import { scheduleSandboxWhatsApp } from "./whatsapp-sandbox.server";
 
 /**
@@ -97,7 +98,6 @@ const SANDBOX_RATE = 1_000;
 const TELEGRAM_PER_CHAT_RATE = 1;
 const FLUSH_EVERY_MS = 20;
 const FLUSH_AT = 256;
-const WHATSAPP_WINDOW_MS = 24 * 60 * 60_000;
 
 interface Claimed {
   id: string;
