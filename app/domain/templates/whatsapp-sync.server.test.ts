@@ -311,11 +311,18 @@ describe("syncWhatsAppTemplates", () => {
     fake.removeTemplate("reminder", "en");
   });
 
-  it("refuses clearly without a WhatsApp integration", async () => {
-    const error = await refused(() => syncWhatsAppTemplates(none));
-    expect(error.message).toMatch(/^Connect WhatsApp first/);
-    const submit = await refused(() => submitWhatsAppTemplate(none, SUBMISSION));
-    expect(submit.message).toMatch(/^Connect WhatsApp first/);
+  it("without a WhatsApp integration, submits to the sandbox and never calls Meta", async () => {
+    fake.clearRequests();
+    expect(await syncWhatsAppTemplates(none)).toEqual({
+      added: 0,
+      updated: 0,
+      unchanged: 0,
+      removed: 0,
+    });
+    const submitted = await submitWhatsAppTemplate(none, SUBMISSION);
+    expect(submitted).toMatchObject({ status: "pending", sandbox: true });
+    expect(submitted.externalId).toMatch(/^sandbox_/);
+    expect(fake.lastRequest()).toBeUndefined();
   });
 
   it("reports Meta being unreachable or refusing the token without touching the rows", async () => {
