@@ -323,6 +323,8 @@ describe("syncWhatsAppTemplates", () => {
     expect(submitted).toMatchObject({ status: "pending", sandbox: true });
     expect(submitted.externalId).toMatch(/^sandbox_/);
     expect(fake.lastRequest()).toBeUndefined();
+    // The scheduled sync below expects this workspace to have no templates.
+    none.db.delete(templates).run();
   });
 
   it("reports Meta being unreachable or refusing the token without touching the rows", async () => {
