@@ -88,19 +88,21 @@ for (const viewport of VIEWPORTS) {
       await page.getByRole("button", { name: "Next" }).click();
       await page.getByRole("radio", { name: "List: Regulars" }).check();
       await page.getByRole("button", { name: "Next" }).click();
-      await page.getByLabel("Template", { exact: true }).selectOption({ label: /weekend_cakes/ });
+      await page
+        .getByLabel("Template", { exact: true })
+        .selectOption({ label: "weekend_cakes (en)" });
       await page.getByRole("button", { name: "Next" }).click();
       await page.getByRole("radio", { name: "Send now" }).check();
       await page.getByRole("button", { name: "Continue to review" }).click();
       await page.getByRole("button", { name: "Send campaign" }).click();
-      await expect(page.getByText(/sandbox/i).first()).toBeVisible();
+      const progress = page.getByRole("progressbar", { name: "Campaign progress" });
+      await expect(progress).toHaveAttribute("aria-valuenow", "100", { timeout: 30_000 });
 
       // The message: delivered, then read, then the customer writes back.
       await page.goto(`/w/${slug}/messages`);
-      await page
-        .getByRole("link", { name: /weekend_cakes/ })
-        .first()
-        .click();
+      const link = page.getByRole("link", { name: /WhatsApp message to \+919812340001/ });
+      await reloadUntil(page, async () => (await link.count()) > 0);
+      await link.first().click();
       await expect(page.getByText("Sandbox: not sent to anyone")).toBeVisible();
       const status = page.locator(".card").filter({ hasText: "Timeline" }).first();
       await reloadUntil(page, async () => (await status.textContent())?.includes("Read") ?? false);
