@@ -41,6 +41,7 @@ export async function signUpWithWorkspace(
   const slug = `${workspace.toLowerCase().replace(/[^a-z0-9]+/g, "-")}-${Date.now().toString(36)}`;
   await page.getByLabel("Workspace address").fill(slug);
   await page.getByRole("button", { name: "Create workspace" }).click();
-  await expect(page).toHaveURL(new RegExp(`/w/${slug}$`));
+  // The first workspace home of a fresh server starts the analytics worker: allow it time.
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}$`), { timeout: 20_000 });
   return { email, slug };
 }
