@@ -29,8 +29,8 @@ const MEDIA_LABEL: Record<string, string> = {
   VIDEO: "Video",
   DOCUMENT: "Document",
 };
-const MEDIA_ICON: Record<string, string> = { IMAGE: "🖼", VIDEO: "▶", DOCUMENT: "📄" };
-const BUTTON_ICON: Record<string, string> = { QUICK_REPLY: "↩", URL: "↗", PHONE_NUMBER: "📞" };
+// Glyphs every system font has (emoji fonts are not everywhere).
+const BUTTON_ICON: Record<string, string> = { QUICK_REPLY: "↩", URL: "↗", PHONE_NUMBER: "☎" };
 
 export function fillSamples(body: string, samples: readonly string[] = []): string {
   return body.replace(/\{\{\s*(\d{1,3})\s*\}\}/g, (whole, n: string) => {
@@ -67,7 +67,6 @@ export function WhatsAppBubble({
             role="img"
             aria-label={`${MEDIA_LABEL[media]} header${fileName(content.headerMediaUrl) ? `: ${fileName(content.headerMediaUrl)}` : ""}`}
           >
-            <span aria-hidden="true">{MEDIA_ICON[media]}</span>
             <span>
               {MEDIA_LABEL[media]}
               {fileName(content.headerMediaUrl) ? ` · ${fileName(content.headerMediaUrl)}` : ""}
