@@ -108,7 +108,9 @@ describe("template list", () => {
     const html = await textOf(res);
     expect(html).toContain("No templates yet");
     expect(html).toContain(`href="${base}/new"`);
-    expect(html).toContain("Sync WhatsApp templates");
+    // No WhatsApp account: nothing to sync, the sandbox reviews WhatsApp templates.
+    expect(html).not.toContain("Sync WhatsApp templates");
+    expect(html).toContain("WhatsApp is in the sandbox");
 
     const chooser = await textOf(await alice.get(`${base}/new`));
     for (const channel of ["email", "whatsapp", "sms", "telegram"]) {
@@ -458,8 +460,11 @@ describe("WhatsApp", () => {
 
     const rejected = templateNamed("festive_blast")!.id;
     const rejectedPage = await textOf(await alice.get(`${base}/${rejected}`));
-    expect(rejectedPage).toContain("Only templates Meta has approved can start a conversation");
-    expect(rejectedPage).toContain("TAG_CONTENT_MISMATCH");
+    // One status, with its reason beside it.
+    expect(rejectedPage).toContain(
+      '<span class="badge badge-danger">Rejected</span><span>Reason: TAG_CONTENT_MISMATCH</span>',
+    );
+    expect(rejectedPage).toContain("Cannot be sent.");
   });
 
   it("submits a new template to Meta for approval", async () => {
