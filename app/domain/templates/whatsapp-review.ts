@@ -148,8 +148,6 @@ export function reviewWhatsAppTemplate(template: {
     (str(find(template.components, "FOOTER")?.text).length > REVIEW_LIMITS.footer
       ? `The footer is longer than ${REVIEW_LIMITS.footer} characters.`
       : null) ??
-    buttonsReason(
-      (find(template.components, "BUTTONS")?.buttons as unknown[] | undefined) ?? [],
-    );
+    buttonsReason((find(template.components, "BUTTONS")?.buttons as unknown[] | undefined) ?? []);
   return reason ? reject(reason) : { approved: true };
 }
