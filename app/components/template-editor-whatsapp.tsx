@@ -260,6 +260,12 @@ export function WhatsAppTemplateForm({
               </option>
             ))}
           </select>
+          {connected ? (
+            <p className="field-hint">
+              Image, video and document headers are made in WhatsApp Manager, where Meta takes the
+              sample file; sync them here afterwards.
+            </p>
+          ) : null}
           <FieldNotes
             errors={errs(errors, "headerFormat")}
             errorId={errs(errors, "headerFormat") ? "wa-header-format-error" : undefined}

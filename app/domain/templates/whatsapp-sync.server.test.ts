@@ -323,6 +323,19 @@ describe("syncWhatsAppTemplates", () => {
     expect(submitted).toMatchObject({ status: "pending", sandbox: true });
     expect(submitted.externalId).toMatch(/^sandbox_/);
     expect(fake.lastRequest()).toBeUndefined();
+    // With a connected account, a media header is refused before Meta is asked.
+    const media = await refused(() =>
+      submitWhatsAppTemplate(a, {
+        ...SUBMISSION,
+        name: "media_header",
+        headerFormat: "VIDEO",
+        headerMediaUrl: "https://cafe.example/clip.mp4",
+      }),
+    );
+    expect(media.fieldErrors.headerFormat?.[0]).toMatch(
+      /^Templates with a video header are made in WhatsApp Manager/,
+    );
+    expect(fake.lastRequest()).toBeUndefined();
     // The scheduled sync below expects this workspace to have no templates.
     none.db.delete(templates).run();
   });

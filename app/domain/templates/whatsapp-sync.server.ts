@@ -580,7 +580,11 @@ export type HeaderInput =
 const MEDIA_NOUN: Record<string, string> = { IMAGE: "image", VIDEO: "video", DOCUMENT: "document" };
 
 /** The header: none, a line of text, or an image / video / document given by its https address. */
-function checkHeader(input: WhatsAppTemplateInput, errors: FieldErrors): HeaderInput | undefined {
+function checkHeader(
+  input: WhatsAppTemplateInput,
+  errors: FieldErrors,
+  sandbox: boolean,
+): HeaderInput | undefined {
   const format =
     typeof input.headerFormat === "string" && input.headerFormat.trim() !== ""
       ? input.headerFormat.trim().toUpperCase()
@@ -595,6 +599,13 @@ function checkHeader(input: WhatsAppTemplateInput, errors: FieldErrors): HeaderI
     return undefined;
   }
   const noun = MEDIA_NOUN[format]!;
+  if (!sandbox) {
+    // Meta reviews a media header with a file uploaded to it first (an upload handle, not a link).
+    errors.headerFormat = [
+      `Templates with ${noun === "image" ? "an" : "a"} ${noun} header are made in WhatsApp Manager, where Meta takes the sample file; then sync them here.`,
+    ];
+    return undefined;
+  }
   const url = typeof input.headerMediaUrl === "string" ? input.headerMediaUrl.trim() : "";
   let ok = false;
   try {
@@ -771,7 +782,7 @@ export async function submitWhatsAppTemplate(
   ctx: WorkspaceContext,
   input: WhatsAppTemplateInput,
 ): Promise<WhatsAppTemplate> {
-  const { api, adapter } = templateApi(ctx);
+  const { api, adapter, integrationId } = templateApi(ctx);
   const errors: FieldErrors = {};
   const name = checkName(input.name, errors);
   const language = typeof input.language === "string" ? input.language.trim() : "";
@@ -787,7 +798,7 @@ export async function submitWhatsAppTemplate(
     errors.category = ["Choose a category: MARKETING or UTILITY."];
   }
   const body = checkBody(input.bodyText, errors);
-  const header = checkHeader(input, errors);
+  const header = checkHeader(input, errors, integrationId === null);
   const footer = checkShortText(input.footerText, "footerText", "footer", MAX_FOOTER_TEXT, errors);
   const buttons = checkButtons(input.buttons, errors);
   const examples = errors.bodyText ? [] : checkExamples(input.examples, body.count, errors);
