@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link, useLoaderData } from "@remix-run/react";
+import { Link, useLoaderData, useRevalidator } from "@remix-run/react";
+import { useEffect } from "react";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { MESSAGE_STATUS_LABELS, MessageStatusBadge } from "~/components/message-status";
 import { Alert } from "~/components/ui/alert";
@@ -8,6 +9,7 @@ import { unsubscribeHeaders } from "~/domain/delivery/email-compose.server";
 import { listIntegrations } from "~/domain/delivery/integrations.server";
 import { getMessage, type MessageRow } from "~/domain/delivery/outbox.server";
 import { repliesSince, whatsappWindow } from "~/domain/delivery/replies.server";
+import { simulationAhead } from "~/domain/delivery/whatsapp-sandbox.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
 import { formatDateTime } from "~/lib/format";
 
@@ -150,6 +152,8 @@ export async function loader(args: LoaderFunctionArgs) {
   return {
     workspace: { name: workspace.name, slug: workspace.slug },
     replies,
+    // The sandbox's receipts or reply for this message are still to come: the page refreshes.
+    simulating: sandbox && simulationAhead(wctx, message.id),
     window: conversation
       ? {
           openUntil: when(conversation.openUntil),
@@ -188,7 +192,21 @@ const KIND_LABELS = {
 } as const;
 
 export default function MessagePage() {
-  const { workspace, message: m, replies, window: replyWindow } = useLoaderData<typeof loader>();
+  const {
+    workspace,
+    message: m,
+    replies,
+    window: replyWindow,
+    simulating,
+  } = useLoaderData<typeof loader>();
+  const { revalidate, state } = useRevalidator();
+  useEffect(() => {
+    if (!simulating) return;
+    const timer = setInterval(() => {
+      if (state === "idle") revalidate();
+    }, 2000);
+    return () => clearInterval(timer);
+  }, [simulating, revalidate, state]);
   const base = `/w/${workspace.slug}`;
   return (
     <>

@@ -19,6 +19,7 @@ import {
   SANDBOX_READ_AFTER_MS,
   SANDBOX_REPLIES,
   SANDBOX_REPLY_AFTER_MS,
+  simulationAhead,
 } from "./whatsapp-sandbox.server";
 
 /**
@@ -166,6 +167,12 @@ describe("a sandbox WhatsApp send", () => {
     expect(message()).toMatchObject({ status: "sent", integrationId: null });
     // The first sandbox message of a workspace always gets a reply: receipts and a reply wait.
     expect(ctx.db.select().from(webhookEvents).all()).toHaveLength(3);
+    const messageId = (
+      ctx.db.$client.prepare("SELECT id FROM messages ORDER BY rowid DESC LIMIT 1").get() as {
+        id: string;
+      }
+    ).id;
+    expect(simulationAhead(ctx, messageId)).toBe(true);
 
     const apply = () => processWebhookEvents(ctx.workspaceId, now);
     clock = sentAt + SANDBOX_DELIVERED_AFTER_MS - 1;
@@ -194,6 +201,7 @@ describe("a sandbox WhatsApp send", () => {
       sender: phone,
     });
     expect(SANDBOX_REPLIES).toContain(replies[0]!.text);
+    expect(simulationAhead(ctx, messageId)).toBe(false);
     const replyAt = sentAt + SANDBOX_REPLY_AFTER_MS;
     expect(whatsappWindow(ctx, contactId)).toEqual({
       lastReplyAt: new Date(replyAt),

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { ChannelEvent } from "~/channels/types";
 import type { TenantDb } from "~/db/tenants.server";
+import type { WorkspaceContext } from "../context";
 import { SANDBOX_EVENTS, storeEvents } from "./webhooks.server";
 
 /**
@@ -83,4 +84,23 @@ export function scheduleSandboxWhatsApp(
     });
   }
   for (const { at, event } of events) storeEvents(db, SANDBOX_EVENTS, "whatsapp", [event], at);
+}
+
+/** Whether simulated receipts or a reply for this sandbox message are still to come. */
+export function simulationAhead(ctx: WorkspaceContext, messageId: string): boolean {
+  const row = ctx.db.$client
+    .prepare(
+      "SELECT provider_message_id AS id FROM messages WHERE id = ? AND integration_id IS NULL",
+    )
+    .get(messageId) as { id: string | null } | undefined;
+  if (!row?.id) return false;
+  const ids = ["delivered", "read", "reply"].map((s) => `${row.id}:${s}`);
+  return Boolean(
+    ctx.db.$client
+      .prepare(
+        `SELECT 1 FROM webhook_events WHERE integration_id = ? AND processed_at IS NULL
+           AND event_id IN (?, ?, ?) LIMIT 1`,
+      )
+      .get(SANDBOX_EVENTS, ...ids),
+  );
 }
