@@ -14,7 +14,7 @@ import { Button, ButtonLink } from "~/components/ui/button";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import { queryAnalytics } from "~/domain/analytics/analytics-worker.server";
 import { listCampaignsPage } from "~/domain/campaigns/campaigns.server";
-import { listIntegrations } from "~/domain/delivery/integrations.server";
+import { listIntegrationStates } from "~/domain/delivery/integrations.server";
 import { ONBOARDING_STEPS, type OnboardingStep } from "~/domain/workspaces/onboarding-steps";
 import { chooseSandbox, getOnboarding } from "~/domain/workspaces/onboarding.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
@@ -70,8 +70,8 @@ export async function loader(args: LoaderFunctionArgs) {
     }
   }
   if (canSettings) {
-    for (const i of listIntegrations(wctx.workspaceId)) {
-      if (i.lastCheckOk === false) {
+    for (const i of listIntegrationStates(wctx.workspaceId)) {
+      if (i.checkFailed) {
         attention.push({
           text: `${CHANNEL_LABELS[i.channel]}: the last connection check failed.`,
           to: `${base}/settings/channels`,

@@ -129,6 +129,33 @@ export function listIntegrations(workspaceId: string): IntegrationSummary[] {
     .map(summarise);
 }
 
+/** How each integration stands, read without decrypting its credentials (a home page must load
+ * even when one integration's secret can no longer be read). */
+export interface IntegrationState {
+  id: string;
+  channel: Channel;
+  provider: Provider;
+  /** The last check passed on the credentials as saved. */
+  connected: boolean;
+  /** The last check on the credentials as saved failed. */
+  checkFailed: boolean;
+}
+
+export function listIntegrationStates(workspaceId: string): IntegrationState[] {
+  return getControlDb()
+    .select()
+    .from(integrations)
+    .where(eq(integrations.workspaceId, workspaceId))
+    .all()
+    .map((row) => ({
+      id: row.id,
+      channel: row.channel,
+      provider: row.provider as Provider,
+      connected: row.lastCheckOk === true && isCheckCurrent(row),
+      checkFailed: row.lastCheckOk === false && isCheckCurrent(row),
+    }));
+}
+
 function findRow(workspaceId: string, id: string): Row {
   const row = getControlDb()
     .select()

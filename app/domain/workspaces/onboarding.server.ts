@@ -4,7 +4,7 @@ import { recordAudit } from "../audit/audit.server";
 import { hasStartedCampaign } from "../campaigns/campaigns.server";
 import { countContacts } from "../contacts/contacts.server";
 import type { WorkspaceContext } from "../context";
-import { listIntegrations } from "../delivery/integrations.server";
+import { listIntegrationStates } from "../delivery/integrations.server";
 import { listTemplatePage } from "../templates/templates.server";
 import { ONBOARDING_STEPS, type OnboardingStep } from "./onboarding-steps";
 
@@ -47,7 +47,9 @@ function markOnce(ctx: WorkspaceContext, key: string): boolean {
 
 export function getOnboarding(ctx: WorkspaceContext): Onboarding {
   const contacts = countContacts(ctx);
-  const connectedChannels = listIntegrations(ctx.workspaceId).length;
+  const connectedChannels = listIntegrationStates(ctx.workspaceId).filter(
+    (i) => i.connected,
+  ).length;
   const sandboxChosen = metaOf(ctx, SANDBOX_CHOSEN) !== null;
   const done: Record<OnboardingStep, boolean> = {
     contacts: contacts > 0,

@@ -175,7 +175,6 @@ describe("createWorkspace", () => {
       "shop_1",
       "shop.in",
       "dükkan",
-      "",
     ];
     for (const slug of bad) {
       const fields = fieldsOf(() => createWorkspace(ctxFor(owner), owner.id, settings(slug)));
