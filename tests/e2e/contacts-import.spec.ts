@@ -115,10 +115,14 @@ test("the sample file's City column becomes a new attribute, shown on the contac
   await page.getByRole("button", { name: "Start import" }).click();
   await expect(page.getByText("“Phone” is a built-in contact field.")).toBeVisible();
   await expect(page.getByLabel("City", { exact: true })).toHaveValue("new_attribute");
-  await page.setViewportSize({ width: 1366, height: 768 });
-  await page.screenshot({ path: "test-results/import-attribute-1366.png", fullPage: true });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.screenshot({ path: "test-results/import-attribute-390.png", fullPage: true });
+  for (const [width, height] of [
+    [1366, 768],
+    [390, 844],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    await label.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `test-results/import-attribute-${width}.png` });
+  }
   await page.setViewportSize({ width: 1280, height: 720 });
 
   await label.fill("City");
