@@ -289,9 +289,18 @@ function MappingStep({
   const value = (name: string, fallback: string) =>
     typeof values?.[name] === "string" ? (values[name] as string) : fallback;
   const consentChosen = new Set(Array.isArray(values?.consent) ? values.consent : []);
+  // A wide file scrolls sideways: name the columns whose messages may be out of view.
+  const columnsWithErrors = mapping.headers.filter((_, i) =>
+    Object.keys(fieldErrors).some((k) => k === `column.${i}` || k.startsWith(`column.${i}.`)),
+  );
+  const columnsMessage = columnsWithErrors.length
+    ? `Check ${columnsWithErrors.length === 1 ? "the column" : "the columns"} ${columnsWithErrors.map((h) => `“${h}”`).join(", ")}: the message is under ${columnsWithErrors.length === 1 ? "it" : "each"}.`
+    : null;
   return (
     <Form method="post" action={page}>
-      <FormErrors errors={errors?.formErrors} />
+      <FormErrors
+        errors={[...(errors?.formErrors ?? []), ...(columnsMessage ? [columnsMessage] : [])]}
+      />
       <Card title="2. Match the columns">
         <p>
           About {n(progress.estimatedRows)} rows. Choose what each column holds; we guessed from the

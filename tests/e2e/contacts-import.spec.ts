@@ -114,6 +114,7 @@ test("the sample file's City column becomes a new attribute, shown on the contac
   await label.fill("Phone");
   await page.getByRole("button", { name: "Start import" }).click();
   await expect(page.getByText("“Phone” is a built-in contact field.")).toBeVisible();
+  await expect(page.getByText("Check the column “City”: the message is under it.")).toBeVisible();
   await expect(page.getByLabel("City", { exact: true })).toHaveValue("new_attribute");
   for (const [width, height] of [
     [1366, 768],
