@@ -299,6 +299,7 @@ function MappingStep({
   return (
     <Form method="post" action={page}>
       <FormErrors
+        id="import-errors"
         errors={[...(errors?.formErrors ?? []), ...(columnsMessage ? [columnsMessage] : [])]}
       />
       <Card title="2. Match the columns">
