@@ -29,12 +29,15 @@ import {
   cancelImport,
   getImportPreview,
   getImportProgress,
+  IMPORT_ATTRIBUTE_TYPES,
   isImportId,
   listImportErrors,
   listImportWarnings,
+  NEW_ATTRIBUTE_FIELD,
   setMapping,
   startImport,
 } from "~/domain/contacts/import.server";
+import { ATTRIBUTE_TYPE_LABELS } from "~/domain/contacts/attributes.server";
 import { ON_EXISTING, ON_EXISTING_LABELS } from "~/domain/contacts/import-batch.server";
 import { CHANNEL_LABELS, CHANNELS } from "~/lib/channels";
 import { NotFoundError, ValidationError, type FieldErrors } from "~/lib/errors";
@@ -100,7 +103,12 @@ export async function loader(args: LoaderFunctionArgs) {
               value: `attribute:${d.key}`,
               label: `Attribute: ${d.label}`,
             })),
+            { value: NEW_ATTRIBUTE_FIELD, label: "Create attribute…" },
           ],
+          attributeTypes: IMPORT_ATTRIBUTE_TYPES.map((type) => ({
+            value: type,
+            label: ATTRIBUTE_TYPE_LABELS[type],
+          })),
           lists: listLists(wctx, { counts: false }).map((l) => ({ id: l.id, name: l.name })),
           onExisting: ON_EXISTING.map((option) => ({
             value: option,
@@ -144,6 +152,14 @@ export async function action(args: ActionFunctionArgs) {
   }
   const mapping: string[] = [];
   for (let i = 0; form.has(`column.${i}`) && i < 1000; i++) mapping.push(text(form, `column.${i}`));
+  // Every column has a label and type input; only those of "Create attribute…" columns count.
+  const newAttributes = Object.fromEntries(
+    mapping.flatMap((field, i) =>
+      field === NEW_ATTRIBUTE_FIELD
+        ? [[i, { label: text(form, `column.${i}.label`), type: text(form, `column.${i}.type`) }]]
+        : [],
+    ),
+  );
   const listValue = text(form, "listId");
   const values: ActionErrors["values"] = {
     onExisting: text(form, "onExisting"),
@@ -152,7 +168,13 @@ export async function action(args: ActionFunctionArgs) {
     tags: text(form, "tags"),
     consent: form.getAll("consent").map(String),
     consentSource: text(form, "consentSource"),
-    ...Object.fromEntries(mapping.map((m, i) => [`column.${i}`, m])),
+    ...Object.fromEntries(
+      mapping.flatMap((m, i) => [
+        [`column.${i}`, m],
+        [`column.${i}.label`, text(form, `column.${i}.label`)],
+        [`column.${i}.type`, text(form, `column.${i}.type`)],
+      ]),
+    ),
   };
   try {
     if (listValue && !/^[1-9]\d{0,14}$/.test(listValue)) {
@@ -165,6 +187,7 @@ export async function action(args: ActionFunctionArgs) {
       id,
       {
         mapping,
+        newAttributes,
         onExisting: text(form, "onExisting"),
         listId: listValue ? Number(listValue) : null,
         newListName: text(form, "newListName"),
@@ -266,21 +289,32 @@ function MappingStep({
   const value = (name: string, fallback: string) =>
     typeof values?.[name] === "string" ? (values[name] as string) : fallback;
   const consentChosen = new Set(Array.isArray(values?.consent) ? values.consent : []);
+  // A wide file scrolls sideways: name the columns whose messages may be out of view.
+  const columnsWithErrors = mapping.headers.filter((_, i) =>
+    Object.keys(fieldErrors).some((k) => k === `column.${i}` || k.startsWith(`column.${i}.`)),
+  );
+  const columnsMessage = columnsWithErrors.length
+    ? `Check ${columnsWithErrors.length === 1 ? "the column" : "the columns"} ${columnsWithErrors.map((h) => `“${h}”`).join(", ")}: the message is under ${columnsWithErrors.length === 1 ? "it" : "each"}.`
+    : null;
   return (
     <Form method="post" action={page}>
-      <FormErrors errors={errors?.formErrors} />
+      <FormErrors
+        id="import-errors"
+        errors={[...(errors?.formErrors ?? []), ...(columnsMessage ? [columnsMessage] : [])]}
+      />
       <Card title="2. Match the columns">
         <p>
           About {n(progress.estimatedRows)} rows. Choose what each column holds; we guessed from the
           headers. Every contact needs an email address or a phone number; phone numbers without a
-          country code are read as your workspace&apos;s country.
+          country code are read as your workspace&apos;s country. To keep another column (a city, a
+          birthday) on each contact, choose “Create attribute…” under it.
         </p>
         <div className="table-scroll">
           <table className="table import-preview">
             <thead>
               <tr>
                 {mapping.headers.map((header, i) => (
-                  <th key={i} scope="col">
+                  <th key={i} scope="col" className="import-column">
                     <label htmlFor={`column-${i}`}>{header}</label>
                     <select
                       id={`column-${i}`}
@@ -302,6 +336,13 @@ function MappingStep({
                         {fieldErrors[`column.${i}`]!.join(" ")}
                       </p>
                     ) : null}
+                    <NewAttributeFields
+                      column={i}
+                      header={header}
+                      types={mapping.attributeTypes}
+                      value={value}
+                      fieldErrors={fieldErrors}
+                    />
                   </th>
                 ))}
               </tr>
@@ -433,6 +474,68 @@ function MappingStep({
         </Button>
       </div>
     </Form>
+  );
+}
+
+/**
+ * The label and type of the attribute a column creates. Shown (by CSS) only while the column's
+ * menu says "Create attribute…"; the server ignores them for other columns, so this works
+ * without JavaScript.
+ */
+function NewAttributeFields({
+  column,
+  header,
+  types,
+  value,
+  fieldErrors,
+}: {
+  column: number;
+  header: string;
+  types: { value: string; label: string }[];
+  value: (name: string, fallback: string) => string;
+  fieldErrors: FieldErrors;
+}) {
+  const labelName = `column.${column}.label`;
+  const typeName = `column.${column}.type`;
+  const labelError = fieldErrors[labelName];
+  const typeError = fieldErrors[typeName];
+  return (
+    <div className="import-new-attribute">
+      <label htmlFor={`column-${column}-label`}>New attribute label</label>
+      <input
+        id={`column-${column}-label`}
+        name={labelName}
+        type="text"
+        maxLength={80}
+        defaultValue={value(labelName, header)}
+        aria-invalid={labelError ? true : undefined}
+        aria-describedby={labelError ? `column-${column}-label-error` : undefined}
+      />
+      {labelError ? (
+        <p id={`column-${column}-label-error`} className="field-error">
+          {labelError.join(" ")}
+        </p>
+      ) : null}
+      <label htmlFor={`column-${column}-type`}>Type</label>
+      <select
+        id={`column-${column}-type`}
+        name={typeName}
+        defaultValue={value(typeName, "text")}
+        aria-invalid={typeError ? true : undefined}
+        aria-describedby={typeError ? `column-${column}-type-error` : undefined}
+      >
+        {types.map((t) => (
+          <option key={t.value} value={t.value}>
+            {t.label}
+          </option>
+        ))}
+      </select>
+      {typeError ? (
+        <p id={`column-${column}-type-error`} className="field-error">
+          {typeError.join(" ")}
+        </p>
+      ) : null}
+    </div>
   );
 }
 

@@ -84,3 +84,58 @@ test("upload, map, watch progress, see contacts, and count a segment", async ({ 
   await page.getByLabel("Comparison").selectOption("not_set");
   await expect(count).toHaveText("0 contacts match");
 });
+
+test("the sample file's City column becomes a new attribute, shown on the contact", async ({
+  page,
+}) => {
+  test.setTimeout(90_000);
+  await signUpWithWorkspace(page, { name: "Ravi Cafe", workspace: "Ravi Cafe" });
+  await page.getByRole("link", { name: "Import contacts" }).first().click();
+  const sample = await page.request.get(
+    (await page.getByRole("link", { name: "Download a sample CSV" }).getAttribute("href"))!,
+  );
+  await page.getByLabel("CSV file").setInputFiles({
+    name: "cafe-contacts-sample.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from(await sample.body()),
+  });
+  await page.getByRole("button", { name: "Upload and continue" }).click();
+  await expect(page.getByRole("heading", { name: "2. Match the columns" })).toBeVisible();
+
+  // The label and type appear only once "Create attribute…" is chosen; the label starts as the header.
+  const label = page.getByLabel("New attribute label").nth(3);
+  await expect(label).toBeHidden();
+  await page.getByLabel("City", { exact: true }).selectOption("Create attribute…");
+  await expect(label).toBeVisible();
+  await expect(label).toHaveValue("City");
+  await expect(page.getByLabel("Type", { exact: true }).nth(3)).toHaveValue("text");
+
+  // A label that clashes with a built-in field is refused next to the column; nothing started.
+  await label.fill("Phone");
+  await page.getByRole("button", { name: "Start import" }).click();
+  await expect(page.getByText("“Phone” is a built-in contact field.")).toBeVisible();
+  await expect(page.getByText("Check the column “City”: the message is under it.")).toBeVisible();
+  await expect(page.getByLabel("City", { exact: true })).toHaveValue("new_attribute");
+  for (const [width, height] of [
+    [1366, 768],
+    [390, 844],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    await label.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `test-results/import-attribute-${width}.png` });
+  }
+  await page.setViewportSize({ width: 1280, height: 720 });
+
+  await label.fill("City");
+  await page.getByRole("button", { name: "Start import" }).click();
+  const summary = page.getByRole("table").filter({ hasText: "Rows read" });
+  await expect(summary.getByRole("row", { name: /New contacts/ })).toContainText("8", {
+    timeout: 30_000,
+  });
+
+  await page.getByRole("link", { name: "Go to contacts" }).click();
+  await page.getByRole("link", { name: "Priya Nair" }).click();
+  const attributes = page.locator(".card").filter({ hasText: "Attributes" });
+  await expect(attributes.getByText("City", { exact: true })).toBeVisible();
+  await expect(attributes.getByText("Kochi", { exact: true })).toBeVisible();
+});

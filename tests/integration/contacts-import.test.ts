@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { contacts } from "~/db/schema/tenant";
+import { listAttributeDefinitions } from "~/domain/contacts/attributes.server";
+import { listLists } from "~/domain/contacts/contacts.server";
 import {
   getImport,
   isImportId,
@@ -212,6 +214,68 @@ describe("import through the dashboard", () => {
     const list = await textOf(await browser.get(`/w/${workspace.slug}/contacts/import`));
     expect(list).toContain("messy.csv");
     expect(list).toContain("Completed");
+  });
+
+  it("creates an attribute from a column when the import starts, and nothing for a refused form", async () => {
+    const uploaded = await uploadAs(browser, workspace.slug, {
+      name: "cafe.csv",
+      content: "Name,Email,Town\nMeera,meera@example.com,Kochi\n",
+    });
+    const attrId = importIdFrom(uploaded);
+    const page = `/w/${workspace.slug}/contacts/import/${attrId}`;
+    const html = await textOf(await browser.get(page));
+    expect(html).toContain('<option value="new_attribute">Create attribute…</option>');
+    expect(html).toMatch(/<label for="column-2-label">New attribute label<\/label>/);
+    expect(html).toMatch(
+      /name="column\.2\.label"[^>]*value="Town"|value="Town"[^>]*name="column\.2\.label"/,
+    );
+    const ctx = openWorkspaceContext(workspace.id, { type: "system", id: "test" }, {});
+    const definitions = () => listAttributeDefinitions(ctx.db).map((d) => d.key);
+    const before = definitions();
+    const form = {
+      intent: "start",
+      "column.0": "name",
+      "column.1": "email",
+      "column.2": "new_attribute",
+      "column.2.label": "Email",
+      "column.2.type": "text",
+      "column.0.label": "",
+      "column.0.type": "",
+      onExisting: "update",
+      newListName: "Kochi walk-ins",
+    };
+
+    const refused = await browser.post(page, form);
+    expect(refused.status).toBe(400);
+    const refusedHtml = await textOf(refused);
+    expect(refusedHtml).toMatch(
+      /id="column-2-label-error" class="field-error">“Email” is a built-in contact field/,
+    );
+    expect(definitions()).toEqual(before);
+    expect(listLists(ctx, { counts: false }).map((l) => l.name)).not.toContain("Kochi walk-ins");
+    expect(stored(attrId).status).toBe("uploaded");
+
+    const stranger = await signedIn(server, outsider);
+    const own = createWorkspaceFor(outsider);
+    const foreign = await stranger.post(`/w/${own.slug}/contacts/import/${attrId}`, {
+      ...form,
+      "column.2.label": "Town",
+    });
+    expect(foreign.status).toBe(404);
+    const ownCtx = openWorkspaceContext(own.id, { type: "system", id: "test" }, {});
+    expect(listAttributeDefinitions(ownCtx.db)).toEqual([]);
+    expect(stored(attrId).status).toBe("uploaded");
+
+    const start = await browser.post(page, { ...form, "column.2.label": "Town" });
+    expect(start.status).toBe(302);
+    expect((await untilFinished(attrId)).status).toBe("completed");
+    expect(definitions()).toEqual([...before, "town"]);
+    const meera = ctx.db
+      .select()
+      .from(contacts)
+      .where(eq(contacts.email, "meera@example.com"))
+      .get()!;
+    expect(JSON.parse(meera.attributes!)).toEqual({ town: "Kochi" });
   });
 
   it("serves the rejected rows as CSV with formula cells escaped", async () => {

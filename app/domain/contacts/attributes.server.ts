@@ -138,11 +138,25 @@ function fail(errors: FieldErrors): never {
   throw new ValidationError("Check the highlighted fields.", errors);
 }
 
-/** An empty key is made from the label (as the form does while the label is typed). */
-export function createAttributeDefinition(
-  ctx: WorkspaceContext,
+type Tx = Parameters<Parameters<TenantDb["transaction"]>[0]>[0];
+
+/** A new definition's fields, checked and cleaned, not yet stored. */
+export interface NewAttributeDefinition {
+  key: string;
+  label: string;
+  type: AttributeType;
+  options: string[];
+}
+
+/**
+ * Checks a new definition without writing anything: field errors are keyed key, label, type and
+ * options. An empty key is made from the label (as the form does while the label is typed).
+ * Whether the key is already taken is checked when it is stored.
+ */
+export function checkNewAttributeDefinition(
   input: AttributeDefinitionInput,
-): AttributeDefinition {
+):
+  { definition: NewAttributeDefinition; errors: null } | { definition: null; errors: FieldErrors } {
   const errors: FieldErrors = {};
   const key = input.key.trim() || attributeKeyFromLabel(input.label);
   if (!key) {
@@ -162,43 +176,72 @@ export function createAttributeDefinition(
     : null;
   if (!type) errors.type = ["Choose a type from the list."];
   const options = type ? cleanOptions(type, input.options, errors) : [];
-  if (Object.keys(errors).length) fail(errors);
+  if (Object.keys(errors).length) return { definition: null, errors };
+  return { definition: { key, label, type: type!, options }, errors: null };
+}
 
-  const row = ctx.db.transaction(
-    (tx) => {
-      const existing = tx
-        .select({ key: attributeDefinitions.key })
-        .from(attributeDefinitions)
-        .where(eq(attributeDefinitions.key, key))
-        .get();
-      if (existing) fail({ key: [`There is already an attribute with the key “${key}”.`] });
-      const total = tx.select({ n: count() }).from(attributeDefinitions).get()?.n ?? 0;
-      if (total >= MAX_ATTRIBUTE_DEFINITIONS) {
-        throw new ValidationError(
-          `A workspace can have at most ${MAX_ATTRIBUTE_DEFINITIONS} attributes. Delete one you no longer use first.`,
-        );
-      }
-      return tx
-        .insert(attributeDefinitions)
-        .values({
-          key,
-          label,
-          type: type!,
-          options: type === "choice" ? JSON.stringify(options) : null,
-          createdAt: ctx.now(),
-        })
-        .returning()
-        .get();
-    },
-    { behavior: "immediate" },
-  );
+/**
+ * Stores checked definitions inside the caller's transaction (opened "immediate", so the check
+ * for a taken key and the insert see the same data). A taken key or the workspace's limit throws
+ * a ValidationError, which rolls the caller's whole transaction back.
+ */
+export function insertAttributeDefinitions(
+  tx: Tx,
+  definitions: readonly NewAttributeDefinition[],
+  now: Date,
+): AttributeDefinition[] {
+  if (definitions.length === 0) return [];
+  const total = tx.select({ n: count() }).from(attributeDefinitions).get()?.n ?? 0;
+  if (total + definitions.length > MAX_ATTRIBUTE_DEFINITIONS) {
+    throw new ValidationError(
+      `A workspace can have at most ${MAX_ATTRIBUTE_DEFINITIONS} attributes. Delete one you no longer use first.`,
+    );
+  }
+  return definitions.map((d) => {
+    const existing = tx
+      .select({ key: attributeDefinitions.key })
+      .from(attributeDefinitions)
+      .where(eq(attributeDefinitions.key, d.key))
+      .get();
+    if (existing) fail({ key: [`There is already an attribute with the key “${d.key}”.`] });
+    const row = tx
+      .insert(attributeDefinitions)
+      .values({
+        key: d.key,
+        label: d.label,
+        type: d.type,
+        options: d.type === "choice" ? JSON.stringify(d.options) : null,
+        createdAt: now,
+      })
+      .returning()
+      .get();
+    return toDefinition(row);
+  });
+}
+
+/** The audit entry of a stored definition (recorded after its transaction committed). */
+export function auditAttributeCreated(ctx: WorkspaceContext, definition: AttributeDefinition) {
   recordAudit(ctx, {
     action: "contact_attribute.created",
     workspaceId: ctx.workspaceId,
-    target: { type: "contact_attribute", id: key },
-    details: { type, options: options.length },
+    target: { type: "contact_attribute", id: definition.key },
+    details: { type: definition.type, options: definition.options.length },
   });
-  return toDefinition(row);
+}
+
+/** An empty key is made from the label (as the form does while the label is typed). */
+export function createAttributeDefinition(
+  ctx: WorkspaceContext,
+  input: AttributeDefinitionInput,
+): AttributeDefinition {
+  const checked = checkNewAttributeDefinition(input);
+  if (checked.errors) fail(checked.errors);
+  const [definition] = ctx.db.transaction(
+    (tx) => insertAttributeDefinitions(tx, [checked.definition], ctx.now()),
+    { behavior: "immediate" },
+  );
+  auditAttributeCreated(ctx, definition!);
+  return definition!;
 }
 
 /** Label and options can change; the key and type cannot (stored values depend on them). */

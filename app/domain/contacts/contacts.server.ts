@@ -1182,7 +1182,7 @@ export function listLists(ctx: WorkspaceContext, options: { counts?: boolean } =
 }
 
 /** Tags and lists are the same kind of thing to manage: a named group of contacts. */
-type GroupKind = "tag" | "list";
+export type GroupKind = "tag" | "list";
 // Both tables have the same columns (id, name, createdAt); one code path manages either.
 const GROUP_TABLES = { tag: tags, list: lists as unknown as typeof tags } as const;
 const GROUP_LABELS = { tag: "Tag", list: "List" } as const;
@@ -1212,6 +1212,45 @@ function createGroup(ctx: WorkspaceContext, kind: GroupKind, input: string) {
     target: { type: kind, id: row.id },
   });
   return { id: row.id, name: row.name };
+}
+
+/**
+ * For a form that creates several things at once (the import's options): a tag or list name
+ * checked as createTag/createList check it, without storing anything. Null when it is fine.
+ */
+export function groupNameProblem(kind: GroupKind, input: string): string | null {
+  try {
+    cleanGroupName(kind, input);
+    return null;
+  } catch (error) {
+    if (error instanceof ValidationError) return error.message;
+    throw error;
+  }
+}
+
+/**
+ * Inside the caller's transaction: the tag or list with this name (any case), inserted when
+ * there is none. The caller audits the created ones after its transaction commits.
+ */
+export function findOrInsertGroup(
+  tx: Tx,
+  kind: GroupKind,
+  input: string,
+  now: Date,
+): { id: number; name: string; created: boolean } {
+  const name = cleanGroupName(kind, input);
+  const found = findGroupByName(tx, kind, name);
+  if (found) return { id: found.id, name: found.name, created: false };
+  const row = tx.insert(GROUP_TABLES[kind]).values({ name, createdAt: now }).returning().get();
+  return { id: row.id, name: row.name, created: true };
+}
+
+export function auditGroupCreated(ctx: WorkspaceContext, kind: GroupKind, id: number): void {
+  recordAudit(ctx, {
+    action: `${kind}.created`,
+    workspaceId: ctx.workspaceId,
+    target: { type: kind, id },
+  });
 }
 
 function renameGroup(ctx: WorkspaceContext, kind: GroupKind, id: number, input: string): void {

@@ -12,6 +12,7 @@ import {
   contacts,
   contactTags,
   listMembers,
+  lists,
   tags,
 } from "~/db/schema/tenant";
 import { tenantDbPath } from "~/db/tenants.server";
@@ -21,7 +22,7 @@ import { createUserByOperator } from "../admin/admin.server";
 import type { WorkspaceContext } from "../context";
 import { openWorkspaceContext } from "../workspaces/access.server";
 import { createWorkspace } from "../workspaces/workspaces.server";
-import { createAttributeDefinition } from "./attributes.server";
+import { createAttributeDefinition, listAttributeDefinitions } from "./attributes.server";
 import { createContact, createList, createTag, eraseContact, setConsent } from "./contacts.server";
 import {
   cancelImport,
@@ -32,6 +33,7 @@ import {
   getImportProgress,
   listImports,
   listImportWarnings,
+  NEW_ATTRIBUTE_FIELD,
   recoverImports,
   setImportTuning,
   setMapping,
@@ -771,5 +773,177 @@ describe("a column of tags, and our own export read back", () => {
     expect(byEmail(ctx, "asha@example.in")).toMatchObject({ phone: "+919876543210" });
     expect(byEmail(ctx, "ravi@example.in")).toMatchObject({ name: "=Ravi" });
     expect(known.id).toBeGreaterThan(0);
+  });
+});
+
+describe("attributes created from the mapping step", () => {
+  const definitionKeys = (ctx: WorkspaceContext) =>
+    listAttributeDefinitions(ctx.db).map((d) => `${d.key}:${d.type}:${d.label}`);
+  const settingsError = (fn: () => unknown): ValidationError => {
+    try {
+      fn();
+    } catch (error) {
+      if (error instanceof ValidationError) return error;
+      throw error;
+    }
+    throw new Error("expected the settings to be refused");
+  };
+
+  test("a column creates its attribute when the import starts, and the values land on contacts", async () => {
+    const ctx = await workspace();
+    const result = await runImport(
+      ctx,
+      "Name,Email,Drink,Visits\nAsha,asha@example.com,Masala chai,3\nRavi,ravi@example.com,Filter coffee,12\n",
+      {
+        mapping: ["name", "email", NEW_ATTRIBUTE_FIELD, NEW_ATTRIBUTE_FIELD],
+        newAttributes: {
+          2: { label: " Favourite  drink ", type: "text" },
+          3: { label: "Visits", type: "number" },
+        },
+      },
+    );
+    expect(result.status).toBe("completed");
+    expect(result.mapping).toEqual([
+      "name",
+      "email",
+      "attribute:favourite_drink",
+      "attribute:visits",
+    ]);
+    expect(definitionKeys(ctx)).toEqual([
+      "city:text:City",
+      "favourite_drink:text:Favourite drink",
+      "visits:number:Visits",
+    ]);
+    expect(JSON.parse(byEmail(ctx, "asha@example.com")!.attributes!)).toEqual({
+      favourite_drink: "Masala chai",
+      visits: 3,
+    });
+    expect(JSON.parse(byEmail(ctx, "ravi@example.com")!.attributes!)).toEqual({
+      favourite_drink: "Filter coffee",
+      visits: 12,
+    });
+    const audited = getControlDb()
+      .select({ targetId: auditLog.targetId })
+      .from(auditLog)
+      .where(
+        and(
+          eq(auditLog.workspaceId, ctx.workspaceId),
+          eq(auditLog.action, "contact_attribute.created"),
+        ),
+      )
+      .all()
+      .map((r) => r.targetId);
+    expect(audited).toEqual(["city", "favourite_drink", "visits"]);
+  });
+
+  test("an invalid label is shown next to its column and nothing is created: no attribute, list or tag", async () => {
+    const ctx = await workspace();
+    const { import: created } = await upload(ctx, "Email,Drink,Area\na@example.com,Chai,Bandra\n");
+    const error = settingsError(() =>
+      setMapping(
+        ctx,
+        created.id,
+        {
+          mapping: ["email", NEW_ATTRIBUTE_FIELD, NEW_ATTRIBUTE_FIELD],
+          newAttributes: { 1: { label: "Drink", type: "text" }, 2: { label: "  ", type: "text" } },
+          onExisting: "update",
+          newListName: "Walk-ins",
+          tags: ["diwali", "new-tag"],
+        },
+        IN,
+      ),
+    );
+    expect(error.message).toBe("Check the highlighted columns.");
+    expect(Object.keys(error.fieldErrors)).toEqual(["column.2.label"]);
+    expect(error.fieldErrors["column.2.label"]![0]).toMatch(/label of up to 80 characters/);
+    expect(definitionKeys(ctx)).toEqual(["city:text:City"]);
+    expect(ctx.db.select().from(tags).all()).toEqual([]);
+    expect(ctx.db.select().from(lists).all()).toEqual([]);
+    expect(getImport(ctx, created.id).options).toBeNull();
+  });
+
+  test("a check after the mapping (consent without a source) also leaves nothing behind", async () => {
+    const ctx = await workspace();
+    const { import: created } = await upload(ctx, "Email,Drink\na@example.com,Chai\n");
+    const error = settingsError(() =>
+      setMapping(
+        ctx,
+        created.id,
+        {
+          mapping: ["email", NEW_ATTRIBUTE_FIELD],
+          newAttributes: { 1: { label: "Drink", type: "text" } },
+          onExisting: "update",
+          newListName: "Walk-ins",
+          tags: ["diwali"],
+          consentChannels: ["email"],
+        },
+        IN,
+      ),
+    );
+    expect(Object.keys(error.fieldErrors)).toEqual(["consentSource"]);
+    expect(definitionKeys(ctx)).toEqual(["city:text:City"]);
+    expect(ctx.db.select().from(tags).all()).toEqual([]);
+    expect(ctx.db.select().from(lists).all()).toEqual([]);
+  });
+
+  test("a key that exists, the same key twice, a built-in field and a list type are refused", async () => {
+    const ctx = await workspace();
+    const { import: created } = await upload(
+      ctx,
+      "Email,Town,Drink,Beverage,Mail,Tier\na@example.com,Pune,Chai,Tea,b@example.com,Gold\n",
+    );
+    const error = settingsError(() =>
+      setMapping(
+        ctx,
+        created.id,
+        {
+          mapping: ["email", ...Array<string>(5).fill(NEW_ATTRIBUTE_FIELD)],
+          newAttributes: {
+            1: { label: "City", type: "text" },
+            2: { label: "Drink", type: "text" },
+            3: { label: "drink", type: "text" },
+            4: { label: "Email", type: "text" },
+            5: { label: "Tier", type: "choice" },
+          },
+          onExisting: "update",
+        },
+        IN,
+      ),
+    );
+    expect(error.fieldErrors["column.1.label"]![0]).toBe(
+      "There is already an attribute “City” (key city). Choose “Attribute: City” in the list instead.",
+    );
+    expect(error.fieldErrors["column.2.label"]).toBeUndefined();
+    expect(error.fieldErrors["column.3.label"]![0]).toBe(
+      "Column “Drink” already creates an attribute with the key drink. Use another label.",
+    );
+    expect(error.fieldErrors["column.4.label"]![0]).toMatch(/built-in contact field/);
+    expect(error.fieldErrors["column.5.type"]![0]).toBe("Choose a type from the list.");
+    expect(definitionKeys(ctx)).toEqual(["city:text:City"]);
+  });
+
+  test("an attribute a first import created is refused to a second one, which creates nothing", async () => {
+    const ctx = await workspace();
+    const { import: created } = await upload(ctx, "Email,Drink\na@example.com,Chai\n");
+    const settings: ImportSettingsInput = {
+      mapping: ["email", NEW_ATTRIBUTE_FIELD],
+      newAttributes: { 1: { label: "Drink", type: "text" } },
+      onExisting: "update",
+      newListName: "Walk-ins",
+    };
+    setMapping(ctx, created.id, settings, IN);
+    expect(definitionKeys(ctx)).toContain("drink:text:Drink");
+    const { import: second } = await upload(ctx, "Email,Drink\nb@example.com,Tea\n");
+    const error = settingsError(() =>
+      setMapping(ctx, second.id, { ...settings, newListName: "Regulars" }, IN),
+    );
+    expect(error.fieldErrors["column.1.label"]![0]).toMatch(/already an attribute “Drink”/);
+    expect(
+      ctx.db
+        .select()
+        .from(lists)
+        .all()
+        .map((l) => l.name),
+    ).toEqual(["Walk-ins"]);
   });
 });
