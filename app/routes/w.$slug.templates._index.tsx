@@ -23,7 +23,7 @@ import { syncWhatsAppTemplates } from "~/domain/templates/whatsapp-sync.server";
 import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
 import { AppError, NotFoundError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
-import { formatDateTime } from "~/lib/format";
+import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `Templates — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
@@ -78,7 +78,8 @@ export async function loader(args: LoaderFunctionArgs) {
       language: t.language,
       status: t.status,
       statusReason: t.statusReason,
-      updated: formatDateTime(t.updatedAt, tz),
+      updated: formatDateTimeCompact(t.updatedAt, tz),
+      updatedFull: formatDateTime(t.updatedAt, tz),
       updatedIso: t.updatedAt.toISOString(),
     })),
   };
@@ -280,7 +281,9 @@ export default function TemplatesPage() {
                     {t.statusReason ? <span className="field-hint"> {t.statusReason}</span> : null}
                   </td>
                   <td>
-                    <time dateTime={t.updatedIso}>{t.updated}</time>
+                    <time dateTime={t.updatedIso} title={t.updatedFull}>
+                      {t.updated}
+                    </time>
                   </td>
                   {canWrite ? (
                     <td>
