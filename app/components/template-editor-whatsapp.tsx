@@ -463,7 +463,7 @@ export function WhatsAppTemplateDetails({
         </Alert>
       )}
       <Card title="As Meta has it">
-        <dl className="role-list">
+        <dl className="details-grid">
           <div>
             <dt>Status</dt>
             <dd>{WHATSAPP_STATUS_LABELS[template.status] ?? template.status}</dd>
