@@ -183,7 +183,7 @@ export default function TemplatesPage() {
       ) : null}
 
       {canWrite && !whatsappConnected ? (
-        <p className="field-hint">
+        <p className="muted">
           WhatsApp templates come from your WhatsApp Business Account:{" "}
           <Link to={`/w/${workspace.slug}/settings/channels`}>connect WhatsApp</Link> to sync them.
         </p>
@@ -252,7 +252,9 @@ export default function TemplatesPage() {
             <thead>
               <tr>
                 <th scope="col">Name</th>
-                <th scope="col">Channel</th>
+                <th scope="col" className="col-medium">
+                  Channel
+                </th>
                 <th scope="col">Status</th>
                 <th scope="col">Last changed</th>
                 {canWrite ? (
@@ -269,7 +271,7 @@ export default function TemplatesPage() {
                     <Link to={`${base}/${t.id}`}>{t.name}</Link>
                     {t.language ? <span className="muted"> · {t.language}</span> : null}
                   </th>
-                  <td>{t.channelLabel}</td>
+                  <td className="col-medium">{t.channelLabel}</td>
                   <td>
                     <span className={["badge", STATUS_TONE[t.status]].filter(Boolean).join(" ")}>
                       {t.channel === "whatsapp"
