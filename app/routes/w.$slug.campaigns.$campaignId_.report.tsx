@@ -178,7 +178,10 @@ export default function CampaignReportPage() {
             <tbody>
               {[...steps, ...others].map((s) => (
                 <tr key={s.label}>
-                  <th scope="row">{s.label}</th>
+                  {/* The step names may wrap so the three columns fit a phone. */}
+                  <th scope="row" className="wrap">
+                    {s.label}
+                  </th>
                   <td className="num">{formatCount(s.value)}</td>
                   <td className="num">
                     {s.rate === null ? null : (
