@@ -5,6 +5,8 @@ import { closeAllTenantDbs, createTenantScope } from "~/db/tenants.server";
 import { recoverImports, stopImportsForShutdown } from "~/domain/contacts/import.server";
 // Registers the campaign runner (and its template renderers) on the dispatcher's due visits.
 import "~/domain/campaigns/renderers.server";
+// Registers the WhatsApp sandbox's simulated template review on the same visits.
+import "~/domain/templates/whatsapp-sync.server";
 import { startDispatcher, stopDispatcher } from "~/domain/delivery/dispatcher.server";
 import { receiveWebhook } from "~/domain/delivery/webhooks.server";
 import { checkHealth } from "~/domain/operations/health.server";

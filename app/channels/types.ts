@@ -33,6 +33,8 @@ export type MessageContent =
       language: string;
       /** Body parameters in order ({{1}}, {{2}}, ...). */
       bodyParams: string[];
+      /** A media header's file, sent with each message (the template fixes its kind). */
+      header?: { format: "image" | "video" | "document"; link: string };
     }
   | {
       channel: "sms";

@@ -7,6 +7,7 @@ import { Alert } from "./ui/alert";
 import { Button, ButtonLink } from "./ui/button";
 import { Field, FieldNotes } from "./ui/field";
 import { Card } from "./ui/layout";
+import { WhatsAppBubble } from "./whatsapp-bubble";
 
 /**
  * WhatsApp templates are Meta's: a new one is submitted for review (WhatsAppTemplateForm), an
@@ -32,7 +33,10 @@ export interface WhatsAppDraft {
   name: string;
   language: string;
   category: string;
+  /** NONE, TEXT, IMAGE, VIDEO or DOCUMENT. */
+  headerFormat: string;
   headerText: string;
+  headerMediaUrl: string;
   bodyText: string;
   footerText: string;
   buttons: WhatsAppButtonDraft[];
@@ -44,7 +48,9 @@ export const EMPTY_WHATSAPP_DRAFT: WhatsAppDraft = {
   name: "",
   language: "en",
   category: "MARKETING",
+  headerFormat: "NONE",
   headerText: "",
+  headerMediaUrl: "",
   bodyText: "",
   footerText: "",
   buttons: [],
@@ -59,7 +65,10 @@ export function whatsappDraft(source: Record<string, unknown>): WhatsAppDraft {
     name: str(source.name),
     language: str(source.language) || "en",
     category: str(source.category).toUpperCase() || "MARKETING",
+    headerFormat:
+      str(source.headerFormat).toUpperCase() || (str(source.headerText) ? "TEXT" : "NONE"),
     headerText: str(source.headerText),
+    headerMediaUrl: str(source.headerMediaUrl),
     bodyText: str(source.bodyText),
     footerText: str(source.footerText),
     buttons: Array.isArray(source.buttons)
@@ -84,6 +93,16 @@ export function whatsappDraft(source: Record<string, unknown>): WhatsAppDraft {
 }
 
 /** The highest {{n}} in a body (its parameters are 1..n). */
+export const WHATSAPP_HEADER_FORMATS = [
+  { value: "NONE", label: "No header" },
+  { value: "TEXT", label: "Text" },
+  { value: "IMAGE", label: "Image" },
+  { value: "VIDEO", label: "Video" },
+  { value: "DOCUMENT", label: "Document (PDF)" },
+] as const;
+
+const MEDIA_NOUN: Record<string, string> = { IMAGE: "image", VIDEO: "video", DOCUMENT: "document" };
+
 export function placeholderCount(body: string): number {
   let count = 0;
   for (const m of body.matchAll(/\{\{\s*(\d{1,3})\s*\}\}/g)) count = Math.max(count, Number(m[1]));
@@ -168,6 +187,10 @@ export function WhatsAppTemplateForm({
   const [examples, setExamples] = useState(draft.examples);
   const [map, setMap] = useState(draft.variableMap);
   const [buttons, setButtons] = useState(draft.buttons);
+  const [headerFormat, setHeaderFormat] = useState(draft.headerFormat);
+  const [headerText, setHeaderText] = useState(draft.headerText);
+  const [headerMediaUrl, setHeaderMediaUrl] = useState(draft.headerMediaUrl);
+  const [footer, setFooter] = useState(draft.footerText);
   const [hydrated, setHydrated] = useState(false);
   useEffect(() => setHydrated(true), []);
   const count = placeholderCount(body);
@@ -185,9 +208,10 @@ export function WhatsAppTemplateForm({
           shows as Pending until then; only approved templates can start a conversation.
         </Alert>
       ) : (
-        <Alert tone="warning" title="Connect WhatsApp first">
-          WhatsApp templates live in your WhatsApp Business Account. Connect it under Settings →
-          Channels, then create templates here.
+        <Alert tone="info" title="Sandbox: reviewed here, not by Meta">
+          No WhatsApp account is connected, so this template goes to the sandbox. Its simulated
+          review checks Meta&apos;s published template rules and, after a few seconds, approves it
+          or rejects it with the reason. Campaigns with it run in the sandbox and reach nobody.
         </Alert>
       )}
       <FormErrors errors={formError ? [formError] : undefined} />
@@ -222,14 +246,54 @@ export function WhatsAppTemplateForm({
           hint="Meta prices conversations by category. Authentication templates are made in WhatsApp Manager."
           errors={errs(errors, "category")}
         />
-        <Field
-          label="Header (optional)"
-          name="headerText"
-          defaultValue={draft.headerText}
-          maxLength={60}
-          hint="One line of text, no variables."
-          errors={errs(errors, "headerText")}
-        />
+        <div className="field">
+          <label htmlFor="wa-header-format">Header</label>
+          <select
+            id="wa-header-format"
+            name="headerFormat"
+            value={headerFormat}
+            onChange={(e) => setHeaderFormat(e.target.value)}
+          >
+            {WHATSAPP_HEADER_FORMATS.map((f) => (
+              <option key={f.value} value={f.value}>
+                {f.label}
+              </option>
+            ))}
+          </select>
+          {connected ? (
+            <p className="field-hint">
+              Image, video and document headers are made in WhatsApp Manager, where Meta takes the
+              sample file; sync them here afterwards.
+            </p>
+          ) : null}
+          <FieldNotes
+            errors={errs(errors, "headerFormat")}
+            errorId={errs(errors, "headerFormat") ? "wa-header-format-error" : undefined}
+          />
+        </div>
+        {headerFormat === "TEXT" ? (
+          <Field
+            label="Header text"
+            name="headerText"
+            value={headerText}
+            onChange={(e) => setHeaderText(e.target.value)}
+            maxLength={60}
+            hint="One line of text, no variables."
+            errors={errs(errors, "headerText")}
+          />
+        ) : null}
+        {MEDIA_NOUN[headerFormat] ? (
+          <Field
+            label={`Header ${MEDIA_NOUN[headerFormat]} link`}
+            name="headerMediaUrl"
+            type="url"
+            value={headerMediaUrl}
+            onChange={(e) => setHeaderMediaUrl(e.target.value)}
+            placeholder="https://"
+            hint={`The ${MEDIA_NOUN[headerFormat]}'s web address (https). It is the sample the review sees and what every message shows.`}
+            errors={errs(errors, "headerMediaUrl")}
+          />
+        ) : null}
         <TextAreaField
           label="Body"
           name="bodyText"
@@ -251,7 +315,8 @@ export function WhatsAppTemplateForm({
         <Field
           label="Footer (optional)"
           name="footerText"
-          defaultValue={draft.footerText}
+          value={footer}
+          onChange={(e) => setFooter(e.target.value)}
           maxLength={60}
           hint='One line, e.g. "Reply STOP to opt out".'
           errors={errs(errors, "footerText")}
@@ -375,9 +440,28 @@ export function WhatsAppTemplateForm({
         </button>
       </Card>
 
+      <Card title="Preview">
+        <p className="field-hint">As WhatsApp shows it, with the sample values.</p>
+        <WhatsAppBubble
+          content={{
+            headerFormat,
+            headerText,
+            headerMediaUrl,
+            body,
+            footer,
+            buttons: buttons.map((b) => ({ type: b.type, text: b.text })),
+            samples: examples,
+          }}
+        />
+      </Card>
+
       <div className="filters-actions">
-        <Button type="submit" disabled={busy || !connected}>
-          {busy ? "Submitting…" : "Submit to Meta for approval"}
+        <Button type="submit" disabled={busy}>
+          {busy
+            ? "Submitting…"
+            : connected
+              ? "Submit to Meta for approval"
+              : "Submit to the sandbox review"}
         </Button>
         <ButtonLink to={cancelTo}>Cancel</ButtonLink>
       </div>
@@ -389,6 +473,7 @@ export interface WhatsAppComponentView {
   type: string;
   format?: string;
   text?: string;
+  example?: { header_handle?: string[] };
   buttons?: { type?: string; text?: string; url?: string; phone_number?: string }[];
 }
 
@@ -396,11 +481,65 @@ export const WHATSAPP_STATUS_LABELS: Record<string, string> = {
   approved: "Approved",
   pending: "Pending review",
   rejected: "Rejected",
-  paused: "Paused by Meta",
+  paused: "Paused",
   disabled: "Disabled",
   draft: "Draft",
   ready: "Ready",
 };
+
+const STATUS_TONES: Record<string, string> = {
+  approved: "badge badge-success",
+  pending: "badge badge-warning",
+  paused: "badge badge-warning",
+  rejected: "badge badge-danger",
+  disabled: "badge badge-danger",
+};
+
+/** What each status means for sending, in a sentence. */
+const STATUS_MEANING: Record<string, string> = {
+  approved: "Can start conversations.",
+  pending: "In review; it can be sent once approved.",
+  rejected: "Cannot be sent.",
+  paused: "Paused for low quality ratings; it cannot be sent until it is resumed.",
+  disabled: "Cannot be sent.",
+};
+
+/**
+ * A WhatsApp template's review status as one piece: the status, "Sandbox" when the sandbox
+ * reviewed it, and the reason for a rejection (or why it is disabled).
+ */
+export function WhatsAppTemplateStatus({
+  status,
+  reason,
+  sandbox,
+  explain = false,
+}: {
+  status: string;
+  reason: string | null;
+  sandbox: boolean;
+  /** Add what the status means for sending (the template's own page). */
+  explain?: boolean;
+}) {
+  return (
+    <span className="wa-status">
+      <span className={STATUS_TONES[status] ?? "badge"}>
+        {WHATSAPP_STATUS_LABELS[status] ?? status}
+      </span>
+      {sandbox ? (
+        <span className="badge" title="Reviewed by the sandbox, not by Meta">
+          Sandbox
+        </span>
+      ) : null}
+      {reason ? (
+        <span>
+          {status === "rejected" ? "Reason: " : ""}
+          {reason}
+        </span>
+      ) : null}
+      {explain ? <span className="muted">{STATUS_MEANING[status] ?? ""}</span> : null}
+    </span>
+  );
+}
 
 /** An existing WhatsApp template as Meta has it, and the form for its variable mapping. */
 export function WhatsAppTemplateDetails({
@@ -418,6 +557,8 @@ export function WhatsAppTemplateDetails({
     category: string | null;
     status: string;
     statusReason: string | null;
+    /** Reviewed by the sandbox (no WhatsApp account was connected). */
+    sandbox: boolean;
     canStartConversation: boolean;
     components: WhatsAppComponentView[];
     variableMap: Record<string, string>;
@@ -441,33 +582,25 @@ export function WhatsAppTemplateDetails({
   );
   return (
     <>
-      {template.canStartConversation ? (
-        <Alert tone="success" title="Approved by Meta">
-          This template can start a conversation: campaigns may send it to anyone who has agreed to
-          hear from you on WhatsApp, inside or outside the 24-hour window.
-        </Alert>
-      ) : (
-        <Alert
-          tone="warning"
-          title={`${WHATSAPP_STATUS_LABELS[template.status] ?? template.status}: cannot be sent`}
-        >
-          Only templates Meta has approved can start a conversation.
-          {template.status === "rejected" && template.statusReason
-            ? ` Meta's reason: ${template.statusReason}.`
-            : template.statusReason
-              ? ` ${template.statusReason}.`
-              : template.status === "pending"
-                ? " Sync the templates to see Meta's decision."
-                : null}{" "}
-          Edit it in WhatsApp Manager, then sync.
-        </Alert>
-      )}
-      <Card title="As Meta has it">
+      <Card title="Review">
+        <p>
+          <WhatsAppTemplateStatus
+            status={template.status}
+            reason={template.statusReason}
+            sandbox={template.sandbox}
+            explain
+          />
+        </p>
+        {template.status === "rejected" || template.status === "disabled" ? (
+          <p className="field-hint">
+            {template.sandbox
+              ? "Write a corrected template under a new name and submit it again."
+              : "Edit it in WhatsApp Manager, then sync the templates."}
+          </p>
+        ) : null}
+      </Card>
+      <Card title={template.sandbox ? "As the sandbox has it" : "As Meta has it"}>
         <dl className="details-grid">
-          <div>
-            <dt>Status</dt>
-            <dd>{WHATSAPP_STATUS_LABELS[template.status] ?? template.status}</dd>
-          </div>
           <div>
             <dt>Category</dt>
             <dd>{template.category ?? "—"}</dd>
@@ -478,30 +611,23 @@ export function WhatsAppTemplateDetails({
               <code>{template.language}</code>
             </dd>
           </div>
-          <div>
-            <dt>Last synced</dt>
-            <dd>{template.synced ?? "Never"}</dd>
-          </div>
+          {template.sandbox ? null : (
+            <div>
+              <dt>Last synced</dt>
+              <dd>{template.synced ?? "Never"}</dd>
+            </div>
+          )}
         </dl>
-        {header?.text ? (
-          <>
-            <h3>Header</h3>
-            <p>{header.text}</p>
-          </>
-        ) : header ? (
-          <>
-            <h3>Header</h3>
-            <p className="muted">{header.format ?? "Media"} header</p>
-          </>
-        ) : null}
-        <h3>Body</h3>
-        <pre className="message-preview">{body?.text ?? ""}</pre>
-        {footer?.text ? (
-          <>
-            <h3>Footer</h3>
-            <p>{footer.text}</p>
-          </>
-        ) : null}
+        <WhatsAppBubble
+          content={{
+            headerFormat: header?.format ?? (header ? "TEXT" : undefined),
+            headerText: header?.text,
+            headerMediaUrl: header?.example?.header_handle?.[0],
+            body: body?.text ?? "",
+            footer: footer?.text,
+            buttons: (buttons ?? []).map((b) => ({ type: b.type ?? "", text: b.text ?? "" })),
+          }}
+        />
         {buttons?.length ? (
           <>
             <h3>Buttons</h3>

@@ -16,6 +16,7 @@ import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import { queryAnalytics } from "~/domain/analytics/analytics-worker.server";
 import { parseCampaignId, seenLabel } from "~/domain/analytics/campaign-report.server";
 import { explainProviderError } from "~/domain/analytics/provider-error";
+import { getCampaign } from "~/domain/campaigns/campaigns.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
 import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
 
@@ -46,6 +47,8 @@ export async function loader(args: LoaderFunctionArgs) {
   return {
     workspace: { slug: workspace.slug, name: workspace.name, timezone: tz },
     canExport: can(role, "contacts:export"),
+    // Sent without a connected account: the numbers are the sandbox's, not real recipients'.
+    sandbox: getCampaign(wctx, id).review?.sandbox === true,
     report: {
       ...report,
       failures: report.failures.map((f) => ({
@@ -94,7 +97,7 @@ function StatusText({ status }: { status: string }) {
 }
 
 export default function CampaignReportPage() {
-  const { workspace, report, canExport } = useLoaderData<typeof loader>();
+  const { workspace, report, canExport, sandbox } = useLoaderData<typeof loader>();
   const { campaign, funnel, rates } = report;
   const base = `/w/${workspace.slug}/campaigns/${campaign.id}`;
   const seen = campaign.seen;
@@ -133,6 +136,15 @@ export default function CampaignReportPage() {
               </>
             ) : null}
             . Times are in {workspace.timezone}.
+            {sandbox ? (
+              <>
+                {" "}
+                <span className="badge badge-warning">Sandbox</span> Nothing was sent to anyone
+                {campaign.channel === "whatsapp"
+                  ? "; deliveries, reads and replies are simulated."
+                  : "."}
+              </>
+            ) : null}
           </>
         }
         actions={

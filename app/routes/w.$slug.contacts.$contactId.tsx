@@ -36,6 +36,7 @@ import {
 import { SUPPRESSION_REASON_LABELS } from "~/domain/contacts/suppressions.server";
 import { connectedChannels, reachableChannels } from "~/domain/delivery/contact-reach.server";
 import { listMessages, queueMessages } from "~/domain/delivery/outbox.server";
+import { whatsappWindow } from "~/domain/delivery/replies.server";
 import { contactTelegramLink, telegramBot } from "~/domain/delivery/telegram-links.server";
 import { NOT_COUNTED_REASONS, type NotCountedReason } from "~/domain/delivery/not-counted";
 import { countryName } from "~/domain/workspaces/options";
@@ -208,6 +209,8 @@ function describe(event: TimelineEvent): string {
       return `Added to the list “${text(d.list)}”`;
     case "list.removed":
       return `Removed from the list “${text(d.list)}”`;
+    case "message.replied":
+      return `Wrote on ${channel || "a channel"}: “${text(d.text)}”`;
     case "contact.suppressed": {
       const reason = text(d.reason) as keyof typeof SUPPRESSION_REASON_LABELS;
       const label = SUPPRESSION_REASON_LABELS[reason] ?? reason;
@@ -316,6 +319,12 @@ export async function loader(args: LoaderFunctionArgs) {
             sandbox: m.integrationId === null,
             error: m.error,
           }))
+        : null,
+      whatsappWindow: can(role, "campaigns:read")
+        ? (() => {
+            const w = whatsappWindow(wctx, contactId);
+            return w.openUntil ? when(w.openUntil) : null;
+          })()
         : null,
       telegram: bot
         ? { linked: reachable.includes("telegram"), canLink: bot.username !== null }
@@ -957,6 +966,13 @@ export default function ContactPage() {
       {d.messages ? (
         <section className="admin-section" aria-labelledby="messages-heading">
           <h2 id="messages-heading">Messages</h2>
+          {d.whatsappWindow ? (
+            <p>
+              <strong>WhatsApp 24-hour window open</strong> until{" "}
+              <time dateTime={d.whatsappWindow.iso}>{d.whatsappWindow.text}</time>: free-form
+              WhatsApp messages can be sent until then.
+            </p>
+          ) : null}
           {d.messages.length === 0 ? (
             <EmptyState title="No messages yet">Messages to this contact appear here.</EmptyState>
           ) : (

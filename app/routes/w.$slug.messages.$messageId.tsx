@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link, useLoaderData } from "@remix-run/react";
+import { Link, useLoaderData, useRevalidator } from "@remix-run/react";
+import { useEffect } from "react";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { ProviderErrorText } from "~/components/provider-error";
 import { MESSAGE_STATUS_LABELS, MessageStatusBadge } from "~/components/message-status";
@@ -9,6 +10,8 @@ import { explainProviderError } from "~/domain/analytics/provider-error";
 import { emailHtmlForDisplay, unsubscribeHeaders } from "~/domain/delivery/email-compose.server";
 import { listIntegrations } from "~/domain/delivery/integrations.server";
 import { getMessage, type MessageRow } from "~/domain/delivery/outbox.server";
+import { repliesSince, whatsappWindow } from "~/domain/delivery/replies.server";
+import { simulationAhead } from "~/domain/delivery/whatsapp-sandbox.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
 import { formatDateTime } from "~/lib/format";
 
@@ -43,13 +46,30 @@ function whatsappPayload(message: MessageRow): string | null {
           template: {
             name: content.name,
             language: { code: content.language },
-            ...(content.bodyParams.length
+            ...(content.bodyParams.length || content.header
               ? {
                   components: [
-                    {
-                      type: "body",
-                      parameters: content.bodyParams.map((text) => ({ type: "text", text })),
-                    },
+                    ...(content.header
+                      ? [
+                          {
+                            type: "header",
+                            parameters: [
+                              {
+                                type: content.header.format,
+                                [content.header.format]: { link: content.header.link },
+                              },
+                            ],
+                          },
+                        ]
+                      : []),
+                    ...(content.bodyParams.length
+                      ? [
+                          {
+                            type: "body",
+                            parameters: content.bodyParams.map((text) => ({ type: "text", text })),
+                          },
+                        ]
+                      : []),
                   ],
                 }
               : {}),
@@ -119,8 +139,33 @@ export async function loader(args: LoaderFunctionArgs) {
     },
   ].filter((e): e is { label: string; at: { text: string; iso: string } } => e.at !== null);
 
+  // What the person wrote back after this message (WhatsApp, SMS, Telegram), and for WhatsApp
+  // the 24-hour window their last message opened.
+  const replies =
+    message.channel !== "email" && message.contactId !== null && message.sentAt
+      ? repliesSince(wctx, message.contactId, message.channel, message.sentAt).map((r) => ({
+          id: r.id,
+          text: r.text,
+          sandbox: r.sandbox,
+          at: when(r.at)!,
+        }))
+      : [];
+  const conversation =
+    message.channel === "whatsapp" && message.contactId !== null
+      ? whatsappWindow(wctx, message.contactId)
+      : null;
+
   return {
     workspace: { name: workspace.name, slug: workspace.slug },
+    replies,
+    // The sandbox's receipts or reply for this message are still to come: the page refreshes.
+    simulating: sandbox && simulationAhead(wctx, message.id),
+    window: conversation
+      ? {
+          openUntil: when(conversation.openUntil),
+          lastReplyAt: when(conversation.lastReplyAt),
+        }
+      : null,
     message: {
       id: message.id,
       channel: message.channel,
@@ -154,7 +199,21 @@ const KIND_LABELS = {
 } as const;
 
 export default function MessagePage() {
-  const { workspace, message: m } = useLoaderData<typeof loader>();
+  const {
+    workspace,
+    message: m,
+    replies,
+    window: replyWindow,
+    simulating,
+  } = useLoaderData<typeof loader>();
+  const { revalidate, state } = useRevalidator();
+  useEffect(() => {
+    if (!simulating) return;
+    const timer = setInterval(() => {
+      if (state === "idle") revalidate();
+    }, 2000);
+    return () => clearInterval(timer);
+  }, [simulating, revalidate, state]);
   const base = `/w/${workspace.slug}`;
   return (
     <>
@@ -171,7 +230,10 @@ export default function MessagePage() {
         <Alert tone="warning" title="Sandbox: not sent to anyone">
           <p>
             No {m.channelLabel} account was connected when this message was queued, so it stayed in
-            Pleisys Engage. Below is what would have been sent.{" "}
+            Pleisys Engage. Below is what would have been sent.
+            {m.channel === "whatsapp"
+              ? " Its delivered and read receipts, and any reply, are simulated by the sandbox."
+              : null}{" "}
             <Link to={`${base}/settings/channels`}>Connect {m.channelLabel}</Link>
           </p>
         </Alert>
@@ -225,6 +287,50 @@ export default function MessagePage() {
           ) : null}
         </ol>
       </Card>
+
+      {replyWindow || replies.length > 0 ? (
+        <Card title="Replies">
+          {replyWindow ? (
+            <p>
+              {replyWindow.openUntil ? (
+                <>
+                  <strong>24-hour window open</strong> until{" "}
+                  <time dateTime={replyWindow.openUntil.iso}>{replyWindow.openUntil.text}</time>:
+                  free-form WhatsApp messages can be sent to this person until then.
+                </>
+              ) : (
+                <>
+                  <strong>24-hour window closed</strong>
+                  {replyWindow.lastReplyAt ? (
+                    <>
+                      {" "}
+                      (they last wrote{" "}
+                      <time dateTime={replyWindow.lastReplyAt.iso}>
+                        {replyWindow.lastReplyAt.text}
+                      </time>
+                      )
+                    </>
+                  ) : null}
+                  : only an approved template can start a conversation.
+                </>
+              )}
+            </p>
+          ) : null}
+          {replies.length === 0 ? (
+            <p className="muted">No reply yet.</p>
+          ) : (
+            <ol className="status-timeline" aria-label="Replies">
+              {replies.map((r) => (
+                <li key={r.id}>
+                  <time dateTime={r.at.iso}>{r.at.text}</time>{" "}
+                  {r.sandbox ? <span className="badge badge-warning">sandbox</span> : null}{" "}
+                  <q>{r.text}</q>
+                </li>
+              ))}
+            </ol>
+          )}
+        </Card>
+      ) : null}
 
       {m.writtenAtSend ? (
         <p className="muted">

@@ -4,7 +4,14 @@ import {
   type LoaderFunctionArgs,
   type MetaFunction,
 } from "@remix-run/node";
-import { Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import {
+  Link,
+  useActionData,
+  useLoaderData,
+  useNavigation,
+  useRevalidator,
+} from "@remix-run/react";
+import { useEffect } from "react";
 import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { TemplateEditor, templateDraft } from "~/components/template-editor";
@@ -126,6 +133,7 @@ export async function loader(args: LoaderFunctionArgs) {
             category: wa.category,
             status: wa.status,
             statusReason: wa.statusReason,
+            sandbox: wa.sandbox,
             canStartConversation: canStartConversation(wa),
             components: wa.components as WhatsAppComponentView[],
             variableMap: wa.variableMap,
@@ -256,6 +264,16 @@ export default function TemplatePage() {
   const submitting = navigation.state === "submitting" ? navigation.formData?.get("intent") : null;
   const base = `/w/${workspace.slug}/templates`;
   const page = `${base}/${template.id}`;
+  // With JavaScript, a template in the sandbox's few-second review shows its verdict by itself.
+  const reviewing = whatsapp?.sandbox === true && whatsapp.status === "pending";
+  const { revalidate, state } = useRevalidator();
+  useEffect(() => {
+    if (!reviewing) return;
+    const timer = setInterval(() => {
+      if (state === "idle") revalidate();
+    }, 2000);
+    return () => clearInterval(timer);
+  }, [reviewing, revalidate, state]);
   const resultFor = (name: FormName) => (result?.form === name ? result : undefined);
   const saved = resultFor("save");
   const status =

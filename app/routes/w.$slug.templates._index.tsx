@@ -8,7 +8,7 @@ import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-
 import { Pager } from "~/components/ui/pager";
 import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
-import { WHATSAPP_STATUS_LABELS } from "~/components/template-editor-whatsapp";
+import { WhatsAppTemplateStatus } from "~/components/template-editor-whatsapp";
 import { Alert } from "~/components/ui/alert";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
@@ -19,7 +19,7 @@ import {
   listTemplatePage,
   parseTemplateId,
 } from "~/domain/templates/templates.server";
-import { syncWhatsAppTemplates } from "~/domain/templates/whatsapp-sync.server";
+import { isSandboxTemplate, syncWhatsAppTemplates } from "~/domain/templates/whatsapp-sync.server";
 import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
 import { AppError, NotFoundError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
@@ -78,6 +78,7 @@ export async function loader(args: LoaderFunctionArgs) {
       language: t.language,
       status: t.status,
       statusReason: t.statusReason,
+      sandbox: isSandboxTemplate(t),
       updated: formatDateTimeCompact(t.updatedAt, tz),
       updatedFull: formatDateTime(t.updatedAt, tz),
       updatedIso: t.updatedAt.toISOString(),
@@ -162,12 +163,14 @@ export default function TemplatesPage() {
         actions={
           canWrite ? (
             <>
-              <Form method="post" action={base} className="inline-form">
-                <input type="hidden" name="intent" value="sync" />
-                <Button type="submit" variant="secondary" disabled={syncing}>
-                  {syncing ? "Syncing…" : "Sync WhatsApp templates"}
-                </Button>
-              </Form>
+              {whatsappConnected ? (
+                <Form method="post" action={base} className="inline-form">
+                  <input type="hidden" name="intent" value="sync" />
+                  <Button type="submit" variant="secondary" disabled={syncing}>
+                    {syncing ? "Syncing…" : "Sync WhatsApp templates"}
+                  </Button>
+                </Form>
+              ) : null}
               <ButtonLink to={`${base}/new`} variant="primary">
                 New template
               </ButtonLink>
@@ -184,8 +187,10 @@ export default function TemplatesPage() {
 
       {canWrite && !whatsappConnected ? (
         <p className="muted">
-          WhatsApp templates come from your WhatsApp Business Account:{" "}
-          <Link to={`/w/${workspace.slug}/settings/channels`}>connect WhatsApp</Link> to sync them.
+          WhatsApp is in the sandbox: new WhatsApp templates get a simulated review here, and
+          campaigns with them reach nobody.{" "}
+          <Link to={`/w/${workspace.slug}/settings/channels`}>Connect WhatsApp</Link> to submit
+          templates to Meta and sync the ones you have there.
         </p>
       ) : null}
 
@@ -273,14 +278,17 @@ export default function TemplatesPage() {
                   </th>
                   <td className="col-medium">{t.channelLabel}</td>
                   <td>
-                    <span className={["badge", STATUS_TONE[t.status]].filter(Boolean).join(" ")}>
-                      {t.channel === "whatsapp"
-                        ? (WHATSAPP_STATUS_LABELS[t.status] ?? t.status)
-                        : t.status === "ready"
-                          ? "Ready"
-                          : t.status}
-                    </span>
-                    {t.statusReason ? <span className="field-hint"> {t.statusReason}</span> : null}
+                    {t.channel === "whatsapp" ? (
+                      <WhatsAppTemplateStatus
+                        status={t.status}
+                        reason={t.statusReason}
+                        sandbox={t.sandbox}
+                      />
+                    ) : (
+                      <span className={["badge", STATUS_TONE[t.status]].filter(Boolean).join(" ")}>
+                        {t.status === "ready" ? "Ready" : t.status}
+                      </span>
+                    )}
                   </td>
                   <td>
                     <time dateTime={t.updatedIso} title={t.updatedFull}>
@@ -290,7 +298,9 @@ export default function TemplatesPage() {
                   {canWrite ? (
                     <td>
                       {t.channel === "whatsapp" ? (
-                        <span className="muted">Managed in WhatsApp Manager</span>
+                        <span className="muted">
+                          {t.sandbox ? "Reviewed in the sandbox" : "Managed in WhatsApp Manager"}
+                        </span>
                       ) : (
                         <Link
                           to={`${pageUrl(page)}${channel || page > 1 ? "&" : "?"}delete=${t.id}`}

@@ -43,7 +43,8 @@ export const headers = () => ({ "Cache-Control": "no-store" });
 
 const CHANNEL_DESCRIPTIONS: Record<Channel, string> = {
   email: "Subject, preheader and a body built from blocks; sent as responsive HTML and text.",
-  whatsapp: "Submitted to Meta for approval; once approved it can start conversations.",
+  whatsapp:
+    "Reviewed by Meta (or by the sandbox, until WhatsApp is connected); once approved it can start conversations.",
   sms: "Plain text with a live segment count, and India DLT registration.",
   telegram: "Formatted text with optional link buttons, from your bot.",
 };
@@ -87,7 +88,9 @@ export async function action(args: ActionFunctionArgs) {
       const template = await submitWhatsAppTemplate(wctx, input);
       return redirectWithFlash(
         `${base}/${template.id}`,
-        `“${template.name}” was submitted to Meta for review. It can be sent once Meta approves it; sync to see the decision.`,
+        template.sandbox
+          ? `Sandbox: “${template.name}” is in the simulated review. In a few seconds it is approved, or rejected with the reason; reload to see it.`
+          : `“${template.name}” was submitted to Meta for review. It can be sent once Meta approves it; sync to see the decision.`,
       );
     } catch (error) {
       return failure(error, { ...input });

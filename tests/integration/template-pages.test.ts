@@ -108,7 +108,9 @@ describe("template list", () => {
     const html = await textOf(res);
     expect(html).toContain("No templates yet");
     expect(html).toContain(`href="${base}/new"`);
-    expect(html).toContain("Sync WhatsApp templates");
+    // No WhatsApp account: nothing to sync, the sandbox reviews WhatsApp templates.
+    expect(html).not.toContain("Sync WhatsApp templates");
+    expect(html).toContain("WhatsApp is in the sandbox");
 
     const chooser = await textOf(await alice.get(`${base}/new`));
     for (const channel of ["email", "whatsapp", "sms", "telegram"]) {
@@ -338,10 +340,55 @@ describe("deleting", () => {
 });
 
 describe("WhatsApp", () => {
-  it("says clearly that WhatsApp must be connected before syncing", async () => {
-    const res = await alice.post(base, { intent: "sync" });
-    expect(res.status).toBe(400);
-    expect(await textOf(res)).toContain("Connect WhatsApp first");
+  it("without a connected account, submits to the sandbox's review, seen by this workspace only", async () => {
+    const list = await textOf(await alice.get(`${base}?channel=whatsapp`));
+    expect(list).toContain("WhatsApp is in the sandbox");
+    expect(list).not.toContain("Sync WhatsApp templates");
+
+    const res = await alice.post(`${base}/new?channel=whatsapp`, {
+      intent: "submit",
+      channel: "whatsapp",
+      name: "sandbox_cakes",
+      language: "en",
+      category: "MARKETING",
+      headerFormat: "IMAGE",
+      headerMediaUrl: "https://cafe.example/cakes.jpg",
+      bodyText: "Hi {{1}}, cakes are 20% off.",
+      "examples[0]": "Asha",
+      "buttons[0].type": "QUICK_REPLY",
+      "buttons[0].text": "Book a table",
+    });
+    expect(res.status).toBe(302);
+    const id = idFromLocation(res);
+    const page = await textOf(await alice.get(`${base}/${id}`));
+    expect(page).toContain("Pending review");
+    expect(page).toContain("Sandbox");
+    expect(page).toContain("As the sandbox has it");
+    expect(page).toContain('aria-label="Image header: cakes.jpg"');
+    expect(page).toContain("Book a table");
+
+    // A bad media link is refused next to its field, with what was typed kept.
+    const bad = await alice.post(`${base}/new?channel=whatsapp`, {
+      intent: "submit",
+      channel: "whatsapp",
+      name: "bad_media",
+      language: "en",
+      category: "MARKETING",
+      headerFormat: "VIDEO",
+      headerMediaUrl: "http://cafe.example/clip.mp4",
+      bodyText: "Hello there.",
+    });
+    expect(bad.status).toBe(400);
+    const badPage = await textOf(bad);
+    expect(badPage).toContain("Give the video's full web address, starting with https://.");
+    expect(badPage).toContain('value="http://cafe.example/clip.mp4"');
+
+    // Another workspace's member cannot see it, under either workspace's address.
+    const other = await createVerifiedUser({ name: "Omar Other" });
+    createWorkspaceFor(other, { slug: "template-pages-other", name: "Other Co" });
+    const omar = await signedIn(server, other);
+    expect((await omar.get(`/w/template-pages-other/templates/${id}`)).status).toBe(404);
+    expect([403, 404]).toContain((await omar.get(`${base}/${id}`)).status);
   });
 
   it("syncs templates from Meta with their status and rejection reason", async () => {
@@ -391,7 +438,7 @@ describe("WhatsApp", () => {
   it("shows an approved template and maps its variables to contact fields", async () => {
     const id = templateNamed("order_update")!.id;
     const page = await textOf(await alice.get(`${base}/${id}`));
-    expect(page).toContain("This template can start a conversation");
+    expect(page).toContain("Can start conversations.");
     expect(page).toContain("Hi {{1}}, your order {{2}} is on its way.");
     expect(page).toContain('name="variableMap.1"');
 
@@ -413,8 +460,11 @@ describe("WhatsApp", () => {
 
     const rejected = templateNamed("festive_blast")!.id;
     const rejectedPage = await textOf(await alice.get(`${base}/${rejected}`));
-    expect(rejectedPage).toContain("Only templates Meta has approved can start a conversation");
-    expect(rejectedPage).toContain("TAG_CONTENT_MISMATCH");
+    // One status, with its reason beside it.
+    expect(rejectedPage).toContain(
+      '<span class="badge badge-danger">Rejected</span><span>Reason: TAG_CONTENT_MISMATCH</span>',
+    );
+    expect(rejectedPage).toContain("Cannot be sent.");
   });
 
   it("submits a new template to Meta for approval", async () => {

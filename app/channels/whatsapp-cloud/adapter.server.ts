@@ -536,14 +536,18 @@ export function createWhatsAppAdapter(
       name: content.name,
       language: { code: content.language },
     };
-    if (content.bodyParams.length > 0) {
-      template.components = [
-        {
-          type: "body",
-          parameters: content.bodyParams.map((text) => ({ type: "text", text })),
-        },
-      ];
+    const components: Record<string, unknown>[] = [];
+    if (content.header) {
+      const { format, link } = content.header;
+      components.push({ type: "header", parameters: [{ type: format, [format]: { link } }] });
     }
+    if (content.bodyParams.length > 0) {
+      components.push({
+        type: "body",
+        parameters: content.bodyParams.map((text) => ({ type: "text", text })),
+      });
+    }
+    if (components.length > 0) template.components = components;
     return {
       messaging_product: "whatsapp",
       recipient_type: "individual",

@@ -22,7 +22,14 @@ import {
   type MessageKind,
 } from "./outbox.server";
 import { Pacer } from "./pacing.server";
-import { applyPending, hasPendingEvents, PENDING_RECHECK_MS } from "./webhooks.server";
+import {
+  applyPending,
+  hasPendingEvents,
+  nextLaterEventAt,
+  PENDING_RECHECK_MS,
+} from "./webhooks.server";
+import { WHATSAPP_WINDOW_MS } from "./replies.server";
+import { scheduleSandboxWhatsApp } from "./whatsapp-sandbox.server";
 
 /**
  * The dispatcher. One per process. For each workspace with due messages it claims
@@ -91,7 +98,6 @@ const SANDBOX_RATE = 1_000;
 const TELEGRAM_PER_CHAT_RATE = 1;
 const FLUSH_EVERY_MS = 20;
 const FLUSH_AT = 256;
-const WHATSAPP_WINDOW_MS = 24 * 60 * 60_000;
 
 interface Claimed {
   id: string;
@@ -111,7 +117,13 @@ interface Claimed {
 type ContactRow = RecipientForContent & { telegramChatId: string | null };
 
 type Outcome =
-  | { kind: "sent"; providerMessageId: string; delivered: boolean }
+  | {
+      kind: "sent";
+      providerMessageId: string;
+      delivered: boolean;
+      /** A WhatsApp sandbox send (its receipts are simulated); whether it was a template. */
+      sandboxWhatsApp?: { template: boolean };
+    }
   | { kind: "retry"; at: number; reason: string; countAttempt: boolean }
   | { kind: "failed"; reason: string; suppress?: "bounce" | "complaint" | "blocked" }
   | { kind: "skipped"; reason: string };
@@ -338,10 +350,13 @@ class WorkspaceRun {
       while (this.active > 0) await this.finished();
       this.flush();
       let next = settleDue(db, this.workspaceId);
-      if (hasPendingEvents(db)) {
-        const at = this.engine.options.now() + PENDING_RECHECK_MS;
+      const end = this.engine.options.now();
+      if (hasPendingEvents(db, end)) {
+        const at = end + PENDING_RECHECK_MS;
         next = Math.min(next ?? at, at);
       }
+      const later = nextLaterEventAt(db, end);
+      if (later !== null) next = Math.min(next ?? later, later);
       if (hooksNext !== null) next = Math.min(next ?? hooksNext, hooksNext);
       if (next !== null) markDue(this.workspaceId, next);
       return next;
@@ -465,8 +480,14 @@ class WorkspaceRun {
         outcome = {
           kind: "sent",
           providerMessageId: sent.providerMessageId,
-          // No receipts from the sandbox or Telegram: accepted is delivered.
-          delivered: !integration || message.channel === "telegram",
+          // No receipts from Telegram or the sandbox (its WhatsApp simulates them): accepted is
+          // delivered.
+          delivered:
+            (!integration && message.channel !== "whatsapp") || message.channel === "telegram",
+          sandboxWhatsApp:
+            !integration && content.channel === "whatsapp"
+              ? { template: content.type === "template" }
+              : undefined,
         };
       } catch (error) {
         const classified = adapter.classify(error);
@@ -565,6 +586,18 @@ class WorkspaceRun {
                 `message.${status}`,
                 message.channel,
                 JSON.stringify({ messageId: message.id }),
+              );
+            }
+            if (outcome.sandboxWhatsApp) {
+              scheduleSandboxWhatsApp(
+                db,
+                {
+                  id: message.id,
+                  recipient: message.recipient,
+                  template: outcome.sandboxWhatsApp.template,
+                },
+                outcome.providerMessageId,
+                at,
               );
             }
             break;

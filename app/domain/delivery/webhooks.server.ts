@@ -38,6 +38,12 @@ const text = (status: number, body: string): WebhookAnswer => ({
   contentType: "text/plain; charset=utf-8",
 });
 
+/**
+ * The integration id under which the sandbox's simulated events are stored; their messages and
+ * replies have no integration (null), as every sandbox row.
+ */
+export const SANDBOX_EVENTS = "sandbox";
+
 const pending = new Set<string>();
 let drainTimer: NodeJS.Timeout | null = null;
 
@@ -105,7 +111,9 @@ async function flushBatch(workspaceId: string): Promise<void> {
     await withTenantDb(workspaceId, async (db) => {
       const at = Date.now();
       db.$client.transaction(() => {
-        for (const item of batch.items) storeEvents(db, item.integration, item.events, at);
+        for (const item of batch.items) {
+          storeEvents(db, item.integration.id, item.integration.channel, item.events, at);
+        }
       })();
     });
     // The dispatcher applies what the drain below does not get to (e.g. after a crash).
@@ -120,16 +128,22 @@ async function flushBatch(workspaceId: string): Promise<void> {
 // Called inside a transaction (flushBatch).
 type StoredEvent = ChannelEvent & { channel: Channel };
 
-function storeEvents(
+/**
+ * Stores verified events of one integration (inside the caller's transaction). `at` is when they
+ * were received; the sandbox stores its simulated events with the later time they "arrive" at,
+ * and they are applied from then on.
+ */
+export function storeEvents(
   db: TenantDb,
-  integration: LoadedIntegration,
+  integrationId: string,
+  channel: Channel,
   events: ChannelEvent[],
   at: number,
 ) {
   const insert = insertStatement(db);
   for (const event of events) {
-    const stored: StoredEvent = { ...event, channel: integration.channel };
-    insert.run(integration.id, event.eventId, JSON.stringify(stored), at);
+    const stored: StoredEvent = { ...event, channel };
+    insert.run(integrationId, event.eventId, JSON.stringify(stored), at);
   }
 }
 
@@ -222,13 +236,13 @@ function prepared(db: TenantDb): Statements {
     s = {
       pending: c.prepare(
         `SELECT id, integration_id, event, received_at, attempts FROM webhook_events
-         WHERE processed_at IS NULL AND id > ? ORDER BY id LIMIT ?`,
+         WHERE processed_at IS NULL AND received_at <= ? AND id > ? ORDER BY id LIMIT ?`,
       ),
       done: c.prepare("UPDATE webhook_events SET processed_at = ?, outcome = ? WHERE id = ?"),
       retry: c.prepare("UPDATE webhook_events SET attempts = attempts + 1 WHERE id = ?"),
       byProviderId: c.prepare(
         `SELECT id, contact_id, channel, status, recipient FROM messages
-         WHERE provider_message_id = ? AND integration_id = ?`,
+         WHERE provider_message_id = ? AND integration_id IS ?`,
       ),
       setStatus: c.prepare(
         `UPDATE messages SET status = ?, error = coalesce(?, error), updated_at = ?,
@@ -269,10 +283,25 @@ export async function processWebhookEvents(workspaceId: string, now = Date.now):
 export const PENDING_RECHECK_MS = 5_000;
 
 /** Whether stored events wait to be applied (the dispatcher keeps the workspace due). */
-export function hasPendingEvents(db: TenantDb): boolean {
+export function hasPendingEvents(db: TenantDb, now = Date.now()): boolean {
   return Boolean(
-    db.$client.prepare("SELECT 1 FROM webhook_events WHERE processed_at IS NULL LIMIT 1").get(),
+    db.$client
+      .prepare(
+        "SELECT 1 FROM webhook_events WHERE processed_at IS NULL AND received_at <= ? LIMIT 1",
+      )
+      .get(now),
   );
+}
+
+/** When the next event stored to arrive later (the sandbox's) is due, or null. */
+export function nextLaterEventAt(db: TenantDb, now: number): number | null {
+  const row = db.$client
+    .prepare(
+      `SELECT min(received_at) AS at FROM webhook_events
+       WHERE processed_at IS NULL AND received_at > ?`,
+    )
+    .get(now) as { at: number | null };
+  return row.at;
 }
 
 export function applyPending(db: TenantDb, workspaceId: string, now: () => number): number {
@@ -282,7 +311,7 @@ export function applyPending(db: TenantDb, workspaceId: string, now: () => numbe
   let waiting = 0;
   let after = 0;
   for (;;) {
-    const rows = s.pending.all(after, 500) as PendingRow[];
+    const rows = s.pending.all(now(), after, 500) as PendingRow[];
     if (rows.length === 0) break;
     after = rows.at(-1)!.id;
     db.$client
@@ -290,10 +319,11 @@ export function applyPending(db: TenantDb, workspaceId: string, now: () => numbe
         for (const row of rows) {
           const at = now();
           const event = JSON.parse(row.event) as StoredEvent;
+          const integrationId = row.integration_id === SANDBOX_EVENTS ? null : row.integration_id;
           const result =
             event.type === "status"
-              ? applyStatus(s, db, key, row.integration_id, event, at)
-              : applyInbound(s, db, key, workspaceId, row.integration_id, event, at, followUps);
+              ? applyStatus(s, db, key, integrationId, event, at)
+              : applyInbound(s, db, key, workspaceId, integrationId, event, at, followUps);
           if (result === null) {
             if (at - row.received_at > UNMATCHED_GIVE_UP_MS) {
               s.done.run(at, "No message of this workspace has this provider id", row.id);
@@ -316,7 +346,7 @@ function applyStatus(
   s: Statements,
   db: TenantDb,
   key: Buffer,
-  integrationId: string,
+  integrationId: string | null,
   event: Extract<ChannelEvent, { type: "status" }>,
   at: number,
 ): string | null {
@@ -447,7 +477,7 @@ function applyInbound(
   db: TenantDb,
   key: Buffer,
   workspaceId: string,
-  integrationId: string,
+  integrationId: string | null,
   event: Extract<StoredEvent, { type: "inbound" }>,
   at: number,
   followUps: Array<() => void>,

@@ -9,7 +9,7 @@ import type { WhatsAppButtonInput, WhatsAppTemplateInput } from "./whatsapp-sync
  *   email     name, subject, preheader, trackLinks ("on" when ticked), blocks[i].<field>
  *   sms       name, text, dltTemplateId, dltText
  *   telegram  name, text, buttons[i].text, buttons[i].url
- *   whatsapp  name, language, category, headerText, bodyText, footerText,
+ *   whatsapp  name, language, category, headerFormat, headerText, headerMediaUrl, bodyText, footerText,
  *             buttons[i].type|text|url|phoneNumber, examples[i], variableMap.<n>
  */
 
@@ -139,7 +139,9 @@ export function whatsappInputFromForm(form: FormData): WhatsAppTemplateInput {
     name: text(form, "name"),
     language: text(form, "language"),
     category: text(form, "category"),
+    headerFormat: optional(text(form, "headerFormat")),
     headerText: optional(text(form, "headerText")),
+    headerMediaUrl: optional(text(form, "headerMediaUrl")),
     bodyText: text(form, "bodyText"),
     footerText: optional(text(form, "footerText")),
     buttons,

@@ -696,6 +696,20 @@ const renderers = new WeakMap<Template, Renderer>();
 
 const oneLine = (value: string) => value.replace(/\s*[\r\n]+\s*/g, " ").trim();
 
+/** A media header's file (the sample it was reviewed with), sent with every message. */
+function mediaHeaderOf(
+  content: WhatsAppTemplateContent,
+): { format: "image" | "video" | "document"; link: string } | null {
+  const header = (Array.isArray(content.components) ? content.components : []).find(
+    (c: { type?: unknown }) => String(c?.type).toUpperCase() === "HEADER",
+  ) as { format?: unknown; example?: { header_handle?: unknown } } | undefined;
+  const format = String(header?.format ?? "").toLowerCase();
+  if (format !== "image" && format !== "video" && format !== "document") return null;
+  const handles = header?.example?.header_handle;
+  const link = Array.isArray(handles) && typeof handles[0] === "string" ? handles[0] : "";
+  return /^https:\/\//.test(link) ? { format, link } : null;
+}
+
 /** WhatsApp rejects parameters with line breaks, tabs or more than 4 spaces in a row. */
 const whatsappParam = (value: string) =>
   value
@@ -772,12 +786,14 @@ function compile(template: Template): Renderer {
         const parsed = parseTemplate(source.includes("{{") ? source : `{{ ${source} }}`);
         return parsed.ok ? parsed : null;
       });
+      const header = mediaHeaderOf(c);
       return (values) => ({
         channel: "whatsapp",
         type: "template",
         name: template.name,
         language: template.language,
         bodyParams: params.map((p) => (p ? whatsappParam(renderTemplate(p, values)) : "")),
+        ...(header ? { header } : {}),
       });
     }
   }

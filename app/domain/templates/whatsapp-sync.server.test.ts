@@ -311,11 +311,33 @@ describe("syncWhatsAppTemplates", () => {
     fake.removeTemplate("reminder", "en");
   });
 
-  it("refuses clearly without a WhatsApp integration", async () => {
-    const error = await refused(() => syncWhatsAppTemplates(none));
-    expect(error.message).toMatch(/^Connect WhatsApp first/);
-    const submit = await refused(() => submitWhatsAppTemplate(none, SUBMISSION));
-    expect(submit.message).toMatch(/^Connect WhatsApp first/);
+  it("without a WhatsApp integration, submits to the sandbox and never calls Meta", async () => {
+    fake.clearRequests();
+    expect(await syncWhatsAppTemplates(none)).toEqual({
+      added: 0,
+      updated: 0,
+      unchanged: 0,
+      removed: 0,
+    });
+    const submitted = await submitWhatsAppTemplate(none, { ...SUBMISSION, variableMap: {} });
+    expect(submitted).toMatchObject({ status: "pending", sandbox: true });
+    expect(submitted.externalId).toMatch(/^sandbox_/);
+    expect(fake.lastRequest()).toBeUndefined();
+    // With a connected account, a media header is refused before Meta is asked.
+    const media = await refused(() =>
+      submitWhatsAppTemplate(a, {
+        ...SUBMISSION,
+        name: "media_header",
+        headerFormat: "VIDEO",
+        headerMediaUrl: "https://cafe.example/clip.mp4",
+      }),
+    );
+    expect(media.fieldErrors.headerFormat?.[0]).toMatch(
+      /^Templates with a video header are made in WhatsApp Manager/,
+    );
+    expect(fake.lastRequest()).toBeUndefined();
+    // The scheduled sync below expects this workspace to have no templates.
+    none.db.delete(templates).run();
   });
 
   it("reports Meta being unreachable or refusing the token without touching the rows", async () => {

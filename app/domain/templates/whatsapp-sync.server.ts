@@ -15,7 +15,13 @@ import { AppError, NotFoundError, ValidationError, type FieldErrors } from "~/li
 import { logger as defaultLogger, type Logger } from "~/lib/logger.server";
 import { recordAudit } from "../audit/audit.server";
 import type { WorkspaceContext } from "../context";
+import { createSandboxAdapter, SANDBOX_TEMPLATE_PREFIX } from "~/channels/sandbox/adapter.server";
+import type { TenantDb } from "~/db/tenants.server";
+import { systemContext } from "../context";
+import { onWorkspaceDue } from "../delivery/dispatcher.server";
 import { integrationForChannel } from "../delivery/integrations.server";
+import { markDue } from "../delivery/outbox.server";
+import { MEDIA_HEADER_FORMATS, reviewWhatsAppTemplate } from "./whatsapp-review";
 
 /**
  * WhatsApp templates: Meta reviews every template a business may send outside the 24-hour
@@ -56,6 +62,12 @@ const ANY_BRACES = /\{\{([^{}]*)\}\}/g;
 /** Why a row is disabled after its template disappeared from Meta. */
 export const REMOVED_ON_META_REASON =
   "No longer on Meta: deleted in WhatsApp Manager or from another tool";
+/** Why a sandbox template stops when a real WhatsApp account is connected. */
+export const SANDBOX_ONLY_REASON =
+  "Reviewed in the sandbox only: submit it again to send it through your WhatsApp account";
+
+/** How long the sandbox's simulated review takes, ms. */
+export const SANDBOX_REVIEW_MS = 5_000;
 
 export type VariableMap = Record<string, string>;
 
@@ -72,6 +84,8 @@ export interface WhatsAppTemplate {
   status: TemplateStatus;
   statusReason: string | null;
   externalId: string | null;
+  /** Submitted to the sandbox (no WhatsApp account connected), reviewed there. */
+  sandbox: boolean;
   components: TemplateComponent[];
   variableMap: VariableMap;
   /** The mapped fields, in placeholder order, no repeats. */
@@ -205,6 +219,7 @@ function toTemplate(row: Row): WhatsAppTemplate {
     status: row.status,
     statusReason: row.statusReason,
     externalId: row.externalId,
+    sandbox: isSandboxTemplate(row),
     components,
     variableMap,
     variables: variablesOf(variableMap),
@@ -213,6 +228,10 @@ function toTemplate(row: Row): WhatsAppTemplate {
     updatedAt: row.updatedAt,
     syncedAt: row.syncedAt,
   };
+}
+
+export function isSandboxTemplate(row: { externalId: string | null }): boolean {
+  return row.externalId?.startsWith(`${SANDBOX_TEMPLATE_PREFIX}_`) ?? false;
 }
 
 /** The stored content: the map sorted by placeholder, so equal maps serialise equally. */
@@ -248,16 +267,17 @@ export function getWhatsAppTemplate(ctx: WorkspaceContext, id: number): WhatsApp
 
 // --- Meta -------------------------------------------------------------------------------------
 
+const sandboxAdapter = createSandboxAdapter("whatsapp");
+
+/** The connected account's template API, or the sandbox's when none is connected. */
 function templateApi(ctx: WorkspaceContext): {
   api: TemplateApi;
   adapter: ChannelAdapter;
-  integrationId: string;
+  integrationId: string | null;
 } {
   const integration = integrationForChannel(ctx.workspaceId, "whatsapp");
   if (!integration) {
-    throw new ValidationError(
-      "Connect WhatsApp first: templates come from your WhatsApp Business Account.",
-    );
+    return { api: sandboxAdapter.templates!, adapter: sandboxAdapter, integrationId: null };
   }
   const api = integration.adapter.templates;
   if (!api) {
@@ -280,6 +300,11 @@ function failure(action: string, error: unknown, adapter: ChannelAdapter): Whats
  */
 export async function syncWhatsAppTemplates(ctx: WorkspaceContext): Promise<SyncResult> {
   const { api, adapter, integrationId } = templateApi(ctx);
+  if (integrationId === null) {
+    // The sandbox: its "account" is these rows; syncing gives any finished review its verdict.
+    const { reviewed } = reviewSandboxTemplates(ctx);
+    return { added: 0, updated: reviewed, unchanged: 0, removed: 0 };
+  }
   // A template submitted while the list was being read is not in it, yet not gone from Meta.
   const listedFrom = ctx.now().getTime();
   let remote: ProviderTemplate[];
@@ -372,15 +397,17 @@ export async function syncWhatsAppTemplates(ctx: WorkspaceContext): Promise<Sync
       )
       .map((r) => r.id);
     if (gone.length > 0) {
-      tx.update(templates)
-        .set({
-          status: "disabled",
-          statusReason: REMOVED_ON_META_REASON,
-          updatedAt: now,
-          syncedAt: now,
-        })
-        .where(inArray(templates.id, gone))
-        .run();
+      for (const reason of [REMOVED_ON_META_REASON, SANDBOX_ONLY_REASON]) {
+        const ids = gone.filter(
+          (id) =>
+            isSandboxTemplate(rows.find((r) => r.id === id)!) === (reason === SANDBOX_ONLY_REASON),
+        );
+        if (ids.length === 0) continue;
+        tx.update(templates)
+          .set({ status: "disabled", statusReason: reason, updatedAt: now, syncedAt: now })
+          .where(inArray(templates.id, ids))
+          .run();
+      }
       result.removed = gone.length;
     }
   });
@@ -390,7 +417,7 @@ export async function syncWhatsAppTemplates(ctx: WorkspaceContext): Promise<Sync
     recordAudit(ctx, {
       action: "template.synced",
       workspaceId: ctx.workspaceId,
-      target: { type: "integration", id: integrationId },
+      target: { type: "integration", id: integrationId ?? "sandbox" },
       details: { ...result },
     });
   }
@@ -503,7 +530,11 @@ export interface WhatsAppTemplateInput {
   category: string;
   /** The message, with numbered variables {{1}}..{{n}}. */
   bodyText: string;
+  /** TEXT (headerText) or a media header: IMAGE, VIDEO or DOCUMENT (headerMediaUrl). */
+  headerFormat?: string;
   headerText?: string;
+  /** A media header's sample file (https); also what is sent with each message. */
+  headerMediaUrl?: string;
   footerText?: string;
   buttons?: WhatsAppButtonInput[];
   /** One sample value per body variable, in order: Meta reviews the template with them. */
@@ -541,6 +572,52 @@ function checkShortText(
     errors[field] = [`The ${label} cannot contain variables; put them in the body.`];
   } else if (/\n/.test(text)) errors[field] = [`The ${label} must be a single line.`];
   return text;
+}
+
+export type HeaderInput =
+  { format: "TEXT"; text: string } | { format: (typeof MEDIA_HEADER_FORMATS)[number]; url: string };
+
+const MEDIA_NOUN: Record<string, string> = { IMAGE: "image", VIDEO: "video", DOCUMENT: "document" };
+
+/** The header: none, a line of text, or an image / video / document given by its https address. */
+function checkHeader(
+  input: WhatsAppTemplateInput,
+  errors: FieldErrors,
+  sandbox: boolean,
+): HeaderInput | undefined {
+  const format =
+    typeof input.headerFormat === "string" && input.headerFormat.trim() !== ""
+      ? input.headerFormat.trim().toUpperCase()
+      : "TEXT";
+  if (format === "NONE") return undefined;
+  if (format === "TEXT") {
+    const text = checkShortText(input.headerText, "headerText", "header", MAX_HEADER_TEXT, errors);
+    return text ? { format, text } : undefined;
+  }
+  if (!(MEDIA_HEADER_FORMATS as readonly string[]).includes(format)) {
+    errors.headerFormat = ["Choose a header: none, text, image, video or document."];
+    return undefined;
+  }
+  const noun = MEDIA_NOUN[format]!;
+  if (!sandbox) {
+    // Meta reviews a media header with a file uploaded to it first (an upload handle, not a link).
+    errors.headerFormat = [
+      `Templates with ${noun === "image" ? "an" : "a"} ${noun} header are made in WhatsApp Manager, where Meta takes the sample file; then sync them here.`,
+    ];
+    return undefined;
+  }
+  const url = typeof input.headerMediaUrl === "string" ? input.headerMediaUrl.trim() : "";
+  let ok = false;
+  try {
+    ok = new URL(url).protocol === "https:" && url.length <= MAX_URL;
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    errors.headerMediaUrl = [`Give the ${noun}'s full web address, starting with https://.`];
+    return undefined;
+  }
+  return { format: format as HeaderInput["format"] & string, url } as HeaderInput;
 }
 
 function checkBody(raw: unknown, errors: FieldErrors): { text: string; count: number } {
@@ -671,12 +748,20 @@ function checkButtons(raw: unknown, errors: FieldErrors): Record<string, unknown
 function buildComponents(
   body: string,
   examples: string[],
-  header: string | undefined,
+  header: HeaderInput | undefined,
   footer: string | undefined,
   buttons: Record<string, unknown>[],
 ): TemplateComponent[] {
   const components: TemplateComponent[] = [];
-  if (header) components.push({ type: "HEADER", format: "TEXT", text: header });
+  if (header?.format === "TEXT")
+    components.push({ type: "HEADER", format: "TEXT", text: header.text });
+  else if (header) {
+    components.push({
+      type: "HEADER",
+      format: header.format,
+      example: { header_handle: [header.url] },
+    });
+  }
   components.push({
     type: "BODY",
     text: body,
@@ -697,7 +782,7 @@ export async function submitWhatsAppTemplate(
   ctx: WorkspaceContext,
   input: WhatsAppTemplateInput,
 ): Promise<WhatsAppTemplate> {
-  const { api, adapter } = templateApi(ctx);
+  const { api, adapter, integrationId } = templateApi(ctx);
   const errors: FieldErrors = {};
   const name = checkName(input.name, errors);
   const language = typeof input.language === "string" ? input.language.trim() : "";
@@ -713,7 +798,7 @@ export async function submitWhatsAppTemplate(
     errors.category = ["Choose a category: MARKETING or UTILITY."];
   }
   const body = checkBody(input.bodyText, errors);
-  const header = checkShortText(input.headerText, "headerText", "header", MAX_HEADER_TEXT, errors);
+  const header = checkHeader(input, errors, integrationId === null);
   const footer = checkShortText(input.footerText, "footerText", "footer", MAX_FOOTER_TEXT, errors);
   const buttons = checkButtons(input.buttons, errors);
   const examples = errors.bodyText ? [] : checkExamples(input.examples, body.count, errors);
@@ -779,8 +864,77 @@ export async function submitWhatsAppTemplate(
     target: { type: "template", id: row.id },
     details: { name, language, category: row.category, externalId: created.id },
   });
+  // The sandbox's review gives its verdict on the workspace's next due visit after this.
+  if (isSandboxTemplate(row)) markDue(ctx.workspaceId, now.getTime() + SANDBOX_REVIEW_MS);
   return toTemplate(row);
 }
+
+// --- the sandbox's review ---------------------------------------------------------------------
+
+/**
+ * Gives every sandbox template whose simulated review has run its course (SANDBOX_REVIEW_MS
+ * after submission) Meta's verdict: approved, or rejected with the rule it breaks. Returns how
+ * many were decided and when the next one is due (ms), if any.
+ */
+export function reviewSandboxTemplates(ctx: WorkspaceContext): {
+  reviewed: number;
+  next: number | null;
+} {
+  const now = ctx.now();
+  const due = now.getTime() - SANDBOX_REVIEW_MS;
+  const pending = ctx.db
+    .select()
+    .from(templates)
+    .where(and(eq(templates.channel, "whatsapp"), eq(templates.status, "pending")))
+    .all()
+    .filter(isSandboxTemplate);
+  let reviewed = 0;
+  let next: number | null = null;
+  for (const row of pending) {
+    const submitted = row.updatedAt.getTime();
+    if (submitted > due) {
+      next = Math.min(next ?? Infinity, submitted + SANDBOX_REVIEW_MS);
+      continue;
+    }
+    const verdict = reviewWhatsAppTemplate({
+      name: row.name,
+      components: parseContent(row.content).components,
+    });
+    ctx.db
+      .update(templates)
+      .set({
+        status: verdict.approved ? "approved" : "rejected",
+        statusReason: verdict.approved ? null : verdict.reason,
+        updatedAt: now,
+        syncedAt: now,
+      })
+      .where(and(eq(templates.id, row.id), eq(templates.status, "pending")))
+      .run();
+    recordAudit(ctx, {
+      action: "template.reviewed",
+      workspaceId: ctx.workspaceId,
+      target: { type: "template", id: row.id },
+      details: {
+        name: row.name,
+        sandbox: true,
+        status: verdict.approved ? "approved" : "rejected",
+        ...(verdict.approved ? {} : { reason: verdict.reason }),
+      },
+    });
+    reviewed += 1;
+  }
+  return { reviewed, next };
+}
+
+/** The sandbox's reviews run on the dispatcher's visits to the workspace (due hook). */
+export function sandboxReviewHook(workspaceId: string, db: TenantDb, now: number): number | null {
+  return reviewSandboxTemplates({
+    ...systemContext("whatsapp-sandbox", () => new Date(now)),
+    workspaceId,
+    db,
+  }).next;
+}
+onWorkspaceDue(sandboxReviewHook);
 
 // --- every workspace ----------------------------------------------------------------------------
 
