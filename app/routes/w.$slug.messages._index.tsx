@@ -231,7 +231,12 @@ export default function MessagesPage() {
                   </td>
                   <td>
                     {m.summary}
-                    {m.kind === "marketing" ? <span className="badge">marketing</span> : null}
+                    {m.kind === "marketing" ? (
+                      <>
+                        {" "}
+                        <span className="badge">marketing</span>
+                      </>
+                    ) : null}
                   </td>
                   <td>
                     <MessageStatusBadge status={m.status} sandbox={m.sandbox} />
