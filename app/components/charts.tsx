@@ -56,7 +56,7 @@ export function FunnelChart({
   const max = Math.max(1, ...steps.map((s) => s.value));
   const barSpace = WIDTH - labelWidth - valueWidth;
   return (
-    <figure className="chart">
+    <figure className="chart chart-funnel">
       <svg
         viewBox={`0 0 ${WIDTH} ${height}`}
         role="img"

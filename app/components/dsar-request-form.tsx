@@ -42,7 +42,9 @@ export function DsarRequestFormCard({
   const [form, fields] = useForm({
     lastResult,
     onValidate: ({ formData }) => parseWithZod(formData, { schema: DsarRequestForm }),
-    shouldValidate: "onBlur",
+    // On submit, then on input: an error appearing as a field loses focus moves the
+    // fields below it out from under the pointer mid-click.
+    shouldValidate: "onSubmit",
     shouldRevalidate: "onInput",
   });
   const initialType = (fields.type.initialValue as string | undefined) ?? undefined;

@@ -75,7 +75,7 @@ export function TemplatePreview({
       </p>
       {preview.email ? (
         <>
-          <dl className="role-list">
+          <dl className="details-grid">
             <div>
               <dt>Subject</dt>
               <dd data-testid="preview-subject">{preview.email.subject}</dd>

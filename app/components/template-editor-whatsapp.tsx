@@ -600,7 +600,7 @@ export function WhatsAppTemplateDetails({
         ) : null}
       </Card>
       <Card title={template.sandbox ? "As the sandbox has it" : "As Meta has it"}>
-        <dl className="role-list">
+        <dl className="details-grid">
           <div>
             <dt>Category</dt>
             <dd>{template.category ?? "—"}</dd>

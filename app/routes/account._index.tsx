@@ -80,7 +80,10 @@ function useIntentForm(intent: string, schema: z.ZodType) {
     id: `${intent}-form`,
     lastResult: mine,
     onValidate: ({ formData }) => parseWithZod(formData, { schema }),
-    shouldValidate: "onBlur",
+    // On submit, then on input: an error appearing as a field loses focus moves the
+    // fields below it out from under the pointer mid-click.
+    shouldValidate: "onSubmit",
+    shouldRevalidate: "onInput",
   });
 }
 

@@ -69,7 +69,10 @@ export default function CloseAccountPage() {
     id: "close-account",
     lastResult,
     onValidate: ({ formData }) => parseWithZod(formData, { schema: CloseAccount }),
-    shouldValidate: "onBlur",
+    // On submit, then on input: an error appearing as a field loses focus moves the
+    // fields below it out from under the pointer mid-click.
+    shouldValidate: "onSubmit",
+    shouldRevalidate: "onInput",
   });
   const blocked = preview.transferFirst.length > 0;
   return (

@@ -216,7 +216,9 @@ function LogRequestForm({ today }: { today: string }) {
   const [form, fields] = useForm({
     lastResult,
     onValidate: ({ formData }) => parseWithZod(formData, { schema: LogRequest }),
-    shouldValidate: "onBlur",
+    // On submit, then on input: an error appearing as a field loses focus moves the
+    // fields below it out from under the pointer mid-click.
+    shouldValidate: "onSubmit",
     shouldRevalidate: "onInput",
   });
   return (

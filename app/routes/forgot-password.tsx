@@ -31,7 +31,10 @@ export default function ForgotPasswordPage() {
   const [form, fields] = useForm<z.input<typeof ResetRequest>>({
     lastResult: result && !("done" in result) ? result : undefined,
     onValidate: ({ formData }) => parseWithZod(formData, { schema: ResetRequest }),
-    shouldValidate: "onBlur",
+    // On submit, then on input: an error appearing as a field loses focus moves the
+    // fields below it out from under the pointer mid-click.
+    shouldValidate: "onSubmit",
+    shouldRevalidate: "onInput",
   });
   return (
     <div className="auth-page">

@@ -70,7 +70,10 @@ export default function ReopenAccountPage() {
     id: "reopen-request",
     lastResult: submission,
     onValidate: ({ formData }) => parseWithZod(formData, { schema: Reopen }),
-    shouldValidate: "onBlur",
+    // On submit, then on input: an error appearing as a field loses focus moves the
+    // fields below it out from under the pointer mid-click.
+    shouldValidate: "onSubmit",
+    shouldRevalidate: "onInput",
   });
   return (
     <div className="auth-page">

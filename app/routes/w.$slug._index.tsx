@@ -19,7 +19,7 @@ import { ONBOARDING_STEPS, type OnboardingStep } from "~/domain/workspaces/onboa
 import { chooseSandbox, getOnboarding } from "~/domain/workspaces/onboarding.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
 import { redirectWithFlash } from "~/lib/flash.server";
-import { formatDateTime } from "~/lib/format";
+import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
 
 export const headers = () => ({ "Cache-Control": "no-store" });
 
@@ -138,7 +138,8 @@ export async function loader(args: LoaderFunctionArgs) {
       recentCampaigns: overview.recentCampaigns.map((c) => ({
         ...c,
         channel: CHANNEL_LABELS[c.channel],
-        created: formatDateTime(c.createdAt, workspace.timezone),
+        created: formatDateTimeCompact(c.createdAt, workspace.timezone),
+        createdFull: formatDateTime(c.createdAt, workspace.timezone),
         createdAt: c.createdAt.toISOString(),
       })),
     },
@@ -387,7 +388,10 @@ function Dashboard({ home }: { home: LoaderData }) {
                       <th scope="row">
                         <Link to={`${base}/campaigns/${c.id}/report`}>{c.name}</Link>
                         <div className="muted">
-                          {c.channel} · <time dateTime={c.createdAt}>{c.created}</time>
+                          {c.channel} ·{" "}
+                          <time dateTime={c.createdAt} title={c.createdFull}>
+                            {c.created}
+                          </time>
                         </div>
                       </th>
                       <td>{c.status.replace(/_/g, " ")}</td>

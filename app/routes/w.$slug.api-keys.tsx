@@ -116,7 +116,9 @@ export default function ApiKeysPage() {
     id: "create-key",
     lastResult: createResult,
     onValidate: ({ formData }) => parseWithZod(formData, { schema: CreateKey }),
-    shouldValidate: "onBlur",
+    // On submit, then on input: an error appearing as a field loses focus moves the
+    // fields below it out from under the pointer mid-click.
+    shouldValidate: "onSubmit",
     shouldRevalidate: "onInput",
   });
   const page = `/w/${workspace.slug}/api-keys`;

@@ -18,7 +18,7 @@ import { parseCampaignId, seenLabel } from "~/domain/analytics/campaign-report.s
 import { explainProviderError } from "~/domain/analytics/provider-error";
 import { getCampaign } from "~/domain/campaigns/campaigns.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
-import { formatDateTime } from "~/lib/format";
+import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
 
 /**
  * GET /w/<slug>/campaigns/<id>/report — what happened to a campaign: funnel, sends and
@@ -59,14 +59,29 @@ export async function loader(args: LoaderFunctionArgs) {
         ...report.campaign,
         channelLabel: CHANNEL_LABELS[report.campaign.channel],
         seen: seenLabel(report.campaign.channel),
-        created: formatDateTime(report.campaign.createdAt, tz),
-        started: report.campaign.startedAt ? formatDateTime(report.campaign.startedAt, tz) : null,
-        finished: report.campaign.finishedAt
-          ? formatDateTime(report.campaign.finishedAt, tz)
-          : null,
+        created: when(report.campaign.createdAt, tz),
+        started: report.campaign.startedAt ? when(report.campaign.startedAt, tz) : null,
+        finished: report.campaign.finishedAt ? when(report.campaign.finishedAt, tz) : null,
       },
     },
   };
+}
+
+/** A date shown short, with the full date and time on hover. */
+function when(date: Date, timeZone: string) {
+  return {
+    text: formatDateTimeCompact(date, timeZone),
+    full: formatDateTime(date, timeZone),
+    iso: date.toISOString(),
+  };
+}
+
+function When({ at }: { at: { text: string; full: string; iso: string } }) {
+  return (
+    <time dateTime={at.iso} title={at.full}>
+      {at.text}
+    </time>
+  );
 }
 
 const METRIC_LABELS = {
@@ -109,10 +124,18 @@ export default function CampaignReportPage() {
         description={
           <>
             {campaign.channelLabel} campaign, <StatusText status={campaign.status} />. Created{" "}
-            {campaign.created}
-            {campaign.started ? `, started ${campaign.started}` : ""}
-            {campaign.finished ? `, finished ${campaign.finished}` : ""}. Times are in{" "}
-            {workspace.timezone}.
+            <When at={campaign.created} />
+            {campaign.started ? (
+              <>
+                , started <When at={campaign.started} />
+              </>
+            ) : null}
+            {campaign.finished ? (
+              <>
+                , finished <When at={campaign.finished} />
+              </>
+            ) : null}
+            . Times are in {workspace.timezone}.
             {sandbox ? (
               <>
                 {" "}
@@ -167,9 +190,18 @@ export default function CampaignReportPage() {
             <tbody>
               {[...steps, ...others].map((s) => (
                 <tr key={s.label}>
-                  <th scope="row">{s.label}</th>
+                  {/* The step names may wrap so the three columns fit a phone. */}
+                  <th scope="row" className="wrap">
+                    {s.label}
+                  </th>
                   <td className="num">{formatCount(s.value)}</td>
-                  <td className="num">{s.rate === null ? "" : `${formatRate(s.rate)} ${s.of}`}</td>
+                  <td className="num">
+                    {s.rate === null ? null : (
+                      <>
+                        {formatRate(s.rate)} <span className="rate-of">{s.of}</span>
+                      </>
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -140,7 +140,9 @@ export default function CampaignsPage() {
             <thead>
               <tr>
                 <th scope="col">Name</th>
-                <th scope="col">Channel</th>
+                <th scope="col" className="col-medium">
+                  Channel
+                </th>
                 <th scope="col">Status</th>
                 <th scope="col">Queued</th>
                 <th scope="col">Created</th>
@@ -158,7 +160,7 @@ export default function CampaignsPage() {
                   <th scope="row">
                     <Link to={`${base}/${c.id}`}>{c.name}</Link>
                   </th>
-                  <td>{c.channel}</td>
+                  <td className="col-medium">{c.channel}</td>
                   <td>
                     <CampaignStatusBadge status={c.status} />
                   </td>

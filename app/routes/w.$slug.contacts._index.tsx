@@ -40,7 +40,7 @@ import { COUNTRY_CODES, countryName } from "~/domain/workspaces/options";
 import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
 import { ForbiddenError, ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
-import { formatDateTime } from "~/lib/format";
+import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `Contacts — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
@@ -60,6 +60,14 @@ const FIXED_COLUMNS = [
   { id: "updated", label: "Last changed" },
 ] as const;
 const DEFAULT_COLUMNS = ["email", "phone", "tags", "created"];
+/** Columns that give way first on narrower screens (name and email always stay). */
+const COLUMN_PRIORITY: Record<string, "col-low" | "col-medium" | undefined> = {
+  tags: "col-medium",
+  lists: "col-medium",
+  country: "col-low",
+  created: "col-low",
+  updated: "col-low",
+};
 
 const FIELD_LABELS: Record<SearchField, string> = {
   auto: "Name, email or phone",
@@ -118,6 +126,17 @@ function readQuery(params: URLSearchParams) {
     problems,
     /** The parameters to keep in links (everything but the page cursor). */
     keep: [...params.entries()].filter(([k]) => k !== "after" && k !== "before"),
+  };
+}
+
+/** A table cell: text, or a date shown short with the full date and time on hover. */
+type Cell = string | { compact: string; full: string; iso: string };
+
+function dateCell(date: Date, timeZone: string): Cell {
+  return {
+    compact: formatDateTimeCompact(date, timeZone),
+    full: formatDateTime(date, timeZone),
+    iso: date.toISOString(),
   };
 }
 
@@ -185,7 +204,7 @@ export async function loader(args: LoaderFunctionArgs) {
     id: r.id,
     name: r.name,
     cells: Object.fromEntries(
-      columns.map((c): [string, string] => {
+      columns.map((c): [string, Cell] => {
         switch (c) {
           case "email":
             return [c, r.email ?? ""];
@@ -198,9 +217,9 @@ export async function loader(args: LoaderFunctionArgs) {
           case "lists":
             return [c, (r.lists ?? []).map((l) => l.name).join(", ")];
           case "created":
-            return [c, formatDateTime(r.createdAt, tz)];
+            return [c, dateCell(r.createdAt, tz)];
           case "updated":
-            return [c, formatDateTime(r.updatedAt, tz)];
+            return [c, dateCell(r.updatedAt, tz)];
           default:
             return [c, formatAttributeValue(r.attributes[c.slice("attr.".length)])];
         }
@@ -456,31 +475,21 @@ export default function ContactsPage() {
             : `${d.total.toLocaleString("en-US")} ${d.total === 1 ? "contact" : "contacts"} in ${d.workspace.name}.`
         }
         actions={
-          <>
-            {d.canWrite ? (
-              <>
-                <ButtonLink to={`${base}/new`} variant="primary">
-                  New contact
-                </ButtonLink>{" "}
-                <ButtonLink to={`${base}/import`}>Import CSV</ButtonLink>{" "}
-              </>
-            ) : null}
-            {d.canExport ? (
-              <>
-                <ButtonLink to={`${base}/export`}>Export</ButtonLink>{" "}
-              </>
-            ) : null}
-            <ButtonLink to={`/w/${d.workspace.slug}/segments`}>Segments</ButtonLink>
-          </>
+          d.canWrite || d.canExport ? (
+            <>
+              {d.canWrite ? (
+                <>
+                  <ButtonLink to={`${base}/new`} variant="primary">
+                    New contact
+                  </ButtonLink>
+                  <ButtonLink to={`${base}/import`}>Import CSV</ButtonLink>
+                </>
+              ) : null}
+              {d.canExport ? <ButtonLink to={`${base}/export`}>Export</ButtonLink> : null}
+            </>
+          ) : null
         }
       />
-      <nav aria-label="Contact settings">
-        <p>
-          <Link to={`${base}/lists`}>Tags and lists</Link> ·{" "}
-          <Link to={`${base}/attributes`}>Attributes</Link> ·{" "}
-          <Link to={`${base}/suppressions`}>Suppression list</Link>
-        </p>
-      </nav>
 
       <Form method="get" action={base} className="filters" aria-label="Search and filter contacts">
         <Field
@@ -709,7 +718,7 @@ export default function ContactsPage() {
                   ) : null}
                   <th scope="col">Name</th>
                   {d.columns.map((c) => (
-                    <th scope="col" key={c.id}>
+                    <th scope="col" key={c.id} className={COLUMN_PRIORITY[c.id]}>
                       {c.label}
                     </th>
                   ))}
@@ -735,9 +744,20 @@ export default function ContactsPage() {
                         {r.name || <span className="muted">(no name) #{r.id}</span>}
                       </Link>
                     </th>
-                    {d.columns.map((c) => (
-                      <td key={c.id}>{r.cells[c.id]}</td>
-                    ))}
+                    {d.columns.map((c) => {
+                      const cell = r.cells[c.id];
+                      return (
+                        <td key={c.id} className={COLUMN_PRIORITY[c.id]}>
+                          {typeof cell === "object" && cell ? (
+                            <time dateTime={cell.iso} title={cell.full}>
+                              {cell.compact}
+                            </time>
+                          ) : (
+                            cell
+                          )}
+                        </td>
+                      );
+                    })}
                   </tr>
                 ))}
               </tbody>

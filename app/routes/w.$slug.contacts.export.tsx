@@ -26,7 +26,7 @@ import {
 import { loadSegmentCatalog, listSegments } from "~/domain/contacts/segments.server";
 import { ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
-import { formatDateTime } from "~/lib/format";
+import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `Export contacts — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
@@ -63,7 +63,8 @@ export async function loader(args: LoaderFunctionArgs) {
     pending: e.status === "queued" || e.status === "running",
     rows: e.rows,
     error: e.error,
-    started: formatDateTime(e.createdAt, tz),
+    started: formatDateTimeCompact(e.createdAt, tz),
+    startedFull: formatDateTime(e.createdAt, tz),
     startedIso: e.createdAt.toISOString(),
     expires: formatDateTime(e.expiresAt, tz),
     download: e.downloadable
@@ -195,7 +196,9 @@ export default function ExportContactsPage() {
                   {exports.map((e) => (
                     <tr key={e.id} data-export-id={e.id}>
                       <th scope="row">
-                        <time dateTime={e.startedIso}>{e.started}</time>
+                        <time dateTime={e.startedIso} title={e.startedFull}>
+                          {e.started}
+                        </time>
                       </th>
                       <td>{e.scope}</td>
                       <td>

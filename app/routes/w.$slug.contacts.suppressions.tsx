@@ -28,7 +28,7 @@ import {
 import { CHANNEL_LABELS } from "~/lib/channels";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
-import { formatDateTime } from "~/lib/format";
+import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `Suppression list — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
@@ -74,7 +74,8 @@ function present(row: SuppressionRow, timeZone: string) {
     channelLabel: channelLabel(row.channel),
     reason: SUPPRESSION_REASON_LABELS[row.reason],
     manual: row.reason === "manual",
-    created: formatDateTime(row.createdAt, timeZone),
+    created: formatDateTimeCompact(row.createdAt, timeZone),
+    createdFull: formatDateTime(row.createdAt, timeZone),
     createdIso: row.createdAt.toISOString(),
   };
 }
@@ -184,7 +185,9 @@ function SuppressionTable({ rows, removeBase }: { rows: Presented[]; removeBase:
               <td>{r.channelLabel}</td>
               <td>{r.reason}</td>
               <td>
-                <time dateTime={r.createdIso}>{r.created}</time>
+                <time dateTime={r.createdIso} title={r.createdFull}>
+                  {r.created}
+                </time>
               </td>
               {removeBase ? (
                 <td>

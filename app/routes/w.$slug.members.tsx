@@ -189,7 +189,9 @@ export default function MembersPage() {
     id: "invite",
     lastResult: resultFor("invite"),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: Invite }),
-    shouldValidate: "onBlur",
+    // On submit, then on input: an error appearing as a field loses focus moves the
+    // fields below it out from under the pointer mid-click.
+    shouldValidate: "onSubmit",
     shouldRevalidate: "onInput",
   });
   const [transferForm, transferFields] = useForm({

@@ -15,7 +15,7 @@ import { listCampaignsPage } from "~/domain/campaigns/campaigns.server";
 import { readMessageLogFilters } from "~/domain/delivery/message-log.server";
 import { listMessages } from "~/domain/delivery/outbox.server";
 import { CHANNEL_LABELS, CHANNELS } from "~/lib/channels";
-import { formatDateTime } from "~/lib/format";
+import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   {
@@ -64,7 +64,8 @@ export async function loader(args: LoaderFunctionArgs) {
       next: page?.nextCursor ?? null,
       rows: (page?.rows ?? []).map((m) => ({
         id: m.id,
-        created: formatDateTime(m.createdAt, tz),
+        created: formatDateTimeCompact(m.createdAt, tz),
+        createdFull: formatDateTime(m.createdAt, tz),
         createdIso: m.createdAt.toISOString(),
         channel: CHANNEL_LABELS[m.channel],
         recipient: m.recipient,
@@ -195,7 +196,9 @@ export default function MessagesPage() {
             <thead>
               <tr>
                 <th scope="col">Created</th>
-                <th scope="col">Channel</th>
+                <th scope="col" className="col-medium">
+                  Channel
+                </th>
                 <th scope="col">Recipient</th>
                 <th scope="col">Message</th>
                 <th scope="col">Status</th>
@@ -207,14 +210,16 @@ export default function MessagesPage() {
                 <tr key={m.id}>
                   <td>
                     <Link to={`${base}/${m.id}`}>
-                      <time dateTime={m.createdIso}>{m.created}</time>
+                      <time dateTime={m.createdIso} title={m.createdFull}>
+                        {m.created}
+                      </time>
                       <span className="visually-hidden">
                         {" "}
                         {m.channel} message to {m.recipient}
                       </span>
                     </Link>
                   </td>
-                  <td>{m.channel}</td>
+                  <td className="col-medium">{m.channel}</td>
                   <td>
                     {m.contactId !== null ? (
                       <Link to={`/w/${workspace.slug}/contacts/${m.contactId}`}>
@@ -226,7 +231,12 @@ export default function MessagesPage() {
                   </td>
                   <td>
                     {m.summary}
-                    {m.kind === "marketing" ? <span className="badge">marketing</span> : null}
+                    {m.kind === "marketing" ? (
+                      <>
+                        {" "}
+                        <span className="badge">marketing</span>
+                      </>
+                    ) : null}
                   </td>
                   <td>
                     <MessageStatusBadge status={m.status} sandbox={m.sandbox} />

@@ -146,7 +146,9 @@ export default function SecurityPage() {
     id: "allowlist-add",
     lastResult: resultFor("add"),
     onValidate: ({ formData }) => parseWithZod(formData, { schema: AddEntry }),
-    shouldValidate: "onBlur",
+    // On submit, then on input: an error appearing as a field loses focus moves the
+    // fields below it out from under the pointer mid-click.
+    shouldValidate: "onSubmit",
     shouldRevalidate: "onInput",
   });
   const [mfaForm, mfaFields] = useForm({

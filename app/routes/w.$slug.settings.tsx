@@ -105,7 +105,9 @@ export default function WorkspaceSettingsPage() {
       trackClicks: workspace.trackClicks ? "on" : undefined,
     },
     onValidate: ({ formData }) => parseWithZod(formData, { schema: Settings }),
-    shouldValidate: "onBlur",
+    // On submit, then on input: an error appearing as a field loses focus moves the
+    // fields below it out from under the pointer mid-click.
+    shouldValidate: "onSubmit",
     shouldRevalidate: "onInput",
   });
   return (

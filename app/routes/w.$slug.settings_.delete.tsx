@@ -71,7 +71,10 @@ export default function DeleteWorkspacePage() {
     id: "delete-workspace",
     lastResult,
     onValidate: ({ formData }) => parseWithZod(formData, { schema: DeleteWorkspace }),
-    shouldValidate: "onBlur",
+    // On submit, then on input: an error appearing as a field loses focus moves the
+    // fields below it out from under the pointer mid-click.
+    shouldValidate: "onSubmit",
+    shouldRevalidate: "onInput",
   });
   return (
     <>

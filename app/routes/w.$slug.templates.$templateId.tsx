@@ -53,7 +53,7 @@ import {
 import { CHANNEL_LABELS } from "~/lib/channels";
 import { AppError, NotFoundError, ValidationError, type FieldErrors } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
-import { formatDateTime } from "~/lib/format";
+import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   {
@@ -153,7 +153,9 @@ export async function loader(args: LoaderFunctionArgs) {
       channel: template.channel,
       channelLabel: CHANNEL_LABELS[template.channel],
       status: template.status,
-      updated: formatDateTime(template.updatedAt, tz),
+      updated: formatDateTimeCompact(template.updatedAt, tz),
+      updatedFull: formatDateTime(template.updatedAt, tz),
+      updatedIso: template.updatedAt.toISOString(),
       // WhatsApp rows are Meta's: their content is shown, not edited.
       draft:
         template.channel === "whatsapp"
@@ -287,7 +289,10 @@ export default function TemplatePage() {
             <Link to={`${base}?channel=${template.channel}`}>
               {template.channelLabel} templates
             </Link>{" "}
-            · {status} · last changed {template.updated}
+            · {status} · last changed{" "}
+            <time dateTime={template.updatedIso} title={template.updatedFull}>
+              {template.updated}
+            </time>
           </>
         }
         actions={<ButtonLink to={base}>Back to templates</ButtonLink>}

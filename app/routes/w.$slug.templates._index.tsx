@@ -23,7 +23,7 @@ import { isSandboxTemplate, syncWhatsAppTemplates } from "~/domain/templates/wha
 import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
 import { AppError, NotFoundError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
-import { formatDateTime } from "~/lib/format";
+import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `Templates — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
@@ -79,7 +79,8 @@ export async function loader(args: LoaderFunctionArgs) {
       status: t.status,
       statusReason: t.statusReason,
       sandbox: isSandboxTemplate(t),
-      updated: formatDateTime(t.updatedAt, tz),
+      updated: formatDateTimeCompact(t.updatedAt, tz),
+      updatedFull: formatDateTime(t.updatedAt, tz),
       updatedIso: t.updatedAt.toISOString(),
     })),
   };
@@ -185,7 +186,7 @@ export default function TemplatesPage() {
       ) : null}
 
       {canWrite && !whatsappConnected ? (
-        <p className="field-hint">
+        <p className="muted">
           WhatsApp is in the sandbox: new WhatsApp templates get a simulated review here, and
           campaigns with them reach nobody.{" "}
           <Link to={`/w/${workspace.slug}/settings/channels`}>Connect WhatsApp</Link> to submit
@@ -256,7 +257,9 @@ export default function TemplatesPage() {
             <thead>
               <tr>
                 <th scope="col">Name</th>
-                <th scope="col">Channel</th>
+                <th scope="col" className="col-medium">
+                  Channel
+                </th>
                 <th scope="col">Status</th>
                 <th scope="col">Last changed</th>
                 {canWrite ? (
@@ -273,7 +276,7 @@ export default function TemplatesPage() {
                     <Link to={`${base}/${t.id}`}>{t.name}</Link>
                     {t.language ? <span className="muted"> · {t.language}</span> : null}
                   </th>
-                  <td>{t.channelLabel}</td>
+                  <td className="col-medium">{t.channelLabel}</td>
                   <td>
                     {t.channel === "whatsapp" ? (
                       <WhatsAppTemplateStatus
@@ -288,7 +291,9 @@ export default function TemplatesPage() {
                     )}
                   </td>
                   <td>
-                    <time dateTime={t.updatedIso}>{t.updated}</time>
+                    <time dateTime={t.updatedIso} title={t.updatedFull}>
+                      {t.updated}
+                    </time>
                   </td>
                   {canWrite ? (
                     <td>

@@ -37,6 +37,12 @@ const NAV: NavGroup[] = [
       { to: "segments", label: "Segments", icon: "segments", permission: "contacts:read" },
       { to: "contacts/lists", label: "Tags & lists", icon: "lists", permission: "contacts:read" },
       {
+        to: "contacts/attributes",
+        label: "Attributes",
+        icon: "attributes",
+        permission: "contacts:read",
+      },
+      {
         to: "contacts/suppressions",
         label: "Suppressions",
         icon: "suppressions",

@@ -61,7 +61,10 @@ export default function NewWorkspacePage() {
   const [form, fields] = useForm({
     lastResult,
     onValidate: ({ formData }) => parseWithZod(formData, { schema: NewWorkspace }),
-    shouldValidate: "onBlur",
+    // On submit, then on input: an error appearing as a field loses focus moves the
+    // fields below it out from under the pointer mid-click.
+    shouldValidate: "onSubmit",
+    shouldRevalidate: "onInput",
     defaultValue: { country: "IN", timezone: "Asia/Kolkata", currency: "INR" },
   });
   return (
