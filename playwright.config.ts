@@ -66,6 +66,9 @@ export default defineConfig({
         DATA_DIR: mkdtempSync(join(tmpdir(), "engage-e2e-")),
         // The delivery dispatcher runs with the jobs: sandbox messages must reach "delivered".
         JOBS_ENABLED: "true",
+        // Each person a spec plays arrives from an address of their own (X-Forwarded-For from
+        // the loopback client), so per-address limits apply as in production behind a proxy.
+        TRUST_PROXY: "loopback",
         LOG_LEVEL: "warn",
         GOOGLE_OAUTH_BASE_URL: fakeUrl("google"),
         GOOGLE_CLIENT_ID: FAKE_GOOGLE_CLIENT_ID,

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { followMailLink, PASSWORD, signUpWithWorkspace } from "./support";
+import { arriveFromOwnAddress, followMailLink, PASSWORD, signUpWithWorkspace } from "./support";
 
 /**
  * An owner invites someone who has no account yet. The invited person opens the mail, creates
@@ -33,6 +33,7 @@ for (const viewport of VIEWPORTS) {
       viewport: { width: viewport.width, height: viewport.height },
     });
     const page = await context.newPage();
+    await arriveFromOwnAddress(page);
     const shot = (step: string) =>
       page.screenshot({
         path: `test-results/screens/invitation-${step}-${viewport.width}.png`,

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
 import { authenticator } from "otplib";
-import { PASSWORD, signUpWithWorkspace } from "./support";
+import { arriveFromOwnAddress, PASSWORD, signUpWithWorkspace } from "./support";
 
 /**
  * Every main page at a 1366×768 laptop and a 390×844 phone: a full-page screenshot of each in
@@ -184,6 +184,7 @@ test("recovery codes can be copied and saved as a file", async ({ page, context 
 
 test("sign-up: leaving a field does not move the boxes under the pointer", async ({ page }) => {
   await page.setViewportSize(WIDTHS[1]);
+  await arriveFromOwnAddress(page);
   await page.goto("/signup");
   await page.getByLabel("Your name").fill("Sana");
   await page.getByLabel("Work email").fill("sana@example.com");
