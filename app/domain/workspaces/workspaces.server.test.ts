@@ -166,16 +166,7 @@ describe("createWorkspace", () => {
   );
 
   it("refuses bad slugs, naming the slug field", () => {
-    const bad = [
-      "ab",
-      "a".repeat(41),
-      "-shop",
-      "shop-",
-      "my shop",
-      "shop_1",
-      "shop.in",
-      "dükkan",
-    ];
+    const bad = ["ab", "a".repeat(41), "-shop", "shop-", "my shop", "shop_1", "shop.in", "dükkan"];
     for (const slug of bad) {
       const fields = fieldsOf(() => createWorkspace(ctxFor(owner), owner.id, settings(slug)));
       expect(fields.slug, JSON.stringify(slug)).toEqual([expect.stringMatching(/3–40/)]);
