@@ -733,7 +733,9 @@ export default function ChannelsPage() {
             ) : (
               <p>
                 {view.label} runs in the <strong>sandbox</strong>: nothing leaves Pleisys Engage.
-                Messages are marked delivered and kept so you can check them; see{" "}
+                {view.channel === "whatsapp"
+                  ? " Templates get a simulated review; messages get simulated delivered and read receipts, and some a simulated customer reply, and are kept so you can check them; see "
+                  : " Messages are marked delivered and kept so you can check them; see "}
                 <Link to={sandboxLink}>Sandbox messages</Link>.
               </p>
             )}
