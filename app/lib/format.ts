@@ -35,27 +35,6 @@ export function formatDateTime(date: Date, timeZone = "UTC"): string {
   return formatterFor(timeZone).format(date);
 }
 
-/** Day, month and year of `date` in `timeZone`, for comparing against today. */
-const compactFormatters = new Map<string, Intl.DateTimeFormat>();
-
-function compactFormatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = compactFormatters.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat("en-GB", {
-      timeZone,
-      day: "numeric",
-      month: "short",
-      year: "numeric",
-      hour: "2-digit",
-      minute: "2-digit",
-      hourCycle: "h23",
-    });
-    if (compactFormatters.size >= MAX_FORMATTERS) compactFormatters.clear();
-    compactFormatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
-
 /**
  * A date for a table cell: "7 Dec, 14:21" this year, "7 Dec 2025" before. Short enough to stay
  * on one line; pair it with formatDateTime (e.g. in a title) where the exact time matters.
@@ -63,7 +42,8 @@ function compactFormatterFor(timeZone: string): Intl.DateTimeFormat {
 export function formatDateTimeCompact(date: Date, timeZone = "UTC", now = new Date()): string {
   const parts = (d: Date) =>
     Object.fromEntries(
-      compactFormatterFor(timeZone)
+      // The full formatter's parts, without its zone name.
+      formatterFor(timeZone)
         .formatToParts(d)
         .map((p) => [p.type, p.value]),
     ) as Record<string, string>;

@@ -171,6 +171,35 @@ function recordEvents(
     .run(at, type, JSON.stringify(data), JSON.stringify(ids));
 }
 
+/**
+ * One tag or list change over the selection, window by window: the SQL returns the contacts it
+ * changed, each of those gets a timeline event, and the whole an audit entry.
+ */
+async function changeMembership(
+  ctx: WorkspaceContext,
+  selection: BulkSelection,
+  change: {
+    sql: string;
+    params: (at: number) => (string | number)[];
+    event: string;
+    detail: Record<string, string>;
+    action: string;
+    audit: Record<string, string | number>;
+  },
+): Promise<number> {
+  const at = ctx.now().getTime();
+  const changed = await inChunks(ctx, selection, (client, ids) => {
+    const touched = client
+      .prepare(change.sql)
+      .pluck()
+      .all(...change.params(at), JSON.stringify(ids)) as number[];
+    recordEvents(client, touched, at, change.event, change.detail);
+    return touched.length;
+  });
+  audit(ctx, change.action, selection, { ...change.audit, contacts: changed });
+  return changed;
+}
+
 /** Tags the selection with `tagName`, creating the tag when it is new. */
 export async function bulkAddTag(
   ctx: WorkspaceContext,
@@ -179,18 +208,14 @@ export async function bulkAddTag(
 ): Promise<BulkResult> {
   selectionWhere(selection);
   const tag = ensureTag(ctx, tagName);
-  const at = ctx.now().getTime();
-  const changed = await inChunks(ctx, selection, (client, ids) => {
-    const added = client
-      .prepare(
-        "INSERT INTO contact_tags (contact_id, tag_id) SELECT value, ? FROM json_each(?) WHERE true ON CONFLICT DO NOTHING RETURNING contact_id",
-      )
-      .pluck()
-      .all(tag.id, JSON.stringify(ids)) as number[];
-    recordEvents(client, added, at, "tag.added", { tag: tag.name });
-    return added.length;
+  const changed = await changeMembership(ctx, selection, {
+    sql: "INSERT INTO contact_tags (contact_id, tag_id) SELECT value, ? FROM json_each(?) WHERE true ON CONFLICT DO NOTHING RETURNING contact_id",
+    params: () => [tag.id],
+    event: "tag.added",
+    detail: { tag: tag.name },
+    action: "contacts.bulk_tagged",
+    audit: { tagId: tag.id },
   });
-  audit(ctx, "contacts.bulk_tagged", selection, { tagId: tag.id, contacts: changed });
   return { changed, name: tag.name };
 }
 
@@ -202,18 +227,14 @@ export async function bulkRemoveTag(
 ): Promise<BulkResult> {
   selectionWhere(selection);
   const tag = findTag(ctx, tagName);
-  const at = ctx.now().getTime();
-  const changed = await inChunks(ctx, selection, (client, ids) => {
-    const removed = client
-      .prepare(
-        "DELETE FROM contact_tags WHERE tag_id = ? AND contact_id IN (SELECT value FROM json_each(?)) RETURNING contact_id",
-      )
-      .pluck()
-      .all(tag.id, JSON.stringify(ids)) as number[];
-    recordEvents(client, removed, at, "tag.removed", { tag: tag.name });
-    return removed.length;
+  const changed = await changeMembership(ctx, selection, {
+    sql: "DELETE FROM contact_tags WHERE tag_id = ? AND contact_id IN (SELECT value FROM json_each(?)) RETURNING contact_id",
+    params: () => [tag.id],
+    event: "tag.removed",
+    detail: { tag: tag.name },
+    action: "contacts.bulk_untagged",
+    audit: { tagId: tag.id },
   });
-  audit(ctx, "contacts.bulk_untagged", selection, { tagId: tag.id, contacts: changed });
   return { changed, name: tag.name };
 }
 
@@ -239,18 +260,14 @@ export async function bulkAddToList(
 ): Promise<BulkResult> {
   selectionWhere(selection);
   const list = requireList(ctx, listId);
-  const at = ctx.now().getTime();
-  const changed = await inChunks(ctx, selection, (client, ids) => {
-    const added = client
-      .prepare(
-        "INSERT INTO list_members (list_id, contact_id, added_at) SELECT ?, value, ? FROM json_each(?) WHERE true ON CONFLICT DO NOTHING RETURNING contact_id",
-      )
-      .pluck()
-      .all(list.id, at, JSON.stringify(ids)) as number[];
-    recordEvents(client, added, at, "list.added", { list: list.name });
-    return added.length;
+  const changed = await changeMembership(ctx, selection, {
+    sql: "INSERT INTO list_members (list_id, contact_id, added_at) SELECT ?, value, ? FROM json_each(?) WHERE true ON CONFLICT DO NOTHING RETURNING contact_id",
+    params: (at) => [list.id, at],
+    event: "list.added",
+    detail: { list: list.name },
+    action: "contacts.bulk_listed",
+    audit: { listId: list.id },
   });
-  audit(ctx, "contacts.bulk_listed", selection, { listId: list.id, contacts: changed });
   return { changed, name: list.name };
 }
 
@@ -261,18 +278,14 @@ export async function bulkRemoveFromList(
 ): Promise<BulkResult> {
   selectionWhere(selection);
   const list = requireList(ctx, listId);
-  const at = ctx.now().getTime();
-  const changed = await inChunks(ctx, selection, (client, ids) => {
-    const removed = client
-      .prepare(
-        "DELETE FROM list_members WHERE list_id = ? AND contact_id IN (SELECT value FROM json_each(?)) RETURNING contact_id",
-      )
-      .pluck()
-      .all(list.id, JSON.stringify(ids)) as number[];
-    recordEvents(client, removed, at, "list.removed", { list: list.name });
-    return removed.length;
+  const changed = await changeMembership(ctx, selection, {
+    sql: "DELETE FROM list_members WHERE list_id = ? AND contact_id IN (SELECT value FROM json_each(?)) RETURNING contact_id",
+    params: () => [list.id],
+    event: "list.removed",
+    detail: { list: list.name },
+    action: "contacts.bulk_unlisted",
+    audit: { listId: list.id },
   });
-  audit(ctx, "contacts.bulk_unlisted", selection, { listId: list.id, contacts: changed });
   return { changed, name: list.name };
 }
 
