@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireWorkspace } from "~/auth/workspace.server";
+import { csvDownload } from "~/lib/csv-download.server";
 import { dayIn, exportAuditCsv, workspaceAuditFilter } from "~/domain/audit/audit-export.server";
 import { ValidationError } from "~/lib/errors";
 
@@ -28,32 +29,6 @@ export async function loader(args: LoaderFunctionArgs) {
   }
 
   const lines = exportAuditCsv(wctx, filter)[Symbol.iterator]();
-  const encoder = new TextEncoder();
-  const body = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      let chunk = "";
-      for (let i = 0; i < 200; i++) {
-        const next = lines.next();
-        if (next.done) {
-          if (chunk) controller.enqueue(encoder.encode(chunk));
-          controller.close();
-          return;
-        }
-        chunk += next.value;
-      }
-      controller.enqueue(encoder.encode(chunk));
-    },
-    cancel() {
-      lines.return?.();
-    },
-  });
   const filename = `audit-${workspace.slug}-${dayIn(wctx.now(), workspace.timezone)}.csv`;
-  return new Response(body, {
-    headers: {
-      "Content-Type": "text/csv; charset=utf-8",
-      "Content-Disposition": `attachment; filename="${filename}"`,
-      "Cache-Control": "no-store",
-      "X-Content-Type-Options": "nosniff",
-    },
-  });
+  return csvDownload(lines, filename);
 }

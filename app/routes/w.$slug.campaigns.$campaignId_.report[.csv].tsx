@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
+import { csvDownload } from "~/lib/csv-download.server";
 import {
   exportCampaignRecipientsCsv,
   parseCampaignId,
@@ -19,23 +20,5 @@ export async function loader(args: LoaderFunctionArgs) {
   if (!can(role, "contacts:export")) throw new ForbiddenError();
   const id = parseCampaignId(args.params.campaignId);
   const chunks = exportCampaignRecipientsCsv(wctx, id);
-  const encoder = new TextEncoder();
-  const body = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const next = chunks.next();
-      if (next.done) controller.close();
-      else controller.enqueue(encoder.encode(next.value));
-    },
-    cancel() {
-      chunks.return(undefined);
-    },
-  });
-  return new Response(body, {
-    headers: {
-      "Content-Type": "text/csv; charset=utf-8",
-      "Content-Disposition": `attachment; filename="campaign-${id}-${workspace.slug}-recipients.csv"`,
-      "Cache-Control": "no-store",
-      "X-Content-Type-Options": "nosniff",
-    },
-  });
+  return csvDownload(chunks, `campaign-${id}-${workspace.slug}-recipients.csv`);
 }

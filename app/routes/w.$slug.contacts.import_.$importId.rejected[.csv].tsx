@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireWorkspace } from "~/auth/workspace.server";
+import { csvDownload } from "~/lib/csv-download.server";
 import { exportImportErrors, getImport, isImportId } from "~/domain/contacts/import.server";
 import { NotFoundError } from "~/lib/errors";
 
@@ -14,27 +15,9 @@ export async function loader(args: LoaderFunctionArgs) {
   if (!isImportId(id)) throw new NotFoundError("Import");
   const summary = getImport(wctx, id);
   const chunks = exportImportErrors(wctx, id);
-  const encoder = new TextEncoder();
-  const body = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const next = chunks.next();
-      if (next.done) controller.close();
-      else controller.enqueue(encoder.encode(next.value));
-    },
-    cancel() {
-      chunks.return(undefined);
-    },
-  });
   const stem = summary.fileName
     .replace(/\.[^.]*$/, "")
     .replace(/[^\w.-]+/g, "_")
     .slice(0, 80);
-  return new Response(body, {
-    headers: {
-      "Content-Type": "text/csv; charset=utf-8",
-      "Content-Disposition": `attachment; filename="rejected-rows-${stem || "import"}.csv"`,
-      "Cache-Control": "no-store",
-      "X-Content-Type-Options": "nosniff",
-    },
-  });
+  return csvDownload(chunks, `rejected-rows-${stem || "import"}.csv`);
 }

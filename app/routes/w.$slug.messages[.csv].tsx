@@ -2,6 +2,7 @@ import { data, type LoaderFunctionArgs } from "@remix-run/node";
 import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { exportMessageLogCsv, readMessageLogFilters } from "~/domain/delivery/message-log.server";
+import { csvDownload } from "~/lib/csv-download.server";
 import { ForbiddenError } from "~/lib/errors";
 
 /**
@@ -15,23 +16,5 @@ export async function loader(args: LoaderFunctionArgs) {
   const { filters, problem } = readMessageLogFilters(new URL(args.request.url).searchParams);
   if (problem) throw data({ message: problem }, { status: 400 });
   const chunks = exportMessageLogCsv(wctx, filters);
-  const encoder = new TextEncoder();
-  const body = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const next = chunks.next();
-      if (next.done) controller.close();
-      else controller.enqueue(encoder.encode(next.value));
-    },
-    cancel() {
-      chunks.return(undefined);
-    },
-  });
-  return new Response(body, {
-    headers: {
-      "Content-Type": "text/csv; charset=utf-8",
-      "Content-Disposition": `attachment; filename="messages-${workspace.slug}.csv"`,
-      "Cache-Control": "no-store",
-      "X-Content-Type-Options": "nosniff",
-    },
-  });
+  return csvDownload(chunks, `messages-${workspace.slug}.csv`);
 }
