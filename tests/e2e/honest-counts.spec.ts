@@ -29,124 +29,130 @@ async function engagement(page: Page, slug: string, campaignId: string) {
   };
 }
 
-test("the counts staying still while the owner browses", async ({ page }, testInfo) => {
-  test.setTimeout(150_000);
-  // Every request the browser makes: none may be an open pixel or a tracked link.
-  const tracking: string[] = [];
-  page.on("request", (request) => {
-    if (/\/t\/[oc]\//.test(new URL(request.url()).pathname)) tracking.push(request.url());
-  });
-  // The shop is outside this machine: answer for it so a click lands somewhere.
-  await page.route("https://shop.example/**", (route) =>
-    route.fulfill({ contentType: "text/html", body: "<h1>Shop</h1>" }),
-  );
+const VIEWPORTS = [
+  { name: "laptop", width: 1366, height: 768 },
+  { name: "phone", width: 390, height: 844 },
+];
 
-  const { slug } = await signUpWithWorkspace(page, {
-    name: "Meera Cafe",
-    workspace: "Meera Cafe",
-  });
-
-  // Two regulars who agreed to email.
-  await page.goto(`/w/${slug}/contacts/import`);
-  await page.getByLabel("CSV file").setInputFiles({
-    name: "regulars.csv",
-    mimeType: "text/csv",
-    buffer: Buffer.from(["Name,Email", ...PEOPLE].join("\n"), "utf8"),
-  });
-  await page.getByRole("button", { name: "Upload and continue" }).click();
-  await page.getByLabel("…or a new list named").fill("Regulars");
-  await page.getByRole("checkbox", { name: "Email" }).check();
-  await page.getByLabel("Where did they give consent?").fill("counter sign-up sheet");
-  await page.getByRole("button", { name: "Start import" }).click();
-  const summary = page.getByRole("table").filter({ hasText: "Rows read" });
-  await expect(summary.getByRole("row", { name: /New contacts/ })).toContainText(
-    String(PEOPLE.length),
-    { timeout: 30_000 },
-  );
-
-  // An email template with a tracked link.
-  await page.goto(`/w/${slug}/templates/new`);
-  await page.getByRole("link", { name: "Email", exact: true }).click();
-  await page.getByRole("textbox", { name: "Name", exact: true }).fill("Diwali sweets");
-  await page.getByRole("textbox", { name: "Subject", exact: true }).fill("Diwali sweets are in");
-  await page.getByLabel("Block 1 heading text").fill("Happy Diwali, {{ first_name }}");
-  await page.getByLabel("Block 2 text").fill(`Fresh sweets every morning. [Order now](${SHOP})`);
-  await page.getByRole("button", { name: "Create template" }).click();
-  await expect(page.getByRole("heading", { level: 1, name: /Diwali sweets/ })).toBeVisible();
-  const templateUrl = page.url();
-
-  // The campaign, sent now in the sandbox.
-  await page.goto(`/w/${slug}/campaigns/new`);
-  await page.getByLabel("Campaign name").fill("Diwali 2026");
-  await page.getByRole("radio", { name: "Email" }).check();
-  await page.getByRole("button", { name: "Next" }).click();
-  await page.getByRole("radio", { name: "List: Regulars" }).check();
-  await page.getByRole("button", { name: "Next" }).click();
-  await page.getByLabel("Template", { exact: true }).selectOption({ label: "Diwali sweets" });
-  await page.getByRole("button", { name: "Next" }).click();
-  await page.getByRole("radio", { name: "Send now" }).check();
-  await page.getByRole("button", { name: "Continue to review" }).click();
-  await page.getByRole("button", { name: "Send campaign" }).click();
-  const progress = page.getByRole("progressbar", { name: "Campaign progress" });
-  await expect(progress).toHaveAttribute("aria-valuenow", "100", { timeout: 60_000 });
-  const campaignUrl = page.url();
-  const campaignId = /\/campaigns\/(\d+)/.exec(campaignUrl)![1]!;
-
-  const before = await engagement(page, slug, campaignId);
-  expect(before.opened).toBe("0");
-  expect(before.clicked).toBe("0");
-
-  // Every in-app view of the sent email.
-  await page.goto(templateUrl);
-  const preview = page.frameLocator('iframe[title="Email preview (HTML part)"]');
-  await expect(preview.getByRole("link", { name: "Order now" })).toBeVisible();
-  await expect(preview.getByRole("link", { name: "Order now" })).toHaveAttribute("href", SHOP);
-
-  await page.goto(campaignUrl);
-  await expect(page.getByRole("heading", { level: 1, name: /Diwali 2026/ })).toBeVisible();
-
-  await page.goto(`/w/${slug}/messages`);
-  await page
-    .getByRole("link", { name: /message to asha@example\.com/ })
-    .first()
-    .click();
-  await expect(page.getByRole("heading", { level: 1, name: /to asha@example\.com/ })).toBeVisible();
-  const messageUrl = page.url();
-  const html = page.frameLocator('iframe[title="HTML part of the email"]');
-  const link = html.getByRole("link", { name: "Order now" });
-  // The link goes straight to the shop: no tracked redirect in the app's copy of the email.
-  await expect(link).toBeVisible();
-  await expect(link).toHaveAttribute("href", SHOP);
-  await expect(html.locator('img[src*="/t/o/"]')).toHaveCount(0);
-  for (const viewport of [
-    { width: 1366, height: 768 },
-    { width: 390, height: 844 },
-  ]) {
+for (const viewport of VIEWPORTS) {
+  test(`the counts staying still while the owner browses (${viewport.name})`, async ({
+    page,
+  }, testInfo) => {
+    test.setTimeout(150_000);
     await page.setViewportSize(viewport);
+    // Every request the browser makes: none may be an open pixel or a tracked link.
+    const tracking: string[] = [];
+    page.on("request", (request) => {
+      if (/\/t\/[oc]\//.test(new URL(request.url()).pathname)) tracking.push(request.url());
+    });
+    // The shop is outside this machine: answer for it so a click lands somewhere.
+    await page.route("https://shop.example/**", (route) =>
+      route.fulfill({ contentType: "text/html", body: "<h1>Shop</h1>" }),
+    );
+
+    const { slug } = await signUpWithWorkspace(page, {
+      name: "Meera Cafe",
+      workspace: "Meera Cafe",
+    });
+
+    // Two regulars who agreed to email.
+    await page.goto(`/w/${slug}/contacts/import`);
+    await page.getByLabel("CSV file").setInputFiles({
+      name: "regulars.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.from(["Name,Email", ...PEOPLE].join("\n"), "utf8"),
+    });
+    await page.getByRole("button", { name: "Upload and continue" }).click();
+    await page.getByLabel("…or a new list named").fill("Regulars");
+    await page.getByRole("checkbox", { name: "Email" }).check();
+    await page.getByLabel("Where did they give consent?").fill("counter sign-up sheet");
+    await page.getByRole("button", { name: "Start import" }).click();
+    const summary = page.getByRole("table").filter({ hasText: "Rows read" });
+    await expect(summary.getByRole("row", { name: /New contacts/ })).toContainText(
+      String(PEOPLE.length),
+      { timeout: 30_000 },
+    );
+
+    // An email template with a tracked link.
+    await page.goto(`/w/${slug}/templates/new`);
+    await page.getByRole("link", { name: "Email", exact: true }).click();
+    await page.getByRole("textbox", { name: "Name", exact: true }).fill("Diwali sweets");
+    await page.getByRole("textbox", { name: "Subject", exact: true }).fill("Diwali sweets are in");
+    await page.getByLabel("Block 1 heading text").fill("Happy Diwali, {{ first_name }}");
+    await page.getByLabel("Block 2 text").fill(`Fresh sweets every morning. [Order now](${SHOP})`);
+    await page.getByRole("button", { name: "Create template" }).click();
+    await expect(page.getByRole("heading", { level: 1, name: /Diwali sweets/ })).toBeVisible();
+    const templateUrl = page.url();
+
+    // The campaign, sent now in the sandbox.
+    await page.goto(`/w/${slug}/campaigns/new`);
+    await page.getByLabel("Campaign name").fill("Diwali 2026");
+    await page.getByRole("radio", { name: "Email" }).check();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByRole("radio", { name: "List: Regulars" }).check();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel("Template", { exact: true }).selectOption({ label: "Diwali sweets" });
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByRole("radio", { name: "Send now" }).check();
+    await page.getByRole("button", { name: "Continue to review" }).click();
+    await page.getByRole("button", { name: "Send campaign" }).click();
+    const progress = page.getByRole("progressbar", { name: "Campaign progress" });
+    await expect(progress).toHaveAttribute("aria-valuenow", "100", { timeout: 60_000 });
+    const campaignUrl = page.url();
+    const campaignId = /\/campaigns\/(\d+)/.exec(campaignUrl)![1]!;
+
+    const before = await engagement(page, slug, campaignId);
+    expect(before.opened).toBe("0");
+    expect(before.clicked).toBe("0");
+
+    // Every in-app view of the sent email.
+    await page.goto(templateUrl);
+    const preview = page.frameLocator('iframe[title="Email preview (HTML part)"]');
+    await expect(preview.getByRole("link", { name: "Order now" })).toBeVisible();
+    await expect(preview.getByRole("link", { name: "Order now" })).toHaveAttribute("href", SHOP);
+
+    await page.goto(campaignUrl);
+    await expect(page.getByRole("heading", { level: 1, name: /Diwali 2026/ })).toBeVisible();
+
+    await page.goto(`/w/${slug}/messages`);
+    await page
+      .getByRole("link", { name: /message to asha@example\.com/ })
+      .first()
+      .click();
+    await expect(
+      page.getByRole("heading", { level: 1, name: /to asha@example\.com/ }),
+    ).toBeVisible();
+    const messageUrl = page.url();
+    const html = page.frameLocator('iframe[title="HTML part of the email"]');
+    const link = html.getByRole("link", { name: "Order now" });
+    // The link goes straight to the shop: no tracked redirect in the app's copy of the email.
+    await expect(link).toBeVisible();
+    await expect(link).toHaveAttribute("href", SHOP);
+    await expect(html.locator('img[src*="/t/o/"]')).toHaveCount(0);
     await page.screenshot({
       path: testInfo.outputPath(`message-${viewport.width}.png`),
       fullPage: true,
     });
-  }
-  await page.setViewportSize({ width: 1366, height: 768 });
-  await link.click();
-  await page.goto(messageUrl);
-  // A click in the first moments after a load can land while the client router is still
-  // learning the page's routes, and is then dropped: click once the page has settled.
-  await page.waitForLoadState("networkidle");
-  await page.getByRole("link", { name: "asha@example.com" }).first().click();
-  await expect(page.getByRole("heading", { level: 1, name: /Asha/ })).toBeVisible();
+    await link.click();
+    await page.goto(messageUrl);
+    // A click in the first moments after a load can land while the client router is still
+    // learning the page's routes, and is then dropped: click once the page has settled.
+    await page.waitForLoadState("networkidle");
+    await page.getByRole("link", { name: "asha@example.com" }).first().click();
+    await expect(page.getByRole("heading", { level: 1, name: /Asha/ })).toBeVisible();
 
-  // Back to the report: nothing moved.
-  const after = await engagement(page, slug, campaignId);
-  expect(after).toEqual(before);
-  await page.screenshot({ path: testInfo.outputPath("report-1366.png"), fullPage: true });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.screenshot({ path: testInfo.outputPath("report-390.png"), fullPage: true });
-  // And the message page's timeline has no Opened or Clicked step.
-  await page.goto(messageUrl);
-  const timeline = page.getByRole("list").filter({ hasText: "Created" });
-  await expect(timeline).not.toContainText("Opened");
-  await expect(timeline).not.toContainText("Clicked");
-  expect(tracking).toEqual([]);
-});
+    // Back to the report: nothing moved.
+    const after = await engagement(page, slug, campaignId);
+    expect(after).toEqual(before);
+    await page.screenshot({
+      path: testInfo.outputPath(`report-${viewport.width}.png`),
+      fullPage: true,
+    });
+    // And the message page's timeline has no Opened or Clicked step.
+    await page.goto(messageUrl);
+    const timeline = page.getByRole("list").filter({ hasText: "Created" });
+    await expect(timeline).not.toContainText("Opened");
+    await expect(timeline).not.toContainText("Clicked");
+    expect(tracking).toEqual([]);
+  });
+}
