@@ -1,3 +1,4 @@
+import type { Currency } from "~/db/schema/control";
 import type { TenantDb } from "~/db/tenants.server";
 
 /** Who did something; recorded in the audit log. */
@@ -22,8 +23,22 @@ export interface SystemContext {
   request?: RequestInfo;
 }
 
+/**
+ * The facts about a workspace that domain functions read on almost every call (dates in its time
+ * zone, phone numbers in its country, prices in its currency), loaded once with the context.
+ */
+export interface WorkspaceProfile {
+  id: string;
+  slug: string;
+  timeZone: string;
+  /** ISO 3166 alpha-2: how phone numbers written without a country code are read. */
+  country: string;
+  currency: Currency;
+}
+
 export interface WorkspaceContext extends SystemContext {
   workspaceId: string;
+  workspace: WorkspaceProfile;
   db: TenantDb;
 }
 

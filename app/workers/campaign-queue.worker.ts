@@ -24,6 +24,7 @@ try {
   const ctx = {
     ...systemContext("campaign-queue"),
     workspaceId: data.workspaceId,
+    workspace: data.workspace,
     db,
     timeZone: data.timeZone,
   };

@@ -148,8 +148,16 @@ for (let i = 0; i < SEARCHES; i++) {
   }
 }
 
+// The bench has a tenant file and no control row, so the profile is written out here.
 const ctx = {
   workspaceId,
+  workspace: {
+    id: workspaceId,
+    slug: "bench",
+    timeZone: "Asia/Kolkata",
+    country: "IN",
+    currency: "INR" as const,
+  },
   db,
   actor: { type: "system" as const, id: "bench" },
   now: () => new Date(),

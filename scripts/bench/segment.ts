@@ -155,8 +155,16 @@ console.error(`seeded ${CONTACTS} contacts in ${seedSeconds.toFixed(1)} s`);
 // ---------------------------------------------------------------------------------------------
 // Scenarios
 
+// The bench has a tenant file and no control row, so the profile is written out here.
 const ctx = {
   workspaceId,
+  workspace: {
+    id: workspaceId,
+    slug: "bench",
+    timeZone: "Asia/Kolkata",
+    country: "IN",
+    currency: "INR" as const,
+  },
   db,
   actor: { type: "system" as const, id: "bench" },
   now: () => new Date(NOW),

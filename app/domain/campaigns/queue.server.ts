@@ -1,3 +1,4 @@
+import type { WorkspaceProfile } from "../context";
 import type { Channel } from "~/lib/channels";
 import { logger } from "~/lib/logger.server";
 import { idSource } from "~/lib/tokens";
@@ -273,6 +274,7 @@ export interface CampaignQueueWorkerData {
   workspaceId: string;
   dbPath: string;
   campaignId: number;
+  workspace: WorkspaceProfile;
   timeZone: string;
   part: QueueOptions["part"];
   winner?: string;
@@ -299,6 +301,7 @@ export function queueCampaign(
     workspaceId: ctx.workspaceId,
     dbPath: tenantDbPath(ctx.workspaceId),
     campaignId: id,
+    workspace: ctx.workspace,
     timeZone: ctx.timeZone,
     part: options.part,
     winner: options.winner,

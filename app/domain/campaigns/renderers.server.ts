@@ -1,3 +1,4 @@
+import { workspaceContextFor } from "../workspaces/access.server";
 import { eq } from "drizzle-orm";
 import { getControlDb } from "~/db/control.server";
 import { workspaces } from "~/db/schema/control";
@@ -90,9 +91,7 @@ onDeferredContent((workspaceId, db, campaignId) => {
     .get();
   if (!workspace) throw new Error("The workspace no longer exists.");
   const ctx: CampaignContext = {
-    ...systemContext("campaigns"),
-    workspaceId,
-    db,
+    ...workspaceContextFor(systemContext("campaigns"), workspaceId, db),
     timeZone: workspace.timeZone,
   };
   const renderers = campaignRenderers(ctx, getCampaign(ctx, campaignId));

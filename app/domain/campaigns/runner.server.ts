@@ -1,3 +1,4 @@
+import { workspaceContextFor } from "../workspaces/access.server";
 import { eq, inArray } from "drizzle-orm";
 import { getControlDb } from "~/db/control.server";
 import { workspaces } from "~/db/schema/control";
@@ -62,9 +63,11 @@ function contextFor(workspaceId: string, db: TenantDb, now: number): CampaignCon
     .get();
   if (!workspace || workspace.status !== "active") return null;
   return {
-    ...systemContext("campaigns", () => new Date(now)),
-    workspaceId,
-    db,
+    ...workspaceContextFor(
+      systemContext("campaigns", () => new Date(now)),
+      workspaceId,
+      db,
+    ),
     timeZone: workspace.timezone,
   };
 }

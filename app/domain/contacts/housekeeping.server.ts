@@ -1,3 +1,4 @@
+import { workspaceContextFor } from "../workspaces/access.server";
 import { and, inArray, isNotNull, lt } from "drizzle-orm";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -39,7 +40,11 @@ export async function contactsHousekeeping(now: Date) {
         .where(inArray(contactImportWarnings.importId, old))
         .run().changes;
     }
-    const ctx = { ...systemContext("contacts-housekeeping", () => now), workspaceId, db };
+    const ctx = workspaceContextFor(
+      systemContext("contacts-housekeeping", () => now),
+      workspaceId,
+      db,
+    );
     exportsPurged += purgeExpiredContactExports(ctx);
   });
   return {

@@ -1,3 +1,4 @@
+import { workspaceContextFor } from "../workspaces/access.server";
 import type { Statement } from "better-sqlite3";
 import { and, eq, isNull } from "drizzle-orm";
 import type { ChannelEvent, RawWebhook } from "~/channels/types";
@@ -556,7 +557,7 @@ function applyInbound(
       ? `You will not get any more messages from ${facts.name}.`
       : `You will not get any more messages from ${facts.name} here.`;
   followUps.push(() => {
-    queueMessages({ ...systemContext("stop-keyword"), workspaceId, db }, [
+    queueMessages(workspaceContextFor(systemContext("stop-keyword"), workspaceId, db), [
       {
         contactId,
         channel,

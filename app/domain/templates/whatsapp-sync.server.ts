@@ -1,3 +1,4 @@
+import { workspaceContextFor } from "../workspaces/access.server";
 import { BUILT_IN_VARIABLES, knownVariables } from "./personalise";
 import { and, asc, eq, inArray } from "drizzle-orm";
 import {
@@ -928,11 +929,13 @@ export function reviewSandboxTemplates(ctx: WorkspaceContext): {
 
 /** The sandbox's reviews run on the dispatcher's visits to the workspace (due hook). */
 export function sandboxReviewHook(workspaceId: string, db: TenantDb, now: number): number | null {
-  return reviewSandboxTemplates({
-    ...systemContext("whatsapp-sandbox", () => new Date(now)),
-    workspaceId,
-    db,
-  }).next;
+  return reviewSandboxTemplates(
+    workspaceContextFor(
+      systemContext("whatsapp-sandbox", () => new Date(now)),
+      workspaceId,
+      db,
+    ),
+  ).next;
 }
 onWorkspaceDue(sandboxReviewHook);
 
@@ -974,12 +977,9 @@ export async function syncAllWhatsAppTemplates(
   for (const workspaceId of ids) {
     try {
       const result = await withTenantDb(workspaceId, (db) =>
-        syncWhatsAppTemplates({
-          actor: { type: "system", id: "whatsapp-template-sync" },
-          now,
-          workspaceId,
-          db,
-        }),
+        syncWhatsAppTemplates(
+          workspaceContextFor(systemContext("whatsapp-template-sync", now), workspaceId, db),
+        ),
       );
       total.workspaces += 1;
       total.added += result.added;

@@ -1,10 +1,21 @@
-import { getTenantDb } from "~/db/tenants.server";
+import { getTenantDb, type TenantDb } from "~/db/tenants.server";
 import { ForbiddenError, NotFoundError } from "~/lib/errors";
 import { normaliseIp } from "~/lib/ip";
 import type { Role } from "~/lib/roles";
-import type { Actor, RequestInfo, WorkspaceContext } from "../context";
+import type {
+  Actor,
+  RequestInfo,
+  SystemContext,
+  WorkspaceContext,
+  WorkspaceProfile,
+} from "../context";
 import { isIpAllowedForWorkspace } from "./allowlist.server";
-import { findMembership, findWorkspaceBySlug, type Workspace } from "./workspaces.server";
+import {
+  findMembership,
+  findWorkspaceById,
+  findWorkspaceBySlug,
+  type Workspace,
+} from "./workspaces.server";
 
 /** Thrown when the workspace's IP allowlist does not include the caller. */
 export class IpNotAllowedError extends ForbiddenError {
@@ -43,12 +54,36 @@ export function assertIpAllowed(workspaceId: string, ip: string): void {
     throw new IpNotAllowedError(address || "unknown");
 }
 
-/** The context every workspace domain function receives: this tenant's file and who acts. */
+/**
+ * The context every workspace domain function receives: this tenant's file, its profile and who
+ * acts. Only a workspace that exists has a context.
+ */
 export function openWorkspaceContext(
   workspaceId: string,
   actor: Actor,
   request: RequestInfo,
   now: () => Date = () => new Date(),
 ): WorkspaceContext {
-  return { workspaceId, db: getTenantDb(workspaceId), actor, request, now };
+  return workspaceContextFor({ actor, request, now }, workspaceId, getTenantDb(workspaceId));
+}
+
+/** The same context for work on a tenant file that is already open (jobs, webhooks, hooks). */
+export function workspaceContextFor(
+  base: SystemContext,
+  workspaceId: string,
+  db: TenantDb,
+): WorkspaceContext {
+  return { ...base, workspaceId, workspace: loadWorkspaceProfile(workspaceId), db };
+}
+
+export function loadWorkspaceProfile(workspaceId: string): WorkspaceProfile {
+  const row = findWorkspaceById(workspaceId);
+  if (!row) throw new NotFoundError("Workspace");
+  return {
+    id: row.id,
+    slug: row.slug,
+    timeZone: row.timezone,
+    country: row.country,
+    currency: row.currency,
+  };
 }

@@ -251,6 +251,10 @@ export function setRequireMfa(ctx: SystemContext, workspaceId: string, required:
   });
 }
 
+export function findWorkspaceById(id: string): Workspace | undefined {
+  return getControlDb().select().from(workspaces).where(eq(workspaces.id, id)).get();
+}
+
 export function findWorkspaceBySlug(slug: string): Workspace | undefined {
   if (!slug || slug.length > 64) return undefined;
   return getControlDb().select().from(workspaces).where(eq(workspaces.slug, slug)).get();
