@@ -2,7 +2,7 @@ import type { ServerBuild } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { closeControlDb, getControlDb } from "~/db/control.server";
 import { closeAllTenantDbs, createTenantScope } from "~/db/tenants.server";
-import { recoverImports, stopImportsForShutdown } from "~/domain/contacts/import.server";
+import { recoverImports, stopImportsForShutdown } from "~/domain/contacts/import/supervisor.server";
 // Registers the campaign runner (and its template renderers) on the dispatcher's due visits.
 import "~/domain/campaigns/renderers.server";
 // Registers the WhatsApp sandbox's simulated template review on the same visits.

@@ -34,7 +34,7 @@ import {
 import { summariseProgress, type ProgressSummary } from "~/domain/campaigns/progress";
 import { describeSchedule } from "~/domain/campaigns/wizard.server";
 import { listLists } from "~/domain/contacts/contacts.server";
-import { getSegment } from "~/domain/contacts/segments.server";
+import { getSegment } from "~/domain/segments/segments.server";
 import { integrationById } from "~/domain/delivery/integrations.server";
 import { PROVIDER_LABELS } from "~/domain/delivery/integration-fields";
 import { getTemplate } from "~/domain/templates/templates.server";

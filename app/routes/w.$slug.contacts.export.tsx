@@ -23,7 +23,7 @@ import {
   listContactExports,
   startContactExport,
 } from "~/domain/contacts/contact-export.server";
-import { loadSegmentCatalog, listSegments } from "~/domain/contacts/segments.server";
+import { loadSegmentCatalog, listSegments } from "~/domain/segments/segments.server";
 import { ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { formatDateTime, formatDateTimeCompact } from "~/lib/format";

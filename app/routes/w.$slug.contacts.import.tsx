@@ -21,7 +21,7 @@ import {
   ImportTooLargeError,
   importUploadLimit,
   listImports,
-} from "~/domain/contacts/import.server";
+} from "~/domain/contacts/import/supervisor.server";
 import { AppError, isAppError } from "~/lib/errors";
 import { formatDateTime } from "~/lib/format";
 

@@ -24,7 +24,7 @@ import {
   CONTACT_FIELD_LABELS,
   DELIMITER_LABELS,
   ENCODING_LABELS,
-} from "~/domain/contacts/csv-format.server";
+} from "~/domain/contacts/import/csv-format.server";
 import {
   cancelImport,
   getImportPreview,
@@ -36,9 +36,9 @@ import {
   NEW_ATTRIBUTE_FIELD,
   setMapping,
   startImport,
-} from "~/domain/contacts/import.server";
+} from "~/domain/contacts/import/supervisor.server";
 import { ATTRIBUTE_TYPE_LABELS } from "~/domain/contacts/attributes.server";
-import { ON_EXISTING, ON_EXISTING_LABELS } from "~/domain/contacts/import-batch.server";
+import { ON_EXISTING, ON_EXISTING_LABELS } from "~/domain/contacts/import/record-batches.server";
 import { CHANNEL_LABELS, CHANNELS } from "~/lib/channels";
 import { NotFoundError, ValidationError, type FieldErrors } from "~/lib/errors";
 import { formatDateTime } from "~/lib/format";

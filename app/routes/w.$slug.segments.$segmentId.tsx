@@ -15,7 +15,7 @@ import { requireWorkspace } from "~/auth/workspace.server";
 import { SegmentForm } from "~/components/segment-builder";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Card, PageHeader } from "~/components/ui/layout";
-import { builderChoices, draftFromDefinition } from "~/domain/contacts/segment-definition";
+import { builderChoices, draftFromDefinition } from "~/domain/segments/segment-definition";
 import {
   builderFromForm,
   builderView,
@@ -26,7 +26,7 @@ import {
   loadSegmentCatalog,
   parseSegmentId,
   updateSegment,
-} from "~/domain/contacts/segments.server";
+} from "~/domain/segments/segments.server";
 import { ForbiddenError, ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { formatDateTime } from "~/lib/format";

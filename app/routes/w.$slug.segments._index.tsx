@@ -5,12 +5,12 @@ import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { ButtonLink } from "~/components/ui/button";
 import { EmptyState, PageHeader } from "~/components/ui/layout";
-import { describeDefinition } from "~/domain/contacts/segment-definition";
+import { describeDefinition } from "~/domain/segments/segment-definition";
 import {
   countSavedSegments,
   listSegments,
   loadSegmentCatalog,
-} from "~/domain/contacts/segments.server";
+} from "~/domain/segments/segments.server";
 import { formatDateTimeCompact } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [

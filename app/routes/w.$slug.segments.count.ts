@@ -1,13 +1,13 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { requireWorkspace } from "~/auth/workspace.server";
-import { draftFromForm } from "~/domain/contacts/segment-definition";
+import { draftFromForm } from "~/domain/segments/segment-definition";
 import {
   countSavedSegment,
   countSegment,
   evaluateBuilder,
   loadSegmentCatalog,
   parseSegmentId,
-} from "~/domain/contacts/segments.server";
+} from "~/domain/segments/segments.server";
 import { AppError, ValidationError } from "~/lib/errors";
 
 /**

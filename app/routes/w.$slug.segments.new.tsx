@@ -13,7 +13,7 @@ import {
   builderChoices,
   draftFromDefinition,
   emptyDefinition,
-} from "~/domain/contacts/segment-definition";
+} from "~/domain/segments/segment-definition";
 import {
   builderFromForm,
   builderView,
@@ -21,7 +21,7 @@ import {
   createSegment,
   evaluateBuilder,
   loadSegmentCatalog,
-} from "~/domain/contacts/segments.server";
+} from "~/domain/segments/segments.server";
 import { ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
 

@@ -10,7 +10,7 @@ import { once } from "node:events";
 import { readlinkSync } from "node:fs";
 import { setPriority } from "node:os";
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
-import type { ImportWorkerData } from "~/domain/contacts/import-pipeline.server";
+import type { ImportWorkerData } from "~/domain/contacts/import/threads.server";
 
 const data = workerData as Omit<ImportWorkerData, "port">;
 
@@ -32,9 +32,9 @@ const parent = parentPort!;
 const [first] = (await once(parent, "message")) as [{ port: MessagePort }];
 const full: ImportWorkerData = { ...data, port: first.port };
 if (full.role === "parse") {
-  const { runImportParser } = await import("~/domain/contacts/import-parse-thread.server");
+  const { runImportParser } = await import("~/domain/contacts/import/parse-thread.server");
   await runImportParser(full);
 } else {
-  const { runImportWriter } = await import("~/domain/contacts/import-write-thread.server");
+  const { runImportWriter } = await import("~/domain/contacts/import/write-thread.server");
   await runImportWriter(full, parent);
 }

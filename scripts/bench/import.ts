@@ -40,8 +40,8 @@ const { createVerifiedUser, createWorkspaceFor, signedIn } =
 const { startTestServer } = await import("../../tests/support/server");
 const { openWorkspaceContext } = await import("~/domain/workspaces/access.server");
 const { createAttributeDefinition } = await import("~/domain/contacts/attributes.server");
-const { getImport } = await import("~/domain/contacts/import.server");
-const { DEFAULT_TUNING } = await import("~/domain/contacts/import-pipeline.server");
+const { getImport } = await import("~/domain/contacts/import/supervisor.server");
+const { DEFAULT_TUNING } = await import("~/domain/contacts/import/threads.server");
 const { migrationsFor, configureConnection } = await import("~/db/migrate.server");
 const { tenantDbPath, closeAllTenantDbs } = await import("~/db/tenants.server");
 

@@ -22,7 +22,7 @@ process.env.LOG_DESTINATION = "stderr";
 
 const { newWorkspaceId, provisionTenantDb, tenantDbPath, closeAllTenantDbs } =
   await import("~/db/tenants.server");
-const { countSegment } = await import("~/domain/contacts/segments.server");
+const { countSegment } = await import("~/domain/segments/segments.server");
 
 const DAY = 86_400_000;
 const NOW = Date.now();

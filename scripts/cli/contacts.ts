@@ -1,15 +1,15 @@
 import { createReadStream, statSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { listAttributeDefinitions } from "~/domain/contacts/attributes.server";
-import { guessMapping } from "~/domain/contacts/csv-format.server";
+import { guessMapping } from "~/domain/contacts/import/csv-format.server";
 import {
   cancelImport,
   createImport,
   setMapping,
   startImport,
   waitForImport,
-} from "~/domain/contacts/import.server";
-import { ON_EXISTING } from "~/domain/contacts/import-batch.server";
+} from "~/domain/contacts/import/supervisor.server";
+import { ON_EXISTING } from "~/domain/contacts/import/record-batches.server";
 import { cliContext } from "~/domain/context";
 import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import { findWorkspaceBySlug } from "~/domain/workspaces/workspaces.server";

@@ -12,7 +12,7 @@ import {
   isImportId,
   listImports,
   type ImportSummary,
-} from "~/domain/contacts/import.server";
+} from "~/domain/contacts/import/supervisor.server";
 import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
 import {

@@ -15,7 +15,7 @@ import { saveIntegration } from "../delivery/integrations.server";
 import { openWorkspaceContext } from "../workspaces/access.server";
 import { createWorkspace } from "../workspaces/workspaces.server";
 import { ConflictError, NotFoundError } from "~/lib/errors";
-import { createSegment, updateSegment } from "../contacts/segments.server";
+import { createSegment, updateSegment } from "../segments/segments.server";
 import {
   approveCampaign,
   cancelCampaign,

@@ -15,7 +15,7 @@ import {
 } from "~/lib/errors";
 import { sha256Hex } from "~/lib/tokens";
 import { recordAudit } from "../audit/audit.server";
-import { getSegment, prepareSavedSegment } from "../contacts/segments.server";
+import { getSegment, prepareSavedSegment } from "../segments/segments.server";
 import type { WorkspaceContext } from "../context";
 import { integrationForChannel } from "../delivery/integrations.server";
 import { markDue } from "../delivery/outbox.server";

@@ -3,7 +3,7 @@ import { NotFoundError, ValidationError, type FieldErrors } from "~/lib/errors";
 import { formatDateTime } from "~/lib/format";
 import { zonedWallTimeToInstant, zoneOffsetMs } from "~/lib/time-zone";
 import { listLists } from "../contacts/contacts.server";
-import { countSavedSegments, getSegment, listSegments } from "../contacts/segments.server";
+import { countSavedSegments, getSegment, listSegments } from "../segments/segments.server";
 import { PROVIDER_LABELS } from "../delivery/integration-fields";
 import { listIntegrations } from "../delivery/integrations.server";
 import { getTemplate, listTemplates, sendableReason } from "../templates/templates.server";

@@ -15,7 +15,7 @@ import {
   type SearchField,
 } from "./contacts.server";
 import { startContactExportWhere } from "./contact-export.server";
-import type { SegmentContext } from "./segments.server";
+import type { SegmentContext } from "../segments/segments.server";
 import { suppressionKey } from "./suppression-hash.server";
 import { suppressContactInTransaction } from "./suppressions.server";
 

@@ -32,7 +32,7 @@ import {
   waitForContactExports,
 } from "./contact-export.server";
 import { writeContactsCsv } from "./contact-export-writer.server";
-import { createSegment, type SegmentContext } from "./segments.server";
+import { createSegment, type SegmentContext } from "../segments/segments.server";
 
 /**
  * Contact exports on real tenant files, through the real worker thread (started from this

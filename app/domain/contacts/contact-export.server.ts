@@ -20,7 +20,7 @@ import {
   prepareSavedSegment,
   type CompiledWhere,
   type SegmentContext,
-} from "./segments.server";
+} from "../segments/segments.server";
 
 /**
  * Contact exports: all contacts, a list or a segment as CSV, written by a worker thread to

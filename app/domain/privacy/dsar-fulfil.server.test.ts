@@ -24,7 +24,7 @@ import {
   setMapping,
   startImport,
   waitForImport,
-} from "../contacts/import.server";
+} from "../contacts/import/supervisor.server";
 import { isSuppressed } from "../contacts/suppressions.server";
 import { suppressionKey } from "../contacts/suppression-hash.server";
 import type { SystemContext, WorkspaceContext } from "../context";

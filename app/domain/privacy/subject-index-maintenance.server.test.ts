@@ -19,8 +19,8 @@ import {
   setMapping,
   startImport,
   waitForImport,
-} from "../contacts/import.server";
-import { DEFAULT_TUNING } from "../contacts/import-pipeline.server";
+} from "../contacts/import/supervisor.server";
+import { DEFAULT_TUNING } from "../contacts/import/threads.server";
 import type { WorkspaceContext } from "../context";
 import { workspaceTelegramLink } from "../delivery/telegram-links.server";
 import { processWebhookEvents } from "../delivery/webhooks.server";

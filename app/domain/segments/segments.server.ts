@@ -6,7 +6,7 @@ import { formatDateTime } from "~/lib/format";
 import { randomToken } from "~/lib/tokens";
 import { recordAudit } from "../audit/audit.server";
 import type { WorkspaceContext } from "../context";
-import { listAttributeDefinitions } from "./attributes.server";
+import { listAttributeDefinitions } from "../contacts/attributes.server";
 import { getCountries } from "libphonenumber-js/min";
 import { startOfZonedDay, zoneOffsetMs } from "~/lib/time-zone";
 import {

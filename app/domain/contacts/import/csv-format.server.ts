@@ -3,7 +3,7 @@ import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { Readable, Transform, type TransformCallback } from "node:stream";
 import { ValidationError } from "~/lib/errors";
-import type { AttributeDefinition } from "./attributes.server";
+import type { AttributeDefinition } from "../attributes.server";
 import { CsvSplitter } from "./csv-split.server";
 
 /**

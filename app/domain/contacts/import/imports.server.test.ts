@@ -18,12 +18,12 @@ import {
 import { tenantDbPath } from "~/db/tenants.server";
 import { ValidationError } from "~/lib/errors";
 import { normalisePhone } from "~/lib/phone";
-import { createUserByOperator } from "../admin/admin.server";
-import type { WorkspaceContext } from "../context";
-import { openWorkspaceContext } from "../workspaces/access.server";
-import { createWorkspace } from "../workspaces/workspaces.server";
-import { createAttributeDefinition, listAttributeDefinitions } from "./attributes.server";
-import { createContact, createList, createTag, eraseContact, setConsent } from "./contacts.server";
+import { createUserByOperator } from "../../admin/admin.server";
+import type { WorkspaceContext } from "../../context";
+import { openWorkspaceContext } from "../../workspaces/access.server";
+import { createWorkspace } from "../../workspaces/workspaces.server";
+import { createAttributeDefinition, listAttributeDefinitions } from "../attributes.server";
+import { createContact, createList, createTag, eraseContact, setConsent } from "../contacts.server";
 import {
   cancelImport,
   createImport,
@@ -42,10 +42,10 @@ import {
   waitForImport,
   type ImportSettingsInput,
   type ImportSummary,
-} from "./import.server";
-import { DEFAULT_TUNING } from "./import-pipeline.server";
-import { compileRowPlan, normaliseImportRow } from "./import-row.server";
-import { addSuppression, suppressContact } from "./suppressions.server";
+} from "./supervisor.server";
+import { DEFAULT_TUNING } from "./threads.server";
+import { compileRowPlan, normaliseImportRow } from "./records.server";
+import { addSuppression, suppressContact } from "../suppressions.server";
 
 process.env.BASE_URL = "https://engage.test";
 

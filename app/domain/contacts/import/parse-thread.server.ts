@@ -1,8 +1,8 @@
 import { openTenantClientForWorker } from "~/db/tenant-worker-client.server";
 import { describeCsvError, openCsvRecords } from "./csv-format.server";
-import { packRow, suppressionMatcher, type RowBatch } from "./import-batch.server";
-import type { ImportWorkerData, ParserMessage, WriterToParser } from "./import-pipeline.server";
-import { compileRowPlan, normaliseImportRow } from "./import-row.server";
+import { packRow, suppressionMatcher, type RowBatch } from "./record-batches.server";
+import type { ImportWorkerData, ParserMessage, WriterToParser } from "./threads.server";
+import { compileRowPlan, normaliseImportRow } from "./records.server";
 
 /**
  * The parsing thread of an import: streams the file through csv-parse, normalises every row as

@@ -1,5 +1,5 @@
 import { CHANNELS, type Channel } from "~/lib/channels";
-import { suppressionHash } from "./suppression-hash-value.server";
+import { suppressionHash } from "../suppression-hash-value.server";
 
 /**
  * What both import threads and the main thread share, kept free of heavy imports so the

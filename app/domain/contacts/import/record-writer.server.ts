@@ -5,7 +5,7 @@ import {
   suppressionMatcher,
   type ImportOptions,
   type RowBatch,
-} from "./import-batch.server";
+} from "./record-batches.server";
 
 /**
  * The writing half of an import, on the import worker's own connection: rows already

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { csvLine, stripFormulaGuard } from "~/lib/csv";
-import type { AttributeDefinition } from "./attributes.server";
-import { normaliseContactInput, normalisePhoneValue } from "./contacts.server";
+import type { AttributeDefinition } from "../attributes.server";
+import { normaliseContactInput, normalisePhoneValue } from "../contacts.server";
 import type { ImportField } from "./csv-format.server";
 import {
   compileRowPlan,
@@ -9,7 +9,7 @@ import {
   type RowError,
   type RowPlan,
   type RowResult,
-} from "./import-row.server";
+} from "./records.server";
 
 /**
  * normaliseImportRow is normaliseContactInput unrolled for speed. The reference below is the

@@ -5,7 +5,7 @@ import {
   validateAttributes,
   type AttributeDefinition,
   type AttributeValue,
-} from "./attribute-values.server";
+} from "../attribute-values.server";
 import {
   nameKeyOf,
   NEED_ONE,
@@ -13,9 +13,9 @@ import {
   normaliseNameValue,
   normalisePhoneValue,
   type NormaliseOptions,
-} from "./contact-values.server";
+} from "../contact-values.server";
 import { CONTACT_FIELD_LABELS, type ImportField } from "./csv-format.server";
-import type { ImportedRow } from "./import-batch.server";
+import type { ImportedRow } from "./record-batches.server";
 
 /**
  * One CSV row to a contact, exactly as the contact form would store it (the contacts domain's

@@ -36,8 +36,8 @@ import { logger } from "~/lib/logger.server";
 import { attributeKeyFromLabel } from "~/lib/slug";
 import { singleton } from "~/lib/singleton.server";
 import { startWorker } from "~/lib/worker.server";
-import { recordAudit } from "../audit/audit.server";
-import type { Actor, RequestInfo, WorkspaceContext } from "../context";
+import { recordAudit } from "../../audit/audit.server";
+import type { Actor, RequestInfo, WorkspaceContext } from "../../context";
 import {
   auditAttributeCreated,
   checkNewAttributeDefinition,
@@ -47,13 +47,13 @@ import {
   type AttributeDefinition,
   type AttributeType,
   type NewAttributeDefinition,
-} from "./attributes.server";
+} from "../attributes.server";
 import {
   auditGroupCreated,
   findOrInsertGroup,
   groupNameProblem,
   listLists,
-} from "./contacts.server";
+} from "../contacts.server";
 import {
   guessMapping,
   parseCsvFormat,
@@ -68,17 +68,17 @@ import {
   type ImportWorkerData,
   type MainToWriter,
   type WriterReport,
-} from "./import-pipeline.server";
+} from "./threads.server";
 import {
   MAX_CONSENT_SOURCE,
   ON_EXISTING,
   parseImportOptions,
   type ImportOptions,
   type OnExisting,
-} from "./import-batch.server";
-import { validateMapping } from "./import-row.server";
-import type { ImportCounts } from "./import-writer.server";
-import { suppressionKey } from "./suppression-hash.server";
+} from "./record-batches.server";
+import { validateMapping } from "./records.server";
+import type { ImportCounts } from "./record-writer.server";
+import { suppressionKey } from "../suppression-hash.server";
 
 /**
  * CSV contact imports: upload (streamed to DATA_DIR/uploads), column mapping

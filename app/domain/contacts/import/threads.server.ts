@@ -1,8 +1,8 @@
 import type { MessagePort } from "node:worker_threads";
-import type { AttributeDefinition } from "./attributes.server";
+import type { AttributeDefinition } from "../attributes.server";
 import type { CsvFormat, ImportField } from "./csv-format.server";
-import type { ImportOptions, RowBatch } from "./import-batch.server";
-import type { ImportCounts } from "./import-writer.server";
+import type { ImportOptions, RowBatch } from "./record-batches.server";
+import type { ImportCounts } from "./record-writer.server";
 
 /**
  * The two threads of an import, started by import.server.ts (through

@@ -9,16 +9,16 @@ import {
   indexContactsSince,
   insertSubjectHashes,
   releaseSubjects,
-} from "../privacy/subject-index-sync.server";
-import { ROW_STRIDE } from "./import-batch.server";
+} from "../../privacy/subject-index-sync.server";
+import { ROW_STRIDE } from "./record-batches.server";
 import type {
   ImportWorkerData,
   MainToWriter,
   ParserMessage,
   WriterReport,
   WriterToParser,
-} from "./import-pipeline.server";
-import { ImportWriter, ZERO_COUNTS } from "./import-writer.server";
+} from "./threads.server";
+import { ImportWriter, ZERO_COUNTS } from "./record-writer.server";
 
 /**
  * The writing thread of an import: takes the parser's batches in order, writes them through
