@@ -27,13 +27,7 @@ describe("privacy index upkeep at start", () => {
       currency: "INR",
     });
     const ctx = openWorkspaceContext(ws.id, actor, {});
-    createContact(
-      ctx,
-      { name: "Asha", email: "asha@upkeep.test", phone: null },
-      {
-        defaultCountry: "IN",
-      },
-    );
+    createContact(ctx, { name: "Asha", email: "asha@upkeep.test", phone: null });
     const control = getControlDb();
     const asha = subjectHashes({ email: "asha@upkeep.test" });
     const runs = () =>

@@ -33,7 +33,7 @@ import {
 } from "~/domain/campaigns/campaigns.server";
 import { summariseProgress, type ProgressSummary } from "~/domain/campaigns/progress";
 import { describeSchedule } from "~/domain/campaigns/wizard.server";
-import { listLists } from "~/domain/contacts/contacts.server";
+import { listGroups } from "~/domain/contacts/groups.server";
 import { getSegment } from "~/domain/segments/segments.server";
 import { integrationById } from "~/domain/delivery/integrations.server";
 import { PROVIDER_LABELS } from "~/domain/delivery/integration-fields";
@@ -82,7 +82,7 @@ export async function loader(args: LoaderFunctionArgs) {
           href: `/w/${workspace.slug}/segments/${campaign.audience.id}`,
         }
       : {
-          label: `List: ${listLists(ctx, { counts: false }).find((l) => l.id === campaign.audience.id)?.name ?? "(deleted)"}`,
+          label: `List: ${listGroups(ctx, "list", { counts: false }).find((l) => l.id === campaign.audience.id)?.name ?? "(deleted)"}`,
           href: `/w/${workspace.slug}/contacts?list=${campaign.audience.id}`,
         };
   const integration = campaign.integrationId

@@ -18,21 +18,15 @@ import { Button, ButtonLink } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import { formatAttributeValue } from "~/domain/contacts/attributes.server";
+import { changeMembership, listGroups } from "~/domain/contacts/groups.server";
 import {
-  addContactToList,
   deleteContact,
   eraseContact,
   getContactDetails,
-  listContactTimeline,
-  listLists,
-  listTags,
   parseContactId,
-  removeContactFromList,
-  setConsent,
-  tagContact,
-  untagContact,
-  type TimelineEvent,
 } from "~/domain/contacts/contacts.server";
+import { listContactTimeline, type TimelineEvent } from "~/domain/contacts/timeline.server";
+import { setConsent } from "~/domain/contacts/consent.server";
 import { SUPPRESSION_REASON_LABELS } from "~/domain/contacts/suppressions.server";
 import { connectedChannels, reachableChannels } from "~/domain/delivery/contact-reach.server";
 import { listMessages, queueMessages } from "~/domain/delivery/outbox.server";
@@ -285,9 +279,9 @@ export async function loader(args: LoaderFunctionArgs) {
       suppressed: details.suppressions.length > 0,
       tags: details.tags,
       lists: details.lists.map((l) => ({ id: l.id, name: l.name, added: when(l.addedAt) })),
-      tagNames: write ? listTags(wctx, { counts: false }).map((t) => t.name) : [],
+      tagNames: write ? listGroups(wctx, "tag", { counts: false }).map((t) => t.name) : [],
       otherLists: write
-        ? listLists(wctx, { counts: false })
+        ? listGroups(wctx, "list", { counts: false })
             .filter((l) => !memberOf.has(l.id))
             .map((l) => ({ id: l.id, name: l.name }))
         : [],
@@ -387,7 +381,7 @@ export async function action(args: ActionFunctionArgs) {
       });
     case "add-tag":
       return submitForm(formData, AddTag, (value) => {
-        const { added } = tagContact(wctx, contactId, value.name);
+        const added = changeMembership(wctx, "tag", contactId, "add", { name: value.name }).changed;
         return redirectWithFlash(
           page,
           added ? `Tagged “${value.name}”.` : "The contact already has that tag.",
@@ -396,12 +390,14 @@ export async function action(args: ActionFunctionArgs) {
       });
     case "remove-tag":
       return submitForm(formData, RemoveTag, (value) => {
-        untagContact(wctx, contactId, value.tagId);
+        changeMembership(wctx, "tag", contactId, "remove", { id: value.tagId });
         return redirectWithFlash(page, "Tag removed.");
       });
     case "add-list":
       return submitForm(formData, AddList, (value) => {
-        const added = addContactToList(wctx, contactId, value.listId);
+        const added = changeMembership(wctx, "list", contactId, "add", {
+          id: value.listId,
+        }).changed;
         return redirectWithFlash(
           page,
           added ? "Added to the list." : "The contact is already on that list.",
@@ -410,7 +406,7 @@ export async function action(args: ActionFunctionArgs) {
       });
     case "remove-list":
       return submitForm(formData, RemoveList, (value) => {
-        removeContactFromList(wctx, contactId, value.listId);
+        changeMembership(wctx, "list", contactId, "remove", { id: value.listId });
         return redirectWithFlash(page, "Removed from the list.");
       });
     case "delete":

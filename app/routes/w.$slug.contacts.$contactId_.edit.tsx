@@ -61,12 +61,12 @@ export async function action(args: ActionFunctionArgs) {
     const attributes = Object.fromEntries(
       listAttributeDefinitions(wctx.db).map((d) => [d.key, value.attributes?.[d.key] ?? ""]),
     );
-    updateContact(
-      wctx,
-      id,
-      { name: value.name ?? "", email: value.email ?? "", phone: value.phone ?? "", attributes },
-      { defaultCountry: workspace.country },
-    );
+    updateContact(wctx, id, {
+      name: value.name ?? "",
+      email: value.email ?? "",
+      phone: value.phone ?? "",
+      attributes,
+    });
     return redirectWithFlash(`/w/${workspace.slug}/contacts/${id}`, "Contact saved.");
   });
 }

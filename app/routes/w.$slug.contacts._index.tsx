@@ -17,12 +17,9 @@ import {
   listAttributeDefinitions,
 } from "~/domain/contacts/attributes.server";
 import {
-  bulkAddTag,
-  bulkAddToList,
+  bulkChangeMembership,
   bulkDelete,
   bulkExport,
-  bulkRemoveFromList,
-  bulkRemoveTag,
   countSelection,
   MAX_TICKED,
   type BulkSelection,
@@ -30,12 +27,11 @@ import {
 import {
   countContacts,
   listContacts,
-  listLists,
-  listTags,
   SEARCH_FIELDS,
   type ContactFilters,
   type SearchField,
-} from "~/domain/contacts/contacts.server";
+} from "~/domain/contacts/search.server";
+import { listGroups } from "~/domain/contacts/groups.server";
 import { COUNTRY_CODES, countryName } from "~/domain/workspaces/options";
 import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
 import { ForbiddenError, ValidationError } from "~/lib/errors";
@@ -143,14 +139,8 @@ function dateCell(date: Date, timeZone: string): Cell {
 /** Counting stops here on a search: the exact number is counted when an action runs. */
 const COUNT_CAP = 100_000;
 
-function matchingSelection(query: ReturnType<typeof readQuery>, country: string): BulkSelection {
-  return {
-    kind: "matching",
-    q: query.q,
-    field: query.field,
-    filters: query.filters,
-    defaultCountry: country,
-  };
+function matchingSelection(query: ReturnType<typeof readQuery>): BulkSelection {
+  return { kind: "matching", q: query.q, field: query.field, filters: query.filters };
 }
 
 export async function loader(args: LoaderFunctionArgs) {
@@ -178,7 +168,6 @@ export async function loader(args: LoaderFunctionArgs) {
         after: query.after,
         before: query.before,
         limit: PAGE_SIZE,
-        defaultCountry: workspace.country,
       });
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
@@ -196,7 +185,7 @@ export async function loader(args: LoaderFunctionArgs) {
     } else if (!searching) {
       matching = { n: countContacts(wctx), capped: false };
     } else {
-      const n = countSelection(wctx, matchingSelection(query, workspace.country), COUNT_CAP + 1);
+      const n = countSelection(wctx, matchingSelection(query), COUNT_CAP + 1);
       matching = { n: Math.min(n, COUNT_CAP), capped: n > COUNT_CAP };
     }
   }
@@ -247,8 +236,11 @@ export async function loader(args: LoaderFunctionArgs) {
         label: columnChoices.find((c) => c.id === id)!.label,
       })),
       columnChoices,
-      tags: listTags(wctx, { counts: false }).map((t) => ({ value: String(t.id), label: t.name })),
-      lists: listLists(wctx, { counts: false }).map((l) => ({
+      tags: listGroups(wctx, "tag", { counts: false }).map((t) => ({
+        value: String(t.id),
+        label: t.name,
+      })),
+      lists: listGroups(wctx, "list", { counts: false }).map((l) => ({
         value: String(l.id),
         label: l.name,
       })),
@@ -304,7 +296,7 @@ export async function action(args: ActionFunctionArgs) {
 
   let selection: BulkSelection;
   if (form.get("scope") === "matching") {
-    selection = matchingSelection(query, workspace.country);
+    selection = matchingSelection(query);
   } else {
     const raw = form.getAll("ids").map(String);
     if (raw.some((v) => !/^[1-9]\d{0,14}$/.test(v))) {
@@ -319,8 +311,8 @@ export async function action(args: ActionFunctionArgs) {
         const name = String(form.get("tagName") ?? "");
         const result =
           intent === "tag"
-            ? await bulkAddTag(wctx, selection, name)
-            : await bulkRemoveTag(wctx, selection, name);
+            ? await bulkChangeMembership(wctx, "tag", selection, "add", { name: name })
+            : await bulkChangeMembership(wctx, "tag", selection, "remove", { name: name });
         return redirectWithFlash(
           back,
           intent === "tag"
@@ -335,8 +327,8 @@ export async function action(args: ActionFunctionArgs) {
         const listId = /^[1-9]\d{0,14}$/.test(listText) ? Number(listText) : NaN;
         const result =
           intent === "list-add"
-            ? await bulkAddToList(wctx, selection, listId)
-            : await bulkRemoveFromList(wctx, selection, listId);
+            ? await bulkChangeMembership(wctx, "list", selection, "add", { id: listId })
+            : await bulkChangeMembership(wctx, "list", selection, "remove", { id: listId });
         return redirectWithFlash(
           back,
           intent === "list-add"
@@ -346,7 +338,7 @@ export async function action(args: ActionFunctionArgs) {
         );
       }
       case "export": {
-        bulkExport({ ...wctx, timeZone: workspace.timezone }, selection);
+        bulkExport(wctx, selection);
         return redirectWithFlash(
           `${base}/export`,
           "Export started. It appears below with a download link when the file is ready.",

@@ -20,8 +20,8 @@ import {
   formatMegabytes,
   ImportTooLargeError,
   importUploadLimit,
-  listImports,
-} from "~/domain/contacts/import/supervisor.server";
+} from "~/domain/contacts/import/uploads.server";
+import { listImports } from "~/domain/contacts/import/supervisor.server";
 import { AppError, isAppError } from "~/lib/errors";
 import { formatDateTime } from "~/lib/format";
 

@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { csvDownload } from "~/lib/csv-download.server";
-import { exportImportErrors, getImport, isImportId } from "~/domain/contacts/import/supervisor.server";
+import { exportImportErrors, getImport, isImportId } from "~/domain/contacts/import/imports.server";
 import { NotFoundError } from "~/lib/errors";
 
 /**

@@ -19,7 +19,7 @@ import { FormErrors } from "~/components/form";
 import { Alert } from "~/components/ui/alert";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Card, PageHeader } from "~/components/ui/layout";
-import { listLists } from "~/domain/contacts/contacts.server";
+import { listGroups } from "~/domain/contacts/groups.server";
 import {
   CONTACT_FIELD_LABELS,
   DELIMITER_LABELS,
@@ -27,16 +27,20 @@ import {
 } from "~/domain/contacts/import/csv-format.server";
 import {
   cancelImport,
-  getImportPreview,
   getImportProgress,
+  startImport,
+} from "~/domain/contacts/import/supervisor.server";
+import { getImportPreview } from "~/domain/contacts/import/uploads.server";
+import {
   IMPORT_ATTRIBUTE_TYPES,
+  NEW_ATTRIBUTE_FIELD,
+  setMapping,
+} from "~/domain/contacts/import/mapping.server";
+import {
   isImportId,
   listImportErrors,
   listImportWarnings,
-  NEW_ATTRIBUTE_FIELD,
-  setMapping,
-  startImport,
-} from "~/domain/contacts/import/supervisor.server";
+} from "~/domain/contacts/import/imports.server";
 import { ATTRIBUTE_TYPE_LABELS } from "~/domain/contacts/attributes.server";
 import { ON_EXISTING, ON_EXISTING_LABELS } from "~/domain/contacts/import/record-batches.server";
 import { CHANNEL_LABELS, CHANNELS } from "~/lib/channels";
@@ -109,7 +113,10 @@ export async function loader(args: LoaderFunctionArgs) {
             value: type,
             label: ATTRIBUTE_TYPE_LABELS[type],
           })),
-          lists: listLists(wctx, { counts: false }).map((l) => ({ id: l.id, name: l.name })),
+          lists: listGroups(wctx, "list", { counts: false }).map((l) => ({
+            id: l.id,
+            name: l.name,
+          })),
           onExisting: ON_EXISTING.map((option) => ({
             value: option,
             label: ON_EXISTING_LABELS[option],
@@ -182,21 +189,16 @@ export async function action(args: ActionFunctionArgs) {
         listId: ["Choose a list from the menu."],
       });
     }
-    setMapping(
-      wctx,
-      id,
-      {
-        mapping,
-        newAttributes,
-        onExisting: text(form, "onExisting"),
-        listId: listValue ? Number(listValue) : null,
-        newListName: text(form, "newListName"),
-        tags: text(form, "tags").split(","),
-        consentChannels: form.getAll("consent").map(String),
-        consentSource: text(form, "consentSource"),
-      },
-      { defaultCountry: workspace.country },
-    );
+    setMapping(wctx, id, {
+      mapping,
+      newAttributes,
+      onExisting: text(form, "onExisting"),
+      listId: listValue ? Number(listValue) : null,
+      newListName: text(form, "newListName"),
+      tags: text(form, "tags").split(","),
+      consentChannels: form.getAll("consent").map(String),
+      consentSource: text(form, "consentSource"),
+    });
     startImport(wctx, id);
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;

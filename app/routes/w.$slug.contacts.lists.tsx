@@ -13,16 +13,7 @@ import { FormErrors } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
-import {
-  createList,
-  createTag,
-  deleteList,
-  deleteTag,
-  listLists,
-  listTags,
-  renameList,
-  renameTag,
-} from "~/domain/contacts/contacts.server";
+import { createGroup, deleteGroup, listGroups, renameGroup } from "~/domain/contacts/groups.server";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
 
@@ -53,8 +44,16 @@ export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
   const url = new URL(args.request.url);
   const write = can(role, "contacts:write");
-  const tags = listTags(wctx).map((t) => ({ id: t.id, name: t.name, contacts: t.contacts }));
-  const lists = listLists(wctx).map((l) => ({ id: l.id, name: l.name, contacts: l.contacts }));
+  const tags = listGroups(wctx, "tag").map((t) => ({
+    id: t.id,
+    name: t.name,
+    contacts: t.contacts,
+  }));
+  const lists = listGroups(wctx, "list").map((l) => ({
+    id: l.id,
+    name: l.name,
+    contacts: l.contacts,
+  }));
   const pick = (param: string, kind: Kind) => {
     const value = url.searchParams.get(param);
     const [k, raw] = value?.split(":") ?? [];
@@ -85,19 +84,21 @@ export async function action(args: ActionFunctionArgs) {
     case "create":
       return submitForm(formData, Create, (value) => {
         const created =
-          value.kind === "tag" ? createTag(wctx, value.name) : createList(wctx, value.name);
+          value.kind === "tag"
+            ? createGroup(wctx, "tag", value.name)
+            : createGroup(wctx, "list", value.name);
         return redirectWithFlash(page, `${word(value.kind)} “${created.name}” created.`);
       });
     case "rename":
       return submitForm(formData, Rename, (value) => {
-        if (value.kind === "tag") renameTag(wctx, value.id, value.name);
-        else renameList(wctx, value.id, value.name);
+        if (value.kind === "tag") renameGroup(wctx, "tag", value.id, value.name);
+        else renameGroup(wctx, "list", value.id, value.name);
         return redirectWithFlash(page, `${word(value.kind)} renamed.`);
       });
     case "delete":
       return submitForm(formData, Delete, (value) => {
-        if (value.kind === "tag") deleteTag(wctx, value.id);
-        else deleteList(wctx, value.id);
+        if (value.kind === "tag") deleteGroup(wctx, "tag", value.id);
+        else deleteGroup(wctx, "list", value.id);
         return redirectWithFlash(
           page,
           `${word(value.kind)} deleted. The contacts themselves are not affected.`,

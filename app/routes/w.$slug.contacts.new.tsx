@@ -34,16 +34,12 @@ export async function action(args: ActionFunctionArgs) {
   const { workspace, wctx } = await requireWorkspace(args, "contacts:write");
   const formData = await args.request.formData();
   return submitForm(formData, ContactFormSchema, (value) => {
-    const contact = createContact(
-      wctx,
-      {
-        name: value.name ?? "",
-        email: value.email ?? null,
-        phone: value.phone ?? null,
-        attributes: value.attributes ?? {},
-      },
-      { defaultCountry: workspace.country },
-    );
+    const contact = createContact(wctx, {
+      name: value.name ?? "",
+      email: value.email ?? null,
+      phone: value.phone ?? null,
+      attributes: value.attributes ?? {},
+    });
     return redirectWithFlash(
       `/w/${workspace.slug}/contacts/${contact.id}`,
       "Contact created. Set their consent per channel below before messaging them.",

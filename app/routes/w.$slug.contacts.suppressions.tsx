@@ -118,11 +118,10 @@ export async function action(args: ActionFunctionArgs) {
     isIntent(intent) ? INTENTS[intent] : "contacts:write",
   );
   const page = `/w/${workspace.slug}/contacts/suppressions`;
-  const country = { defaultCountry: workspace.country };
   switch (intent) {
     case "add":
       return submitForm(formData, Add, (value) => {
-        const result = addSuppression(wctx, value, country);
+        const result = addSuppression(wctx, value);
         const what = result.kind === "email" ? "email address" : "phone number";
         if (!result.added) {
           return redirectWithFlash(page, `That ${what} was already suppressed there.`, "info");
@@ -136,7 +135,7 @@ export async function action(args: ActionFunctionArgs) {
       });
     case "check":
       return submitForm(formData, Check, (value) => {
-        const found = findSuppressions(wctx, value.identifier, country);
+        const found = findSuppressions(wctx, value.identifier);
         return {
           checked: {
             kind: found.kind,

@@ -28,7 +28,8 @@ import {
 import { ButtonLink } from "~/components/ui/button";
 import { PageHeader } from "~/components/ui/layout";
 import { aiConfigured } from "~/domain/ai/copy.server";
-import { getContact, listContacts, parseContactId } from "~/domain/contacts/contacts.server";
+import { getContact, parseContactId } from "~/domain/contacts/contacts.server";
+import { listContacts } from "~/domain/contacts/search.server";
 import { smsSegments } from "~/domain/templates/sms";
 import { templateInputFromForm, variableMapFromForm } from "~/domain/templates/template-form";
 import {
@@ -95,9 +96,10 @@ export async function loader(args: LoaderFunctionArgs) {
     }
   }
   const q = (url.searchParams.get("contactQ") ?? "").slice(0, 200);
-  const found = listContacts(wctx, { q, limit: 20, defaultCountry: workspace.country }).rows.map(
-    (c) => ({ id: c.id, label: contactLabel(c) }),
-  );
+  const found = listContacts(wctx, { q, limit: 20 }).rows.map((c) => ({
+    id: c.id,
+    label: contactLabel(c),
+  }));
   const options = chosen && !found.some((o) => o.id === chosen.id) ? [chosen, ...found] : found;
   const content = previewTemplate(wctx, template.id, previewContact);
   const preview: TemplatePreviewView = { contactLabel: chosen?.label ?? "the sample contact" };

@@ -4,11 +4,11 @@ import { listAttributeDefinitions } from "~/domain/contacts/attributes.server";
 import { guessMapping } from "~/domain/contacts/import/csv-format.server";
 import {
   cancelImport,
-  createImport,
-  setMapping,
   startImport,
   waitForImport,
 } from "~/domain/contacts/import/supervisor.server";
+import { createImport } from "~/domain/contacts/import/uploads.server";
+import { setMapping } from "~/domain/contacts/import/mapping.server";
 import { ON_EXISTING } from "~/domain/contacts/import/record-batches.server";
 import { cliContext } from "~/domain/context";
 import { openWorkspaceContext } from "~/domain/workspaces/access.server";
@@ -79,12 +79,12 @@ export const contactsImportCommands: Command[] = [
           created.format?.headers ?? [],
           listAttributeDefinitions(ctx.db),
         );
-        setMapping(
-          ctx,
-          created.id,
-          { mapping, onExisting, consentChannels: consent, consentSource: source ?? null },
-          { defaultCountry: workspace.country },
-        );
+        setMapping(ctx, created.id, {
+          mapping,
+          onExisting,
+          consentChannels: consent,
+          consentSource: source ?? null,
+        });
         startImport(ctx, created.id);
       } catch (error) {
         cancelImport(ctx, created.id);

@@ -74,7 +74,7 @@ beforeAll(async () => {
   limited = createWorkspaceFor(owner, { name: "Limited Chai" });
   await addMember(a, owner, viewer, "viewer");
   const ctx = openWorkspaceContext(a.id, { type: "user", id: owner.id }, {});
-  createContact(ctx, { name: CONTACT_NAME, email: CONTACT_EMAIL }, { defaultCountry: "IN" });
+  createContact(ctx, { name: CONTACT_NAME, email: CONTACT_EMAIL });
   server = await startTestServer({
     dataDir: process.env.DATA_DIR,
     env: {

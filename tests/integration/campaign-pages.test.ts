@@ -102,7 +102,7 @@ beforeAll(async () => {
     }),
   );
   for (const id of ids.slice(0, 4)) giveConsent(ctx.db, id, "sms", "granted");
-  addSuppression(ctx, { identifier: "+919820000004", channel: "sms" }, { defaultCountry: "IN" });
+  addSuppression(ctx, { identifier: "+919820000004", channel: "sms" });
   for (const id of ids) addToList(ctx.db, id, "Festival buyers");
   audienceList = listId(ctx.db, "Festival buyers");
   smsTemplate = saveTemplate(ctx, {

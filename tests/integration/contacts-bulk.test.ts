@@ -3,12 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getControlDb } from "~/db/control.server";
 import { auditLog } from "~/db/schema/control";
 import { campaigns, contactExports, contacts, messages } from "~/db/schema/tenant";
-import {
-  createContact,
-  createList,
-  getContactDetails,
-  listTags,
-} from "~/domain/contacts/contacts.server";
+import { createContact, getContactDetails } from "~/domain/contacts/contacts.server";
+import { createGroup, listGroups } from "~/domain/contacts/groups.server";
 import type { WorkspaceContext } from "~/domain/context";
 import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
@@ -41,7 +37,6 @@ let viewer: Browser;
 let stranger: Browser;
 const slug = "contacts-bulk";
 const base = `/w/${slug}/contacts`;
-const IN = { defaultCountry: "IN" };
 
 async function textOf(res: Response): Promise<string> {
   return (await res.text())
@@ -84,10 +79,10 @@ beforeAll(async () => {
   theirCtx = openWorkspaceContext(theirs.id, { type: "user", id: strangerUser.id }, {});
   people = [];
   for (let i = 0; i < 55; i++) {
-    people.push(createContact(ctx, { name: `Guest ${i}`, email: `guest${i}@x.io` }, IN).id);
+    people.push(createContact(ctx, { name: `Guest ${i}`, email: `guest${i}@x.io` }).id);
   }
   for (let i = 0; i < 3; i++) {
-    createContact(theirCtx, { name: `Guest ${i}`, email: `guest${i}@x.io` }, IN);
+    createContact(theirCtx, { name: `Guest ${i}`, email: `guest${i}@x.io` });
   }
   server = await startTestServer({ dataDir: process.env.DATA_DIR });
   alice = await signedIn(server, owner);
@@ -150,7 +145,7 @@ describe("the contacts list's bulk form", () => {
   });
 
   it("adds to a list and removes from it, and removes a tag", async () => {
-    const listId = createList(ctx, "Regulars").id;
+    const listId = createGroup(ctx, "list", "Regulars").id;
     const add = await post(alice, `${base}?index`, [
       ["intent", "list-add"],
       ["listId", String(listId)],
@@ -229,9 +224,9 @@ describe("the contacts list's bulk form", () => {
       expect(res.status, name).toBe(400);
       expect(await textOf(res), name).toMatch(message);
     }
-    expect(listTags(ctx).map((t) => t.name)).not.toContain("X1");
-    expect(listTags(ctx).map((t) => t.name)).not.toContain("X2");
-    expect(listTags(ctx).map((t) => t.name)).not.toContain("X3");
+    expect(listGroups(ctx, "tag").map((t) => t.name)).not.toContain("X1");
+    expect(listGroups(ctx, "tag").map((t) => t.name)).not.toContain("X2");
+    expect(listGroups(ctx, "tag").map((t) => t.name)).not.toContain("X3");
     const unknown = await post(alice, `${base}?index`, [["intent", "explode"]]);
     expect(unknown.status).toBe(400);
   });
@@ -306,7 +301,7 @@ describe("the contacts list's bulk form", () => {
       expect(res.status, intent).toBe(403);
     }
     expect(exists(ctx, people[0]!)).toBe(true);
-    expect(listTags(ctx).map((t) => t.name)).not.toContain("Viewer tag");
+    expect(listGroups(ctx, "tag").map((t) => t.name)).not.toContain("Viewer tag");
   });
 
   it("answers 404 to a member of another workspace, and never touches theirs", async () => {

@@ -6,13 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { contacts } from "~/db/schema/tenant";
 import { listAttributeDefinitions } from "~/domain/contacts/attributes.server";
-import { listLists } from "~/domain/contacts/contacts.server";
-import {
-  getImport,
-  isImportId,
-  listImports,
-  type ImportSummary,
-} from "~/domain/contacts/import/supervisor.server";
+import { listGroups } from "~/domain/contacts/groups.server";
+import { getImport, isImportId, type ImportSummary } from "~/domain/contacts/import/imports.server";
+import { listImports } from "~/domain/contacts/import/supervisor.server";
 import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
 import {
@@ -252,7 +248,9 @@ describe("import through the dashboard", () => {
       /id="column-2-label-error" class="field-error">“Email” is a built-in contact field/,
     );
     expect(definitions()).toEqual(before);
-    expect(listLists(ctx, { counts: false }).map((l) => l.name)).not.toContain("Kochi walk-ins");
+    expect(listGroups(ctx, "list", { counts: false }).map((l) => l.name)).not.toContain(
+      "Kochi walk-ins",
+    );
     expect(stored(attrId).status).toBe("uploaded");
 
     const stranger = await signedIn(server, outsider);

@@ -1,10 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  getContactDetails,
-  createContact,
-  getContact,
-  listContactTimeline,
-} from "~/domain/contacts/contacts.server";
+import { getContactDetails, createContact, getContact } from "~/domain/contacts/contacts.server";
+import { listContactTimeline } from "~/domain/contacts/timeline.server";
 import { suppressionKey } from "~/domain/contacts/suppression-hash.server";
 import { isSuppressed } from "~/domain/contacts/suppressions.server";
 import type { WorkspaceContext } from "~/domain/context";
@@ -36,7 +32,6 @@ let alice: Browser;
 let viewer: Browser;
 const slug = "contacts-pages";
 const base = `/w/${slug}/contacts`;
-const IN = { defaultCountry: "IN" };
 
 async function textOf(res: Response): Promise<string> {
   return (await res.text())
@@ -78,9 +73,9 @@ beforeAll(async () => {
     ["Zoë Adams", "zoe@example.org", "+44 20 7946 0958"],
     ["राम कुमार", "ram@example.in", "91234 56789"],
   ];
-  for (const [name, email, phone] of people) createContact(ctx, { name, email, phone }, IN);
+  for (const [name, email, phone] of people) createContact(ctx, { name, email, phone });
   for (let i = 0; i < 60; i++) {
-    createContact(ctx, { name: `Filler ${String(i).padStart(2, "0")}`, email: `f${i}@x.io` }, IN);
+    createContact(ctx, { name: `Filler ${String(i).padStart(2, "0")}`, email: `f${i}@x.io` });
   }
   server = await startTestServer({ dataDir: process.env.DATA_DIR });
   alice = await signedIn(server, owner);
@@ -282,7 +277,7 @@ describe("creating, editing and deleting", () => {
   });
 
   it("erases: deleted and kept on the suppression list", async () => {
-    const c = createContact(ctx, { name: "Erin Erase", email: "erin@erase.example" }, IN);
+    const c = createContact(ctx, { name: "Erin Erase", email: "erin@erase.example" });
     const res = await alice.post(`${base}/${c.id}`, { intent: "delete", erase: "on" });
     expect(res.status).toBe(302);
     expect(() => getContact(ctx, c.id)).toThrow(NotFoundError);
@@ -310,7 +305,7 @@ describe("not found and permissions", () => {
   });
 
   it("a viewer can read but every write is refused with 403 and changes nothing", async () => {
-    const target = createContact(ctx, { name: "Read Only", email: "readonly@example.com" }, IN);
+    const target = createContact(ctx, { name: "Read Only", email: "readonly@example.com" });
     const list = await viewer.get(base);
     expect(list.status).toBe(200);
     const html = await textOf(list);

@@ -71,12 +71,8 @@ beforeAll(async () => {
   await addMember(workspaceA, owner, viewerUser, "viewer");
   await addMember(workspaceA, owner, marketerUser, "marketer");
   const ctx = openWorkspaceContext(workspaceA.id, { type: "user", id: owner.id }, {});
-  createContact(
-    ctx,
-    { name: "Priya Person", email: "priya@example.com" },
-    { defaultCountry: "IN" },
-  );
-  createContact(ctx, { name: "Someone Else", email: "else@example.com" }, { defaultCountry: "IN" });
+  createContact(ctx, { name: "Priya Person", email: "priya@example.com" });
+  createContact(ctx, { name: "Someone Else", email: "else@example.com" });
   taskA = createDsarRequest({
     type: "export",
     email: "priya@example.com",

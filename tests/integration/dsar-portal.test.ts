@@ -394,7 +394,7 @@ describe("with the platform's SMS account", () => {
     const ctxOf = (ws: Workspace) =>
       openWorkspaceContext(ws.id, { type: "user", id: owner.id }, {});
     const seed = (ws: Workspace, name: string, who: typeof victim) => {
-      const row = createContact(ctxOf(ws), { name, ...who }, { defaultCountry: "IN" });
+      const row = createContact(ctxOf(ws), { name, ...who });
       indexSubjects(ws.id, subjectHashes({ email: row.email, phone: row.phone }));
       return row.id;
     };
@@ -444,11 +444,7 @@ describe("with the platform's SMS account", () => {
     const ctxOf = (ws: Workspace) =>
       openWorkspaceContext(ws.id, { type: "user", id: owner.id }, {});
     for (const ws of [shop, other]) {
-      const row = createContact(
-        ctxOf(ws),
-        { name: "Vera Victim", ...victim },
-        { defaultCountry: "IN" },
-      );
+      const row = createContact(ctxOf(ws), { name: "Vera Victim", ...victim });
       indexSubjects(ws.id, subjectHashes({ email: row.email, phone: row.phone }));
     }
     const res = await smsPost("/dsar", {

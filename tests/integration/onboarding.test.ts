@@ -118,7 +118,7 @@ describe("the home checklist", () => {
   });
 
   it("ticks contacts, the sandbox, a template, a campaign and an opened report", async () => {
-    createContact(ctx, { name: "Asha", phone: "98765 43210" }, { defaultCountry: "IN" });
+    createContact(ctx, { name: "Asha", phone: "98765 43210" });
     expect(await textOf(await owner.get(home))).toContain("1 of 5 done");
 
     // Another workspace's members cannot choose for this one, nor see it.

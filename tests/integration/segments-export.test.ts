@@ -130,7 +130,7 @@ describe("segments and exports through the server", () => {
     ctx = openWorkspaceContext(acme.id, { type: "user", id: owner.id }, { ip: "198.51.100.7" });
     defineAttribute(ctx.db, "city", "text");
     const add = (name: string, input: Parameters<typeof createContact>[1]) => {
-      ids[name] = createContact(ctx, input, { defaultCountry: "IN" }).id;
+      ids[name] = createContact(ctx, input).id;
     };
     add("asha", {
       name: "Asha Rao",

@@ -108,7 +108,7 @@ beforeAll(async () => {
     AI_REQUESTS_PER_HOUR: "1000",
   });
   ({ ctx, userId } = await newWorkspace(WORKSPACE_NAME));
-  createContact(ctx, CONTACT, { defaultCountry: "IN" });
+  createContact(ctx, CONTACT);
 });
 
 beforeEach(() => {

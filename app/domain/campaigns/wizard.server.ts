@@ -2,7 +2,7 @@ import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
 import { NotFoundError, ValidationError, type FieldErrors } from "~/lib/errors";
 import { formatDateTime } from "~/lib/format";
 import { zonedWallTimeToInstant, zoneOffsetMs } from "~/lib/time-zone";
-import { listLists } from "../contacts/contacts.server";
+import { listGroups } from "../contacts/groups.server";
 import { countSavedSegments, getSegment, listSegments } from "../segments/segments.server";
 import { PROVIDER_LABELS } from "../delivery/integration-fields";
 import { listIntegrations } from "../delivery/integrations.server";
@@ -84,7 +84,7 @@ export function wizardChoices(ctx: CampaignContext, answers: WizardAnswers): Wiz
       size: counts.get(s.id)?.count ?? null,
       problem: s.problem ?? counts.get(s.id)?.problem ?? null,
     })),
-    ...listLists(ctx).map((l) => ({
+    ...listGroups(ctx, "list").map((l) => ({
       value: `list:${l.id}`,
       label: l.name,
       kind: "list" as const,
@@ -209,7 +209,7 @@ export function validateStep(
         if (audience.type === "segment") {
           const segment = getSegment(ctx, audience.id);
           if (segment.problem) add("audience", segment.problem);
-        } else if (!listLists(ctx, { counts: false }).some((l) => l.id === audience.id)) {
+        } else if (!listGroups(ctx, "list", { counts: false }).some((l) => l.id === audience.id)) {
           throw new NotFoundError("List", audience.id);
         }
       } catch (error) {

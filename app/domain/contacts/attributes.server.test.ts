@@ -255,33 +255,25 @@ describe("attribute definitions", () => {
   });
 
   it("every contact write is validated against the current definitions", () => {
-    const c = createContact(
-      ctx,
-      { email: "typed@example.com", attributes: { plan_tier: "team", city: "Goa" } },
-      { defaultCountry: "IN" },
-    );
+    const c = createContact(ctx, {
+      email: "typed@example.com",
+      attributes: { plan_tier: "team", city: "Goa" },
+    });
     expect(c.attributes).toEqual({ plan_tier: "Team", city: "Goa" });
-    const error = thrown(() =>
-      updateContact(ctx, c.id, { attributes: { plan_tier: "Gold" } }, { defaultCountry: "IN" }),
-    );
+    const error = thrown(() => updateContact(ctx, c.id, { attributes: { plan_tier: "Gold" } }));
     expect((error as ValidationError).fieldErrors["attributes.plan_tier"]).toBeDefined();
     expect(
       thrown(() =>
-        createContact(
-          ctx,
-          { email: "other@example.com", attributes: { undefined_key: "1" } },
-          { defaultCountry: "IN" },
-        ),
+        createContact(ctx, { email: "other@example.com", attributes: { undefined_key: "1" } }),
       ),
     ).toBeInstanceOf(ValidationError);
   });
 
   it("deleting a definition removes its values from every contact, in one step", () => {
-    const c = createContact(
-      ctx,
-      { email: "values@example.com", attributes: { city: "Kochi", plan_tier: "Pro" } },
-      { defaultCountry: "IN" },
-    );
+    const c = createContact(ctx, {
+      email: "values@example.com",
+      attributes: { city: "Kochi", plan_tier: "Pro" },
+    });
     expect(deleteAttributeDefinition(ctx, "city")).toEqual({ valuesCleared: 2 });
     expect(getContact(ctx, c.id).attributes).toEqual({ plan_tier: "Pro" });
     expect(listAttributeDefinitions(ctx.db).map((d) => d.key)).toEqual(["plan_tier"]);

@@ -10,25 +10,15 @@ import { subjectHashes, workspacesHolding } from "../privacy/subject-index.serve
 import { openWorkspaceContext } from "../workspaces/access.server";
 import { createWorkspace } from "../workspaces/workspaces.server";
 import {
-  bulkAddTag,
-  bulkAddToList,
+  bulkChangeMembership,
   bulkDelete,
   bulkExport,
-  bulkRemoveFromList,
-  bulkRemoveTag,
   countSelection,
   type BulkSelection,
 } from "./bulk.server";
 import { waitForContactExports } from "./contact-export.server";
-import {
-  createContact,
-  createList,
-  createTag,
-  getContactDetails,
-  listLists,
-  listTags,
-  tagContact,
-} from "./contacts.server";
+import { createContact, getContactDetails } from "./contacts.server";
+import { createGroup, listGroups, changeMembership } from "./groups.server";
 import { suppressionKey } from "./suppression-hash.server";
 import { isSuppressed } from "./suppressions.server";
 
@@ -36,7 +26,6 @@ process.env.BASE_URL = "https://engage.test";
 
 const T0 = Date.parse("2030-03-01T09:00:00.000Z");
 let clock = T0;
-const IN = { defaultCountry: "IN" };
 
 async function workspaceContext(slug: string): Promise<WorkspaceContext> {
   const owner = await createUserByOperator(
@@ -69,8 +58,7 @@ function people(ctx: WorkspaceContext, prefix: string, n: number): number[] {
   const ids: number[] = [];
   for (let i = 0; i < n; i++) {
     ids.push(
-      createContact(ctx, { name: `${prefix} ${i}`, email: `${prefix.toLowerCase()}${i}@x.io` }, IN)
-        .id,
+      createContact(ctx, { name: `${prefix} ${i}`, email: `${prefix.toLowerCase()}${i}@x.io` }).id,
     );
   }
   return ids;
@@ -80,7 +68,7 @@ function tagsOf(ctx: WorkspaceContext, id: number): string[] {
   return getContactDetails(ctx, id).tags.map((t) => t.name);
 }
 
-const matching = (q: string): BulkSelection => ({ kind: "matching", q, defaultCountry: "IN" });
+const matching = (q: string): BulkSelection => ({ kind: "matching", q });
 
 let ctx: WorkspaceContext;
 let other: WorkspaceContext;
@@ -93,7 +81,13 @@ beforeAll(async () => {
 describe("bulk tags", () => {
   it("tags ticked ids, creating the tag, and records each contact's timeline and one audit entry", async () => {
     const ids = people(ctx, "Tick", 3);
-    const result = await bulkAddTag(ctx, { kind: "ids", ids: [ids[0]!, ids[2]!] }, " Diwali  VIP ");
+    const result = await bulkChangeMembership(
+      ctx,
+      "tag",
+      { kind: "ids", ids: [ids[0]!, ids[2]!] },
+      "add",
+      { name: " Diwali  VIP " },
+    );
     expect(result).toEqual({ changed: 2, name: "Diwali VIP" });
     expect(tagsOf(ctx, ids[0]!)).toEqual(["Diwali VIP"]);
     expect(tagsOf(ctx, ids[1]!)).toEqual([]);
@@ -104,7 +98,10 @@ describe("bulk tags", () => {
       .all();
     expect(events.map((e) => JSON.parse(e.data!))).toEqual([{ tag: "Diwali VIP" }]);
     // Again: nobody is tagged twice, and the tag is found in any case.
-    expect((await bulkAddTag(ctx, { kind: "ids", ids }, "diwali vip")).changed).toBe(1);
+    expect(
+      (await bulkChangeMembership(ctx, "tag", { kind: "ids", ids }, "add", { name: "diwali vip" }))
+        .changed,
+    ).toBe(1);
     const audit = auditFor(ctx.workspaceId, "contacts.bulk_tagged");
     expect(audit).toHaveLength(2);
     expect(JSON.parse(audit[0]!.details!)).toMatchObject({ selection: "ids", contacts: 2 });
@@ -115,11 +112,15 @@ describe("bulk tags", () => {
     people(ctx, "Other", 2);
     expect(countSelection(ctx, matching("match"))).toBe(4);
     // One more arrives after the page was shown: "all matching" includes them.
-    const late = createContact(ctx, { name: "Match late", email: "late@x.io" }, IN).id;
-    const tagged = await bulkAddTag(ctx, matching("match"), "Regulars");
+    const late = createContact(ctx, { name: "Match late", email: "late@x.io" }).id;
+    const tagged = await bulkChangeMembership(ctx, "tag", matching("match"), "add", {
+      name: "Regulars",
+    });
     expect(tagged.changed).toBe(5);
     for (const id of [...ids, late]) expect(tagsOf(ctx, id)).toContain("Regulars");
-    const untagged = await bulkRemoveTag(ctx, matching("match l"), "regulars");
+    const untagged = await bulkChangeMembership(ctx, "tag", matching("match l"), "remove", {
+      name: "regulars",
+    });
     expect(untagged.changed).toBe(1);
     expect(tagsOf(ctx, late)).toEqual([]);
     expect(tagsOf(ctx, ids[0]!)).toContain("Regulars");
@@ -127,59 +128,80 @@ describe("bulk tags", () => {
 
   it("filters combine with the search (tag filter)", async () => {
     const [a, b] = people(ctx, "Filt", 2);
-    const vip = createTag(ctx, "Filter VIP");
-    tagContact(ctx, a!, "Filter VIP");
+    const vip = createGroup(ctx, "tag", "Filter VIP");
+    changeMembership(ctx, "tag", a!, "add", { name: "Filter VIP" });
     const selection: BulkSelection = {
       kind: "matching",
       q: "filt",
       filters: { tagId: vip.id },
-      defaultCountry: "IN",
     };
     expect(countSelection(ctx, selection)).toBe(1);
-    await bulkAddTag(ctx, selection, "Filtered");
+    await bulkChangeMembership(ctx, "tag", selection, "add", { name: "Filtered" });
     expect(tagsOf(ctx, a!)).toContain("Filtered");
     expect(tagsOf(ctx, b!)).not.toContain("Filtered");
   });
 
   it("refuses to remove a tag that does not exist, and an empty or oversized tick list", async () => {
     const [id] = people(ctx, "Refuse", 1);
-    await expect(bulkRemoveTag(ctx, { kind: "ids", ids: [id!] }, "No such tag")).rejects.toThrow(
-      "There is no tag called “No such tag”.",
-    );
-    await expect(bulkAddTag(ctx, { kind: "ids", ids: [] }, "x")).rejects.toBeInstanceOf(
-      ValidationError,
-    );
+    await expect(
+      bulkChangeMembership(ctx, "tag", { kind: "ids", ids: [id!] }, "remove", {
+        name: "No such tag",
+      }),
+    ).rejects.toThrow("There is no tag called “No such tag”.");
+    await expect(
+      bulkChangeMembership(ctx, "tag", { kind: "ids", ids: [] }, "add", { name: "x" }),
+    ).rejects.toBeInstanceOf(ValidationError);
     const many = Array.from({ length: 201 }, (_, i) => i + 1);
-    await expect(bulkAddTag(ctx, { kind: "ids", ids: many }, "Too many")).rejects.toThrow(
-      "Tick up to 200 contacts",
-    );
+    await expect(
+      bulkChangeMembership(ctx, "tag", { kind: "ids", ids: many }, "add", { name: "Too many" }),
+    ).rejects.toThrow("Tick up to 200 contacts");
     // Nothing was created by the refused calls.
-    expect(listTags(ctx).map((t) => t.name)).not.toContain("Too many");
-    await expect(bulkAddTag(ctx, { kind: "ids", ids: [id!] }, "   ")).rejects.toBeInstanceOf(
-      ValidationError,
-    );
+    expect(listGroups(ctx, "tag").map((t) => t.name)).not.toContain("Too many");
+    await expect(
+      bulkChangeMembership(ctx, "tag", { kind: "ids", ids: [id!] }, "add", { name: "   " }),
+    ).rejects.toBeInstanceOf(ValidationError);
   });
 
   it("changes only this workspace's file: unknown ids match nothing", async () => {
     const mine = people(ctx, "Mine", 1);
     people(other, "Theirs", 2);
-    const result = await bulkAddTag(ctx, { kind: "ids", ids: [...mine, 999_999] }, "Mine only");
+    const result = await bulkChangeMembership(
+      ctx,
+      "tag",
+      { kind: "ids", ids: [...mine, 999_999] },
+      "add",
+      { name: "Mine only" },
+    );
     expect(result.changed).toBe(1);
-    await bulkAddTag(ctx, matching("theirs"), "Mine only");
+    await bulkChangeMembership(ctx, "tag", matching("theirs"), "add", { name: "Mine only" });
     expect(other.db.select().from(contactTags).all()).toHaveLength(0);
-    expect(listTags(other)).toEqual([]);
+    expect(listGroups(other, "tag")).toEqual([]);
   });
 });
 
 describe("bulk lists", () => {
   it("adds ticked ids and matching contacts to a list and removes them again", async () => {
     const ids = people(ctx, "Lister", 3);
-    const list = createList(ctx, "Café regulars");
-    const added = await bulkAddToList(ctx, { kind: "ids", ids: ids.slice(0, 2) }, list.id);
+    const list = createGroup(ctx, "list", "Café regulars");
+    const added = await bulkChangeMembership(
+      ctx,
+      "list",
+      { kind: "ids", ids: ids.slice(0, 2) },
+      "add",
+      { id: list.id },
+    );
     expect(added).toEqual({ changed: 2, name: "Café regulars" });
-    expect((await bulkAddToList(ctx, matching("lister"), list.id)).changed).toBe(1);
-    expect(listLists(ctx).find((l) => l.id === list.id)!.contacts).toBe(3);
-    const removed = await bulkRemoveFromList(ctx, { kind: "ids", ids: [ids[1]!] }, list.id);
+    expect(
+      (await bulkChangeMembership(ctx, "list", matching("lister"), "add", { id: list.id })).changed,
+    ).toBe(1);
+    expect(listGroups(ctx, "list").find((l) => l.id === list.id)!.contacts).toBe(3);
+    const removed = await bulkChangeMembership(
+      ctx,
+      "list",
+      { kind: "ids", ids: [ids[1]!] },
+      "remove",
+      { id: list.id },
+    );
     expect(removed.changed).toBe(1);
     expect(getContactDetails(ctx, ids[1]!).lists).toEqual([]);
     expect(auditFor(ctx.workspaceId, "contacts.bulk_listed")).toHaveLength(2);
@@ -188,12 +210,12 @@ describe("bulk lists", () => {
 
   it("refuses a list that does not exist (another workspace's list id included)", async () => {
     const [id] = people(ctx, "Nolist", 1);
-    const theirs = createList(other, "Their list");
-    const ours = listLists(ctx).map((l) => l.id);
+    const theirs = createGroup(other, "list", "Their list");
+    const ours = listGroups(ctx, "list").map((l) => l.id);
     const missing = Math.max(theirs.id, ...ours) + 100;
-    await expect(bulkAddToList(ctx, { kind: "ids", ids: [id!] }, missing)).rejects.toThrow(
-      "That list does not exist any more.",
-    );
+    await expect(
+      bulkChangeMembership(ctx, "list", { kind: "ids", ids: [id!] }, "add", { id: missing }),
+    ).rejects.toThrow("That list does not exist any more.");
   });
 });
 
@@ -228,7 +250,7 @@ describe("bulk delete", () => {
         insert.run(`Erasee ${i}`, `erasee ${i}`, `erasee${i}@x.io`, now, now);
       }
     })();
-    const keep = createContact(ctx, { name: "Keeper", email: "keeper@x.io" }, IN).id;
+    const keep = createContact(ctx, { name: "Keeper", email: "keeper@x.io" }).id;
     expect(countSelection(ctx, matching("erasee"))).toBe(1_203);
     const result = await bulkDelete(ctx, matching("erasee"), { erase: true });
     expect(result.changed).toBe(1_203);

@@ -1,21 +1,21 @@
 import type BetterSqlite3 from "better-sqlite3";
-import { eq, inArray } from "drizzle-orm";
-import { contacts, lists } from "~/db/schema/tenant";
+import { inArray } from "drizzle-orm";
+import { contacts } from "~/db/schema/tenant";
 import { ValidationError } from "~/lib/errors";
 import { recordAudit } from "../audit/audit.server";
 import type { WorkspaceContext } from "../context";
 import { releaseContactSubjects } from "../privacy/subject-index.server";
+import { ensureSecureDelete, flushWal } from "./contacts.server";
 import {
-  contactMatchWhere,
-  ensureSecureDelete,
-  ensureTag,
-  findTag,
-  flushWal,
-  type ContactFilters,
-  type SearchField,
-} from "./contacts.server";
+  applyMembership,
+  findGroupForChange,
+  groupNotFound,
+  type GroupKind,
+  type GroupRef,
+  type MembershipChange,
+} from "./groups.server";
+import { contactMatchWhere, type ContactMatch } from "./search.server";
 import { startContactExportWhere } from "./contact-export.server";
-import type { SegmentContext } from "../segments/segments.server";
 import { suppressionKey } from "./suppression-hash.server";
 import { suppressContactInTransaction } from "./suppressions.server";
 
@@ -33,22 +33,14 @@ export const MAX_TICKED = 200;
 /** Ids per chunk of an "all matching" action: a few milliseconds of work between yields. */
 const WINDOW = 1_000;
 
-export type BulkSelection =
-  | { kind: "ids"; ids: number[] }
-  | {
-      kind: "matching";
-      q?: string;
-      field?: SearchField;
-      filters?: ContactFilters;
-      defaultCountry: string;
-    };
+export type BulkSelection = { kind: "ids"; ids: number[] } | ({ kind: "matching" } & ContactMatch);
 
 interface Where {
   sql: string;
   params: (string | number)[];
 }
 
-function selectionWhere(selection: BulkSelection): Where {
+function selectionWhere(ctx: WorkspaceContext, selection: BulkSelection): Where {
   if (selection.kind === "ids") {
     const ids = [...new Set(selection.ids)].filter((id) => Number.isSafeInteger(id) && id > 0);
     if (ids.length === 0) {
@@ -62,7 +54,7 @@ function selectionWhere(selection: BulkSelection): Where {
     // Ids of contacts that are not in this workspace's file simply match nothing.
     return { sql: "c.id IN (SELECT value FROM json_each(?))", params: [JSON.stringify(ids)] };
   }
-  return contactMatchWhere(selection) ?? { sql: "0", params: [] };
+  return contactMatchWhere(ctx, selection) ?? { sql: "0", params: [] };
 }
 
 /** How many contacts the selection holds now (counting stops at `cap`, when given). */
@@ -71,7 +63,7 @@ export function countSelection(
   selection: BulkSelection,
   cap?: number,
 ): number {
-  const where = selectionWhere(selection);
+  const where = selectionWhere(ctx, selection);
   const inner = `SELECT 1 FROM contacts c WHERE ${where.sql}${cap ? " LIMIT ?" : ""}`;
   const row = ctx.db.$client
     .prepare(`SELECT count(*) AS n FROM (${inner})`)
@@ -96,7 +88,7 @@ async function inChunks(
   afterCommit?: () => void,
   size = WINDOW,
 ): Promise<number> {
-  const where = selectionWhere(selection);
+  const where = selectionWhere(ctx, selection);
   const client = ctx.db.$client;
   if (selection.kind === "ids") {
     const changed = client
@@ -156,137 +148,40 @@ export interface BulkResult {
   name?: string;
 }
 
-function recordEvents(
-  client: BetterSqlite3.Database,
-  ids: number[],
-  at: number,
-  type: string,
-  data: Record<string, string>,
-): void {
-  if (ids.length === 0) return;
-  client
-    .prepare(
-      "INSERT INTO contact_events (contact_id, at, type, data) SELECT value, ?, ?, ? FROM json_each(?)",
-    )
-    .run(at, type, JSON.stringify(data), JSON.stringify(ids));
-}
+const BULK_ACTIONS: Record<GroupKind, Record<MembershipChange, string>> = {
+  tag: { add: "contacts.bulk_tagged", remove: "contacts.bulk_untagged" },
+  list: { add: "contacts.bulk_listed", remove: "contacts.bulk_unlisted" },
+};
 
 /**
- * One tag or list change over the selection, window by window: the SQL returns the contacts it
- * changed, each of those gets a timeline event, and the whole an audit entry.
+ * Adds the selection to a tag or list, or takes it out, window by window (the same change as
+ * for one contact: groups.server.ts), with one audit entry for the whole. Adding to a tag by a
+ * name that is new creates it; any other group that does not exist is an error.
  */
-async function changeMembership(
+export async function bulkChangeMembership(
   ctx: WorkspaceContext,
+  kind: GroupKind,
   selection: BulkSelection,
-  change: {
-    sql: string;
-    params: (at: number) => (string | number)[];
-    event: string;
-    detail: Record<string, string>;
-    action: string;
-    audit: Record<string, string | number>;
-  },
-): Promise<number> {
+  change: MembershipChange,
+  group: GroupRef,
+): Promise<BulkResult> {
+  selectionWhere(ctx, selection);
+  const target = ctx.db.transaction(
+    (tx) => findGroupForChange(tx, kind, change, group, ctx.now()),
+    { behavior: "immediate" },
+  );
+  if (!target) throw groupNotFound(kind, group);
   const at = ctx.now().getTime();
-  const changed = await inChunks(ctx, selection, (client, ids) => {
-    const touched = client
-      .prepare(change.sql)
-      .pluck()
-      .all(...change.params(at), JSON.stringify(ids)) as number[];
-    recordEvents(client, touched, at, change.event, change.detail);
-    return touched.length;
+  const changed = await inChunks(
+    ctx,
+    selection,
+    (client, ids) => applyMembership(client, kind, change, target, ids, at).length,
+  );
+  audit(ctx, BULK_ACTIONS[kind][change], selection, {
+    [`${kind}Id`]: target.id,
+    contacts: changed,
   });
-  audit(ctx, change.action, selection, { ...change.audit, contacts: changed });
-  return changed;
-}
-
-/** Tags the selection with `tagName`, creating the tag when it is new. */
-export async function bulkAddTag(
-  ctx: WorkspaceContext,
-  selection: BulkSelection,
-  tagName: string,
-): Promise<BulkResult> {
-  selectionWhere(selection);
-  const tag = ensureTag(ctx, tagName);
-  const changed = await changeMembership(ctx, selection, {
-    sql: "INSERT INTO contact_tags (contact_id, tag_id) SELECT value, ? FROM json_each(?) WHERE true ON CONFLICT DO NOTHING RETURNING contact_id",
-    params: () => [tag.id],
-    event: "tag.added",
-    detail: { tag: tag.name },
-    action: "contacts.bulk_tagged",
-    audit: { tagId: tag.id },
-  });
-  return { changed, name: tag.name };
-}
-
-/** Takes the existing tag `tagName` off the selection. */
-export async function bulkRemoveTag(
-  ctx: WorkspaceContext,
-  selection: BulkSelection,
-  tagName: string,
-): Promise<BulkResult> {
-  selectionWhere(selection);
-  const tag = findTag(ctx, tagName);
-  const changed = await changeMembership(ctx, selection, {
-    sql: "DELETE FROM contact_tags WHERE tag_id = ? AND contact_id IN (SELECT value FROM json_each(?)) RETURNING contact_id",
-    params: () => [tag.id],
-    event: "tag.removed",
-    detail: { tag: tag.name },
-    action: "contacts.bulk_untagged",
-    audit: { tagId: tag.id },
-  });
-  return { changed, name: tag.name };
-}
-
-function requireList(ctx: WorkspaceContext, listId: number): { id: number; name: string } {
-  const list = Number.isSafeInteger(listId)
-    ? ctx.db
-        .select({ id: lists.id, name: lists.name })
-        .from(lists)
-        .where(eq(lists.id, listId))
-        .get()
-    : undefined;
-  if (!list) {
-    const message = "That list does not exist any more. Choose a list from the menu.";
-    throw new ValidationError(message, { list: [message] });
-  }
-  return list;
-}
-
-export async function bulkAddToList(
-  ctx: WorkspaceContext,
-  selection: BulkSelection,
-  listId: number,
-): Promise<BulkResult> {
-  selectionWhere(selection);
-  const list = requireList(ctx, listId);
-  const changed = await changeMembership(ctx, selection, {
-    sql: "INSERT INTO list_members (list_id, contact_id, added_at) SELECT ?, value, ? FROM json_each(?) WHERE true ON CONFLICT DO NOTHING RETURNING contact_id",
-    params: (at) => [list.id, at],
-    event: "list.added",
-    detail: { list: list.name },
-    action: "contacts.bulk_listed",
-    audit: { listId: list.id },
-  });
-  return { changed, name: list.name };
-}
-
-export async function bulkRemoveFromList(
-  ctx: WorkspaceContext,
-  selection: BulkSelection,
-  listId: number,
-): Promise<BulkResult> {
-  selectionWhere(selection);
-  const list = requireList(ctx, listId);
-  const changed = await changeMembership(ctx, selection, {
-    sql: "DELETE FROM list_members WHERE list_id = ? AND contact_id IN (SELECT value FROM json_each(?)) RETURNING contact_id",
-    params: () => [list.id],
-    event: "list.removed",
-    detail: { list: list.name },
-    action: "contacts.bulk_unlisted",
-    audit: { listId: list.id },
-  });
-  return { changed, name: list.name };
+  return { changed, name: target.name };
 }
 
 /**
@@ -300,7 +195,7 @@ export async function bulkDelete(
   selection: BulkSelection,
   options: { erase: boolean },
 ): Promise<BulkResult> {
-  selectionWhere(selection);
+  selectionWhere(ctx, selection);
   ensureSecureDelete(ctx.db);
   const key = options.erase ? suppressionKey(ctx.db) : null;
   const now = ctx.now();
@@ -346,7 +241,7 @@ export async function bulkDelete(
  * Starts a CSV export of the selection (the same file as any contact export, on the export
  * page). The selection is compiled now; the export worker reads it when it runs.
  */
-export function bulkExport(ctx: SegmentContext, selection: BulkSelection): { id: string } {
-  const where = selectionWhere(selection);
+export function bulkExport(ctx: WorkspaceContext, selection: BulkSelection): { id: string } {
+  const where = selectionWhere(ctx, selection);
   return startContactExportWhere(ctx, selection.kind === "ids" ? "selected" : "matching", where);
 }

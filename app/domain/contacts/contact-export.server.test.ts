@@ -17,6 +17,7 @@ import {
   tagContact,
 } from "../../../tests/support/contacts";
 import { createUserByOperator } from "../admin/admin.server";
+import type { WorkspaceContext } from "../context";
 import { openWorkspaceContext } from "../workspaces/access.server";
 import { createWorkspace } from "../workspaces/workspaces.server";
 import {
@@ -32,7 +33,7 @@ import {
   waitForContactExports,
 } from "./contact-export.server";
 import { writeContactsCsv } from "./contact-export-writer.server";
-import { createSegment, type SegmentContext } from "../segments/segments.server";
+import { createSegment } from "../segments/segments.server";
 
 /**
  * Contact exports on real tenant files, through the real worker thread (started from this
@@ -41,11 +42,11 @@ import { createSegment, type SegmentContext } from "../segments/segments.server"
 
 let clock = Date.parse("2030-05-01T10:00:00.000Z");
 const HOUR = 3_600_000;
-let ctx: SegmentContext;
-let other: SegmentContext;
+let ctx: WorkspaceContext;
+let other: WorkspaceContext;
 const ids: Record<string, number> = {};
 
-async function workspaceContext(slug: string): Promise<SegmentContext> {
+async function workspaceContext(slug: string): Promise<WorkspaceContext> {
   const owner = await createUserByOperator(
     { actor: { type: "cli" }, now: () => new Date(clock) },
     { name: "Owner", email: `owner@${slug}.test`, password: "plum orbit saddle 42" },
@@ -58,10 +59,7 @@ async function workspaceContext(slug: string): Promise<SegmentContext> {
     timezone: "Asia/Kolkata",
     currency: "INR",
   });
-  return {
-    ...openWorkspaceContext(ws.id, actor, { ip: "203.0.113.5" }, () => new Date(clock)),
-    timeZone: "Asia/Kolkata",
-  };
+  return openWorkspaceContext(ws.id, actor, { ip: "203.0.113.5" }, () => new Date(clock));
 }
 
 function readCsv(path: string): string[][] {

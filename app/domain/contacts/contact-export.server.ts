@@ -19,7 +19,6 @@ import {
   getSegment,
   prepareSavedSegment,
   type CompiledWhere,
-  type SegmentContext,
 } from "../segments/segments.server";
 
 /**
@@ -72,7 +71,7 @@ export function parseExportScope(text: string | null | undefined): ExportScope {
 }
 
 /** The WHERE over `contacts c` for a scope; a missing list or segment is a clear 400. */
-export function scopeWhere(ctx: SegmentContext, scope: ExportScope): CompiledWhere {
+export function scopeWhere(ctx: WorkspaceContext, scope: ExportScope): CompiledWhere {
   switch (scope.kind) {
     case "all":
       return { sql: "1", params: [] };
@@ -320,7 +319,7 @@ function toExport(row: typeof contactExports.$inferSelect, now: Date): ContactEx
  * `done` settles when the worker has finished (the page polls instead).
  */
 export function startContactExport(
-  ctx: SegmentContext,
+  ctx: WorkspaceContext,
   scopeText: string,
 ): { id: string; done: Promise<ContactExport> } {
   const scope = parseExportScope(scopeText);
@@ -332,7 +331,7 @@ export function startContactExport(
  * "matching" for the contacts list's ticked rows and search).
  */
 export function startContactExportWhere(
-  ctx: SegmentContext,
+  ctx: WorkspaceContext,
   scopeText: string,
   where: CompiledWhere,
 ): { id: string; done: Promise<ContactExport> } {
@@ -481,7 +480,7 @@ export function openContactExportDownload(
  * responsive) and audits it like any other export.
  */
 export function exportContactsToFile(
-  ctx: SegmentContext,
+  ctx: WorkspaceContext,
   scope: ExportScope,
   outPath: string,
 ): { rows: number; file: string } {

@@ -12,33 +12,28 @@ import type { WorkspaceContext } from "../context";
 import { openWorkspaceContext } from "../workspaces/access.server";
 import { createWorkspace } from "../workspaces/workspaces.server";
 import { createAttributeDefinition, listAttributeDefinitions } from "./attributes.server";
+import { changeMembership, createGroup } from "./groups.server";
 import {
-  addContactToList,
   buildContactQueries,
   countContacts,
+  listContacts,
+  searchSources,
+  type ContactListPage,
+  type ListContactsOptions,
+} from "./search.server";
+import {
   createContact,
-  createList,
-  createTag,
   deleteContact,
   DuplicateContactError,
   eraseContact,
   getContact,
   getContactDetails,
-  listContacts,
-  listContactTimeline,
-  nameKeyOf,
-  normaliseContactInput,
-  normaliseNameValue,
   parseContactId,
-  removeContactFromList,
-  searchSources,
-  setConsent,
-  tagContact,
-  untagContact,
   updateContact,
-  type ContactListPage,
-  type ListContactsOptions,
 } from "./contacts.server";
+import { listContactTimeline } from "./timeline.server";
+import { nameKeyOf, normaliseContactInput, normaliseNameValue } from "./contact-values.server";
+import { setConsent } from "./consent.server";
 import { isSuppressed, suppressContact } from "./suppressions.server";
 import { suppressionKey } from "./suppression-hash.server";
 
@@ -46,7 +41,6 @@ process.env.BASE_URL = "https://engage.test";
 
 const T0 = Date.parse("2030-03-01T09:00:00.000Z");
 let clock = T0;
-const IN = { defaultCountry: "IN" };
 
 let ctx: WorkspaceContext;
 let other: WorkspaceContext;
@@ -203,11 +197,11 @@ describe("parseContactId", () => {
 
 describe("create, update, uniqueness", () => {
   it("creates, records a timeline event and audits by id only", () => {
-    const c = createContact(
-      ctx,
-      { name: "Asha Verma", email: "Asha@Example.com", phone: "98111 22233" },
-      IN,
-    );
+    const c = createContact(ctx, {
+      name: "Asha Verma",
+      email: "Asha@Example.com",
+      phone: "98111 22233",
+    });
     expect(c).toMatchObject({ email: "asha@example.com", phone: "+919811122233", country: "IN" });
     const events = listContactTimeline(ctx, c.id).events;
     expect(events.map((e) => e.type)).toEqual(["contact.created"]);
@@ -220,45 +214,41 @@ describe("create, update, uniqueness", () => {
   });
 
   it("refuses a second contact with the same email or phone, naming the field and the owner", () => {
-    const first = createContact(ctx, { email: "dup@example.com", phone: "+91 99000 11122" }, IN);
-    const byEmail = thrown(() => createContact(ctx, { email: " DUP@example.COM " }, IN));
+    const first = createContact(ctx, { email: "dup@example.com", phone: "+91 99000 11122" });
+    const byEmail = thrown(() => createContact(ctx, { email: " DUP@example.COM " }));
     expect(byEmail).toBeInstanceOf(DuplicateContactError);
     expect(byEmail).toMatchObject({ field: "email", existingId: first.id });
     expect((byEmail as ValidationError).fieldErrors.email?.[0]).toContain(`#${first.id}`);
 
-    const byPhone = thrown(() => createContact(ctx, { phone: "0091 99000-11122" }, IN));
+    const byPhone = thrown(() => createContact(ctx, { phone: "0091 99000-11122" }));
     expect(byPhone).toMatchObject({ field: "phone", existingId: first.id });
 
-    const second = createContact(ctx, { email: "dup2@example.com" }, IN);
-    const onUpdate = thrown(() => updateContact(ctx, second.id, { phone: "9900011122" }, IN));
+    const second = createContact(ctx, { email: "dup2@example.com" });
+    const onUpdate = thrown(() => updateContact(ctx, second.id, { phone: "9900011122" }));
     expect(onUpdate).toMatchObject({ field: "phone", existingId: first.id });
     // Nothing half-changed: the failed update left the contact as it was.
     expect(getContact(ctx, second.id).phone).toBeNull();
   });
 
   it("the same email may exist in another workspace", () => {
-    createContact(ctx, { email: "shared@example.com" }, IN);
-    expect(createContact(other, { email: "shared@example.com" }, IN).email).toBe(
-      "shared@example.com",
-    );
+    createContact(ctx, { email: "shared@example.com" });
+    expect(createContact(other, { email: "shared@example.com" }).email).toBe("shared@example.com");
   });
 
   it("updates only the given fields, merges attributes, and records which fields changed", () => {
     createAttributeDefinition(ctx, { key: "city", label: "City", type: "text" });
     createAttributeDefinition(ctx, { key: "score", label: "Score", type: "number" });
-    const c = createContact(
-      ctx,
-      { name: "Ravi", email: "ravi@example.com", attributes: { city: "Pune", score: "7" } },
-      IN,
-    );
+    const c = createContact(ctx, {
+      name: "Ravi",
+      email: "ravi@example.com",
+      attributes: { city: "Pune", score: "7" },
+    });
     expect(c.attributes).toEqual({ city: "Pune", score: 7 });
 
-    const updated = updateContact(
-      ctx,
-      c.id,
-      { name: "Ravi Kumar", attributes: { score: "", city: "Mumbai" } },
-      IN,
-    );
+    const updated = updateContact(ctx, c.id, {
+      name: "Ravi Kumar",
+      attributes: { score: "", city: "Mumbai" },
+    });
     expect(updated).toMatchObject({ name: "Ravi Kumar", email: "ravi@example.com" });
     expect(updated.attributes).toEqual({ city: "Mumbai" });
     const event = listContactTimeline(ctx, c.id).events[0]!;
@@ -269,25 +259,23 @@ describe("create, update, uniqueness", () => {
     expect(JSON.parse(audit.details!)).toEqual({ fields: ["name"], attributes: ["city", "score"] });
     expect(audit.details).not.toMatch(/Ravi|Mumbai|Pune/);
 
-    const bad = thrown(() => updateContact(ctx, c.id, { attributes: { score: "lots" } }, IN));
+    const bad = thrown(() => updateContact(ctx, c.id, { attributes: { score: "lots" } }));
     expect((bad as ValidationError).fieldErrors["attributes.score"]?.[0]).toMatch(/number/);
-    const none = thrown(() => updateContact(ctx, c.id, { email: "" }, IN));
+    const none = thrown(() => updateContact(ctx, c.id, { email: "" }));
     expect((none as ValidationError).fieldErrors.email?.[0]).toMatch(/email address or a phone/);
     expect(getContact(ctx, c.id).email).toBe("ravi@example.com");
   });
 
   it("an update that changes nothing writes nothing", () => {
-    const c = createContact(ctx, { email: "still@example.com", name: "Still" }, IN);
+    const c = createContact(ctx, { email: "still@example.com", name: "Still" });
     const before = listContactTimeline(ctx, c.id).events.length;
-    updateContact(ctx, c.id, { name: " Still ", email: "STILL@example.com" }, IN);
+    updateContact(ctx, c.id, { name: " Still ", email: "STILL@example.com" });
     expect(listContactTimeline(ctx, c.id).events.length).toBe(before);
   });
 
   it("not found for unknown ids", () => {
     expect(thrown(() => getContact(ctx, 999_999))).toBeInstanceOf(NotFoundError);
-    expect(thrown(() => updateContact(ctx, 999_999, { name: "x" }, IN))).toBeInstanceOf(
-      NotFoundError,
-    );
+    expect(thrown(() => updateContact(ctx, 999_999, { name: "x" }))).toBeInstanceOf(NotFoundError);
     expect(thrown(() => deleteContact(ctx, 999_999))).toBeInstanceOf(NotFoundError);
   });
 });
@@ -303,21 +291,16 @@ describe("listContacts", () => {
     ["Bilal Ahmed", "aardvark@example.com", "99887 76655"],
   ] as const;
   const ids = new Map<string, number>();
-  const list = (options: Partial<ListContactsOptions> = {}) =>
-    listContacts(search, { defaultCountry: "IN", ...options });
+  const list = (options: Partial<ListContactsOptions> = {}) => listContacts(search, { ...options });
   const names = (page: ContactListPage) => page.rows.map((r) => r.name);
 
   beforeAll(async () => {
     search = await workspaceContext("search-co");
     for (const [name, email, phone] of people) {
-      ids.set(name, createContact(search, { name, email, phone }, IN).id);
+      ids.set(name, createContact(search, { name, email, phone }).id);
     }
     for (let i = 0; i < 45; i++) {
-      createContact(
-        search,
-        { name: `Filler ${String(i).padStart(2, "0")}`, email: `f${i}@x.io` },
-        IN,
-      );
+      createContact(search, { name: `Filler ${String(i).padStart(2, "0")}`, email: `f${i}@x.io` });
     }
   });
 
@@ -401,11 +384,11 @@ describe("listContacts", () => {
   });
 
   it("filters by tag, list, consent and country, and returns tags and lists on request", () => {
-    const vip = createTag(search, "VIP");
-    const newsletter = createList(search, "Newsletter");
-    tagContact(search, ids.get("Aarav Shah")!, "vip");
-    tagContact(search, ids.get("Zoë Adams")!, "VIP");
-    addContactToList(search, ids.get("Zoë Adams")!, newsletter.id);
+    const vip = createGroup(search, "tag", "VIP");
+    const newsletter = createGroup(search, "list", "Newsletter");
+    changeMembership(search, "tag", ids.get("Aarav Shah")!, "add", { name: "vip" });
+    changeMembership(search, "tag", ids.get("Zoë Adams")!, "add", { name: "VIP" });
+    changeMembership(search, "list", ids.get("Zoë Adams")!, "add", { id: newsletter.id });
     setConsent(search, ids.get("Aarav Shah")!, "whatsapp", "granted", "Website form");
 
     expect(names(list({ filters: { tagId: vip.id } }))).toEqual(["Zoë Adams", "Aarav Shah"]);
@@ -486,7 +469,7 @@ describe("countContacts", () => {
     const counted = await workspaceContext("contacts-count");
     const total = () => counted.db.select().from(contacts).all().length;
     expect(countContacts(counted)).toBe(0);
-    const a = createContact(counted, { email: "count-a@example.com" }, IN);
+    const a = createContact(counted, { email: "count-a@example.com" });
     expect(countContacts(counted)).toBe(1);
     // Another connection (an import worker, the CLI) commits: seen at once.
     const outside = new Database(tenantDbPath(counted.workspaceId));
@@ -505,7 +488,7 @@ describe("countContacts", () => {
     // Inside a transaction that rolls back, nothing is kept.
     expect(() =>
       counted.db.transaction(() => {
-        createContact(counted, { email: "count-c@example.com" }, IN);
+        createContact(counted, { email: "count-c@example.com" });
         expect(countContacts(counted)).toBe(2);
         throw new Error("roll back");
       }),
@@ -517,7 +500,7 @@ describe("countContacts", () => {
 
 describe("consent", () => {
   it("needs a source to grant, records every change, and lists the history", () => {
-    const c = createContact(ctx, { email: "consent@example.com", phone: "98000 12345" }, IN);
+    const c = createContact(ctx, { email: "consent@example.com", phone: "98000 12345" });
     const noSource = thrown(() => setConsent(ctx, c.id, "email", "granted", "  "));
     expect((noSource as ValidationError).fieldErrors.source?.[0]).toMatch(/where this consent/);
 
@@ -553,7 +536,7 @@ describe("consent", () => {
   });
 
   it("refuses channels the contact cannot be reached on, and bad channels or statuses", () => {
-    const c = createContact(ctx, { email: "onlymail@example.com" }, IN);
+    const c = createContact(ctx, { email: "onlymail@example.com" });
     expect(thrown(() => setConsent(ctx, c.id, "sms", "granted", "Form")).message).toMatch(
       /no phone number/,
     );
@@ -569,7 +552,7 @@ describe("consent", () => {
   });
 
   it("refuses to grant consent to a suppressed person, with the reason", () => {
-    const c = createContact(ctx, { email: "unsub@example.com", phone: "97000 11111" }, IN);
+    const c = createContact(ctx, { email: "unsub@example.com", phone: "97000 11111" });
     setConsent(ctx, c.id, "email", "granted", "Newsletter form");
     suppressContact(ctx, c, "unsubscribe", "email");
     expect(getContactDetails(ctx, c.id).consents.find((s) => s.channel === "email")).toMatchObject({
@@ -586,16 +569,21 @@ describe("consent", () => {
 
 describe("tags and lists on a contact", () => {
   it("adds and removes, creating a tag by name, with timeline entries", () => {
-    const c = createContact(ctx, { email: "tags@example.com" }, IN);
-    const { tagId } = tagContact(ctx, c.id, "  Trade  Fair ");
-    expect(tagContact(ctx, c.id, "trade fair")).toEqual({ tagId, added: false });
-    const fairList = createList(ctx, "Fair 2030");
-    addContactToList(ctx, c.id, fairList.id);
+    const c = createContact(ctx, { email: "tags@example.com" });
+    const { groupId: tagId } = changeMembership(ctx, "tag", c.id, "add", {
+      name: "  Trade  Fair ",
+    });
+    expect(changeMembership(ctx, "tag", c.id, "add", { name: "trade fair" })).toEqual({
+      groupId: tagId,
+      changed: false,
+    });
+    const fairList = createGroup(ctx, "list", "Fair 2030");
+    changeMembership(ctx, "list", c.id, "add", { id: fairList.id });
     let details = getContactDetails(ctx, c.id);
     expect(details.tags).toEqual([{ id: tagId, name: "Trade Fair" }]);
     expect(details.lists).toMatchObject([{ id: fairList.id, name: "Fair 2030" }]);
-    untagContact(ctx, c.id, tagId);
-    removeContactFromList(ctx, c.id, fairList.id);
+    changeMembership(ctx, "tag", c.id, "remove", { id: tagId! });
+    changeMembership(ctx, "list", c.id, "remove", { id: fairList.id });
     details = getContactDetails(ctx, c.id);
     expect(details.tags).toEqual([]);
     expect(details.lists).toEqual([]);
@@ -606,14 +594,16 @@ describe("tags and lists on a contact", () => {
       "tag.added",
       "contact.created",
     ]);
-    expect(thrown(() => addContactToList(ctx, c.id, 999_999))).toBeInstanceOf(ValidationError);
-    expect(thrown(() => createTag(ctx, "TRADE FAIR")).message).toMatch(/already a tag/);
+    expect(
+      thrown(() => changeMembership(ctx, "list", c.id, "add", { id: 999_999 })),
+    ).toBeInstanceOf(ValidationError);
+    expect(thrown(() => createGroup(ctx, "tag", "TRADE FAIR")).message).toMatch(/already a tag/);
   });
 });
 
 describe("delete and erasure", () => {
   it("delete removes the contact with its consents and timeline, audited", () => {
-    const c = createContact(ctx, { email: "gone@example.com" }, IN);
+    const c = createContact(ctx, { email: "gone@example.com" });
     setConsent(ctx, c.id, "email", "granted", "Form");
     deleteContact(ctx, c.id);
     expect(thrown(() => getContact(ctx, c.id))).toBeInstanceOf(NotFoundError);
@@ -659,14 +649,14 @@ describe("delete and erasure", () => {
     ];
     // Neighbours so the contact shares pages with rows that stay.
     for (let i = 0; i < 200; i++) {
-      createContact(erasure, { name: `Neighbour ${i}`, email: `n${i}@keep.example` }, IN);
+      createContact(erasure, { name: `Neighbour ${i}`, email: `n${i}@keep.example` });
     }
     createAttributeDefinition(erasure, { key: "note", label: "Note", type: "text" });
-    const c = createContact(erasure, { ...person, attributes: { note: "Likes mangoes" } }, IN);
+    const c = createContact(erasure, { ...person, attributes: { note: "Likes mangoes" } });
     setConsent(erasure, c.id, "email", "granted", "Website form");
     setConsent(erasure, c.id, "whatsapp", "granted", "Website form");
-    tagContact(erasure, c.id, "Erasable");
-    updateContact(erasure, c.id, { attributes: { note: "Likes mangoes a lot" } }, IN);
+    changeMembership(erasure, "tag", c.id, "add", { name: "Erasable" });
+    updateContact(erasure, c.id, { attributes: { note: "Likes mangoes a lot" } });
     expect(traces(fileBytes(erasure.workspaceId), personal).length).toBeGreaterThan(0);
 
     const result = suppressContact(erasure, c, "erasure", "all");
@@ -688,17 +678,15 @@ describe("delete and erasure", () => {
         .map((s) => s.reason),
     ).toEqual(["erasure", "erasure"]);
     // Neighbours are intact.
-    expect(
-      listContacts(erasure, { q: "neighbour", defaultCountry: "IN", limit: 200 }).rows,
-    ).toHaveLength(200);
+    expect(listContacts(erasure, { q: "neighbour", limit: 200 }).rows).toHaveLength(200);
   });
 
   it("eraseContact does both in one step", () => {
-    const c = createContact(
-      other,
-      { name: "Ottilie Forgotten", email: "ottilie@forget.example", phone: "+1 415 555 2671" },
-      IN,
-    );
+    const c = createContact(other, {
+      name: "Ottilie Forgotten",
+      email: "ottilie@forget.example",
+      phone: "+1 415 555 2671",
+    });
     eraseContact(other, c.id);
     expect(thrown(() => getContact(other, c.id))).toBeInstanceOf(NotFoundError);
     expect(

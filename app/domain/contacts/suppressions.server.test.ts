@@ -8,7 +8,8 @@ import { createUserByOperator } from "../admin/admin.server";
 import type { WorkspaceContext } from "../context";
 import { openWorkspaceContext } from "../workspaces/access.server";
 import { createWorkspace } from "../workspaces/workspaces.server";
-import { createContact, getContactDetails, setConsent } from "./contacts.server";
+import { createContact, getContactDetails } from "./contacts.server";
+import { setConsent } from "./consent.server";
 import { suppressionHash, suppressionKey } from "./suppression-hash.server";
 import {
   addSuppression,
@@ -24,7 +25,6 @@ process.env.BASE_URL = "https://engage.test";
 let clock = Date.parse("2030-06-01T08:00:00.000Z");
 let ctx: WorkspaceContext;
 let otherCtx: WorkspaceContext;
-const IN = { defaultCountry: "IN" };
 
 function thrown(fn: () => unknown): Error {
   try {
@@ -61,13 +61,9 @@ beforeAll(async () => {
 
 describe("manual suppressions", () => {
   it("stores only a keyed hash of the normalised email or phone", () => {
-    const byEmail = addSuppression(
-      ctx,
-      { identifier: "  Blocked@Example.COM ", channel: "all" },
-      IN,
-    );
+    const byEmail = addSuppression(ctx, { identifier: "  Blocked@Example.COM ", channel: "all" });
     expect(byEmail).toEqual({ kind: "email", added: true, contactId: null });
-    const byPhone = addSuppression(ctx, { identifier: "0091 98765-00000", channel: "sms" }, IN);
+    const byPhone = addSuppression(ctx, { identifier: "0091 98765-00000", channel: "sms" });
     expect(byPhone).toMatchObject({ kind: "phone", added: true });
 
     const rows = ctx.db.select().from(suppressions).all();
@@ -83,7 +79,7 @@ describe("manual suppressions", () => {
     );
     expect(rows.every((r) => r.reason === "manual")).toBe(true);
     // Adding it again changes nothing.
-    expect(addSuppression(ctx, { identifier: "blocked@example.com", channel: "all" }, IN)).toEqual({
+    expect(addSuppression(ctx, { identifier: "blocked@example.com", channel: "all" })).toEqual({
       kind: "email",
       added: false,
       contactId: null,
@@ -110,26 +106,24 @@ describe("manual suppressions", () => {
   });
 
   it("refuses bad input with a clear message", () => {
-    const bad = thrown(() =>
-      addSuppression(ctx, { identifier: "not an email@", channel: "all" }, IN),
-    );
+    const bad = thrown(() => addSuppression(ctx, { identifier: "not an email@", channel: "all" }));
     expect((bad as ValidationError).fieldErrors.identifier?.[0]).toMatch(/valid email/);
-    const badPhone = thrown(() => addSuppression(ctx, { identifier: "12", channel: "all" }, IN));
+    const badPhone = thrown(() => addSuppression(ctx, { identifier: "12", channel: "all" }));
     expect((badPhone as ValidationError).fieldErrors.identifier?.[0]).toMatch(/phone/);
     const badChannel = thrown(() =>
-      addSuppression(ctx, { identifier: "x@example.com", channel: "pigeon" }, IN),
+      addSuppression(ctx, { identifier: "x@example.com", channel: "pigeon" }),
     );
     expect((badChannel as ValidationError).fieldErrors.channel).toBeDefined();
-    expect(
-      thrown(() => addSuppression(ctx, { identifier: " ", channel: "all" }, IN)),
-    ).toBeInstanceOf(ValidationError);
+    expect(thrown(() => addSuppression(ctx, { identifier: " ", channel: "all" }))).toBeInstanceOf(
+      ValidationError,
+    );
   });
 
   it("withdraws a matching contact's consent and blocks granting it again", () => {
-    const c = createContact(ctx, { email: "fan@example.com", phone: "98111 00000" }, IN);
+    const c = createContact(ctx, { email: "fan@example.com", phone: "98111 00000" });
     setConsent(ctx, c.id, "email", "granted", "Website form");
     setConsent(ctx, c.id, "whatsapp", "granted", "Website form");
-    const result = addSuppression(ctx, { identifier: "FAN@example.com", channel: "email" }, IN);
+    const result = addSuppression(ctx, { identifier: "FAN@example.com", channel: "email" });
     expect(result).toEqual({ kind: "email", added: true, contactId: c.id });
     const details = getContactDetails(ctx, c.id);
     expect(details.consents.find((s) => s.channel === "email")).toMatchObject({
@@ -147,7 +141,7 @@ describe("manual suppressions", () => {
 
   it("lists newest first with a fingerprint, pages, and finds by typed identifier", () => {
     for (let i = 0; i < 5; i++) {
-      addSuppression(ctx, { identifier: `page${i}@example.com`, channel: "email" }, IN);
+      addSuppression(ctx, { identifier: `page${i}@example.com`, channel: "email" });
     }
     const first = listSuppressions(ctx, { limit: 4 });
     expect(first.total).toBe(8);
@@ -162,17 +156,17 @@ describe("manual suppressions", () => {
       [...all.map((r) => r.createdAt.getTime())].sort((a, b) => b - a),
     );
 
-    const found = findSuppressions(ctx, "+91 98765 00000", IN);
+    const found = findSuppressions(ctx, "+91 98765 00000");
     expect(found).toMatchObject({ kind: "phone", rows: [{ channel: "sms", reason: "manual" }] });
-    expect(findSuppressions(ctx, "nobody@example.com", IN).rows).toEqual([]);
+    expect(findSuppressions(ctx, "nobody@example.com").rows).toEqual([]);
   });
 });
 
 describe("removing suppressions", () => {
   it("removes manual entries, audited", () => {
-    const { rows } = findSuppressions(ctx, "page0@example.com", IN);
+    const { rows } = findSuppressions(ctx, "page0@example.com");
     removeSuppression(ctx, { hash: rows[0]!.hash, channel: "email" });
-    expect(findSuppressions(ctx, "page0@example.com", IN).rows).toEqual([]);
+    expect(findSuppressions(ctx, "page0@example.com").rows).toEqual([]);
     const audit = getControlDb()
       .select()
       .from(auditLog)
@@ -185,15 +179,15 @@ describe("removing suppressions", () => {
   });
 
   it("keeps unsubscribes, bounces, complaints and erasures", () => {
-    const c = createContact(ctx, { email: "left@example.com" }, IN);
+    const c = createContact(ctx, { email: "left@example.com" });
     setConsent(ctx, c.id, "email", "granted", "Form");
     const result = suppressContact(ctx, c, "unsubscribe", "email");
     expect(result).toEqual({ added: 1, withdrawn: ["email"] });
-    const { rows } = findSuppressions(ctx, "left@example.com", IN);
+    const { rows } = findSuppressions(ctx, "left@example.com");
     const error = thrown(() => removeSuppression(ctx, { hash: rows[0]!.hash, channel: "email" }));
     expect(error).toBeInstanceOf(ValidationError);
     expect(error.message).toMatch(/Only entries added by hand/);
-    expect(findSuppressions(ctx, "left@example.com", IN).rows).toHaveLength(1);
+    expect(findSuppressions(ctx, "left@example.com").rows).toHaveLength(1);
     expect(
       thrown(() => removeSuppression(ctx, { hash: "not-a-hash", channel: "email" })).message,
     ).toMatch(/not on the suppression list/);

@@ -273,11 +273,10 @@ export function parseIdentifier(input: string, defaultCountry: string): ParsedId
 export function addSuppression(
   ctx: WorkspaceContext,
   input: { identifier: string; channel: string },
-  options: { defaultCountry: string },
 ): { kind: "email" | "phone"; added: boolean; contactId: number | null } {
   const channel = input.channel;
   assertChannel(channel);
-  const id = parseIdentifier(input.identifier, options.defaultCountry);
+  const id = parseIdentifier(input.identifier, ctx.workspace.country);
   const key = suppressionKey(ctx.db);
   const at = ctx.now();
   const result = ctx.db.transaction(
@@ -423,9 +422,8 @@ export function getSuppression(
 export function findSuppressions(
   ctx: WorkspaceContext,
   identifier: string,
-  options: { defaultCountry: string },
 ): { kind: "email" | "phone"; rows: SuppressionRow[] } {
-  const id = parseIdentifier(identifier, options.defaultCountry);
+  const id = parseIdentifier(identifier, ctx.workspace.country);
   const hash = suppressionHash(suppressionKey(ctx.db), id.kind, id.value);
   const rows = ctx.db
     .select({

@@ -8,7 +8,7 @@ import { contacts, telegramLinks } from "~/db/schema/tenant";
 import { withTenantDb, type TenantDb } from "~/db/tenants.server";
 import type { Channel } from "~/lib/channels";
 import { logger } from "~/lib/logger.server";
-import { nameKeyOf } from "../contacts/contacts.server";
+import { nameKeyOf } from "../contacts/contact-values.server";
 import { suppressionKey } from "../contacts/suppression-hash.server";
 import {
   suppressContactInTransaction,

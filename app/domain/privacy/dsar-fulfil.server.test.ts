@@ -17,14 +17,11 @@ import {
 import { createDsarRequest, requestRow, taskRow } from "../../../tests/support/dsar";
 import { createUserByOperator } from "../admin/admin.server";
 import { createSession } from "../accounts/sessions.server";
-import { createContact, setConsent } from "../contacts/contacts.server";
-import {
-  createImport,
-  getImportPreview,
-  setMapping,
-  startImport,
-  waitForImport,
-} from "../contacts/import/supervisor.server";
+import { createContact } from "../contacts/contacts.server";
+import { setConsent } from "../contacts/consent.server";
+import { createImport, getImportPreview } from "../contacts/import/uploads.server";
+import { setMapping } from "../contacts/import/mapping.server";
+import { startImport, waitForImport } from "../contacts/import/supervisor.server";
 import { isSuppressed } from "../contacts/suppressions.server";
 import { suppressionKey } from "../contacts/suppression-hash.server";
 import type { SystemContext, WorkspaceContext } from "../context";
@@ -37,7 +34,6 @@ import { indexSubjects, subjectHashes, workspacesHolding } from "./subject-index
 
 process.env.BASE_URL = "https://engage.test";
 
-const IN = { defaultCountry: "IN" };
 let seq = 0;
 
 async function workspace(): Promise<WorkspaceContext> {
@@ -62,7 +58,7 @@ async function workspace(): Promise<WorkspaceContext> {
 
 /** A contact with a consent, an outbound email, an SMS, an inbound reply and events. */
 function person(ctx: WorkspaceContext, name: string, email: string, phone: string) {
-  const contact = createContact(ctx, { name, email, phone, attributes: {} }, IN);
+  const contact = createContact(ctx, { name, email, phone, attributes: {} });
   setConsent(ctx, contact.id, "email", "granted", `form for ${name}`);
   queueMessages(ctx, [
     {
@@ -296,7 +292,7 @@ describe("erasure", () => {
       ]),
     });
     const mapping = (await getImportPreview(ctx, created.id)).mapping;
-    setMapping(ctx, created.id, { onExisting: "update", mapping }, IN);
+    setMapping(ctx, created.id, { onExisting: "update", mapping });
     startImport(ctx, created.id);
     const summary = await waitForImport(ctx.workspaceId, created.id);
     expect(summary.counts).toMatchObject({ imported: 1, suppressed: 1 });

@@ -450,17 +450,12 @@ function correctInWorkspace(
     throw new ValidationError(message, { contactId: [message] });
   }
   const before = getContact(wctx, id);
-  const after = updateContact(
-    wctx,
-    id,
-    {
-      name: correction.name,
-      email: correction.email,
-      phone: correction.phone,
-      attributes: correction.attributes,
-    },
-    { defaultCountry: workspaceCountry(task.workspaceId!) },
-  );
+  const after = updateContact(wctx, id, {
+    name: correction.name,
+    email: correction.email,
+    phone: correction.phone,
+    attributes: correction.attributes,
+  });
   const fields = (["name", "email", "phone"] as const).filter((f) => before[f] !== after[f]);
   const attributes = Object.keys(correction.attributes ?? {}).length;
   return { counts: { contacts: 1, fields: fields.length, attributes } };

@@ -40,7 +40,6 @@ for (const name of ["SES_REGION", "SES_ACCESS_KEY_ID", "SES_SECRET_ACCESS_KEY"])
   delete process.env[name];
 }
 
-const IN = { defaultCountry: "IN" };
 const platformAccount = { sid: "AC" + "a1".repeat(16), token: "platform-sms-token" };
 let sms: SmsFake;
 let shared: WorkspaceContext; // holds the victim and the attacker
@@ -84,7 +83,7 @@ async function workspace(name: string): Promise<WorkspaceContext> {
 }
 
 function contact(ws: WorkspaceContext, name: string, who: { email: string; phone: string }) {
-  const row = createContact(ws, { name, ...who, attributes: {} }, IN);
+  const row = createContact(ws, { name, ...who, attributes: {} });
   indexSubjects(ws.workspaceId, subjectHashes({ email: row.email, phone: row.phone }));
   return row.id;
 }

@@ -24,7 +24,6 @@ import {
 process.env.BASE_URL = "https://engage.test";
 
 const DAY = 86_400_000;
-const IN = { defaultCountry: "IN" };
 let seq = 0;
 
 async function user(name: string) {
@@ -114,7 +113,7 @@ describe("deciding", () => {
   });
 
   test("settles as completed when one task is declined and one fulfilled, with the download link", async () => {
-    const contact = createContact(b, { name: "Mixed", email: "mixed@example.com" }, IN);
+    const contact = createContact(b, { name: "Mixed", email: "mixed@example.com" });
     const { requestId, taskIds } = createDsarRequest({
       type: "export",
       email: "mixed@example.com",
@@ -132,7 +131,7 @@ describe("deciding", () => {
   });
 
   test("a correction applies the fields the admin entered, through the contacts domain", async () => {
-    const contact = createContact(a, { name: "Rhea Wrong", email: "rhea@example.com" }, IN);
+    const contact = createContact(a, { name: "Rhea Wrong", email: "rhea@example.com" });
     const { taskIds } = createDsarRequest({
       type: "correction",
       email: "rhea@example.com",
@@ -149,7 +148,7 @@ describe("deciding", () => {
   });
 
   test("an auto-approved correction waits for the fields; the job leaves it alone", async () => {
-    createContact(a, { name: "Auto", email: "auto.fix@example.com" }, IN);
+    createContact(a, { name: "Auto", email: "auto.fix@example.com" });
     const { taskIds } = createDsarRequest({
       type: "correction",
       email: "auto.fix@example.com",

@@ -12,14 +12,9 @@ import {
   eraseContact,
   updateContact,
 } from "../contacts/contacts.server";
-import {
-  createImport,
-  getImportPreview,
-  setImportTuning,
-  setMapping,
-  startImport,
-  waitForImport,
-} from "../contacts/import/supervisor.server";
+import { createImport, getImportPreview } from "../contacts/import/uploads.server";
+import { setImportTuning, startImport, waitForImport } from "../contacts/import/supervisor.server";
+import { setMapping } from "../contacts/import/mapping.server";
 import { DEFAULT_TUNING } from "../contacts/import/threads.server";
 import type { WorkspaceContext } from "../context";
 import { workspaceTelegramLink } from "../delivery/telegram-links.server";
@@ -42,7 +37,6 @@ import { reindexSubjects, repairSubjectIndex } from "./subject-reindex.server";
  */
 
 process.env.BASE_URL = "https://engage.test";
-const IN = { defaultCountry: "IN" };
 let seq = 0;
 
 /** Every email and phone these tests ever wrote: none may appear in the index. */
@@ -69,7 +63,7 @@ async function workspace(): Promise<WorkspaceContext> {
 function add(ctx: WorkspaceContext, email: string | null, phone: string | null, name = "P") {
   if (email) written.add(email);
   if (phone) written.add(phone);
-  return createContact(ctx, { name, email, phone }, IN);
+  return createContact(ctx, { name, email, phone });
 }
 
 /** The workspace's entries (markers apart). */
@@ -133,15 +127,15 @@ describe("the contact form", () => {
   it("follows a change of email or phone: the new one in, the old one out", () => {
     const c = add(a, "meera@example.com", "+919812345672");
     written.add("meera.new@example.com");
-    updateContact(a, c.id, { email: "meera.new@example.com" }, IN);
+    updateContact(a, c.id, { email: "meera.new@example.com" });
     expect(holds(a, { email: "meera.new@example.com" })).toBe(true);
     expect(holds(a, { email: "meera@example.com" })).toBe(false);
     expect(holds(a, { phone: "+919812345672" })).toBe(true);
-    updateContact(a, c.id, { phone: "" }, IN);
+    updateContact(a, c.id, { phone: "" });
     expect(holds(a, { phone: "+919812345672" })).toBe(false);
     // A change of name alone touches nothing.
     const before = entriesOf(a);
-    updateContact(a, c.id, { name: "Meera S" }, IN);
+    updateContact(a, c.id, { name: "Meera S" });
     expect(entriesOf(a)).toEqual(before);
     expect(entriesOf(a)).toEqual(expectedOf(a));
   });
@@ -166,7 +160,7 @@ describe("the contact form", () => {
   it("does not let go of an address a contact holds again", () => {
     const c = add(a, "old@example.com", null);
     written.add("moved@example.com");
-    updateContact(a, c.id, { email: "moved@example.com" }, IN);
+    updateContact(a, c.id, { email: "moved@example.com" });
     // Someone else takes the address before the release of the old one runs.
     add(a, "old@example.com", null);
     releaseContactSubjects(a.db.$client, a.workspaceId, [{ email: "old@example.com" }]);
@@ -237,7 +231,7 @@ describe("the CSV import", () => {
       data: Readable.from([Buffer.from(csv, "utf8")]),
     });
     const { mapping } = await getImportPreview(ctx, created.id);
-    setMapping(ctx, created.id, { onExisting: "update", mapping }, IN);
+    setMapping(ctx, created.id, { onExisting: "update", mapping });
     startImport(ctx, created.id);
     return waitForImport(ctx.workspaceId, created.id);
   }
@@ -292,7 +286,7 @@ describe("the CSV import", () => {
         data: Readable.from([Buffer.from(`${lines.join("\n")}\n`, "utf8")]),
       });
       const { mapping } = await getImportPreview(ctx, created.id);
-      setMapping(ctx, created.id, { onExisting: "update", mapping }, IN);
+      setMapping(ctx, created.id, { onExisting: "update", mapping });
       startImport(ctx, created.id);
       let markers: string[] = [];
       for (let i = 0; i < 400 && markers.length === 0; i++) {

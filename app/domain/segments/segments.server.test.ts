@@ -14,6 +14,7 @@ import {
   tagId,
 } from "../../../tests/support/contacts";
 import { createUserByOperator } from "../admin/admin.server";
+import type { WorkspaceContext } from "../context";
 import { openWorkspaceContext } from "../workspaces/access.server";
 import { createWorkspace } from "../workspaces/workspaces.server";
 import {
@@ -34,7 +35,6 @@ import {
   SegmentValidationError,
   startOfDayIn,
   updateSegment,
-  type SegmentContext,
 } from "./segments.server";
 
 /**
@@ -45,8 +45,8 @@ import {
 
 const T0 = Date.parse("2030-03-01T09:00:00.000Z"); // 14:30 in Asia/Kolkata
 const DAY = 86_400_000;
-let ctx: SegmentContext;
-let other: SegmentContext;
+let ctx: WorkspaceContext;
+let other: WorkspaceContext;
 const id: Record<"asha" | "bilal" | "chen" | "dev" | "esha" | "farid", number> = {
   asha: 0,
   bilal: 0,
@@ -59,7 +59,7 @@ let diwali = 0;
 let vipTag = 0;
 let newsletter = 0;
 
-async function workspaceContext(slug: string): Promise<SegmentContext> {
+async function workspaceContext(slug: string): Promise<WorkspaceContext> {
   const owner = await createUserByOperator(
     { actor: { type: "cli" }, now: () => new Date(T0) },
     { name: "Owner", email: `owner@${slug}.test`, password: "plum orbit saddle 42" },
@@ -72,10 +72,7 @@ async function workspaceContext(slug: string): Promise<SegmentContext> {
     timezone: "Asia/Kolkata",
     currency: "INR",
   });
-  return {
-    ...openWorkspaceContext(ws.id, actor, { ip: "203.0.113.9" }, () => new Date(T0)),
-    timeZone: "Asia/Kolkata",
-  };
+  return openWorkspaceContext(ws.id, actor, { ip: "203.0.113.9" }, () => new Date(T0));
 }
 
 beforeAll(async () => {
@@ -270,7 +267,7 @@ describe("contact fields, tags, lists, consent, created, country", () => {
     expect(matches([{ type: "created", op: "after", date: "2030-01-15" }])).toEqual(
       ids("asha", "bilal", "dev", "esha", "farid"),
     );
-    const utc = { ...ctx, timeZone: "UTC" };
+    const utc = { ...ctx, workspace: { ...ctx.workspace, timeZone: "UTC" } };
     expect(matches([{ type: "created", op: "before", date: "2030-01-16" }], "and", utc)).toEqual(
       ids("chen", "dev"),
     );

@@ -47,12 +47,6 @@ if (SEGMENT_VERSION !== DEFINITION_VERSION) {
 
 const DAY_MS = 86_400_000;
 
-/** A workspace context that also knows the workspace's time zone (for calendar dates). */
-export interface SegmentContext extends WorkspaceContext {
-  /** IANA zone for "before/after <date>" and "today"; UTC when not given. */
-  timeZone?: string;
-}
-
 /** Thrown for a definition that doesn't fit this workspace; messages are keyed by node id. */
 export class SegmentValidationError extends ValidationError {
   constructor(message: string, errors: NodeErrors) {
@@ -341,7 +335,7 @@ export interface PreparedSegment {
  * operator the attribute's type doesn't have, a value of the wrong type, a deleted tag or list.
  */
 export function prepareSegment(
-  ctx: SegmentContext,
+  ctx: WorkspaceContext,
   input: unknown,
   catalog: SegmentCatalog = loadSegmentCatalog(ctx.db),
 ): PreparedSegment {
@@ -351,7 +345,7 @@ export function prepareSegment(
   if (!checked.ok) throw new SegmentValidationError(checked.message, checked.errors);
   const where = compileSegment(checked.definition, {
     now: ctx.now(),
-    timeZone: validZone(ctx.timeZone),
+    timeZone: validZone(ctx.workspace.timeZone),
     attributeTypes: new Map(catalog.attributes.map((a) => [a.key, a.type])),
   });
   return { definition: checked.definition, where };
@@ -368,7 +362,7 @@ export function countWhere(db: TenantDb, where: CompiledWhere): number {
 }
 
 /** How many contacts match the definition now. */
-export function countSegment(ctx: SegmentContext, definition: unknown): number {
+export function countSegment(ctx: WorkspaceContext, definition: unknown): number {
   return countWhere(ctx.db, prepareSegment(ctx, definition).where);
 }
 
@@ -383,7 +377,7 @@ export interface SegmentPreviewRow {
 
 /** The newest `limit` matching contacts (for the builder's preview). */
 export function previewSegment(
-  ctx: SegmentContext,
+  ctx: WorkspaceContext,
   definition: unknown,
   limit = 10,
 ): SegmentPreviewRow[] {
@@ -433,7 +427,7 @@ export function* iterateSegmentIds(
 
 /** The ids of a saved segment's contacts, for campaigns. */
 export function* segmentContactIds(
-  ctx: SegmentContext,
+  ctx: WorkspaceContext,
   segmentId: number,
 ): Generator<number, void, undefined> {
   const segment = getSegment(ctx, segmentId);
@@ -475,7 +469,7 @@ function toSegment(row: SegmentRow): Segment {
 
 /** Prepares a saved segment; a stored definition that can't be read is an error, never "everyone". */
 export function prepareSavedSegment(
-  ctx: SegmentContext,
+  ctx: WorkspaceContext,
   segment: Segment,
   catalog?: SegmentCatalog,
 ): PreparedSegment {
@@ -556,7 +550,7 @@ export interface SegmentInput {
   definition: unknown;
 }
 
-export function createSegment(ctx: SegmentContext, input: SegmentInput): Segment {
+export function createSegment(ctx: WorkspaceContext, input: SegmentInput): Segment {
   const name = cleanName(input.name);
   const { definition } = prepareSegment(ctx, input.definition);
   const now = ctx.now();
@@ -580,7 +574,7 @@ export function createSegment(ctx: SegmentContext, input: SegmentInput): Segment
   return toSegment(row);
 }
 
-export function updateSegment(ctx: SegmentContext, id: number, input: SegmentInput): Segment {
+export function updateSegment(ctx: WorkspaceContext, id: number, input: SegmentInput): Segment {
   const name = cleanName(input.name);
   const { definition } = prepareSegment(ctx, input.definition);
   const row = ctx.db.transaction(
@@ -652,7 +646,7 @@ export interface SegmentCount {
  * fetch one by one.
  */
 export function countSavedSegments(
-  ctx: SegmentContext,
+  ctx: WorkspaceContext,
   list: Segment[],
   budgetMs = 400,
 ): Map<number, SegmentCount> {
@@ -694,7 +688,7 @@ function rememberCount(workspaceId: string, segment: Segment, count: number): vo
 }
 
 /** One saved segment's count, through the same short-lived cache. */
-export function countSavedSegment(ctx: SegmentContext, segmentId: number): number {
+export function countSavedSegment(ctx: WorkspaceContext, segmentId: number): number {
   const segment = getSegment(ctx, segmentId);
   const key = cacheKey(ctx.workspaceId, segment);
   const cached = countCache.get(key);
@@ -721,7 +715,7 @@ export interface BuilderState {
  * newest matches. Problems come back per node, never as exceptions.
  */
 export function evaluateBuilder(
-  ctx: SegmentContext,
+  ctx: WorkspaceContext,
   draft: DraftGroup,
   catalog: SegmentCatalog,
   options: { preview?: number } = {},
@@ -755,7 +749,7 @@ export function evaluateBuilder(
  * ValidationError with a clear message.
  */
 export function builderFromForm(
-  ctx: SegmentContext,
+  ctx: WorkspaceContext,
   entries: FormEntries,
   intentText: string,
   catalog: SegmentCatalog = loadSegmentCatalog(ctx.db),

@@ -104,14 +104,15 @@ function contactFor(
   ctx: WorkspaceContext,
   address: { email: string } | { phone: string },
   name: string,
-  defaultCountry: string,
 ): { id: number; created: boolean } {
   try {
-    const contact = createContact(
-      ctx,
-      { name, email: null, phone: null, ...address, attributes: {} },
-      { defaultCountry },
-    );
+    const contact = createContact(ctx, {
+      name,
+      email: null,
+      phone: null,
+      ...address,
+      attributes: {},
+    });
     return { id: contact.id, created: true };
   } catch (error) {
     if (error instanceof DuplicateContactError) return { id: error.existingId, created: false };
@@ -178,7 +179,7 @@ export function sendTemplateTest(ctx: WorkspaceContext, request: TestSendRequest
 
   const recipient = telegram
     ? { id: telegram.id, created: false }
-    : contactFor(ctx, address!, request.user.name, request.defaultCountry);
+    : contactFor(ctx, address!, request.user.name);
   const content = testContent(renderForContact(ctx, template, preview));
   const summary = queueMessages(ctx, [
     { contactId: recipient.id, channel: template.channel, kind: "service", content },

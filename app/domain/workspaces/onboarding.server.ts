@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { tenantMeta } from "~/db/schema/tenant";
 import { recordAudit } from "../audit/audit.server";
 import { hasStartedCampaign } from "../campaigns/campaigns.server";
-import { countContacts } from "../contacts/contacts.server";
+import { countContacts } from "../contacts/search.server";
 import type { WorkspaceContext } from "../context";
 import { listIntegrationStates } from "../delivery/integrations.server";
 import { listTemplatePage } from "../templates/templates.server";

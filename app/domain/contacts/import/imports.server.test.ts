@@ -23,33 +23,33 @@ import type { WorkspaceContext } from "../../context";
 import { openWorkspaceContext } from "../../workspaces/access.server";
 import { createWorkspace } from "../../workspaces/workspaces.server";
 import { createAttributeDefinition, listAttributeDefinitions } from "../attributes.server";
-import { createContact, createList, createTag, eraseContact, setConsent } from "../contacts.server";
+import { createContact, eraseContact } from "../contacts.server";
+import { createGroup } from "../groups.server";
+import { setConsent } from "../consent.server";
 import {
   cancelImport,
-  createImport,
-  exportImportErrors,
-  getImport,
-  getImportPreview,
   getImportProgress,
   listImports,
-  listImportWarnings,
-  NEW_ATTRIBUTE_FIELD,
   recoverImports,
   setImportTuning,
-  setMapping,
   startImport,
   stopImportsForShutdown,
   waitForImport,
-  type ImportSettingsInput,
-  type ImportSummary,
 } from "./supervisor.server";
+import { createImport, getImportPreview } from "./uploads.server";
+import {
+  exportImportErrors,
+  getImport,
+  listImportWarnings,
+  type ImportSummary,
+} from "./imports.server";
+import { NEW_ATTRIBUTE_FIELD, setMapping, type ImportSettingsInput } from "./mapping.server";
 import { DEFAULT_TUNING } from "./threads.server";
 import { compileRowPlan, normaliseImportRow } from "./records.server";
 import { addSuppression, suppressContact } from "../suppressions.server";
 
 process.env.BASE_URL = "https://engage.test";
 
-const IN = { defaultCountry: "IN" };
 let seq = 0;
 
 async function workspace(): Promise<WorkspaceContext> {
@@ -86,7 +86,7 @@ async function runImport(
 ): Promise<ImportSummary> {
   const { import: created } = await upload(ctx, content);
   const mapping = settings.mapping ?? (await getImportPreview(ctx, created.id)).mapping;
-  setMapping(ctx, created.id, { onExisting: "update", ...settings, mapping }, IN);
+  setMapping(ctx, created.id, { onExisting: "update", ...settings, mapping });
   startImport(ctx, created.id);
   return waitForImport(ctx.workspaceId, created.id);
 }
@@ -151,7 +151,7 @@ describe("a messy file", () => {
 
   beforeAll(async () => {
     ctx = await workspace();
-    addSuppression(ctx, { identifier: "gone@example.com", channel: "all" }, IN);
+    addSuppression(ctx, { identifier: "gone@example.com", channel: "all" });
     result = await runImport(ctx, file);
   });
 
@@ -309,14 +309,14 @@ describe("a messy file", () => {
 describe("suppressed people", () => {
   test("a re-imported unsubscriber stays unsubscribed and is counted; an erased person is not re-added", async () => {
     const ctx = await workspace();
-    const kept = createContact(
-      ctx,
-      { name: "Unsubscribed Uma", email: "uma@example.com", phone: "98765 00001" },
-      IN,
-    );
+    const kept = createContact(ctx, {
+      name: "Unsubscribed Uma",
+      email: "uma@example.com",
+      phone: "98765 00001",
+    });
     setConsent(ctx, kept.id, "email", "granted", "signed up on website form");
     suppressContact(ctx, kept, "unsubscribe", "email");
-    const erased = createContact(ctx, { name: "Erased Esha", email: "esha@example.com" }, IN);
+    const erased = createContact(ctx, { name: "Erased Esha", email: "esha@example.com" });
     eraseContact(ctx, erased.id);
 
     const result = await runImport(
@@ -353,10 +353,10 @@ describe("suppressed people", () => {
     setImportTuning({ txnRows: 500, txnMs: 20, batchRows: 250, inflight: 1, gapMs: 15 });
     const rows = 6000;
     const { import: created } = await upload(ctx, bigFile(rows));
-    setMapping(ctx, created.id, { mapping: ["name", "email", "phone"], onExisting: "update" }, IN);
+    setMapping(ctx, created.id, { mapping: ["name", "email", "phone"], onExisting: "update" });
     startImport(ctx, created.id);
     // The last row is far from done when its address is suppressed.
-    addSuppression(ctx, { identifier: `person${rows - 1}@example.com`, channel: "email" }, IN);
+    addSuppression(ctx, { identifier: `person${rows - 1}@example.com`, channel: "email" });
     const done = await waitForImport(ctx.workspaceId, created.id);
     expect(done.counts).toMatchObject({ imported: rows - 1, suppressed: 1 });
     expect(byEmail(ctx, `person${rows - 1}@example.com`)).toBeUndefined();
@@ -370,14 +370,14 @@ describe("people already in the workspace", () => {
 
   beforeAll(async () => {
     ctx = await workspace();
-    listId = createList(ctx, "VIP").id;
-    tagId = createTag(ctx, "diwali").id;
+    listId = createGroup(ctx, "list", "VIP").id;
+    tagId = createGroup(ctx, "tag", "diwali").id;
     for (const who of ["upd", "skip", "create"]) {
-      createContact(
-        ctx,
-        { name: `Old ${who}`, email: `${who}@example.com`, attributes: { city: "Delhi" } },
-        IN,
-      );
+      createContact(ctx, {
+        name: `Old ${who}`,
+        email: `${who}@example.com`,
+        attributes: { city: "Delhi" },
+      });
     }
   });
 
@@ -426,7 +426,7 @@ describe("people already in the workspace", () => {
   });
 
   test("an email of one contact with the phone of another is rejected, not merged", async () => {
-    createContact(ctx, { name: "Phone Owner", phone: "+91 98765 11111" }, IN);
+    createContact(ctx, { name: "Phone Owner", phone: "+91 98765 11111" });
     const result = await runImport(ctx, "Name,Email,Phone\nMixed,upd@example.com,9876511111\n");
     expect(result.counts).toMatchObject({ updated: 0, errors: 1 });
     expect(rejectedCsv(ctx, result.id)).toContain(
@@ -445,17 +445,12 @@ describe("consent", () => {
     const { import: created } = await upload(ctx, "Email\na@example.com\n");
     let error: unknown;
     try {
-      setMapping(
-        ctx,
-        created.id,
-        {
-          mapping: ["email"],
-          onExisting: "update",
-          consentChannels: ["email"],
-          consentSource: "  ",
-        },
-        IN,
-      );
+      setMapping(ctx, created.id, {
+        mapping: ["email"],
+        onExisting: "update",
+        consentChannels: ["email"],
+        consentSource: "  ",
+      });
     } catch (e) {
       error = e;
     }
@@ -466,7 +461,7 @@ describe("consent", () => {
 
   test("is granted per channel the contact can be reached on, and never over a withdrawal", async () => {
     const ctx = await workspace();
-    const withdrawn = createContact(ctx, { name: "Was Asked", email: "asked@example.com" }, IN);
+    const withdrawn = createContact(ctx, { name: "Was Asked", email: "asked@example.com" });
     setConsent(ctx, withdrawn.id, "email", "withdrawn", "said no on the phone");
     const result = await runImport(
       ctx,
@@ -510,7 +505,7 @@ describe("running imports", () => {
     setImportTuning({ txnRows: 500, txnMs: 20, batchRows: 250, inflight: 1, gapMs: 20 });
     const rows = 20_000;
     const { import: created } = await upload(ctx, bigFile(rows));
-    setMapping(ctx, created.id, { mapping: ["name", "email", "phone"], onExisting: "update" }, IN);
+    setMapping(ctx, created.id, { mapping: ["name", "email", "phone"], onExisting: "update" });
     startImport(ctx, created.id);
     // The state lives in the database: another connection sees it move.
     const reader = new Database(tenantDbPath(ctx.workspaceId), { readonly: true });
@@ -549,7 +544,7 @@ describe("running imports", () => {
       .replace("person3@example.com,+91 9100000003", "person3@,12")
       .replace("person7@example.com", "person7@");
     const { import: created } = await upload(ctx, file);
-    setMapping(ctx, created.id, { mapping: ["name", "email", "phone"], onExisting: "create" }, IN);
+    setMapping(ctx, created.id, { mapping: ["name", "email", "phone"], onExisting: "create" });
     startImport(ctx, created.id);
     const deadline = Date.now() + 20_000;
     while (getImport(ctx, created.id).counts.rowsDone < 2000 && Date.now() < deadline) {
@@ -595,7 +590,7 @@ describe("running imports", () => {
     const first = await upload(ctx, bigFile(3000));
     const second = await upload(ctx, bigFile(3000, 3000));
     for (const { import: i } of [first, second]) {
-      setMapping(ctx, i.id, { mapping: ["name", "email", "phone"], onExisting: "update" }, IN);
+      setMapping(ctx, i.id, { mapping: ["name", "email", "phone"], onExisting: "update" });
     }
     startImport(ctx, first.import.id);
     expect(startImport(ctx, second.import.id).status).toBe("queued");
@@ -623,21 +618,11 @@ describe("uploads and settings", () => {
     const ctx = await workspace();
     const { import: created } = await upload(ctx, "Name,Email,Phone\nA,a@example.com,1\n");
     expect(() =>
-      setMapping(
-        ctx,
-        created.id,
-        { mapping: ["name", "ignore", "ignore"], onExisting: "update" },
-        IN,
-      ),
+      setMapping(ctx, created.id, { mapping: ["name", "ignore", "ignore"], onExisting: "update" }),
     ).toThrow(/email addresses or the one with phone numbers/);
     let error: unknown;
     try {
-      setMapping(
-        ctx,
-        created.id,
-        { mapping: ["email", "email", "phone"], onExisting: "update" },
-        IN,
-      );
+      setMapping(ctx, created.id, { mapping: ["email", "email", "phone"], onExisting: "update" });
     } catch (e) {
       error = e;
     }
@@ -645,12 +630,10 @@ describe("uploads and settings", () => {
       /already goes to Email/,
     );
     expect(() =>
-      setMapping(
-        ctx,
-        created.id,
-        { mapping: ["attribute:nope", "email", "phone"], onExisting: "update" },
-        IN,
-      ),
+      setMapping(ctx, created.id, {
+        mapping: ["attribute:nope", "email", "phone"],
+        onExisting: "update",
+      }),
     ).toThrow(ValidationError);
     expect(() => startImport(ctx, created.id)).toThrow(/Choose the columns/);
     expect(cancelImport(ctx, created.id).status).toBe("cancelled");
@@ -733,7 +716,7 @@ test("dropping phone punctuation before libphonenumber never changes the result"
 describe("a column of tags, and our own export read back", () => {
   test("each row's tags are made once (any case) and joined; exported phones come back", async () => {
     const ctx = await workspace();
-    const known = createTag(ctx, "VIP");
+    const known = createGroup(ctx, "tag", "VIP");
     // The shape of our contacts export: formula-guarded phones, "; "-separated tags.
     const file = [
       "id,name,email,phone,country,tags,lists",
@@ -840,18 +823,13 @@ describe("attributes created from the mapping step", () => {
     const ctx = await workspace();
     const { import: created } = await upload(ctx, "Email,Drink,Area\na@example.com,Chai,Bandra\n");
     const error = settingsError(() =>
-      setMapping(
-        ctx,
-        created.id,
-        {
-          mapping: ["email", NEW_ATTRIBUTE_FIELD, NEW_ATTRIBUTE_FIELD],
-          newAttributes: { 1: { label: "Drink", type: "text" }, 2: { label: "  ", type: "text" } },
-          onExisting: "update",
-          newListName: "Walk-ins",
-          tags: ["diwali", "new-tag"],
-        },
-        IN,
-      ),
+      setMapping(ctx, created.id, {
+        mapping: ["email", NEW_ATTRIBUTE_FIELD, NEW_ATTRIBUTE_FIELD],
+        newAttributes: { 1: { label: "Drink", type: "text" }, 2: { label: "  ", type: "text" } },
+        onExisting: "update",
+        newListName: "Walk-ins",
+        tags: ["diwali", "new-tag"],
+      }),
     );
     expect(error.message).toBe("Check the highlighted columns.");
     expect(Object.keys(error.fieldErrors)).toEqual(["column.2.label"]);
@@ -866,19 +844,14 @@ describe("attributes created from the mapping step", () => {
     const ctx = await workspace();
     const { import: created } = await upload(ctx, "Email,Drink\na@example.com,Chai\n");
     const error = settingsError(() =>
-      setMapping(
-        ctx,
-        created.id,
-        {
-          mapping: ["email", NEW_ATTRIBUTE_FIELD],
-          newAttributes: { 1: { label: "Drink", type: "text" } },
-          onExisting: "update",
-          newListName: "Walk-ins",
-          tags: ["diwali"],
-          consentChannels: ["email"],
-        },
-        IN,
-      ),
+      setMapping(ctx, created.id, {
+        mapping: ["email", NEW_ATTRIBUTE_FIELD],
+        newAttributes: { 1: { label: "Drink", type: "text" } },
+        onExisting: "update",
+        newListName: "Walk-ins",
+        tags: ["diwali"],
+        consentChannels: ["email"],
+      }),
     );
     expect(Object.keys(error.fieldErrors)).toEqual(["consentSource"]);
     expect(definitionKeys(ctx)).toEqual(["city:text:City"]);
@@ -893,22 +866,17 @@ describe("attributes created from the mapping step", () => {
       "Email,Town,Drink,Beverage,Mail,Tier\na@example.com,Pune,Chai,Tea,b@example.com,Gold\n",
     );
     const error = settingsError(() =>
-      setMapping(
-        ctx,
-        created.id,
-        {
-          mapping: ["email", ...Array<string>(5).fill(NEW_ATTRIBUTE_FIELD)],
-          newAttributes: {
-            1: { label: "City", type: "text" },
-            2: { label: "Drink", type: "text" },
-            3: { label: "drink", type: "text" },
-            4: { label: "Email", type: "text" },
-            5: { label: "Tier", type: "choice" },
-          },
-          onExisting: "update",
+      setMapping(ctx, created.id, {
+        mapping: ["email", ...Array<string>(5).fill(NEW_ATTRIBUTE_FIELD)],
+        newAttributes: {
+          1: { label: "City", type: "text" },
+          2: { label: "Drink", type: "text" },
+          3: { label: "drink", type: "text" },
+          4: { label: "Email", type: "text" },
+          5: { label: "Tier", type: "choice" },
         },
-        IN,
-      ),
+        onExisting: "update",
+      }),
     );
     expect(error.fieldErrors["column.1.label"]![0]).toBe(
       "There is already an attribute “City” (key city). Choose “Attribute: City” in the list instead.",
@@ -931,11 +899,11 @@ describe("attributes created from the mapping step", () => {
       onExisting: "update",
       newListName: "Walk-ins",
     };
-    setMapping(ctx, created.id, settings, IN);
+    setMapping(ctx, created.id, settings);
     expect(definitionKeys(ctx)).toContain("drink:text:Drink");
     const { import: second } = await upload(ctx, "Email,Drink\nb@example.com,Tea\n");
     const error = settingsError(() =>
-      setMapping(ctx, second.id, { ...settings, newListName: "Regulars" }, IN),
+      setMapping(ctx, second.id, { ...settings, newListName: "Regulars" }),
     );
     expect(error.fieldErrors["column.1.label"]![0]).toMatch(/already an attribute “Drink”/);
     expect(

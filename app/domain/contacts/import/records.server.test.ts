@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { csvLine, stripFormulaGuard } from "~/lib/csv";
 import type { AttributeDefinition } from "../attributes.server";
-import { normaliseContactInput, normalisePhoneValue } from "../contacts.server";
+import { normaliseContactInput, normalisePhoneValue } from "../contact-values.server";
 import type { ImportField } from "./csv-format.server";
 import {
   compileRowPlan,
