@@ -212,16 +212,27 @@ export function groupNotFound(kind: GroupKind, group: GroupRef): ValidationError
   return new ValidationError(message, { [kind]: [message] });
 }
 
-const MEMBERSHIP_SQL: Record<GroupKind, Record<MembershipChange, string>> = {
+type Statement = { sql: string; params: (groupId: number, at: number, ids: string) => unknown[] };
+const MEMBERSHIP_SQL: Record<GroupKind, Record<MembershipChange, Statement>> = {
   tag: {
-    add: "INSERT INTO contact_tags (contact_id, tag_id) SELECT value, ?1 FROM json_each(?3) WHERE true ON CONFLICT DO NOTHING RETURNING contact_id",
-    remove:
-      "DELETE FROM contact_tags WHERE tag_id = ?1 AND contact_id IN (SELECT value FROM json_each(?3)) RETURNING contact_id",
+    add: {
+      sql: "INSERT INTO contact_tags (contact_id, tag_id) SELECT value, ? FROM json_each(?) WHERE true ON CONFLICT DO NOTHING RETURNING contact_id",
+      params: (groupId, _at, ids) => [groupId, ids],
+    },
+    remove: {
+      sql: "DELETE FROM contact_tags WHERE tag_id = ? AND contact_id IN (SELECT value FROM json_each(?)) RETURNING contact_id",
+      params: (groupId, _at, ids) => [groupId, ids],
+    },
   },
   list: {
-    add: "INSERT INTO list_members (list_id, contact_id, added_at) SELECT ?1, value, ?2 FROM json_each(?3) WHERE true ON CONFLICT DO NOTHING RETURNING contact_id",
-    remove:
-      "DELETE FROM list_members WHERE list_id = ?1 AND contact_id IN (SELECT value FROM json_each(?3)) RETURNING contact_id",
+    add: {
+      sql: "INSERT INTO list_members (list_id, contact_id, added_at) SELECT ?, value, ? FROM json_each(?) WHERE true ON CONFLICT DO NOTHING RETURNING contact_id",
+      params: (groupId, at, ids) => [groupId, at, ids],
+    },
+    remove: {
+      sql: "DELETE FROM list_members WHERE list_id = ? AND contact_id IN (SELECT value FROM json_each(?)) RETURNING contact_id",
+      params: (groupId, _at, ids) => [groupId, ids],
+    },
   },
 };
 
@@ -238,10 +249,11 @@ export function applyMembership(
   ids: readonly number[],
   at: number,
 ): number[] {
+  const statement = MEMBERSHIP_SQL[kind][change];
   const touched = client
-    .prepare(MEMBERSHIP_SQL[kind][change])
+    .prepare(statement.sql)
     .pluck()
-    .all(group.id, at, JSON.stringify(ids)) as number[];
+    .all(...statement.params(group.id, at, JSON.stringify(ids))) as number[];
   if (touched.length) {
     client
       .prepare(
