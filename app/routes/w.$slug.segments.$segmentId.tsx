@@ -20,8 +20,10 @@ import {
   builderFromForm,
   builderView,
   countryOptions,
-  deleteSegment,
   evaluateBuilder,
+} from "~/domain/segments/builder.server";
+import {
+  deleteSegment,
   getSegment,
   loadSegmentCatalog,
   parseSegmentId,

@@ -4,10 +4,10 @@ import { draftFromForm } from "~/domain/segments/segment-definition";
 import {
   countSavedSegment,
   countSegment,
-  evaluateBuilder,
   loadSegmentCatalog,
   parseSegmentId,
 } from "~/domain/segments/segments.server";
+import { evaluateBuilder } from "~/domain/segments/builder.server";
 import { AppError, ValidationError } from "~/lib/errors";
 
 /**

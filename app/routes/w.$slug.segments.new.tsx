@@ -18,10 +18,9 @@ import {
   builderFromForm,
   builderView,
   countryOptions,
-  createSegment,
   evaluateBuilder,
-  loadSegmentCatalog,
-} from "~/domain/segments/segments.server";
+} from "~/domain/segments/builder.server";
+import { createSegment, loadSegmentCatalog } from "~/domain/segments/segments.server";
 import { ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
 

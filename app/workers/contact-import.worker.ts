@@ -1,8 +1,8 @@
 /**
  * Worker thread for CSV contact imports, started twice per import by
- * app/domain/contacts/import.server.ts (through app/lib/worker.server.ts): once to parse and
- * normalise the file (import-parse-thread), once to write to the workspace's database
- * (import-write-thread). The two talk over a MessageChannel whose end arrives as this thread's
+ * app/domain/contacts/import/supervisor.server.ts (through app/lib/worker.server.ts): once to parse
+ * and normalise the file (parse-thread), once to write to the workspace's database
+ * (write-thread). The two talk over a MessageChannel whose end arrives as this thread's
  * first message; the writer reports progress and the outcome to the main thread. Each role
  * loads only its own modules.
  */

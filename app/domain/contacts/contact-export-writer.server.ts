@@ -8,7 +8,7 @@ import {
   listAttributeDefinitions,
   parseStoredAttributes,
 } from "./attributes.server";
-import type { CompiledWhere } from "../segments/segments.server";
+import type { CompiledWhere } from "../segments/compile.server";
 
 /**
  * Writes contacts matching a compiled WHERE as CSV, streaming rows from SQLite to the file in

@@ -14,12 +14,8 @@ import { runWorker } from "~/lib/worker.server";
 import { recordAudit } from "../audit/audit.server";
 import type { SystemContext, WorkspaceContext } from "../context";
 import { writeContactsCsv } from "./contact-export-writer.server";
-import {
-  findSegmentByName,
-  getSegment,
-  prepareSavedSegment,
-  type CompiledWhere,
-} from "../segments/segments.server";
+import { findSegmentByName, getSegment, prepareSavedSegment } from "../segments/segments.server";
+import { type CompiledWhere } from "../segments/compile.server";
 
 /**
  * Contact exports: all contacts, a list or a segment as CSV, written by a worker thread to

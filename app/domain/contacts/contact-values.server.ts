@@ -9,8 +9,8 @@ import {
 
 /**
  * A contact's values as typed or imported, to their stored form. Pure and free of database code
- * (the import's parsing thread calls it for every row and loads little); contacts.server.ts
- * re-exports all of it.
+ * (the import's parsing thread calls it for every row and loads little); the contact form
+ * (contacts.server.ts) and the CSV import both use it.
  */
 
 export const MAX_NAME = 200;

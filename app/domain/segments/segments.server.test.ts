@@ -17,8 +17,8 @@ import { createUserByOperator } from "../admin/admin.server";
 import type { WorkspaceContext } from "../context";
 import { openWorkspaceContext } from "../workspaces/access.server";
 import { createWorkspace } from "../workspaces/workspaces.server";
+import { compileSegment, SegmentValidationError, startOfDayIn } from "./compile.server";
 import {
-  compileSegment,
   countSavedSegment,
   countSavedSegments,
   countSegment,
@@ -32,8 +32,6 @@ import {
   prepareSegment,
   previewSegment,
   segmentContactIds,
-  SegmentValidationError,
-  startOfDayIn,
   updateSegment,
 } from "./segments.server";
 

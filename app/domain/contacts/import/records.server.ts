@@ -195,7 +195,7 @@ export function parseRowTags(text: string): { names: string[]; tooLong: string[]
  * The steps and their order are normaliseContactInput's (name, email, phone, the need for one
  * of them, attributes in column order), so values and reasons are the contact form's; this runs
  * for every row of a file, so it avoids that function's intermediate objects.
- * import-row.server.test.ts compares the two on many generated rows.
+ * records.server.test.ts compares the two on many generated rows.
  */
 export function normaliseImportRow(cells: readonly string[], plan: RowPlan): RowResult {
   let blank = true;

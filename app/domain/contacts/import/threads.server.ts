@@ -5,10 +5,10 @@ import type { ImportOptions, RowBatch } from "./record-batches.server";
 import type { ImportCounts } from "./record-writer.server";
 
 /**
- * The two threads of an import, started by import.server.ts (through
+ * The two threads of an import, started by supervisor.server.ts (through
  * app/workers/contact-import.worker.ts): what they are given and what they say to each other.
- * The parsing thread (import-parse-thread) streams the file through csv-parse and normalises
- * every row (libphonenumber is the costly part); the writing thread (import-write-thread) owns
+ * The parsing thread (parse-thread) streams the file through csv-parse and normalises
+ * every row (libphonenumber is the costly part); the writing thread (write-thread) owns
  * the database connection and writes. Rows travel between them in batches over a MessageChannel,
  * with at most a few batches in flight, so memory stays flat and the slower side sets the pace.
  * On two cores this keeps both busy while the web server's own thread still gets its turn
