@@ -142,7 +142,6 @@ export default tseslint.config(
       "app/domain/privacy/policy-versions.server.ts",
       "app/domain/segments/segment-definition.ts",
       "app/domain/segments/segments.server.test.ts",
-      "app/domain/segments/segments.server.ts",
       "app/domain/templates/templates.server.test.ts",
       "app/domain/templates/templates.server.ts",
       "app/domain/templates/whatsapp-sync.server.ts",
