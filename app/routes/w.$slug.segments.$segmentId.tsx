@@ -15,7 +15,7 @@ import { requireWorkspace } from "~/auth/workspace.server";
 import { SegmentForm } from "~/components/segment-builder";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Card, PageHeader } from "~/components/ui/layout";
-import { builderChoices, draftFromDefinition } from "~/domain/segments/segment-definition";
+import { builderChoices, draftFromDefinition } from "~/domain/segments/segment-draft";
 import {
   builderFromForm,
   builderView,

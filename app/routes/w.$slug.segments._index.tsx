@@ -5,7 +5,7 @@ import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { ButtonLink } from "~/components/ui/button";
 import { EmptyState, PageHeader } from "~/components/ui/layout";
-import { describeDefinition } from "~/domain/segments/segment-definition";
+import { describeDefinition } from "~/domain/segments/segment-draft";
 import {
   countSavedSegments,
   listSegments,

@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { requireWorkspace } from "~/auth/workspace.server";
-import { draftFromForm } from "~/domain/segments/segment-definition";
+import { draftFromForm } from "~/domain/segments/segment-draft";
 import {
   countSavedSegment,
   countSegment,

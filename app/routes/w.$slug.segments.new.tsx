@@ -9,11 +9,8 @@ import { requireWorkspace } from "~/auth/workspace.server";
 import { SegmentForm } from "~/components/segment-builder";
 import { ButtonLink } from "~/components/ui/button";
 import { PageHeader } from "~/components/ui/layout";
-import {
-  builderChoices,
-  draftFromDefinition,
-  emptyDefinition,
-} from "~/domain/segments/segment-definition";
+import { builderChoices, draftFromDefinition } from "~/domain/segments/segment-draft";
+import { emptyDefinition } from "~/domain/segments/segment-definition";
 import {
   builderFromForm,
   builderView,

@@ -12,10 +12,8 @@ import {
   type BuilderIntent,
   type DraftGroup,
   type FormEntries,
-  type NodeErrors,
-  type SegmentCatalog,
-  type SegmentDefinition,
-} from "./segment-definition";
+} from "./segment-draft";
+import { type NodeErrors, type SegmentCatalog, type SegmentDefinition } from "./segment-definition";
 import {
   loadSegmentCatalog,
   prepareSegment,

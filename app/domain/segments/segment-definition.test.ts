@@ -2,24 +2,26 @@ import { describe, expect, it } from "vitest";
 import { ATTRIBUTE_TYPES as SCHEMA_ATTRIBUTE_TYPES } from "~/db/schema/tenant";
 import {
   applyIntent,
-  ATTRIBUTE_OPERATORS,
-  ATTRIBUTE_TYPES,
   blankCondition,
-  checkAgainstCatalog,
   definitionFromDraft,
   describeDefinition,
   draftFromDefinition,
   draftFromForm,
   draftToEntries,
+  normaliseDraft,
+  operatorsForField,
+  parseIntent,
+  type DraftGroup,
+} from "./segment-draft";
+import {
+  ATTRIBUTE_OPERATORS,
+  ATTRIBUTE_TYPES,
+  checkAgainstCatalog,
   emptyDefinition,
   MAX_CONDITIONS,
   nodeIdForPath,
-  normaliseDraft,
-  operatorsForField,
   parseDefinition,
   parseDefinitionJson,
-  parseIntent,
-  type DraftGroup,
   type SegmentCatalog,
   type SegmentDefinition,
 } from "./segment-definition";

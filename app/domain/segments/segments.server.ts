@@ -14,7 +14,12 @@ import {
   type SegmentDefinition,
   type SegmentNode,
 } from "./segment-definition";
-import { SegmentValidationError, validZone, type CompiledWhere, compileSegment } from "./compile.server";
+import {
+  SegmentValidationError,
+  validZone,
+  type CompiledWhere,
+  compileSegment,
+} from "./compile.server";
 
 /**
  * Segments: saved definitions (segment-definition.ts), checked against the workspace's
