@@ -140,7 +140,6 @@ export default tseslint.config(
       "app/domain/privacy/dsar-requests.server.ts",
       "app/domain/privacy/dsar-tasks.server.ts",
       "app/domain/privacy/policy-versions.server.ts",
-      "app/domain/segments/segment-definition.ts",
       "app/domain/segments/segments.server.test.ts",
       "app/domain/templates/templates.server.test.ts",
       "app/domain/templates/templates.server.ts",
