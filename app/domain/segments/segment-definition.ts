@@ -152,7 +152,7 @@ export const AttributeKey = z
   .min(1, "Choose an attribute.")
   .regex(/^[a-z][a-z0-9_]{0,39}$/, "That is not an attribute of this workspace.");
 
-export const Channel = z.enum(CHANNELS, { error: "Choose a channel from the list." });
+const Channel = z.enum(CHANNELS, { error: "Choose a channel from the list." });
 
 export const AttributeCondition = z
   .object({
