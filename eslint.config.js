@@ -16,6 +16,21 @@ const noDbOutsideDomain = {
 };
 const restrict = (...patterns) => ["error", { patterns }];
 
+/**
+ * Wiring is written down where things are started, never done by importing a module: an import
+ * that only runs a module's side effects, or a module that calls something when it is loaded,
+ * is how a dispatcher hook or a renderer ends up registered in one process and missing in a
+ * test. Export the hook and hand it over where the host starts the engine.
+ */
+const noImportForEffect = {
+  selector: "ImportDeclaration[specifiers.length=0][source.value=/^(~\\/|\\.)(?!.*\\.css$)/]",
+  message: "No import for its side effects: import what you use and pass it in.",
+};
+const noCallAtLoad = {
+  selector: "Program > ExpressionStatement > :matches(CallExpression, AwaitExpression)",
+  message: "A module does nothing when it is loaded: export it and let the host wire it in.",
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -114,5 +129,15 @@ export default tseslint.config(
   {
     files: ["scripts/**", "tests/**", "server.ts", "*.config.ts"],
     rules: { "no-console": "off" },
+  },
+  {
+    files: ["app/**", "scripts/**", "tests/**", "server.ts"],
+    rules: { "no-restricted-syntax": ["error", noImportForEffect] },
+  },
+  {
+    // Entry points (the browser's, worker threads') are the ones whose loading is the point.
+    files: ["app/**/*.ts", "app/**/*.tsx"],
+    ignores: ["app/entry.*.tsx", "app/workers/**", "app/**/*.test.ts", "app/**/*.test.tsx"],
+    rules: { "no-restricted-syntax": ["error", noImportForEffect, noCallAtLoad] },
   },
 );
