@@ -1,5 +1,5 @@
 import { campaignContent } from "~/domain/campaigns/renderers.server";
-import { campaignRunnerHook } from "~/domain/campaigns/runner.server";
+import { campaignRunnerHook } from "~/domain/campaigns/campaign-runner.server";
 import type { DispatcherWiring } from "~/domain/delivery/dispatcher.server";
 import { sandboxReviewHook } from "~/domain/templates/whatsapp-sync.server";
 

@@ -34,7 +34,7 @@ import {
 } from "./campaigns.server";
 import { OVER_REVIEW_LABEL, writeCampaignMessages } from "./queue.server";
 import { campaignContent } from "./renderers.server";
-import { campaignRunnerHook, runDueCampaigns } from "./runner.server";
+import { campaignRunnerHook, runDueCampaigns } from "./campaign-runner.server";
 import { answersFromCampaign, inputFromAnswers, validateStep } from "./wizard.server";
 
 /**
