@@ -4,8 +4,9 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 /**
- * Import boundaries from DESIGN §3, enforced so the architecture holds without anyone
- * remembering it: routes -> auth, domain -> db, channels, payments, emails -> lib.
+ * Import boundaries (the layers README's Architecture section draws), enforced so the
+ * architecture holds without anyone remembering it: routes -> auth, domain -> db, channels,
+ * payments, emails -> lib.
  */
 const serverOnly = { group: ["*.server", "*.server.*", "~/db/*", "~/domain/*", "~/jobs/*"] };
 const noRoutes = { group: ["~/routes/*", "**/routes/*"], message: "Nothing imports a route." };
