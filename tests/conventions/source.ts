@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 
 /** The repository's root (tests run from it). */
@@ -13,7 +13,10 @@ const SKIP = new Set([
   ".git",
 ]);
 
-/** Every file under the given folders (repo-relative, with forward slashes) matching `pattern`. */
+/**
+ * Every file under the given folders (repo-relative, with forward slashes) whose name matches
+ * `pattern`. A folder that does not exist yet (a layer still to come) has none.
+ */
 export function sourceFiles(folders: readonly string[], pattern: RegExp): string[] {
   const found: string[] = [];
   const walk = (dir: string) => {
@@ -24,7 +27,7 @@ export function sourceFiles(folders: readonly string[], pattern: RegExp): string
       else if (pattern.test(entry.name)) found.push(relative(ROOT, path).split(sep).join("/"));
     }
   };
-  for (const folder of folders) walk(join(ROOT, folder));
+  for (const folder of folders) if (existsSync(join(ROOT, folder))) walk(join(ROOT, folder));
   return found.sort();
 }
 
