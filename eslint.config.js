@@ -4,8 +4,9 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 /**
- * Import boundaries from DESIGN §3, enforced so the architecture holds without anyone
- * remembering it: routes -> auth, domain -> db, channels, payments, emails -> lib.
+ * Import boundaries (the layers README's Architecture section draws), enforced so the
+ * architecture holds without anyone remembering it: routes -> auth, domain -> db, channels,
+ * payments, emails -> lib.
  */
 const serverOnly = { group: ["*.server", "*.server.*", "~/db/*", "~/domain/*", "~/jobs/*"] };
 const noRoutes = { group: ["~/routes/*", "**/routes/*"], message: "Nothing imports a route." };
@@ -15,6 +16,21 @@ const noDbOutsideDomain = {
   message: "Only app/domain and app/db touch databases; call a domain function.",
 };
 const restrict = (...patterns) => ["error", { patterns }];
+
+/**
+ * Wiring is written down where things are started, never done by importing a module: an import
+ * that only runs a module's side effects, or a module that calls something when it is loaded,
+ * is how a dispatcher hook or a renderer ends up registered in one process and missing in a
+ * test. Export the hook and hand it over where the host starts the engine.
+ */
+const noImportForEffect = {
+  selector: "ImportDeclaration[specifiers.length=0][source.value=/^(~\\/|\\.)(?!.*\\.css$)/]",
+  message: "No import for its side effects: import what you use and pass it in.",
+};
+const noCallAtLoad = {
+  selector: "Program > ExpressionStatement > :matches(CallExpression, AwaitExpression)",
+  message: "A module does nothing when it is loaded: export it and let the host wire it in.",
+};
 
 export default tseslint.config(
   {
@@ -155,5 +171,15 @@ export default tseslint.config(
   {
     files: ["scripts/**", "tests/**", "server.ts", "*.config.ts"],
     rules: { "no-console": "off" },
+  },
+  {
+    files: ["app/**", "scripts/**", "tests/**", "server.ts"],
+    rules: { "no-restricted-syntax": ["error", noImportForEffect] },
+  },
+  {
+    // Entry points (the browser's, worker threads') are the ones whose loading is the point.
+    files: ["app/**/*.ts", "app/**/*.tsx"],
+    ignores: ["app/entry.*.tsx", "app/workers/**", "app/**/*.test.ts", "app/**/*.test.tsx"],
+    rules: { "no-restricted-syntax": ["error", noImportForEffect, noCallAtLoad] },
   },
 );

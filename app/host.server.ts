@@ -3,10 +3,6 @@ import { data } from "@remix-run/node";
 import { closeControlDb, getControlDb } from "~/db/control.server";
 import { closeAllTenantDbs, createTenantScope } from "~/db/tenants.server";
 import { recoverImports, stopImportsForShutdown } from "~/domain/contacts/import/supervisor.server";
-// Registers the campaign runner (and its template renderers) on the dispatcher's due visits.
-import "~/domain/campaigns/renderers.server";
-// Registers the WhatsApp sandbox's simulated template review on the same visits.
-import "~/domain/templates/whatsapp-sync.server";
 import { startDispatcher, stopDispatcher } from "~/domain/delivery/dispatcher.server";
 import { receiveWebhook } from "~/domain/delivery/webhooks.server";
 import { checkHealth } from "~/domain/operations/health.server";
@@ -16,6 +12,7 @@ import {
   publishShippedPolicyVersions,
   startPolicyNotices,
 } from "~/domain/privacy/policy-versions.server";
+import { deliveryWiring } from "~/jobs/delivery-wiring.server";
 import { startPrivacyIndexUpkeep, stopPrivacyIndexUpkeep } from "~/jobs/privacy-reindex.server";
 import { startScheduler, stopScheduler } from "~/jobs/scheduler.server";
 import { getEnv } from "~/lib/env.server";
@@ -42,7 +39,7 @@ export const host = {
   startJobs(): void {
     if (getEnv().JOBS_ENABLED) {
       startScheduler();
-      startDispatcher();
+      startDispatcher(deliveryWiring);
     }
     try {
       const report = recoverImports();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { accountClosed } from "./account-closed";
 import { changeEmail } from "./change-email";
-import { dsarArrived, dsarOutcome } from "./dsar";
+import { dsarArrived, dsarOutcome } from "./dsar-mail";
 import { dsarNotice } from "./dsar-notice";
 import { dsarVerify } from "./dsar-verify";
 import { invitation } from "./invitation";

@@ -1,5 +1,5 @@
 import { verifyAuditChain } from "~/domain/audit/audit.server";
-import type { Job } from "./types";
+import type { Job } from "./job";
 
 /** Daily proof that nobody edited or removed audit rows. A broken chain fails the run. */
 export const auditVerify: Job = {

@@ -1,5 +1,5 @@
 import { purgeExpiredAuthData } from "~/domain/accounts/cleanup.server";
-import type { Job } from "./types";
+import type { Job } from "./job";
 
 export const authCleanup: Job = {
   name: "auth-cleanup",

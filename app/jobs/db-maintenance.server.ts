@@ -1,5 +1,5 @@
 import { optimizeAllDatabases } from "~/domain/operations/maintenance.server";
-import type { Job } from "./types";
+import type { Job } from "./job";
 
 export const dbMaintenance: Job = {
   name: "db-maintenance",

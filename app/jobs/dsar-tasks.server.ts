@@ -1,8 +1,8 @@
 import { systemContext } from "~/domain/context";
-import { runDsarTasks } from "~/domain/privacy/dsar-tasks.server";
-import type { Job } from "./types";
+import { runDsarTasks } from "~/domain/privacy/dsar-queues.server";
+import type { Job } from "./job";
 
-export const dsarTasksJob: Job = {
+export const dsarTasks: Job = {
   name: "dsar-tasks",
   schedule: "*/5 * * * *",
   description:

@@ -1,6 +1,6 @@
 import { systemContext } from "~/domain/context";
 import { sendPolicyNotices } from "~/domain/privacy/policy-versions.server";
-import type { Job } from "./types";
+import type { Job } from "./job";
 
 export const policyNotices: Job = {
   name: "policy-notices",

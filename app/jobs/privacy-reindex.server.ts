@@ -3,7 +3,7 @@ import { reindexSubjects, repairSubjectIndex } from "~/domain/privacy/subject-re
 import { logger } from "~/lib/logger.server";
 import { singleton } from "~/lib/singleton.server";
 import { runJob } from "./runner.server";
-import type { Job } from "./types";
+import type { Job } from "./job";
 
 interface Upkeep {
   /** Aborted on shutdown: a rebuild stops between batches (its marker stays, see repair). */
@@ -20,7 +20,7 @@ const upkeep = singleton<Upkeep>("privacy-index-upkeep", () => ({
  * Rebuilds the privacy subject index from every workspace file. Writers keep it in step; the
  * monthly rebuild also clears entries a crash left for people no longer held.
  */
-export const privacyReindexJob: Job = {
+export const privacyReindex: Job = {
   name: "privacy-reindex",
   schedule: "43 4 1 * *",
   description: "Rebuild the privacy subject index from the workspace files, monthly",
@@ -43,8 +43,8 @@ export function startPrivacyIndexUpkeep(): Promise<void> {
   upkeep.controller = new AbortController();
   const signal = upkeep.controller.signal;
   const running = (async () => {
-    if (!hasSucceeded(privacyReindexJob.name)) {
-      await runJob(privacyReindexJob, "schedule");
+    if (!hasSucceeded(privacyReindex.name)) {
+      await runJob(privacyReindex, "schedule");
       return;
     }
     const repaired = await repairSubjectIndex({ signal });

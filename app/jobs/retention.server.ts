@@ -1,5 +1,5 @@
-import { runRetention } from "~/domain/privacy/retention.server";
-import type { Job } from "./types";
+import { runRetention } from "~/domain/privacy/retention-run.server";
+import type { Job } from "./job";
 
 export const retention: Job = {
   name: "retention",

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { acquireJobLock, lastJobRun, releaseJobLock } from "~/domain/operations/job-runs.server";
 import { runJob } from "./runner.server";
-import type { Job, JobContext } from "./types";
+import type { Job, JobContext } from "./job";
 
 // vitest copies Vite's import.meta.env into process.env; BASE_URL="/" is not a valid URL.
 delete process.env.BASE_URL;

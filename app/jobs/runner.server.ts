@@ -9,7 +9,7 @@ import {
   type JobTrigger,
 } from "~/domain/operations/job-runs.server";
 import { logger } from "~/lib/logger.server";
-import type { Job, JobCounts } from "./types";
+import type { Job, JobCounts } from "./job";
 
 export interface JobResult {
   runId?: number;

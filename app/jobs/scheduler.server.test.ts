@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { lastJobRun } from "~/domain/operations/job-runs.server";
 import { jobs } from "./index.server";
 import { isSchedulerRunning, startScheduler, stopScheduler } from "./scheduler.server";
-import type { Job } from "./types";
+import type { Job } from "./job";
 
 // vitest copies Vite's import.meta.env into process.env; BASE_URL="/" is not a valid URL.
 delete process.env.BASE_URL;

@@ -1,5 +1,5 @@
 import { syncAllWhatsAppTemplates } from "~/domain/templates/whatsapp-sync.server";
-import type { Job } from "./types";
+import type { Job } from "./job";
 
 export const whatsappTemplateSync: Job = {
   name: "whatsapp-template-sync",

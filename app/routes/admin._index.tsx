@@ -1,5 +1,5 @@
 import { redirect, type LoaderFunctionArgs } from "@remix-run/node";
-import { requireAdmin } from "~/auth/admin.server";
+import { requireAdmin } from "~/auth/admin-access.server";
 
 export async function loader(args: LoaderFunctionArgs) {
   await requireAdmin(args);

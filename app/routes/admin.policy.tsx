@@ -5,7 +5,7 @@ import {
   type MetaFunction,
 } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { requireAdmin } from "~/auth/admin.server";
+import { requireAdmin } from "~/auth/admin-access.server";
 import { Checkbox, TextArea } from "~/components/form";
 import { PolicyBlocks } from "~/components/policy-document";
 import { Button } from "~/components/ui/button";

@@ -3,7 +3,7 @@ import { parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
-import { requireAdmin } from "~/auth/admin.server";
+import { requireAdmin } from "~/auth/admin-access.server";
 import { Checkbox, FormErrors, Select, TextArea } from "~/components/form";
 import { Button } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";

@@ -1,10 +1,10 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useActionData, useLoaderData } from "@remix-run/react";
-import { requireAdmin } from "~/auth/admin.server";
+import { requireAdmin } from "~/auth/admin-access.server";
 import { DsarTaskPanel } from "~/components/dsar-task";
 import { findUserById } from "~/domain/accounts/users.server";
 import { DecisionForm } from "~/domain/privacy/dsar-decision-form";
-import { decideTask, getTask, parseTaskId, presentTask } from "~/domain/privacy/dsar-tasks.server";
+import { decideTask, getTask, parseTaskId, presentTask } from "~/domain/privacy/dsar-queues.server";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
 

@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData } from "@remix-run/react";
 import { Pager } from "~/components/ui/pager";
-import { requireAdmin } from "~/auth/admin.server";
+import { requireAdmin } from "~/auth/admin-access.server";
 import { Select } from "~/components/form";
 import { Button } from "~/components/ui/button";
 import { EmptyState } from "~/components/ui/layout";
@@ -11,7 +11,7 @@ import {
   listOverdueWorkspaceTasks,
   presentTaskRow,
   type TaskFilter,
-} from "~/domain/privacy/dsar-tasks.server";
+} from "~/domain/privacy/dsar-queues.server";
 
 export const headers = () => ({ "Cache-Control": "no-store" });
 

@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { Pager } from "~/components/ui/pager";
 import { z } from "zod";
-import { requireAdmin } from "~/auth/admin.server";
+import { requireAdmin } from "~/auth/admin-access.server";
 import { FormErrors } from "~/components/form";
 import { RetentionRulesTable } from "~/components/retention";
 import { Button } from "~/components/ui/button";

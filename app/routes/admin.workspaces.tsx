@@ -2,7 +2,7 @@ import type { SubmissionResult } from "@conform-to/react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
-import { requireAdmin } from "~/auth/admin.server";
+import { requireAdmin } from "~/auth/admin-access.server";
 import { FormErrors } from "~/components/form";
 import { SuspendForm } from "~/components/suspend-form";
 import { Button } from "~/components/ui/button";

@@ -1,5 +1,5 @@
 import { redirect, type ActionFunctionArgs } from "@remix-run/node";
-import { authenticateWithGoogle } from "~/auth/google.server";
+import { authenticateWithGoogle } from "~/auth/google-sign-in.server";
 import { NotFoundError } from "~/lib/errors";
 
 /** POST (so the origin check applies) sends the browser to Google with a fresh `state`. */

@@ -1,8 +1,8 @@
 import { redirect, type LoaderFunctionArgs } from "@remix-run/node";
-import { authenticateWithGoogle, savePendingGoogleSignup } from "~/auth/google.server";
+import { authenticateWithGoogle, savePendingGoogleSignup } from "~/auth/google-sign-in.server";
 import { contextFor, readSessionToken, startSession } from "~/auth/session.server";
 import { recordSignIn } from "~/domain/accounts/accounts.server";
-import { resolveGoogleIdentity } from "~/domain/accounts/google.server";
+import { resolveGoogleIdentity } from "~/domain/accounts/google-identity.server";
 import { AppError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { logger } from "~/lib/logger.server";

@@ -8,7 +8,7 @@ import {
 } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
-import { isGoogleSignInEnabled } from "~/auth/google.server";
+import { isGoogleSignInEnabled } from "~/auth/google-sign-in.server";
 import { authenticateWithPassword } from "~/auth/password.server";
 import {
   contextFor,

@@ -15,7 +15,7 @@ import { Field } from "~/components/ui/field";
 import { Card } from "~/components/ui/layout";
 import { signUp } from "~/domain/accounts/accounts.server";
 import { previewInvitation } from "~/domain/workspaces/invitations.server";
-import { isGoogleSignInEnabled } from "~/auth/google.server";
+import { isGoogleSignInEnabled } from "~/auth/google-sign-in.server";
 import { emailSchema } from "~/lib/email-address";
 import { isHoneypotFilled, submitForm } from "~/lib/form.server";
 

@@ -8,13 +8,13 @@ import {
 } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
-import { clearPendingGoogleSignup, readPendingGoogleSignup } from "~/auth/google.server";
+import { clearPendingGoogleSignup, readPendingGoogleSignup } from "~/auth/google-sign-in.server";
 import { contextFor, startSession } from "~/auth/session.server";
 import { Checkbox, FormErrors } from "~/components/form";
 import { Button } from "~/components/ui/button";
 import { Card } from "~/components/ui/layout";
 import { recordSignIn } from "~/domain/accounts/accounts.server";
-import { signUpWithGoogle } from "~/domain/accounts/google.server";
+import { signUpWithGoogle } from "~/domain/accounts/google-identity.server";
 import { submitForm } from "~/lib/form.server";
 
 export const meta: MetaFunction = () => [{ title: "Finish signing up — Pleisys Engage" }];

@@ -5,7 +5,7 @@ import { DsarTaskPanel } from "~/components/dsar-task";
 import { PageHeader } from "~/components/ui/layout";
 import { listAttributeDefinitions } from "~/domain/contacts/attributes.server";
 import { DecisionForm } from "~/domain/privacy/dsar-decision-form";
-import { decideTask, getTask, parseTaskId, presentTask } from "~/domain/privacy/dsar-tasks.server";
+import { decideTask, getTask, parseTaskId, presentTask } from "~/domain/privacy/dsar-queues.server";
 import { listMembers } from "~/domain/workspaces/workspaces.server";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";

@@ -12,7 +12,7 @@ import {
   openTaskCounts,
   presentTaskRow,
   type TaskFilter,
-} from "~/domain/privacy/dsar-tasks.server";
+} from "~/domain/privacy/dsar-queues.server";
 import { setDsarAutoApprove } from "~/domain/workspaces/workspaces.server";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";

@@ -4,7 +4,7 @@ import { requireWorkspace } from "~/auth/workspace.server";
 import { RetentionRulesTable } from "~/components/retention";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import { RETENTION_RULES } from "~/domain/privacy/retention-policy";
-import { readWorkspaceRetentionRuns } from "~/domain/privacy/retention.server";
+import { readWorkspaceRetentionRuns } from "~/domain/privacy/retention-run.server";
 import { formatDateTime } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [

@@ -30,7 +30,7 @@ import {
   savePrices,
   workspacePrices,
 } from "~/domain/campaigns/prices.server";
-import { messageUsage, usageMonthStart } from "~/domain/delivery/usage.server";
+import { messageUsage, usageMonthStart } from "~/domain/delivery/message-usage.server";
 import { COUNTRY_CODES, countryName } from "~/domain/workspaces/options";
 import { setApprovalThreshold } from "~/domain/workspaces/workspaces.server";
 import { CHANNEL_LABELS, CHANNELS } from "~/lib/channels";

@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireWorkspace } from "~/auth/workspace.server";
-import { messageUsage, messageUsageCsv } from "~/domain/delivery/usage.server";
+import { messageUsage, messageUsageCsv } from "~/domain/delivery/message-usage.server";
 
 /**
  * GET /w/<slug>/settings/sending.csv — messages per UTC day and channel over the last 30 days,

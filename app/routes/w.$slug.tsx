@@ -3,7 +3,7 @@ import { Link, Outlet, useLoaderData, useLocation } from "@remix-run/react";
 import { useEffect, useRef, useState } from "react";
 import { can, ROLE_LABELS, type Permission } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
-import { tasksAwaitingDecision } from "~/domain/privacy/dsar-tasks.server";
+import { tasksAwaitingDecision } from "~/domain/privacy/dsar-queues.server";
 import { Icon, type IconName } from "~/components/ui/icons";
 import { listMyWorkspaces } from "~/domain/workspaces/workspaces.server";
 

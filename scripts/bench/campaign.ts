@@ -32,7 +32,7 @@ const { closeAllTenantDbs, tenantDbPath } = await import("~/db/tenants.server");
 const { closeControlDb } = await import("~/db/control.server");
 const { configureConnection } = await import("~/db/migrate.server");
 const { runJob } = await import("~/jobs/runner.server");
-const { privacyReindexJob } = await import("~/jobs/privacy-reindex.server");
+const { privacyReindex } = await import("~/jobs/privacy-reindex.server");
 
 const owner = await createVerifiedUser({ name: "Bench Owner" });
 const workspace = createWorkspaceFor(owner, { country: "IN" });
@@ -70,7 +70,7 @@ console.error(
 // Contacts written by raw SQL are not in the privacy subject index yet (imports index theirs):
 // build it now, as a settled install has it, so the server does not rebuild it during the run.
 const indexed = performance.now();
-await runJob(privacyReindexJob, "cli");
+await runJob(privacyReindex, "cli");
 console.error(`indexed them in ${((performance.now() - indexed) / 1000).toFixed(1)} s`);
 
 const template = saveTemplate(ctx, {

@@ -29,7 +29,7 @@ const { newWorkspaceId, provisionTenantDb, tenantDbPath, closeAllTenantDbs } =
   await import("~/db/tenants.server");
 const { indexSubjects, subjectHashes, workspacesHolding } =
   await import("~/domain/privacy/subject-index.server");
-const { approveTask } = await import("~/domain/privacy/dsar-tasks.server");
+const { approveTask } = await import("~/domain/privacy/dsar-queues.server");
 const { openWorkspaceContext } = await import("~/domain/workspaces/access.server");
 const { collectContactBundle, writeBundleZip } =
   await import("~/domain/privacy/dsar-bundle.server");

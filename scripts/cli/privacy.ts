@@ -1,6 +1,6 @@
 import { reindexSubjects } from "~/domain/privacy/subject-reindex.server";
 import { findWorkspaceBySlug } from "~/domain/workspaces/workspaces.server";
-import { privacyReindexJob } from "~/jobs/privacy-reindex.server";
+import { privacyReindex } from "~/jobs/privacy-reindex.server";
 import { runJob } from "~/jobs/runner.server";
 import { ValidationError } from "~/lib/errors";
 import { print, type Command } from "./command";
@@ -18,8 +18,8 @@ export const privacyCommands: Command[] = [
     async run(args) {
       const slug = args.values.workspace;
       if (typeof slug !== "string") {
-        const result = await runJob(privacyReindexJob, "cli");
-        print({ job: privacyReindexJob.name, ...result });
+        const result = await runJob(privacyReindex, "cli");
+        print({ job: privacyReindex.name, ...result });
         return result.outcome === "ok" ? 0 : 1;
       }
       const workspace = findWorkspaceBySlug(slug);

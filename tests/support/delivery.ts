@@ -1,8 +1,9 @@
 import { createUserByOperator } from "~/domain/admin/admin.server";
 import type { WorkspaceContext } from "~/domain/context";
-import { Dispatcher } from "~/domain/delivery/dispatcher.server";
+import { Dispatcher, type DispatcherWiring } from "~/domain/delivery/dispatcher.server";
 import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import { createWorkspace } from "~/domain/workspaces/workspaces.server";
+import { deliveryWiring } from "~/jobs/delivery-wiring.server";
 
 /**
  * Helpers for delivery-engine tests in this process: a workspace with its owner, and a run of
@@ -29,12 +30,19 @@ export async function deliveryWorkspace(slug: string): Promise<WorkspaceContext>
   return openWorkspaceContext(ws.id, { type: "user", id: owner.id }, {});
 }
 
-/** Runs a dispatcher until the workspace has no queued or sending message (or 20 s pass). */
+/**
+ * Runs a dispatcher until the workspace has no queued or sending message (or 20 s pass), wired
+ * as the host wires it unless the test says otherwise.
+ */
 export async function dispatchAll(
   ctx: WorkspaceContext,
-  options: { retryBaseMs?: number; timeoutMs?: number } = {},
+  options: { retryBaseMs?: number; timeoutMs?: number; wiring?: DispatcherWiring } = {},
 ): Promise<Dispatcher> {
-  const dispatcher = new Dispatcher({ maxInFlight: 32, retryBaseMs: options.retryBaseMs ?? 5 });
+  const dispatcher = new Dispatcher({
+    ...(options.wiring ?? deliveryWiring),
+    maxInFlight: 32,
+    retryBaseMs: options.retryBaseMs ?? 5,
+  });
   dispatcher.start();
   const deadline = Date.now() + (options.timeoutMs ?? 20_000);
   for (;;) {

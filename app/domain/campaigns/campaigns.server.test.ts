@@ -33,8 +33,8 @@ import {
   type CampaignContext,
 } from "./campaigns.server";
 import { OVER_REVIEW_LABEL, writeCampaignMessages } from "./queue.server";
-import "./renderers.server";
-import { runDueCampaigns } from "./runner.server";
+import { campaignContent } from "./renderers.server";
+import { campaignRunnerHook, runDueCampaigns } from "./campaign-runner.server";
 import { answersFromCampaign, inputFromAnswers, validateStep } from "./wizard.server";
 
 /**
@@ -89,7 +89,12 @@ const templateInput = (listId: number, extra: Record<string, unknown> = {}) => (
 });
 
 async function drain() {
-  const dispatcher = new Dispatcher({ maxInFlight: 32, retryBaseMs: 5 });
+  const dispatcher = new Dispatcher({
+    dueHooks: [campaignRunnerHook],
+    content: campaignContent,
+    maxInFlight: 32,
+    retryBaseMs: 5,
+  });
   dispatcher.start();
   for (let i = 0; i < 200; i++) {
     await dispatcher.idle();

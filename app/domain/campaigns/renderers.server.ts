@@ -4,7 +4,7 @@ import { getControlDb } from "~/db/control.server";
 import { workspaces } from "~/db/schema/control";
 import { ValidationError } from "~/lib/errors";
 import { systemContext } from "../context";
-import { onDeferredContent } from "../delivery/dispatcher.server";
+import type { DeferredContentSource } from "../delivery/dispatcher.server";
 import { composeMarketingEmail } from "../delivery/email-compose.server";
 import { smsSegments } from "../templates/sms";
 import { getTemplate, renderForContact, sendableReason } from "../templates/templates.server";
@@ -14,13 +14,19 @@ import {
   type CampaignContext,
   type CostUnit,
   type RenderContact,
+  type Renderer,
 } from "./campaigns.server";
-import { registerRenderers, type VariantRenderer } from "./runner.server";
 
 /**
  * The glue between campaigns and templates: each variant's template, checked sendable (a
  * WhatsApp template must be approved by Meta) and compiled once, renders each recipient.
  */
+
+/** One variant: how to render a recipient, and whether its links may be tracked. */
+export interface VariantRenderer {
+  render: Renderer;
+  trackLinks: boolean;
+}
 
 function attributesOf(contact: RenderContact): Record<string, string | number | boolean> {
   try {
@@ -72,14 +78,12 @@ export function costUnitFor(ctx: CampaignContext, campaign: Campaign): CostUnit 
   return { unit: "message", unitsPerRecipient: 1 };
 }
 
-registerRenderers(campaignRenderers);
-
 /**
  * Campaign messages are written when they are sent (ADR 0011): the dispatcher asks for a
  * campaign's renderer once per visit and renders each recipient with it, adding the signed
- * unsubscribe, open and click links to marketing email.
+ * unsubscribe, open and click links to marketing email. The host wires it in.
  */
-onDeferredContent((workspaceId, db, campaignId) => {
+export const campaignContent: DeferredContentSource = (workspaceId, db, campaignId) => {
   const workspace = getControlDb()
     .select({
       timeZone: workspaces.timezone,
@@ -106,4 +110,4 @@ onDeferredContent((workspaceId, db, campaignId) => {
       trackClicks: workspace.trackClicks && renderer.trackLinks,
     });
   };
-});
+};

@@ -68,7 +68,12 @@ function contactWithConsent(ctx: WorkspaceContext, phone: string, consent = true
 }
 
 async function dispatchAll(ctx: WorkspaceContext, options: { retryBaseMs?: number } = {}) {
-  const dispatcher = new Dispatcher({ maxInFlight: 32, retryBaseMs: options.retryBaseMs ?? 5 });
+  const dispatcher = new Dispatcher({
+    dueHooks: [],
+    content: null,
+    maxInFlight: 32,
+    retryBaseMs: options.retryBaseMs ?? 5,
+  });
   dispatcher.start();
   const deadline = Date.now() + 20_000;
   for (;;) {

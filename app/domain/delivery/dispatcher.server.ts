@@ -46,15 +46,11 @@ import { scheduleSandboxWhatsApp } from "./whatsapp-sandbox.server";
  */
 
 /**
- * Timed work of other areas that runs when a workspace is due (registered at import, e.g. the
- * campaign scheduler): gets the workspace and its db, returns when it next wants to run (ms) or
- * null. It must not wait on long work (start it and return).
+ * Timed work of other areas that runs when a workspace is due (e.g. the campaign scheduler):
+ * gets the workspace and its db, returns when it next wants to run (ms) or null. It must not
+ * wait on long work (start it and return).
  */
 export type DueHook = (workspaceId: string, db: TenantDb, now: number) => number | null;
-const dueHooks: DueHook[] = [];
-export function onWorkspaceDue(hook: DueHook): void {
-  if (!dueHooks.includes(hook)) dueHooks.push(hook);
-}
 
 /** Who a message is personalised for when its content is written at send time. */
 export interface RecipientForContent {
@@ -68,7 +64,7 @@ export interface RecipientForContent {
 
 /**
  * Messages queued with empty content (campaign messages, ADR 0011) are rendered just before
- * they are sent by what the campaigns area registers here: given the workspace, its db and the
+ * they are sent by the campaigns area's content source: given the workspace, its db and the
  * campaign, it returns a renderer for a variant, recipient and message id (built once per
  * campaign per dispatcher visit). What was rendered is stored with the send's result.
  */
@@ -82,9 +78,17 @@ export type DeferredContentSource = (
   db: TenantDb,
   campaignId: number,
 ) => DeferredContentRenderer;
-let deferredContent: DeferredContentSource | null = null;
-export function onDeferredContent(source: DeferredContentSource): void {
-  deferredContent = source;
+
+/**
+ * What other areas plug into the dispatcher. Whoever builds a dispatcher hands these in (the
+ * host the whole set, a test exactly what it exercises); nothing registers itself at import,
+ * so what runs is what the builder wrote down.
+ */
+export interface DispatcherWiring {
+  /** Run, in this order, on every visit to a due workspace. */
+  dueHooks: readonly DueHook[];
+  /** Writes messages queued with empty content; null: such a message fails with the reason. */
+  content: DeferredContentSource | null;
 }
 
 /** This process run: leases carry it, so the next run knows which `sending` rows are orphans. */
@@ -251,7 +255,7 @@ function prepared(db: TenantDb): Statements {
 
 // ---------------------------------------------------------------------------------------------
 
-interface DispatcherOptions {
+interface DispatcherOptions extends DispatcherWiring {
   maxInFlight: number;
   retryBaseMs: number;
   now: () => number;
@@ -297,7 +301,7 @@ class WorkspaceRun {
       applyPending(db, this.workspaceId, this.engine.options.now);
       // Other areas' timed work for this workspace (campaigns to start, A/B tests to decide).
       let hooksNext: number | null = null;
-      for (const hook of dueHooks) {
+      for (const hook of this.engine.options.dueHooks) {
         try {
           const at = hook(this.workspaceId, db, this.engine.options.now());
           if (at !== null) hooksNext = Math.min(hooksNext ?? at, at);
@@ -386,8 +390,9 @@ class WorkspaceRun {
     let renderer = this.renderers.get(campaignId);
     if (renderer === undefined) {
       try {
-        if (!deferredContent) throw new Error("No campaign renderer is registered.");
-        renderer = deferredContent(this.workspaceId, this.db, campaignId);
+        const content = this.engine.options.content;
+        if (!content) throw new Error("This dispatcher was built without a campaign renderer.");
+        renderer = content(this.workspaceId, this.db, campaignId);
       } catch (error) {
         renderer = `Could not write the message: ${error instanceof Error ? error.message : String(error)}`;
       }
@@ -691,6 +696,10 @@ export interface DispatcherStats {
   maxInFlight: number;
 }
 
+/** The wiring is required; the tuning defaults to the environment's. */
+export type DispatcherSetup = DispatcherWiring &
+  Partial<Omit<DispatcherOptions, keyof DispatcherWiring>>;
+
 export class Dispatcher {
   readonly pacer = new Pacer();
   readonly options: DispatcherOptions;
@@ -703,9 +712,11 @@ export class Dispatcher {
   private inFlightNow = 0;
   readonly stats: DispatcherStats = { sent: 0, retried: 0, failed: 0, skipped: 0, maxInFlight: 0 };
 
-  constructor(options: Partial<DispatcherOptions> = {}) {
+  constructor(options: DispatcherSetup) {
     const env = getEnv();
     this.options = {
+      dueHooks: options.dueHooks,
+      content: options.content,
       maxInFlight: options.maxInFlight ?? env.DELIVERY_MAX_IN_FLIGHT,
       retryBaseMs: options.retryBaseMs ?? env.DELIVERY_RETRY_BASE_MS,
       now: options.now ?? Date.now,
@@ -808,7 +819,7 @@ export class Dispatcher {
 let dispatcher: Dispatcher | null = null;
 
 /** The process's dispatcher (started by the host after listen). */
-export function startDispatcher(options: Partial<DispatcherOptions> = {}): Dispatcher {
+export function startDispatcher(options: DispatcherSetup): Dispatcher {
   dispatcher ??= new Dispatcher(options);
   dispatcher.start();
   return dispatcher;

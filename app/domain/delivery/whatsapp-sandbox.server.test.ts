@@ -51,7 +51,13 @@ async function workspace(slug: string): Promise<WorkspaceContext> {
 }
 
 async function dispatch(ctx: WorkspaceContext) {
-  const dispatcher = new Dispatcher({ maxInFlight: 8, retryBaseMs: 5, now });
+  const dispatcher = new Dispatcher({
+    dueHooks: [],
+    content: null,
+    maxInFlight: 8,
+    retryBaseMs: 5,
+    now,
+  });
   dispatcher.start();
   for (let i = 0; i < 200; i++) {
     await dispatcher.idle();

@@ -15,7 +15,7 @@ import {
   type DsarEscalatedData,
   type DsarOutcomeData,
   type DsarReminderData,
-} from "~/emails/dsar";
+} from "~/emails/dsar-mail";
 import { invitation, type InvitationData } from "~/emails/invitation";
 import type { MailFrame, RenderedMail } from "~/emails/layout";
 import { mfaChanged, type MfaChangedData } from "~/emails/mfa-changed";

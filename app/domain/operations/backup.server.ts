@@ -1,4 +1,4 @@
-import { backupAll, restoreAll, type BackupManifest } from "~/db/backup.server";
+import { backupAll, restoreAll, type BackupManifest } from "~/db/backup-files.server";
 import { migrateAll, type MigrateAllResult } from "~/db/operations.server";
 import { recordAudit } from "../audit/audit.server";
 import type { SystemContext } from "../context";

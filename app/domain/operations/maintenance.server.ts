@@ -1,5 +1,5 @@
 import { getControlDb } from "~/db/control.server";
-import { optimizeDatabase } from "~/db/maintenance.server";
+import { optimizeDatabase } from "~/db/optimize.server";
 import { forEachTenant } from "~/db/tenants.server";
 
 /** Optimises the control db and every workspace file; counts what it did. */

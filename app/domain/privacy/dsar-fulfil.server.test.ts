@@ -29,7 +29,7 @@ import { queueMessages } from "../delivery/outbox.server";
 import { openWorkspaceContext } from "../workspaces/access.server";
 import { createWorkspace } from "../workspaces/workspaces.server";
 import { downloadToken, openDsarDownload } from "./dsar-fulfil.server";
-import { approveTask } from "./dsar-tasks.server";
+import { approveTask } from "./dsar-queues.server";
 import { indexSubjects, subjectHashes, workspacesHolding } from "./subject-index.server";
 
 process.env.BASE_URL = "https://engage.test";
@@ -348,7 +348,7 @@ describe("opt-out", () => {
       phone: "+919876500021",
       tasks: [{ workspaceId: ctx.workspaceId, status: "approved" }],
     });
-    const { runDsarTasks } = await import("./dsar-tasks.server");
+    const { runDsarTasks } = await import("./dsar-queues.server");
     const counts = await runDsarTasks({
       actor: { type: "system", id: "dsar-tasks" },
       now: () => new Date(),

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { getControlDb } from "~/db/control.server";
 import { workspaces, type dsarRequests } from "~/db/schema/control";
-import type { DsarOutcomeData } from "~/emails/dsar";
+import type { DsarOutcomeData } from "~/emails/dsar-mail";
 import { decryptSecret } from "~/lib/crypto/vault.server";
 import { logger } from "~/lib/logger.server";
 import { notify } from "../accounts/notify.server";

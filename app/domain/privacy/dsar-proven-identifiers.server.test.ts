@@ -25,7 +25,7 @@ import {
   verifyRequest,
   type Portal,
 } from "./dsar-requests.server";
-import { runDsarTasks } from "./dsar-tasks.server";
+import { runDsarTasks } from "./dsar-queues.server";
 import { indexSubjects, subjectHashes } from "./subject-index.server";
 
 /**

@@ -17,9 +17,8 @@ import { logger as defaultLogger, type Logger } from "~/lib/logger.server";
 import { recordAudit } from "../audit/audit.server";
 import type { WorkspaceContext } from "../context";
 import { createSandboxAdapter, SANDBOX_TEMPLATE_PREFIX } from "~/channels/sandbox/adapter.server";
-import type { TenantDb } from "~/db/tenants.server";
 import { systemContext } from "../context";
-import { onWorkspaceDue } from "../delivery/dispatcher.server";
+import type { DueHook } from "../delivery/dispatcher.server";
 import { integrationForChannel } from "../delivery/integrations.server";
 import { markDue } from "../delivery/outbox.server";
 import { MEDIA_HEADER_FORMATS, reviewWhatsAppTemplate } from "./whatsapp-review";
@@ -927,17 +926,15 @@ export function reviewSandboxTemplates(ctx: WorkspaceContext): {
   return { reviewed, next };
 }
 
-/** The sandbox's reviews run on the dispatcher's visits to the workspace (due hook). */
-export function sandboxReviewHook(workspaceId: string, db: TenantDb, now: number): number | null {
-  return reviewSandboxTemplates(
+/** The sandbox's reviews run on the dispatcher's visits to the workspace (the host wires it in). */
+export const sandboxReviewHook: DueHook = (workspaceId, db, now) =>
+  reviewSandboxTemplates(
     workspaceContextFor(
       systemContext("whatsapp-sandbox", () => new Date(now)),
       workspaceId,
       db,
     ),
   ).next;
-}
-onWorkspaceDue(sandboxReviewHook);
 
 // --- every workspace ----------------------------------------------------------------------------
 

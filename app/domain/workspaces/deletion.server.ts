@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, isNull, lt, ne } from "drizzle-orm";
-import { removeTenantBackupCopies } from "~/db/backup.server";
+import { removeTenantBackupCopies } from "~/db/backup-files.server";
 import { getControlDb } from "~/db/control.server";
 import { invitations, ipAllowlist, memberships, workspaces } from "~/db/schema/control";
 import { deleteTenantDb, tenantDbPath, withTenantDb } from "~/db/tenants.server";

@@ -32,7 +32,7 @@ import { createApiKey } from "../workspaces/api-keys.server";
 import { markWorkspaceDeleted, restoreWorkspace } from "../workspaces/deletion.server";
 import { createWorkspace, type Workspace } from "../workspaces/workspaces.server";
 import { yearsBefore } from "./retention-policy";
-import { readWorkspaceRetentionRuns, runRetention } from "./retention.server";
+import { readWorkspaceRetentionRuns, runRetention } from "./retention-run.server";
 import { indexSubjects } from "./subject-index.server";
 
 /**

@@ -7,16 +7,12 @@ import type { TenantDb } from "~/db/tenants.server";
 import { logger } from "~/lib/logger.server";
 import { recordAudit } from "../audit/audit.server";
 import { systemContext } from "../context";
-import { onWorkspaceDue } from "../delivery/dispatcher.server";
+import type { DueHook } from "../delivery/dispatcher.server";
 import { markDue } from "../delivery/outbox.server";
 import { pickWinner, type VariantStats } from "./ab-test";
-import {
-  getCampaign,
-  type Campaign,
-  type CampaignContext,
-  type Renderer,
-} from "./campaigns.server";
+import { getCampaign, type Campaign, type CampaignContext } from "./campaigns.server";
 import { queueCampaign } from "./queue.server";
+import { campaignRenderers } from "./renderers.server";
 
 /**
  * When campaigns move on by themselves: a scheduled one starts queuing at its time, an A/B test
@@ -24,34 +20,6 @@ import { queueCampaign } from "./queue.server";
  * ended is completed. Runs whenever the dispatcher visits a due workspace (the time of the next
  * step is given back, so the workspace is visited then).
  */
-
-/** One variant: how to render a recipient, and whether its links may be tracked. */
-export interface VariantRenderer {
-  render: Renderer;
-  trackLinks: boolean;
-}
-
-/** Builds the renderer of each variant (the templates area: personalisation per contact). */
-export type RendererFactory = (
-  ctx: CampaignContext,
-  campaign: Campaign,
-) => Map<string, VariantRenderer>;
-
-let rendererFactory: RendererFactory | null = null;
-
-/** The templates area plugs its renderers in here (at import). */
-export function registerRenderers(factory: RendererFactory): void {
-  rendererFactory = factory;
-}
-
-/** The registered factory (the queue worker renders with it too). */
-export function renderersFor(
-  ctx: CampaignContext,
-  campaign: Campaign,
-): Map<string, VariantRenderer> {
-  if (!rendererFactory) throw new Error("No template renderers are registered.");
-  return rendererFactory(ctx, campaign);
-}
 
 const queuing = new Set<string>();
 
@@ -100,12 +68,12 @@ function launch(
   winner?: string,
 ): void {
   const key = `${ctx.workspaceId}:${campaign.id}`;
-  if (queuing.has(key) || !rendererFactory) return;
+  if (queuing.has(key)) return;
   queuing.add(key);
   try {
-    // Checked here (a template that cannot be sent fails the campaign at once); the queue
-    // worker builds its own renderers from the same templates.
-    rendererFactory(ctx, campaign);
+    // Checked here (a template that cannot be sent fails the campaign at once); the messages
+    // are written with the same renderers when they are sent.
+    campaignRenderers(ctx, campaign);
   } catch (error) {
     queuing.delete(key);
     failCampaign(ctx, campaign.id, error);
@@ -252,10 +220,11 @@ export function runDueCampaigns(ctx: CampaignContext): number | null {
   return next;
 }
 
-onWorkspaceDue((workspaceId, db, now) => {
+/** The runner on the dispatcher's visits to a due workspace (the host wires it in). */
+export const campaignRunnerHook: DueHook = (workspaceId, db, now) => {
   const ctx = contextFor(workspaceId, db, now);
   return ctx ? runDueCampaigns(ctx) : null;
-});
+};
 
 /** Wakes the workspace now (after submit, approve or resume). */
 export function startCampaignsSoon(workspaceId: string): void {

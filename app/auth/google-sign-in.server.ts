@@ -1,6 +1,6 @@
 import { createCookie, createCookieSessionStorage } from "@remix-run/node";
 import { Authenticator } from "remix-auth";
-import type { GoogleIdentity } from "~/domain/accounts/google.server";
+import type { GoogleIdentity } from "~/domain/accounts/google-identity.server";
 import { getEnv } from "~/lib/env.server";
 import { getSecrets } from "~/lib/local-secrets.server";
 import { singleton } from "~/lib/singleton.server";

@@ -3,7 +3,7 @@ import { getControlDb } from "~/db/control.server";
 import { usageDaily } from "~/db/schema/control";
 import { deliveryWorkspace } from "../../../tests/support/delivery";
 import type { WorkspaceContext } from "../context";
-import { messageUsage, messageUsageCsv, usageMonthStart } from "./usage.server";
+import { messageUsage, messageUsageCsv, usageMonthStart } from "./message-usage.server";
 
 /** Reading metered usage: the 30-day window, this month's totals, other workspaces left out. */
 

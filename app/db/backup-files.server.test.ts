@@ -17,7 +17,7 @@ import { join, relative } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { APP_ROOT } from "~/lib/app-root.server";
 import { ValidationError } from "~/lib/errors";
-import { backupAll, restoreAll, type BackupManifest } from "./backup.server";
+import { backupAll, restoreAll, type BackupManifest } from "./backup-files.server";
 import { closeControlDb, controlDbPath, getControlDb } from "./control.server";
 import { workspaces } from "./schema/control";
 import { tenantMeta } from "./schema/tenant";

@@ -19,7 +19,7 @@ import {
   runDsarTasks,
   settleRequest,
   tasksAwaitingDecision,
-} from "./dsar-tasks.server";
+} from "./dsar-queues.server";
 
 process.env.BASE_URL = "https://engage.test";
 
