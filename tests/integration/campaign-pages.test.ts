@@ -23,6 +23,7 @@ import {
 } from "../support/accounts";
 import { addToList, giveConsent, insertContact, listId } from "../support/contacts";
 import { startTestServer, type TestServer } from "../support/server";
+import { textOf } from "../support/html";
 
 /**
  * The campaign pages through the real server (with its dispatcher and campaign runner), as a
@@ -46,16 +47,6 @@ let viewer: Browser;
 let smsTemplate: number;
 let emailTemplate: number;
 let audienceList: number;
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
 
 function campaignCount(): number {
   return ctx.db.select().from(campaigns).all().length;

@@ -14,6 +14,7 @@ import {
 } from "../support/accounts";
 import { createWhatsAppFake, type WhatsAppFake } from "../fakes/whatsapp";
 import { startTestServer, type TestServer } from "../support/server";
+import { textOf } from "../support/html";
 
 /**
  * Settings → Channels tells the truth: saving runs the connection check against the provider
@@ -57,16 +58,6 @@ let workspace: Workspace;
 let other: Workspace;
 let alice: Browser;
 let omar: Browser;
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
 
 /** Follows a redirect the way a browser does, carrying the flash cookie it set. */
 async function follow(browser: Browser, res: Response): Promise<string> {

@@ -21,6 +21,7 @@ import {
   type TestUser,
 } from "../support/accounts";
 import { startTestServer, type TestServer } from "../support/server";
+import { textOf } from "../support/html";
 
 /**
  * Bulk actions on the contacts list and the message log's filters, through the real server
@@ -42,16 +43,6 @@ let stranger: Browser;
 const slug = "contacts-bulk";
 const base = `/w/${slug}/contacts`;
 const IN = { defaultCountry: "IN" };
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
 
 /** Posts the contacts list's bulk form (repeated `ids` fields, as a browser sends them). */
 function post(who: Browser, path: string, fields: [string, string][]): Promise<Response> {

@@ -24,6 +24,7 @@ import {
   type TestUser,
 } from "../support/accounts";
 import { runCli, startTestServer, type TestServer } from "../support/server";
+import { textOf } from "../support/html";
 
 /**
  * The CSV import through the real server as a browser without JavaScript uses it: a multipart
@@ -40,15 +41,6 @@ let viewer: TestUser;
 let outsider: TestUser;
 let workspace: Workspace;
 let browser: Browser;
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
 
 /** A multipart/form-data body with a Content-Length, as browsers send forms with files. */
 function multipart(

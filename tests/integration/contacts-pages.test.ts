@@ -20,6 +20,7 @@ import {
   type TestUser,
 } from "../support/accounts";
 import { startTestServer, type TestServer } from "../support/server";
+import { textOf } from "../support/html";
 
 /**
  * The contacts pages through the real server, as a browser without JavaScript uses them.
@@ -37,16 +38,6 @@ let viewer: Browser;
 const slug = "contacts-pages";
 const base = `/w/${slug}/contacts`;
 const IN = { defaultCountry: "IN" };
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
 
 /** The names in the contacts table, in order. */
 function rowNames(html: string): string[] {

@@ -20,6 +20,7 @@ import { giveConsent, insertContact } from "../support/contacts";
 import { createTelegramFake, type TelegramFake } from "../fakes/telegram";
 import { createWhatsAppFake, type WhatsAppFake } from "../fakes/whatsapp";
 import { startTestServer, type TestServer } from "../support/server";
+import { textOf } from "../support/html";
 
 /**
  * The delivery pages through the real server, as a browser without JavaScript uses them:
@@ -47,16 +48,6 @@ let ctx: WorkspaceContext;
 let otherCtx: WorkspaceContext;
 let alice: Browser;
 let viewer: Browser;
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
 
 const WHATSAPP = {
   intent: "save",

@@ -19,6 +19,7 @@ import {
 import { createPlatformAdmin, enrolTotp, signInWithTotp } from "../support/admin";
 import { createDsarRequest, taskRow } from "../support/dsar";
 import { runCli, startTestServer, type TestServer } from "../support/server";
+import { textOf } from "../support/html";
 
 /**
  * The privacy queues and the export download through the real server, as a browser without
@@ -42,14 +43,6 @@ let accountTask: number;
 const slugA = "dsar-pages-a";
 const slugB = "dsar-pages-b";
 const baseA = `/w/${slugA}/privacy/requests`;
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, "&");
-}
 
 function downloads(taskId: number) {
   return getControlDb()

@@ -17,6 +17,7 @@ import {
 import { createPlatformAdmin, enrolTotp, lastAuditRow, signInWithTotp } from "../support/admin";
 import { createSmsFake, type SmsFake } from "../fakes/sms";
 import { runCli, startTestServer, type TestServer } from "../support/server";
+import { textOf } from "../support/html";
 
 /**
  * The privacy request portals through the real server, as a browser without JavaScript uses
@@ -44,14 +45,6 @@ function post(path: string, fields: Record<string, string>, ip?: string): Promis
     },
     body: new URLSearchParams(fields).toString(),
   });
-}
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, "&");
 }
 
 function requestCount(): number {

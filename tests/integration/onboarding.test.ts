@@ -16,6 +16,7 @@ import {
   type Browser,
 } from "../support/accounts";
 import { startTestServer, type TestServer } from "../support/server";
+import { textOf } from "../support/html";
 
 /**
  * The new workspace's first hour through the real server, as a browser without JavaScript:
@@ -31,14 +32,6 @@ let owner: Browser;
 let viewer: Browser;
 let outsider: Browser;
 const slug = "onboarding-cafe";
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, "&");
-}
 
 beforeAll(async () => {
   const ownerUser = await createVerifiedUser({ name: "Kiran Owner" });

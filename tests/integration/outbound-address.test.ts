@@ -10,6 +10,7 @@ import {
   type TestUser,
 } from "../support/accounts";
 import { startTestServer, type TestServer } from "../support/server";
+import { textOf } from "../support/html";
 
 /**
  * Settings → Channels with SMTP hosts a tenant should never reach, through the real server:
@@ -27,16 +28,6 @@ let server: TestServer;
 let owner: TestUser;
 let workspace: Workspace;
 let alice: Browser;
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
 
 function smtp(host: string, port: string) {
   return {

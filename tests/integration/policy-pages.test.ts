@@ -9,6 +9,7 @@ import { formatCalendarDay } from "~/lib/format";
 import { createVerifiedUser, signedIn, type Browser, type TestUser } from "../support/accounts";
 import { createPlatformAdmin, enrolTotp, signInWithTotp, type TestAdmin } from "../support/admin";
 import { startTestServer, type TestServer } from "../support/server";
+import { textOf } from "../support/html";
 
 /**
  * Privacy policy versions through the real server: /privacy, /privacy/v/<n>, the banner on
@@ -21,13 +22,6 @@ const daysFromToday = (n: number) => new Date(Date.now() + n * DAY).toISOString(
 const cli: SystemContext = { actor: { type: "cli" }, now: () => new Date() };
 const BANNER = "Our privacy policy changes on";
 const SHIPPED_V2_DATE = "2026-12-21";
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, "&");
-}
 
 function accepted(userId: string, version: number): boolean {
   return (

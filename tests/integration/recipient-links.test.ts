@@ -20,6 +20,7 @@ import {
 } from "../support/accounts";
 import { giveConsent, insertContact } from "../support/contacts";
 import { startTestServer, type TestServer } from "../support/server";
+import { textOf } from "../support/html";
 
 /**
  * What the person who got a marketing email can do with its links, against the real server
@@ -124,13 +125,6 @@ function tamper(token: string): string {
   return `${flipped}.${signature}`;
 }
 
-function decoded(html: string): string {
-  return html
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&amp;/g, "&");
-}
-
 beforeAll(async () => {
   owner = await createVerifiedUser({ name: "Rhea Owner" });
   workspace = createWorkspaceFor(owner, { slug, name: WORKSPACE_NAME });
@@ -151,7 +145,7 @@ describe("the unsubscribe page /u/<token>", () => {
       expect(res.status).toBe(200);
       expect(res.headers.get("cache-control")).toBe("no-store");
       expect(res.headers.get("x-robots-tag")).toContain("noindex");
-      const html = decoded(await res.text());
+      const html = await textOf(res);
       expect(html).toContain(`${WORKSPACE_NAME} — manage your messages`);
       expect(html).toMatch(/<meta name="robots" content="noindex/);
       // The address is masked; the full one never appears.
@@ -172,7 +166,7 @@ describe("the unsubscribe page /u/<token>", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("location")).toBeNull();
     expect(res.headers.get("set-cookie")).toBeNull();
-    expect(decoded(await res.text())).toContain("You are unsubscribed");
+    expect(await textOf(res)).toContain("You are unsubscribed");
     expect(consentOf(sent.contactId, "email")).toBe("withdrawn");
     expect(suppressed(sent, "email")).toBe(true);
     // A second one-click (mail clients retry) is fine and changes nothing more.
@@ -203,7 +197,7 @@ describe("the unsubscribe page /u/<token>", () => {
     ]) {
       const get = await server.fetch(`/u/${token}`);
       expect(get.status, token).toBe(400);
-      expect(decoded(await get.text())).toContain("This link is not valid");
+      expect(await textOf(get)).toContain("This link is not valid");
       const post = await oneClick(token);
       expect(post.status, token).toBe(400);
       expect(post.headers.get("location")).toBeNull();
@@ -223,7 +217,7 @@ describe("the unsubscribe page /u/<token>", () => {
       ["subscribed", "email"],
     ]);
     expect(res.status).toBe(200);
-    let html = decoded(await res.text());
+    let html = await textOf(res);
     expect(html).toContain("Your choices are saved");
     expect(html).toContain("no longer send you marketing messages by SMS");
     expect(consentOf(sent.contactId, "email")).toBe("granted");
@@ -232,7 +226,7 @@ describe("the unsubscribe page /u/<token>", () => {
     // Leave everything: the answer offers exactly what was just left.
     res = await postForm(sent.unsubscribe, [["intent", "unsubscribe-all"]]);
     expect(res.status).toBe(200);
-    html = decoded(await res.text());
+    html = await textOf(res);
     expect(html).toContain("You are unsubscribed");
     expect(html).toContain("Resubscribe to Email");
     expect(consentOf(sent.contactId, "email")).toBe("withdrawn");
@@ -244,7 +238,7 @@ describe("the unsubscribe page /u/<token>", () => {
       ["channel", "email"],
     ]);
     expect(res.status).toBe(200);
-    expect(decoded(await res.text())).toContain("Welcome back");
+    expect(await textOf(res)).toContain("Welcome back");
     expect(consentOf(sent.contactId, "email")).toBe("granted");
     expect(suppressed(sent, "email")).toBe(false);
     // SMS was left separately and stays left.
@@ -352,7 +346,7 @@ describe("tracking links", () => {
     expect(later.open).toBeNull();
     expect(later.click).not.toBeNull();
 
-    const settings = decoded(await (await alice.get(`/w/${slug}/settings`)).text());
+    const settings = await textOf(await alice.get(`/w/${slug}/settings`));
     expect(settings).toMatch(/<input[^>]*name="trackOpens"(?![^>]*checked)[^>]*>/);
     expect(settings).toMatch(/<input[^>]*name="trackClicks"[^>]*checked/);
     expect(settings).toContain('value="CANCEL, band karo"');

@@ -16,20 +16,12 @@ import {
 } from "../support/accounts";
 import { createPlatformAdmin, enrolTotp, signInWithTotp } from "../support/admin";
 import { startTestServer, type TestServer } from "../support/server";
+import { textOf } from "../support/html";
 
 /**
  * Closing an account, deleting a workspace, and the retention pages, through the real server
  * as a browser without JavaScript uses them.
  */
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
 
 describe("closing and deleting, and the retention pages", () => {
   let server: TestServer;

@@ -20,6 +20,7 @@ import {
 } from "../support/accounts";
 import { addToList, defineAttribute, giveConsent, listId, tagContact } from "../support/contacts";
 import { runCli, startTestServer, type TestServer } from "../support/server";
+import { textOf } from "../support/html";
 
 /**
  * Segments and contact exports through the real server, as a browser without JavaScript uses
@@ -28,15 +29,6 @@ import { runCli, startTestServer, type TestServer } from "../support/server";
  * the CSV with the signed link, and the locks on that link. Contacts are seeded in this process
  * through the contacts domain, on the DATA_DIR the server shares.
  */
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
 
 /** RFC 4180, with the UTF-8 byte order mark the export starts with. */
 function parseCsv(input: string): string[][] {

@@ -23,6 +23,7 @@ import {
 } from "../support/accounts";
 import { giveConsent, insertContact } from "../support/contacts";
 import { startTestServer, type TestServer } from "../support/server";
+import { textOf } from "../support/html";
 
 /**
  * Settings → Sending & usage through the real server, as a browser without JavaScript: the
@@ -43,16 +44,6 @@ let alice: Browser;
 let marketer: Browser;
 let viewer: Browser;
 let agent: Browser;
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
 
 function threshold(): number | null {
   return (

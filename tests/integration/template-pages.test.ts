@@ -17,6 +17,7 @@ import {
 } from "../support/accounts";
 import { insertContact } from "../support/contacts";
 import { startTestServer, type TestServer } from "../support/server";
+import { textOf } from "../support/html";
 
 /**
  * The template pages through the real server, posted as a browser without JavaScript posts
@@ -38,16 +39,6 @@ let ctx: WorkspaceContext;
 let alice: Browser;
 let viewer: Browser;
 let ravi: number;
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
 
 function templateNamed(name: string) {
   return ctx.db.select().from(templates).where(eq(templates.name, name)).get();

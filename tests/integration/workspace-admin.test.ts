@@ -24,6 +24,7 @@ import {
   type TestUser,
 } from "../support/accounts";
 import { startTestServer, type TestServer } from "../support/server";
+import { textOf } from "../support/html";
 
 /**
  * The workspace admin pages (settings, members, security, API keys, audit log and its CSV
@@ -39,16 +40,6 @@ const PAGES = [
   ["api-keys", "API keys"],
   ["audit", "Audit log"],
 ] as const;
-
-/** The page's text with React's HTML escapes undone, for matching messages. */
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
 
 /** RFC 4180: quoted cells may hold commas, doubled quotes and line breaks. */
 function parseCsv(text: string): string[][] {
