@@ -19,8 +19,9 @@ import {
   signInWithTotp,
   type TestAdmin,
 } from "../support/admin";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
 import { textOf } from "../support/html";
+import { startServer } from "../support/teams";
 
 /**
  * The platform admin area through the real server, as a browser without JavaScript uses it.
@@ -66,7 +67,7 @@ describe("platform admin pages", () => {
     shop = createWorkspaceFor(member, { slug: "maya-shop", name: "Maya's Shop" });
     createWorkspaceFor(bystander, { slug: "bea-books", name: "Bea's Books" });
 
-    server = await startTestServer({ dataDir: process.env.DATA_DIR! });
+    server = await startServer();
     asAdmin = await signInWithTotp(server, admin);
     asMember = await signedIn(server, member);
   });

@@ -16,7 +16,8 @@ import {
   type Browser,
   type TestUser,
 } from "../support/accounts";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
+import { startServer } from "../support/teams";
 
 /**
  * "Write with AI" over HTTP: the real server (production build) with ANTHROPIC_* pointing at
@@ -75,8 +76,7 @@ beforeAll(async () => {
   await addMember(a, owner, viewer, "viewer");
   const ctx = openWorkspaceContext(a.id, { type: "user", id: owner.id }, {});
   createContact(ctx, { name: CONTACT_NAME, email: CONTACT_EMAIL }, { defaultCountry: "IN" });
-  server = await startTestServer({
-    dataDir: process.env.DATA_DIR,
+  server = await startServer({
     env: {
       ANTHROPIC_API_KEY: FAKE_ANTHROPIC_API_KEY,
       ANTHROPIC_BASE_URL: fake.url,
@@ -202,8 +202,7 @@ describe("GET /w/:slug/ai/copy", () => {
 describe("without ANTHROPIC_API_KEY", () => {
   it("answers 409 JSON 'not configured', never a 500", async () => {
     await server.stop();
-    server = await startTestServer({
-      dataDir: process.env.DATA_DIR,
+    server = await startServer({
       env: { ANTHROPIC_BASE_URL: fake.url },
     });
     const browser = await signedIn(server, owner);

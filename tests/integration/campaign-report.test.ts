@@ -4,16 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { campaigns } from "~/db/schema/tenant";
 import { listAuditEvents } from "~/domain/audit/audit-queries.server";
 import type { CampaignContext } from "~/domain/campaigns/campaigns.server";
-import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
-import {
-  addMember,
-  createVerifiedUser,
-  createWorkspaceFor,
-  signedIn,
-  type Browser,
-  type TestUser,
-} from "../support/accounts";
+import type { Browser, TestUser } from "../support/accounts";
 import {
   emailTokens,
   LINKS,
@@ -21,8 +13,9 @@ import {
   recordComplaint,
   settleMessage,
 } from "../support/campaign-report";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
 import { decodeHtml, textOf } from "../support/html";
+import { makeTeam, signInAll, startServer } from "../support/teams";
 
 /**
  * The campaign report, its CSV and the workspace dashboard through the real server. The
@@ -79,28 +72,34 @@ const dayLabel = (ms: number) =>
   new Date(ms).toLocaleString("en-GB", { timeZone: TZ, day: "numeric", month: "short" });
 
 beforeAll(async () => {
-  owner = await createVerifiedUser({ name: "Rina Owner" });
-  const viewerUser = await createVerifiedUser({ name: "Vik Viewer" });
-  const agentUser = await createVerifiedUser({ name: "Anu Agent" });
-  const outsider = await createVerifiedUser({ name: "Omar Outsider" });
-  workspace = createWorkspaceFor(owner, { slug, name: "Report Shop", timezone: TZ });
-  const other = createWorkspaceFor(outsider, { slug: otherSlug, name: "Other Secret Shop" });
-  await addMember(workspace, owner, viewerUser, "viewer");
-  await addMember(workspace, owner, agentUser, "agent");
+  const team = await makeTeam({
+    owner: "Rina Owner",
+    workspace: { slug, name: "Report Shop", timezone: TZ },
+    members: {
+      viewer: { name: "Vik Viewer", role: "viewer" },
+      agent: { name: "Anu Agent", role: "agent" },
+    },
+  });
+  ({ owner, workspace } = team);
+  const them = await makeTeam({
+    owner: "Omar Outsider",
+    workspace: { slug: otherSlug, name: "Other Secret Shop" },
+  });
   ctx = {
-    ...openWorkspaceContext(workspace.id, { type: "user", id: owner.id }, {}),
+    ...team.ctx,
     timeZone: TZ,
     userId: owner.id,
   };
   otherCtx = {
-    ...openWorkspaceContext(other.id, { type: "user", id: outsider.id }, {}),
+    ...them.ctx,
     timeZone: TZ,
-    userId: outsider.id,
+    userId: them.owner.id,
   };
-  server = await startTestServer({ dataDir: process.env.DATA_DIR, env: { SESSION_SECRET } });
-  alice = await signedIn(server, owner);
-  viewer = await signedIn(server, viewerUser);
-  agent = await signedIn(server, agentUser);
+  server = await startServer({ env: { SESSION_SECRET } });
+  ({ alice, viewer, agent } = await signInAll(server, {
+    alice: owner,
+    ...team.members,
+  }));
 }, 90_000);
 
 afterAll(async () => {

@@ -10,18 +10,11 @@ import {
   listTags,
 } from "~/domain/contacts/contacts.server";
 import type { WorkspaceContext } from "~/domain/context";
-import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
-import {
-  addMember,
-  createVerifiedUser,
-  createWorkspaceFor,
-  signedIn,
-  type Browser,
-  type TestUser,
-} from "../support/accounts";
-import { startTestServer, type TestServer } from "../support/server";
+import type { Browser, TestUser } from "../support/accounts";
+import type { TestServer } from "../support/server";
 import { textOf } from "../support/html";
+import { makeTeam, signInAll, startServer } from "../support/teams";
 
 /**
  * Bulk actions on the contacts list and the message log's filters, through the real server
@@ -34,7 +27,6 @@ let owner: TestUser;
 let viewerUser: TestUser;
 let strangerUser: TestUser;
 let workspace: Workspace;
-let theirs: Workspace;
 let ctx: WorkspaceContext;
 let theirCtx: WorkspaceContext;
 let alice: Browser;
@@ -65,14 +57,18 @@ const exists = (c: WorkspaceContext, id: number) =>
 let people: number[];
 
 beforeAll(async () => {
-  owner = await createVerifiedUser({ name: "Olivia Owner" });
-  viewerUser = await createVerifiedUser({ name: "Victor Viewer" });
-  strangerUser = await createVerifiedUser({ name: "Sam Stranger" });
-  workspace = createWorkspaceFor(owner, { slug, name: "Bulk Co", country: "IN" });
-  theirs = createWorkspaceFor(strangerUser, { slug: "bulk-theirs", name: "Theirs", country: "IN" });
-  await addMember(workspace, owner, viewerUser, "viewer");
-  ctx = openWorkspaceContext(workspace.id, { type: "user", id: owner.id }, {});
-  theirCtx = openWorkspaceContext(theirs.id, { type: "user", id: strangerUser.id }, {});
+  const team = await makeTeam({
+    owner: "Olivia Owner",
+    workspace: { slug, name: "Bulk Co", country: "IN" },
+    members: { viewer: { name: "Victor Viewer", role: "viewer" } },
+  });
+  ({ owner, workspace, ctx } = team);
+  viewerUser = team.members.viewer;
+  const them = await makeTeam({
+    owner: "Sam Stranger",
+    workspace: { slug: "bulk-theirs", name: "Theirs", country: "IN" },
+  });
+  ({ owner: strangerUser, ctx: theirCtx } = them);
   people = [];
   for (let i = 0; i < 55; i++) {
     people.push(createContact(ctx, { name: `Guest ${i}`, email: `guest${i}@x.io` }, IN).id);
@@ -80,10 +76,12 @@ beforeAll(async () => {
   for (let i = 0; i < 3; i++) {
     createContact(theirCtx, { name: `Guest ${i}`, email: `guest${i}@x.io` }, IN);
   }
-  server = await startTestServer({ dataDir: process.env.DATA_DIR });
-  alice = await signedIn(server, owner);
-  viewer = await signedIn(server, viewerUser);
-  stranger = await signedIn(server, strangerUser);
+  server = await startServer();
+  ({ alice, viewer, stranger } = await signInAll(server, {
+    alice: owner,
+    viewer: viewerUser,
+    stranger: strangerUser,
+  }));
 }, 90_000);
 
 afterAll(async () => {

@@ -23,8 +23,9 @@ import {
   type Browser,
   type TestUser,
 } from "../support/accounts";
-import { runCli, startTestServer, type TestServer } from "../support/server";
+import { runCli, type TestServer } from "../support/server";
 import { textOf } from "../support/html";
+import { startServer } from "../support/teams";
 
 /**
  * The CSV import through the real server as a browser without JavaScript uses it: a multipart
@@ -109,8 +110,7 @@ const MESSY =
   "Nobody;;;\r\n";
 
 beforeAll(async () => {
-  server = await startTestServer({
-    dataDir: process.env.DATA_DIR,
+  server = await startServer({
     env: { IMPORT_MAX_BYTES: String(UPLOAD_LIMIT) },
   });
   owner = await createVerifiedUser({ name: "Owner" });

@@ -8,19 +8,13 @@ import { suppressionKey } from "~/domain/contacts/suppression-hash.server";
 import { isSuppressed } from "~/domain/contacts/suppressions.server";
 import type { WorkspaceContext } from "~/domain/context";
 import { getMessage, queueMessages } from "~/domain/delivery/outbox.server";
-import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
 import type { Channel } from "~/lib/channels";
-import {
-  createVerifiedUser,
-  createWorkspaceFor,
-  signedIn,
-  type Browser,
-  type TestUser,
-} from "../support/accounts";
+import { signedIn, type Browser, type TestUser } from "../support/accounts";
 import { giveConsent, insertContact } from "../support/contacts";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
 import { textOf } from "../support/html";
+import { makeTeam, startServer } from "../support/teams";
 
 /**
  * What the person who got a marketing email can do with its links, against the real server
@@ -126,10 +120,11 @@ function tamper(token: string): string {
 }
 
 beforeAll(async () => {
-  owner = await createVerifiedUser({ name: "Rhea Owner" });
-  workspace = createWorkspaceFor(owner, { slug, name: WORKSPACE_NAME });
-  ctx = openWorkspaceContext(workspace.id, { type: "user", id: owner.id }, {});
-  server = await startTestServer({ dataDir: process.env.DATA_DIR, env: { SESSION_SECRET } });
+  ({ owner, workspace, ctx } = await makeTeam({
+    owner: "Rhea Owner",
+    workspace: { slug, name: WORKSPACE_NAME },
+  }));
+  server = await startServer({ env: { SESSION_SECRET } });
   alice = await signedIn(server, owner);
 }, 90_000);
 

@@ -15,8 +15,9 @@ import {
   type TestUser,
 } from "../support/accounts";
 import { createPlatformAdmin, enrolTotp, signInWithTotp } from "../support/admin";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
 import { textOf } from "../support/html";
+import { signInAll, startServer } from "../support/teams";
 
 /**
  * Closing an account, deleting a workspace, and the retention pages, through the real server
@@ -58,9 +59,8 @@ describe("closing and deleting, and the retention pages", () => {
         updatedAt: new Date(),
       })
       .run();
-    server = await startTestServer({ dataDir: process.env.DATA_DIR });
-    asOwner = await signedIn(server, owner);
-    asAdmin = await signedIn(server, admin);
+    server = await startServer();
+    ({ asOwner, asAdmin } = await signInAll(server, { asOwner: owner, asAdmin: admin }));
   });
 
   afterAll(async () => {

@@ -14,13 +14,13 @@ import {
   addMember,
   createVerifiedUser,
   createWorkspaceFor,
-  signedIn,
   type Browser,
   type TestUser,
 } from "../support/accounts";
 import { addToList, defineAttribute, giveConsent, listId, tagContact } from "../support/contacts";
-import { runCli, startTestServer, type TestServer } from "../support/server";
+import { runCli, type TestServer } from "../support/server";
 import { textOf } from "../support/html";
+import { signInAll, startServer } from "../support/teams";
 
 /**
  * Segments and contact exports through the real server, as a browser without JavaScript uses
@@ -144,12 +144,14 @@ describe("segments and exports through the server", () => {
     addToList(ctx.db, ids.asha!, "Newsletter");
     addToList(ctx.db, ids.formula!, "Newsletter");
 
-    server = await startTestServer({ dataDir: process.env.DATA_DIR! });
-    asOwner = await signedIn(server, owner);
-    asViewer = await signedIn(server, viewer);
-    asMarketer = await signedIn(server, marketer);
-    asAgent = await signedIn(server, agent);
-    asStranger = await signedIn(server, stranger);
+    server = await startServer();
+    ({ asOwner, asViewer, asMarketer, asAgent, asStranger } = await signInAll(server, {
+      asOwner: owner,
+      asViewer: viewer,
+      asMarketer: marketer,
+      asAgent: agent,
+      asStranger: stranger,
+    }));
   }, 90_000);
 
   afterAll(async () => {

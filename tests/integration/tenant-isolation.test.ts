@@ -10,7 +10,8 @@ import {
   type Browser,
   type TestUser,
 } from "../support/accounts";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
+import { startServer } from "../support/teams";
 
 /**
  * Tenant isolation over the whole route manifest: every route under /w/:slug, present and
@@ -70,7 +71,7 @@ beforeAll(async () => {
   const b = createWorkspaceFor(other, { slug: slugB, name: nameB });
   await addMember(a, owner, memberOfBoth, "viewer");
   await addMember(b, other, memberOfBoth, "viewer");
-  server = await startTestServer({ dataDir: process.env.DATA_DIR });
+  server = await startServer();
   alice = await signedIn(server, owner);
 }, 60_000);
 

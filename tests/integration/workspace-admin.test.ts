@@ -19,12 +19,12 @@ import {
   createVerifiedUser,
   createWorkspaceFor,
   findMail,
-  signedIn,
   type Browser,
   type TestUser,
 } from "../support/accounts";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
 import { textOf } from "../support/html";
+import { signInAll, startServer } from "../support/teams";
 
 /**
  * The workspace admin pages (settings, members, security, API keys, audit log and its CSV
@@ -124,13 +124,14 @@ describe("workspace admin pages", () => {
       { name: "Bravo private key", role: "viewer" },
     ).id;
 
-    server = await startTestServer({
-      dataDir: process.env.DATA_DIR!,
+    server = await startServer({
       env: { TRUST_PROXY: "loopback" },
     });
-    asOwner = await signedIn(server, owner);
-    asAdmin = await signedIn(server, admin);
-    asViewer = await signedIn(server, viewer);
+    ({ asOwner, asAdmin, asViewer } = await signInAll(server, {
+      asOwner: owner,
+      asAdmin: admin,
+      asViewer: viewer,
+    }));
   });
 
   afterAll(async () => {

@@ -26,6 +26,7 @@ import {
 import { bcryptCostOf, verifyPassword } from "./passwords.server";
 import { createSession, findSession, listSessions } from "./sessions.server";
 import { findUserByEmail, getUser, type User } from "./users.server";
+import { rejected } from "../../../tests/support/errors";
 
 // vitest copies Vite's import.meta.env into process.env; BASE_URL="/" is not a valid URL.
 process.env.BASE_URL = "https://engage.test";
@@ -50,15 +51,6 @@ function ctxAt(when: Date, actor: SystemContext["actor"] = { type: "system", id:
     now: () => when,
     request: { ip: `198.51.100.${ipSeq % 250}`, userAgent: "vitest" },
   } satisfies SystemContext;
-}
-
-async function rejected(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection");
 }
 
 /** Mail written to DATA_DIR/mail for `address`, newest first. */

@@ -18,6 +18,7 @@ import {
   verifySecondFactor,
 } from "./mfa.server";
 import { getUser, type User } from "./users.server";
+import { thrown, rejected } from "../../../tests/support/errors";
 
 // vitest copies Vite's import.meta.env into process.env; BASE_URL="/" is not a valid URL.
 process.env.BASE_URL = "https://engage.test";
@@ -57,24 +58,6 @@ beforeAll(async () => {
   );
   ctx = { actor: { type: "user", id: user.id }, now: () => now, request: { ip: "203.0.113.30" } };
 });
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected an error");
-}
-
-async function rejected(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
 
 async function mailSubjectsTo(address: string): Promise<string[]> {
   const { items } = await listFileMailbox({ limit: 1_000, offset: 0 });

@@ -24,12 +24,8 @@ import {
   type SnsFake,
 } from "../../../tests/fakes/sns";
 import { giveConsent, insertContact } from "../../../tests/support/contacts";
-import {
-  deliveryWorkspace,
-  dispatchAll,
-  storedWebhookEvents,
-  WORKSPACE_SETTINGS,
-} from "../../../tests/support/delivery";
+import { dispatchAll, storedWebhookEvents } from "../../../tests/support/delivery";
+import { makeWorkspace, WORKSPACE_SETTINGS } from "../../../tests/support/workspaces";
 import { suppressionKey } from "../contacts/suppression-hash.server";
 import { isSuppressed, suppressionsFor } from "../contacts/suppressions.server";
 import type { WorkspaceContext } from "../context";
@@ -194,8 +190,8 @@ beforeAll(async () => {
   process.env.PROVIDER_TIMEOUT_MS = "2000";
   reloadEnv();
   clearSnsCertificateCache();
-  a = await deliveryWorkspace("mail-a");
-  b = await deliveryWorkspace("mail-b");
+  a = await makeWorkspace("mail-a");
+  b = await makeWorkspace("mail-b");
   sesA = saveIntegration(a, a.workspaceId, "email-ses", SES_CONFIG("AKIDWORKSPACEA")).id;
   sesB = saveIntegration(b, b.workspaceId, "email-ses", SES_CONFIG("AKIDWORKSPACEB")).id;
 });
@@ -472,7 +468,7 @@ describe("SES: SNS notifications", () => {
   });
 
   it("a topic entered in the form is the only one accepted, from the first message on", async () => {
-    const d = await deliveryWorkspace("mail-topic");
+    const d = await makeWorkspace("mail-topic");
     const id = saveIntegration(d, d.workspaceId, "email-ses", {
       ...SES_CONFIG("AKIDWORKSPACED"),
       snsTopicArn: OTHER_TOPIC_ARN,
@@ -525,7 +521,7 @@ describe("SMTP", () => {
     process.env.OUTBOUND_ALLOWED_PRIVATE_HOSTS = smtp.host;
     process.env.SMTP_CA_FILE = smtp.writeCertificate();
     reloadEnv();
-    c = await deliveryWorkspace("mail-smtp");
+    c = await makeWorkspace("mail-smtp");
     await saveIntegrationChecked(c, c.workspaceId, "email-smtp", {
       host: smtp.host,
       port: smtp.port,
@@ -599,7 +595,7 @@ describe("SMTP: where stored secrets may go", () => {
     appendFileSync(caFile, smtp.certificatePem);
     process.env.SMTP_CA_FILE = caFile;
     reloadEnv();
-    m = await deliveryWorkspace("mail-move");
+    m = await makeWorkspace("mail-move");
     id = saveIntegration(m, m.workspaceId, "email-smtp", {
       ...SETTINGS,
       port: guarded.port,

@@ -23,6 +23,7 @@ import {
   revokeInvitation,
 } from "./invitations.server";
 import { createWorkspace, findMembership, type Workspace } from "./workspaces.server";
+import { thrown, rejected } from "../../../tests/support/errors";
 
 // vitest copies Vite's import.meta.env into process.env; BASE_URL="/" is not a valid URL.
 process.env.BASE_URL = "https://engage.test";
@@ -44,24 +45,6 @@ function ctxAt(when: Date, user?: User): SystemContext {
     now: () => when,
     request: { ip: `192.0.2.${ipSeq % 250}`, userAgent: "vitest" },
   };
-}
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected an error");
-}
-
-async function rejected(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection");
 }
 
 async function mailTo(address: string): Promise<MailboxMessage[]> {

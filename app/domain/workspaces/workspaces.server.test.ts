@@ -27,6 +27,7 @@ import {
   validateSlug,
   type Workspace,
 } from "./workspaces.server";
+import { thrown } from "../../../tests/support/errors";
 
 // vitest copies Vite's import.meta.env into process.env; BASE_URL="/" is not a valid URL.
 process.env.BASE_URL = "https://engage.test";
@@ -51,15 +52,6 @@ const settings = (slug: string) => ({
   timezone: "Asia/Kolkata",
   currency: "INR",
 });
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected an error");
-}
 
 function fieldsOf(fn: () => unknown): Record<string, string[]> {
   const error = thrown(fn);
