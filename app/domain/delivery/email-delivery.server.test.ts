@@ -26,6 +26,7 @@ import {
 import { giveConsent, insertContact } from "../../../tests/support/contacts";
 import { dispatchAll, storedWebhookEvents } from "../../../tests/support/delivery";
 import { makeWorkspace, WORKSPACE_SETTINGS } from "../../../tests/support/workspaces";
+import { decodeHtml } from "../../../tests/support/html";
 import { suppressionKey } from "../contacts/suppression-hash.server";
 import { isSuppressed, suppressionsFor } from "../contacts/suppressions.server";
 import type { WorkspaceContext } from "../context";
@@ -139,13 +140,6 @@ function htmlPart(raw: string): string {
   throw new Error("no text/html part");
 }
 
-function unescapeHtml(value: string): string {
-  return value
-    .replace(/&amp;/g, "&")
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'");
-}
-
 async function postSns(
   integrationId: string,
   message: { body: string; headers: Record<string, string> },
@@ -233,7 +227,7 @@ describe("SES: sending", () => {
     });
     expect(headers["list-unsubscribe-post"]).toBe("List-Unsubscribe=One-Click");
 
-    const html = unescapeHtml(htmlPart(raw));
+    const html = decodeHtml(htmlPart(raw));
     expect(html).toContain(`${BASE_URL}/u/`);
     const pixel = /https:\/\/engage\.test\/t\/o\/([A-Za-z0-9_.-]+)/.exec(html);
     expect(pixel).not.toBeNull();
@@ -259,7 +253,7 @@ describe("SES: sending", () => {
     const { messageId } = await sendOne(b, "bina@example.com");
     const raw = sesEmailFor(messageId).raw!;
     expect(parseHeaders(raw)["list-unsubscribe"]).toMatch(/^<https:\/\/engage\.test\/u\//);
-    const html = unescapeHtml(htmlPart(raw));
+    const html = decodeHtml(htmlPart(raw));
     expect(html).toContain(`${BASE_URL}/u/`);
     expect(html).not.toContain("/t/o/");
     expect(html).not.toContain("/t/c/");
@@ -551,7 +545,7 @@ describe("SMTP", () => {
     expect(token).toBeDefined();
     expect(readUnsubscribeToken(token!)).toMatchObject({ contactId, messageId, channel: "email" });
     expect(message.headers["list-unsubscribe-post"]).toBe("List-Unsubscribe=One-Click");
-    expect(unescapeHtml(htmlPart(message.raw))).toContain(`${BASE_URL}/u/${token}`);
+    expect(decodeHtml(htmlPart(message.raw))).toContain(`${BASE_URL}/u/${token}`);
   });
 
   it("a 550 recipient rejection fails the message with the reason and suppresses the address", async () => {
