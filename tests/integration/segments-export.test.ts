@@ -10,17 +10,11 @@ import { createContact } from "~/domain/contacts/contacts.server";
 import type { WorkspaceContext } from "~/domain/context";
 import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
-import {
-  addMember,
-  createVerifiedUser,
-  createWorkspaceFor,
-  type Browser,
-  type TestUser,
-} from "../support/accounts";
+import type { Browser, TestUser } from "../support/accounts";
 import { addToList, defineAttribute, giveConsent, listId, tagContact } from "../support/contacts";
 import { runCli, type TestServer } from "../support/server";
 import { textOf } from "../support/html";
-import { signInAll, startServer } from "../support/teams";
+import { makeTeam, signInAll, startServer } from "../support/teams";
 
 /**
  * Segments and contact exports through the real server, as a browser without JavaScript uses
@@ -108,17 +102,23 @@ describe("segments and exports through the server", () => {
   }
 
   beforeAll(async () => {
-    owner = await createVerifiedUser({ name: "Olga Owner" });
-    viewer = await createVerifiedUser({ name: "Vik Viewer" });
-    stranger = await createVerifiedUser({ name: "Sam Stranger" });
-    acme = createWorkspaceFor(owner, { slug: "acme-seg", name: "Acme Segments" });
-    theirs = createWorkspaceFor(stranger, { slug: "theirs-seg", name: "Theirs" });
-    await addMember(acme, owner, viewer, "viewer");
-    marketer = await createVerifiedUser({ name: "Mira Marketer" });
-    agent = await createVerifiedUser({ name: "Ari Agent" });
-    await addMember(acme, owner, marketer, "marketer");
-    await addMember(acme, owner, agent, "agent");
+    const team = await makeTeam({
+      owner: "Olga Owner",
+      workspace: { slug: "acme-seg", name: "Acme Segments" },
+      members: {
+        viewer: { name: "Vik Viewer", role: "viewer" },
+        marketer: { name: "Mira Marketer", role: "marketer" },
+        agent: { name: "Ari Agent", role: "agent" },
+      },
+    });
+    ({ owner, workspace: acme } = team);
+    ({ viewer, marketer, agent } = team.members);
+    ({ owner: stranger, workspace: theirs } = await makeTeam({
+      owner: "Sam Stranger",
+      workspace: { slug: "theirs-seg", name: "Theirs" },
+    }));
 
+    // The audit rows of what is seeded here carry this address.
     ctx = openWorkspaceContext(acme.id, { type: "user", id: owner.id }, { ip: "198.51.100.7" });
     defineAttribute(ctx.db, "city", "text");
     const add = (name: string, input: Parameters<typeof createContact>[1]) => {
