@@ -14,6 +14,7 @@ const ROOT = process.cwd();
 const SHARED: Record<string, string> = {
   textOf: "tests/support/html.ts",
   decodeHtml: "tests/support/html.ts",
+  parseCsv: "tests/support/csv.ts",
   thrown: "tests/support/errors.ts",
   rejected: "tests/support/errors.ts",
   makeWorkspace: "tests/support/workspaces.ts",

@@ -15,6 +15,7 @@ import { addToList, defineAttribute, giveConsent, listId, tagContact } from "../
 import { runCli, type TestServer } from "../support/server";
 import { textOf } from "../support/html";
 import { makeTeam, signInAll, startServer } from "../support/teams";
+import { parseCsv } from "../support/csv";
 
 /**
  * Segments and contact exports through the real server, as a browser without JavaScript uses
@@ -23,37 +24,6 @@ import { makeTeam, signInAll, startServer } from "../support/teams";
  * the CSV with the signed link, and the locks on that link. Contacts are seeded in this process
  * through the contacts domain, on the DATA_DIR the server shares.
  */
-
-/** RFC 4180, with the UTF-8 byte order mark the export starts with. */
-function parseCsv(input: string): string[][] {
-  const text = input.replace(/^\uFEFF/, "");
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"' && cell === "") quoted = true;
-    else if (c === ",") {
-      row.push(cell);
-      cell = "";
-    } else if (c === "\r" && text[i + 1] === "\n") {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = "";
-      i++;
-    } else cell += c;
-  }
-  if (cell !== "" || row.length > 0) rows.push([...row, cell]);
-  return rows;
-}
 
 function records(csv: string[][]): Record<string, string>[] {
   const [header, ...rows] = csv;

@@ -25,6 +25,7 @@ import {
 import type { TestServer } from "../support/server";
 import { textOf } from "../support/html";
 import { signInAll, startServer } from "../support/teams";
+import { parseCsv } from "../support/csv";
 
 /**
  * The workspace admin pages (settings, members, security, API keys, audit log and its CSV
@@ -40,42 +41,6 @@ const PAGES = [
   ["api-keys", "API keys"],
   ["audit", "Audit log"],
 ] as const;
-
-/** RFC 4180: quoted cells may hold commas, doubled quotes and line breaks. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') {
-        quoted = false;
-      } else {
-        cell += c;
-      }
-    } else if (c === '"' && cell === "") {
-      quoted = true;
-    } else if (c === ",") {
-      row.push(cell);
-      cell = "";
-    } else if (c === "\r" && text[i + 1] === "\n") {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = "";
-      i++;
-    } else {
-      cell += c;
-    }
-  }
-  if (cell !== "" || row.length > 0) rows.push([...row, cell]);
-  return rows;
-}
 
 function sha256Hex(value: string): string {
   return createHash("sha256").update(value).digest("hex");
