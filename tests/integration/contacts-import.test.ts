@@ -15,17 +15,10 @@ import {
 } from "~/domain/contacts/import.server";
 import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
-import {
-  addMember,
-  createVerifiedUser,
-  createWorkspaceFor,
-  signedIn,
-  type Browser,
-  type TestUser,
-} from "../support/accounts";
+import { createWorkspaceFor, signedIn, type Browser, type TestUser } from "../support/accounts";
 import { runCli, type TestServer } from "../support/server";
 import { textOf } from "../support/html";
-import { startServer } from "../support/teams";
+import { makeTeam, startServer } from "../support/teams";
 
 /**
  * The CSV import through the real server as a browser without JavaScript uses it: a multipart
@@ -113,12 +106,13 @@ beforeAll(async () => {
   server = await startServer({
     env: { IMPORT_MAX_BYTES: String(UPLOAD_LIMIT) },
   });
-  owner = await createVerifiedUser({ name: "Owner" });
-  viewer = await createVerifiedUser({ name: "Viewer" });
-  outsider = await createVerifiedUser({ name: "Outsider" });
-  workspace = createWorkspaceFor(owner);
-  createWorkspaceFor(outsider);
-  await addMember(workspace, owner, viewer, "viewer");
+  const team = await makeTeam({
+    owner: "Owner",
+    members: { viewer: { name: "Viewer", role: "viewer" } },
+  });
+  ({ owner, workspace } = team);
+  viewer = team.members.viewer;
+  outsider = (await makeTeam({ owner: "Outsider" })).owner;
   browser = await signedIn(server, owner);
 });
 
