@@ -19,12 +19,9 @@ import {
 } from "./mfa.server";
 import { getUser, type User } from "./users.server";
 import { thrown, rejected } from "../../../tests/support/errors";
+import { sendMailToFiles } from "../../../tests/support/mailbox";
 
-// vitest copies Vite's import.meta.env into process.env; BASE_URL="/" is not a valid URL.
-process.env.BASE_URL = "https://engage.test";
-for (const name of ["SES_REGION", "SES_ACCESS_KEY_ID", "SES_SECRET_ACCESS_KEY"]) {
-  delete process.env[name];
-}
+sendMailToFiles();
 
 /** RFC 6238 steps of 30 s, as the module and every authenticator app use. */
 const STEP_MS = 30_000;

@@ -9,11 +9,12 @@ import { insertContact, giveConsent } from "../../../tests/support/contacts";
 import { isSuppressed } from "../contacts/suppressions.server";
 import { suppressionKey } from "../contacts/suppression-hash.server";
 import type { WorkspaceContext } from "../context";
-import { Dispatcher, RUN_ID } from "./dispatcher.server";
+import { RUN_ID } from "./dispatcher.server";
 import { removeIntegration, saveIntegration } from "./integrations.server";
 import { markDue, queueMessages, type QueueInput } from "./outbox.server";
 import { processWebhookEvents, receiveWebhook } from "./webhooks.server";
 import { makeWorkspace } from "../../../tests/support/workspaces";
+import { dispatchAll } from "../../../tests/support/delivery";
 
 /**
  * The delivery engine end to end against the WhatsApp Cloud fake: real HTTP through the real
@@ -44,23 +45,6 @@ function contactWithConsent(ctx: WorkspaceContext, phone: string, consent = true
   const id = insertContact(ctx.db, { name: `P ${phone}`, phone });
   if (consent) giveConsent(ctx.db, id, "whatsapp", "granted", "test form");
   return id;
-}
-
-async function dispatchAll(ctx: WorkspaceContext, options: { retryBaseMs?: number } = {}) {
-  const dispatcher = new Dispatcher({ maxInFlight: 32, retryBaseMs: options.retryBaseMs ?? 5 });
-  dispatcher.start();
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    await dispatcher.idle();
-    const open = ctx.db.$client
-      .prepare("SELECT count(*) AS n FROM messages WHERE status IN ('queued', 'sending')")
-      .get() as { n: number };
-    if (open.n === 0 || Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    dispatcher.scan();
-  }
-  await dispatcher.stop();
-  return dispatcher;
 }
 
 function statuses(ctx: WorkspaceContext) {

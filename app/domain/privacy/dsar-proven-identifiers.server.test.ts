@@ -25,6 +25,7 @@ import {
 import { runDsarTasks } from "./dsar-tasks.server";
 import { indexSubjects, subjectHashes } from "./subject-index.server";
 import { makeWorkspace } from "../../../tests/support/workspaces";
+import { sendMailToFiles } from "../../../tests/support/mailbox";
 
 /**
  * Only identifiers the requester proved are used. The attack: my own email (or phone), which I
@@ -33,10 +34,7 @@ import { makeWorkspace } from "../../../tests/support/workspaces";
  * only the victim is named, and no notice goes to the victim's address.
  */
 
-process.env.BASE_URL = "https://engage.test";
-for (const name of ["SES_REGION", "SES_ACCESS_KEY_ID", "SES_SECRET_ACCESS_KEY"]) {
-  delete process.env[name];
-}
+sendMailToFiles();
 
 const IN = { defaultCountry: "IN" };
 const platformAccount = { sid: "AC" + "a1".repeat(16), token: "platform-sms-token" };

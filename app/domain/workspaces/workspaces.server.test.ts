@@ -28,12 +28,9 @@ import {
   type Workspace,
 } from "./workspaces.server";
 import { thrown } from "../../../tests/support/errors";
+import { sendMailToFiles } from "../../../tests/support/mailbox";
 
-// vitest copies Vite's import.meta.env into process.env; BASE_URL="/" is not a valid URL.
-process.env.BASE_URL = "https://engage.test";
-for (const name of ["SES_REGION", "SES_ACCESS_KEY_ID", "SES_SECRET_ACCESS_KEY"]) {
-  delete process.env[name];
-}
+sendMailToFiles();
 
 const NOW = new Date("2030-05-01T10:00:00.000Z");
 
