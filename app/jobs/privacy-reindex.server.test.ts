@@ -2,32 +2,21 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { getControlDb } from "~/db/control.server";
 import { jobRuns, subjectIndex } from "~/db/schema/control";
-import { createUserByOperator } from "~/domain/admin/admin.server";
 import { createContact } from "~/domain/contacts/contacts.server";
 import { subjectMarker } from "~/domain/privacy/subject-index-sync.server";
 import { subjectHashes, workspacesHolding } from "~/domain/privacy/subject-index.server";
-import { openWorkspaceContext } from "~/domain/workspaces/access.server";
-import { createWorkspace } from "~/domain/workspaces/workspaces.server";
 import { startPrivacyIndexUpkeep } from "./privacy-reindex.server";
+import { makeWorkspace } from "../../tests/support/workspaces";
 
 process.env.BASE_URL = "https://engage.test";
 
 describe("privacy index upkeep at start", () => {
   it("builds the index at the first start only, later starts repair marked workspaces", async () => {
-    const owner = await createUserByOperator(
-      { actor: { type: "cli" }, now: () => new Date() },
-      { name: "Owner", email: "owner@upkeep.test", password: "plum orbit saddle 42" },
+    const ctx = await makeWorkspace("upkeep", { name: "Upkeep" });
+    createContact(
+      ctx,
+      { name: "Asha", email: "asha@upkeep.test", phone: null },
     );
-    const actor = { type: "user" as const, id: owner.id };
-    const ws = createWorkspace({ actor, now: () => new Date() }, owner.id, {
-      slug: "upkeep",
-      name: "Upkeep",
-      country: "IN",
-      timezone: "Asia/Kolkata",
-      currency: "INR",
-    });
-    const ctx = openWorkspaceContext(ws.id, actor, {});
-    createContact(ctx, { name: "Asha", email: "asha@upkeep.test", phone: null });
     const control = getControlDb();
     const asha = subjectHashes({ email: "asha@upkeep.test" });
     const runs = () =>
@@ -37,7 +26,7 @@ describe("privacy index upkeep at start", () => {
     control.delete(subjectIndex).run();
     expect(workspacesHolding(asha)).toEqual([]);
     await startPrivacyIndexUpkeep();
-    expect(workspacesHolding(asha)).toEqual([ws.id]);
+    expect(workspacesHolding(asha)).toEqual([ctx.workspaceId]);
     expect(runs()).toHaveLength(1);
     expect(runs()[0]).toMatchObject({ outcome: "ok", trigger: "schedule" });
     expect(JSON.parse(runs()[0]!.counts!)).toMatchObject({
@@ -55,11 +44,11 @@ describe("privacy index upkeep at start", () => {
     // ...and rebuilds one a crash left marked.
     control
       .insert(subjectIndex)
-      .values({ hash: subjectMarker("rebuild:crashed"), workspaceId: ws.id })
+      .values({ hash: subjectMarker("rebuild:crashed"), workspaceId: ctx.workspaceId })
       .run();
     await startPrivacyIndexUpkeep();
     expect(control.select().from(subjectIndex).all()).toEqual([
-      { hash: asha[0], workspaceId: ws.id },
+      { hash: asha[0], workspaceId: ctx.workspaceId },
     ]);
   });
 });

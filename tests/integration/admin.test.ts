@@ -19,23 +19,15 @@ import {
   signInWithTotp,
   type TestAdmin,
 } from "../support/admin";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
+import { textOf } from "../support/html";
+import { startServer } from "../support/teams";
 
 /**
  * The platform admin area through the real server, as a browser without JavaScript uses it.
  * People are seeded with the domain functions in this process (it shares DATA_DIR with the
  * server); everyone signs in through the real /login (and /login/mfa) forms.
  */
-
-/** The page's text with React's HTML escapes undone, for matching messages. */
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
 
 function userStatus(id: string) {
   return getControlDb().select({ status: users.status }).from(users).where(eq(users.id, id)).get()
@@ -75,7 +67,7 @@ describe("platform admin pages", () => {
     shop = createWorkspaceFor(member, { slug: "maya-shop", name: "Maya's Shop" });
     createWorkspaceFor(bystander, { slug: "bea-books", name: "Bea's Books" });
 
-    server = await startTestServer({ dataDir: process.env.DATA_DIR! });
+    server = await startServer();
     asAdmin = await signInWithTotp(server, admin);
     asMember = await signedIn(server, member);
   });

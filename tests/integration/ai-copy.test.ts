@@ -1,22 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readAiCopyStream, type AiCopyStreamEvent } from "~/components/ai-writer";
 import { createContact } from "~/domain/contacts/contacts.server";
-import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
 import {
   createAnthropicFake,
   FAKE_ANTHROPIC_API_KEY,
   type AnthropicFake,
 } from "../fakes/anthropic";
-import {
-  addMember,
-  createVerifiedUser,
-  createWorkspaceFor,
-  signedIn,
-  type Browser,
-  type TestUser,
-} from "../support/accounts";
-import { startTestServer, type TestServer } from "../support/server";
+import { createWorkspaceFor, signedIn, type Browser, type TestUser } from "../support/accounts";
+import type { TestServer } from "../support/server";
+import { makeTeam, startServer } from "../support/teams";
 
 /**
  * "Write with AI" over HTTP: the real server (production build) with ANTHROPIC_* pointing at
@@ -33,7 +26,6 @@ const NAME_B = "Bravo Secret Teas";
 let fake: AnthropicFake;
 let server: TestServer;
 let owner: TestUser;
-let ownerB: TestUser;
 let viewer: TestUser;
 let a: Workspace;
 let b: Workspace;
@@ -66,17 +58,18 @@ const fields = (overrides: Record<string, string> = {}) => ({
 beforeAll(async () => {
   fake = createAnthropicFake({ reply: REPLY, chunkSize: 5 });
   await fake.start();
-  owner = await createVerifiedUser({ name: "Alice Owner" });
-  ownerB = await createVerifiedUser({ name: "Bob Owner" });
-  viewer = await createVerifiedUser({ name: "Vera Viewer" });
-  a = createWorkspaceFor(owner, { name: NAME_A });
-  b = createWorkspaceFor(ownerB, { name: NAME_B });
+  const team = await makeTeam({
+    owner: "Alice Owner",
+    workspace: { name: NAME_A },
+    members: { viewer: { name: "Vera Viewer", role: "viewer" } },
+  });
+  const { ctx } = team;
+  ({ owner, workspace: a } = team);
+  viewer = team.members.viewer;
+  ({ workspace: b } = await makeTeam({ owner: "Bob Owner", workspace: { name: NAME_B } }));
   limited = createWorkspaceFor(owner, { name: "Limited Chai" });
-  await addMember(a, owner, viewer, "viewer");
-  const ctx = openWorkspaceContext(a.id, { type: "user", id: owner.id }, {});
   createContact(ctx, { name: CONTACT_NAME, email: CONTACT_EMAIL });
-  server = await startTestServer({
-    dataDir: process.env.DATA_DIR,
+  server = await startServer({
     env: {
       ANTHROPIC_API_KEY: FAKE_ANTHROPIC_API_KEY,
       ANTHROPIC_BASE_URL: fake.url,
@@ -202,8 +195,7 @@ describe("GET /w/:slug/ai/copy", () => {
 describe("without ANTHROPIC_API_KEY", () => {
   it("answers 409 JSON 'not configured', never a 500", async () => {
     await server.stop();
-    server = await startTestServer({
-      dataDir: process.env.DATA_DIR,
+    server = await startServer({
       env: { ANTHROPIC_BASE_URL: fake.url },
     });
     const browser = await signedIn(server, owner);

@@ -4,7 +4,8 @@ import { replaceAllowlist } from "~/domain/workspaces/allowlist.server";
 import { createApiKey, revokeApiKey } from "~/domain/workspaces/api-keys.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
 import { createVerifiedUser, createWorkspaceFor, type TestUser } from "../support/accounts";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
+import { startServer } from "../support/teams";
 
 /** /api/v1 is reached with a workspace API key: the key picks the workspace, the allowlist applies. */
 
@@ -20,8 +21,7 @@ beforeAll(async () => {
   other = createWorkspaceFor(await createVerifiedUser(), { slug: "api-bravo" });
   const ctx = { ...cliContext(), userId: owner.id };
   key = createApiKey(ctx, workspace.id, { name: "CRM sync", role: "marketer" }).secret;
-  server = await startTestServer({
-    dataDir: process.env.DATA_DIR,
+  server = await startServer({
     env: { TRUST_PROXY: "loopback" },
   });
 }, 30_000);

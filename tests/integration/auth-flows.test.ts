@@ -18,14 +18,15 @@ import {
   signedIn,
   type TestUser,
 } from "../support/accounts";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
+import { startServer } from "../support/teams";
 
 /** Sign-in, lockout, second factor and session rules through the real server. */
 
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startTestServer({ dataDir: process.env.DATA_DIR });
+  server = await startServer();
 }, 30_000);
 
 afterAll(async () => {

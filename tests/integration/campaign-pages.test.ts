@@ -11,18 +11,12 @@ import {
 } from "~/domain/campaigns/campaigns.server";
 import { addSuppression } from "~/domain/contacts/suppressions.server";
 import { saveTemplate } from "~/domain/templates/templates.server";
-import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
-import {
-  addMember,
-  createVerifiedUser,
-  createWorkspaceFor,
-  signedIn,
-  type Browser,
-  type TestUser,
-} from "../support/accounts";
+import type { Browser, TestUser } from "../support/accounts";
 import { addToList, giveConsent, insertContact, listId } from "../support/contacts";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
+import { textOf } from "../support/html";
+import { makeTeam, signInAll, startServer } from "../support/teams";
 
 /**
  * The campaign pages through the real server (with its dispatcher and campaign runner), as a
@@ -46,16 +40,6 @@ let viewer: Browser;
 let smsTemplate: number;
 let emailTemplate: number;
 let audienceList: number;
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
 
 function campaignCount(): number {
   return ctx.db.select().from(campaigns).all().length;
@@ -82,14 +66,18 @@ function inFuture(hours: number): { date: string; time: string } {
 }
 
 beforeAll(async () => {
-  owner = await createVerifiedUser({ name: "Anita Owner" });
-  adminUser = await createVerifiedUser({ name: "Bala Admin" });
-  viewerUser = await createVerifiedUser({ name: "Vani Viewer" });
-  workspace = createWorkspaceFor(owner, { slug, name: "Campaign Pages Co" });
-  await addMember(workspace, owner, adminUser, "admin");
-  await addMember(workspace, owner, viewerUser, "viewer");
+  const team = await makeTeam({
+    owner: "Anita Owner",
+    workspace: { slug, name: "Campaign Pages Co" },
+    members: {
+      admin: { name: "Bala Admin", role: "admin" },
+      viewer: { name: "Vani Viewer", role: "viewer" },
+    },
+  });
+  ({ owner, workspace } = team);
+  ({ admin: adminUser, viewer: viewerUser } = team.members);
   ctx = {
-    ...openWorkspaceContext(workspace.id, { type: "user", id: owner.id }, {}),
+    ...team.ctx,
     timeZone: "Asia/Kolkata",
     userId: owner.id,
   };
@@ -118,13 +106,14 @@ beforeAll(async () => {
     blocks: [{ type: "paragraph", text: "Hello" }],
     trackLinks: false,
   }).id;
-  server = await startTestServer({
-    dataDir: process.env.DATA_DIR,
+  server = await startServer({
     env: { JOBS_ENABLED: "true" },
   });
-  alice = await signedIn(server, owner);
-  admin = await signedIn(server, adminUser);
-  viewer = await signedIn(server, viewerUser);
+  ({ alice, admin, viewer } = await signInAll(server, {
+    alice: owner,
+    admin: adminUser,
+    viewer: viewerUser,
+  }));
 }, 90_000);
 
 afterAll(async () => {

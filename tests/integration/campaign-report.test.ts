@@ -4,16 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { campaigns } from "~/db/schema/tenant";
 import { listAuditEvents } from "~/domain/audit/audit-queries.server";
 import type { CampaignContext } from "~/domain/campaigns/campaigns.server";
-import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
-import {
-  addMember,
-  createVerifiedUser,
-  createWorkspaceFor,
-  signedIn,
-  type Browser,
-  type TestUser,
-} from "../support/accounts";
+import type { Browser, TestUser } from "../support/accounts";
 import {
   emailTokens,
   LINKS,
@@ -21,7 +13,9 @@ import {
   recordComplaint,
   settleMessage,
 } from "../support/campaign-report";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
+import { decodeHtml, textOf } from "../support/html";
+import { makeTeam, signInAll, startServer } from "../support/teams";
 
 /**
  * The campaign report, its CSV and the workspace dashboard through the real server. The
@@ -53,21 +47,11 @@ let campaignId: number;
 const t0 = Math.floor((Date.now() + IST) / DAY) * DAY - 3 * DAY + 9 * 60 * MIN - IST;
 const report = () => `/w/${slug}/campaigns/${campaignId}/report`;
 
-function decode(text: string): string {
-  return text
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
-
 /** Every table row of the page as its cells' text. */
 function rows(html: string): string[][] {
   return [...html.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) =>
     [...row[1]!.matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((cell) =>
-      decode(cell[1]!.replace(/<[^>]+>/g, "")).trim(),
+      decodeHtml(cell[1]!.replace(/<[^>]+>/g, "")).trim(),
     ),
   );
 }
@@ -88,28 +72,34 @@ const dayLabel = (ms: number) =>
   new Date(ms).toLocaleString("en-GB", { timeZone: TZ, day: "numeric", month: "short" });
 
 beforeAll(async () => {
-  owner = await createVerifiedUser({ name: "Rina Owner" });
-  const viewerUser = await createVerifiedUser({ name: "Vik Viewer" });
-  const agentUser = await createVerifiedUser({ name: "Anu Agent" });
-  const outsider = await createVerifiedUser({ name: "Omar Outsider" });
-  workspace = createWorkspaceFor(owner, { slug, name: "Report Shop", timezone: TZ });
-  const other = createWorkspaceFor(outsider, { slug: otherSlug, name: "Other Secret Shop" });
-  await addMember(workspace, owner, viewerUser, "viewer");
-  await addMember(workspace, owner, agentUser, "agent");
+  const team = await makeTeam({
+    owner: "Rina Owner",
+    workspace: { slug, name: "Report Shop", timezone: TZ },
+    members: {
+      viewer: { name: "Vik Viewer", role: "viewer" },
+      agent: { name: "Anu Agent", role: "agent" },
+    },
+  });
+  ({ owner, workspace } = team);
+  const them = await makeTeam({
+    owner: "Omar Outsider",
+    workspace: { slug: otherSlug, name: "Other Secret Shop" },
+  });
   ctx = {
-    ...openWorkspaceContext(workspace.id, { type: "user", id: owner.id }, {}),
+    ...team.ctx,
     timeZone: TZ,
     userId: owner.id,
   };
   otherCtx = {
-    ...openWorkspaceContext(other.id, { type: "user", id: outsider.id }, {}),
+    ...them.ctx,
     timeZone: TZ,
-    userId: outsider.id,
+    userId: them.owner.id,
   };
-  server = await startTestServer({ dataDir: process.env.DATA_DIR, env: { SESSION_SECRET } });
-  alice = await signedIn(server, owner);
-  viewer = await signedIn(server, viewerUser);
-  agent = await signedIn(server, agentUser);
+  server = await startServer({ env: { SESSION_SECRET } });
+  ({ alice, viewer, agent } = await signInAll(server, {
+    alice: owner,
+    ...team.members,
+  }));
 }, 90_000);
 
 afterAll(async () => {
@@ -120,7 +110,7 @@ describe("workspace dashboard before anything was sent", () => {
   it("shows the getting-started checklist instead of empty numbers", async () => {
     const res = await alice.get(`/w/${slug}`);
     expect(res.status).toBe(200);
-    const html = decode(await res.text());
+    const html = await textOf(res);
     expect(html).toContain("Welcome, Rina Owner");
     expect(html).toContain("Get started");
     expect(html).not.toContain("Last 30 days");
@@ -220,7 +210,7 @@ describe("campaign report", () => {
     const res = await alice.get(report());
     expect(res.status).toBe(200);
     expect(res.headers.get("cache-control")).toBe("no-store");
-    const html = decode(await res.text());
+    const html = await textOf(res);
     expect(html).toContain("Report: Monsoon sale");
     expect(html).toContain(`href="${report()}.csv"`);
     expect(html).toContain(`href="/w/${slug}/campaigns/${campaignId}"`);
@@ -324,7 +314,7 @@ describe("campaign report", () => {
   it("lets a viewer read the report but not download its recipients (a contact export); not an agent", async () => {
     const page = await viewer.get(report());
     expect(page.status).toBe(200);
-    const html = decode(await page.text());
+    const html = await textOf(page);
     expect(row(html, "Delivered")).toEqual(["3", "50% of sent"]);
     expect(html).not.toContain("Download CSV");
     expect((await viewer.get(`${report()}.csv`)).status).toBe(403);
@@ -337,7 +327,7 @@ describe("workspace dashboard", () => {
   it("shows the last 30 days per channel and the recent campaigns", async () => {
     const res = await alice.get(`/w/${slug}`);
     expect(res.status).toBe(200);
-    const html = decode(await res.text());
+    const html = await textOf(res);
     expect(html).toContain("Last 30 days");
     expect(html).not.toContain("Nothing sent in the last 30 days");
     expect(html).toMatch(/<h2 class="card-title">Email<\/h2>/);
@@ -362,12 +352,12 @@ describe("workspace dashboard", () => {
   });
 
   it("shows the overview to a viewer and the rest of the home page to an agent", async () => {
-    const seen = decode(await (await viewer.get(`/w/${slug}`)).text());
+    const seen = await textOf(await viewer.get(`/w/${slug}`));
     expect(seen).toMatch(/<dt>Sent<\/dt><dd>6<\/dd>/);
     expect(seen).not.toContain(`href="/w/${slug}/campaigns/new"`);
     const res = await agent.get(`/w/${slug}`);
     expect(res.status).toBe(200);
-    const html = decode(await res.text());
+    const html = await textOf(res);
     expect(html).toContain("Welcome, Anu Agent");
     expect(html).not.toContain("Last 30 days");
   });

@@ -5,15 +5,11 @@ import { integrations } from "~/db/schema/control";
 import { systemContext } from "~/domain/context";
 import { listIntegrations, saveIntegration } from "~/domain/delivery/integrations.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
-import {
-  createVerifiedUser,
-  createWorkspaceFor,
-  signedIn,
-  type Browser,
-  type TestUser,
-} from "../support/accounts";
+import type { Browser, TestUser } from "../support/accounts";
 import { createWhatsAppFake, type WhatsAppFake } from "../fakes/whatsapp";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
+import { textOf } from "../support/html";
+import { makeTeam, signInAll, startServer } from "../support/teams";
 
 /**
  * Settings → Channels tells the truth: saving runs the connection check against the provider
@@ -58,16 +54,6 @@ let other: Workspace;
 let alice: Browser;
 let omar: Browser;
 
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
-
 /** Follows a redirect the way a browser does, carrying the flash cookie it set. */
 async function follow(browser: Browser, res: Response): Promise<string> {
   expect(res.status).toBe(302);
@@ -95,16 +81,18 @@ function badgeOf(html: string): string | undefined {
 beforeAll(async () => {
   fake = createWhatsAppFake({ numbers: [NUMBER] });
   await fake.start();
-  owner = await createVerifiedUser({ name: "Chitra Owner" });
-  outsider = await createVerifiedUser({ name: "Omar Outsider" });
-  workspace = createWorkspaceFor(owner, { slug, name: "Chai Corner" });
-  other = createWorkspaceFor(outsider, { slug: otherSlug, name: "Other Shop" });
-  server = await startTestServer({
-    dataDir: process.env.DATA_DIR,
+  ({ owner, workspace } = await makeTeam({
+    owner: "Chitra Owner",
+    workspace: { slug, name: "Chai Corner" },
+  }));
+  ({ owner: outsider, workspace: other } = await makeTeam({
+    owner: "Omar Outsider",
+    workspace: { slug: otherSlug, name: "Other Shop" },
+  }));
+  server = await startServer({
     env: { WHATSAPP_API_BASE_URL: fake.url, PROVIDER_TIMEOUT_MS: "3000" },
   });
-  alice = await signedIn(server, owner);
-  omar = await signedIn(server, outsider);
+  ({ alice, omar } = await signInAll(server, { alice: owner, omar: outsider }));
 }, 90_000);
 
 afterAll(async () => {

@@ -6,17 +6,11 @@ import { campaigns, contactExports, contacts, messages } from "~/db/schema/tenan
 import { createContact, getContactDetails } from "~/domain/contacts/contacts.server";
 import { createGroup, listGroups } from "~/domain/contacts/groups.server";
 import type { WorkspaceContext } from "~/domain/context";
-import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
-import {
-  addMember,
-  createVerifiedUser,
-  createWorkspaceFor,
-  signedIn,
-  type Browser,
-  type TestUser,
-} from "../support/accounts";
-import { startTestServer, type TestServer } from "../support/server";
+import type { Browser, TestUser } from "../support/accounts";
+import type { TestServer } from "../support/server";
+import { textOf } from "../support/html";
+import { makeTeam, signInAll, startServer } from "../support/teams";
 
 /**
  * Bulk actions on the contacts list and the message log's filters, through the real server
@@ -29,7 +23,6 @@ let owner: TestUser;
 let viewerUser: TestUser;
 let strangerUser: TestUser;
 let workspace: Workspace;
-let theirs: Workspace;
 let ctx: WorkspaceContext;
 let theirCtx: WorkspaceContext;
 let alice: Browser;
@@ -37,16 +30,6 @@ let viewer: Browser;
 let stranger: Browser;
 const slug = "contacts-bulk";
 const base = `/w/${slug}/contacts`;
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
 
 /** Posts the contacts list's bulk form (repeated `ids` fields, as a browser sends them). */
 function post(who: Browser, path: string, fields: [string, string][]): Promise<Response> {
@@ -69,14 +52,18 @@ const exists = (c: WorkspaceContext, id: number) =>
 let people: number[];
 
 beforeAll(async () => {
-  owner = await createVerifiedUser({ name: "Olivia Owner" });
-  viewerUser = await createVerifiedUser({ name: "Victor Viewer" });
-  strangerUser = await createVerifiedUser({ name: "Sam Stranger" });
-  workspace = createWorkspaceFor(owner, { slug, name: "Bulk Co", country: "IN" });
-  theirs = createWorkspaceFor(strangerUser, { slug: "bulk-theirs", name: "Theirs", country: "IN" });
-  await addMember(workspace, owner, viewerUser, "viewer");
-  ctx = openWorkspaceContext(workspace.id, { type: "user", id: owner.id }, {});
-  theirCtx = openWorkspaceContext(theirs.id, { type: "user", id: strangerUser.id }, {});
+  const team = await makeTeam({
+    owner: "Olivia Owner",
+    workspace: { slug, name: "Bulk Co", country: "IN" },
+    members: { viewer: { name: "Victor Viewer", role: "viewer" } },
+  });
+  ({ owner, workspace, ctx } = team);
+  viewerUser = team.members.viewer;
+  const them = await makeTeam({
+    owner: "Sam Stranger",
+    workspace: { slug: "bulk-theirs", name: "Theirs", country: "IN" },
+  });
+  ({ owner: strangerUser, ctx: theirCtx } = them);
   people = [];
   for (let i = 0; i < 55; i++) {
     people.push(createContact(ctx, { name: `Guest ${i}`, email: `guest${i}@x.io` }).id);
@@ -84,10 +71,12 @@ beforeAll(async () => {
   for (let i = 0; i < 3; i++) {
     createContact(theirCtx, { name: `Guest ${i}`, email: `guest${i}@x.io` });
   }
-  server = await startTestServer({ dataDir: process.env.DATA_DIR });
-  alice = await signedIn(server, owner);
-  viewer = await signedIn(server, viewerUser);
-  stranger = await signedIn(server, strangerUser);
+  server = await startServer();
+  ({ alice, viewer, stranger } = await signInAll(server, {
+    alice: owner,
+    viewer: viewerUser,
+    stranger: strangerUser,
+  }));
 }, 90_000);
 
 afterAll(async () => {

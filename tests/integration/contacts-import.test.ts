@@ -11,15 +11,10 @@ import { getImport, isImportId, type ImportSummary } from "~/domain/contacts/imp
 import { listImports } from "~/domain/contacts/import/supervisor.server";
 import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
-import {
-  addMember,
-  createVerifiedUser,
-  createWorkspaceFor,
-  signedIn,
-  type Browser,
-  type TestUser,
-} from "../support/accounts";
-import { runCli, startTestServer, type TestServer } from "../support/server";
+import { createWorkspaceFor, signedIn, type Browser, type TestUser } from "../support/accounts";
+import { runCli, type TestServer } from "../support/server";
+import { textOf } from "../support/html";
+import { makeTeam, startServer } from "../support/teams";
 
 /**
  * The CSV import through the real server as a browser without JavaScript uses it: a multipart
@@ -36,15 +31,6 @@ let viewer: TestUser;
 let outsider: TestUser;
 let workspace: Workspace;
 let browser: Browser;
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
 
 /** A multipart/form-data body with a Content-Length, as browsers send forms with files. */
 function multipart(
@@ -113,16 +99,16 @@ const MESSY =
   "Nobody;;;\r\n";
 
 beforeAll(async () => {
-  server = await startTestServer({
-    dataDir: process.env.DATA_DIR,
+  server = await startServer({
     env: { IMPORT_MAX_BYTES: String(UPLOAD_LIMIT) },
   });
-  owner = await createVerifiedUser({ name: "Owner" });
-  viewer = await createVerifiedUser({ name: "Viewer" });
-  outsider = await createVerifiedUser({ name: "Outsider" });
-  workspace = createWorkspaceFor(owner);
-  createWorkspaceFor(outsider);
-  await addMember(workspace, owner, viewer, "viewer");
+  const team = await makeTeam({
+    owner: "Owner",
+    members: { viewer: { name: "Viewer", role: "viewer" } },
+  });
+  ({ owner, workspace } = team);
+  viewer = team.members.viewer;
+  outsider = (await makeTeam({ owner: "Outsider" })).owner;
   browser = await signedIn(server, owner);
 });
 

@@ -4,18 +4,11 @@ import { listContactTimeline } from "~/domain/contacts/timeline.server";
 import { suppressionKey } from "~/domain/contacts/suppression-hash.server";
 import { isSuppressed } from "~/domain/contacts/suppressions.server";
 import type { WorkspaceContext } from "~/domain/context";
-import { openWorkspaceContext } from "~/domain/workspaces/access.server";
-import type { Workspace } from "~/domain/workspaces/workspaces.server";
 import { NotFoundError } from "~/lib/errors";
-import {
-  addMember,
-  createVerifiedUser,
-  createWorkspaceFor,
-  signedIn,
-  type Browser,
-  type TestUser,
-} from "../support/accounts";
-import { startTestServer, type TestServer } from "../support/server";
+import type { Browser, TestUser } from "../support/accounts";
+import type { TestServer } from "../support/server";
+import { textOf } from "../support/html";
+import { makeTeam, signInAll, startServer } from "../support/teams";
 
 /**
  * The contacts pages through the real server, as a browser without JavaScript uses them.
@@ -26,22 +19,11 @@ import { startTestServer, type TestServer } from "../support/server";
 let server: TestServer;
 let owner: TestUser;
 let viewerUser: TestUser;
-let workspace: Workspace;
 let ctx: WorkspaceContext;
 let alice: Browser;
 let viewer: Browser;
 const slug = "contacts-pages";
 const base = `/w/${slug}/contacts`;
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
 
 /** The names in the contacts table, in order. */
 function rowNames(html: string): string[] {
@@ -62,11 +44,13 @@ function idFrom(res: Response): number {
 }
 
 beforeAll(async () => {
-  owner = await createVerifiedUser({ name: "Olivia Owner" });
-  viewerUser = await createVerifiedUser({ name: "Victor Viewer" });
-  workspace = createWorkspaceFor(owner, { slug, name: "Contacts Pages Co", country: "IN" });
-  await addMember(workspace, owner, viewerUser, "viewer");
-  ctx = openWorkspaceContext(workspace.id, { type: "user", id: owner.id }, {});
+  const team = await makeTeam({
+    owner: "Olivia Owner",
+    workspace: { slug, name: "Contacts Pages Co", country: "IN" },
+    members: { viewer: { name: "Victor Viewer", role: "viewer" } },
+  });
+  ({ owner, ctx } = team);
+  viewerUser = team.members.viewer;
   const people = [
     ["Aarav Shah", "aarav@example.com", "98765 43210"],
     ["Aarti Nair", "aarti.nair@example.in", "98765 11111"],
@@ -77,9 +61,8 @@ beforeAll(async () => {
   for (let i = 0; i < 60; i++) {
     createContact(ctx, { name: `Filler ${String(i).padStart(2, "0")}`, email: `f${i}@x.io` });
   }
-  server = await startTestServer({ dataDir: process.env.DATA_DIR });
-  alice = await signedIn(server, owner);
-  viewer = await signedIn(server, viewerUser);
+  server = await startServer();
+  ({ alice, viewer } = await signInAll(server, { alice: owner, viewer: viewerUser }));
 }, 90_000);
 
 afterAll(async () => {

@@ -6,20 +6,14 @@ import { telegramLinks } from "~/db/schema/tenant";
 import type { WorkspaceContext } from "~/domain/context";
 import { listIntegrations } from "~/domain/delivery/integrations.server";
 import { listMessages, queueMessages } from "~/domain/delivery/outbox.server";
-import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
-import {
-  addMember,
-  createVerifiedUser,
-  createWorkspaceFor,
-  signedIn,
-  type Browser,
-  type TestUser,
-} from "../support/accounts";
+import type { Browser, TestUser } from "../support/accounts";
 import { giveConsent, insertContact } from "../support/contacts";
 import { createTelegramFake, type TelegramFake } from "../fakes/telegram";
 import { createWhatsAppFake, type WhatsAppFake } from "../fakes/whatsapp";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
+import { textOf } from "../support/html";
+import { makeTeam, signInAll, startServer } from "../support/teams";
 
 /**
  * The delivery pages through the real server, as a browser without JavaScript uses them:
@@ -40,23 +34,11 @@ let whatsappFake: WhatsAppFake;
 let telegramFake: TelegramFake;
 let owner: TestUser;
 let viewerUser: TestUser;
-let outsider: TestUser;
 let workspace: Workspace;
-let other: Workspace;
 let ctx: WorkspaceContext;
 let otherCtx: WorkspaceContext;
 let alice: Browser;
 let viewer: Browser;
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
 
 const WHATSAPP = {
   intent: "save",
@@ -71,14 +53,18 @@ const WHATSAPP = {
 };
 
 beforeAll(async () => {
-  owner = await createVerifiedUser({ name: "Dev Owner" });
-  viewerUser = await createVerifiedUser({ name: "Vani Viewer" });
-  outsider = await createVerifiedUser({ name: "Omar Outsider" });
-  workspace = createWorkspaceFor(owner, { slug, name: "Delivery Pages Co" });
-  other = createWorkspaceFor(outsider, { slug: otherSlug, name: "Other Secret Shop" });
-  await addMember(workspace, owner, viewerUser, "viewer");
-  ctx = openWorkspaceContext(workspace.id, { type: "user", id: owner.id }, {});
-  otherCtx = openWorkspaceContext(other.id, { type: "user", id: outsider.id }, {});
+  const team = await makeTeam({
+    owner: "Dev Owner",
+    workspace: { slug, name: "Delivery Pages Co" },
+    members: { viewer: { name: "Vani Viewer", role: "viewer" } },
+  });
+  ({ owner, workspace, ctx } = team);
+  viewerUser = team.members.viewer;
+  const them = await makeTeam({
+    owner: "Omar Outsider",
+    workspace: { slug: otherSlug, name: "Other Secret Shop" },
+  });
+  otherCtx = them.ctx;
   // Saving a channel checks it with the provider: these fakes answer for Meta and Telegram.
   whatsappFake = createWhatsAppFake({
     numbers: [
@@ -88,16 +74,14 @@ beforeAll(async () => {
   await whatsappFake.start();
   telegramFake = createTelegramFake();
   await telegramFake.start();
-  server = await startTestServer({
-    dataDir: process.env.DATA_DIR,
+  server = await startServer({
     env: {
       WHATSAPP_API_BASE_URL: whatsappFake.url,
       TELEGRAM_API_BASE_URL: telegramFake.url,
       PROVIDER_TIMEOUT_MS: "3000",
     },
   });
-  alice = await signedIn(server, owner);
-  viewer = await signedIn(server, viewerUser);
+  ({ alice, viewer } = await signInAll(server, { alice: owner, viewer: viewerUser }));
 }, 90_000);
 
 afterAll(async () => {

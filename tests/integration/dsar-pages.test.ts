@@ -6,19 +6,13 @@ import { auditLog, dsarTasks, workspaces } from "~/db/schema/control";
 import { createContact } from "~/domain/contacts/contacts.server";
 import { downloadToken } from "~/domain/privacy/dsar-fulfil.server";
 import { listFileMailbox } from "~/emails/transport.server";
-import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
-import {
-  addMember,
-  createVerifiedUser,
-  createWorkspaceFor,
-  signedIn,
-  type Browser,
-  type TestUser,
-} from "../support/accounts";
+import type { Browser, TestUser } from "../support/accounts";
 import { createPlatformAdmin, enrolTotp, signInWithTotp } from "../support/admin";
 import { createDsarRequest, taskRow } from "../support/dsar";
-import { runCli, startTestServer, type TestServer } from "../support/server";
+import { runCli, type TestServer } from "../support/server";
+import { textOf } from "../support/html";
+import { makeTeam, signInAll, startServer } from "../support/teams";
 
 /**
  * The privacy queues and the export download through the real server, as a browser without
@@ -43,14 +37,6 @@ const slugA = "dsar-pages-a";
 const slugB = "dsar-pages-b";
 const baseA = `/w/${slugA}/privacy/requests`;
 
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, "&");
-}
-
 function downloads(taskId: number) {
   return getControlDb()
     .select()
@@ -62,16 +48,22 @@ function downloads(taskId: number) {
 }
 
 beforeAll(async () => {
-  owner = await createVerifiedUser({ name: "Olivia Owner" });
-  const viewerUser = await createVerifiedUser({ name: "Victor Viewer" });
-  const marketerUser = await createVerifiedUser({ name: "Maya Marketer" });
-  const otherOwner = await createVerifiedUser({ name: "Bruno B" });
-  workspaceA = createWorkspaceFor(owner, { slug: slugA, name: "Shop A" });
-  workspaceB = createWorkspaceFor(otherOwner, { slug: slugB, name: "Shop B" });
-  await addMember(workspaceA, owner, viewerUser, "viewer");
-  await addMember(workspaceA, owner, marketerUser, "marketer");
-  const ctx = openWorkspaceContext(workspaceA.id, { type: "user", id: owner.id }, {});
-  createContact(ctx, { name: "Priya Person", email: "priya@example.com" });
+  const team = await makeTeam({
+    owner: "Olivia Owner",
+    workspace: { slug: slugA, name: "Shop A" },
+    members: {
+      viewer: { name: "Victor Viewer", role: "viewer" },
+      marketer: { name: "Maya Marketer", role: "marketer" },
+    },
+  });
+  const { ctx } = team;
+  ({ owner, workspace: workspaceA } = team);
+  const teamB = await makeTeam({ owner: "Bruno B", workspace: { slug: slugB, name: "Shop B" } });
+  workspaceB = teamB.workspace;
+  createContact(
+    ctx,
+    { name: "Priya Person", email: "priya@example.com" },
+  );
   createContact(ctx, { name: "Someone Else", email: "else@example.com" });
   taskA = createDsarRequest({
     type: "export",
@@ -94,11 +86,12 @@ beforeAll(async () => {
     email: owner.email,
     tasks: [{ userId: owner.id }],
   }).taskIds[0]!;
-  server = await startTestServer({ dataDir: process.env.DATA_DIR });
-  alice = await signedIn(server, owner);
-  viewer = await signedIn(server, viewerUser);
-  marketer = await signedIn(server, marketerUser);
-  ownerB = await signedIn(server, otherOwner);
+  server = await startServer();
+  ({ alice, viewer, marketer, ownerB } = await signInAll(server, {
+    alice: owner,
+    ...team.members,
+    ownerB: teamB.owner,
+  }));
 }, 90_000);
 
 afterAll(async () => {

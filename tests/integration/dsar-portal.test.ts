@@ -16,7 +16,9 @@ import {
 } from "../support/accounts";
 import { createPlatformAdmin, enrolTotp, lastAuditRow, signInWithTotp } from "../support/admin";
 import { createSmsFake, type SmsFake } from "../fakes/sms";
-import { runCli, startTestServer, type TestServer } from "../support/server";
+import { runCli, type TestServer } from "../support/server";
+import { textOf } from "../support/html";
+import { startServer } from "../support/teams";
 
 /**
  * The privacy request portals through the real server, as a browser without JavaScript uses
@@ -46,21 +48,12 @@ function post(path: string, fields: Record<string, string>, ip?: string): Promis
   });
 }
 
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, "&");
-}
-
 function requestCount(): number {
   return getControlDb().select().from(dsarRequests).all().length;
 }
 
 beforeAll(async () => {
-  server = await startTestServer({
-    dataDir: process.env.DATA_DIR,
+  server = await startServer({
     env: { TRUST_PROXY: "loopback" },
   });
   owner = await createVerifiedUser({ name: "Priya Owner" });
@@ -330,8 +323,7 @@ describe("with the platform's SMS account", () => {
     await sms.start();
     // One server per DATA_DIR: this one takes over from the server without SMS.
     await server.stop();
-    smsServer = await startTestServer({
-      dataDir: process.env.DATA_DIR,
+    smsServer = await startServer({
       env: {
         TRUST_PROXY: "loopback",
         SMS_API_BASE_URL: sms.url,

@@ -5,7 +5,8 @@ import { beginTotpEnrolment, confirmTotpEnrolment } from "~/domain/accounts/mfa.
 import { findUserByEmail } from "~/domain/accounts/users.server";
 import { createGoogleFake, type GoogleFake } from "../fakes/google";
 import { browserFor, signIn } from "../support/accounts";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
+import { startServer } from "../support/teams";
 
 /** Google sign-in through the real server and the loopback Google fake. */
 
@@ -15,8 +16,7 @@ let google: GoogleFake;
 beforeAll(async () => {
   google = createGoogleFake();
   await google.start();
-  server = await startTestServer({
-    dataDir: process.env.DATA_DIR,
+  server = await startServer({
     env: {
       GOOGLE_CLIENT_ID: google.clientId,
       GOOGLE_CLIENT_SECRET: google.clientSecret,

@@ -6,17 +6,10 @@ import type { WorkspaceContext } from "~/domain/context";
 import { getMessage, queueMessages } from "~/domain/delivery/outbox.server";
 import { sendMail } from "~/emails/transport.server";
 import { saveTemplate } from "~/domain/templates/templates.server";
-import { openWorkspaceContext } from "~/domain/workspaces/access.server";
-import type { Workspace } from "~/domain/workspaces/workspaces.server";
-import {
-  createVerifiedUser,
-  createWorkspaceFor,
-  signedIn,
-  type Browser,
-  type TestUser,
-} from "../support/accounts";
+import { signedIn, type Browser, type TestUser } from "../support/accounts";
 import { giveConsent, insertContact } from "../support/contacts";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
+import { makeTeam, startServer } from "../support/teams";
 
 /**
  * Opens and clicks count people only, against the real server: in-app views of an email carry
@@ -36,7 +29,6 @@ const CHROME =
 let server: TestServer;
 let owner: TestUser;
 let alice: Browser;
-let workspace: Workspace;
 let ctx: WorkspaceContext;
 let otherCtx: WorkspaceContext;
 
@@ -100,13 +92,15 @@ function events(contactId: number, type: string) {
 }
 
 beforeAll(async () => {
-  owner = await createVerifiedUser({ name: "Rhea Owner" });
-  workspace = createWorkspaceFor(owner, { slug, name: "Chai & Co" });
-  ctx = openWorkspaceContext(workspace.id, { type: "user", id: owner.id }, {});
-  const outsider = await createVerifiedUser({ name: "Omar Outsider" });
-  const other = createWorkspaceFor(outsider, { slug: otherSlug, name: "Other Shop" });
-  otherCtx = openWorkspaceContext(other.id, { type: "user", id: outsider.id }, {});
-  server = await startTestServer({ dataDir: process.env.DATA_DIR, env: { SESSION_SECRET } });
+  ({ owner, ctx } = await makeTeam({
+    owner: "Rhea Owner",
+    workspace: { slug, name: "Chai & Co" },
+  }));
+  ({ ctx: otherCtx } = await makeTeam({
+    owner: "Omar Outsider",
+    workspace: { slug: otherSlug, name: "Other Shop" },
+  }));
+  server = await startServer({ env: { SESSION_SECRET } });
   alice = await signedIn(server, owner);
 }, 90_000);
 

@@ -7,7 +7,8 @@ import {
   signedIn,
   type TestUser,
 } from "../support/accounts";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
+import { startServer } from "../support/teams";
 
 /** Joining a workspace by the link in an invitation mail. */
 
@@ -21,7 +22,7 @@ beforeAll(async () => {
   const ws = createWorkspaceFor(owner, { name: "Invite Co" });
   slug = ws.slug;
   workspaceId = ws.id;
-  server = await startTestServer({ dataDir: process.env.DATA_DIR });
+  server = await startServer();
 }, 30_000);
 
 afterAll(async () => {

@@ -5,17 +5,12 @@ import { campaigns, templates } from "~/db/schema/tenant";
 import { listAttributeDefinitions } from "~/domain/contacts/attributes.server";
 import { createContact } from "~/domain/contacts/contacts.server";
 import type { WorkspaceContext } from "~/domain/context";
-import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
 import { eq } from "drizzle-orm";
-import {
-  addMember,
-  createVerifiedUser,
-  createWorkspaceFor,
-  signedIn,
-  type Browser,
-} from "../support/accounts";
-import { startTestServer, type TestServer } from "../support/server";
+import type { Browser } from "../support/accounts";
+import type { TestServer } from "../support/server";
+import { textOf } from "../support/html";
+import { makeTeam, signInAll, startServer } from "../support/teams";
 
 /**
  * The new workspace's first hour through the real server, as a browser without JavaScript:
@@ -24,7 +19,6 @@ import { startTestServer, type TestServer } from "../support/server";
  */
 
 let server: TestServer;
-let workspace: Workspace;
 let other: Workspace;
 let ctx: WorkspaceContext;
 let owner: Browser;
@@ -32,26 +26,24 @@ let viewer: Browser;
 let outsider: Browser;
 const slug = "onboarding-cafe";
 
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, "&");
-}
-
 beforeAll(async () => {
-  const ownerUser = await createVerifiedUser({ name: "Kiran Owner" });
-  const viewerUser = await createVerifiedUser({ name: "Vani Viewer" });
-  const outsiderUser = await createVerifiedUser({ name: "Otto Outsider" });
-  workspace = createWorkspaceFor(ownerUser, { slug, name: "Chai Point Café", country: "IN" });
-  other = createWorkspaceFor(outsiderUser, { slug: "onboarding-other", name: "Other Café" });
-  await addMember(workspace, ownerUser, viewerUser, "viewer");
-  ctx = openWorkspaceContext(workspace.id, { type: "user", id: ownerUser.id }, {});
-  server = await startTestServer({ dataDir: process.env.DATA_DIR });
-  owner = await signedIn(server, ownerUser);
-  viewer = await signedIn(server, viewerUser);
-  outsider = await signedIn(server, outsiderUser);
+  const team = await makeTeam({
+    owner: "Kiran Owner",
+    workspace: { slug, name: "Chai Point Café", country: "IN" },
+    members: { viewer: { name: "Vani Viewer", role: "viewer" } },
+  });
+  ctx = team.ctx;
+  const them = await makeTeam({
+    owner: "Otto Outsider",
+    workspace: { slug: "onboarding-other", name: "Other Café" },
+  });
+  other = them.workspace;
+  server = await startServer();
+  ({ owner, viewer, outsider } = await signInAll(server, {
+    owner: team.owner,
+    viewer: team.members.viewer,
+    outsider: them.owner,
+  }));
 }, 90_000);
 
 afterAll(async () => {

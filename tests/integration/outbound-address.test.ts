@@ -2,14 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listIntegrations, saveIntegration } from "~/domain/delivery/integrations.server";
 import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
-import {
-  createVerifiedUser,
-  createWorkspaceFor,
-  signedIn,
-  type Browser,
-  type TestUser,
-} from "../support/accounts";
-import { startTestServer, type TestServer } from "../support/server";
+import { signedIn, type Browser, type TestUser } from "../support/accounts";
+import type { TestServer } from "../support/server";
+import { textOf } from "../support/html";
+import { makeTeam, startServer } from "../support/teams";
 
 /**
  * Settings → Channels with SMTP hosts a tenant should never reach, through the real server:
@@ -28,16 +24,6 @@ let owner: TestUser;
 let workspace: Workspace;
 let alice: Browser;
 
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
-
 function smtp(host: string, port: string) {
   return {
     intent: "save",
@@ -53,10 +39,11 @@ function smtp(host: string, port: string) {
 }
 
 beforeAll(async () => {
-  owner = await createVerifiedUser({ name: "Guard Owner" });
-  workspace = createWorkspaceFor(owner, { slug, name: "Guarded Shop" });
-  server = await startTestServer({
-    dataDir: process.env.DATA_DIR,
+  ({ owner, workspace } = await makeTeam({
+    owner: "Guard Owner",
+    workspace: { slug, name: "Guarded Shop" },
+  }));
+  server = await startServer({
     nodeArgs: ["--import", "tsx", "--import", "./tests/support/fake-dns.ts"],
     env: {
       FAKE_DNS:

@@ -6,9 +6,11 @@ import type { SystemContext } from "~/domain/context";
 import { publishPolicy } from "~/domain/privacy/policy-versions.server";
 import { listFileMailbox } from "~/emails/transport.server";
 import { formatCalendarDay } from "~/lib/format";
-import { createVerifiedUser, signedIn, type Browser, type TestUser } from "../support/accounts";
+import { createVerifiedUser, type Browser, type TestUser } from "../support/accounts";
 import { createPlatformAdmin, enrolTotp, signInWithTotp, type TestAdmin } from "../support/admin";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
+import { textOf } from "../support/html";
+import { signInAll, startServer } from "../support/teams";
 
 /**
  * Privacy policy versions through the real server: /privacy, /privacy/v/<n>, the banner on
@@ -21,13 +23,6 @@ const daysFromToday = (n: number) => new Date(Date.now() + n * DAY).toISOString(
 const cli: SystemContext = { actor: { type: "cli" }, now: () => new Date() };
 const BANNER = "Our privacy policy changes on";
 const SHIPPED_V2_DATE = "2026-12-21";
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, "&");
-}
 
 function accepted(userId: string, version: number): boolean {
   return (
@@ -63,9 +58,8 @@ describe("privacy policy pages", () => {
     bala = await createVerifiedUser({ email: "bala.policy@example.com", name: "Bala" });
     admin = await createPlatformAdmin({ email: "policy-root@example.com" });
     await enrolTotp(admin);
-    server = await startTestServer({ dataDir: process.env.DATA_DIR! });
-    asAsha = await signedIn(server, asha);
-    asBala = await signedIn(server, bala);
+    server = await startServer();
+    ({ asAsha, asBala } = await signInAll(server, { asAsha: asha, asBala: bala }));
     asAdmin = await signInWithTotp(server, admin);
   });
 

@@ -8,18 +8,13 @@ import { suppressionKey } from "~/domain/contacts/suppression-hash.server";
 import { isSuppressed } from "~/domain/contacts/suppressions.server";
 import type { WorkspaceContext } from "~/domain/context";
 import { getMessage, queueMessages } from "~/domain/delivery/outbox.server";
-import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
 import type { Channel } from "~/lib/channels";
-import {
-  createVerifiedUser,
-  createWorkspaceFor,
-  signedIn,
-  type Browser,
-  type TestUser,
-} from "../support/accounts";
+import { signedIn, type Browser, type TestUser } from "../support/accounts";
 import { giveConsent, insertContact } from "../support/contacts";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
+import { textOf } from "../support/html";
+import { makeTeam, startServer } from "../support/teams";
 
 /**
  * What the person who got a marketing email can do with its links, against the real server
@@ -124,18 +119,12 @@ function tamper(token: string): string {
   return `${flipped}.${signature}`;
 }
 
-function decoded(html: string): string {
-  return html
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&amp;/g, "&");
-}
-
 beforeAll(async () => {
-  owner = await createVerifiedUser({ name: "Rhea Owner" });
-  workspace = createWorkspaceFor(owner, { slug, name: WORKSPACE_NAME });
-  ctx = openWorkspaceContext(workspace.id, { type: "user", id: owner.id }, {});
-  server = await startTestServer({ dataDir: process.env.DATA_DIR, env: { SESSION_SECRET } });
+  ({ owner, workspace, ctx } = await makeTeam({
+    owner: "Rhea Owner",
+    workspace: { slug, name: WORKSPACE_NAME },
+  }));
+  server = await startServer({ env: { SESSION_SECRET } });
   alice = await signedIn(server, owner);
 }, 90_000);
 
@@ -151,7 +140,7 @@ describe("the unsubscribe page /u/<token>", () => {
       expect(res.status).toBe(200);
       expect(res.headers.get("cache-control")).toBe("no-store");
       expect(res.headers.get("x-robots-tag")).toContain("noindex");
-      const html = decoded(await res.text());
+      const html = await textOf(res);
       expect(html).toContain(`${WORKSPACE_NAME} — manage your messages`);
       expect(html).toMatch(/<meta name="robots" content="noindex/);
       // The address is masked; the full one never appears.
@@ -172,7 +161,7 @@ describe("the unsubscribe page /u/<token>", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("location")).toBeNull();
     expect(res.headers.get("set-cookie")).toBeNull();
-    expect(decoded(await res.text())).toContain("You are unsubscribed");
+    expect(await textOf(res)).toContain("You are unsubscribed");
     expect(consentOf(sent.contactId, "email")).toBe("withdrawn");
     expect(suppressed(sent, "email")).toBe(true);
     // A second one-click (mail clients retry) is fine and changes nothing more.
@@ -203,7 +192,7 @@ describe("the unsubscribe page /u/<token>", () => {
     ]) {
       const get = await server.fetch(`/u/${token}`);
       expect(get.status, token).toBe(400);
-      expect(decoded(await get.text())).toContain("This link is not valid");
+      expect(await textOf(get)).toContain("This link is not valid");
       const post = await oneClick(token);
       expect(post.status, token).toBe(400);
       expect(post.headers.get("location")).toBeNull();
@@ -223,7 +212,7 @@ describe("the unsubscribe page /u/<token>", () => {
       ["subscribed", "email"],
     ]);
     expect(res.status).toBe(200);
-    let html = decoded(await res.text());
+    let html = await textOf(res);
     expect(html).toContain("Your choices are saved");
     expect(html).toContain("no longer send you marketing messages by SMS");
     expect(consentOf(sent.contactId, "email")).toBe("granted");
@@ -232,7 +221,7 @@ describe("the unsubscribe page /u/<token>", () => {
     // Leave everything: the answer offers exactly what was just left.
     res = await postForm(sent.unsubscribe, [["intent", "unsubscribe-all"]]);
     expect(res.status).toBe(200);
-    html = decoded(await res.text());
+    html = await textOf(res);
     expect(html).toContain("You are unsubscribed");
     expect(html).toContain("Resubscribe to Email");
     expect(consentOf(sent.contactId, "email")).toBe("withdrawn");
@@ -244,7 +233,7 @@ describe("the unsubscribe page /u/<token>", () => {
       ["channel", "email"],
     ]);
     expect(res.status).toBe(200);
-    expect(decoded(await res.text())).toContain("Welcome back");
+    expect(await textOf(res)).toContain("Welcome back");
     expect(consentOf(sent.contactId, "email")).toBe("granted");
     expect(suppressed(sent, "email")).toBe(false);
     // SMS was left separately and stays left.
@@ -352,7 +341,7 @@ describe("tracking links", () => {
     expect(later.open).toBeNull();
     expect(later.click).not.toBeNull();
 
-    const settings = decoded(await (await alice.get(`/w/${slug}/settings`)).text());
+    const settings = await textOf(await alice.get(`/w/${slug}/settings`));
     expect(settings).toMatch(/<input[^>]*name="trackOpens"(?![^>]*checked)[^>]*>/);
     expect(settings).toMatch(/<input[^>]*name="trackClicks"[^>]*checked/);
     expect(settings).toContain('value="CANCEL, band karo"');

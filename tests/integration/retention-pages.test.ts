@@ -15,21 +15,14 @@ import {
   type TestUser,
 } from "../support/accounts";
 import { createPlatformAdmin, enrolTotp, signInWithTotp } from "../support/admin";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
+import { textOf } from "../support/html";
+import { signInAll, startServer } from "../support/teams";
 
 /**
  * Closing an account, deleting a workspace, and the retention pages, through the real server
  * as a browser without JavaScript uses them.
  */
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
 
 describe("closing and deleting, and the retention pages", () => {
   let server: TestServer;
@@ -66,9 +59,8 @@ describe("closing and deleting, and the retention pages", () => {
         updatedAt: new Date(),
       })
       .run();
-    server = await startTestServer({ dataDir: process.env.DATA_DIR });
-    asOwner = await signedIn(server, owner);
-    asAdmin = await signedIn(server, admin);
+    server = await startServer();
+    ({ asOwner, asAdmin } = await signInAll(server, { asOwner: owner, asAdmin: admin }));
   });
 
   afterAll(async () => {

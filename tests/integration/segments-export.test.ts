@@ -10,16 +10,12 @@ import { createContact } from "~/domain/contacts/contacts.server";
 import type { WorkspaceContext } from "~/domain/context";
 import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
-import {
-  addMember,
-  createVerifiedUser,
-  createWorkspaceFor,
-  signedIn,
-  type Browser,
-  type TestUser,
-} from "../support/accounts";
+import type { Browser, TestUser } from "../support/accounts";
 import { addToList, defineAttribute, giveConsent, listId, tagContact } from "../support/contacts";
-import { runCli, startTestServer, type TestServer } from "../support/server";
+import { runCli, type TestServer } from "../support/server";
+import { textOf } from "../support/html";
+import { makeTeam, signInAll, startServer } from "../support/teams";
+import { parseCsv } from "../support/csv";
 
 /**
  * Segments and contact exports through the real server, as a browser without JavaScript uses
@@ -28,46 +24,6 @@ import { runCli, startTestServer, type TestServer } from "../support/server";
  * the CSV with the signed link, and the locks on that link. Contacts are seeded in this process
  * through the contacts domain, on the DATA_DIR the server shares.
  */
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
-
-/** RFC 4180, with the UTF-8 byte order mark the export starts with. */
-function parseCsv(input: string): string[][] {
-  const text = input.replace(/^\uFEFF/, "");
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"' && cell === "") quoted = true;
-    else if (c === ",") {
-      row.push(cell);
-      cell = "";
-    } else if (c === "\r" && text[i + 1] === "\n") {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = "";
-      i++;
-    } else cell += c;
-  }
-  if (cell !== "" || row.length > 0) rows.push([...row, cell]);
-  return rows;
-}
 
 function records(csv: string[][]): Record<string, string>[] {
   const [header, ...rows] = csv;
@@ -116,17 +72,23 @@ describe("segments and exports through the server", () => {
   }
 
   beforeAll(async () => {
-    owner = await createVerifiedUser({ name: "Olga Owner" });
-    viewer = await createVerifiedUser({ name: "Vik Viewer" });
-    stranger = await createVerifiedUser({ name: "Sam Stranger" });
-    acme = createWorkspaceFor(owner, { slug: "acme-seg", name: "Acme Segments" });
-    theirs = createWorkspaceFor(stranger, { slug: "theirs-seg", name: "Theirs" });
-    await addMember(acme, owner, viewer, "viewer");
-    marketer = await createVerifiedUser({ name: "Mira Marketer" });
-    agent = await createVerifiedUser({ name: "Ari Agent" });
-    await addMember(acme, owner, marketer, "marketer");
-    await addMember(acme, owner, agent, "agent");
+    const team = await makeTeam({
+      owner: "Olga Owner",
+      workspace: { slug: "acme-seg", name: "Acme Segments" },
+      members: {
+        viewer: { name: "Vik Viewer", role: "viewer" },
+        marketer: { name: "Mira Marketer", role: "marketer" },
+        agent: { name: "Ari Agent", role: "agent" },
+      },
+    });
+    ({ owner, workspace: acme } = team);
+    ({ viewer, marketer, agent } = team.members);
+    ({ owner: stranger, workspace: theirs } = await makeTeam({
+      owner: "Sam Stranger",
+      workspace: { slug: "theirs-seg", name: "Theirs" },
+    }));
 
+    // The audit rows of what is seeded here carry this address.
     ctx = openWorkspaceContext(acme.id, { type: "user", id: owner.id }, { ip: "198.51.100.7" });
     defineAttribute(ctx.db, "city", "text");
     const add = (name: string, input: Parameters<typeof createContact>[1]) => {
@@ -152,12 +114,14 @@ describe("segments and exports through the server", () => {
     addToList(ctx.db, ids.asha!, "Newsletter");
     addToList(ctx.db, ids.formula!, "Newsletter");
 
-    server = await startTestServer({ dataDir: process.env.DATA_DIR! });
-    asOwner = await signedIn(server, owner);
-    asViewer = await signedIn(server, viewer);
-    asMarketer = await signedIn(server, marketer);
-    asAgent = await signedIn(server, agent);
-    asStranger = await signedIn(server, stranger);
+    server = await startServer();
+    ({ asOwner, asViewer, asMarketer, asAgent, asStranger } = await signInAll(server, {
+      asOwner: owner,
+      asViewer: viewer,
+      asMarketer: marketer,
+      asAgent: agent,
+      asStranger: stranger,
+    }));
   }, 90_000);
 
   afterAll(async () => {

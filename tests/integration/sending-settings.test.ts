@@ -11,18 +11,12 @@ import {
   reviewCampaign,
   type CampaignContext,
 } from "~/domain/campaigns/campaigns.server";
-import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
-import {
-  addMember,
-  createVerifiedUser,
-  createWorkspaceFor,
-  signedIn,
-  type Browser,
-  type TestUser,
-} from "../support/accounts";
+import type { Browser, TestUser } from "../support/accounts";
 import { giveConsent, insertContact } from "../support/contacts";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
+import { textOf } from "../support/html";
+import { makeTeam, signInAll, startServer } from "../support/teams";
 
 /**
  * Settings → Sending & usage through the real server, as a browser without JavaScript: the
@@ -43,16 +37,6 @@ let alice: Browser;
 let marketer: Browser;
 let viewer: Browser;
 let agent: Browser;
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
 
 function threshold(): number | null {
   return (
@@ -83,26 +67,30 @@ function today(offsetDays = 0): string {
 }
 
 beforeAll(async () => {
-  owner = await createVerifiedUser({ name: "Sona Owner" });
-  const marketerUser = await createVerifiedUser({ name: "Mira Marketer" });
-  const viewerUser = await createVerifiedUser({ name: "Vik Viewer" });
-  const agentUser = await createVerifiedUser({ name: "Anu Agent" });
-  const outsider = await createVerifiedUser({ name: "Otto Outsider" });
-  workspace = createWorkspaceFor(owner, { slug, name: "Sending Settings Co" });
-  other = createWorkspaceFor(outsider, { slug: otherSlug, name: "Other Shop" });
-  await addMember(workspace, owner, marketerUser, "marketer");
-  await addMember(workspace, owner, viewerUser, "viewer");
-  await addMember(workspace, owner, agentUser, "agent");
+  const team = await makeTeam({
+    owner: "Sona Owner",
+    workspace: { slug, name: "Sending Settings Co" },
+    members: {
+      marketer: { name: "Mira Marketer", role: "marketer" },
+      viewer: { name: "Vik Viewer", role: "viewer" },
+      agent: { name: "Anu Agent", role: "agent" },
+    },
+  });
+  ({ owner, workspace } = team);
+  ({ workspace: other } = await makeTeam({
+    owner: "Otto Outsider",
+    workspace: { slug: otherSlug, name: "Other Shop" },
+  }));
   ctx = {
-    ...openWorkspaceContext(workspace.id, { type: "user", id: owner.id }, {}),
+    ...team.ctx,
     timeZone: "Asia/Kolkata",
     userId: owner.id,
   };
-  server = await startTestServer({ dataDir: process.env.DATA_DIR });
-  alice = await signedIn(server, owner);
-  marketer = await signedIn(server, marketerUser);
-  viewer = await signedIn(server, viewerUser);
-  agent = await signedIn(server, agentUser);
+  server = await startServer();
+  ({ alice, marketer, viewer, agent } = await signInAll(server, {
+    alice: owner,
+    ...team.members,
+  }));
 }, 90_000);
 
 afterAll(async () => {

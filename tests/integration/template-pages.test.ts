@@ -4,11 +4,9 @@ import { campaigns, templates } from "~/db/schema/tenant";
 import type { WorkspaceContext } from "~/domain/context";
 import { saveIntegration } from "~/domain/delivery/integrations.server";
 import { listMessages } from "~/domain/delivery/outbox.server";
-import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
 import { createWhatsAppFake, type WhatsAppFake } from "../fakes/whatsapp";
 import {
-  addMember,
   createVerifiedUser,
   createWorkspaceFor,
   signedIn,
@@ -16,7 +14,9 @@ import {
   type TestUser,
 } from "../support/accounts";
 import { insertContact } from "../support/contacts";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
+import { textOf } from "../support/html";
+import { makeTeam, signInAll, startServer } from "../support/teams";
 
 /**
  * The template pages through the real server, posted as a browser without JavaScript posts
@@ -38,16 +38,6 @@ let ctx: WorkspaceContext;
 let alice: Browser;
 let viewer: Browser;
 let ravi: number;
-
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/<!-- -->/g, "")
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
 
 function templateNamed(name: string) {
   return ctx.db.select().from(templates).where(eq(templates.name, name)).get();
@@ -81,18 +71,18 @@ const EMAIL_FORM = {
 beforeAll(async () => {
   fake = createWhatsAppFake({ numbers: [NUMBER] });
   await fake.start();
-  owner = await createVerifiedUser({ name: "Tara Owner" });
-  viewerUser = await createVerifiedUser({ name: "Vik Viewer" });
-  workspace = createWorkspaceFor(owner, { slug, name: "Template Pages Co" });
-  await addMember(workspace, owner, viewerUser, "viewer");
-  ctx = openWorkspaceContext(workspace.id, { type: "user", id: owner.id }, {});
+  const team = await makeTeam({
+    owner: "Tara Owner",
+    workspace: { slug, name: "Template Pages Co" },
+    members: { viewer: { name: "Vik Viewer", role: "viewer" } },
+  });
+  ({ owner, workspace, ctx } = team);
+  viewerUser = team.members.viewer;
   ravi = insertContact(ctx.db, { name: "Ravi Kumar", email: "ravi@example.com" });
-  server = await startTestServer({
-    dataDir: process.env.DATA_DIR,
+  server = await startServer({
     env: { WHATSAPP_API_BASE_URL: fake.url, PROVIDER_TIMEOUT_MS: "3000" },
   });
-  alice = await signedIn(server, owner);
-  viewer = await signedIn(server, viewerUser);
+  ({ alice, viewer } = await signInAll(server, { alice: owner, viewer: viewerUser }));
 }, 90_000);
 
 afterAll(async () => {

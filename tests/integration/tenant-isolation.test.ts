@@ -2,15 +2,9 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { APP_ROOT } from "~/lib/app-root.server";
-import {
-  addMember,
-  createVerifiedUser,
-  createWorkspaceFor,
-  signedIn,
-  type Browser,
-  type TestUser,
-} from "../support/accounts";
-import { startTestServer, type TestServer } from "../support/server";
+import { addMember, signedIn, type Browser, type TestUser } from "../support/accounts";
+import type { TestServer } from "../support/server";
+import { makeTeam, startServer } from "../support/teams";
 
 /**
  * Tenant isolation over the whole route manifest: every route under /w/:slug, present and
@@ -63,14 +57,17 @@ const nameB = "Bravo Secret Workspace";
 
 beforeAll(async () => {
   paths = await workspaceRoutePaths();
-  owner = await createVerifiedUser({ name: "Alice Owner" });
-  other = await createVerifiedUser({ name: "Bob Owner" });
-  memberOfBoth = await createVerifiedUser({ name: "Carol Both" });
-  const a = createWorkspaceFor(owner, { slug: slugA, name: "Alpha Workspace" });
-  const b = createWorkspaceFor(other, { slug: slugB, name: nameB });
-  await addMember(a, owner, memberOfBoth, "viewer");
-  await addMember(b, other, memberOfBoth, "viewer");
-  server = await startTestServer({ dataDir: process.env.DATA_DIR });
+  const teamA = await makeTeam({
+    owner: "Alice Owner",
+    workspace: { slug: slugA, name: "Alpha Workspace" },
+    members: { both: { name: "Carol Both", role: "viewer" } },
+  });
+  owner = teamA.owner;
+  memberOfBoth = teamA.members.both;
+  const teamB = await makeTeam({ owner: "Bob Owner", workspace: { slug: slugB, name: nameB } });
+  other = teamB.owner;
+  await addMember(teamB.workspace, other, memberOfBoth, "viewer");
+  server = await startServer();
   alice = await signedIn(server, owner);
 }, 60_000);
 

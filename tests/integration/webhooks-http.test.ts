@@ -12,8 +12,10 @@ import {
   type WhatsAppFake,
 } from "../fakes/whatsapp";
 import { giveConsent, insertContact } from "../support/contacts";
-import { deliveryWorkspace, dispatchAll } from "../support/delivery";
-import { startTestServer, type TestServer } from "../support/server";
+import { dispatchAll } from "../support/delivery";
+import { makeWorkspace } from "../support/workspaces";
+import type { TestServer } from "../support/server";
+import { startServer } from "../support/teams";
 
 /**
  * Provider webhooks through the real server process (server.ts, production build): Express's
@@ -86,7 +88,7 @@ beforeAll(async () => {
   process.env.WHATSAPP_API_BASE_URL = fake.url;
   process.env.BASE_URL = BASE_URL;
   reloadEnv();
-  ctx = await deliveryWorkspace("hooks-http");
+  ctx = await makeWorkspace("hooks-http");
   integrationId = saveIntegration(ctx, ctx.workspaceId, "whatsapp", {
     ...NUMBER,
     appSecret: APP_SECRET,
@@ -115,8 +117,7 @@ beforeAll(async () => {
       .prepare("SELECT provider_message_id AS id FROM messages WHERE id = ?")
       .get(messageId) as { id: string }
   ).id;
-  server = await startTestServer({
-    dataDir: process.env.DATA_DIR,
+  server = await startServer({
     env: { BASE_URL, WHATSAPP_API_BASE_URL: fake.url },
   });
 });

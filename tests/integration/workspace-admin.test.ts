@@ -19,11 +19,13 @@ import {
   createVerifiedUser,
   createWorkspaceFor,
   findMail,
-  signedIn,
   type Browser,
   type TestUser,
 } from "../support/accounts";
-import { startTestServer, type TestServer } from "../support/server";
+import type { TestServer } from "../support/server";
+import { textOf } from "../support/html";
+import { signInAll, startServer } from "../support/teams";
+import { parseCsv } from "../support/csv";
 
 /**
  * The workspace admin pages (settings, members, security, API keys, audit log and its CSV
@@ -39,52 +41,6 @@ const PAGES = [
   ["api-keys", "API keys"],
   ["audit", "Audit log"],
 ] as const;
-
-/** The page's text with React's HTML escapes undone, for matching messages. */
-async function textOf(res: Response): Promise<string> {
-  return (await res.text())
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
-
-/** RFC 4180: quoted cells may hold commas, doubled quotes and line breaks. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') {
-        quoted = false;
-      } else {
-        cell += c;
-      }
-    } else if (c === '"' && cell === "") {
-      quoted = true;
-    } else if (c === ",") {
-      row.push(cell);
-      cell = "";
-    } else if (c === "\r" && text[i + 1] === "\n") {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = "";
-      i++;
-    } else {
-      cell += c;
-    }
-  }
-  if (cell !== "" || row.length > 0) rows.push([...row, cell]);
-  return rows;
-}
 
 function sha256Hex(value: string): string {
   return createHash("sha256").update(value).digest("hex");
@@ -133,13 +89,14 @@ describe("workspace admin pages", () => {
       { name: "Bravo private key", role: "viewer" },
     ).id;
 
-    server = await startTestServer({
-      dataDir: process.env.DATA_DIR!,
+    server = await startServer({
       env: { TRUST_PROXY: "loopback" },
     });
-    asOwner = await signedIn(server, owner);
-    asAdmin = await signedIn(server, admin);
-    asViewer = await signedIn(server, viewer);
+    ({ asOwner, asAdmin, asViewer } = await signInAll(server, {
+      asOwner: owner,
+      asAdmin: admin,
+      asViewer: viewer,
+    }));
   });
 
   afterAll(async () => {

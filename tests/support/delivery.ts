@@ -1,34 +1,11 @@
-import { createUserByOperator } from "~/domain/admin/admin.server";
 import type { WorkspaceContext } from "~/domain/context";
 import { Dispatcher, type DispatcherWiring } from "~/domain/delivery/dispatcher.server";
-import { openWorkspaceContext } from "~/domain/workspaces/access.server";
-import { createWorkspace } from "~/domain/workspaces/workspaces.server";
 import { deliveryWiring } from "~/jobs/delivery-wiring.server";
 
 /**
- * Helpers for delivery-engine tests in this process: a workspace with its owner, and a run of
- * the real dispatcher until nothing of the workspace is queued or sending.
+ * Helpers for delivery-engine tests in this process: a run of the real dispatcher until nothing
+ * of the workspace is queued or sending (tests/support/workspaces.ts makes the workspace).
  */
-
-/** The settings every test workspace is created with (updateWorkspaceSettings needs them). */
-export const WORKSPACE_SETTINGS = {
-  country: "IN",
-  timezone: "Asia/Kolkata",
-  currency: "INR",
-} as const;
-
-export async function deliveryWorkspace(slug: string): Promise<WorkspaceContext> {
-  const owner = await createUserByOperator(
-    { actor: { type: "cli" }, now: () => new Date() },
-    { name: "Owner", email: `owner@${slug}.test`, password: "plum orbit saddle 42" },
-  );
-  const ws = createWorkspace(
-    { actor: { type: "user", id: owner.id }, now: () => new Date() },
-    owner.id,
-    { slug, name: `Shop ${slug}`, ...WORKSPACE_SETTINGS },
-  );
-  return openWorkspaceContext(ws.id, { type: "user", id: owner.id }, {});
-}
 
 /**
  * Runs a dispatcher until the workspace has no queued or sending message (or 20 s pass), wired

@@ -2,11 +2,7 @@ import { and, count, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getControlDb } from "~/db/control.server";
 import { auditLog, authTokens, policyAcceptances, users } from "~/db/schema/control";
-import {
-  listFileMailbox,
-  readFileMailboxMessage,
-  type MailboxMessage,
-} from "~/emails/transport.server";
+import { listFileMailbox, type MailboxMessage } from "~/emails/transport.server";
 import { RateLimitedError, ValidationError } from "~/lib/errors";
 import { createUserByOperator } from "../admin/admin.server";
 import type { SystemContext } from "../context";
@@ -26,12 +22,10 @@ import {
 import { bcryptCostOf, verifyPassword } from "./passwords.server";
 import { createSession, findSession, listSessions } from "./sessions.server";
 import { findUserByEmail, getUser, type User } from "./users.server";
+import { rejected } from "../../../tests/support/errors";
+import { sendMailToFiles, mailTo } from "../../../tests/support/mailbox";
 
-// vitest copies Vite's import.meta.env into process.env; BASE_URL="/" is not a valid URL.
-process.env.BASE_URL = "https://engage.test";
-for (const name of ["SES_REGION", "SES_ACCESS_KEY_ID", "SES_SECRET_ACCESS_KEY"]) {
-  delete process.env[name];
-}
+sendMailToFiles();
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -50,30 +44,6 @@ function ctxAt(when: Date, actor: SystemContext["actor"] = { type: "system", id:
     now: () => when,
     request: { ip: `198.51.100.${ipSeq % 250}`, userAgent: "vitest" },
   } satisfies SystemContext;
-}
-
-async function rejected(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection");
-}
-
-/** Mail written to DATA_DIR/mail for `address`, newest first. */
-async function mailTo(address: string): Promise<MailboxMessage[]> {
-  const { items } = await listFileMailbox({ limit: 1_000, offset: 0 });
-  const out: MailboxMessage[] = [];
-  for (const item of items) {
-    const message = await readFileMailboxMessage(item.id);
-    const to = message?.to
-      .replace(/^.*<|>.*$/g, "")
-      .trim()
-      .toLowerCase();
-    if (message && to === address.toLowerCase()) out.push(message);
-  }
-  return out;
 }
 
 async function mailTotal(): Promise<number> {

@@ -18,12 +18,10 @@ import {
   verifySecondFactor,
 } from "./mfa.server";
 import { getUser, type User } from "./users.server";
+import { thrown, rejected } from "../../../tests/support/errors";
+import { sendMailToFiles } from "../../../tests/support/mailbox";
 
-// vitest copies Vite's import.meta.env into process.env; BASE_URL="/" is not a valid URL.
-process.env.BASE_URL = "https://engage.test";
-for (const name of ["SES_REGION", "SES_ACCESS_KEY_ID", "SES_SECRET_ACCESS_KEY"]) {
-  delete process.env[name];
-}
+sendMailToFiles();
 
 /** RFC 6238 steps of 30 s, as the module and every authenticator app use. */
 const STEP_MS = 30_000;
@@ -57,24 +55,6 @@ beforeAll(async () => {
   );
   ctx = { actor: { type: "user", id: user.id }, now: () => now, request: { ip: "203.0.113.30" } };
 });
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected an error");
-}
-
-async function rejected(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
 
 async function mailSubjectsTo(address: string): Promise<string[]> {
   const { items } = await listFileMailbox({ limit: 1_000, offset: 0 });

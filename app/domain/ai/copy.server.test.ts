@@ -10,11 +10,8 @@ import {
   FAKE_ANTHROPIC_API_KEY,
   type AnthropicFake,
 } from "../../../tests/fakes/anthropic";
-import { createUserByOperator } from "../admin/admin.server";
 import { createContact } from "../contacts/contacts.server";
 import type { WorkspaceContext } from "../context";
-import { openWorkspaceContext } from "../workspaces/access.server";
-import { createWorkspace } from "../workspaces/workspaces.server";
 import {
   aiConfigured,
   AiNotConfiguredError,
@@ -26,6 +23,7 @@ import {
   type CopyRequest,
 } from "./copy.server";
 import { aiUsageSummary, forgetAiUsageUser } from "./usage.server";
+import { makeWorkspace } from "../../../tests/support/workspaces";
 
 let fake: AnthropicFake;
 let ctx: WorkspaceContext;
@@ -50,26 +48,8 @@ function setEnv(vars: Record<string, string | undefined>): void {
 
 async function newWorkspace(name: string): Promise<{ ctx: WorkspaceContext; userId: string }> {
   seq += 1;
-  const actor = { type: "cli" as const };
-  const owner = await createUserByOperator(
-    { actor, now: () => new Date() },
-    { name: "Owner", email: `owner${seq}@ai.test`, password: "plum orbit saddle 42" },
-  );
-  const ws = createWorkspace(
-    { actor: { type: "user", id: owner.id }, now: () => new Date() },
-    owner.id,
-    {
-      slug: `ai-copy-${seq}`,
-      name,
-      country: "IN",
-      timezone: "Asia/Kolkata",
-      currency: "INR",
-    },
-  );
-  return {
-    ctx: openWorkspaceContext(ws.id, { type: "user", id: owner.id }, {}),
-    userId: owner.id,
-  };
+  const ctx = await makeWorkspace(`ai-copy-${seq}`, { name });
+  return { ctx, userId: ctx.actor.id! };
 }
 
 function request(overrides: Partial<CopyRequest> = {}, c = ctx, user = userId): CopyRequest {

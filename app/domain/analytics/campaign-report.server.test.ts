@@ -10,7 +10,7 @@ import {
   recordReply,
   settleMessage,
 } from "../../../tests/support/campaign-report";
-import { deliveryWorkspace } from "../../../tests/support/delivery";
+import { makeWorkspace } from "../../../tests/support/workspaces";
 import type { CampaignContext } from "../campaigns/campaigns.server";
 import { listAuditEvents } from "../audit/audit-queries.server";
 import { followClick, unsubscribeOneClick } from "../delivery/recipient-links.server";
@@ -43,7 +43,7 @@ let t0: number;
 beforeAll(async () => {
   process.env.BASE_URL = "https://engage.test";
   reloadEnv();
-  const wctx = await deliveryWorkspace("report-domain");
+  const wctx = await makeWorkspace("report-domain");
   ctx = { ...wctx, timeZone: TZ, userId: wctx.actor.id };
   const threeDaysAgo = Date.now() - 3 * 86_400_000;
   t0 = Math.floor((threeDaysAgo + IST) / 3_600_000) * 3_600_000 - IST;

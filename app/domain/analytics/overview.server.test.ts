@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { reloadEnv } from "~/lib/env.server";
 import { queueReportCampaign, settleMessage } from "../../../tests/support/campaign-report";
-import { deliveryWorkspace } from "../../../tests/support/delivery";
+import { makeWorkspace } from "../../../tests/support/workspaces";
 import type { CampaignContext } from "../campaigns/campaigns.server";
 import { DAY_MS, localBucket, offsetSpans } from "./local-time.server";
 import { workspaceOverview } from "./overview.server";
@@ -22,7 +22,7 @@ const istDay = (ms: number) => new Date(ms + IST).toISOString().slice(0, 10);
 beforeAll(async () => {
   process.env.BASE_URL = "https://engage.test";
   reloadEnv();
-  const wctx = await deliveryWorkspace("overview-domain");
+  const wctx = await makeWorkspace("overview-domain");
   now = Date.now();
   ctx = { ...wctx, now: () => new Date(now), timeZone: TZ, userId: wctx.actor.id };
 });

@@ -5,7 +5,7 @@ import { auditLog, workspaces } from "~/db/schema/control";
 import { listMembers, lists, prices } from "~/db/schema/tenant";
 import { ValidationError } from "~/lib/errors";
 import { giveConsent, insertContact } from "../../../tests/support/contacts";
-import { deliveryWorkspace } from "../../../tests/support/delivery";
+import { makeWorkspace } from "../../../tests/support/workspaces";
 import { setApprovalThreshold } from "../workspaces/workspaces.server";
 import {
   cancelCampaign,
@@ -60,7 +60,7 @@ function newCampaign() {
 }
 
 beforeAll(async () => {
-  const base = await deliveryWorkspace("prices");
+  const base = await makeWorkspace("prices");
   ctx = { ...base, timeZone: "Asia/Kolkata", userId: base.actor.id };
   // Three in India, two in the US, all with WhatsApp consent.
   const phones: [string, string][] = [

@@ -6,16 +6,15 @@ import { messages, suppressions, webhookEvents } from "~/db/schema/tenant";
 import { reloadEnv } from "~/lib/env.server";
 import { createWhatsAppFake, metaError, type WhatsAppFake } from "../../../tests/fakes/whatsapp";
 import { insertContact, giveConsent } from "../../../tests/support/contacts";
-import { createUserByOperator } from "../admin/admin.server";
 import { isSuppressed } from "../contacts/suppressions.server";
 import { suppressionKey } from "../contacts/suppression-hash.server";
 import type { WorkspaceContext } from "../context";
-import { openWorkspaceContext } from "../workspaces/access.server";
-import { createWorkspace } from "../workspaces/workspaces.server";
-import { Dispatcher, RUN_ID } from "./dispatcher.server";
+import { RUN_ID } from "./dispatcher.server";
 import { removeIntegration, saveIntegration } from "./integrations.server";
 import { markDue, queueMessages, type QueueInput } from "./outbox.server";
 import { processWebhookEvents, receiveWebhook } from "./webhooks.server";
+import { makeWorkspace } from "../../../tests/support/workspaces";
+import { dispatchAll } from "../../../tests/support/delivery";
 
 /**
  * The delivery engine end to end against the WhatsApp Cloud fake: real HTTP through the real
@@ -32,25 +31,6 @@ const NUMBER_B = { phoneNumberId: "1065550002", accessToken: "token-b", wabaId: 
 const SECRET_A = "app-secret-a";
 const SECRET_B = "app-secret-b";
 
-async function workspace(slug: string): Promise<WorkspaceContext> {
-  const owner = await createUserByOperator(
-    { actor: { type: "cli" }, now: () => new Date() },
-    { name: "Owner", email: `owner@${slug}.test`, password: "plum orbit saddle 42" },
-  );
-  const ws = createWorkspace(
-    { actor: { type: "user", id: owner.id }, now: () => new Date() },
-    owner.id,
-    {
-      slug,
-      name: `Shop ${slug}`,
-      country: "IN",
-      timezone: "Asia/Kolkata",
-      currency: "INR",
-    },
-  );
-  return openWorkspaceContext(ws.id, { type: "user", id: owner.id }, {});
-}
-
 function template(text: string): QueueInput["content"] {
   return {
     channel: "whatsapp",
@@ -65,28 +45,6 @@ function contactWithConsent(ctx: WorkspaceContext, phone: string, consent = true
   const id = insertContact(ctx.db, { name: `P ${phone}`, phone });
   if (consent) giveConsent(ctx.db, id, "whatsapp", "granted", "test form");
   return id;
-}
-
-async function dispatchAll(ctx: WorkspaceContext, options: { retryBaseMs?: number } = {}) {
-  const dispatcher = new Dispatcher({
-    dueHooks: [],
-    content: null,
-    maxInFlight: 32,
-    retryBaseMs: options.retryBaseMs ?? 5,
-  });
-  dispatcher.start();
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    await dispatcher.idle();
-    const open = ctx.db.$client
-      .prepare("SELECT count(*) AS n FROM messages WHERE status IN ('queued', 'sending')")
-      .get() as { n: number };
-    if (open.n === 0 || Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    dispatcher.scan();
-  }
-  await dispatcher.stop();
-  return dispatcher;
 }
 
 function statuses(ctx: WorkspaceContext) {
@@ -112,8 +70,8 @@ beforeAll(async () => {
   process.env.BASE_URL = "https://engage.test";
   process.env.PROVIDER_TIMEOUT_MS = "300";
   reloadEnv();
-  a = await workspace("deliver-a");
-  b = await workspace("deliver-b");
+  a = await makeWorkspace("deliver-a");
+  b = await makeWorkspace("deliver-b");
   const config = (n: typeof NUMBER_A, appSecret: string) => ({
     ...n,
     appSecret,
@@ -312,7 +270,7 @@ describe("sending", () => {
   });
 
   it("fails messages whose integration was removed before sending", async () => {
-    const c = await workspace("deliver-c");
+    const c = await makeWorkspace("deliver-c");
     const id = saveIntegration(c, c.workspaceId, "whatsapp", {
       ...NUMBER_A,
       appSecret: "s",

@@ -24,12 +24,9 @@ import {
   type SnsFake,
 } from "../../../tests/fakes/sns";
 import { giveConsent, insertContact } from "../../../tests/support/contacts";
-import {
-  deliveryWorkspace,
-  dispatchAll,
-  storedWebhookEvents,
-  WORKSPACE_SETTINGS,
-} from "../../../tests/support/delivery";
+import { dispatchAll, storedWebhookEvents } from "../../../tests/support/delivery";
+import { makeWorkspace, WORKSPACE_SETTINGS } from "../../../tests/support/workspaces";
+import { decodeHtml } from "../../../tests/support/html";
 import { suppressionKey } from "../contacts/suppression-hash.server";
 import { isSuppressed, suppressionsFor } from "../contacts/suppressions.server";
 import type { WorkspaceContext } from "../context";
@@ -143,13 +140,6 @@ function htmlPart(raw: string): string {
   throw new Error("no text/html part");
 }
 
-function unescapeHtml(value: string): string {
-  return value
-    .replace(/&amp;/g, "&")
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'");
-}
-
 async function postSns(
   integrationId: string,
   message: { body: string; headers: Record<string, string> },
@@ -194,8 +184,8 @@ beforeAll(async () => {
   process.env.PROVIDER_TIMEOUT_MS = "2000";
   reloadEnv();
   clearSnsCertificateCache();
-  a = await deliveryWorkspace("mail-a");
-  b = await deliveryWorkspace("mail-b");
+  a = await makeWorkspace("mail-a");
+  b = await makeWorkspace("mail-b");
   sesA = saveIntegration(a, a.workspaceId, "email-ses", SES_CONFIG("AKIDWORKSPACEA")).id;
   sesB = saveIntegration(b, b.workspaceId, "email-ses", SES_CONFIG("AKIDWORKSPACEB")).id;
 });
@@ -237,7 +227,7 @@ describe("SES: sending", () => {
     });
     expect(headers["list-unsubscribe-post"]).toBe("List-Unsubscribe=One-Click");
 
-    const html = unescapeHtml(htmlPart(raw));
+    const html = decodeHtml(htmlPart(raw));
     expect(html).toContain(`${BASE_URL}/u/`);
     const pixel = /https:\/\/engage\.test\/t\/o\/([A-Za-z0-9_.-]+)/.exec(html);
     expect(pixel).not.toBeNull();
@@ -263,7 +253,7 @@ describe("SES: sending", () => {
     const { messageId } = await sendOne(b, "bina@example.com");
     const raw = sesEmailFor(messageId).raw!;
     expect(parseHeaders(raw)["list-unsubscribe"]).toMatch(/^<https:\/\/engage\.test\/u\//);
-    const html = unescapeHtml(htmlPart(raw));
+    const html = decodeHtml(htmlPart(raw));
     expect(html).toContain(`${BASE_URL}/u/`);
     expect(html).not.toContain("/t/o/");
     expect(html).not.toContain("/t/c/");
@@ -472,7 +462,7 @@ describe("SES: SNS notifications", () => {
   });
 
   it("a topic entered in the form is the only one accepted, from the first message on", async () => {
-    const d = await deliveryWorkspace("mail-topic");
+    const d = await makeWorkspace("mail-topic");
     const id = saveIntegration(d, d.workspaceId, "email-ses", {
       ...SES_CONFIG("AKIDWORKSPACED"),
       snsTopicArn: OTHER_TOPIC_ARN,
@@ -525,7 +515,7 @@ describe("SMTP", () => {
     process.env.OUTBOUND_ALLOWED_PRIVATE_HOSTS = smtp.host;
     process.env.SMTP_CA_FILE = smtp.writeCertificate();
     reloadEnv();
-    c = await deliveryWorkspace("mail-smtp");
+    c = await makeWorkspace("mail-smtp");
     await saveIntegrationChecked(c, c.workspaceId, "email-smtp", {
       host: smtp.host,
       port: smtp.port,
@@ -555,7 +545,7 @@ describe("SMTP", () => {
     expect(token).toBeDefined();
     expect(readUnsubscribeToken(token!)).toMatchObject({ contactId, messageId, channel: "email" });
     expect(message.headers["list-unsubscribe-post"]).toBe("List-Unsubscribe=One-Click");
-    expect(unescapeHtml(htmlPart(message.raw))).toContain(`${BASE_URL}/u/${token}`);
+    expect(decodeHtml(htmlPart(message.raw))).toContain(`${BASE_URL}/u/${token}`);
   });
 
   it("a 550 recipient rejection fails the message with the reason and suppresses the address", async () => {
@@ -599,7 +589,7 @@ describe("SMTP: where stored secrets may go", () => {
     appendFileSync(caFile, smtp.certificatePem);
     process.env.SMTP_CA_FILE = caFile;
     reloadEnv();
-    m = await deliveryWorkspace("mail-move");
+    m = await makeWorkspace("mail-move");
     id = saveIntegration(m, m.workspaceId, "email-smtp", {
       ...SETTINGS,
       port: guarded.port,

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { getControlDb } from "~/db/control.server";
 import { usageDaily } from "~/db/schema/control";
-import { deliveryWorkspace } from "../../../tests/support/delivery";
+import { makeWorkspace } from "../../../tests/support/workspaces";
 import type { WorkspaceContext } from "../context";
 import { messageUsage, messageUsageCsv, usageMonthStart } from "./message-usage.server";
 
@@ -16,8 +16,8 @@ function meter(workspaceId: string, day: string, channel: string, messages: numb
 }
 
 beforeAll(async () => {
-  a = await deliveryWorkspace("usage-a");
-  b = await deliveryWorkspace("usage-b");
+  a = await makeWorkspace("usage-a");
+  b = await makeWorkspace("usage-b");
   meter(a.workspaceId, "2030-05-03", "whatsapp", 10);
   meter(a.workspaceId, "2030-05-03", "sms", 4);
   meter(a.workspaceId, "2030-05-01", "email", 7);

@@ -15,12 +15,8 @@ import {
   type TelegramFake,
 } from "../../../tests/fakes/telegram";
 import { giveConsent, insertContact } from "../../../tests/support/contacts";
-import {
-  deliveryWorkspace,
-  dispatchAll,
-  storedWebhookEvents,
-  WORKSPACE_SETTINGS,
-} from "../../../tests/support/delivery";
+import { dispatchAll, storedWebhookEvents } from "../../../tests/support/delivery";
+import { makeWorkspace, WORKSPACE_SETTINGS } from "../../../tests/support/workspaces";
 import { startWebhookRoute, type WebhookRoute } from "../../../tests/support/webhook-route";
 import { suppressionKey } from "../contacts/suppression-hash.server";
 import { isSuppressed, suppressionsFor } from "../contacts/suppressions.server";
@@ -149,8 +145,8 @@ describe("SMS", () => {
   }
 
   beforeAll(async () => {
-    a = await deliveryWorkspace("sms-a");
-    b = await deliveryWorkspace("sms-b");
+    a = await makeWorkspace("sms-a");
+    b = await makeWorkspace("sms-b");
     const savedA = saveIntegration(a, a.workspaceId, "sms", {
       accountSid: ACCOUNT_A.sid,
       authToken: ACCOUNT_A.token,
@@ -396,7 +392,7 @@ describe("Telegram", () => {
   }
 
   beforeAll(async () => {
-    t = await deliveryWorkspace("tg-a");
+    t = await makeWorkspace("tg-a");
     tg = saveIntegration(t, t.workspaceId, "telegram", { botToken: BOT.token }).id;
   });
 

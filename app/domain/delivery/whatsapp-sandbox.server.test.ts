@@ -1,15 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { inboundMessages, webhookEvents } from "~/db/schema/tenant";
 import { insertContact, giveConsent } from "../../../tests/support/contacts";
-import { createUserByOperator } from "../admin/admin.server";
 import type { WorkspaceContext } from "../context";
 import {
   reviewSandboxTemplates,
   SANDBOX_REVIEW_MS,
   submitWhatsAppTemplate,
 } from "../templates/whatsapp-sync.server";
-import { openWorkspaceContext } from "../workspaces/access.server";
-import { createWorkspace } from "../workspaces/workspaces.server";
 import { Dispatcher } from "./dispatcher.server";
 import { queueMessages } from "./outbox.server";
 import { whatsappWindow, WHATSAPP_WINDOW_MS } from "./replies.server";
@@ -21,6 +18,7 @@ import {
   SANDBOX_REPLY_AFTER_MS,
   simulationAhead,
 } from "./whatsapp-sandbox.server";
+import { makeWorkspace } from "../../../tests/support/workspaces";
 
 /**
  * WhatsApp with no account connected: templates get the simulated review, sends get simulated
@@ -29,26 +27,6 @@ import {
 
 let clock = Date.parse("2026-12-07T10:00:00Z");
 const now = () => clock;
-
-async function workspace(slug: string): Promise<WorkspaceContext> {
-  const owner = await createUserByOperator(
-    { actor: { type: "cli" }, now: () => new Date() },
-    { name: "Owner", email: `owner@${slug}.test`, password: "plum orbit saddle 42" },
-  );
-  const ws = createWorkspace(
-    { actor: { type: "user", id: owner.id }, now: () => new Date() },
-    owner.id,
-    {
-      slug,
-      name: `Cafe ${slug}`,
-      country: "IN",
-      timezone: "Asia/Kolkata",
-      currency: "INR",
-    },
-  );
-  const ctx = openWorkspaceContext(ws.id, { type: "user", id: owner.id }, {});
-  return { ...ctx, now: () => new Date(clock) };
-}
 
 async function dispatch(ctx: WorkspaceContext) {
   const dispatcher = new Dispatcher({
@@ -73,7 +51,7 @@ async function dispatch(ctx: WorkspaceContext) {
 
 let ctx: WorkspaceContext;
 beforeAll(async () => {
-  ctx = await workspace("sandbox-wa");
+  ctx = await makeWorkspace("sandbox-wa", { name: "Cafe sandbox-wa", now: () => new Date(clock) });
 });
 
 describe("the sandbox's template review", () => {

@@ -26,34 +26,21 @@ import { isSuppressed } from "../contacts/suppressions.server";
 import { suppressionKey } from "../contacts/suppression-hash.server";
 import type { SystemContext, WorkspaceContext } from "../context";
 import { queueMessages } from "../delivery/outbox.server";
-import { openWorkspaceContext } from "../workspaces/access.server";
-import { createWorkspace } from "../workspaces/workspaces.server";
 import { downloadToken, openDsarDownload } from "./dsar-fulfil.server";
 import { approveTask } from "./dsar-queues.server";
 import { indexSubjects, subjectHashes, workspacesHolding } from "./subject-index.server";
+import { makeWorkspace } from "../../../tests/support/workspaces";
 
 process.env.BASE_URL = "https://engage.test";
 
 let seq = 0;
 
-async function workspace(): Promise<WorkspaceContext> {
+function workspace(): Promise<WorkspaceContext> {
   seq += 1;
-  const slug = `dsar-fulfil-${seq}-${Date.now().toString(36)}`;
-  const cli = { actor: { type: "cli" as const }, now: () => new Date() };
-  const owner = await createUserByOperator(cli, {
-    name: "Owner",
-    email: `owner@${slug}.test`,
-    password: "plum orbit saddle 42",
-  });
-  const actor = { type: "user" as const, id: owner.id };
-  const ws = createWorkspace({ actor, now: () => new Date() }, owner.id, {
-    slug,
+  return makeWorkspace(`dsar-fulfil-${seq}-${Date.now().toString(36)}`, {
     name: `Shop ${seq}`,
-    country: "IN",
-    timezone: "Asia/Kolkata",
-    currency: "INR",
+    request: { ip: "203.0.113.9" },
   });
-  return openWorkspaceContext(ws.id, actor, { ip: "203.0.113.9" });
 }
 
 /** A contact with a consent, an outbound email, an SMS, an inbound reply and events. */

@@ -10,13 +10,10 @@ import { contacts } from "~/db/schema/tenant";
 import { listFileMailbox, readFileMailboxMessage } from "~/emails/transport.server";
 import { reloadEnv } from "~/lib/env.server";
 import { createSmsFake, type SmsFake } from "../../../tests/fakes/sms";
-import { createUserByOperator } from "../admin/admin.server";
 import { createContact } from "../contacts/contacts.server";
 import { isSuppressed } from "../contacts/suppressions.server";
 import { suppressionKey } from "../contacts/suppression-hash.server";
 import type { SystemContext, WorkspaceContext } from "../context";
-import { openWorkspaceContext } from "../workspaces/access.server";
-import { createWorkspace } from "../workspaces/workspaces.server";
 import {
   requestStatus,
   statusToken,
@@ -27,6 +24,8 @@ import {
 } from "./dsar-requests.server";
 import { runDsarTasks } from "./dsar-queues.server";
 import { indexSubjects, subjectHashes } from "./subject-index.server";
+import { makeWorkspace } from "../../../tests/support/workspaces";
+import { sendMailToFiles } from "../../../tests/support/mailbox";
 
 /**
  * Only identifiers the requester proved are used. The attack: my own email (or phone), which I
@@ -35,10 +34,7 @@ import { indexSubjects, subjectHashes } from "./subject-index.server";
  * only the victim is named, and no notice goes to the victim's address.
  */
 
-process.env.BASE_URL = "https://engage.test";
-for (const name of ["SES_REGION", "SES_ACCESS_KEY_ID", "SES_SECRET_ACCESS_KEY"]) {
-  delete process.env[name];
-}
+sendMailToFiles();
 
 const platformAccount = { sid: "AC" + "a1".repeat(16), token: "platform-sms-token" };
 let sms: SmsFake;
@@ -58,28 +54,14 @@ function ctx(): SystemContext {
 }
 
 async function workspace(name: string): Promise<WorkspaceContext> {
-  const cli = { actor: { type: "cli" as const }, now: () => new Date() };
-  const slug = `proven-${unique()}`;
-  const owner = await createUserByOperator(cli, {
-    name: "Owner",
-    email: `owner@${slug}.test`,
-    password: "plum orbit saddle 42",
-  });
-  const actor = { type: "user" as const, id: owner.id };
-  const ws = createWorkspace({ actor, now: () => new Date() }, owner.id, {
-    slug,
-    name,
-    country: "IN",
-    timezone: "Asia/Kolkata",
-    currency: "INR",
-  });
+  const ctx = await makeWorkspace(`proven-${unique()}`, { name });
   // Auto-approval: the job carries the request out without anyone looking at it.
   getControlDb()
     .update(workspaces)
     .set({ dsarAutoApprove: true })
-    .where(eq(workspaces.id, ws.id))
+    .where(eq(workspaces.id, ctx.workspaceId))
     .run();
-  return openWorkspaceContext(ws.id, actor, {});
+  return ctx;
 }
 
 function contact(ws: WorkspaceContext, name: string, who: { email: string; phone: string }) {

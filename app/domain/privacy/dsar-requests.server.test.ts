@@ -27,11 +27,9 @@ import {
   type SubmitInput,
 } from "./dsar-requests.server";
 import { indexSubjects, subjectHash } from "./subject-index.server";
+import { sendMailToFiles } from "../../../tests/support/mailbox";
 
-process.env.BASE_URL = "https://engage.test";
-for (const name of ["SES_REGION", "SES_ACCESS_KEY_ID", "SES_SECRET_ACCESS_KEY"]) {
-  delete process.env[name];
-}
+sendMailToFiles();
 
 const T0 = new Date("2030-03-01T09:00:00.000Z");
 const HOUR = 3_600_000;

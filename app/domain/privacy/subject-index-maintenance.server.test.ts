@@ -5,7 +5,6 @@ import { getControlDb } from "~/db/control.server";
 import { subjectIndex } from "~/db/schema/control";
 import { contacts } from "~/db/schema/tenant";
 import { getSubjectIndexKey } from "~/lib/local-secrets.server";
-import { createUserByOperator } from "../admin/admin.server";
 import {
   createContact,
   deleteContact,
@@ -19,8 +18,6 @@ import { DEFAULT_TUNING } from "../contacts/import/threads.server";
 import type { WorkspaceContext } from "../context";
 import { workspaceTelegramLink } from "../delivery/telegram-links.server";
 import { processWebhookEvents } from "../delivery/webhooks.server";
-import { openWorkspaceContext } from "../workspaces/access.server";
-import { createWorkspace } from "../workspaces/workspaces.server";
 import { importMarker, subjectMarker } from "./subject-index-sync.server";
 import {
   releaseContactSubjects,
@@ -29,6 +26,7 @@ import {
   workspacesHolding,
 } from "./subject-index.server";
 import { reindexSubjects, repairSubjectIndex } from "./subject-reindex.server";
+import { makeWorkspace } from "../../../tests/support/workspaces";
 
 /**
  * The privacy subject index kept in step by every path that writes contacts: the contact
@@ -42,22 +40,10 @@ let seq = 0;
 /** Every email and phone these tests ever wrote: none may appear in the index. */
 const written = new Set<string>();
 
-async function workspace(): Promise<WorkspaceContext> {
+function workspace(): Promise<WorkspaceContext> {
   seq += 1;
   const slug = `subjects-${seq}-${Date.now().toString(36)}`;
-  const owner = await createUserByOperator(
-    { actor: { type: "cli" }, now: () => new Date() },
-    { name: "Owner", email: `owner@${slug}.test`, password: "plum orbit saddle 42" },
-  );
-  const actor = { type: "user" as const, id: owner.id };
-  const ws = createWorkspace({ actor, now: () => new Date() }, owner.id, {
-    slug,
-    name: slug,
-    country: "IN",
-    timezone: "Asia/Kolkata",
-    currency: "INR",
-  });
-  return openWorkspaceContext(ws.id, actor, { ip: "203.0.113.9" });
+  return makeWorkspace(slug, { name: slug, request: { ip: "203.0.113.9" } });
 }
 
 function add(ctx: WorkspaceContext, email: string | null, phone: string | null, name = "P") {

@@ -5,11 +5,8 @@ import { auditLog } from "~/db/schema/control";
 import { campaigns, templates, type CampaignStatus } from "~/db/schema/tenant";
 import { ConflictError, NotFoundError, ValidationError } from "~/lib/errors";
 import { defineAttribute, insertContact } from "../../../tests/support/contacts";
-import { createUserByOperator } from "../admin/admin.server";
 import { getContact } from "../contacts/contacts.server";
 import type { WorkspaceContext } from "../context";
-import { openWorkspaceContext } from "../workspaces/access.server";
-import { createWorkspace } from "../workspaces/workspaces.server";
 import {
   deleteTemplate,
   getTemplate,
@@ -22,6 +19,8 @@ import {
   type Template,
   type TemplateInput,
 } from "./templates.server";
+import { thrown } from "../../../tests/support/errors";
+import { makeWorkspace } from "../../../tests/support/workspaces";
 
 process.env.BASE_URL = "https://engage.test";
 
@@ -29,37 +28,21 @@ let clock = Date.parse("2030-06-01T08:00:00.000Z");
 let ctx: WorkspaceContext;
 let otherCtx: WorkspaceContext;
 
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected an error");
-}
-
 function fieldErrors(fn: () => unknown): Record<string, string[]> {
   const error = thrown(fn);
   expect(error).toBeInstanceOf(ValidationError);
   return (error as ValidationError).fieldErrors;
 }
 
-async function workspace(slug: string): Promise<WorkspaceContext> {
-  const owner = await createUserByOperator(
-    { actor: { type: "cli" }, now: () => new Date(clock) },
-    { name: "Owner", email: `owner@${slug}.test`, password: "plum orbit saddle 42" },
-  );
-  const actor = { type: "user" as const, id: owner.id };
-  const ws = createWorkspace({ actor, now: () => new Date(clock) }, owner.id, {
-    slug,
+function workspace(slug: string): Promise<WorkspaceContext> {
+  return makeWorkspace(slug, {
     name: slug,
-    country: "IN",
-    timezone: "Asia/Kolkata",
-    currency: "INR",
-  });
-  return openWorkspaceContext(ws.id, actor, { ip: "203.0.113.8" }, () => {
-    clock += 60_000;
-    return new Date(clock);
+    request: { ip: "203.0.113.8" },
+    createdAt: () => new Date(clock),
+    now: () => {
+      clock += 60_000;
+      return new Date(clock);
+    },
   });
 }
 

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { contacts, messages, templates } from "~/db/schema/tenant";
 import { RateLimitedError, ValidationError } from "~/lib/errors";
 import { insertContact } from "../../../tests/support/contacts";
-import { deliveryWorkspace } from "../../../tests/support/delivery";
+import { makeWorkspace } from "../../../tests/support/workspaces";
 import type { WorkspaceContext } from "../context";
 import { getMessage } from "../delivery/outbox.server";
 import { saveTemplate } from "./templates.server";
@@ -34,7 +34,7 @@ function refused(fn: () => unknown): ValidationError {
 }
 
 beforeAll(async () => {
-  ctx = await deliveryWorkspace("test-send");
+  ctx = await makeWorkspace("test-send");
   emailId = saveTemplate(ctx, {
     channel: "email",
     name: "Welcome",

@@ -8,12 +8,9 @@ import { reloadEnv } from "~/lib/env.server";
 import { ValidationError } from "~/lib/errors";
 import { logger } from "~/lib/logger.server";
 import { createWhatsAppFake, metaError, type WhatsAppFake } from "../../../tests/fakes/whatsapp";
-import { createUserByOperator } from "../admin/admin.server";
 import { createAttributeDefinition } from "../contacts/attributes.server";
 import type { WorkspaceContext } from "../context";
 import { saveIntegration } from "../delivery/integrations.server";
-import { openWorkspaceContext } from "../workspaces/access.server";
-import { createWorkspace } from "../workspaces/workspaces.server";
 import {
   canStartConversation,
   getWhatsAppTemplate,
@@ -26,6 +23,7 @@ import {
   WhatsAppTemplateError,
   type WhatsAppTemplateInput,
 } from "./whatsapp-sync.server";
+import { makeWorkspace } from "../../../tests/support/workspaces";
 
 /**
  * WhatsApp templates against the Meta fake over HTTP: the real adapter, real workspace files,
@@ -39,19 +37,6 @@ let none: WorkspaceContext;
 const NUMBER_A = { phoneNumberId: "1075550001", accessToken: "token-a", wabaId: "300100" };
 const NUMBER_B = { phoneNumberId: "1075550002", accessToken: "token-b", wabaId: "300200" };
 const TEMPLATES_A = `/v21.0/${NUMBER_A.wabaId}/message_templates`;
-
-async function workspace(slug: string): Promise<WorkspaceContext> {
-  const owner = await createUserByOperator(
-    { actor: { type: "cli" }, now: () => new Date() },
-    { name: "Owner", email: `owner@${slug}.test`, password: "plum orbit saddle 42" },
-  );
-  const ws = createWorkspace(
-    { actor: { type: "user", id: owner.id }, now: () => new Date() },
-    owner.id,
-    { slug, name: `Shop ${slug}`, country: "IN", timezone: "Asia/Kolkata", currency: "INR" },
-  );
-  return openWorkspaceContext(ws.id, { type: "user", id: owner.id }, {});
-}
 
 function connect(ctx: WorkspaceContext, n: typeof NUMBER_A): string {
   return saveIntegration(ctx, ctx.workspaceId, "whatsapp", {
@@ -124,9 +109,9 @@ beforeAll(async () => {
   process.env.BASE_URL = "https://engage.test";
   process.env.PROVIDER_TIMEOUT_MS = "2000";
   reloadEnv();
-  a = await workspace("wa-tpl-a");
-  b = await workspace("wa-tpl-b");
-  none = await workspace("wa-tpl-none");
+  a = await makeWorkspace("wa-tpl-a");
+  b = await makeWorkspace("wa-tpl-b");
+  none = await makeWorkspace("wa-tpl-none");
   connect(a, NUMBER_A);
   connect(b, NUMBER_B);
   createAttributeDefinition(a, { key: "order_no", label: "Order number", type: "text" });
@@ -507,7 +492,7 @@ describe("whatsapp-template-sync job", () => {
       components: [{ type: "BODY", text: "For B" }],
       wabaId: NUMBER_B.wabaId,
     });
-    const broken = await workspace("wa-tpl-broken");
+    const broken = await makeWorkspace("wa-tpl-broken");
     connect(broken, { phoneNumberId: "1075550003", accessToken: "revoked", wabaId: "300300" });
 
     const warnings: unknown[] = [];

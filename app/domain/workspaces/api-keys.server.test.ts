@@ -10,6 +10,7 @@ import { createUserByOperator, setWorkspaceStatus } from "../admin/admin.server"
 import type { SystemContext } from "../context";
 import { createApiKey, listApiKeys, revokeApiKey, verifyApiKey } from "./api-keys.server";
 import { createWorkspace, type Workspace } from "./workspaces.server";
+import { thrown } from "../../../tests/support/errors";
 
 // vitest copies Vite's import.meta.env into process.env; BASE_URL="/" is not a valid URL.
 delete process.env.BASE_URL;
@@ -29,15 +30,6 @@ function ctx(when = at(0)): SystemContext & { userId: string } {
     now: () => when,
     request: { ip: "203.0.113.60", userAgent: "vitest" },
   };
-}
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected an error");
 }
 
 const newWorkspace = (slug: string) =>

@@ -2,11 +2,7 @@ import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getControlDb } from "~/db/control.server";
 import { invitations } from "~/db/schema/control";
-import {
-  listFileMailbox,
-  readFileMailboxMessage,
-  type MailboxMessage,
-} from "~/emails/transport.server";
+import { type MailboxMessage } from "~/emails/transport.server";
 import { ForbiddenError, NotFoundError, ValidationError } from "~/lib/errors";
 import type { Role } from "~/lib/roles";
 import { sha256Hex } from "~/lib/tokens";
@@ -23,12 +19,10 @@ import {
   revokeInvitation,
 } from "./invitations.server";
 import { createWorkspace, findMembership, type Workspace } from "./workspaces.server";
+import { thrown, rejected } from "../../../tests/support/errors";
+import { sendMailToFiles, mailTo } from "../../../tests/support/mailbox";
 
-// vitest copies Vite's import.meta.env into process.env; BASE_URL="/" is not a valid URL.
-process.env.BASE_URL = "https://engage.test";
-for (const name of ["SES_REGION", "SES_ACCESS_KEY_ID", "SES_SECRET_ACCESS_KEY"]) {
-  delete process.env[name];
-}
+sendMailToFiles();
 
 const SECOND = 1_000;
 const DAY = 24 * 3_600_000;
@@ -44,38 +38,6 @@ function ctxAt(when: Date, user?: User): SystemContext {
     now: () => when,
     request: { ip: `192.0.2.${ipSeq % 250}`, userAgent: "vitest" },
   };
-}
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected an error");
-}
-
-async function rejected(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection");
-}
-
-async function mailTo(address: string): Promise<MailboxMessage[]> {
-  const { items } = await listFileMailbox({ limit: 1_000, offset: 0 });
-  const out: MailboxMessage[] = [];
-  for (const item of items) {
-    const message = await readFileMailboxMessage(item.id);
-    const to = message?.to
-      .replace(/^.*<|>.*$/g, "")
-      .trim()
-      .toLowerCase();
-    if (message && to === address) out.push(message);
-  }
-  return out;
 }
 
 function invitationToken(message: MailboxMessage | undefined): string {

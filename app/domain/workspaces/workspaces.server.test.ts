@@ -27,12 +27,10 @@ import {
   validateSlug,
   type Workspace,
 } from "./workspaces.server";
+import { thrown } from "../../../tests/support/errors";
+import { sendMailToFiles } from "../../../tests/support/mailbox";
 
-// vitest copies Vite's import.meta.env into process.env; BASE_URL="/" is not a valid URL.
-process.env.BASE_URL = "https://engage.test";
-for (const name of ["SES_REGION", "SES_ACCESS_KEY_ID", "SES_SECRET_ACCESS_KEY"]) {
-  delete process.env[name];
-}
+sendMailToFiles();
 
 const NOW = new Date("2030-05-01T10:00:00.000Z");
 
@@ -51,15 +49,6 @@ const settings = (slug: string) => ({
   timezone: "Asia/Kolkata",
   currency: "INR",
 });
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected an error");
-}
 
 function fieldsOf(fn: () => unknown): Record<string, string[]> {
   const error = thrown(fn);
