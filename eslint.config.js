@@ -115,4 +115,59 @@ export default tseslint.config(
     files: ["scripts/**", "tests/**", "server.ts", "*.config.ts"],
     rules: { "no-console": "off" },
   },
+  // Test time: operator commands print only through the `io` their run() receives, so tests
+  // run the CLI in-process and capture all it says; scripts/engage.ts binds io to the process.
+  {
+    files: ["scripts/cli/**"],
+    rules: {
+      "no-restricted-properties": [
+        "error",
+        ...[
+          { object: "console" },
+          ...["stdout", "stderr", "exit"].map((property) => ({ object: "process", property })),
+        ].map((rule) => ({
+          ...rule,
+          message: "Print through the command's io and return an exit code.",
+        })),
+      ],
+    },
+  },
+  {
+    // One smoke test starts the CLI as a process; the rest call it in-process (runCli).
+    files: ["tests/**"],
+    ignores: ["tests/integration/cli.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/support/server"],
+              importNames: ["spawnCli"],
+              message: "Use runCli: the CLI in-process, without a node + tsx start per command.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Specs get a signed-in owner from signedInOwner (tests/e2e/support.ts); only the specs
+    // about the sign-up screens walk through them.
+    files: ["tests/e2e/**"],
+    ignores: [
+      "tests/e2e/accounts.spec.ts",
+      "tests/e2e/invitation.spec.ts",
+      "tests/e2e/screens.spec.ts",
+    ],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "Literal[value=/^(\\/signup|Create account)$/]",
+          message: "Use signedInOwner(page, ...) instead of signing up through the screens.",
+        },
+      ],
+    },
+  },
 );
