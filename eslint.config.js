@@ -182,4 +182,60 @@ export default tseslint.config(
     ignores: ["app/entry.*.tsx", "app/workers/**", "app/**/*.test.ts", "app/**/*.test.tsx"],
     rules: { "no-restricted-syntax": ["error", noImportForEffect, noCallAtLoad] },
   },
+  // Test time: operator commands print only through the `io` their run() receives, so tests
+  // run the CLI in-process and capture all it says; scripts/engage.ts binds io to the process.
+  {
+    files: ["scripts/cli/**"],
+    rules: {
+      "no-restricted-properties": [
+        "error",
+        ...[
+          { object: "console" },
+          ...["stdout", "stderr", "exit"].map((property) => ({ object: "process", property })),
+        ].map((rule) => ({
+          ...rule,
+          message: "Print through the command's io and return an exit code.",
+        })),
+      ],
+    },
+  },
+  {
+    // One smoke test starts the CLI as a process; the rest call it in-process (runCli).
+    files: ["tests/**"],
+    ignores: ["tests/integration/cli.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/support/server"],
+              importNames: ["spawnCli"],
+              message: "Use runCli: the CLI in-process, without a node + tsx start per command.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Specs get a signed-in owner from signedInOwner (tests/e2e/support.ts); only the specs
+    // about the sign-up screens walk through them.
+    files: ["tests/e2e/**"],
+    ignores: [
+      "tests/e2e/accounts.spec.ts",
+      "tests/e2e/invitation.spec.ts",
+      "tests/e2e/screens.spec.ts",
+    ],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        noImportForEffect,
+        {
+          selector: "Literal[value=/^(\\/signup|Create account)$/]",
+          message: "Use signedInOwner(page, ...) instead of signing up through the screens.",
+        },
+      ],
+    },
+  },
 );

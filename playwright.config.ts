@@ -12,6 +12,9 @@ const baseURL = `http://127.0.0.1:${port}`;
 const fakesPort = port + 10;
 const fakeUrl = (name: string) =>
   `http://127.0.0.1:${fakesPort + Object.keys(fakeFactories).indexOf(name)}`;
+// Workers load this file again: the variable carries the server's data dir to them, where
+// tests/e2e/support.ts creates accounts with the operator CLI.
+process.env.E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "engage-e2e-"));
 
 /**
  * End-to-end tests drive Debian's Chromium (Playwright cannot download its own browser here)
@@ -63,7 +66,7 @@ export default defineConfig({
         PORT: String(port),
         HOST: "127.0.0.1",
         BASE_URL: baseURL,
-        DATA_DIR: mkdtempSync(join(tmpdir(), "engage-e2e-")),
+        DATA_DIR: process.env.E2E_DATA_DIR,
         // The delivery dispatcher runs with the jobs: sandbox messages must reach "delivered".
         JOBS_ENABLED: "true",
         // Each person a spec plays arrives from an address of their own (X-Forwarded-For from

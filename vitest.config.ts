@@ -9,7 +9,7 @@ export default defineConfig({
     exclude: ["tests/e2e/**", "node_modules/**"],
     pool: "forks",
     // Vitest's default is one fewer worker than cores: one on a 2-core box. Most files wait on a
-    // child server, a CLI process or a fake, so two workers use the second core.
+    // child server or a fake, so two workers use the second core.
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -10,7 +10,7 @@ import {
 import { ROLES, type Role } from "~/lib/roles";
 import { emailSchema } from "~/lib/email-address";
 import { ValidationError } from "~/lib/errors";
-import { print, stringOption, type CommandArgs, type Command } from "./command";
+import { stringOption, type CommandArgs, type Command } from "./command";
 
 const NAME_MAX = 100;
 
@@ -69,13 +69,13 @@ export const accountsCommands: Command[] = [
     summary: "Empty a workspace's IP allowlist (recovers a workspace that locked itself out)",
     options: { slug: { type: "string" } },
     required: ["slug"],
-    run(args) {
+    run(args, io) {
       const slug = stringOption(args, "slug");
       const workspace = findWorkspaceBySlug(slug);
       if (!workspace) throw new ValidationError(`--slug: no workspace has the address "${slug}"`);
       const removed = listAllowlist(workspace.id).length;
       replaceAllowlist(cliContext(), workspace.id, []);
-      print({ slug, removed });
+      io.print({ slug, removed });
     },
   },
   {
@@ -87,7 +87,7 @@ export const accountsCommands: Command[] = [
       name: { type: "string" },
     },
     required: ["email", "password", "name"],
-    async run(args) {
+    async run(args, io) {
       const email = emailOption(args, "email");
       const name = nameOption(args, "name");
       const user = await createUserByOperator(cliContext(), {
@@ -95,7 +95,7 @@ export const accountsCommands: Command[] = [
         name,
         password: stringOption(args, "password"),
       });
-      print({ id: user.id, email: user.email });
+      io.print({ id: user.id, email: user.email });
     },
   },
   {
@@ -110,7 +110,7 @@ export const accountsCommands: Command[] = [
       currency: { type: "string" },
     },
     required: ["owner", "name", "slug"],
-    run(args) {
+    run(args, io) {
       const ownerEmail = emailOption(args, "owner");
       const owner = findUserByEmail(ownerEmail);
       if (!owner) {
@@ -137,7 +137,7 @@ export const accountsCommands: Command[] = [
       } catch (error) {
         throw asFlagProblems(error, input);
       }
-      print({ id: workspace.id, slug: workspace.slug });
+      io.print({ id: workspace.id, slug: workspace.slug });
     },
   },
   {
@@ -150,7 +150,7 @@ export const accountsCommands: Command[] = [
       role: { type: "string" },
     },
     required: ["workspace", "email", "role"],
-    run(args) {
+    run(args, io) {
       const slug = stringOption(args, "workspace");
       const role = stringOption(args, "role");
       if (!(ROLES as readonly string[]).includes(role)) {
@@ -168,7 +168,7 @@ export const accountsCommands: Command[] = [
         );
       }
       const result = setMembershipByOperator(cliContext(), workspace.id, user.id, role as Role);
-      print({ userId: result.userId, role: result.role });
+      io.print({ userId: result.userId, role: result.role });
     },
   },
   {
@@ -180,7 +180,7 @@ export const accountsCommands: Command[] = [
       name: { type: "string" },
     },
     required: ["email", "password"],
-    async run(args) {
+    async run(args, io) {
       const email = emailOption(args, "email");
       const existing = findUserByEmail(email);
       const name = nameOption(args, "name", existing?.name ?? "Platform admin");
@@ -190,7 +190,7 @@ export const accountsCommands: Command[] = [
         password: stringOption(args, "password"),
         platformAdmin: true,
       });
-      print({ id: user.id, email: user.email, created: !existing });
+      io.print({ id: user.id, email: user.email, created: !existing });
     },
   },
 ];

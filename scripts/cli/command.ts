@@ -16,16 +16,25 @@ export interface Command {
   options?: OptionSpec;
   /** Options that must be present. */
   required?: string[];
-  /** Exit code (default 0). Results go to stdout as JSON lines. */
-  run(args: CommandArgs): Promise<number | void> | number | void;
+  /** Exit code (default 0). Results go to `io` as JSON lines, never straight to the process. */
+  run(args: CommandArgs, io: CliOutput): Promise<number | void> | number | void;
+}
+
+/**
+ * Where a command's results and error lines go: the process's stdout/stderr when run as
+ * `npm run engage`, captured strings when tests run the CLI in-process.
+ */
+export interface CliOutput {
+  /** One result as a JSON line on stdout. */
+  print(value: unknown): void;
+  /** One line on stderr. */
+  error(line: string): void;
+  /** Free text on stdout (help). */
+  text(line: string): void;
 }
 
 /** A mistake in how the command was called: printed as one line, exit code 2. */
 export class UsageError extends Error {}
-
-export function print(value: unknown): void {
-  process.stdout.write(JSON.stringify(value) + "\n");
-}
 
 export function stringOption(args: CommandArgs, name: string): string {
   const value = args.values[name];

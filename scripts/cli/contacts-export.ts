@@ -3,7 +3,7 @@ import { cliContext } from "~/domain/context";
 import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import { findWorkspaceBySlug } from "~/domain/workspaces/workspaces.server";
 import { ValidationError } from "~/lib/errors";
-import { print, stringOption, UsageError, type Command } from "./command";
+import { stringOption, UsageError, type Command } from "./command";
 
 /**
  * `contacts export --workspace SLUG --out F [--list NAME | --segment NAME]`: writes the
@@ -22,7 +22,7 @@ export const contactsExportCommands: Command[] = [
       segment: { type: "string" },
     },
     required: ["workspace", "out"],
-    run(args) {
+    run(args, io) {
       const slug = stringOption(args, "workspace");
       const out = stringOption(args, "out");
       const list = args.values.list;
@@ -44,7 +44,7 @@ export const contactsExportCommands: Command[] = [
         segment: typeof segment === "string" ? segment : undefined,
       });
       const { rows } = exportContactsToFile(ctx, scope, out);
-      print({ rows, file: out });
+      io.print({ rows, file: out });
     },
   },
 ];

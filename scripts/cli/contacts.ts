@@ -14,7 +14,7 @@ import { cliContext } from "~/domain/context";
 import { openWorkspaceContext } from "~/domain/workspaces/access.server";
 import { findWorkspaceBySlug } from "~/domain/workspaces/workspaces.server";
 import { ValidationError } from "~/lib/errors";
-import { print, stringOption, UsageError, type Command } from "./command";
+import { stringOption, UsageError, type Command } from "./command";
 
 /**
  * `contacts import --workspace SLUG --file F [--consent email,whatsapp,sms,telegram
@@ -36,7 +36,7 @@ export const contactsImportCommands: Command[] = [
       "on-existing": { type: "string" },
     },
     required: ["workspace", "file"],
-    async run(args) {
+    async run(args, io) {
       const slug = stringOption(args, "workspace");
       const file = resolve(stringOption(args, "file"));
       const onExisting = (args.values["on-existing"] as string | undefined) ?? "update";
@@ -92,7 +92,7 @@ export const contactsImportCommands: Command[] = [
       }
       const summary = await waitForImport(workspace.id, created.id);
       const c = summary.counts;
-      print({
+      io.print({
         imported: c.imported,
         updated: c.updated,
         skipped: c.skipped,
@@ -101,12 +101,12 @@ export const contactsImportCommands: Command[] = [
         warnings: c.warnings,
       });
       if (summary.status === "failed") {
-        console.error(`error: ${summary.error ?? "the import stopped"}`);
+        io.error(`error: ${summary.error ?? "the import stopped"}`);
         return 1;
       }
       return 0;
     },
   },
   // `contacts export` lives in ./contacts-export.ts (contactsExportCommands); registered beside
-  // this file's commands in scripts/engage.ts.
+  // this file's commands in scripts/cli/main.ts.
 ];

@@ -9,7 +9,7 @@ import {
 } from "~/domain/delivery/integrations.server";
 import { findWorkspaceBySlug } from "~/domain/workspaces/workspaces.server";
 import { ValidationError } from "~/lib/errors";
-import { print, stringOption, UsageError, type Command, type CommandArgs } from "./command";
+import { stringOption, UsageError, type Command, type CommandArgs } from "./command";
 
 function workspaceOf(args: CommandArgs) {
   const slug = stringOption(args, "workspace");
@@ -35,7 +35,7 @@ export const integrationsCommands: Command[] = [
       config: { type: "string" },
     },
     required: ["workspace", "channel", "config"],
-    async run(args) {
+    async run(args, io) {
       const workspace = workspaceOf(args);
       const provider = stringOption(args, "channel");
       if (!isProvider(provider)) {
@@ -57,7 +57,7 @@ export const integrationsCommands: Command[] = [
           provider,
           config as Record<string, unknown>,
         );
-        print({ id: saved.id, webhookUrl: saved.webhookUrl });
+        io.print({ id: saved.id, webhookUrl: saved.webhookUrl });
       } catch (error) {
         if (error instanceof ValidationError && Object.keys(error.fieldErrors).length > 0) {
           const [field, messages] = Object.entries(error.fieldErrors)[0]!;
@@ -72,8 +72,8 @@ export const integrationsCommands: Command[] = [
     summary: "List a workspace's integrations (secrets masked)",
     options: { workspace: { type: "string" } },
     required: ["workspace"],
-    run(args) {
-      for (const integration of listIntegrations(workspaceOf(args).id)) print(integration);
+    run(args, io) {
+      for (const integration of listIntegrations(workspaceOf(args).id)) io.print(integration);
     },
   },
   {
@@ -81,13 +81,13 @@ export const integrationsCommands: Command[] = [
     summary: "Test an integration's connection to its provider",
     options: { workspace: { type: "string" }, id: { type: "string" } },
     required: ["workspace", "id"],
-    async run(args) {
+    async run(args, io) {
       const result = await checkIntegration(
         cliContext(),
         workspaceOf(args).id,
         stringOption(args, "id"),
       );
-      print(result);
+      io.print(result);
       return result.ok ? 0 : 1;
     },
   },
@@ -96,11 +96,11 @@ export const integrationsCommands: Command[] = [
     summary: "Disconnect an integration (its channel falls back to the sandbox)",
     options: { workspace: { type: "string" }, id: { type: "string" } },
     required: ["workspace", "id"],
-    run(args) {
+    run(args, io) {
       const workspace = workspaceOf(args);
       const id = stringOption(args, "id");
       removeIntegration(cliContext(), workspace.id, id);
-      print({ removed: id });
+      io.print({ removed: id });
     },
   },
 ];

@@ -7,7 +7,7 @@ import {
   publishPolicy,
   sendPolicyNotices,
 } from "~/domain/privacy/policy-versions.server";
-import { print, stringOption, UsageError, type Command } from "./command";
+import { stringOption, UsageError, type Command } from "./command";
 
 /** Which flag each domain field came from, so a refusal names what to change. */
 const FLAGS: Record<string, string> = { markdown: "--file", effectiveDate: "--effective" };
@@ -37,7 +37,7 @@ export const policyCommands: Command[] = [
       "Publish a new privacy policy version (Markdown) taking effect at least 14 days from today, then email every active user",
     options: { file: { type: "string" }, effective: { type: "string" } },
     required: ["file", "effective"],
-    async run(args) {
+    async run(args, io) {
       const markdown = readPolicyFile(stringOption(args, "file"));
       const effectiveDate = stringOption(args, "effective");
       const ctx = cliContext();
@@ -52,7 +52,7 @@ export const policyCommands: Command[] = [
         throw new UsageError(line);
       }
       const notices = await sendPolicyNotices(ctx);
-      print({
+      io.print({
         version: published.version,
         effectiveDate: published.effectiveDate,
         notified: notices.sent,
@@ -65,9 +65,9 @@ export const policyCommands: Command[] = [
   {
     path: ["policy", "list"],
     summary: "List privacy policy versions with their effective dates",
-    run() {
+    run(_args, io) {
       for (const v of listPolicyVersions()) {
-        print({
+        io.print({
           version: v.version,
           effectiveDate: v.effectiveDate,
           publishedAt: v.publishedAt.toISOString(),

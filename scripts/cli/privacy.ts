@@ -3,7 +3,7 @@ import { findWorkspaceBySlug } from "~/domain/workspaces/workspaces.server";
 import { privacyReindex } from "~/jobs/privacy-reindex.server";
 import { runJob } from "~/jobs/runner.server";
 import { ValidationError } from "~/lib/errors";
-import { print, type Command } from "./command";
+import { type Command } from "./command";
 
 /**
  * `privacy reindex [--workspace SLUG]`: rebuilds the privacy subject index from the workspace
@@ -15,11 +15,11 @@ export const privacyCommands: Command[] = [
     path: ["privacy", "reindex"],
     summary: "Rebuild the privacy subject index from the workspace files (all or one)",
     options: { workspace: { type: "string" } },
-    async run(args) {
+    async run(args, io) {
       const slug = args.values.workspace;
       if (typeof slug !== "string") {
         const result = await runJob(privacyReindex, "cli");
-        print({ job: privacyReindex.name, ...result });
+        io.print({ job: privacyReindex.name, ...result });
         return result.outcome === "ok" ? 0 : 1;
       }
       const workspace = findWorkspaceBySlug(slug);
@@ -27,7 +27,7 @@ export const privacyCommands: Command[] = [
         throw new ValidationError(`--workspace: no workspace has the address "${slug}"`);
       }
       const result = await reindexSubjects({ workspaceId: workspace.id });
-      print({ workspace: slug, contacts: result.contacts, entries: result.entries });
+      io.print({ workspace: slug, contacts: result.contacts, entries: result.entries });
     },
   },
 ];

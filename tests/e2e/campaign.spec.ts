@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { signUpWithWorkspace } from "./support";
+import { signedInOwner } from "./support";
 
 /**
  * A marketer's first campaign, in Chromium: import 50 people with email consent into a list,
@@ -18,7 +18,7 @@ test("AI-written email template, a campaign to 50 imported contacts, progress, r
   page,
 }) => {
   test.setTimeout(120_000);
-  const { slug } = await signUpWithWorkspace(page, {
+  const { slug } = await signedInOwner(page, {
     name: "Kavya Campaigns",
     workspace: "Kavya Sweets",
   });

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { FAKE_WHATSAPP_DEMO_NUMBER as DEMO } from "../fakes/whatsapp";
-import { signUpWithWorkspace } from "./support";
+import { signedInOwner } from "./support";
 
 /**
  * An owner's first look at delivery, in Chromium, by visible labels and roles: every channel
@@ -19,7 +19,7 @@ test("connect and disconnect WhatsApp, then send an SMS in the sandbox and inspe
   page,
 }) => {
   test.setTimeout(120_000);
-  await signUpWithWorkspace(page, { name: "Kiran Owner", workspace: "Kiran Sweets" });
+  await signedInOwner(page, { name: "Kiran Owner", workspace: "Kiran Sweets" });
   const nav = page.getByRole("navigation", { name: "Workspace" });
 
   // Settings → Channels: everything in the sandbox.

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { signUpWithWorkspace } from "./support";
+import { signedInOwner } from "./support";
 
 /**
  * Bulk actions on the contacts list with JavaScript on, in Chromium: tick the page with the
@@ -45,7 +45,7 @@ test("tick contacts, tag them, delete one after confirming; filter the message l
   page,
 }) => {
   test.setTimeout(120_000);
-  const { slug } = await signUpWithWorkspace(page, {
+  const { slug } = await signedInOwner(page, {
     name: "Kavya Bulk",
     workspace: "Kavya Cafe",
   });

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { signUpWithWorkspace } from "./support";
+import { signedInOwner } from "./support";
 
 /**
  * A marketer's first import, in Chromium: from the home checklist, upload a messy CSV, check
@@ -18,7 +18,7 @@ const CSV = [
 
 test("upload, map, watch progress, see contacts, and count a segment", async ({ page }) => {
   test.setTimeout(90_000);
-  const { slug } = await signUpWithWorkspace(page, {
+  const { slug } = await signedInOwner(page, {
     name: "Meera Marketer",
     workspace: "Meera Foods",
   });
@@ -89,7 +89,7 @@ test("the sample file's City column becomes a new attribute, shown on the contac
   page,
 }) => {
   test.setTimeout(90_000);
-  await signUpWithWorkspace(page, { name: "Ravi Cafe", workspace: "Ravi Cafe" });
+  await signedInOwner(page, { name: "Ravi Cafe", workspace: "Ravi Cafe" });
   await page.getByRole("link", { name: "Import contacts" }).first().click();
   const sample = await page.request.get(
     (await page.getByRole("link", { name: "Download a sample CSV" }).getAttribute("href"))!,

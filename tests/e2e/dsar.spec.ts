@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { unzipSync, strFromU8 } from "fflate";
 import { readFileSync } from "node:fs";
-import { followMailLink, signUpWithWorkspace } from "./support";
+import { followMailLink, signedInOwner } from "./support";
 
 /**
  * A person asks a business for a copy of their data, in Chromium: they submit the request at
@@ -15,7 +15,7 @@ test("submit at /dsar/<slug>, verify by mail, approve as the owner, download the
   browser,
 }) => {
   test.setTimeout(120_000);
-  const { slug } = await signUpWithWorkspace(page, { name: "Rhea Owner", workspace: "Rhea Teas" });
+  const { slug } = await signedInOwner(page, { name: "Rhea Owner", workspace: "Rhea Teas" });
   const email = `esha-${Date.now()}@example.com`;
   await page.goto(`/w/${slug}/contacts/new`);
   await page.getByLabel("Name").fill("Esha Gupta");

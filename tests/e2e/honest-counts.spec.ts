@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { signUpWithWorkspace } from "./support";
+import { signedInOwner } from "./support";
 
 /**
  * The counts staying still while the owner browses: an email campaign with a tracked link is
@@ -50,7 +50,7 @@ for (const viewport of VIEWPORTS) {
       route.fulfill({ contentType: "text/html", body: "<h1>Shop</h1>" }),
     );
 
-    const { slug } = await signUpWithWorkspace(page, {
+    const { slug } = await signedInOwner(page, {
       name: "Meera Cafe",
       workspace: "Meera Cafe",
     });

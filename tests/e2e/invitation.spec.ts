@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { arriveFromOwnAddress, followMailLink, PASSWORD, signUpWithWorkspace } from "./support";
+import { arriveFromOwnAddress, followMailLink, PASSWORD, signedInOwner } from "./support";
 
 /**
  * An owner invites someone who has no account yet. The invited person opens the mail, creates
@@ -18,7 +18,7 @@ for (const viewport of VIEWPORTS) {
   }) => {
     test.setTimeout(90_000);
     const owner = await (await browser.newContext()).newPage();
-    const { slug } = await signUpWithWorkspace(owner, {
+    const { slug } = await signedInOwner(owner, {
       name: `Chaitra ${viewport.name}`,
       workspace: `Chai Corner ${viewport.name}`,
     });
@@ -86,9 +86,9 @@ test("signing in as someone else cannot accept another person's invitation", asy
 }) => {
   test.setTimeout(60_000);
   const owner = await (await browser.newContext()).newPage();
-  const { slug } = await signUpWithWorkspace(owner, { name: "Omana Owner", workspace: "Dosa Hut" });
+  const { slug } = await signedInOwner(owner, { name: "Omana Owner", workspace: "Dosa Hut" });
   const stranger = await (await browser.newContext()).newPage();
-  const { email: strangerEmail } = await signUpWithWorkspace(stranger, {
+  const { email: strangerEmail } = await signedInOwner(stranger, {
     name: "Sunil Stranger",
     workspace: "Other Place",
   });

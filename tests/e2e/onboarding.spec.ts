@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { signUpWithWorkspace } from "./support";
+import { signedInOwner } from "./support";
 
 /**
  * Names fill in the fields made from them: the workspace address follows the name until the
@@ -7,7 +7,7 @@ import { signUpWithWorkspace } from "./support";
  */
 test("workspace address and attribute key follow the names typed", async ({ page }) => {
   test.setTimeout(60_000);
-  const { slug } = await signUpWithWorkspace(page, { name: "Devi Owner", workspace: "Devi Cafe" });
+  const { slug } = await signedInOwner(page, { name: "Devi Owner", workspace: "Devi Cafe" });
 
   await page.goto("/workspaces/new");
   const name = page.getByLabel("Workspace name");

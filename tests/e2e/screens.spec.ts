@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
 import { authenticator } from "otplib";
-import { arriveFromOwnAddress, PASSWORD, signUpWithWorkspace } from "./support";
+import { arriveFromOwnAddress, PASSWORD, signedInOwner } from "./support";
 
 /**
  * Every main page at a 1366×768 laptop and a 390×844 phone: a full-page screenshot of each in
@@ -109,7 +109,7 @@ test("on a phone the workspace menu folds behind a button that opens every page"
 }) => {
   test.setTimeout(120_000);
   mkdirSync(DIR, { recursive: true });
-  const { slug } = await signUpWithWorkspace(page, { name: "Omar Phone", workspace: "Omar Tea" });
+  const { slug } = await signedInOwner(page, { name: "Omar Phone", workspace: "Omar Tea" });
   await page.setViewportSize(WIDTHS[1]);
   await page.goto(`/w/${slug}`);
 
@@ -158,7 +158,7 @@ test("on a phone the workspace menu folds behind a button that opens every page"
 test("recovery codes can be copied and saved as a file", async ({ page, context }) => {
   test.setTimeout(120_000);
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
-  await signUpWithWorkspace(page, { name: "Ravi Codes", workspace: "Ravi Bakes" });
+  await signedInOwner(page, { name: "Ravi Codes", workspace: "Ravi Bakes" });
   await page.goto("/account/security/mfa");
   const secret = (await page.getByLabel("Set-up key").textContent())!.trim();
   await page.getByLabel("Code from the app").fill(authenticator.generate(secret));
@@ -213,7 +213,7 @@ test("every main page fits a laptop and a phone", async ({ page }) => {
   await screen(page, "dsar", "/dsar");
 
   await page.setViewportSize(WIDTHS[0]);
-  const { slug } = await signUpWithWorkspace(page, {
+  const { slug } = await signedInOwner(page, {
     name: "Lata Layout",
     workspace: "Lata Cafe",
   });

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { signUpWithWorkspace } from "./support";
+import { signedInOwner } from "./support";
 
 /**
  * Building a segment with JavaScript on, in Chromium: the live count follows every edit,
@@ -16,7 +16,7 @@ async function addContact(page: Page, slug: string, input: Record<string, string
 
 test("build a segment, watch its count, save it and export it", async ({ page }) => {
   test.setTimeout(90_000);
-  const { slug } = await signUpWithWorkspace(page, {
+  const { slug } = await signedInOwner(page, {
     name: "Sita Segments",
     workspace: "Sita Stores",
   });

@@ -1,4 +1,4 @@
-import { expect, type Page } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 
 export const PASSWORD = "amber kettle orbit meadow";
 
@@ -39,35 +39,58 @@ export async function signInWithPassword(page: Page, email: string) {
  * trusts the loopback proxy header in end-to-end runs (playwright.config.ts), so the per-address
  * sign-up limit stays on and still lets a whole suite of new people in.
  */
-export async function arriveFromOwnAddress(page: Page) {
+export async function arriveFromOwnAddress(page: Page): Promise<string> {
   const octet = () => Math.floor(Math.random() * 254) + 1;
-  await page.setExtraHTTPHeaders({ "X-Forwarded-For": `198.18.${octet()}.${octet()}` });
+  const address = `198.18.${octet()}.${octet()}`;
+  await page.setExtraHTTPHeaders({ "X-Forwarded-For": address });
+  return address;
 }
 
-/** A new person signs up, verifies by mail, signs in and creates a workspace; returns its slug. */
-export async function signUpWithWorkspace(
+/**
+ * An operator command (`npm run engage -- ...`) run in this worker against the server's data
+ * dir, as an operator would beside the running server; throws with its error line.
+ */
+async function engage(...args: string[]): Promise<void> {
+  // Settings are read once per process, on the first command: the server's data dir and its
+  // secrets (made there at its start), logs off stdout.
+  process.env.DATA_DIR = process.env.E2E_DATA_DIR;
+  process.env.NODE_ENV = "test";
+  process.env.LOG_DESTINATION = "stderr";
+  process.env.LOG_LEVEL ??= "warn";
+  const { runEngage } = await import("../../scripts/cli/main");
+  const errors: string[] = [];
+  const code = await runEngage(args, {
+    print: () => {},
+    text: () => {},
+    error: (line) => errors.push(line),
+  });
+  // Closed as the real command closes them at exit: the server then has the files to itself.
+  (await import("~/db/tenants.server")).closeAllTenantDbs();
+  (await import("~/db/control.server")).closeControlDb();
+  if (code !== 0) throw new Error(`engage ${args.slice(0, 2).join(" ")}: ${errors.join("; ")}`);
+}
+
+/**
+ * A verified owner of a new workspace, signed in on this page: made by the operator CLI and
+ * signed in with one form post, so specs about other pages skip the sign-up screens (the
+ * accounts spec walks through those). Returns the owner's email and the workspace's slug.
+ */
+export async function signedInOwner(
   page: Page,
   { name, workspace }: { name: string; workspace: string },
 ): Promise<{ email: string; slug: string }> {
-  await arriveFromOwnAddress(page);
-  const email = `${name.split(" ")[0]!.toLowerCase()}-${Date.now()}@example.com`;
-  await page.goto("/signup");
-  await page.getByLabel("Your name").fill(name);
-  await page.getByLabel("Work email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByLabel("I am 18 or older").check();
-  await page.getByLabel(/I have read and accept the/).check();
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByRole("heading", { name: "Check your email" })).toBeVisible();
-  await followMailLink(page, email, /Confirm your email address/);
-  await page.getByRole("button", { name: "Verify my email" }).click();
-  await signInWithPassword(page, email);
-  await page.getByLabel("Workspace name").fill(workspace);
-  const slug = `${workspace.toLowerCase().replace(/[^a-z0-9]+/g, "-")}-${Date.now().toString(36)}`;
-  await page.getByLabel("Workspace address").fill(slug);
-  await page.getByRole("button", { name: "Create workspace" }).click();
-  // Creating the first workspace of a fresh server creates and migrates its database file and
-  // starts the analytics worker: on a busy two-core machine that can take longer than 5 seconds.
-  await expect(page).toHaveURL(new RegExp(`/w/${slug}$`), { timeout: 30_000 });
+  const address = await arriveFromOwnAddress(page);
+  const unique = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+  const email = `${name.split(" ")[0]!.toLowerCase()}-${unique}@example.com`;
+  const slug = `${workspace.toLowerCase().replace(/[^a-z0-9]+/g, "-")}-${unique}`;
+  await engage("user", "create", "--email", email, "--password", PASSWORD, "--name", name);
+  await engage("workspace", "create", "--owner", email, "--name", workspace, "--slug", slug);
+  const signedIn = await page.request.post("/login", {
+    form: { email, password: PASSWORD },
+    headers: { origin: test.info().project.use.baseURL!, "x-forwarded-for": address },
+    maxRedirects: 0,
+  });
+  expect(signedIn.status(), await signedIn.text()).toBe(302);
+  await page.goto(`/w/${slug}`);
   return { email, slug };
 }

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { signUpWithWorkspace } from "./support";
+import { signedInOwner } from "./support";
 
 /**
  * WhatsApp with no Meta account, as a new café owner tries it on a laptop and on a phone: write
@@ -28,7 +28,7 @@ for (const viewport of VIEWPORTS) {
 
     test("a sandbox WhatsApp template, campaign, receipts and a reply", async ({ page }) => {
       test.setTimeout(150_000);
-      const { slug } = await signUpWithWorkspace(page, {
+      const { slug } = await signedInOwner(page, {
         name: "Meera Cafe",
         workspace: `Meera Cafe ${viewport.name}`,
       });

@@ -3,11 +3,29 @@ import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli, startTestServer } from "../support/server";
+import { runCli, spawnCli, startTestServer } from "../support/server";
 
 const freshDataDir = () => mkdtempSync(join(tmpdir(), "engage-cli-"));
 
 describe("npm run engage", () => {
+  // The other tests run the CLI in-process; this one proves the real process: results on stdout,
+  // errors on stderr, exit codes, databases closed before exit. Two process starts: allow for
+  // a busy machine.
+  it("runs as its own process", { timeout: 90_000 }, async () => {
+    const env = { DATA_DIR: freshDataDir() };
+    const migrated = await spawnCli(["migrate"], env);
+    expect(migrated.code, migrated.stderr).toBe(0);
+    expect(migrated.stdout.trim().split("\n")).toHaveLength(1);
+    expect(migrated.json[0]).toMatchObject({ control: { version: expect.any(Number) } });
+    // A closed database leaves no write-ahead log behind.
+    expect(existsSync(join(env.DATA_DIR, "control.db"))).toBe(true);
+    expect(existsSync(join(env.DATA_DIR, "control.db-wal"))).toBe(false);
+    const missing = await spawnCli(["backup"], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toBe("");
+    expect(missing.stderr.trim()).toBe("error: --out is required");
+  });
+
   it("prints help for the whole CLI and for each command", async () => {
     const help = await runCli(["--help"], { DATA_DIR: freshDataDir() });
     expect(help.code).toBe(0);

@@ -19,9 +19,10 @@ import {
 import { runCli } from "../support/server";
 
 /**
- * `keys rotate` through the real CLI against this file's DATA_DIR. This process writes secrets
+ * `keys rotate` through the CLI's entry against this file's DATA_DIR. This file writes secrets
  * under key A (its ENCRYPTION_KEY); the CLI then runs the way an operator would after a restart
- * with ENCRYPTION_KEY=B and ENCRYPTION_KEYS_RETIRED=A.
+ * with ENCRYPTION_KEY=B and ENCRYPTION_KEYS_RETIRED=A (runCli loads the app afresh, as a new
+ * process would).
  */
 
 const keyA = randomBytes(32);
