@@ -311,7 +311,11 @@ describe("not found and permissions", () => {
 
   it("refuses a form the contact page does not have with 400 and a clear message", async () => {
     const target = createContact(ctx, { name: "Odd Form", email: "oddform@example.com" }, IN);
-    for (const fields of [{ intent: "rename", name: "Changed" }, { name: "Changed" }]) {
+    const forms: Record<string, string>[] = [
+      { intent: "rename", name: "Changed" },
+      { name: "Changed" },
+    ];
+    for (const fields of forms) {
       const res = await alice.post(`${base}/${target.id}`, fields);
       expect(res.status, JSON.stringify(fields)).toBe(400);
       expect(await textOf(res)).toContain("This form asked for something the page does not do.");
