@@ -1,7 +1,7 @@
 import { Form } from "@remix-run/react";
 import { Button } from "~/components/ui/button";
 import type { Channel } from "~/lib/channels";
-import type { FormResult } from "./form-result";
+import { errorMessages, type FormResult } from "./form-result";
 import type { ContactPageData } from "./route";
 
 /** Consent per channel, each row with its own small form to change it. */
@@ -96,11 +96,7 @@ export function ConsentSection({
                         </Button>
                       </Form>
                       {errors ? (
-                        <p className="field-error">
-                          {Object.values(errors)
-                            .flatMap((m) => m ?? [])
-                            .join(" ")}
-                        </p>
+                        <p className="field-error">{errorMessages(consentResult).join(" ")}</p>
                       ) : null}
                     </td>
                   ) : null}

@@ -1,4 +1,5 @@
 import { Form, Link } from "@remix-run/react";
+import type { ReactNode } from "react";
 import { FormErrors } from "~/components/form";
 import { Button } from "~/components/ui/button";
 import { errorMessages, type FormResult } from "./form-result";
@@ -12,6 +13,33 @@ interface MembershipProps {
   resultFor: (intent: string) => FormResult;
 }
 
+/** A "Remove" button for one tag or list; `children` finish its name for screen readers. */
+function RemoveForm({
+  page,
+  busy,
+  intent,
+  field,
+  id,
+  children,
+}: {
+  page: string;
+  busy: boolean;
+  intent: "remove-tag" | "remove-list";
+  field: "tagId" | "listId";
+  id: number;
+  children: ReactNode;
+}) {
+  return (
+    <Form method="post" action={page} className="inline-form">
+      <input type="hidden" name="intent" value={intent} />
+      <input type="hidden" name={field} value={id} />
+      <Button variant="ghost" type="submit" disabled={busy}>
+        Remove<span className="visually-hidden"> {children}</span>
+      </Button>
+    </Form>
+  );
+}
+
 /** The contact's tags, with removing and adding one. */
 export function TagsSection({ d, base, page, busy, resultFor }: MembershipProps) {
   return (
@@ -23,13 +51,9 @@ export function TagsSection({ d, base, page, busy, resultFor }: MembershipProps)
           <li key={t.id}>
             <Link to={`${base}?tag=${t.id}`}>{t.name}</Link>
             {d.canWrite ? (
-              <Form method="post" action={page} className="inline-form">
-                <input type="hidden" name="intent" value="remove-tag" />
-                <input type="hidden" name="tagId" value={t.id} />
-                <Button variant="ghost" type="submit" disabled={busy}>
-                  Remove<span className="visually-hidden"> tag {t.name}</span>
-                </Button>
-              </Form>
+              <RemoveForm page={page} busy={busy} intent="remove-tag" field="tagId" id={t.id}>
+                tag {t.name}
+              </RemoveForm>
             ) : null}
           </li>
         ))}
@@ -76,13 +100,9 @@ export function ListsSection({ d, base, page, busy, resultFor }: MembershipProps
               since <time dateTime={l.added.iso}>{l.added.text}</time>
             </span>
             {d.canWrite ? (
-              <Form method="post" action={page} className="inline-form">
-                <input type="hidden" name="intent" value="remove-list" />
-                <input type="hidden" name="listId" value={l.id} />
-                <Button variant="ghost" type="submit" disabled={busy}>
-                  Remove<span className="visually-hidden"> from {l.name}</span>
-                </Button>
-              </Form>
+              <RemoveForm page={page} busy={busy} intent="remove-list" field="listId" id={l.id}>
+                from {l.name}
+              </RemoveForm>
             ) : null}
           </li>
         ))}

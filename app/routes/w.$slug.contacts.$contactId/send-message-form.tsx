@@ -1,10 +1,10 @@
 import type { SubmissionResult } from "@conform-to/react";
 import { Form } from "@remix-run/react";
-import { useEffect, useState } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import { FormErrors, TextArea } from "~/components/form";
 import { Button } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
-import type { Channel } from "~/lib/channels";
+import { CHANNEL_LABELS, type Channel } from "~/lib/channels";
 
 type SendResult = SubmissionResult<string[]> | undefined;
 
@@ -32,6 +32,13 @@ export function SendMessageForm({
   // Without JavaScript every channel's fields show; the server reads the chosen channel's.
   const shown = (c: Channel) => !hydrated || channel === c;
   const has = (c: Channel) => channels.some((x) => x.value === c);
+  const channelFields = (c: Channel, fields: ReactNode) =>
+    has(c) ? (
+      <fieldset className="field" hidden={!shown(c)} disabled={!shown(c)}>
+        <legend>{CHANNEL_LABELS[c]}</legend>
+        {fields}
+      </fieldset>
+    ) : null;
   return (
     <Form method="post" action={page} aria-label="Send a message">
       <input type="hidden" name="intent" value="send" />
@@ -57,9 +64,9 @@ export function SendMessageForm({
         </p>
         {err("channel") ? <p className="field-error">{err("channel")!.join(" ")}</p> : null}
       </div>
-      {has("email") ? (
-        <fieldset className="field" hidden={!shown("email")} disabled={!shown("email")}>
-          <legend>Email</legend>
+      {channelFields(
+        "email",
+        <>
           <Field
             label="Subject"
             name="emailSubject"
@@ -74,11 +81,11 @@ export function SendMessageForm({
             defaultValue={initial.emailBody ?? ""}
             errors={err("emailBody")}
           />
-        </fieldset>
-      ) : null}
-      {has("whatsapp") ? (
-        <fieldset className="field" hidden={!shown("whatsapp")} disabled={!shown("whatsapp")}>
-          <legend>WhatsApp</legend>
+        </>,
+      )}
+      {channelFields(
+        "whatsapp",
+        <>
           <div role="radiogroup" aria-label="WhatsApp message type" className="inline-form">
             <input
               id="wa-type-text"
@@ -138,11 +145,11 @@ export function SendMessageForm({
               errors={err("whatsappParams")}
             />
           </div>
-        </fieldset>
-      ) : null}
-      {has("sms") ? (
-        <fieldset className="field" hidden={!shown("sms")} disabled={!shown("sms")}>
-          <legend>SMS</legend>
+        </>,
+      )}
+      {channelFields(
+        "sms",
+        <>
           <TextArea
             label="SMS text"
             name="smsText"
@@ -151,11 +158,11 @@ export function SendMessageForm({
             hint="160 characters fit one SMS (70 with Hindi or emoji); longer texts are split."
             errors={err("smsText")}
           />
-        </fieldset>
-      ) : null}
-      {has("telegram") ? (
-        <fieldset className="field" hidden={!shown("telegram")} disabled={!shown("telegram")}>
-          <legend>Telegram</legend>
+        </>,
+      )}
+      {channelFields(
+        "telegram",
+        <>
           <TextArea
             label="Telegram text"
             name="telegramText"
@@ -163,8 +170,8 @@ export function SendMessageForm({
             defaultValue={initial.telegramText ?? ""}
             errors={err("telegramText")}
           />
-        </fieldset>
-      ) : null}
+        </>,
+      )}
       <Button type="submit" disabled={busy}>
         Send message
       </Button>
