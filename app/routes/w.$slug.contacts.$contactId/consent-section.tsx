@@ -1,7 +1,7 @@
 import { Form } from "@remix-run/react";
 import { Button } from "~/components/ui/button";
 import type { Channel } from "~/lib/channels";
-import { errorMessages, type FormResult } from "./form-result";
+import { resultMessages, type FormResult } from "./form-result";
 import type { ContactPageData } from "./route";
 
 /** Consent per channel, each row with its own small form to change it. */
@@ -14,7 +14,7 @@ export function ConsentSection({
   d: ContactPageData;
   page: string;
   busy: boolean;
-  consentResult: FormResult;
+  consentResult: FormResult | undefined;
 }) {
   const consentChannel = consentResult?.initialValue?.channel as Channel | undefined;
   return (
@@ -96,7 +96,7 @@ export function ConsentSection({
                         </Button>
                       </Form>
                       {errors ? (
-                        <p className="field-error">{errorMessages(consentResult).join(" ")}</p>
+                        <p className="field-error">{resultMessages(consentResult).join(" ")}</p>
                       ) : null}
                     </td>
                   ) : null}

@@ -2,7 +2,7 @@ import { Form, Link } from "@remix-run/react";
 import type { ReactNode } from "react";
 import { FormErrors } from "~/components/form";
 import { Button } from "~/components/ui/button";
-import { errorMessages, type FormResult } from "./form-result";
+import { resultFor, resultMessages, type FormResult } from "./form-result";
 import type { ContactPageData } from "./route";
 
 interface MembershipProps {
@@ -10,7 +10,7 @@ interface MembershipProps {
   base: string;
   page: string;
   busy: boolean;
-  resultFor: (intent: string) => FormResult;
+  result: FormResult | undefined;
 }
 
 /** A "Remove" button for one tag or list; `children` finish its name for screen readers. */
@@ -41,7 +41,7 @@ function RemoveForm({
 }
 
 /** The contact's tags, with removing and adding one. */
-export function TagsSection({ d, base, page, busy, resultFor }: MembershipProps) {
+export function TagsSection({ d, base, page, busy, result }: MembershipProps) {
   return (
     <section className="admin-section" aria-labelledby="tags-heading">
       <h2 id="tags-heading">Tags</h2>
@@ -58,7 +58,7 @@ export function TagsSection({ d, base, page, busy, resultFor }: MembershipProps)
           </li>
         ))}
       </ul>
-      <FormErrors errors={[...errorMessages(resultFor("remove-tag"))]} />
+      <FormErrors errors={[...resultMessages(resultFor(result, "remove-tag"))]} />
       {d.canWrite ? (
         <Form method="post" action={page} className="inline-form">
           <input type="hidden" name="intent" value="add-tag" />
@@ -81,13 +81,13 @@ export function TagsSection({ d, base, page, busy, resultFor }: MembershipProps)
           </Button>
         </Form>
       ) : null}
-      <FormErrors errors={errorMessages(resultFor("add-tag"))} />
+      <FormErrors errors={resultMessages(resultFor(result, "add-tag"))} />
     </section>
   );
 }
 
 /** The lists the contact is on, with removing and adding. */
-export function ListsSection({ d, base, page, busy, resultFor }: MembershipProps) {
+export function ListsSection({ d, base, page, busy, result }: MembershipProps) {
   return (
     <section className="admin-section" aria-labelledby="lists-heading">
       <h2 id="lists-heading">Lists</h2>
@@ -109,8 +109,8 @@ export function ListsSection({ d, base, page, busy, resultFor }: MembershipProps
       </ul>
       <FormErrors
         errors={[
-          ...errorMessages(resultFor("remove-list")),
-          ...errorMessages(resultFor("add-list")),
+          ...resultMessages(resultFor(result, "remove-list")),
+          ...resultMessages(resultFor(result, "add-list")),
         ]}
       />
       {d.canWrite ? (

@@ -42,7 +42,7 @@ import { formatDateTime } from "~/lib/format";
 import { MessagesSection, TimelineSection } from "./activity";
 import { ConsentSection } from "./consent-section";
 import { DetailsCards } from "./details";
-import { errorMessages, type FormResult } from "./form-result";
+import { resultFor, resultMessages, type FormResult } from "./form-result";
 import { ListsSection, TagsSection } from "./memberships";
 import {
   AddList,
@@ -295,12 +295,11 @@ export async function action(args: ActionFunctionArgs) {
 
 export default function ContactPage() {
   const d = useLoaderData<typeof loader>();
-  const actionData = useActionData<typeof action>() as FormResult | { telegramLink: string };
+  const actionData = useActionData<typeof action>() as
+    FormResult | { telegramLink: string } | undefined;
   const telegramLink = actionData && "telegramLink" in actionData ? actionData.telegramLink : null;
   const result = actionData && !("telegramLink" in actionData) ? actionData : undefined;
   const busy = useNavigation().state === "submitting";
-  const intent = result?.initialValue?.intent;
-  const resultFor = (name: string) => (intent === name ? result : undefined);
   const base = `/w/${d.workspace.slug}/contacts`;
   const page = `${base}/${d.contact.id}`;
   const c = d.contact;
@@ -338,7 +337,7 @@ export default function ContactPage() {
           </p>
           <Form method="post" action={page}>
             <input type="hidden" name="intent" value="delete" />
-            <FormErrors errors={errorMessages(resultFor("delete"))} />
+            <FormErrors errors={resultMessages(resultFor(result, "delete"))} />
             <Checkbox
               name="erase"
               label="This is an erasure request: keep their email and phone on the suppression list (as unreadable hashes) so they are never imported or messaged again"
@@ -354,9 +353,9 @@ export default function ContactPage() {
       ) : null}
 
       <DetailsCards d={d} base={base} />
-      <ConsentSection d={d} page={page} busy={busy} consentResult={resultFor("consent")} />
-      <TagsSection d={d} base={base} page={page} busy={busy} resultFor={resultFor} />
-      <ListsSection d={d} base={base} page={page} busy={busy} resultFor={resultFor} />
+      <ConsentSection d={d} page={page} busy={busy} consentResult={resultFor(result, "consent")} />
+      <TagsSection d={d} base={base} page={page} busy={busy} result={result} />
+      <ListsSection d={d} base={base} page={page} busy={busy} result={result} />
 
       {d.send ? (
         <section className="card" aria-labelledby="send-heading">
@@ -377,7 +376,7 @@ export default function ContactPage() {
                 key={d.messages?.[0]?.id ?? "none"}
                 page={page}
                 channels={d.send.channels}
-                result={resultFor("send")}
+                result={resultFor(result, "send")}
                 busy={busy}
               />
             </>

@@ -1,12 +1,10 @@
-import type { SubmissionResult } from "@conform-to/react";
 import { Form } from "@remix-run/react";
 import { useEffect, useState, type ReactNode } from "react";
 import { FormErrors, TextArea } from "~/components/form";
 import { Button } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
 import { CHANNEL_LABELS, type Channel } from "~/lib/channels";
-
-type SendResult = SubmissionResult<string[]> | undefined;
+import type { FormResult } from "./form-result";
 
 /** The composer for a one-off service message: the chosen channel's fields only. */
 export function SendMessageForm({
@@ -17,7 +15,7 @@ export function SendMessageForm({
 }: {
   page: string;
   channels: { value: Channel; label: string; sandbox: boolean }[];
-  result: SendResult;
+  result: FormResult | undefined;
   busy: boolean;
 }) {
   const initial = (result?.initialValue ?? {}) as Record<string, string | undefined>;
