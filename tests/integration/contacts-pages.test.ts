@@ -255,6 +255,12 @@ describe("creating, editing and deleting", () => {
       (await alice.post(`${base}/lists`, { intent: "create", kind: "list", name: "Newsletter" }))
         .status,
     ).toBe(302);
+    const noTag = await alice.post(`${base}/${createdId}`, { intent: "add-tag", name: " " });
+    expect(noTag.status).toBe(400);
+    expect(await textOf(noTag)).toContain("Type a tag.");
+    const noList = await alice.post(`${base}/${createdId}`, { intent: "add-list", listId: "x" });
+    expect(noList.status).toBe(400);
+    expect(await textOf(noList)).toContain("Choose a list.");
     const tag = await alice.post(`${base}/${createdId}`, { intent: "add-tag", name: "VIP" });
     expect(tag.status).toBe(302);
     const page = await textOf(await alice.get(`${base}/${createdId}`));
