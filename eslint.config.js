@@ -15,6 +15,10 @@ const noDbOutsideDomain = {
   group: ["~/db/*", "**/db/*.server", "better-sqlite3", "drizzle-orm/better-sqlite3"],
   message: "Only app/domain and app/db touch databases; call a domain function.",
 };
+const noProviders = {
+  group: ["~/channels/*", "~/payments/*"],
+  message: "Providers sit behind app/domain: what is sent is composed there (e.g. delivery).",
+};
 const restrict = (...patterns) => ["error", { patterns }];
 
 /**
@@ -75,7 +79,9 @@ export default tseslint.config(
   },
   {
     files: ["app/routes/**", "app/root.tsx", "app/auth/**", "app/jobs/**"],
-    rules: { "no-restricted-imports": restrict(noDbOutsideDomain, noRoutes, noTests) },
+    rules: {
+      "no-restricted-imports": restrict(noDbOutsideDomain, noProviders, noRoutes, noTests),
+    },
   },
   {
     files: ["app/lib/**"],

@@ -233,6 +233,12 @@ describe("creating, editing and deleting", () => {
       (await alice.post(`${base}/lists`, { intent: "create", kind: "list", name: "Newsletter" }))
         .status,
     ).toBe(302);
+    const noTag = await alice.post(`${base}/${createdId}`, { intent: "add-tag", name: " " });
+    expect(noTag.status).toBe(400);
+    expect(await textOf(noTag)).toContain("Type a tag.");
+    const noList = await alice.post(`${base}/${createdId}`, { intent: "add-list", listId: "x" });
+    expect(noList.status).toBe(400);
+    expect(await textOf(noList)).toContain("Choose a list.");
     const tag = await alice.post(`${base}/${createdId}`, { intent: "add-tag", name: "VIP" });
     expect(tag.status).toBe(302);
     const page = await textOf(await alice.get(`${base}/${createdId}`));
@@ -287,6 +293,20 @@ describe("not found and permissions", () => {
     expect((await alice.post(`${base}/x`, { intent: "delete" })).status).toBe(404);
   });
 
+  it("refuses a form the contact page does not have with 400 and a clear message", async () => {
+    const target = createContact(ctx, { name: "Odd Form", email: "oddform@example.com" }, IN);
+    const forms: Record<string, string>[] = [
+      { intent: "rename", name: "Changed" },
+      { name: "Changed" },
+    ];
+    for (const fields of forms) {
+      const res = await alice.post(`${base}/${target.id}`, fields);
+      expect(res.status, JSON.stringify(fields)).toBe(400);
+      expect(await textOf(res)).toContain("This form asked for something the page does not do.");
+    }
+    expect(getContact(ctx, target.id)).toMatchObject({ name: "Odd Form" });
+  });
+
   it("a viewer can read but every write is refused with 403 and changes nothing", async () => {
     const target = createContact(ctx, { name: "Read Only", email: "readonly@example.com" });
     const list = await viewer.get(base);
@@ -305,6 +325,14 @@ describe("not found and permissions", () => {
         { intent: "consent", channel: "email", status: "granted", source: "x" },
       ],
       [`${base}/${target.id}`, { intent: "add-tag", name: "x" }],
+      [`${base}/${target.id}`, { intent: "remove-tag", tagId: "1" }],
+      [`${base}/${target.id}`, { intent: "add-list", listId: "1" }],
+      [`${base}/${target.id}`, { intent: "remove-list", listId: "1" }],
+      [`${base}/${target.id}`, { intent: "telegram-link" }],
+      [
+        `${base}/${target.id}`,
+        { intent: "send", channel: "email", emailSubject: "x", emailBody: "x" },
+      ],
       [`${base}/${target.id}`, { intent: "delete" }],
       [`${base}/attributes`, { intent: "create", key: "x", label: "X", type: "text" }],
       [`${base}/lists`, { intent: "create", kind: "tag", name: "x" }],
