@@ -27,7 +27,6 @@ import {
   cancelCampaign,
   deleteCampaign,
   getCampaign,
-  parseCampaignId,
   pauseCampaign,
   resumeCampaign,
 } from "~/domain/campaigns/campaigns.server";
@@ -44,6 +43,7 @@ import { AppError, ForbiddenError, NotFoundError, ValidationError } from "~/lib/
 import { redirectWithFlash } from "~/lib/flash.server";
 import { formatDateTime } from "~/lib/format";
 import { CAMPAIGN_STATUS_LABELS, CampaignStatusBadge } from "~/components/campaign-status";
+import { parseId } from "~/lib/ids";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   {
@@ -67,7 +67,7 @@ function nameOr<T>(read: () => T, fallback: T): T {
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "campaigns:read");
   const ctx = { ...wctx, timeZone: workspace.timezone };
-  const id = parseCampaignId(args.params.campaignId);
+  const id = parseId(args.params.campaignId, "Campaign");
   const campaign = getCampaign(ctx, id);
   const tz = workspace.timezone;
   const confirm = new URL(args.request.url).searchParams.get("confirm");
@@ -147,7 +147,7 @@ const INTENTS: Record<string, Permission> = {
 export async function action(args: ActionFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "campaigns:write");
   const ctx = { ...wctx, timeZone: workspace.timezone };
-  const id = parseCampaignId(args.params.campaignId);
+  const id = parseId(args.params.campaignId, "Campaign");
   const intent = String((await args.request.formData()).get("intent") ?? "");
   const page = `/w/${workspace.slug}/campaigns/${id}`;
   try {

@@ -26,7 +26,6 @@ import {
   listContactTimeline,
   listLists,
   listTags,
-  parseContactId,
   removeContactFromList,
   setConsent,
   tagContact,
@@ -45,6 +44,7 @@ import { ForbiddenError, ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
 import { formatDateTime } from "~/lib/format";
+import { parseId } from "~/lib/ids";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   {
@@ -232,7 +232,7 @@ function describe(event: TimelineEvent): string {
 
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
-  const contactId = parseContactId(args.params.contactId);
+  const contactId = parseId(args.params.contactId, "Contact");
   const details = getContactDetails(wctx, contactId);
   const url = new URL(args.request.url);
   const eventsCursor = url.searchParams.get("events") ?? undefined;
@@ -336,7 +336,7 @@ export async function loader(args: LoaderFunctionArgs) {
 
 export async function action(args: ActionFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
-  const contactId = parseContactId(args.params.contactId);
+  const contactId = parseId(args.params.contactId, "Contact");
   const formData = await args.request.formData();
   const intent = formData.get("intent");
   // Sending a message is campaign work; everything else on this page edits the contact.

@@ -24,12 +24,12 @@ import {
   evaluateBuilder,
   getSegment,
   loadSegmentCatalog,
-  parseSegmentId,
   updateSegment,
 } from "~/domain/contacts/segments.server";
 import { ForbiddenError, ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { formatDateTime } from "~/lib/format";
+import { parseId } from "~/lib/ids";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   {
@@ -51,7 +51,7 @@ export const shouldRevalidate: ShouldRevalidateFunction = ({
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
   const ctx = { ...wctx, timeZone: workspace.timezone };
-  const segment = getSegment(ctx, parseSegmentId(args.params.segmentId));
+  const segment = getSegment(ctx, parseId(args.params.segmentId, "Segment"));
   const catalog = loadSegmentCatalog(wctx.db);
   const state = evaluateBuilder(ctx, draftFromDefinition(segment.definition), catalog, {
     preview: 10,
@@ -76,7 +76,7 @@ export async function loader(args: LoaderFunctionArgs) {
 export async function action(args: ActionFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
   const ctx = { ...wctx, timeZone: workspace.timezone };
-  const id = parseSegmentId(args.params.segmentId);
+  const id = parseId(args.params.segmentId, "Segment");
   const current = getSegment(ctx, id);
   const form = await args.request.formData();
   const intent = String(form.get("intent") ?? "update");

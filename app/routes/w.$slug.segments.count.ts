@@ -6,9 +6,9 @@ import {
   countSegment,
   evaluateBuilder,
   loadSegmentCatalog,
-  parseSegmentId,
 } from "~/domain/contacts/segments.server";
 import { AppError, ValidationError } from "~/lib/errors";
+import { parseId } from "~/lib/ids";
 
 /**
  * The live count (contacts:read), as JSON: { count } or, for a definition that doesn't fit
@@ -55,7 +55,7 @@ export async function loader(args: LoaderFunctionArgs) {
   const segmentId = params.get("segmentId");
   const definition = params.get("definition");
   return answer(() => {
-    if (segmentId !== null) return countSavedSegment(ctx, parseSegmentId(segmentId));
+    if (segmentId !== null) return countSavedSegment(ctx, parseId(segmentId, "Segment"));
     if (definition !== null) return countSegment(ctx, parseJson(definition));
     return countSegment(ctx, { op: "and", conditions: [] });
   });

@@ -137,13 +137,6 @@ export function getCampaign(ctx: WorkspaceContext, id: number): Campaign {
   return toCampaign(row);
 }
 
-/** A campaign id from a URL or form: a positive integer, anything else is "not found". */
-export function parseCampaignId(value: string | undefined | null): number {
-  const id = value && /^[1-9]\d{0,14}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(id)) throw new NotFoundError("Campaign");
-  return id;
-}
-
 export function listCampaigns(ctx: WorkspaceContext, limit = 50): Campaign[] {
   return listCampaignsPage(ctx, { limit }).rows;
 }
