@@ -1,4 +1,4 @@
-import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
+import { CHANNEL_LABELS, CHANNELS, isChannel, type Channel } from "~/lib/channels";
 import { NotFoundError, ValidationError, type FieldErrors } from "~/lib/errors";
 import { formatDateTime } from "~/lib/format";
 import { zonedWallTimeToInstant, zoneOffsetMs } from "~/lib/time-zone";
@@ -92,9 +92,7 @@ export function wizardChoices(ctx: CampaignContext, answers: WizardAnswers): Wiz
       problem: null,
     })),
   ];
-  const channel = (CHANNELS as readonly string[]).includes(answers.channel ?? "")
-    ? (answers.channel as Channel)
-    : null;
+  const channel = isChannel(answers.channel ?? "") ? (answers.channel as Channel) : null;
   const all = channel ? listTemplates(ctx, { channel }) : [];
   const sendable = all.filter((t) => sendableReason(t) === null);
   return {
@@ -194,7 +192,7 @@ export function validateStep(
       const name = (answers.name ?? "").trim();
       if (!name) add("name", "Name the campaign.");
       else if (name.length > 120) add("name", "Use at most 120 characters.");
-      if (!(CHANNELS as readonly string[]).includes(answers.channel ?? "")) {
+      if (!isChannel(answers.channel ?? "")) {
         add("channel", "Choose a channel.");
       }
       break;
