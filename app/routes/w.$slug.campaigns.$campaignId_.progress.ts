@@ -12,7 +12,7 @@ import { parseId } from "~/lib/ids";
 export async function loader(args: LoaderFunctionArgs) {
   const { wctx } = await requireWorkspace(args, "campaigns:read");
   const id = parseId(args.params.campaignId, "Campaign");
-  const progress = await queryAnalytics("campaignProgress", wctx.workspaceId, id);
+  const progress = await queryAnalytics("campaignProgress", wctx.workspace, id);
   return Response.json(summariseProgress(progress), {
     headers: { "Cache-Control": "no-store" },
   });

@@ -41,7 +41,7 @@ export const headers = () => ({ "Cache-Control": "no-store" });
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "campaigns:read");
   const id = parseId(args.params.campaignId, "Campaign");
-  const report = await queryAnalytics("campaignReport", wctx.workspaceId, id, workspace.timezone);
+  const report = await queryAnalytics("campaignReport", wctx.workspace, id);
   // Ticks "See the report" on the home checklist; not an open, and counted nowhere else.
   recordReportViewed(wctx);
   const tz = workspace.timezone;

@@ -72,8 +72,7 @@ function templateName(ctx: Parameters<typeof getTemplate>[0], id: number): strin
 }
 
 export async function loader(args: LoaderFunctionArgs) {
-  const { workspace, wctx, role } = await requireWorkspace(args, "campaigns:read");
-  const ctx = { ...wctx, timeZone: workspace.timezone };
+  const { workspace, wctx: ctx, role } = await requireWorkspace(args, "campaigns:read");
   const id = parseId(args.params.campaignId, "Campaign");
   let campaign = getCampaign(ctx, id);
   const page = `/w/${workspace.slug}/campaigns/${id}`;
@@ -135,8 +134,7 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "campaigns:write");
-  const ctx = { ...wctx, timeZone: workspace.timezone };
+  const { workspace, wctx: ctx } = await requireWorkspace(args, "campaigns:write");
   const id = parseId(args.params.campaignId, "Campaign");
   const form = await args.request.formData();
   if (form.get("intent") !== "send") {

@@ -60,8 +60,7 @@ interface WizardView {
 }
 
 async function wizardRequest(args: LoaderFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "campaigns:write");
-  const ctx = { ...wctx, timeZone: workspace.timezone };
+  const { workspace, wctx: ctx } = await requireWorkspace(args, "campaigns:write");
   const url = new URL(args.request.url);
   const draft = url.searchParams.get("draft");
   const draftId = draft === null ? null : parseId(draft, "Campaign");
@@ -81,7 +80,7 @@ export async function loader(args: LoaderFunctionArgs) {
       throw await redirectWithFlash(page, "Only a draft can be changed.", "warning");
     }
     if (!isWizardStep(requested)) {
-      throw redirect(urlFor("channel", answersFromCampaign(campaign, ctx.timeZone)));
+      throw redirect(urlFor("channel", answersFromCampaign(campaign, ctx.workspace.timeZone)));
     }
   }
   const step: WizardStep = isWizardStep(requested) ? requested : "channel";

@@ -349,7 +349,7 @@ export async function action(args: ActionFunctionArgs) {
         );
       }
       case "export": {
-        bulkExport({ ...wctx, timeZone: workspace.timezone }, selection);
+        bulkExport(wctx, selection);
         return redirectWithFlash(
           `${base}/export`,
           "Export started. It appears below with a download link when the file is ready.",

@@ -91,7 +91,7 @@ export async function action(args: ActionFunctionArgs) {
     throw data({ message: "This form asked for something the page does not do." }, { status: 400 });
   }
   try {
-    startContactExport({ ...wctx, timeZone: workspace.timezone }, String(form.get("scope") ?? ""));
+    startContactExport(wctx, String(form.get("scope") ?? ""));
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     return data({ error: error.message }, { status: 400 });

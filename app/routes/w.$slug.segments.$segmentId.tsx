@@ -50,10 +50,9 @@ export const shouldRevalidate: ShouldRevalidateFunction = ({
 
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
-  const ctx = { ...wctx, timeZone: workspace.timezone };
-  const segment = getSegment(ctx, parseId(args.params.segmentId, "Segment"));
+  const segment = getSegment(wctx, parseId(args.params.segmentId, "Segment"));
   const catalog = loadSegmentCatalog(wctx.db);
-  const state = evaluateBuilder(ctx, draftFromDefinition(segment.definition), catalog, {
+  const state = evaluateBuilder(wctx, draftFromDefinition(segment.definition), catalog, {
     preview: 10,
   });
   const view = builderView(state, workspace.timezone);
@@ -74,8 +73,7 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
-  const ctx = { ...wctx, timeZone: workspace.timezone };
+  const { workspace, wctx: ctx, role } = await requireWorkspace(args, "contacts:read");
   const id = parseId(args.params.segmentId, "Segment");
   const current = getSegment(ctx, id);
   const form = await args.request.formData();

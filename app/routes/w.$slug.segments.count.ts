@@ -49,8 +49,7 @@ function parseJson(text: string): unknown {
 }
 
 export async function loader(args: LoaderFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "contacts:read");
-  const ctx = { ...wctx, timeZone: workspace.timezone };
+  const { wctx: ctx } = await requireWorkspace(args, "contacts:read");
   const params = new URL(args.request.url).searchParams;
   const segmentId = params.get("segmentId");
   const definition = params.get("definition");
@@ -62,8 +61,7 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "contacts:read");
-  const ctx = { ...wctx, timeZone: workspace.timezone };
+  const { wctx: ctx } = await requireWorkspace(args, "contacts:read");
   let form: FormData;
   try {
     form = await args.request.formData();

@@ -90,7 +90,6 @@ beforeAll(async () => {
   await addMember(workspace, owner, viewerUser, "viewer");
   ctx = {
     ...openWorkspaceContext(workspace.id, { type: "user", id: owner.id }, {}),
-    timeZone: "Asia/Kolkata",
     userId: owner.id,
   };
   // Five contacts on SMS: three may get it, one is suppressed, one never consented.

@@ -98,12 +98,10 @@ beforeAll(async () => {
   await addMember(workspace, owner, agentUser, "agent");
   ctx = {
     ...openWorkspaceContext(workspace.id, { type: "user", id: owner.id }, {}),
-    timeZone: TZ,
     userId: owner.id,
   };
   otherCtx = {
     ...openWorkspaceContext(other.id, { type: "user", id: outsider.id }, {}),
-    timeZone: TZ,
     userId: outsider.id,
   };
   server = await startTestServer({ dataDir: process.env.DATA_DIR, env: { SESSION_SECRET } });

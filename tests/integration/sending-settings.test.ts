@@ -95,7 +95,6 @@ beforeAll(async () => {
   await addMember(workspace, owner, agentUser, "agent");
   ctx = {
     ...openWorkspaceContext(workspace.id, { type: "user", id: owner.id }, {}),
-    timeZone: "Asia/Kolkata",
     userId: owner.id,
   };
   server = await startTestServer({ dataDir: process.env.DATA_DIR });

@@ -152,11 +152,7 @@ function countGroups(rows: GroupRow[]) {
   };
 }
 
-export function campaignReport(
-  ctx: WorkspaceContext,
-  campaignId: number,
-  timeZone: string,
-): CampaignReport {
+export function campaignReport(ctx: WorkspaceContext, campaignId: number): CampaignReport {
   const campaign = getCampaign(ctx, campaignId);
   const client = ctx.db.$client;
   const since = campaign.createdAt.getTime();
@@ -164,7 +160,7 @@ export function campaignReport(
 
   // The one pass over the campaign's messages (each row is read once: its timestamps sit
   // behind the content, so every extra pass would cost as much again).
-  const spans = offsetSpans(Math.min(since, now), now, timeZone);
+  const spans = offsetSpans(Math.min(since, now), now, ctx.workspace.timeZone);
   const hour = (column: string) => localBucketSql(column, spans, HOUR_MS);
   const groups = client
     .prepare(

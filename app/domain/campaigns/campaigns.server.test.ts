@@ -122,7 +122,6 @@ beforeAll(async () => {
   });
   ctx = {
     ...openWorkspaceContext(ws.id, { type: "user", id: owner }, {}),
-    timeZone: "Asia/Kolkata",
     userId: owner,
   };
   saveIntegration(ctx, ws.id, "whatsapp", {

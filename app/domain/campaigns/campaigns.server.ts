@@ -38,7 +38,7 @@ import {
  * pause holds what is not yet handed to a provider, cancel skips it.
  */
 
-export type CampaignContext = WorkspaceContext & { timeZone: string; userId?: string };
+export type CampaignContext = WorkspaceContext & { userId?: string };
 
 export const Audience = z.object({
   type: z.enum(["segment", "list"], { error: "Choose a segment or a list." }),

@@ -82,7 +82,6 @@ registerRenderers(campaignRenderers);
 onDeferredContent((workspaceId, db, campaignId) => {
   const workspace = getControlDb()
     .select({
-      timeZone: workspaces.timezone,
       trackOpens: workspaces.trackOpens,
       trackClicks: workspaces.trackClicks,
     })
@@ -90,10 +89,7 @@ onDeferredContent((workspaceId, db, campaignId) => {
     .where(eq(workspaces.id, workspaceId))
     .get();
   if (!workspace) throw new Error("The workspace no longer exists.");
-  const ctx: CampaignContext = {
-    ...workspaceContextFor(systemContext("campaigns"), workspaceId, db),
-    timeZone: workspace.timeZone,
-  };
+  const ctx: CampaignContext = workspaceContextFor(systemContext("campaigns"), workspaceId, db);
   const renderers = campaignRenderers(ctx, getCampaign(ctx, campaignId));
   return (variant, recipient, messageId) => {
     const renderer = renderers.get(variant);

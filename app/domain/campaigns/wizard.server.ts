@@ -255,12 +255,12 @@ export function validateStep(
         if (!DATE.test(answers.date ?? "")) add("date", "Choose a date.");
         if (!TIME.test(answers.time ?? "")) add("time", "Choose a time.");
         if (!errors.date && !errors.time) {
-          const at = zonedWallTimeToInstant(answers.date!, answers.time!, ctx.timeZone);
+          const at = zonedWallTimeToInstant(answers.date!, answers.time!, ctx.workspace.timeZone);
           if (Number.isNaN(at)) add("date", "Choose a date.");
           else if (at <= ctx.now().getTime()) {
             add(
               "time",
-              `That time has passed in the workspace's time zone (${ctx.timeZone}); choose a later one.`,
+              `That time has passed in the workspace's time zone (${ctx.workspace.timeZone}); choose a later one.`,
             );
           }
         }
@@ -337,7 +337,7 @@ export function saveDraft(
   if (incomplete) {
     throw new ValidationError(Object.values(incomplete.errors)[0]![0]!, incomplete.errors);
   }
-  const input = inputFromAnswers(answers, ctx.timeZone);
+  const input = inputFromAnswers(answers, ctx.workspace.timeZone);
   return campaignId === undefined
     ? createCampaign(ctx, input)
     : updateCampaign(ctx, campaignId, input);

@@ -351,7 +351,7 @@ export function prepareSegment(
   if (!checked.ok) throw new SegmentValidationError(checked.message, checked.errors);
   const where = compileSegment(checked.definition, {
     now: ctx.now(),
-    timeZone: validZone(ctx.timeZone),
+    timeZone: validZone(ctx.timeZone ?? ctx.workspace.timeZone),
     attributeTypes: new Map(catalog.attributes.map((a) => [a.key, a.type])),
   });
   return { definition: checked.definition, where };
