@@ -229,7 +229,6 @@ export async function action(args: ActionFunctionArgs) {
         phone: typeof form.get("phone") === "string" ? String(form.get("phone")) : null,
         telegramContactId,
         previewContactId: previewContact,
-        defaultCountry: workspace.country,
       });
       const back = previewContact === null ? page : `${page}?previewContact=${previewContact}`;
       return redirectWithFlash(

@@ -459,7 +459,7 @@ function correctInWorkspace(
       phone: correction.phone,
       attributes: correction.attributes,
     },
-    { defaultCountry: workspaceCountry(task.workspaceId!) },
+    { defaultCountry: wctx.workspace.country },
   );
   const fields = (["name", "email", "phone"] as const).filter((f) => before[f] !== after[f]);
   const attributes = Object.keys(correction.attributes ?? {}).length;

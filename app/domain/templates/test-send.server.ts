@@ -51,8 +51,6 @@ export interface TestSendRequest {
   telegramContactId?: number | null;
   /** Whose values fill the variables; the sample contact when missing. */
   previewContactId?: number | null;
-  /** Reads numbers without a country code (the workspace's country). */
-  defaultCountry: string;
 }
 
 export interface TestSendResult {
@@ -104,13 +102,12 @@ function contactFor(
   ctx: WorkspaceContext,
   address: { email: string } | { phone: string },
   name: string,
-  defaultCountry: string,
 ): { id: number; created: boolean } {
   try {
     const contact = createContact(
       ctx,
       { name, email: null, phone: null, ...address, attributes: {} },
-      { defaultCountry },
+      { defaultCountry: ctx.workspace.country },
     );
     return { id: contact.id, created: true };
   } catch (error) {
@@ -154,7 +151,7 @@ export function sendTemplateTest(ctx: WorkspaceContext, request: TestSendRequest
           phone: ["Enter the phone number to send the test to, e.g. +91 98765 43210."],
         });
       }
-      const phone = normalisePhone(typed, request.defaultCountry);
+      const phone = normalisePhone(typed, ctx.workspace.country);
       if (!phone.ok) throw new ValidationError(phone.reason, { phone: [phone.reason] });
       address = { phone: phone.e164 };
       break;
@@ -178,7 +175,7 @@ export function sendTemplateTest(ctx: WorkspaceContext, request: TestSendRequest
 
   const recipient = telegram
     ? { id: telegram.id, created: false }
-    : contactFor(ctx, address!, request.user.name, request.defaultCountry);
+    : contactFor(ctx, address!, request.user.name);
   const content = testContent(renderForContact(ctx, template, preview));
   const summary = queueMessages(ctx, [
     { contactId: recipient.id, channel: template.channel, kind: "service", content },
