@@ -16,6 +16,53 @@ const noDbOutsideDomain = {
 };
 const restrict = (...patterns) => ["error", { patterns }];
 
+/**
+ * One of each helper, kept single by a rule of its own (a local plugin, so it adds to whatever
+ * no-restricted-syntax other blocks set instead of replacing it). Each entry: an AST selector
+ * and what to do instead.
+ */
+const ONE_OF_EACH = [
+  [
+    "Literal[raw=/^[\"'](&amp;|&lt;|&gt;|&quot;|&#39;)[\"']$/]",
+    "HTML is escaped by escapeHtml in app/lib/html.ts; do not build another escape table.",
+  ],
+  [
+    ":matches(FunctionDeclaration, VariableDeclarator)[id.name=/^escape\\w*(Html|Telegram|Xml)$/i]",
+    "HTML is escaped by escapeHtml in app/lib/html.ts; import it.",
+  ],
+  [
+    ":matches(FunctionDeclaration, VariableDeclarator)[id.name=/^parse\\w*Id$/]",
+    "Ids from URLs and forms are read by parseId(value, what) in app/lib/ids.ts.",
+  ],
+  [
+    "Literal[regex.pattern=/(email|whatsapp|sms|telegram)\\|(email|whatsapp|sms|telegram)/]",
+    "Build channel checks from CHANNELS / isChannel in app/lib/channels.ts.",
+  ],
+  [
+    "MemberExpression[property.name='includes'] > ArrayExpression.object:has(Literal[value='telegram'])",
+    "Check a channel name with isChannel from app/lib/channels.ts.",
+  ],
+  [
+    "ObjectExpression > SpreadElement ~ Property[key.name='timeZone']",
+    "The workspace's time zone is ctx.workspace.timeZone; do not patch it onto a context.",
+  ],
+];
+const oneOfEach = {
+  rules: {
+    "one-of-each": {
+      meta: { type: "problem", schema: [] },
+      create(context) {
+        return Object.fromEntries(
+          ONE_OF_EACH.map(([selector, message]) => [
+            selector,
+            (node) => context.report({ node, message }),
+          ]),
+        );
+      },
+    },
+  },
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -114,5 +161,18 @@ export default tseslint.config(
   {
     files: ["scripts/**", "tests/**", "server.ts", "*.config.ts"],
     rules: { "no-console": "off" },
+  },
+  {
+    files: ["app/**/*.ts", "app/**/*.tsx", "tests/fakes/**", "tests/support/**", "scripts/**"],
+    ignores: [
+      "app/lib/html.ts",
+      "app/lib/ids.ts",
+      "app/lib/channels.ts",
+      "**/*.test.ts",
+      // Its own escape table goes when the page is split into a folder route.
+      "app/routes/w.$slug.contacts.$contactId.tsx",
+    ],
+    plugins: { engage: oneOfEach },
+    rules: { "engage/one-of-each": "error" },
   },
 );
