@@ -43,6 +43,14 @@ const ONE_OF_EACH = [
     "Check a channel name with isChannel from app/lib/channels.ts.",
   ],
   [
+    "VariableDeclarator[id.name='ATTRIBUTE_TYPES']",
+    "The attribute types are ATTRIBUTE_TYPES in app/lib/attribute-types.ts; import it.",
+  ],
+  [
+    "Program > FunctionDeclaration[id.name=/^(Pager|\\w*StatusBadge)$/]",
+    "A local Pager or status badge: use Pager from app/components/ui/pager.tsx and the badges in app/components.",
+  ],
+  [
     "ObjectExpression > SpreadElement ~ Property[key.name='timeZone']",
     "The workspace's time zone is ctx.workspace.timeZone; do not patch it onto a context.",
   ],
@@ -167,6 +175,7 @@ export default tseslint.config(
     ignores: [
       "app/lib/html.ts",
       "app/lib/ids.ts",
+      "app/lib/attribute-types.ts",
       "app/lib/channels.ts",
       "**/*.test.ts",
       // Its own escape table goes when the page is split into a folder route.
