@@ -36,6 +36,61 @@ const noCallAtLoad = {
   message: "A module does nothing when it is loaded: export it and let the host wire it in.",
 };
 
+/**
+ * One of each helper, kept single by a rule of its own (a local plugin, so it adds to whatever
+ * no-restricted-syntax other blocks set instead of replacing it). Each entry: an AST selector
+ * and what to do instead.
+ */
+const ONE_OF_EACH = [
+  [
+    "Literal[raw=/^[\"'](&amp;|&lt;|&gt;|&quot;|&#39;)[\"']$/]",
+    "HTML is escaped by escapeHtml in app/lib/html.ts; do not build another escape table.",
+  ],
+  [
+    ":matches(FunctionDeclaration, VariableDeclarator)[id.name=/^escape\\w*(Html|Telegram|Xml)$/i]",
+    "HTML is escaped by escapeHtml in app/lib/html.ts; import it.",
+  ],
+  [
+    ":matches(FunctionDeclaration, VariableDeclarator)[id.name=/^parse\\w*Id$/]",
+    "Ids from URLs and forms are read by parseId(value, what) in app/lib/ids.ts.",
+  ],
+  [
+    "Literal[regex.pattern=/(email|whatsapp|sms|telegram)\\|(email|whatsapp|sms|telegram)/]",
+    "Build channel checks from CHANNELS / isChannel in app/lib/channels.ts.",
+  ],
+  [
+    "MemberExpression[property.name='includes'] > ArrayExpression.object:has(Literal[value='telegram'])",
+    "Check a channel name with isChannel from app/lib/channels.ts.",
+  ],
+  [
+    "VariableDeclarator[id.name='ATTRIBUTE_TYPES']",
+    "The attribute types are ATTRIBUTE_TYPES in app/lib/attribute-types.ts; import it.",
+  ],
+  [
+    "Program > FunctionDeclaration[id.name=/^(Pager|\\w*StatusBadge)$/]",
+    "A local Pager or status badge: use Pager from app/components/ui/pager.tsx and the badges in app/components.",
+  ],
+  [
+    "ObjectExpression > SpreadElement ~ Property[key.name='timeZone']",
+    "The workspace's time zone is ctx.workspace.timeZone; do not patch it onto a context.",
+  ],
+];
+const oneOfEach = {
+  rules: {
+    "one-of-each": {
+      meta: { type: "problem", schema: [] },
+      create(context) {
+        return Object.fromEntries(
+          ONE_OF_EACH.map(([selector, message]) => [
+            selector,
+            (node) => context.report({ node, message }),
+          ]),
+        );
+      },
+    },
+  },
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -160,13 +215,12 @@ export default tseslint.config(
       "app/domain/privacy/dsar-fulfil.server.ts",
       "app/domain/privacy/dsar-requests.server.test.ts",
       "app/domain/privacy/dsar-requests.server.ts",
-      "app/domain/privacy/dsar-tasks.server.ts",
+      "app/domain/privacy/dsar-queues.server.ts",
       "app/domain/privacy/policy-versions.server.ts",
       "app/domain/segments/segments.server.test.ts",
       "app/domain/templates/templates.server.test.ts",
       "app/domain/templates/templates.server.ts",
       "app/domain/templates/whatsapp-sync.server.ts",
-      "app/routes/w.$slug.contacts.$contactId.tsx",
       "app/routes/w.$slug.contacts._index.tsx",
       "app/routes/w.$slug.contacts.import_.$importId.tsx",
       "app/routes/w.$slug.settings_.channels.tsx",
@@ -243,5 +297,17 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    files: ["app/**/*.ts", "app/**/*.tsx", "tests/fakes/**", "tests/support/**", "scripts/**"],
+    ignores: [
+      "app/lib/html.ts",
+      "app/lib/ids.ts",
+      "app/lib/attribute-types.ts",
+      "app/lib/channels.ts",
+      "**/*.test.ts",
+    ],
+    plugins: { engage: oneOfEach },
+    rules: { "engage/one-of-each": "error" },
   },
 );

@@ -9,6 +9,7 @@ import {
   type ReactNode,
   type TextareaHTMLAttributes,
 } from "react";
+import { escapeHtml } from "~/lib/html";
 import { AiWriter } from "./ai-writer";
 import { FormErrors } from "./form";
 import { Button, ButtonLink } from "./ui/button";
@@ -304,10 +305,6 @@ function errorsWithin(errors: FieldErrorMap, prefix: string): string[] {
   return Object.entries(errors)
     .filter(([key]) => key === prefix)
     .flatMap(([, list]) => list ?? []);
-}
-
-function escapeTelegram(value: string): string {
-  return value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 let nextKey = 0;
@@ -699,7 +696,7 @@ export function TemplateEditor({
                 configured={ai.configured}
                 channel="telegram"
                 lockChannel
-                onUse={(value) => setText(escapeTelegram(value))}
+                onUse={(value) => setText(escapeHtml(value, { quotes: false }))}
               />
             </Card>
           ) : null}

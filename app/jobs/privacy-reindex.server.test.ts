@@ -13,10 +13,7 @@ process.env.BASE_URL = "https://engage.test";
 describe("privacy index upkeep at start", () => {
   it("builds the index at the first start only, later starts repair marked workspaces", async () => {
     const ctx = await makeWorkspace("upkeep", { name: "Upkeep" });
-    createContact(
-      ctx,
-      { name: "Asha", email: "asha@upkeep.test", phone: null },
-    );
+    createContact(ctx, { name: "Asha", email: "asha@upkeep.test", phone: null });
     const control = getControlDb();
     const asha = subjectHashes({ email: "asha@upkeep.test" });
     const runs = () =>

@@ -4,9 +4,10 @@ import { requireAdmin } from "~/auth/admin-access.server";
 import { DsarTaskPanel } from "~/components/dsar-task";
 import { findUserById } from "~/domain/accounts/users.server";
 import { DecisionForm } from "~/domain/privacy/dsar-decision-form";
-import { decideTask, getTask, parseTaskId, presentTask } from "~/domain/privacy/dsar-queues.server";
+import { decideTask, getTask, presentTask } from "~/domain/privacy/dsar-queues.server";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
+import { parseId } from "~/lib/ids";
 
 export const headers = () => ({ "Cache-Control": "no-store" });
 
@@ -16,7 +17,7 @@ export const meta: MetaFunction = () => [
 
 export async function loader(args: LoaderFunctionArgs) {
   const { ctx } = await requireAdmin(args);
-  const detail = getTask(ctx, parseTaskId(args.params.taskId));
+  const detail = getTask(ctx, parseId(args.params.taskId, "Privacy request"));
   return {
     task: presentTask(detail, "UTC", (userId) =>
       userId ? (findUserById(userId)?.name ?? "A former admin") : "—",
@@ -26,7 +27,7 @@ export async function loader(args: LoaderFunctionArgs) {
 
 export async function action(args: ActionFunctionArgs) {
   const { ctx } = await requireAdmin(args);
-  const id = parseTaskId(args.params.taskId);
+  const id = parseId(args.params.taskId, "Privacy request");
   const formData = await args.request.formData();
   return submitForm(formData, DecisionForm, async (value) =>
     redirectWithFlash(`/admin/privacy/${id}`, await decideTask(ctx, id, value)),

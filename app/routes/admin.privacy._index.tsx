@@ -1,9 +1,8 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useLoaderData } from "@remix-run/react";
+import { Link, useLoaderData } from "@remix-run/react";
 import { Pager } from "~/components/ui/pager";
 import { requireAdmin } from "~/auth/admin-access.server";
-import { Select } from "~/components/form";
-import { Button } from "~/components/ui/button";
+import { PrivacyQueueFilter, privacyQueueUrl } from "~/components/privacy-queue-filter";
 import { EmptyState } from "~/components/ui/layout";
 import { formatDateTime } from "~/lib/format";
 import {
@@ -44,13 +43,7 @@ export async function loader(args: LoaderFunctionArgs) {
 
 export default function AdminPrivacyPage() {
   const { filter, page, pages, total, accounts, overdue } = useLoaderData<typeof loader>();
-  const pageUrl = (n: number) => {
-    const params = new URLSearchParams();
-    if (filter === "all") params.set("show", "all");
-    if (n > 1) params.set("page", String(n));
-    const query = params.toString();
-    return query ? `/admin/privacy?${query}` : "/admin/privacy";
-  };
+  const pageUrl = (n: number) => privacyQueueUrl("/admin/privacy", filter, n);
   return (
     <>
       <section aria-labelledby="account-requests-heading">
@@ -58,22 +51,7 @@ export default function AdminPrivacyPage() {
         <p className="muted">
           Pleisys Engage is the controller of account data: these are decided here. Times in UTC.
         </p>
-        <Form method="get" className="filters" aria-label="Filter account requests">
-          <Select
-            name="show"
-            label="Show"
-            defaultValue={filter}
-            options={[
-              { value: "open", label: "Open requests" },
-              { value: "all", label: "All requests" },
-            ]}
-          />
-          <div className="filters-actions">
-            <Button type="submit" variant="secondary">
-              Apply
-            </Button>
-          </div>
-        </Form>
+        <PrivacyQueueFilter filter={filter} label="Filter account requests" />
         {accounts.length === 0 ? (
           <EmptyState
             title={filter === "open" ? "No open account requests" : "No account requests yet"}

@@ -4,9 +4,11 @@ import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { requireAdmin } from "~/auth/admin-access.server";
 import { FormErrors } from "~/components/form";
+import { AccountStatusBadge } from "~/components/account-status";
 import { SuspendForm } from "~/components/suspend-form";
 import { Button } from "~/components/ui/button";
 import { EmptyState } from "~/components/ui/layout";
+import { Pager } from "~/components/ui/pager";
 import { findUserById } from "~/domain/accounts/users.server";
 import { ADMIN_PAGE_SIZE, searchUsers, setUserStatus } from "~/domain/admin/admin.server";
 import { redirectWithFlash } from "~/lib/flash.server";
@@ -143,7 +145,7 @@ export default function AdminUsersPage() {
                   <td>{row.email}</td>
                   <td>{row.name}</td>
                   <td>
-                    <StatusBadge status={row.status} />
+                    <AccountStatusBadge status={row.status} />
                   </td>
                   <td>{row.verified ? "Yes" : "No"}</td>
                   <td>{row.mfa ? "On" : "Off"}</td>
@@ -169,7 +171,12 @@ export default function AdminUsersPage() {
           </table>
         </div>
       )}
-      <Pager q={q} page={page} pageCount={pageCount} />
+      <Pager
+        label="User pages"
+        page={page}
+        pages={pageCount}
+        href={(n) => listUrl("/admin/users", q, n)}
+      />
     </section>
   );
 }
@@ -186,33 +193,6 @@ function StatusForm({ row, lastResult }: { row: UserRow; lastResult?: Submission
       lastResult={lastResult}
     />
   );
-}
-
-function Pager({ q, page, pageCount }: { q: string; page: number; pageCount: number }) {
-  if (pageCount <= 1 && page <= 1) return null;
-  return (
-    <nav className="pager" aria-label="Pages">
-      {page > 1 ? (
-        <Link to={listUrl("/admin/users", q, Math.min(page - 1, pageCount))} rel="prev">
-          Previous
-        </Link>
-      ) : (
-        <span className="muted">Previous</span>
-      )}
-      {page < pageCount ? (
-        <Link to={listUrl("/admin/users", q, page + 1)} rel="next">
-          Next
-        </Link>
-      ) : (
-        <span className="muted">Next</span>
-      )}
-    </nav>
-  );
-}
-
-function StatusBadge({ status }: { status: string }) {
-  const tone = status === "active" ? "badge-success" : "badge-warning";
-  return <span className={`badge ${tone}`}>{status === "active" ? "Active" : "Suspended"}</span>;
 }
 
 /** One string, so it renders (and is announced) as one piece of text. */

@@ -4,9 +4,11 @@ import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { requireAdmin } from "~/auth/admin-access.server";
 import { FormErrors } from "~/components/form";
+import { AccountStatusBadge } from "~/components/account-status";
 import { SuspendForm } from "~/components/suspend-form";
 import { Button } from "~/components/ui/button";
 import { EmptyState } from "~/components/ui/layout";
+import { Pager } from "~/components/ui/pager";
 import { ADMIN_PAGE_SIZE, searchWorkspaces, setWorkspaceStatus } from "~/domain/admin/admin.server";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
@@ -144,7 +146,7 @@ export default function AdminWorkspacesPage() {
                   </td>
                   <td>{row.name}</td>
                   <td>
-                    <StatusBadge status={row.status} />
+                    <AccountStatusBadge status={row.status} />
                   </td>
                   <td>{row.members}</td>
                   <td>
@@ -168,7 +170,7 @@ export default function AdminWorkspacesPage() {
           </table>
         </div>
       )}
-      <Pager q={q} page={page} pageCount={pageCount} />
+      <Pager label="Workspace pages" page={page} pages={pageCount} href={(n) => listUrl(q, n)} />
     </section>
   );
 }
@@ -184,35 +186,6 @@ function StatusForm({ row, lastResult }: { row: WorkspaceRow; lastResult?: Submi
       schema={StatusChange}
       lastResult={lastResult}
     />
-  );
-}
-
-function StatusBadge({ status }: { status: string }) {
-  const tone =
-    status === "active" ? "badge-success" : status === "suspended" ? "badge-warning" : "";
-  const label = status === "active" ? "Active" : status === "suspended" ? "Suspended" : "Deleted";
-  return <span className={["badge", tone].filter(Boolean).join(" ")}>{label}</span>;
-}
-
-function Pager({ q, page, pageCount }: { q: string; page: number; pageCount: number }) {
-  if (pageCount <= 1 && page <= 1) return null;
-  return (
-    <nav className="pager" aria-label="Pages">
-      {page > 1 ? (
-        <Link to={listUrl(q, Math.min(page - 1, pageCount))} rel="prev">
-          Previous
-        </Link>
-      ) : (
-        <span className="muted">Previous</span>
-      )}
-      {page < pageCount ? (
-        <Link to={listUrl(q, page + 1)} rel="next">
-          Next
-        </Link>
-      ) : (
-        <span className="muted">Next</span>
-      )}
-    </nav>
   );
 }
 

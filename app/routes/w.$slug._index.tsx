@@ -35,9 +35,7 @@ export async function loader(args: LoaderFunctionArgs) {
   const canRead = can(role, "campaigns:read");
   const canSettings = can(role, "workspace:settings");
   // The overview is campaign data: roles without campaigns:read (agents) see the rest.
-  const overview = canRead
-    ? await queryAnalytics("workspaceOverview", wctx.workspaceId, workspace.timezone)
-    : null;
+  const overview = canRead ? await queryAnalytics("workspaceOverview", wctx.workspace) : null;
   const onboarding = getOnboarding(wctx);
 
   const attention: Attention[] = [];

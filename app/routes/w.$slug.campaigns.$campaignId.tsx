@@ -27,7 +27,6 @@ import {
   cancelCampaign,
   deleteCampaign,
   getCampaign,
-  parseCampaignId,
   pauseCampaign,
   resumeCampaign,
 } from "~/domain/campaigns/campaigns.server";
@@ -44,6 +43,7 @@ import { AppError, ForbiddenError, NotFoundError, ValidationError } from "~/lib/
 import { redirectWithFlash } from "~/lib/flash.server";
 import { formatDateTime } from "~/lib/format";
 import { CAMPAIGN_STATUS_LABELS, CampaignStatusBadge } from "~/components/campaign-status";
+import { parseId } from "~/lib/ids";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   {
@@ -66,9 +66,8 @@ function nameOr<T>(read: () => T, fallback: T): T {
 
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "campaigns:read");
-  const ctx = { ...wctx, timeZone: workspace.timezone };
-  const id = parseCampaignId(args.params.campaignId);
-  const campaign = getCampaign(ctx, id);
+  const id = parseId(args.params.campaignId, "Campaign");
+  const campaign = getCampaign(wctx, id);
   const tz = workspace.timezone;
   const confirm = new URL(args.request.url).searchParams.get("confirm");
   const members = new Map(listMembers(workspace.id).map((m) => [m.userId, m.name]));
@@ -78,11 +77,11 @@ export async function loader(args: LoaderFunctionArgs) {
   const audience =
     campaign.audience.type === "segment"
       ? {
-          label: `Segment: ${nameOr(() => getSegment(ctx, campaign.audience.id).name, "(deleted)")}`,
+          label: `Segment: ${nameOr(() => getSegment(wctx, campaign.audience.id).name, "(deleted)")}`,
           href: `/w/${workspace.slug}/segments/${campaign.audience.id}`,
         }
       : {
-          label: `List: ${listGroups(ctx, "list", { counts: false }).find((l) => l.id === campaign.audience.id)?.name ?? "(deleted)"}`,
+          label: `List: ${listGroups(wctx, "list", { counts: false }).find((l) => l.id === campaign.audience.id)?.name ?? "(deleted)"}`,
           href: `/w/${workspace.slug}/contacts?list=${campaign.audience.id}`,
         };
   const integration = campaign.integrationId
@@ -120,7 +119,7 @@ export async function loader(args: LoaderFunctionArgs) {
       variants: campaign.variants.map((v) => ({
         key: v.key,
         templateId: v.templateId,
-        name: nameOr(() => getTemplate(ctx, v.templateId).name, "(deleted template)"),
+        name: nameOr(() => getTemplate(wctx, v.templateId).name, "(deleted template)"),
       })),
       abTest: campaign.abTest,
       winner: campaign.winner,
@@ -132,7 +131,7 @@ export async function loader(args: LoaderFunctionArgs) {
       started: when(campaign.startedAt),
       finished: when(campaign.finishedAt),
     },
-    progress: summariseProgress(await queryAnalytics("campaignProgress", ctx.workspaceId, id)),
+    progress: summariseProgress(await queryAnalytics("campaignProgress", wctx.workspace, id)),
   };
 }
 
@@ -145,9 +144,8 @@ const INTENTS: Record<string, Permission> = {
 };
 
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx, role } = await requireWorkspace(args, "campaigns:write");
-  const ctx = { ...wctx, timeZone: workspace.timezone };
-  const id = parseCampaignId(args.params.campaignId);
+  const { workspace, wctx: ctx, role } = await requireWorkspace(args, "campaigns:write");
+  const id = parseId(args.params.campaignId, "Campaign");
   const intent = String((await args.request.formData()).get("intent") ?? "");
   const page = `/w/${workspace.slug}/campaigns/${id}`;
   try {

@@ -1,8 +1,8 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { queryAnalytics } from "~/domain/analytics/analytics-worker.server";
-import { parseCampaignId } from "~/domain/campaigns/campaigns.server";
 import { summariseProgress } from "~/domain/campaigns/progress";
+import { parseId } from "~/lib/ids";
 
 /**
  * A campaign's live numbers as JSON (campaigns:read), polled by its page every 2 s while it
@@ -11,8 +11,8 @@ import { summariseProgress } from "~/domain/campaigns/progress";
  */
 export async function loader(args: LoaderFunctionArgs) {
   const { wctx } = await requireWorkspace(args, "campaigns:read");
-  const id = parseCampaignId(args.params.campaignId);
-  const progress = await queryAnalytics("campaignProgress", wctx.workspaceId, id);
+  const id = parseId(args.params.campaignId, "Campaign");
+  const progress = await queryAnalytics("campaignProgress", wctx.workspace, id);
   return Response.json(summariseProgress(progress), {
     headers: { "Cache-Control": "no-store" },
   });

@@ -14,11 +14,12 @@ import {
 import { ProviderErrorText } from "~/components/provider-error";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import { queryAnalytics } from "~/domain/analytics/analytics-worker.server";
-import { parseCampaignId, seenLabel } from "~/domain/analytics/campaign-report.server";
+import { seenLabel } from "~/domain/analytics/campaign-report.server";
 import { explainProviderError } from "~/domain/analytics/provider-error";
 import { getCampaign } from "~/domain/campaigns/campaigns.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
 import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
+import { parseId } from "~/lib/ids";
 
 /**
  * GET /w/<slug>/campaigns/<id>/report — what happened to a campaign: funnel, sends and
@@ -39,8 +40,8 @@ export const headers = () => ({ "Cache-Control": "no-store" });
 
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "campaigns:read");
-  const id = parseCampaignId(args.params.campaignId);
-  const report = await queryAnalytics("campaignReport", wctx.workspaceId, id, workspace.timezone);
+  const id = parseId(args.params.campaignId, "Campaign");
+  const report = await queryAnalytics("campaignReport", wctx.workspace, id);
   // Ticks "See the report" on the home checklist; not an open, and counted nowhere else.
   recordReportViewed(wctx);
   const tz = workspace.timezone;

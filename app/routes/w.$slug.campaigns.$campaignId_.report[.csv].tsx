@@ -2,11 +2,9 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { csvDownload } from "~/lib/csv-download.server";
-import {
-  exportCampaignRecipientsCsv,
-  parseCampaignId,
-} from "~/domain/analytics/campaign-report.server";
+import { exportCampaignRecipientsCsv } from "~/domain/analytics/campaign-report.server";
 import { ForbiddenError } from "~/lib/errors";
+import { parseId } from "~/lib/ids";
 
 /**
  * GET /w/<slug>/campaigns/<id>/report.csv — one row per recipient of the campaign (address,
@@ -18,7 +16,7 @@ export async function loader(args: LoaderFunctionArgs) {
   // One row per recipient with their address: a bulk contact file, so exporting contacts too.
   const { workspace, wctx, role } = await requireWorkspace(args, "campaigns:read");
   if (!can(role, "contacts:export")) throw new ForbiddenError();
-  const id = parseCampaignId(args.params.campaignId);
+  const id = parseId(args.params.campaignId, "Campaign");
   const chunks = exportCampaignRecipientsCsv(wctx, id);
   return csvDownload(chunks, `campaign-${id}-${workspace.slug}-recipients.csv`);
 }

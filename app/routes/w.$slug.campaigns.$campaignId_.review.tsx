@@ -16,7 +16,6 @@ import { Card, PageHeader } from "~/components/ui/layout";
 import {
   approvalThreshold,
   getCampaign,
-  parseCampaignId,
   submitCampaign,
 } from "~/domain/campaigns/campaigns.server";
 import { SKIP_LABELS, SKIP_REASONS } from "~/domain/campaigns/review.server";
@@ -31,6 +30,7 @@ import { getTemplate } from "~/domain/templates/templates.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
 import { AppError, NotFoundError, ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
+import { parseId } from "~/lib/ids";
 
 /**
  * The review, before anything is queued: audience size, who is skipped and why, the cost per
@@ -72,9 +72,8 @@ function templateName(ctx: Parameters<typeof getTemplate>[0], id: number): strin
 }
 
 export async function loader(args: LoaderFunctionArgs) {
-  const { workspace, wctx, role } = await requireWorkspace(args, "campaigns:read");
-  const ctx = { ...wctx, timeZone: workspace.timezone };
-  const id = parseCampaignId(args.params.campaignId);
+  const { workspace, wctx: ctx, role } = await requireWorkspace(args, "campaigns:read");
+  const id = parseId(args.params.campaignId, "Campaign");
   let campaign = getCampaign(ctx, id);
   const page = `/w/${workspace.slug}/campaigns/${id}`;
   if (campaign.status !== "draft") throw redirect(page);
@@ -135,9 +134,8 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "campaigns:write");
-  const ctx = { ...wctx, timeZone: workspace.timezone };
-  const id = parseCampaignId(args.params.campaignId);
+  const { workspace, wctx: ctx } = await requireWorkspace(args, "campaigns:write");
+  const id = parseId(args.params.campaignId, "Campaign");
   const form = await args.request.formData();
   if (form.get("intent") !== "send") {
     return data({ formError: "Choose Send or Edit." }, { status: 400 });

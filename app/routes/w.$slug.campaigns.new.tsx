@@ -12,7 +12,7 @@ import { Checkbox, FormErrors, RadioGroup, Select } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Field, FieldNotes } from "~/components/ui/field";
 import { Card, PageHeader } from "~/components/ui/layout";
-import { getCampaign, parseCampaignId } from "~/domain/campaigns/campaigns.server";
+import { getCampaign } from "~/domain/campaigns/campaigns.server";
 import {
   AB_METRIC_LABELS,
   AB_METRICS,
@@ -34,6 +34,7 @@ import {
 } from "~/domain/campaigns/wizard.server";
 import { AppError, ValidationError, type FieldErrors } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
+import { parseId } from "~/lib/ids";
 
 /**
  * The new-campaign wizard: channel → audience → template → schedule, then the review. Each step
@@ -59,11 +60,10 @@ interface WizardView {
 }
 
 async function wizardRequest(args: LoaderFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "campaigns:write");
-  const ctx = { ...wctx, timeZone: workspace.timezone };
+  const { workspace, wctx: ctx } = await requireWorkspace(args, "campaigns:write");
   const url = new URL(args.request.url);
   const draft = url.searchParams.get("draft");
-  const draftId = draft === null ? null : parseCampaignId(draft);
+  const draftId = draft === null ? null : parseId(draft, "Campaign");
   const base = `/w/${workspace.slug}/campaigns/new`;
   const urlFor = (step: WizardStep, answers: WizardAnswers) =>
     stepUrl(base, step, answers, draftId);
@@ -80,7 +80,7 @@ export async function loader(args: LoaderFunctionArgs) {
       throw await redirectWithFlash(page, "Only a draft can be changed.", "warning");
     }
     if (!isWizardStep(requested)) {
-      throw redirect(urlFor("channel", answersFromCampaign(campaign, ctx.timeZone)));
+      throw redirect(urlFor("channel", answersFromCampaign(campaign, ctx.workspace.timeZone)));
     }
   }
   const step: WizardStep = isWizardStep(requested) ? requested : "channel";

@@ -7,9 +7,10 @@ import { FormErrors } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Card, PageHeader } from "~/components/ui/layout";
 import { listAttributeDefinitions } from "~/domain/contacts/attributes.server";
-import { getContact, parseContactId, updateContact } from "~/domain/contacts/contacts.server";
+import { getContact, updateContact } from "~/domain/contacts/contacts.server";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
+import { parseId } from "~/lib/ids";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   {
@@ -27,7 +28,7 @@ function asFormText(value: string | number | boolean | undefined): string {
 
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx } = await requireWorkspace(args, "contacts:write");
-  const contact = getContact(wctx, parseContactId(args.params.contactId));
+  const contact = getContact(wctx, parseId(args.params.contactId, "Contact"));
   const definitions = listAttributeDefinitions(wctx.db);
   return {
     workspace: { name: workspace.name, slug: workspace.slug, country: workspace.country },
@@ -54,7 +55,7 @@ export async function loader(args: LoaderFunctionArgs) {
 
 export async function action(args: ActionFunctionArgs) {
   const { workspace, wctx } = await requireWorkspace(args, "contacts:write");
-  const id = parseContactId(args.params.contactId);
+  const id = parseId(args.params.contactId, "Contact");
   const formData = await args.request.formData();
   return submitForm(formData, ContactFormSchema, (value) => {
     // The form shows every attribute: one left empty is cleared.

@@ -78,6 +78,9 @@ const CONSENT_STATUS_LABELS = {
   none: "no consent recorded",
 } as const;
 
+/** "<channel>:<status>", built from the channel list so a new channel filters too. */
+const CONSENT_FILTER = new RegExp(`^(${CHANNELS.join("|")}):(granted|withdrawn|none)$`);
+
 /** The page's own parameters, read leniently: anything malformed is reported, never a 500. */
 function readQuery(params: URLSearchParams) {
   const problems: string[] = [];
@@ -97,7 +100,7 @@ function readQuery(params: URLSearchParams) {
   filters.tagId = idParam("tag");
   filters.listId = idParam("list");
   const consent = params.get("consent") ?? "";
-  const consentMatch = /^(email|whatsapp|sms|telegram):(granted|withdrawn|none)$/.exec(consent);
+  const consentMatch = CONSENT_FILTER.exec(consent);
   if (consentMatch) {
     filters.consent = {
       channel: consentMatch[1] as Channel,

@@ -5,10 +5,11 @@ import { DsarTaskPanel } from "~/components/dsar-task";
 import { PageHeader } from "~/components/ui/layout";
 import { listAttributeDefinitions } from "~/domain/contacts/attributes.server";
 import { DecisionForm } from "~/domain/privacy/dsar-decision-form";
-import { decideTask, getTask, parseTaskId, presentTask } from "~/domain/privacy/dsar-queues.server";
+import { decideTask, getTask, presentTask } from "~/domain/privacy/dsar-queues.server";
 import { listMembers } from "~/domain/workspaces/workspaces.server";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
+import { parseId } from "~/lib/ids";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   {
@@ -20,7 +21,7 @@ export const headers = () => ({ "Cache-Control": "no-store" });
 
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx } = await requireWorkspace(args, "privacy:manage");
-  const id = parseTaskId(args.params.taskId);
+  const id = parseId(args.params.taskId, "Privacy request");
   const detail = getTask(wctx, id);
   const members = new Map(listMembers(workspace.id).map((m) => [m.userId, m.name]));
   return {
@@ -34,7 +35,7 @@ export async function loader(args: LoaderFunctionArgs) {
 
 export async function action(args: ActionFunctionArgs) {
   const { workspace, wctx } = await requireWorkspace(args, "privacy:manage");
-  const id = parseTaskId(args.params.taskId);
+  const id = parseId(args.params.taskId, "Privacy request");
   const formData = await args.request.formData();
   return submitForm(formData, DecisionForm, async (value) =>
     redirectWithFlash(

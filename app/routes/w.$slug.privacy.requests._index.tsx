@@ -3,7 +3,8 @@ import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-
 import { Pager } from "~/components/ui/pager";
 import { z } from "zod";
 import { requireWorkspace } from "~/auth/workspace.server";
-import { Checkbox, FormErrors, Select } from "~/components/form";
+import { Checkbox, FormErrors } from "~/components/form";
+import { PrivacyQueueFilter, privacyQueueUrl } from "~/components/privacy-queue-filter";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
@@ -68,13 +69,7 @@ export default function PrivacyRequestsPage() {
   const lastResult = useActionData<typeof action>();
   const busy = useNavigation().state === "submitting";
   const base = `/w/${workspace.slug}/privacy/requests`;
-  const pageUrl = (n: number) => {
-    const params = new URLSearchParams();
-    if (filter === "all") params.set("show", "all");
-    if (n > 1) params.set("page", String(n));
-    const query = params.toString();
-    return query ? `${base}?${query}` : base;
-  };
+  const pageUrl = (n: number) => privacyQueueUrl(base, filter, n);
   return (
     <>
       <PageHeader
@@ -89,22 +84,7 @@ export default function PrivacyRequestsPage() {
         </Alert>
       ) : null}
 
-      <Form method="get" action={base} className="filters" aria-label="Filter privacy requests">
-        <Select
-          name="show"
-          label="Show"
-          defaultValue={filter}
-          options={[
-            { value: "open", label: "Open requests" },
-            { value: "all", label: "All requests" },
-          ]}
-        />
-        <div className="filters-actions">
-          <Button type="submit" variant="secondary">
-            Apply
-          </Button>
-        </div>
-      </Form>
+      <PrivacyQueueFilter filter={filter} label="Filter privacy requests" action={base} />
 
       {rows.length === 0 ? (
         filter === "open" ? (

@@ -26,12 +26,12 @@ import {
   deleteSegment,
   getSegment,
   loadSegmentCatalog,
-  parseSegmentId,
   updateSegment,
 } from "~/domain/segments/segments.server";
 import { ForbiddenError, ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { formatDateTime } from "~/lib/format";
+import { parseId } from "~/lib/ids";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   {
@@ -52,10 +52,9 @@ export const shouldRevalidate: ShouldRevalidateFunction = ({
 
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
-  const ctx = { ...wctx, timeZone: workspace.timezone };
-  const segment = getSegment(ctx, parseSegmentId(args.params.segmentId));
+  const segment = getSegment(wctx, parseId(args.params.segmentId, "Segment"));
   const catalog = loadSegmentCatalog(wctx.db);
-  const state = evaluateBuilder(ctx, draftFromDefinition(segment.definition), catalog, {
+  const state = evaluateBuilder(wctx, draftFromDefinition(segment.definition), catalog, {
     preview: 10,
   });
   const view = builderView(state, workspace.timezone);
@@ -76,9 +75,8 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
-  const ctx = { ...wctx, timeZone: workspace.timezone };
-  const id = parseSegmentId(args.params.segmentId);
+  const { workspace, wctx: ctx, role } = await requireWorkspace(args, "contacts:read");
+  const id = parseId(args.params.segmentId, "Segment");
   const current = getSegment(ctx, id);
   const form = await args.request.formData();
   const intent = String(form.get("intent") ?? "update");

@@ -21,11 +21,10 @@ export const headers = () => ({ "Cache-Control": "no-store" });
 
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
-  const ctx = { ...wctx, timeZone: workspace.timezone };
-  const segments = listSegments(ctx);
+  const segments = listSegments(wctx);
   const catalog = loadSegmentCatalog(wctx.db);
   // Counts computed within a small time budget (or reused for a minute); the rest load lazily.
-  const counts = countSavedSegments(ctx, segments);
+  const counts = countSavedSegments(wctx, segments);
   return {
     workspace: { name: workspace.name, slug: workspace.slug },
     canWrite: can(role, "contacts:write"),

@@ -5,10 +5,10 @@ import {
   countSavedSegment,
   countSegment,
   loadSegmentCatalog,
-  parseSegmentId,
 } from "~/domain/segments/segments.server";
 import { evaluateBuilder } from "~/domain/segments/builder.server";
 import { AppError, ValidationError } from "~/lib/errors";
+import { parseId } from "~/lib/ids";
 
 /**
  * The live count (contacts:read), as JSON: { count } or, for a definition that doesn't fit
@@ -49,21 +49,19 @@ function parseJson(text: string): unknown {
 }
 
 export async function loader(args: LoaderFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "contacts:read");
-  const ctx = { ...wctx, timeZone: workspace.timezone };
+  const { wctx: ctx } = await requireWorkspace(args, "contacts:read");
   const params = new URL(args.request.url).searchParams;
   const segmentId = params.get("segmentId");
   const definition = params.get("definition");
   return answer(() => {
-    if (segmentId !== null) return countSavedSegment(ctx, parseSegmentId(segmentId));
+    if (segmentId !== null) return countSavedSegment(ctx, parseId(segmentId, "Segment"));
     if (definition !== null) return countSegment(ctx, parseJson(definition));
     return countSegment(ctx, { op: "and", conditions: [] });
   });
 }
 
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "contacts:read");
-  const ctx = { ...wctx, timeZone: workspace.timezone };
+  const { wctx: ctx } = await requireWorkspace(args, "contacts:read");
   let form: FormData;
   try {
     form = await args.request.formData();

@@ -35,9 +35,8 @@ export const shouldRevalidate: ShouldRevalidateFunction = ({
 
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx } = await requireWorkspace(args, "contacts:write");
-  const ctx = { ...wctx, timeZone: workspace.timezone };
   const catalog = loadSegmentCatalog(wctx.db);
-  const state = evaluateBuilder(ctx, draftFromDefinition(emptyDefinition()), catalog, {
+  const state = evaluateBuilder(wctx, draftFromDefinition(emptyDefinition()), catalog, {
     preview: 10,
   });
   return {
@@ -48,8 +47,7 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "contacts:write");
-  const ctx = { ...wctx, timeZone: workspace.timezone };
+  const { workspace, wctx: ctx } = await requireWorkspace(args, "contacts:write");
   const form = await args.request.formData();
   const intent = String(form.get("intent") ?? "update");
   const name = String(form.get("name") ?? "").slice(0, 200);

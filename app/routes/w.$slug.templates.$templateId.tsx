@@ -28,13 +28,12 @@ import {
 import { ButtonLink } from "~/components/ui/button";
 import { PageHeader } from "~/components/ui/layout";
 import { aiConfigured } from "~/domain/ai/copy.server";
-import { getContact, parseContactId } from "~/domain/contacts/contacts.server";
+import { getContact } from "~/domain/contacts/contacts.server";
 import { listContacts } from "~/domain/contacts/search.server";
 import { smsSegments } from "~/domain/templates/sms";
 import { templateInputFromForm, variableMapFromForm } from "~/domain/templates/template-form";
 import {
   getTemplate,
-  parseTemplateId,
   previewTemplate,
   saveTemplate,
   sendableReason,
@@ -55,6 +54,7 @@ import { CHANNEL_LABELS } from "~/lib/channels";
 import { AppError, NotFoundError, ValidationError, type FieldErrors } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
+import { parseId } from "~/lib/ids";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   {
@@ -68,7 +68,7 @@ export const headers = () => ({ "Cache-Control": "no-store" });
 function previewContactParam(value: FormDataEntryValue | string | null): number | null {
   if (typeof value !== "string" || value === "") return null;
   try {
-    return parseContactId(value);
+    return parseId(value, "Contact");
   } catch {
     return null;
   }
@@ -79,7 +79,7 @@ const contactLabel = (c: { name: string; email: string | null; phone: string | n
 
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role, user } = await requireWorkspace(args, "campaigns:read");
-  const template = getTemplate(wctx, parseTemplateId(args.params.templateId));
+  const template = getTemplate(wctx, parseId(args.params.templateId, "Template"));
   const url = new URL(args.request.url);
   const tz = workspace.timezone;
 
@@ -198,7 +198,7 @@ function failure(form: FormName, error: unknown, submitted: Record<string, unkno
 
 export async function action(args: ActionFunctionArgs) {
   const { workspace, wctx, user } = await requireWorkspace(args, "campaigns:write");
-  const id = parseTemplateId(args.params.templateId);
+  const id = parseId(args.params.templateId, "Template");
   const template = getTemplate(wctx, id);
   const form = await args.request.formData();
   const intent = String(form.get("intent") ?? "");
@@ -231,7 +231,6 @@ export async function action(args: ActionFunctionArgs) {
         phone: typeof form.get("phone") === "string" ? String(form.get("phone")) : null,
         telegramContactId,
         previewContactId: previewContact,
-        defaultCountry: workspace.country,
       });
       const back = previewContact === null ? page : `${page}?previewContact=${previewContact}`;
       return redirectWithFlash(

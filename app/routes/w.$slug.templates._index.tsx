@@ -13,17 +13,13 @@ import { Alert } from "~/components/ui/alert";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import { connectedChannels } from "~/domain/delivery/contact-reach.server";
-import {
-  deleteTemplate,
-  getTemplate,
-  listTemplatePage,
-  parseTemplateId,
-} from "~/domain/templates/templates.server";
+import { deleteTemplate, getTemplate, listTemplatePage } from "~/domain/templates/templates.server";
 import { isSandboxTemplate, syncWhatsAppTemplates } from "~/domain/templates/whatsapp-sync.server";
 import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
 import { AppError, NotFoundError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
+import { parseId } from "~/lib/ids";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `Templates — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
@@ -51,7 +47,7 @@ export async function loader(args: LoaderFunctionArgs) {
   const deleteParam = url.searchParams.get("delete");
   if (canWrite && deleteParam) {
     try {
-      const t = getTemplate(wctx, parseTemplateId(deleteParam));
+      const t = getTemplate(wctx, parseId(deleteParam, "Template"));
       if (t.channel !== "whatsapp") {
         confirmDelete = { id: t.id, name: t.name, channel: CHANNEL_LABELS[t.channel] };
       }
@@ -93,7 +89,7 @@ export async function action(args: ActionFunctionArgs) {
   const page = `/w/${workspace.slug}/templates`;
   try {
     if (intent === "delete") {
-      const id = parseTemplateId(String(form.get("templateId") ?? ""));
+      const id = parseId(String(form.get("templateId") ?? ""), "Template");
       if (form.get("confirm") !== "yes") {
         return data(
           { error: "Confirm the deletion: choose Delete…, then Delete template." },

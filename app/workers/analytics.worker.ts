@@ -11,7 +11,7 @@ import {
   type AnalyticsReply,
   type AnalyticsRequest,
 } from "~/domain/analytics/queries.server";
-import { systemContext } from "~/domain/context";
+import { systemContext, type WorkspaceContext } from "~/domain/context";
 import { NotFoundError } from "~/lib/errors";
 
 const OPEN_FILES = 8;
@@ -36,10 +36,11 @@ function dbFor(workspaceId: string): TenantDb {
 parentPort!.on("message", (request: AnalyticsRequest) => {
   let reply: AnalyticsReply;
   try {
-    const ctx = {
+    const ctx: WorkspaceContext = {
       ...systemContext("analytics"),
-      workspaceId: request.workspaceId,
-      db: dbFor(request.workspaceId),
+      workspaceId: request.workspace.id,
+      workspace: request.workspace,
+      db: dbFor(request.workspace.id),
     };
     const query = analyticsQueries[request.name] as (c: typeof ctx, ...a: unknown[]) => unknown;
     reply = { id: request.id, ok: true, result: query(ctx, ...request.args) };

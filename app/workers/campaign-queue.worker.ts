@@ -26,7 +26,6 @@ try {
     workspaceId: data.workspaceId,
     workspace: data.workspace,
     db,
-    timeZone: data.timeZone,
   };
   const result = writeCampaignMessages(ctx, data.campaignId, {
     part: data.part,

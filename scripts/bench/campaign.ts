@@ -38,7 +38,6 @@ const owner = await createVerifiedUser({ name: "Bench Owner" });
 const workspace = createWorkspaceFor(owner, { country: "IN" });
 const ctx = {
   ...openWorkspaceContext(workspace.id, { type: "user", id: owner.id }, {}),
-  timeZone: "Asia/Kolkata",
   userId: owner.id,
 };
 const client = ctx.db.$client;

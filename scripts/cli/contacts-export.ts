@@ -35,10 +35,7 @@ export const contactsExportCommands: Command[] = [
         throw new ValidationError(`--workspace: no workspace has the address "${slug}"`);
       }
       const system = cliContext();
-      const ctx = {
-        ...openWorkspaceContext(workspace.id, system.actor, {}, system.now),
-        timeZone: workspace.timezone,
-      };
+      const ctx = openWorkspaceContext(workspace.id, system.actor, {}, system.now);
       const scope = scopeByName(ctx, {
         list: typeof list === "string" ? list : undefined,
         segment: typeof segment === "string" ? segment : undefined,

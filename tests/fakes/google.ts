@@ -3,6 +3,7 @@
 // Wire format follows https://developers.google.com/identity/protocols/oauth2/web-server and
 // https://developers.google.com/identity/openid-connect/openid-connect.
 import { randomBytes, timingSafeEqual } from "node:crypto";
+import { escapeHtml } from "../../app/lib/html";
 import { createFakeServer, type FakeReply, type FakeServer } from "./base";
 
 export const FAKE_GOOGLE_CLIENT_ID = "fake-client-id.apps.googleusercontent.com";
@@ -83,13 +84,6 @@ const ONE_PIXEL_PNG = Buffer.from(
 const SCOPE_URL = "https://www.googleapis.com/auth/userinfo.";
 
 const random = (bytes: number): string => randomBytes(bytes).toString("base64url");
-
-function escapeHtml(value: string): string {
-  return value.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
-  );
-}
 
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);

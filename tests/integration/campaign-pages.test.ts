@@ -78,7 +78,6 @@ beforeAll(async () => {
   ({ admin: adminUser, viewer: viewerUser } = team.members);
   ctx = {
     ...team.ctx,
-    timeZone: "Asia/Kolkata",
     userId: owner.id,
   };
   // Five contacts on SMS: three may get it, one is suppressed, one never consented.

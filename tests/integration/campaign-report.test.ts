@@ -87,12 +87,10 @@ beforeAll(async () => {
   });
   ctx = {
     ...team.ctx,
-    timeZone: TZ,
     userId: owner.id,
   };
   otherCtx = {
     ...them.ctx,
-    timeZone: TZ,
     userId: them.owner.id,
   };
   server = await startServer({ env: { SESSION_SECRET } });

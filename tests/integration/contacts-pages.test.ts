@@ -294,7 +294,7 @@ describe("not found and permissions", () => {
   });
 
   it("refuses a form the contact page does not have with 400 and a clear message", async () => {
-    const target = createContact(ctx, { name: "Odd Form", email: "oddform@example.com" }, IN);
+    const target = createContact(ctx, { name: "Odd Form", email: "oddform@example.com" });
     const forms: Record<string, string>[] = [
       { intent: "rename", name: "Changed" },
       { name: "Changed" },

@@ -60,10 +60,7 @@ beforeAll(async () => {
   ({ owner, workspace: workspaceA } = team);
   const teamB = await makeTeam({ owner: "Bruno B", workspace: { slug: slugB, name: "Shop B" } });
   workspaceB = teamB.workspace;
-  createContact(
-    ctx,
-    { name: "Priya Person", email: "priya@example.com" },
-  );
+  createContact(ctx, { name: "Priya Person", email: "priya@example.com" });
   createContact(ctx, { name: "Someone Else", email: "else@example.com" });
   taskA = createDsarRequest({
     type: "export",

@@ -83,7 +83,6 @@ beforeAll(async () => {
   }));
   ctx = {
     ...team.ctx,
-    timeZone: "Asia/Kolkata",
     userId: owner.id,
   };
   server = await startServer();

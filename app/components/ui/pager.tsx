@@ -1,7 +1,8 @@
 import { Link } from "@remix-run/react";
 
 /**
- * Previous / "Page n of m" / Next for lists paged by number. Renders nothing for one page.
+ * Previous / "Page n of m" / Next for lists paged by number. Renders nothing for a list of one
+ * page seen on page 1; past the last page it still offers the way back.
  * `href(n)` builds page n's address (keeping the list's filters).
  */
 export function Pager({
@@ -19,7 +20,7 @@ export function Pager({
   previous?: string;
   next?: string;
 }) {
-  if (pages <= 1) return null;
+  if (pages <= 1 && page <= 1) return null;
   return (
     <nav className="pager" aria-label={label}>
       {page > 1 ? (

@@ -21,6 +21,7 @@ const createdAt = () =>
 const time = (name: string) => integer(name, { mode: "timestamp_ms" });
 
 // Relative, not "~/": drizzle-kit loads this file without the app's path aliases.
+import { CHANNELS } from "../../lib/channels";
 import { ROLES, type Role } from "../../lib/roles";
 export { ROLES, type Role };
 export const CURRENCIES = ["INR", "USD"] as const;
@@ -318,7 +319,7 @@ export const integrations = sqliteTable(
     workspaceId: text("workspace_id")
       .notNull()
       .references(() => workspaces.id, { onDelete: "cascade" }),
-    channel: text("channel", { enum: ["email", "whatsapp", "sms", "telegram"] }).notNull(),
+    channel: text("channel", { enum: CHANNELS }).notNull(),
     provider: text("provider", { enum: INTEGRATION_PROVIDERS }).notNull(),
     /** Every field of the provider's form as JSON, vault-encrypted (secrets and all). */
     configEnc: text("config_enc").notNull(),

@@ -8,6 +8,7 @@ import {
   uniqueIndex,
 } from "drizzle-orm/sqlite-core";
 // Relative, not "~/": drizzle-kit loads this file without the app's path aliases.
+import { ATTRIBUTE_TYPES, type AttributeType } from "../../lib/attribute-types";
 import { CHANNELS } from "../../lib/channels";
 
 /**
@@ -27,8 +28,7 @@ export const tenantMeta = sqliteTable("tenant_meta", {
 // ---------------------------------------------------------------------------------------------
 // Contacts (area: contacts). The people a workspace messages (policy §2.3).
 
-export const ATTRIBUTE_TYPES = ["text", "number", "date", "boolean", "choice"] as const;
-export type AttributeType = (typeof ATTRIBUTE_TYPES)[number];
+export { ATTRIBUTE_TYPES, type AttributeType };
 
 /**
  * A contact: unique by normalised email and by E.164 phone (either may be missing, not both).

@@ -1,4 +1,5 @@
 import type { Worker } from "node:worker_threads";
+import type { WorkspaceProfile } from "../context";
 import { NotFoundError } from "~/lib/errors";
 import { logger } from "~/lib/logger.server";
 import { startWorker } from "~/lib/worker.server";
@@ -58,13 +59,13 @@ function ensureWorker(): Worker {
 /** Answers `name` for the workspace in the analytics worker. */
 export function queryAnalytics<K extends AnalyticsQueryName>(
   name: K,
-  workspaceId: string,
+  workspace: WorkspaceProfile,
   ...args: AnalyticsArgs<K>
 ): Promise<AnalyticsResult<K>> {
-  const key = JSON.stringify([name, workspaceId, args]);
+  const key = JSON.stringify([name, workspace, args]);
   const shared = inFlight.get(key);
   if (shared) return shared as Promise<AnalyticsResult<K>>;
-  const request: AnalyticsRequest = { id: nextId++, name, workspaceId, args };
+  const request: AnalyticsRequest = { id: nextId++, name, workspace, args };
   const answer = new Promise<unknown>((resolve, reject) => {
     pending.set(request.id, { resolve, reject });
     ensureWorker().postMessage(request);

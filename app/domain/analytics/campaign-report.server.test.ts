@@ -23,7 +23,6 @@ import { splitProviderError } from "./provider-error";
  * links, a complaint. Every number is checked exactly.
  */
 
-const TZ = "Asia/Kolkata";
 /** A click from a person's browser (not our app, a scanner or a prefetch). */
 const PERSON = {
   method: "GET",
@@ -44,7 +43,7 @@ beforeAll(async () => {
   process.env.BASE_URL = "https://engage.test";
   reloadEnv();
   const wctx = await makeWorkspace("report-domain");
-  ctx = { ...wctx, timeZone: TZ, userId: wctx.actor.id };
+  ctx = { ...wctx, userId: wctx.actor.id };
   const threeDaysAgo = Date.now() - 3 * 86_400_000;
   t0 = Math.floor((threeDaysAgo + IST) / 3_600_000) * 3_600_000 - IST;
 });
@@ -162,7 +161,7 @@ describe("campaignReport", () => {
     recordComplaint(ctx, 2, m(2));
     ctx.db.update(campaigns).set({ winner: "A" }).where(eq(campaigns.id, campaignId)).run();
 
-    const report = campaignReport(ctx, campaignId, TZ);
+    const report = campaignReport(ctx, campaignId);
     expect(report.funnel).toEqual({
       audience: 11,
       queued: 8,
@@ -316,18 +315,18 @@ describe("campaignReport", () => {
     await unsubscribeOneClick(emailTokens(ctx, first.messageIds.get(lena)!).unsubscribe);
     recordReply(ctx, ravi, "whatsapp", "+919810000102", t0 + 5 * MIN);
 
-    expect(campaignReport(ctx, first.campaignId, TZ).suppressions.unsubscribed).toBe(0);
-    expect(campaignReport(ctx, second.campaignId, TZ).suppressions.unsubscribed).toBe(1);
-    const chat = campaignReport(ctx, whatsapp.campaignId, TZ);
+    expect(campaignReport(ctx, first.campaignId).suppressions.unsubscribed).toBe(0);
+    expect(campaignReport(ctx, second.campaignId).suppressions.unsubscribed).toBe(1);
+    const chat = campaignReport(ctx, whatsapp.campaignId);
     expect(chat.suppressions.unsubscribed).toBe(0);
     expect(chat.funnel).toMatchObject({ sent: 2, delivered: 2, seen: 2, replied: 1 });
     expect(chat.rates.reply).toBe(1 / 2);
     expect(chat.variants).toEqual([]);
-    expect(campaignReport(ctx, second.campaignId, TZ).funnel.replied).toBe(0);
+    expect(campaignReport(ctx, second.campaignId).funnel.replied).toBe(0);
   });
 
   it("refuses an unknown campaign", () => {
-    expect(() => campaignReport(ctx, 999_999, TZ)).toThrow(/not found/);
+    expect(() => campaignReport(ctx, 999_999)).toThrow(/not found/);
     expect(() => exportCampaignRecipientsCsv(ctx, 999_999)).toThrow(/not found/);
   });
 });

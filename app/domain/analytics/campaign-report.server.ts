@@ -1,6 +1,5 @@
 import type { Channel } from "~/lib/channels";
 import { csvLine } from "~/lib/csv";
-import { NotFoundError } from "~/lib/errors";
 import type { AbMetric } from "../campaigns/ab-test";
 import { getCampaign, type Campaign } from "../campaigns/campaigns.server";
 import { recordAudit } from "../audit/audit.server";
@@ -108,16 +107,6 @@ export const MAX_HOURS = 14 * 24;
 const MAX_FAILURE_GROUPS = 50;
 const MAX_LINKS = 100;
 
-/**
- * A campaign id from a URL: a positive integer, anything else is "not found". (The campaigns
- * area has none yet; when it adds one, this one should go.)
- */
-export function parseCampaignId(value: string | undefined | null): number {
-  const id = value && /^[1-9]\d{0,14}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(id)) throw new NotFoundError("Campaign");
-  return id;
-}
-
 function rate(part: number, whole: number): number | null {
   return whole > 0 ? part / whole : null;
 }
@@ -163,11 +152,7 @@ function countGroups(rows: GroupRow[]) {
   };
 }
 
-export function campaignReport(
-  ctx: WorkspaceContext,
-  campaignId: number,
-  timeZone: string,
-): CampaignReport {
+export function campaignReport(ctx: WorkspaceContext, campaignId: number): CampaignReport {
   const campaign = getCampaign(ctx, campaignId);
   const client = ctx.db.$client;
   const since = campaign.createdAt.getTime();
@@ -175,7 +160,7 @@ export function campaignReport(
 
   // The one pass over the campaign's messages (each row is read once: its timestamps sit
   // behind the content, so every extra pass would cost as much again).
-  const spans = offsetSpans(Math.min(since, now), now, timeZone);
+  const spans = offsetSpans(Math.min(since, now), now, ctx.workspace.timeZone);
   const hour = (column: string) => localBucketSql(column, spans, HOUR_MS);
   const groups = client
     .prepare(

@@ -24,7 +24,7 @@ beforeAll(async () => {
   reloadEnv();
   const wctx = await makeWorkspace("overview-domain");
   now = Date.now();
-  ctx = { ...wctx, now: () => new Date(now), timeZone: TZ, userId: wctx.actor.id };
+  ctx = { ...wctx, now: () => new Date(now), userId: wctx.actor.id };
 });
 
 describe("offsetSpans", () => {
@@ -46,7 +46,7 @@ describe("offsetSpans", () => {
 
 describe("workspaceOverview", () => {
   it("is empty before anything was sent", () => {
-    const overview = workspaceOverview(ctx, TZ);
+    const overview = workspaceOverview(ctx);
     expect(overview.channels).toEqual([]);
     expect(overview.recentCampaigns).toEqual([]);
     expect(overview.to).toBe(istDay(now));
@@ -100,7 +100,7 @@ describe("workspaceOverview", () => {
       readAt: yesterday + 240 * MIN,
     });
 
-    const overview = workspaceOverview(ctx, TZ);
+    const overview = workspaceOverview(ctx);
     const today = istDay(now);
     expect(overview.to).toBe(today);
     expect(overview.from).toBe(istDay(now - 29 * DAY_MS));

@@ -69,9 +69,13 @@ export interface WorkspaceOverview {
 
 const METRICS = ["sent", "delivered", "failed", "seen", "clicked"] as const;
 
-export function workspaceOverview(ctx: WorkspaceContext, timeZone: string): WorkspaceOverview {
+export function workspaceOverview(ctx: WorkspaceContext): WorkspaceOverview {
   const now = ctx.now().getTime();
-  const spans = offsetSpans(now - (OVERVIEW_DAYS + 1) * DAY_MS - LATE_EVENTS_MS, now, timeZone);
+  const spans = offsetSpans(
+    now - (OVERVIEW_DAYS + 1) * DAY_MS - LATE_EVENTS_MS,
+    now,
+    ctx.workspace.timeZone,
+  );
   const today = localBucket(now, spans, DAY_MS);
   const firstDay = today - OVERVIEW_DAYS + 1;
   const day = (column: string) => localBucketSql(column, spans, DAY_MS);

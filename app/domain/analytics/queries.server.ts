@@ -1,5 +1,5 @@
 import { campaignProgress } from "../campaigns/campaigns.server";
-import type { WorkspaceContext } from "../context";
+import type { WorkspaceContext, WorkspaceProfile } from "../context";
 import { campaignReport } from "./campaign-report.server";
 import { workspaceOverview } from "./overview.server";
 
@@ -12,9 +12,8 @@ import { workspaceOverview } from "./overview.server";
 export const analyticsQueries = {
   campaignProgress: (ctx: WorkspaceContext, campaignId: number) =>
     campaignProgress(ctx, campaignId),
-  campaignReport: (ctx: WorkspaceContext, campaignId: number, timeZone: string) =>
-    campaignReport(ctx, campaignId, timeZone),
-  workspaceOverview: (ctx: WorkspaceContext, timeZone: string) => workspaceOverview(ctx, timeZone),
+  campaignReport: (ctx: WorkspaceContext, campaignId: number) => campaignReport(ctx, campaignId),
+  workspaceOverview: (ctx: WorkspaceContext) => workspaceOverview(ctx),
 };
 
 export type AnalyticsQueries = typeof analyticsQueries;
@@ -26,7 +25,8 @@ export type AnalyticsResult<K extends AnalyticsQueryName> = ReturnType<Analytics
 export interface AnalyticsRequest {
   id: number;
   name: AnalyticsQueryName;
-  workspaceId: string;
+  /** The workspace asked about: its file, and its time zone for local days and hours. */
+  workspace: WorkspaceProfile;
   args: unknown[];
 }
 

@@ -25,19 +25,16 @@ const queuing = new Set<string>();
 
 function contextFor(workspaceId: string, db: TenantDb, now: number): CampaignContext | null {
   const workspace = getControlDb()
-    .select({ timezone: workspaces.timezone, status: workspaces.status })
+    .select({ status: workspaces.status })
     .from(workspaces)
     .where(eq(workspaces.id, workspaceId))
     .get();
   if (!workspace || workspace.status !== "active") return null;
-  return {
-    ...workspaceContextFor(
-      systemContext("campaigns", () => new Date(now)),
-      workspaceId,
-      db,
-    ),
-    timeZone: workspace.timezone,
-  };
+  return workspaceContextFor(
+    systemContext("campaigns", () => new Date(now)),
+    workspaceId,
+    db,
+  );
 }
 
 function startAt(campaign: Campaign): number {

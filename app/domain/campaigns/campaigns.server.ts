@@ -38,7 +38,7 @@ import {
  * pause holds what is not yet handed to a provider, cancel skips it.
  */
 
-export type CampaignContext = WorkspaceContext & { timeZone: string; userId?: string };
+export type CampaignContext = WorkspaceContext & { userId?: string };
 
 export const Audience = z.object({
   type: z.enum(["segment", "list"], { error: "Choose a segment or a list." }),
@@ -135,13 +135,6 @@ export function getCampaign(ctx: WorkspaceContext, id: number): Campaign {
   const row = ctx.db.select().from(campaigns).where(eq(campaigns.id, id)).get();
   if (!row) throw new NotFoundError("Campaign", id);
   return toCampaign(row);
-}
-
-/** A campaign id from a URL or form: a positive integer, anything else is "not found". */
-export function parseCampaignId(value: string | undefined | null): number {
-  const id = value && /^[1-9]\d{0,14}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(id)) throw new NotFoundError("Campaign");
-  return id;
 }
 
 export function listCampaigns(ctx: WorkspaceContext, limit = 50): Campaign[] {

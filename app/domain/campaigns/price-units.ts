@@ -1,4 +1,4 @@
-import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
+import { CHANNEL_LABELS, isChannel, type Channel } from "~/lib/channels";
 
 /**
  * What a price is per, for each channel (the units the campaign review counts): WhatsApp by
@@ -41,9 +41,9 @@ export function priceKey(row: PriceKeyParts): string {
 export function parsePriceKey(key: string): PriceKeyParts | null {
   const [channel, unit, country, extra] = key.split(":");
   if (extra !== undefined || !channel || !unit || !country) return null;
-  if (!(CHANNELS as readonly string[]).includes(channel)) return null;
-  if (!PRICE_UNITS[channel as Channel].includes(unit)) return null;
-  return { channel: channel as Channel, unit, country };
+  if (!isChannel(channel)) return null;
+  if (!PRICE_UNITS[channel].includes(unit)) return null;
+  return { channel, unit, country };
 }
 
 /** The accessible name of a price input: "SMS price for IN per segment". */

@@ -61,7 +61,7 @@ function newCampaign() {
 
 beforeAll(async () => {
   const base = await makeWorkspace("prices");
-  ctx = { ...base, timeZone: "Asia/Kolkata", userId: base.actor.id };
+  ctx = { ...base, userId: base.actor.id };
   // Three in India, two in the US, all with WhatsApp consent.
   const phones: [string, string][] = [
     ["+919810000001", "IN"],

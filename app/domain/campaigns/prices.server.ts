@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Currency } from "~/db/schema/control";
 import { prices } from "~/db/schema/tenant";
-import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
+import { CHANNEL_LABELS, isChannel, type Channel } from "~/lib/channels";
 import { NotFoundError, ValidationError, type FieldErrors } from "~/lib/errors";
 import { parseMoney } from "~/lib/money";
 import { recordAudit } from "../audit/audit.server";
@@ -190,7 +190,7 @@ export function addPrice(ctx: WorkspaceContext, currency: Currency, input: NewPr
   const channel = input.channel.trim().toLowerCase();
   const unit = input.unit.trim();
   const country = input.country.trim().toUpperCase();
-  const knownChannel = (CHANNELS as readonly string[]).includes(channel);
+  const knownChannel = isChannel(channel);
   if (!knownChannel) {
     fieldErrors.channel = ["Choose WhatsApp, SMS, email or Telegram."];
   } else if (!PRICE_UNITS[channel as Channel].includes(unit)) {

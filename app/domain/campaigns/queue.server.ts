@@ -166,7 +166,7 @@ export function writeCampaignMessages(
       .all(campaign.channel) as string[],
   );
   const schedule = campaign.schedule;
-  const local = schedule.type === "local" ? localSendTime(schedule, ctx.timeZone) : null;
+  const local = schedule.type === "local" ? localSendTime(schedule, ctx.workspace.timeZone) : null;
   const columns = `c.id, c.email, c.phone, c.country, c.${ADDRESS[campaign.channel]} AS address,
       ${local ? "json_extract(c.attributes, '$.timezone')" : "NULL"} AS timezone,
       (SELECT status FROM consents k WHERE k.contact_id = c.id AND k.channel = ?) AS consent`;
@@ -275,7 +275,6 @@ export interface CampaignQueueWorkerData {
   dbPath: string;
   campaignId: number;
   workspace: WorkspaceProfile;
-  timeZone: string;
   part: QueueOptions["part"];
   winner?: string;
   notBefore?: number;
@@ -302,7 +301,6 @@ export function queueCampaign(
     dbPath: tenantDbPath(ctx.workspaceId),
     campaignId: id,
     workspace: ctx.workspace,
-    timeZone: ctx.timeZone,
     part: options.part,
     winner: options.winner,
     notBefore: options.notBefore,

@@ -86,7 +86,6 @@ export function costUnitFor(ctx: CampaignContext, campaign: Campaign): CostUnit 
 export const campaignContent: DeferredContentSource = (workspaceId, db, campaignId) => {
   const workspace = getControlDb()
     .select({
-      timeZone: workspaces.timezone,
       trackOpens: workspaces.trackOpens,
       trackClicks: workspaces.trackClicks,
     })
@@ -94,10 +93,7 @@ export const campaignContent: DeferredContentSource = (workspaceId, db, campaign
     .where(eq(workspaces.id, workspaceId))
     .get();
   if (!workspace) throw new Error("The workspace no longer exists.");
-  const ctx: CampaignContext = {
-    ...workspaceContextFor(systemContext("campaigns"), workspaceId, db),
-    timeZone: workspace.timeZone,
-  };
+  const ctx: CampaignContext = workspaceContextFor(systemContext("campaigns"), workspaceId, db);
   const renderers = campaignRenderers(ctx, getCampaign(ctx, campaignId));
   return (variant, recipient, messageId) => {
     const renderer = renderers.get(variant);

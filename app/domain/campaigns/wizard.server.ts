@@ -1,4 +1,4 @@
-import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
+import { CHANNEL_LABELS, CHANNELS, isChannel, type Channel } from "~/lib/channels";
 import { NotFoundError, ValidationError, type FieldErrors } from "~/lib/errors";
 import { formatDateTime } from "~/lib/format";
 import { zonedWallTimeToInstant, zoneOffsetMs } from "~/lib/time-zone";
@@ -92,9 +92,7 @@ export function wizardChoices(ctx: CampaignContext, answers: WizardAnswers): Wiz
       problem: null,
     })),
   ];
-  const channel = (CHANNELS as readonly string[]).includes(answers.channel ?? "")
-    ? (answers.channel as Channel)
-    : null;
+  const channel = isChannel(answers.channel ?? "") ? (answers.channel as Channel) : null;
   const all = channel ? listTemplates(ctx, { channel }) : [];
   const sendable = all.filter((t) => sendableReason(t) === null);
   return {
@@ -194,7 +192,7 @@ export function validateStep(
       const name = (answers.name ?? "").trim();
       if (!name) add("name", "Name the campaign.");
       else if (name.length > 120) add("name", "Use at most 120 characters.");
-      if (!(CHANNELS as readonly string[]).includes(answers.channel ?? "")) {
+      if (!isChannel(answers.channel ?? "")) {
         add("channel", "Choose a channel.");
       }
       break;
@@ -257,12 +255,12 @@ export function validateStep(
         if (!DATE.test(answers.date ?? "")) add("date", "Choose a date.");
         if (!TIME.test(answers.time ?? "")) add("time", "Choose a time.");
         if (!errors.date && !errors.time) {
-          const at = zonedWallTimeToInstant(answers.date!, answers.time!, ctx.timeZone);
+          const at = zonedWallTimeToInstant(answers.date!, answers.time!, ctx.workspace.timeZone);
           if (Number.isNaN(at)) add("date", "Choose a date.");
           else if (at <= ctx.now().getTime()) {
             add(
               "time",
-              `That time has passed in the workspace's time zone (${ctx.timeZone}); choose a later one.`,
+              `That time has passed in the workspace's time zone (${ctx.workspace.timeZone}); choose a later one.`,
             );
           }
         }
@@ -339,7 +337,7 @@ export function saveDraft(
   if (incomplete) {
     throw new ValidationError(Object.values(incomplete.errors)[0]![0]!, incomplete.errors);
   }
-  const input = inputFromAnswers(answers, ctx.timeZone);
+  const input = inputFromAnswers(answers, ctx.workspace.timeZone);
   return campaignId === undefined
     ? createCampaign(ctx, input)
     : updateCampaign(ctx, campaignId, input);

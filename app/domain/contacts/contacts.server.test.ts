@@ -28,7 +28,6 @@ import {
   eraseContact,
   getContact,
   getContactDetails,
-  parseContactId,
   updateContact,
 } from "./contacts.server";
 import { listContactTimeline } from "./timeline.server";
@@ -183,16 +182,6 @@ describe("normaliseContactInput", () => {
     expect(nameKeyOf("  राम   कुमार ")).toBe("राम कुमार");
     expect(nameKeyOf("ÉLODIE Dupont")).toBe("élodie dupont");
   });
-});
-
-describe("parseContactId", () => {
-  it.each(["x", "0", "-1", "1.5", "", "12345678901234567890", "1e3"])(
-    "refuses %j as not found",
-    (value) => {
-      expect(thrown(() => parseContactId(value))).toBeInstanceOf(NotFoundError);
-    },
-  );
-  it("accepts a positive integer", () => expect(parseContactId("42")).toBe(42));
 });
 
 describe("create, update, uniqueness", () => {

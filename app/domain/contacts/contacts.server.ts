@@ -76,13 +76,6 @@ function toContact(row: ContactRowDb, definitions?: readonly AttributeDefinition
   };
 }
 
-/** A contact id from a URL or form: a positive integer, anything else is "not found". */
-export function parseContactId(value: string | undefined | null): number {
-  const id = value && /^[1-9]\d{0,14}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(id)) throw new NotFoundError("Contact");
-  return id;
-}
-
 export function getContact(ctx: WorkspaceContext, id: number): Contact {
   const row = ctx.db.select().from(contacts).where(eq(contacts.id, id)).get();
   if (!row) throw new NotFoundError("Contact", id);

@@ -1,4 +1,5 @@
 import type { MessageContent } from "~/channels/types";
+import { isChannel } from "~/lib/channels";
 import { getEnv } from "~/lib/env.server";
 import { escapeHtml } from "~/lib/html";
 import { readSignedToken, signToken } from "~/lib/signed-token.server";
@@ -34,11 +35,11 @@ export function readUnsubscribeToken(token: string): UnsubscribeTarget | null {
   if (!parts || parts.length !== 4) return null;
   const [workspaceId, contactId, channel, messageId] = parts as [string, string, string, string];
   if (!/^\d+$/.test(contactId)) return null;
-  if (!["email", "whatsapp", "sms", "telegram"].includes(channel)) return null;
+  if (!isChannel(channel)) return null;
   return {
     workspaceId,
     contactId: Number(contactId),
-    channel: channel as UnsubscribeTarget["channel"],
+    channel,
     messageId,
   };
 }

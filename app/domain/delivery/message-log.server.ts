@@ -1,5 +1,5 @@
 import { MESSAGE_STATUSES, type MessageStatus } from "~/db/schema/tenant";
-import { CHANNELS, type Channel } from "~/lib/channels";
+import { isChannel } from "~/lib/channels";
 import { csvLine } from "~/lib/csv";
 import { recordAudit } from "../audit/audit.server";
 import type { WorkspaceContext } from "../context";
@@ -17,7 +17,7 @@ export function readMessageLogFilters(params: URLSearchParams): {
   let problem: string | null = null;
   if (["1", "on", "true"].includes(params.get("sandbox") ?? "")) filters.sandbox = true;
   const channel = params.get("channel") ?? "";
-  if ((CHANNELS as readonly string[]).includes(channel)) filters.channel = channel as Channel;
+  if (isChannel(channel)) filters.channel = channel;
   else if (channel) problem = "That channel filter is not valid. Choose one from the menu.";
   const status = params.get("status") ?? "";
   if ((MESSAGE_STATUSES as readonly string[]).includes(status)) {

@@ -143,13 +143,6 @@ function toView(
   };
 }
 
-/** A task id from a URL: a positive integer; anything else is "not found". */
-export function parseTaskId(value: string | undefined | null): number {
-  const id = value && /^[1-9]\d{0,14}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(id)) throw new NotFoundError("Privacy request");
-  return id;
-}
-
 export type TaskFilter = "open" | "all";
 
 export interface TaskPage {

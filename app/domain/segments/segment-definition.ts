@@ -7,6 +7,7 @@
  * conditions or nested groups, at most MAX_DEPTH groups deep (the root counts as one).
  */
 import { z } from "zod";
+import { ATTRIBUTE_TYPES, type AttributeType } from "~/lib/attribute-types";
 import { CHANNELS, type Channel } from "~/lib/channels";
 
 export const DEFINITION_VERSION = 1;
@@ -17,8 +18,7 @@ export const MAX_CONDITIONS = 50;
 export const MAX_DAYS = 36_500;
 export const MAX_VALUE_LENGTH = 500;
 
-export const ATTRIBUTE_TYPES = ["text", "number", "date", "boolean", "choice"] as const;
-export type AttributeType = (typeof ATTRIBUTE_TYPES)[number];
+export { ATTRIBUTE_TYPES, type AttributeType };
 
 // ---------------------------------------------------------------------------------------------
 // Operators

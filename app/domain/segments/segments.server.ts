@@ -217,13 +217,6 @@ export function prepareSavedSegment(
   return prepareSegment(ctx, segment.definition, catalog);
 }
 
-/** A segment id from a URL or form: a positive integer, anything else is "not found". */
-export function parseSegmentId(value: string | undefined | null): number {
-  const id = value && /^[1-9]\d{0,14}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(id)) throw new NotFoundError("Segment");
-  return id;
-}
-
 export function listSegments(ctx: WorkspaceContext): Segment[] {
   return ctx.db
     .select()

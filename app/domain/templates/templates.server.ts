@@ -229,13 +229,6 @@ export function getTemplate(ctx: WorkspaceContext, id: number): Template {
   return toTemplate(row);
 }
 
-/** A template id from a URL or form: a positive integer, anything else is "not found". */
-export function parseTemplateId(value: string | undefined | null): number {
-  const id = value && /^[1-9]\d{0,14}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(id)) throw new NotFoundError("Template");
-  return id;
-}
-
 export interface TemplateVariable {
   key: string;
   label: string;

@@ -60,7 +60,6 @@ describe("sendTemplateTest", () => {
       templateId: emailId,
       user: me,
       previewContactId: ravi,
-      defaultCountry: "IN",
     });
     expect(result).toMatchObject({
       channel: "email",
@@ -78,7 +77,7 @@ describe("sendTemplateTest", () => {
     expect(describeTestSend(result)).toContain("sandbox");
 
     // The second test reuses the contact made for the address.
-    const again = sendTemplateTest(ctx, { templateId: emailId, user: me, defaultCountry: "IN" });
+    const again = sendTemplateTest(ctx, { templateId: emailId, user: me });
     expect(again.contactCreated).toBe(false);
     expect(getMessage(ctx, again.messageId).contactId).toBe(message.contactId);
     // Without a preview contact, the sample contact fills the variables.
@@ -92,13 +91,9 @@ describe("sendTemplateTest", () => {
 
   it("sends SMS to a typed number, refusing one that is not a phone number", () => {
     const user = { ...me, id: "usr_tester_sms" };
-    const missing = refused(() =>
-      sendTemplateTest(ctx, { templateId: smsId, user, defaultCountry: "IN" }),
-    );
+    const missing = refused(() => sendTemplateTest(ctx, { templateId: smsId, user }));
     expect(missing.fieldErrors.phone?.[0]).toMatch(/phone number/);
-    const bad = refused(() =>
-      sendTemplateTest(ctx, { templateId: smsId, user, phone: "12ab", defaultCountry: "IN" }),
-    );
+    const bad = refused(() => sendTemplateTest(ctx, { templateId: smsId, user, phone: "12ab" }));
     expect(bad.fieldErrors.phone).toBeDefined();
     const before = ctx.db.select().from(messages).all().length;
     expect(before).toBe(2);
@@ -107,7 +102,6 @@ describe("sendTemplateTest", () => {
       templateId: smsId,
       user,
       phone: "98765 43210",
-      defaultCountry: "IN",
     });
     expect(result).toMatchObject({ recipient: "+919876543210", queued: true });
     expect(getMessage(ctx, result.messageId).content).toMatchObject({
@@ -118,16 +112,13 @@ describe("sendTemplateTest", () => {
 
   it("sends Telegram only to a contact who linked the bot, and says how to link", () => {
     const user = { ...me, id: "usr_tester_tg" };
-    const none = refused(() =>
-      sendTemplateTest(ctx, { templateId: telegramId, user, defaultCountry: "IN" }),
-    );
+    const none = refused(() => sendTemplateTest(ctx, { templateId: telegramId, user }));
     expect(none.fieldErrors.telegramContactId?.[0]).toMatch(/press Start in Telegram/);
     const unlinked = refused(() =>
       sendTemplateTest(ctx, {
         templateId: telegramId,
         user,
         telegramContactId: ravi,
-        defaultCountry: "IN",
       }),
     );
     expect(unlinked.message).toMatch(/has not linked the Telegram bot/);
@@ -138,7 +129,6 @@ describe("sendTemplateTest", () => {
       templateId: telegramId,
       user,
       telegramContactId: ravi,
-      defaultCountry: "IN",
     });
     expect(result).toMatchObject({ recipient: "Ravi Kumar", queued: true });
     expect(getMessage(ctx, result.messageId).recipient).toBe("5550001");
@@ -166,7 +156,6 @@ describe("sendTemplateTest", () => {
         templateId: id,
         user: { ...me, id: "usr_tester_wa" },
         phone: "+919876543210",
-        defaultCountry: "IN",
       }),
     );
     expect(error.message).toMatch(/pending, not approved by Meta/);
@@ -175,20 +164,17 @@ describe("sendTemplateTest", () => {
   it("limits tests per person", () => {
     const user = { ...me, id: "usr_tester_many" };
     for (let i = 0; i < TEST_SEND_POLICY.limit; i++) {
-      sendTemplateTest(ctx, { templateId: emailId, user, defaultCountry: "IN" });
+      sendTemplateTest(ctx, { templateId: emailId, user });
     }
     const count = () =>
       ctx.db.select().from(messages).where(eq(messages.recipient, me.email)).all().length;
     const before = count();
-    expect(() =>
-      sendTemplateTest(ctx, { templateId: emailId, user, defaultCountry: "IN" }),
-    ).toThrow(RateLimitedError);
+    expect(() => sendTemplateTest(ctx, { templateId: emailId, user })).toThrow(RateLimitedError);
     expect(count()).toBe(before);
     // Someone else is not held back.
     sendTemplateTest(ctx, {
       templateId: emailId,
       user: { ...me, id: "usr_tester_other" },
-      defaultCountry: "IN",
     });
     expect(count()).toBe(before + 1);
   });

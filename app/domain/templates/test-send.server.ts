@@ -51,8 +51,6 @@ export interface TestSendRequest {
   telegramContactId?: number | null;
   /** Whose values fill the variables; the sample contact when missing. */
   previewContactId?: number | null;
-  /** Reads numbers without a country code (the workspace's country). */
-  defaultCountry: string;
 }
 
 export interface TestSendResult {
@@ -155,7 +153,7 @@ export function sendTemplateTest(ctx: WorkspaceContext, request: TestSendRequest
           phone: ["Enter the phone number to send the test to, e.g. +91 98765 43210."],
         });
       }
-      const phone = normalisePhone(typed, request.defaultCountry);
+      const phone = normalisePhone(typed, ctx.workspace.country);
       if (!phone.ok) throw new ValidationError(phone.reason, { phone: [phone.reason] });
       address = { phone: phone.e164 };
       break;

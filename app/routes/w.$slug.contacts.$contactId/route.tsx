@@ -13,13 +13,9 @@ import { contentSummary } from "~/components/message-status";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { PageHeader } from "~/components/ui/layout";
 import { formatAttributeValue } from "~/domain/contacts/attributes.server";
+import { parseId } from "~/lib/ids";
 import { changeMembership, listGroups } from "~/domain/contacts/groups.server";
-import {
-  deleteContact,
-  eraseContact,
-  getContactDetails,
-  parseContactId,
-} from "~/domain/contacts/contacts.server";
+import { deleteContact, eraseContact, getContactDetails } from "~/domain/contacts/contacts.server";
 import { listContactTimeline } from "~/domain/contacts/timeline.server";
 import { setConsent } from "~/domain/contacts/consent.server";
 import { SUPPRESSION_REASON_LABELS } from "~/domain/contacts/suppressions.server";
@@ -63,7 +59,7 @@ export const headers = () => ({ "Cache-Control": "no-store" });
 
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
-  const contactId = parseContactId(args.params.contactId);
+  const contactId = parseId(args.params.contactId, "Contact");
   const details = getContactDetails(wctx, contactId);
   const url = new URL(args.request.url);
   const eventsCursor = url.searchParams.get("events") ?? undefined;
@@ -190,7 +186,7 @@ export async function action(args: ActionFunctionArgs) {
   if (!parsed.success) {
     throw data({ message: "This form asked for something the page does not do." }, { status: 400 });
   }
-  const contactId = parseContactId(args.params.contactId);
+  const contactId = parseId(args.params.contactId, "Contact");
   const page = `/w/${workspace.slug}/contacts/${contactId}`;
   const intent = parsed.data;
   switch (intent) {
