@@ -1,13 +1,8 @@
 import type { SubmissionResult } from "@conform-to/react";
-import {
-  data,
-  type ActionFunctionArgs,
-  type LoaderFunctionArgs,
-  type MetaFunction,
-} from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
-import { can } from "~/auth/permissions";
+import { can, type Permission } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { FormErrors } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
@@ -24,7 +19,7 @@ import {
   renameTag,
 } from "~/domain/contacts/contacts.server";
 import { redirectWithFlash } from "~/lib/flash.server";
-import { submitForm } from "~/lib/form.server";
+import { readIntent, submitForm } from "~/lib/form.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `Tags and lists — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
@@ -76,12 +71,19 @@ export async function loader(args: LoaderFunctionArgs) {
   };
 }
 
+const NEEDS = {
+  create: "contacts:write",
+  rename: "contacts:write",
+  delete: "contacts:write",
+} as const satisfies Record<string, Permission>;
+
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "contacts:write");
   const formData = await args.request.formData();
+  const intent = readIntent(formData, NEEDS);
+  const { workspace, wctx } = await requireWorkspace(args, NEEDS[intent]);
   const page = `/w/${workspace.slug}/contacts/lists`;
   const word = (kind: Kind) => (kind === "tag" ? "Tag" : "List");
-  switch (formData.get("intent")) {
+  switch (intent) {
     case "create":
       return submitForm(formData, Create, (value) => {
         const created =
@@ -103,11 +105,6 @@ export async function action(args: ActionFunctionArgs) {
           `${word(value.kind)} deleted. The contacts themselves are not affected.`,
         );
       });
-    default:
-      throw data(
-        { message: "This form asked for something the page does not do." },
-        { status: 400 },
-      );
   }
 }
 

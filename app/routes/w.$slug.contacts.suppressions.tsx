@@ -27,7 +27,7 @@ import {
 } from "~/domain/contacts/suppressions.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
 import { redirectWithFlash } from "~/lib/flash.server";
-import { submitForm } from "~/lib/form.server";
+import { readIntent, submitForm } from "~/lib/form.server";
 import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -56,13 +56,12 @@ const Remove = z.object({
   channel,
 });
 
-const INTENTS = {
+const NEEDS = {
   add: "contacts:write",
   check: "contacts:read",
   remove: "contacts:write",
 } as const satisfies Record<string, Permission>;
-type Intent = keyof typeof INTENTS;
-const isIntent = (v: unknown): v is Intent => typeof v === "string" && Object.hasOwn(INTENTS, v);
+type Intent = keyof typeof NEEDS;
 
 function present(row: SuppressionRow, timeZone: string) {
   return {
@@ -112,11 +111,8 @@ export async function loader(args: LoaderFunctionArgs) {
 
 export async function action(args: ActionFunctionArgs) {
   const formData = await args.request.formData();
-  const intent = formData.get("intent");
-  const { workspace, wctx } = await requireWorkspace(
-    args,
-    isIntent(intent) ? INTENTS[intent] : "contacts:write",
-  );
+  const intent = readIntent(formData, NEEDS);
+  const { workspace, wctx } = await requireWorkspace(args, NEEDS[intent]);
   const page = `/w/${workspace.slug}/contacts/suppressions`;
   const country = { defaultCountry: workspace.country };
   switch (intent) {
@@ -149,11 +145,6 @@ export async function action(args: ActionFunctionArgs) {
         removeSuppression(wctx, value);
         return redirectWithFlash(page, "Removed from the suppression list.");
       });
-    default:
-      throw data(
-        { message: "This form asked for something the page does not do." },
-        { status: 400 },
-      );
   }
 }
 

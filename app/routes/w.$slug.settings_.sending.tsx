@@ -1,13 +1,8 @@
 import type { SubmissionResult } from "@conform-to/react";
-import {
-  data,
-  type ActionFunctionArgs,
-  type LoaderFunctionArgs,
-  type MetaFunction,
-} from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
-import { can } from "~/auth/permissions";
+import { can, type Permission } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { FormErrors, Select } from "~/components/form";
 import { Alert } from "~/components/ui/alert";
@@ -35,7 +30,7 @@ import { COUNTRY_CODES, countryName } from "~/domain/workspaces/options";
 import { setApprovalThreshold } from "~/domain/workspaces/workspaces.server";
 import { CHANNEL_LABELS, CHANNELS } from "~/lib/channels";
 import { redirectWithFlash } from "~/lib/flash.server";
-import { submitForm } from "~/lib/form.server";
+import { readIntent, submitForm } from "~/lib/form.server";
 import { formatMoney, minorToDecimal } from "~/lib/money";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -144,12 +139,21 @@ export async function loader(args: LoaderFunctionArgs) {
   };
 }
 
+const NEEDS = {
+  threshold: "workspace:settings",
+  prices: "workspace:settings",
+  "add-price": "workspace:settings",
+  "reset-price": "workspace:settings",
+  "reset-all": "workspace:settings",
+} as const satisfies Record<string, Permission>;
+
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "workspace:settings");
   const formData = await args.request.formData();
+  const intent = readIntent(formData, NEEDS);
+  const { workspace, wctx } = await requireWorkspace(args, NEEDS[intent]);
   const page = `/w/${workspace.slug}/settings/sending`;
   const currency = workspace.currency;
-  switch (formData.get("intent")) {
+  switch (intent) {
     case "threshold":
       return submitForm(formData, Threshold, (value) => {
         const saved = setApprovalThreshold(wctx, workspace.id, value.approvalThreshold);
@@ -205,11 +209,6 @@ export async function action(args: ActionFunctionArgs) {
         resetAllPrices(wctx, currency);
         return redirectWithFlash(page, `All prices are back to the ${currency} defaults.`);
       });
-    default:
-      throw data(
-        { message: "This form asked for something the page does not do." },
-        { status: 400 },
-      );
   }
 }
 
