@@ -62,9 +62,9 @@ export async function submitForm<S extends z.ZodType, R, X = never>(
  * The typed errors a form shows beside itself. Anything else is rethrown: 5xx and unknown
  * errors go to the host, and 404 / 403 stay page-level (the thing is not there, or not theirs).
  */
-function asFormFailure(error: unknown): AppError {
+function asFormFailure(error: unknown, showForbidden = false): AppError {
   if (!(error instanceof AppError) || error.status >= 500) throw error;
-  if (error.status === 404 || error.status === 403) throw error;
+  if (error.status === 404 || (error.status === 403 && !showForbidden)) throw error;
   return error;
 }
 
@@ -80,16 +80,23 @@ function failureHeaders(error: AppError): Headers {
  * A whole-form failure for actions that cannot go through `submitForm` (a streamed upload, a
  * form whose fields only the domain understands): the same reply shape and statuses. `cause`
  * is a typed error (rethrown unless a form can show it) or a message with its status.
- * `fields` are what was typed, sent back so nothing is lost.
+ * `fields` are what was typed, sent back so nothing is lost. `showForbidden` keeps a 403 on
+ * the form, for refusals that depend on the thing rather than the role (approving one's own
+ * campaign).
  */
 export function formFailure<X = never>(
   cause: unknown,
-  options: { status?: number; fields?: Record<string, unknown>; extra?: X } = {},
+  options: {
+    status?: number;
+    fields?: Record<string, unknown>;
+    extra?: X;
+    showForbidden?: boolean;
+  } = {},
 ) {
   const failure =
     typeof cause === "string"
       ? new AppError(cause, options.status ?? 400, "form_failed")
-      : asFormFailure(cause);
+      : asFormFailure(cause, options.showForbidden);
   const fieldErrors = failure instanceof ValidationError ? failure.fieldErrors : {};
   const onFields = Object.keys(fieldErrors).some((k) => k !== "form");
   const reply: FormResult<X> = {
