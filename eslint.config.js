@@ -16,6 +16,47 @@ const noDbOutsideDomain = {
 };
 const restrict = (...patterns) => ["error", { patterns }];
 
+/**
+ * One way to answer a form: submitForm / formFailure (app/lib/form.server.ts) reply with
+ * conform's result, and multi-action pages read their intent with readIntent against a typed
+ * NEEDS map. These selectors stop hand-rolled variants from coming back.
+ */
+const formResultRules = [
+  {
+    selector: "FunctionDeclaration[id.name='failure'], VariableDeclarator[id.name='failure']",
+    message: "Answer a failed form with submitForm or formFailure from ~/lib/form.server.",
+  },
+  {
+    selector: "Property[key.name='formError']",
+    message: "One result shape: submitForm / formFailure (FormResult), read with useFormResult.",
+  },
+  {
+    selector:
+      "CallExpression[callee.object.type='Identifier'][callee.property.name='get'][arguments.0.value='intent']",
+    message: "Read the intent with readIntent(formData, NEEDS) from ~/lib/form.server.",
+  },
+];
+const noMessageParsing = {
+  selector:
+    "CallExpression[callee.property.name=/^(exec|match)$/][arguments.0.property.name='message'], CallExpression[callee.property.name=/^(exec|match|matchAll)$/][callee.object.property.name='message']",
+  message: "Typed errors carry their data as fields; never parse it back out of a message.",
+};
+/** Actions still answering in their own shape, to convert; the list only shrinks. */
+const formResultBacklog = [
+  "app/routes/verify-email.tsx",
+  "app/routes/admin.policy.tsx",
+  "app/routes/u.$token.tsx",
+  "app/routes/w.$slug._index.tsx",
+  "app/routes/w.$slug.campaigns.$campaignId_.review.tsx",
+  "app/routes/w.$slug.campaigns.new.tsx",
+  "app/routes/w.$slug.contacts.$contactId.tsx",
+  "app/routes/w.$slug.contacts._index.tsx",
+  "app/routes/w.$slug.contacts.export.tsx",
+  "app/routes/w.$slug.segments.$segmentId.tsx",
+  "app/routes/w.$slug.segments.new.tsx",
+  "app/routes/w.$slug.templates._index.tsx",
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -114,5 +155,27 @@ export default tseslint.config(
   {
     files: ["scripts/**", "tests/**", "server.ts", "*.config.ts"],
     rules: { "no-console": "off" },
+  },
+  {
+    files: ["app/routes/**"],
+    ignores: formResultBacklog,
+    rules: { "no-restricted-syntax": ["error", ...formResultRules, noMessageParsing] },
+  },
+  {
+    files: formResultBacklog,
+    rules: { "no-restricted-syntax": ["error", noMessageParsing] },
+  },
+  {
+    files: ["app/components/**"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        noMessageParsing,
+        {
+          selector: "CallExpression[callee.object.name='z'][callee.property.name='object']",
+          message: "Form schemas live beside their route or in the domain, not in components.",
+        },
+      ],
+    },
   },
 );
