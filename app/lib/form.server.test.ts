@@ -57,7 +57,8 @@ describe("readIntent", () => {
   });
 
   it("refuses an unknown or missing intent with a 400 and a clear message", () => {
-    for (const fields of [{ intent: "drop-table" }, {}]) {
+    const cases: Record<string, string>[] = [{ intent: "drop-table" }, {}];
+    for (const fields of cases) {
       try {
         readIntent(form(fields), NEEDS);
         expect.unreachable();

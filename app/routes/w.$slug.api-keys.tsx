@@ -15,7 +15,7 @@ import {
   type Role,
   type Permission,
 } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { FormErrors, Select } from "~/components/form";
 import { Alert } from "~/components/ui/alert";
 import { Button, ButtonLink } from "~/components/ui/button";
@@ -24,7 +24,7 @@ import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import { createApiKey, listApiKeys, revokeApiKey } from "~/domain/workspaces/api-keys.server";
 import { assignableRoles } from "~/domain/workspaces/workspaces.server";
 import { redirectWithFlash } from "~/lib/flash.server";
-import { readIntent, submitForm } from "~/lib/form.server";
+import { submitForm } from "~/lib/form.server";
 import { formatDateTimeCompact } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -81,8 +81,7 @@ const NEEDS = {
 
 export async function action(args: ActionFunctionArgs) {
   const formData = await args.request.formData();
-  const intent = readIntent(formData, NEEDS);
-  const { workspace, wctx } = await requireWorkspace(args, NEEDS[intent]);
+  const { workspace, wctx, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
   const page = `/w/${workspace.slug}/api-keys`;
   switch (intent) {
     case "create":

@@ -9,7 +9,7 @@ import {
 } from "@remix-run/react";
 import { useEffect } from "react";
 import { can, type Permission } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { CampaignProgressBar } from "~/components/campaign-steps";
 import { queryAnalytics } from "~/domain/analytics/analytics-worker.server";
 import { FormErrors, useFormResult } from "~/components/form";
@@ -36,7 +36,7 @@ import { listMembers } from "~/domain/workspaces/workspaces.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
 import { NotFoundError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
-import { formFailure, readIntent } from "~/lib/form.server";
+import { formFailure } from "~/lib/form.server";
 import { formatDateTime } from "~/lib/format";
 import { CAMPAIGN_STATUS_LABELS, CampaignStatusBadge } from "~/components/campaign-status";
 
@@ -140,8 +140,8 @@ const NEEDS = {
 } as const satisfies Record<string, Permission>;
 
 export async function action(args: ActionFunctionArgs) {
-  const intent = readIntent(await args.request.formData(), NEEDS);
-  const { workspace, wctx } = await requireWorkspace(args, NEEDS[intent]);
+  const formData = await args.request.formData();
+  const { workspace, wctx, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
   const ctx = { ...wctx, timeZone: workspace.timezone };
   const id = parseCampaignId(args.params.campaignId);
   const page = `/w/${workspace.slug}/campaigns/${id}`;

@@ -3,7 +3,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { can, type Permission } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { useFollowField } from "~/components/follow-field";
 import { FormErrors, Select } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
@@ -18,7 +18,7 @@ import {
   updateAttributeDefinition,
 } from "~/domain/contacts/attributes.server";
 import { redirectWithFlash } from "~/lib/flash.server";
-import { readIntent, submitForm } from "~/lib/form.server";
+import { submitForm } from "~/lib/form.server";
 import { formatDateTime } from "~/lib/format";
 import { attributeKeyFromLabel } from "~/lib/slug";
 
@@ -92,8 +92,7 @@ const NEEDS = {
 
 export async function action(args: ActionFunctionArgs) {
   const formData = await args.request.formData();
-  const intent = readIntent(formData, NEEDS);
-  const { workspace, wctx } = await requireWorkspace(args, NEEDS[intent]);
+  const { workspace, wctx, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
   const page = `/w/${workspace.slug}/contacts/attributes`;
   switch (intent) {
     case "create":

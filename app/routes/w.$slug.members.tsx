@@ -4,7 +4,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { can, ROLE_DESCRIPTIONS, ROLE_LABELS, ROLES, type Permission } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { FormErrors, Select } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
@@ -24,7 +24,7 @@ import {
 import { emailSchema } from "~/lib/email-address";
 import { ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
-import { readIntent, submitForm } from "~/lib/form.server";
+import { submitForm } from "~/lib/form.server";
 import { formatDateTimeCompact } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -107,8 +107,7 @@ export async function loader(args: LoaderFunctionArgs) {
 
 export async function action(args: ActionFunctionArgs) {
   const formData = await args.request.formData();
-  const intent = readIntent(formData, NEEDS);
-  const { workspace, wctx, user } = await requireWorkspace(args, NEEDS[intent]);
+  const { workspace, wctx, user, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
   const page = `/w/${workspace.slug}/members`;
   switch (intent) {
     case "invite":

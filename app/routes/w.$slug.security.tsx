@@ -4,7 +4,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import type { Permission } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { Checkbox, FormErrors } from "~/components/form";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
@@ -18,7 +18,7 @@ import {
 import { listMembers, setRequireMfa } from "~/domain/workspaces/workspaces.server";
 import { ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
-import { readIntent, submitForm } from "~/lib/form.server";
+import { submitForm } from "~/lib/form.server";
 import { normaliseIp } from "~/lib/ip";
 import { formatDateTime } from "~/lib/format";
 
@@ -88,8 +88,7 @@ const NEEDS = {
 
 export async function action(args: ActionFunctionArgs) {
   const formData = await args.request.formData();
-  const intent = readIntent(formData, NEEDS);
-  const { workspace, wctx, user } = await requireWorkspace(args, NEEDS[intent]);
+  const { workspace, wctx, user, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
   const page = `/w/${workspace.slug}/security`;
   switch (intent) {
     case "add":

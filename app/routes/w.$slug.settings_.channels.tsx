@@ -11,7 +11,7 @@ import {
 import { useEffect, useState } from "react";
 import { z } from "zod";
 import type { Permission } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { CopyField } from "~/components/copy-field";
 import { FormErrors, Select } from "~/components/form";
 import { ProviderErrorText } from "~/components/provider-error";
@@ -44,7 +44,7 @@ import {
 import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
 import { AppError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
-import { readIntent, submitForm } from "~/lib/form.server";
+import { submitForm } from "~/lib/form.server";
 import { formatDateTime } from "~/lib/format";
 import { logger } from "~/lib/logger.server";
 import { messagingTierLabel } from "~/lib/whatsapp-limits";
@@ -249,8 +249,7 @@ const NEEDS = {
 
 export async function action(args: ActionFunctionArgs) {
   const formData = await args.request.formData();
-  const intent = readIntent(formData, NEEDS);
-  const { workspace, wctx } = await requireWorkspace(args, NEEDS[intent]);
+  const { workspace, wctx, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
   const page = `/w/${workspace.slug}/settings/channels`;
   switch (intent) {
     case "save":

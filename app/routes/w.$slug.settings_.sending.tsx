@@ -3,7 +3,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { can, type Permission } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { FormErrors, Select } from "~/components/form";
 import { Alert } from "~/components/ui/alert";
 import { Button, ButtonLink } from "~/components/ui/button";
@@ -30,7 +30,7 @@ import { COUNTRY_CODES, countryName } from "~/domain/workspaces/options";
 import { setApprovalThreshold } from "~/domain/workspaces/workspaces.server";
 import { CHANNEL_LABELS, CHANNELS } from "~/lib/channels";
 import { redirectWithFlash } from "~/lib/flash.server";
-import { readIntent, submitForm } from "~/lib/form.server";
+import { submitForm } from "~/lib/form.server";
 import { formatMoney, minorToDecimal } from "~/lib/money";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -149,8 +149,7 @@ const NEEDS = {
 
 export async function action(args: ActionFunctionArgs) {
   const formData = await args.request.formData();
-  const intent = readIntent(formData, NEEDS);
-  const { workspace, wctx } = await requireWorkspace(args, NEEDS[intent]);
+  const { workspace, wctx, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
   const page = `/w/${workspace.slug}/settings/sending`;
   const currency = workspace.currency;
   switch (intent) {

@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { Link, useLoaderData, useNavigation, useRevalidator } from "@remix-run/react";
 import { useEffect } from "react";
 import { can, type Permission } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { useFormResult } from "~/components/form";
 import { TemplateEditor, templateDraft } from "~/components/template-editor";
 import {
@@ -44,7 +44,7 @@ import { CHANNEL_LABELS } from "~/lib/channels";
 import { NotFoundError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { fieldErrorsOf, formErrorOf, resultFor, submittedOf } from "~/lib/form-result";
-import { formFailure, readIntent } from "~/lib/form.server";
+import { formFailure } from "~/lib/form.server";
 import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -174,8 +174,7 @@ type Intent = keyof typeof NEEDS;
 
 export async function action(args: ActionFunctionArgs) {
   const form = await args.request.formData();
-  const intent = readIntent(form, NEEDS);
-  const { workspace, wctx, user } = await requireWorkspace(args, NEEDS[intent]);
+  const { workspace, wctx, user, intent } = await requireWorkspaceIntent(args, form, NEEDS);
   const id = parseTemplateId(args.params.templateId);
   const template = getTemplate(wctx, id);
   const page = `/w/${workspace.slug}/templates/${id}`;
