@@ -33,7 +33,8 @@ const formResultRules = [
   {
     selector:
       "CallExpression[callee.object.type='Identifier'][callee.property.name='get'][arguments.0.value='intent']",
-    message: "Read the intent with readIntent(formData, NEEDS) from ~/lib/form.server.",
+    message:
+      "Read the intent with requireWorkspaceIntent(args, formData, NEEDS) (or readIntent outside a workspace).",
   },
 ];
 const noMessageParsing = {
