@@ -91,6 +91,48 @@ const oneOfEach = {
   },
 };
 
+/**
+ * One way to answer a form: submitForm / formFailure (app/lib/form.server.ts) reply with
+ * conform's result, and multi-action pages read their intent with readIntent against a typed
+ * NEEDS map. These selectors stop hand-rolled variants from coming back.
+ */
+const formResultRules = [
+  {
+    selector: "FunctionDeclaration[id.name='failure'], VariableDeclarator[id.name='failure']",
+    message: "Answer a failed form with submitForm or formFailure from ~/lib/form.server.",
+  },
+  {
+    selector: "Property[key.name='formError']",
+    message: "One result shape: submitForm / formFailure (FormResult), read with useFormResult.",
+  },
+  {
+    selector:
+      "CallExpression[callee.object.type='Identifier'][callee.property.name='get'][arguments.0.value='intent']",
+    message:
+      "Read the intent with requireWorkspaceIntent(args, formData, NEEDS) (or readIntent outside a workspace).",
+  },
+];
+const noMessageParsing = {
+  selector:
+    "CallExpression[callee.property.name=/^(exec|match)$/][arguments.0.property.name='message'], CallExpression[callee.property.name=/^(exec|match|matchAll)$/][callee.object.property.name='message']",
+  message: "Typed errors carry their data as fields; never parse it back out of a message.",
+};
+/** Actions still answering in their own shape, to convert; the list only shrinks. */
+const formResultBacklog = [
+  "app/routes/verify-email.tsx",
+  "app/routes/admin.policy.tsx",
+  "app/routes/u.$token.tsx",
+  "app/routes/w.$slug._index.tsx",
+  "app/routes/w.$slug.campaigns.$campaignId_.review.tsx",
+  "app/routes/w.$slug.campaigns.new.tsx",
+  "app/routes/w.$slug.contacts.$contactId/route.tsx",
+  "app/routes/w.$slug.contacts._index.tsx",
+  "app/routes/w.$slug.contacts.export.tsx",
+  "app/routes/w.$slug.segments.$segmentId.tsx",
+  "app/routes/w.$slug.segments.new.tsx",
+  "app/routes/w.$slug.templates._index.tsx",
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -294,6 +336,41 @@ export default tseslint.config(
         {
           selector: "Literal[value=/^(\\/signup|Create account)$/]",
           message: "Use signedInOwner(page, ...) instead of signing up through the screens.",
+        },
+      ],
+    },
+  },
+  {
+    files: ["app/routes/**"],
+    ignores: formResultBacklog,
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        noImportForEffect,
+        noCallAtLoad,
+        ...formResultRules,
+        noMessageParsing,
+      ],
+    },
+  },
+  {
+    files: formResultBacklog,
+    rules: {
+      "no-restricted-syntax": ["error", noImportForEffect, noCallAtLoad, noMessageParsing],
+    },
+  },
+  {
+    files: ["app/components/**"],
+    ignores: ["app/**/*.test.ts", "app/**/*.test.tsx"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        noImportForEffect,
+        noCallAtLoad,
+        noMessageParsing,
+        {
+          selector: "CallExpression[callee.object.name='z'][callee.property.name='object']",
+          message: "Form schemas live beside their route or in the domain, not in components.",
         },
       ],
     },

@@ -3,6 +3,7 @@ import type { WorkspaceContext } from "~/domain/context";
 import type { Workspace } from "~/domain/workspaces/workspaces.server";
 import { openWorkspaceContext, resolveMemberAccess } from "~/domain/workspaces/access.server";
 import { ForbiddenError } from "~/lib/errors";
+import { readIntent } from "~/lib/form.server";
 import { can, type Permission, type Role } from "./permissions";
 import { requireUser, type RequestArgs, type UserRequest } from "./session.server";
 
@@ -38,4 +39,28 @@ export async function requireWorkspace(
     userId: userRequest.user.id,
   };
   return { ...userRequest, workspace, role, wctx };
+}
+
+/**
+ * requireWorkspace for a page with several actions: the posted `intent` picks its permission
+ * from the page's `NEEDS` map (`satisfies Record<Intent, Permission>`, so an intent cannot
+ * exist without one). An unknown intent is still checked for membership and the permission
+ * most of the page's actions need (403 for those who could do none of them), then refused
+ * with a 400.
+ */
+export async function requireWorkspaceIntent<I extends string>(
+  args: RequestArgs & { params: { slug?: string } },
+  formData: FormData,
+  needs: Readonly<Record<I, Permission>>,
+): Promise<WorkspaceRequest & { intent: I }> {
+  const raw = formData.get("intent");
+  const known = typeof raw === "string" && Object.hasOwn(needs, raw) ? (raw as I) : null;
+  const access = await requireWorkspace(args, known ? needs[known] : usualPermission(needs));
+  return { ...access, intent: known ?? readIntent(formData, needs) };
+}
+
+function usualPermission(needs: Readonly<Record<string, Permission>>): Permission {
+  const counts = new Map<Permission, number>();
+  for (const p of Object.values(needs)) counts.set(p, (counts.get(p) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1])[0]![0];
 }

@@ -1,15 +1,6 @@
 import { Link } from "@remix-run/react";
 import { useId } from "react";
-import { z } from "zod";
 import { Field } from "./ui/field";
-
-/** The contact forms' shape only; the contacts domain normalises and validates every value. */
-export const ContactFormSchema = z.object({
-  name: z.string().max(200, "Use at most 200 characters.").optional(),
-  email: z.string().max(254, "That email address is too long.").optional(),
-  phone: z.string().max(40, "That phone number is too long.").optional(),
-  attributes: z.record(z.string(), z.string().max(1000, "Too long.").optional()).optional(),
-});
 
 /** What the contact forms need to know about a custom attribute. */
 export interface AttributeFieldDefinition {
@@ -46,13 +37,14 @@ export function contactFormValues(
   };
 }
 
-/**
- * A field error, with a link to the other contact when the error says an email or phone
- * already belongs to one ("Another contact (#12) already has…", from the contacts domain).
- */
-function ErrorsWithLink({ errors, slug }: { errors: string[]; slug: string }) {
-  const id = errors.map((e) => /\(#(\d+)\)/.exec(e)?.[1]).find(Boolean);
-  if (!id) return null;
+/** The other contact a duplicate email or phone number belongs to (from the contacts domain). */
+export interface DuplicateContactLink {
+  field: "email" | "phone";
+  contactId: number;
+}
+
+function DuplicateLink({ duplicate, slug }: { duplicate: DuplicateContactLink; slug: string }) {
+  const id = duplicate.contactId;
   return (
     <p className="field-hint">
       <Link to={`/w/${slug}/contacts/${id}`}>Open contact #{id}</Link> to edit it instead.
@@ -129,6 +121,7 @@ export function ContactFields({
   definitions,
   values,
   errors,
+  duplicate,
 }: {
   slug: string;
   /** The workspace's default country, for the phone hint. */
@@ -136,6 +129,8 @@ export function ContactFields({
   definitions: AttributeFieldDefinition[];
   values: ContactFormValues;
   errors: Record<string, string[] | null | undefined>;
+  /** Set when the email or phone number already belongs to another contact. */
+  duplicate?: DuplicateContactLink;
 }) {
   const fieldErrors = (name: string) => errors[name] ?? undefined;
   return (
@@ -158,7 +153,7 @@ export function ContactFields({
         errors={fieldErrors("email")}
         hint="Stored in lower case. A contact needs an email address, a phone number or both."
       />
-      <ErrorsWithLink errors={fieldErrors("email") ?? []} slug={slug} />
+      {duplicate?.field === "email" ? <DuplicateLink duplicate={duplicate} slug={slug} /> : null}
       <Field
         label="Phone number"
         name="phone"
@@ -169,7 +164,7 @@ export function ContactFields({
         errors={fieldErrors("phone")}
         hint={`With the country code (+44 20 7946 0958), or without it for ${country} numbers.`}
       />
-      <ErrorsWithLink errors={fieldErrors("phone") ?? []} slug={slug} />
+      {duplicate?.field === "phone" ? <DuplicateLink duplicate={duplicate} slug={slug} /> : null}
       {definitions.length ? (
         <fieldset className="field">
           <legend>Attributes</legend>

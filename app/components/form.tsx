@@ -1,3 +1,5 @@
+import { useActionData } from "@remix-run/react";
+import { resultFor, type FormResult } from "~/lib/form-result";
 import { FieldNotes } from "./ui/field";
 import type { ReactNode } from "react";
 import { Alert } from "./ui/alert";
@@ -186,4 +188,13 @@ export function RadioGroup({
       <FieldNotes errors={errors} errorId={errorId} />
     </fieldset>
   );
+}
+
+/**
+ * The action's reply to the form on this page (see FormResult), or to the form that posted
+ * `intent` when the page has several.
+ */
+export function useFormResult<X = never>(intent?: string): FormResult<X> | undefined {
+  const result = useActionData() as FormResult<X> | undefined;
+  return intent === undefined ? result : resultFor(result, intent);
 }

@@ -8,8 +8,14 @@ import {
 } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
-import { ROLE_DESCRIPTIONS, ROLE_LABELS, ROLES, type Role } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import {
+  ROLE_DESCRIPTIONS,
+  ROLE_LABELS,
+  ROLES,
+  type Role,
+  type Permission,
+} from "~/auth/permissions";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { FormErrors, Select } from "~/components/form";
 import { Alert } from "~/components/ui/alert";
 import { Button, ButtonLink } from "~/components/ui/button";
@@ -68,11 +74,16 @@ export async function loader(args: LoaderFunctionArgs) {
   };
 }
 
+const NEEDS = {
+  create: "api_keys:manage",
+  revoke: "api_keys:manage",
+} as const satisfies Record<string, Permission>;
+
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "api_keys:manage");
   const formData = await args.request.formData();
+  const { workspace, wctx, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
   const page = `/w/${workspace.slug}/api-keys`;
-  switch (formData.get("intent")) {
+  switch (intent) {
     case "create":
       return submitForm(formData, CreateKey, (value) => {
         const { secret } = createApiKey(wctx, workspace.id, value);
@@ -88,11 +99,6 @@ export async function action(args: ActionFunctionArgs) {
         revokeApiKey(wctx, workspace.id, value.keyId);
         return redirectWithFlash(page, "API key revoked. Requests using it are now refused.");
       });
-    default:
-      throw data(
-        { message: "This form asked for something the page does not do." },
-        { status: 400 },
-      );
   }
 }
 

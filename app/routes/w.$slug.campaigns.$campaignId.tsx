@@ -1,13 +1,7 @@
-import {
-  data,
-  type ActionFunctionArgs,
-  type LoaderFunctionArgs,
-  type MetaFunction,
-} from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import {
   Form,
   Link,
-  useActionData,
   useFetcher,
   useLoaderData,
   useNavigation,
@@ -15,10 +9,10 @@ import {
 } from "@remix-run/react";
 import { useEffect } from "react";
 import { can, type Permission } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { CampaignProgressBar } from "~/components/campaign-steps";
 import { queryAnalytics } from "~/domain/analytics/analytics-worker.server";
-import { FormErrors } from "~/components/form";
+import { FormErrors, useFormResult } from "~/components/form";
 import { Alert } from "~/components/ui/alert";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Card, PageHeader } from "~/components/ui/layout";
@@ -39,8 +33,9 @@ import { PROVIDER_LABELS } from "~/domain/delivery/integration-fields";
 import { getTemplate } from "~/domain/templates/templates.server";
 import { listMembers } from "~/domain/workspaces/workspaces.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
-import { AppError, ForbiddenError, NotFoundError, ValidationError } from "~/lib/errors";
+import { NotFoundError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
+import { formFailure } from "~/lib/form.server";
 import { formatDateTime } from "~/lib/format";
 import { CAMPAIGN_STATUS_LABELS, CampaignStatusBadge } from "~/components/campaign-status";
 import { parseId } from "~/lib/ids";
@@ -135,25 +130,20 @@ export async function loader(args: LoaderFunctionArgs) {
   };
 }
 
-const INTENTS: Record<string, Permission> = {
+const NEEDS = {
   pause: "campaigns:write",
   resume: "campaigns:write",
   cancel: "campaigns:write",
   delete: "campaigns:write",
   approve: "campaigns:approve",
-};
+} as const satisfies Record<string, Permission>;
 
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx: ctx, role } = await requireWorkspace(args, "campaigns:write");
+  const formData = await args.request.formData();
+  const { workspace, wctx: ctx, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
   const id = parseId(args.params.campaignId, "Campaign");
-  const intent = String((await args.request.formData()).get("intent") ?? "");
   const page = `/w/${workspace.slug}/campaigns/${id}`;
   try {
-    const needed = INTENTS[intent];
-    if (!needed) throw new ValidationError("Choose what to do with the campaign.");
-    if (!can(role, needed)) {
-      throw new ForbiddenError("Only an owner or admin can approve a campaign.");
-    }
     switch (intent) {
       case "pause": {
         const { held } = pauseCampaign(ctx, id);
@@ -177,14 +167,13 @@ export async function action(args: ActionFunctionArgs) {
         approveCampaign(ctx, id);
         return redirectWithFlash(page, "Campaign approved: it goes out at its time.");
       }
-      default: {
+      case "delete": {
         deleteCampaign(ctx, id);
         return redirectWithFlash(`/w/${workspace.slug}/campaigns`, "Draft deleted.");
       }
     }
   } catch (error) {
-    if (!(error instanceof AppError) || error.status >= 500 || error.status === 404) throw error;
-    return data({ formError: error.message }, { status: error.status });
+    return formFailure(error, { showForbidden: true });
   }
 }
 
@@ -249,7 +238,7 @@ function LiveProgress({ url, initial }: { url: string; initial: ProgressSummary 
 export default function CampaignPage() {
   const { workspace, canWrite, approval, confirm, campaign, progress } =
     useLoaderData<typeof loader>();
-  const result = useActionData<typeof action>();
+  const result = useFormResult();
   const busy = useNavigation().state === "submitting";
   const base = `/w/${workspace.slug}/campaigns`;
   const page = `${base}/${campaign.id}`;
@@ -281,7 +270,7 @@ export default function CampaignPage() {
           </>
         }
       />
-      <FormErrors errors={result?.formError ? [result.formError] : undefined} />
+      <FormErrors errors={result?.error?.[""] ?? undefined} />
 
       {confirm === "cancel" && canWrite && !ended ? (
         <section className="card danger-zone" aria-labelledby="cancel-heading">

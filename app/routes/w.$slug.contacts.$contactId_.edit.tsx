@@ -1,12 +1,16 @@
-import type { SubmissionResult } from "@conform-to/react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, useLoaderData, useNavigation } from "@remix-run/react";
 import { requireWorkspace } from "~/auth/workspace.server";
-import { ContactFields, ContactFormSchema, contactFormValues } from "~/components/contact-form";
-import { FormErrors } from "~/components/form";
+import { ContactFields, contactFormValues } from "~/components/contact-form";
+import { FormErrors, useFormResult } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Card, PageHeader } from "~/components/ui/layout";
 import { listAttributeDefinitions } from "~/domain/contacts/attributes.server";
+import {
+  ContactFormSchema,
+  duplicateContactOf,
+  type DuplicateContact,
+} from "~/domain/contacts/contact-form";
 import { getContact, updateContact } from "~/domain/contacts/contacts.server";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
@@ -57,24 +61,29 @@ export async function action(args: ActionFunctionArgs) {
   const { workspace, wctx } = await requireWorkspace(args, "contacts:write");
   const id = parseId(args.params.contactId, "Contact");
   const formData = await args.request.formData();
-  return submitForm(formData, ContactFormSchema, (value) => {
-    // The form shows every attribute: one left empty is cleared.
-    const attributes = Object.fromEntries(
-      listAttributeDefinitions(wctx.db).map((d) => [d.key, value.attributes?.[d.key] ?? ""]),
-    );
-    updateContact(wctx, id, {
-      name: value.name ?? "",
-      email: value.email ?? "",
-      phone: value.phone ?? "",
-      attributes,
-    });
-    return redirectWithFlash(`/w/${workspace.slug}/contacts/${id}`, "Contact saved.");
-  });
+  return submitForm(
+    formData,
+    ContactFormSchema,
+    (value) => {
+      // The form shows every attribute: one left empty is cleared.
+      const attributes = Object.fromEntries(
+        listAttributeDefinitions(wctx.db).map((d) => [d.key, value.attributes?.[d.key] ?? ""]),
+      );
+      updateContact(wctx, id, {
+        name: value.name ?? "",
+        email: value.email ?? "",
+        phone: value.phone ?? "",
+        attributes,
+      });
+      return redirectWithFlash(`/w/${workspace.slug}/contacts/${id}`, "Contact saved.");
+    },
+    { extra: duplicateContactOf },
+  );
 }
 
 export default function EditContactPage() {
   const { workspace, contact, definitions } = useLoaderData<typeof loader>();
-  const result = useActionData<typeof action>() as SubmissionResult<string[]> | undefined;
+  const result = useFormResult<DuplicateContact>();
   const busy = useNavigation().state === "submitting";
   const errors = result?.error ?? {};
   const values = contactFormValues(
@@ -97,6 +106,7 @@ export default function EditContactPage() {
             definitions={definitions}
             values={values}
             errors={errors}
+            duplicate={result?.extra}
           />
           <div className="filters-actions">
             <Button type="submit" disabled={busy}>

@@ -1,14 +1,9 @@
 import type { SubmissionResult } from "@conform-to/react";
-import {
-  data,
-  type ActionFunctionArgs,
-  type LoaderFunctionArgs,
-  type MetaFunction,
-} from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
-import { can } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import { can, type Permission } from "~/auth/permissions";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { useFollowField } from "~/components/follow-field";
 import { FormErrors, Select } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
@@ -89,11 +84,17 @@ export async function loader(args: LoaderFunctionArgs) {
   };
 }
 
+const NEEDS = {
+  create: "contacts:write",
+  update: "contacts:write",
+  delete: "contacts:write",
+} as const satisfies Record<string, Permission>;
+
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "contacts:write");
   const formData = await args.request.formData();
+  const { workspace, wctx, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
   const page = `/w/${workspace.slug}/contacts/attributes`;
-  switch (formData.get("intent")) {
+  switch (intent) {
     case "create":
       return submitForm(formData, Create, (value) => {
         const created = createAttributeDefinition(wctx, {
@@ -118,11 +119,6 @@ export async function action(args: ActionFunctionArgs) {
           `Attribute deleted, with its value on ${valuesCleared.toLocaleString("en-US")} ${valuesCleared === 1 ? "contact" : "contacts"}.`,
         );
       });
-    default:
-      throw data(
-        { message: "This form asked for something the page does not do." },
-        { status: 400 },
-      );
   }
 }
 

@@ -1,5 +1,4 @@
 import {
-  data,
   MaxPartSizeExceededError,
   redirect,
   unstable_createMemoryUploadHandler,
@@ -9,9 +8,9 @@ import {
   type MetaFunction,
   type UploadHandler,
 } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, Link, useLoaderData, useNavigation } from "@remix-run/react";
 import { requireWorkspace } from "~/auth/workspace.server";
-import { FormErrors } from "~/components/form";
+import { FormErrors, useFormResult } from "~/components/form";
 import { Button } from "~/components/ui/button";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import {
@@ -24,6 +23,7 @@ import {
 import { listImports } from "~/domain/contacts/import/supervisor.server";
 import { AppError, isAppError } from "~/lib/errors";
 import { formatDateTime } from "~/lib/format";
+import { formFailure } from "~/lib/form.server";
 
 /**
  * /w/<slug>/contacts/import — step 1 of an import: upload a CSV file (a plain multipart form,
@@ -68,8 +68,6 @@ export async function loader(args: LoaderFunctionArgs) {
   };
 }
 
-type ActionError = { error: string };
-
 /** The upload form: a file and a few small fields. */
 const MAX_PARTS = 20;
 const MAX_FIELD_BYTES = 64 * 1024;
@@ -84,21 +82,17 @@ class FormTooLargeError extends AppError {
   }
 }
 
-function failure(message: string, status: number) {
-  return data({ error: message } satisfies ActionError, { status });
-}
-
 export async function action(args: ActionFunctionArgs) {
   const { workspace, wctx } = await requireWorkspace(args, "contacts:write");
   const { request } = args;
   const type = request.headers.get("content-type") ?? "";
   if (!type.toLowerCase().startsWith("multipart/form-data")) {
-    return failure("Choose a CSV file to upload.", 400);
+    return formFailure("Choose a CSV file to upload.");
   }
   const limit = importUploadLimit();
   const length = Number(request.headers.get("content-length") ?? "0");
   // The form around the file adds a few hundred bytes; refuse early what can't fit.
-  if (length > limit + 64 * 1024) return failure(new ImportTooLargeError(limit).message, 413);
+  if (length > limit + 64 * 1024) return formFailure(new ImportTooLargeError(limit));
 
   let importId: string | null = null;
   const fileHandler: UploadHandler = async ({ name, filename, data: bytes }) => {
@@ -130,17 +124,18 @@ export async function action(args: ActionFunctionArgs) {
   } catch (error) {
     // Nothing half-way: an upload stored before the form was refused is dropped again.
     if (importId) discardUpload(wctx, importId);
-    if (isAppError(error) && error.status < 500) return failure(error.message, error.status);
-    if (error instanceof MaxPartSizeExceededError) return failure("The form is too large.", 413);
+    if (isAppError(error) && error.status < 500) return formFailure(error);
+    if (error instanceof MaxPartSizeExceededError)
+      return formFailure("The form is too large.", { status: 413 });
     throw error;
   }
-  if (!importId) return failure("Choose a CSV file to upload.", 400);
+  if (!importId) return formFailure("Choose a CSV file to upload.");
   return redirect(`/w/${workspace.slug}/contacts/import/${importId}`);
 }
 
 export default function ImportUploadPage() {
   const { workspace, limit, imports } = useLoaderData<typeof loader>();
-  const actionData = useActionData<typeof action>() as ActionError | undefined;
+  const result = useFormResult();
   const navigation = useNavigation();
   const busy = navigation.state === "submitting";
   const base = `/w/${workspace.slug}/contacts/import`;
@@ -153,7 +148,7 @@ export default function ImportUploadPage() {
       />
       <Card title="1. Upload a CSV file">
         <Form method="post" encType="multipart/form-data" action={base}>
-          <FormErrors errors={actionData?.error ? [actionData.error] : undefined} />
+          <FormErrors errors={result?.error?.[""] ?? undefined} />
           <div className="field">
             <label htmlFor="import-file">CSV file</label>
             <input

@@ -1,14 +1,9 @@
 import type { SubmissionResult } from "@conform-to/react";
-import {
-  data,
-  type ActionFunctionArgs,
-  type LoaderFunctionArgs,
-  type MetaFunction,
-} from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
-import { can } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import { can, type Permission } from "~/auth/permissions";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { FormErrors } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
@@ -75,12 +70,18 @@ export async function loader(args: LoaderFunctionArgs) {
   };
 }
 
+const NEEDS = {
+  create: "contacts:write",
+  rename: "contacts:write",
+  delete: "contacts:write",
+} as const satisfies Record<string, Permission>;
+
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "contacts:write");
   const formData = await args.request.formData();
+  const { workspace, wctx, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
   const page = `/w/${workspace.slug}/contacts/lists`;
   const word = (kind: Kind) => (kind === "tag" ? "Tag" : "List");
-  switch (formData.get("intent")) {
+  switch (intent) {
     case "create":
       return submitForm(formData, Create, (value) => {
         const created =
@@ -104,11 +105,6 @@ export async function action(args: ActionFunctionArgs) {
           `${word(value.kind)} deleted. The contacts themselves are not affected.`,
         );
       });
-    default:
-      throw data(
-        { message: "This form asked for something the page does not do." },
-        { status: 400 },
-      );
   }
 }
 

@@ -1,12 +1,16 @@
-import type { SubmissionResult } from "@conform-to/react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, Link, useLoaderData, useNavigation } from "@remix-run/react";
 import { requireWorkspace } from "~/auth/workspace.server";
-import { ContactFields, ContactFormSchema, contactFormValues } from "~/components/contact-form";
-import { FormErrors } from "~/components/form";
+import { ContactFields, contactFormValues } from "~/components/contact-form";
+import { FormErrors, useFormResult } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Card, PageHeader } from "~/components/ui/layout";
 import { listAttributeDefinitions } from "~/domain/contacts/attributes.server";
+import {
+  ContactFormSchema,
+  duplicateContactOf,
+  type DuplicateContact,
+} from "~/domain/contacts/contact-form";
 import { createContact } from "~/domain/contacts/contacts.server";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
@@ -33,23 +37,28 @@ export async function loader(args: LoaderFunctionArgs) {
 export async function action(args: ActionFunctionArgs) {
   const { workspace, wctx } = await requireWorkspace(args, "contacts:write");
   const formData = await args.request.formData();
-  return submitForm(formData, ContactFormSchema, (value) => {
-    const contact = createContact(wctx, {
-      name: value.name ?? "",
-      email: value.email ?? null,
-      phone: value.phone ?? null,
-      attributes: value.attributes ?? {},
-    });
-    return redirectWithFlash(
-      `/w/${workspace.slug}/contacts/${contact.id}`,
-      "Contact created. Set their consent per channel below before messaging them.",
-    );
-  });
+  return submitForm(
+    formData,
+    ContactFormSchema,
+    (value) => {
+      const contact = createContact(wctx, {
+        name: value.name ?? "",
+        email: value.email ?? null,
+        phone: value.phone ?? null,
+        attributes: value.attributes ?? {},
+      });
+      return redirectWithFlash(
+        `/w/${workspace.slug}/contacts/${contact.id}`,
+        "Contact created. Set their consent per channel below before messaging them.",
+      );
+    },
+    { extra: duplicateContactOf },
+  );
 }
 
 export default function NewContactPage() {
   const { workspace, definitions } = useLoaderData<typeof loader>();
-  const result = useActionData<typeof action>() as SubmissionResult<string[]> | undefined;
+  const result = useFormResult<DuplicateContact>();
   const busy = useNavigation().state === "submitting";
   const errors = result?.error ?? {};
   const values = contactFormValues(result?.initialValue as Record<string, unknown> | undefined, {
@@ -79,6 +88,7 @@ export default function NewContactPage() {
             definitions={definitions}
             values={values}
             errors={errors}
+            duplicate={result?.extra}
           />
           <div className="filters-actions">
             <Button type="submit" disabled={busy}>

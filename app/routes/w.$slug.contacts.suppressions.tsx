@@ -8,7 +8,7 @@ import {
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { can, type Permission } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { FormErrors, Select } from "~/components/form";
 import { Alert } from "~/components/ui/alert";
 import { Button, ButtonLink } from "~/components/ui/button";
@@ -56,13 +56,12 @@ const Remove = z.object({
   channel,
 });
 
-const INTENTS = {
+const NEEDS = {
   add: "contacts:write",
   check: "contacts:read",
   remove: "contacts:write",
 } as const satisfies Record<string, Permission>;
-type Intent = keyof typeof INTENTS;
-const isIntent = (v: unknown): v is Intent => typeof v === "string" && Object.hasOwn(INTENTS, v);
+type Intent = keyof typeof NEEDS;
 
 function present(row: SuppressionRow, timeZone: string) {
   return {
@@ -112,11 +111,7 @@ export async function loader(args: LoaderFunctionArgs) {
 
 export async function action(args: ActionFunctionArgs) {
   const formData = await args.request.formData();
-  const intent = formData.get("intent");
-  const { workspace, wctx } = await requireWorkspace(
-    args,
-    isIntent(intent) ? INTENTS[intent] : "contacts:write",
-  );
+  const { workspace, wctx, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
   const page = `/w/${workspace.slug}/contacts/suppressions`;
   switch (intent) {
     case "add":
@@ -148,11 +143,6 @@ export async function action(args: ActionFunctionArgs) {
         removeSuppression(wctx, value);
         return redirectWithFlash(page, "Removed from the suppression list.");
       });
-    default:
-      throw data(
-        { message: "This form asked for something the page does not do." },
-        { status: 400 },
-      );
   }
 }
 

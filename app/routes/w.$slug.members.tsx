@@ -1,15 +1,10 @@
 import { getFormProps, getInputProps, useForm, type SubmissionResult } from "@conform-to/react";
 import { parseWithZod } from "@conform-to/zod/v4";
-import {
-  data,
-  type ActionFunctionArgs,
-  type LoaderFunctionArgs,
-  type MetaFunction,
-} from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { can, ROLE_DESCRIPTIONS, ROLE_LABELS, ROLES, type Permission } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { FormErrors, Select } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
@@ -60,18 +55,14 @@ const Transfer = z.object({
     .max(64, "That is not this workspace's address."),
 });
 
-const INTENTS = {
+const NEEDS = {
   invite: "members:manage",
   "revoke-invitation": "members:manage",
   "change-role": "members:manage",
   remove: "members:manage",
   transfer: "ownership:transfer",
 } as const satisfies Record<string, Permission>;
-type Intent = keyof typeof INTENTS;
-
-function isIntent(value: unknown): value is Intent {
-  return typeof value === "string" && Object.hasOwn(INTENTS, value);
-}
+type Intent = keyof typeof NEEDS;
 
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, role, user } = await requireWorkspace(args, "members:read");
@@ -116,12 +107,7 @@ export async function loader(args: LoaderFunctionArgs) {
 
 export async function action(args: ActionFunctionArgs) {
   const formData = await args.request.formData();
-  const intent = formData.get("intent");
-  // The permission depends on what is asked; an unknown request needs the manager's anyway.
-  const { workspace, wctx, user } = await requireWorkspace(
-    args,
-    isIntent(intent) ? INTENTS[intent] : "members:manage",
-  );
+  const { workspace, wctx, user, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
   const page = `/w/${workspace.slug}/members`;
   switch (intent) {
     case "invite":
@@ -162,11 +148,6 @@ export async function action(args: ActionFunctionArgs) {
         transferOwnership(wctx, workspace.id, user.id, value.userId);
         return redirectWithFlash(page, "Ownership transferred. You are now an admin.");
       });
-    default:
-      throw data(
-        { message: "This form asked for something the page does not do." },
-        { status: 400 },
-      );
   }
 }
 

@@ -1,10 +1,5 @@
 import type { SubmissionResult } from "@conform-to/react";
-import {
-  data,
-  type ActionFunctionArgs,
-  type LoaderFunctionArgs,
-  type MetaFunction,
-} from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import {
   Form,
   Link,
@@ -15,7 +10,8 @@ import {
 } from "@remix-run/react";
 import { useEffect, useState } from "react";
 import { z } from "zod";
-import { requireWorkspace } from "~/auth/workspace.server";
+import type { Permission } from "~/auth/permissions";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { CopyField } from "~/components/copy-field";
 import { FormErrors, Select } from "~/components/form";
 import { ProviderErrorText } from "~/components/provider-error";
@@ -245,11 +241,17 @@ export async function loader(args: LoaderFunctionArgs) {
   };
 }
 
+const NEEDS = {
+  save: "workspace:settings",
+  test: "workspace:settings",
+  disconnect: "workspace:settings",
+} as const satisfies Record<string, Permission>;
+
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "workspace:settings");
   const formData = await args.request.formData();
+  const { workspace, wctx, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
   const page = `/w/${workspace.slug}/settings/channels`;
-  switch (formData.get("intent")) {
+  switch (intent) {
     case "save":
       return submitForm(
         formData,
@@ -293,11 +295,6 @@ export async function action(args: ActionFunctionArgs) {
           `${label} disconnected. New messages on it go to the sandbox: nothing leaves Pleisys Engage.`,
         );
       });
-    default:
-      throw data(
-        { message: "This form asked for something the page does not do." },
-        { status: 400 },
-      );
   }
 }
 

@@ -1,14 +1,9 @@
 import type { SubmissionResult } from "@conform-to/react";
-import {
-  data,
-  type ActionFunctionArgs,
-  type LoaderFunctionArgs,
-  type MetaFunction,
-} from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
-import { can } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import { can, type Permission } from "~/auth/permissions";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { FormErrors, Select } from "~/components/form";
 import { Alert } from "~/components/ui/alert";
 import { Button, ButtonLink } from "~/components/ui/button";
@@ -144,12 +139,20 @@ export async function loader(args: LoaderFunctionArgs) {
   };
 }
 
+const NEEDS = {
+  threshold: "workspace:settings",
+  prices: "workspace:settings",
+  "add-price": "workspace:settings",
+  "reset-price": "workspace:settings",
+  "reset-all": "workspace:settings",
+} as const satisfies Record<string, Permission>;
+
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "workspace:settings");
   const formData = await args.request.formData();
+  const { workspace, wctx, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
   const page = `/w/${workspace.slug}/settings/sending`;
   const currency = workspace.currency;
-  switch (formData.get("intent")) {
+  switch (intent) {
     case "threshold":
       return submitForm(formData, Threshold, (value) => {
         const saved = setApprovalThreshold(wctx, workspace.id, value.approvalThreshold);
@@ -205,11 +208,6 @@ export async function action(args: ActionFunctionArgs) {
         resetAllPrices(wctx, currency);
         return redirectWithFlash(page, `All prices are back to the ${currency} defaults.`);
       });
-    default:
-      throw data(
-        { message: "This form asked for something the page does not do." },
-        { status: 400 },
-      );
   }
 }
 

@@ -1,19 +1,9 @@
-import {
-  data,
-  type ActionFunctionArgs,
-  type LoaderFunctionArgs,
-  type MetaFunction,
-} from "@remix-run/node";
-import {
-  Link,
-  useActionData,
-  useLoaderData,
-  useNavigation,
-  useRevalidator,
-} from "@remix-run/react";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData, useNavigation, useRevalidator } from "@remix-run/react";
 import { useEffect } from "react";
-import { can } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import { can, type Permission } from "~/auth/permissions";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
+import { useFormResult } from "~/components/form";
 import { TemplateEditor, templateDraft } from "~/components/template-editor";
 import {
   TemplatePreview,
@@ -51,8 +41,10 @@ import {
   mapTemplateVariables,
 } from "~/domain/templates/whatsapp-sync.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
-import { AppError, NotFoundError, ValidationError, type FieldErrors } from "~/lib/errors";
+import { NotFoundError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
+import { fieldErrorsOf, formErrorOf, resultFor, submittedOf } from "~/lib/form-result";
+import { formFailure } from "~/lib/form.server";
 import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
 import { parseId } from "~/lib/ids";
 
@@ -175,33 +167,18 @@ export async function loader(args: LoaderFunctionArgs) {
   };
 }
 
-type FormName = "save" | "map" | "test";
-
-function failure(form: FormName, error: unknown, submitted: Record<string, unknown> = {}) {
-  if (!(error instanceof AppError) || error.status === 404 || error.status === 403) throw error;
-  const errors: FieldErrors = error instanceof ValidationError ? error.fieldErrors : {};
-  const onFields = Object.keys(errors).some((k) => k !== "form");
-  const headers = new Headers();
-  if ("retryAfterSeconds" in error) {
-    headers.set("Retry-After", String((error as { retryAfterSeconds: number }).retryAfterSeconds));
-  }
-  return data(
-    {
-      form,
-      errors,
-      formError: onFields ? null : (errors.form?.[0] ?? error.message),
-      submitted,
-    },
-    { status: error.status, headers },
-  );
-}
+const NEEDS = {
+  save: "campaigns:write",
+  map: "campaigns:write",
+  test: "campaigns:write",
+} as const satisfies Record<string, Permission>;
+type Intent = keyof typeof NEEDS;
 
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx, user } = await requireWorkspace(args, "campaigns:write");
+  const form = await args.request.formData();
+  const { workspace, wctx, user, intent } = await requireWorkspaceIntent(args, form, NEEDS);
   const id = parseId(args.params.templateId, "Template");
   const template = getTemplate(wctx, id);
-  const form = await args.request.formData();
-  const intent = String(form.get("intent") ?? "");
   const page = `/w/${workspace.slug}/templates/${id}`;
 
   if (intent === "save") {
@@ -210,7 +187,7 @@ export async function action(args: ActionFunctionArgs) {
       const saved = saveTemplate(wctx, input, id);
       return redirectWithFlash(page, `Template “${saved.name}” saved.`);
     } catch (error) {
-      return failure("save", error, { ...input });
+      return formFailure(error, { fields: { intent, ...input } });
     }
   }
   if (intent === "map") {
@@ -218,7 +195,7 @@ export async function action(args: ActionFunctionArgs) {
       mapTemplateVariables(wctx, id, variableMapFromForm(form));
       return redirectWithFlash(page, "Variable mapping saved.");
     } catch (error) {
-      return failure("map", error);
+      return formFailure(error, { fields: { intent } });
     }
   }
   if (intent === "test") {
@@ -239,10 +216,10 @@ export async function action(args: ActionFunctionArgs) {
         result.queued ? "success" : "warning",
       );
     } catch (error) {
-      return failure("test", error);
+      return formFailure(error, { fields: { intent } });
     }
   }
-  throw data({ message: "This form asked for something the page does not do." }, { status: 400 });
+  return intent satisfies never;
 }
 
 export default function TemplatePage() {
@@ -260,7 +237,7 @@ export default function TemplatePage() {
     testBlocked,
     telegramContacts,
   } = useLoaderData<typeof loader>();
-  const result = useActionData<typeof action>();
+  const result = useFormResult();
   const navigation = useNavigation();
   const submitting = navigation.state === "submitting" ? navigation.formData?.get("intent") : null;
   const base = `/w/${workspace.slug}/templates`;
@@ -275,8 +252,8 @@ export default function TemplatePage() {
     }, 2000);
     return () => clearInterval(timer);
   }, [reviewing, revalidate, state]);
-  const resultFor = (name: FormName) => (result?.form === name ? result : undefined);
-  const saved = resultFor("save");
+  const formResult = (intent: Intent) => resultFor(result, intent);
+  const saved = formResult("save");
   const status =
     template.channel === "whatsapp"
       ? (WHATSAPP_STATUS_LABELS[template.status] ?? template.status)
@@ -303,17 +280,17 @@ export default function TemplatePage() {
         <WhatsAppTemplateDetails
           template={whatsapp}
           variables={variables}
-          errors={resultFor("map")?.errors}
-          formError={resultFor("map")?.formError}
+          errors={fieldErrorsOf(formResult("map"))}
+          formError={formErrorOf(formResult("map"))}
           action={page}
           canWrite={canWrite}
           busy={submitting === "map"}
         />
       ) : template.draft ? (
         <TemplateEditor
-          draft={saved ? templateDraft(template.draft.channel, saved.submitted) : template.draft}
-          errors={saved?.errors}
-          formError={saved?.formError}
+          draft={saved ? templateDraft(template.draft.channel, submittedOf(saved)) : template.draft}
+          errors={fieldErrorsOf(saved)}
+          formError={formErrorOf(saved)}
           action={page}
           variables={variables}
           ai={{ action: `/w/${workspace.slug}/ai/copy`, configured: aiConfigured }}
@@ -339,8 +316,8 @@ export default function TemplatePage() {
           userEmail={user.email}
           previewContact={picker.selected}
           telegramContacts={telegramContacts}
-          errors={resultFor("test")?.errors}
-          formError={resultFor("test")?.formError}
+          errors={fieldErrorsOf(formResult("test"))}
+          formError={formErrorOf(formResult("test"))}
           blocked={testBlocked}
           busy={submitting === "test"}
           messagesUrl={`/w/${workspace.slug}/messages`}

@@ -1,10 +1,5 @@
-import {
-  data,
-  type ActionFunctionArgs,
-  type LoaderFunctionArgs,
-  type MetaFunction,
-} from "@remix-run/node";
-import { Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData, useNavigation } from "@remix-run/react";
 import { requireWorkspace } from "~/auth/workspace.server";
 import {
   EMPTY_DRAFT,
@@ -17,6 +12,7 @@ import {
   WhatsAppTemplateForm,
   whatsappDraft,
 } from "~/components/template-editor-whatsapp";
+import { useFormResult } from "~/components/form";
 import { ButtonLink } from "~/components/ui/button";
 import { PageHeader } from "~/components/ui/layout";
 import { aiConfigured } from "~/domain/ai/copy.server";
@@ -30,8 +26,9 @@ import {
 } from "~/domain/templates/templates.server";
 import { submitWhatsAppTemplate } from "~/domain/templates/whatsapp-sync.server";
 import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
-import { AppError, ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
+import { fieldErrorsOf, formErrorOf, submittedOf } from "~/lib/form-result";
+import { formFailure } from "~/lib/form.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   {
@@ -63,21 +60,6 @@ export async function loader(args: LoaderFunctionArgs) {
   };
 }
 
-function failure(error: unknown, submitted: Record<string, unknown>) {
-  if (!(error instanceof AppError) || error.status === 404 || error.status === 403) throw error;
-  const errors = error instanceof ValidationError ? error.fieldErrors : {};
-  const onFields = Object.keys(errors).some((k) => k !== "form");
-  return data(
-    {
-      errors,
-      formError: onFields ? null : (errors.form?.[0] ?? error.message),
-      // What was submitted, so nothing typed is lost.
-      submitted,
-    },
-    { status: error.status },
-  );
-}
-
 export async function action(args: ActionFunctionArgs) {
   const { workspace, wctx } = await requireWorkspace(args, "campaigns:write");
   const form = await args.request.formData();
@@ -93,7 +75,7 @@ export async function action(args: ActionFunctionArgs) {
           : `“${template.name}” was submitted to Meta for review. It can be sent once Meta approves it; sync to see the decision.`,
       );
     } catch (error) {
-      return failure(error, { ...input });
+      return formFailure(error, { fields: { ...input } });
     }
   }
   const input = templateInputFromForm(form, { dltRequired: smsRequiresDlt(workspace.id) });
@@ -101,14 +83,14 @@ export async function action(args: ActionFunctionArgs) {
     const template = saveTemplate(wctx, input);
     return redirectWithFlash(`${base}/${template.id}`, `Template “${template.name}” created.`);
   } catch (error) {
-    return failure(error, { ...input });
+    return formFailure(error, { fields: { ...input } });
   }
 }
 
 export default function NewTemplatePage() {
   const { workspace, channel, variables, aiConfigured, dltRequired, whatsappConnected } =
     useLoaderData<typeof loader>();
-  const result = useActionData<typeof action>();
+  const result = useFormResult();
   const busy = useNavigation().state === "submitting";
   const base = `/w/${workspace.slug}/templates`;
   const ai = { action: `/w/${workspace.slug}/ai/copy`, configured: aiConfigured };
@@ -152,9 +134,9 @@ export default function NewTemplatePage() {
       />
       {channel === "whatsapp" ? (
         <WhatsAppTemplateForm
-          draft={result ? whatsappDraft(result.submitted) : EMPTY_WHATSAPP_DRAFT}
-          errors={result?.errors}
-          formError={result?.formError}
+          draft={result ? whatsappDraft(submittedOf(result)) : EMPTY_WHATSAPP_DRAFT}
+          errors={fieldErrorsOf(result)}
+          formError={formErrorOf(result)}
           action={formAction}
           variables={variables}
           ai={ai}
@@ -166,11 +148,11 @@ export default function NewTemplatePage() {
         <TemplateEditor
           draft={
             result
-              ? templateDraft(channel as EditorChannel, result.submitted)
+              ? templateDraft(channel as EditorChannel, submittedOf(result))
               : { channel: channel as EditorChannel, ...EMPTY_DRAFT }
           }
-          errors={result?.errors}
-          formError={result?.formError}
+          errors={fieldErrorsOf(result)}
+          formError={formErrorOf(result)}
           action={formAction}
           variables={variables}
           ai={ai}
