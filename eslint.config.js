@@ -119,9 +119,6 @@ const noMessageParsing = {
 };
 /** Actions still answering in their own shape, to convert; the list only shrinks. */
 const formResultBacklog = [
-  "app/routes/verify-email.tsx",
-  "app/routes/admin.policy.tsx",
-  "app/routes/u.$token.tsx",
   "app/routes/w.$slug._index.tsx",
   "app/routes/w.$slug.campaigns.$campaignId_.review.tsx",
   "app/routes/w.$slug.campaigns.new.tsx",

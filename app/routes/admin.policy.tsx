@@ -1,12 +1,11 @@
 import {
-  data,
   type ActionFunctionArgs,
   type LoaderFunctionArgs,
   type MetaFunction,
 } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, Link, useLoaderData, useNavigation } from "@remix-run/react";
 import { requireAdmin } from "~/auth/admin-access.server";
-import { Checkbox, TextArea } from "~/components/form";
+import { Checkbox, TextArea, useFormResult } from "~/components/form";
 import { PolicyBlocks } from "~/components/policy-document";
 import { Button } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
@@ -24,8 +23,10 @@ import {
   versionInForce,
   type PublishInput,
 } from "~/domain/privacy/policy-versions.server";
-import type { FieldErrors } from "~/lib/errors";
+import { ValidationError, type FieldErrors } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
+import { formFailure, readIntent } from "~/lib/form.server";
+import { fieldErrorsOf, submittedOf, type FormResult } from "~/lib/form-result";
 import { formatCalendarDay } from "~/lib/format";
 
 export const meta: MetaFunction = () => [
@@ -58,11 +59,13 @@ export async function loader(args: LoaderFunctionArgs) {
 
 type Draft = PublishInput;
 
-interface PreviewResult {
-  draft: Draft;
+/** The preview that comes back beside the draft, failed or not, so the admin can read it. */
+interface PreviewExtra {
   blocks: ReturnType<typeof previewPolicy>["blocks"];
-  errors: FieldErrors;
 }
+
+/** Preview (the default, also for Enter in a field) and publish, with their fields. */
+const INTENTS = { preview: true, publish: true } as const;
 
 /** The text comes from the uploaded file when one was chosen, else from the text area. */
 async function readDraft(form: FormData): Promise<{ draft: Draft } | { errors: FieldErrors }> {
@@ -84,17 +87,22 @@ async function readDraft(form: FormData): Promise<{ draft: Draft } | { errors: F
 export async function action(args: ActionFunctionArgs) {
   const { ctx } = await requireAdmin(args);
   const form = await args.request.formData();
+  const intent = readIntent(form, INTENTS, "preview");
   const read = await readDraft(form);
   if ("errors" in read) {
-    return data<PreviewResult>(
-      { draft: { markdown: "", effectiveDate: "" }, blocks: [], errors: read.errors },
-      { status: 400 },
-    );
+    return formFailure<PreviewExtra>(new ValidationError("Check the file.", read.errors), {
+      fields: {
+        intent,
+        markdown: String(form.get("markdown") ?? ""),
+        effectiveDate: String(form.get("effectiveDate") ?? ""),
+      },
+      extra: { blocks: [] },
+    });
   }
   const { draft } = read;
   const preview = previewPolicy(ctx.now(), draft);
   const problems: FieldErrors = { ...preview.problems };
-  if (form.get("intent") === "publish") {
+  if (intent === "publish") {
     if (form.get("confirm") !== "on") {
       problems.confirm = ["Tick the box to confirm that you have checked the preview."];
     }
@@ -112,21 +120,36 @@ export async function action(args: ActionFunctionArgs) {
       }
     }
   }
-  return data<PreviewResult>(
-    { draft, blocks: preview.blocks, errors: problems },
-    { status: Object.keys(problems).length ? 400 : 200 },
-  );
+  const fields = { intent, ...draft };
+  if (Object.keys(problems).length > 0) {
+    return formFailure<PreviewExtra>(new ValidationError("Check the draft.", problems), {
+      fields,
+      extra: { blocks: preview.blocks },
+    });
+  }
+  // A preview is not a failure, but it answers in the same shape: what was typed, and beside it
+  // the rendered blocks.
+  const reply: FormResult<PreviewExtra> = {
+    status: "success",
+    initialValue: fields,
+    extra: { blocks: preview.blocks },
+  };
+  return reply;
 }
 
 export default function AdminPolicyPage() {
   const { versions, activeUsers, earliest, nextVersion } = useLoaderData<typeof loader>();
-  const result = useActionData<typeof action>();
+  const result = useFormResult<PreviewExtra>();
   const navigation = useNavigation();
   const busy = navigation.state === "submitting";
-  const errors = result?.errors ?? {};
+  const errors = fieldErrorsOf(result);
+  const typed = submittedOf(result);
+  const draft: Draft | null = result
+    ? { markdown: String(typed.markdown ?? ""), effectiveDate: String(typed.effectiveDate ?? "") }
+    : null;
   const draftReady =
-    result &&
-    result.draft.markdown.trim() !== "" &&
+    draft &&
+    draft.markdown.trim() !== "" &&
     !errors.markdown &&
     !errors.effectiveDate &&
     !errors.file;
@@ -190,7 +213,7 @@ export default function AdminPolicyPage() {
             name="markdown"
             label="Policy text (Markdown)"
             rows={16}
-            defaultValue={result?.draft.markdown}
+            defaultValue={draft?.markdown}
             errors={errors.markdown}
           />
           <Field
@@ -208,7 +231,7 @@ export default function AdminPolicyPage() {
             hint={`At least 14 days from today (UTC): ${formatCalendarDay(earliest)} or later.`}
             min={earliest}
             required
-            defaultValue={result?.draft.effectiveDate ?? earliest}
+            defaultValue={draft?.effectiveDate ?? earliest}
             errors={errors.effectiveDate}
           />
           <Button type="submit" name="intent" value="preview" variant="secondary" disabled={busy}>
@@ -217,21 +240,21 @@ export default function AdminPolicyPage() {
         </Form>
       </Card>
 
-      {result && draftReady ? (
+      {draft && draftReady ? (
         <Card title={`Preview of version ${nextVersion}`}>
           <p className="muted">
-            Takes effect on {formatCalendarDay(result.draft.effectiveDate)}. This is how it will
-            read on /privacy.
+            Takes effect on {formatCalendarDay(draft.effectiveDate)}. This is how it will read on
+            /privacy.
           </p>
           <div className="prose">
-            <PolicyBlocks blocks={result.blocks} />
+            <PolicyBlocks blocks={result?.extra?.blocks ?? []} />
           </div>
           <Form method="post" encType="multipart/form-data">
-            <input type="hidden" name="markdown" value={result.draft.markdown} />
-            <input type="hidden" name="effectiveDate" value={result.draft.effectiveDate} />
+            <input type="hidden" name="markdown" value={draft.markdown} />
+            <input type="hidden" name="effectiveDate" value={draft.effectiveDate} />
             <Checkbox
               name="confirm"
-              label={`I have checked the preview. Publish version ${nextVersion}, effective ${formatCalendarDay(result.draft.effectiveDate)}, and email ${activeUsers === 1 ? "the 1 active user" : `all ${activeUsers} active users`}.`}
+              label={`I have checked the preview. Publish version ${nextVersion}, effective ${formatCalendarDay(draft.effectiveDate)}, and email ${activeUsers === 1 ? "the 1 active user" : `all ${activeUsers} active users`}.`}
               errors={errors.confirm}
             />
             <Button type="submit" name="intent" value="publish" disabled={busy}>

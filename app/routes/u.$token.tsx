@@ -14,6 +14,7 @@ import {
   unsubscribeOneClick,
 } from "~/domain/delivery/recipient-links.server";
 import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
+import { readIntent } from "~/lib/form.server";
 
 /**
  * The page behind the unsubscribe link of a marketing email (/u/<signed token>), for the person
@@ -48,6 +49,9 @@ type Done = {
   resubscribed: Channel[];
 };
 
+/** What the page's own forms ask for; a POST without an intent is a mail client's one-click. */
+const INTENTS = { save: true, "unsubscribe-all": true, resubscribe: true } as const;
+
 function channelsIn(values: FormDataEntryValue[]): Channel[] {
   return CHANNELS.filter((c) => values.includes(c));
 }
@@ -64,10 +68,9 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     ip: context.clientIp || undefined,
     userAgent: request.headers.get("user-agent") ?? undefined,
   };
-  const intent = form?.get("intent");
 
   // RFC 8058: `List-Unsubscribe=One-Click`, from a mail client, no cookie, no confirmation.
-  if (intent === null || intent === undefined) {
+  if (!form?.has("intent")) {
     await unsubscribeOneClick(token, who);
     const view = await describePreferences(token);
     return data<Done>(
@@ -77,11 +80,12 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   }
 
   const view = await describePreferences(token);
+  const intent = readIntent(form, INTENTS);
   const offered = view.channels.map((c) => c.channel);
   let wanted: Partial<Record<Channel, boolean>>;
   switch (intent) {
     case "save": {
-      const checked = channelsIn(form!.getAll("subscribed"));
+      const checked = channelsIn(form.getAll("subscribed"));
       wanted = Object.fromEntries(offered.map((c) => [c, checked.includes(c)]));
       break;
     }
@@ -90,16 +94,11 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       break;
     case "resubscribe":
       wanted = Object.fromEntries(
-        channelsIn(form!.getAll("channel"))
+        channelsIn(form.getAll("channel"))
           .filter((c) => offered.includes(c))
           .map((c) => [c, true]),
       );
       break;
-    default:
-      throw data(
-        { message: "This form asked for something the page does not do." },
-        { status: 400 },
-      );
   }
   const changed = await setPreferences(token, wanted, who);
   const done: Done["done"] =

@@ -16,7 +16,8 @@ import {
   verifyEmail,
 } from "~/domain/accounts/accounts.server";
 import { redirectWithFlash } from "~/lib/flash.server";
-import { submitForm } from "~/lib/form.server";
+import { readIntent, submitForm } from "~/lib/form.server";
+import { resultMessages, type FormResult } from "~/lib/form-result";
 import { z } from "zod";
 
 export const meta: MetaFunction = () => [{ title: "Verify your email — Pleisys Engage" }];
@@ -39,9 +40,12 @@ export async function loader(args: LoaderFunctionArgs) {
 
 const Verify = z.object({ token: z.string().min(1).max(200) });
 
+/** The button in the mail's link verifies; the form without an intent sends a new link. */
+const INTENTS = { verify: true, resend: true } as const;
+
 export async function action(args: ActionFunctionArgs) {
   const formData = await args.request.formData();
-  if (formData.get("intent") === "verify") {
+  if (readIntent(formData, INTENTS, "resend") === "verify") {
     return submitForm(formData, Verify, async ({ token }) => {
       const verified = verifyEmail(contextFor(args), token);
       if (!verified) {
@@ -73,7 +77,7 @@ export default function VerifyEmailPage() {
   const navigation = useNavigation();
   const state = result && "linkState" in result ? result.linkState : shown;
   const sent = result && "sent" in result;
-  const error = result && "error" in result ? Object.values(result.error ?? {}).flat() : [];
+  const error = result && "error" in result ? resultMessages(result as FormResult) : [];
   return (
     <div className="auth-page">
       <Card>

@@ -26,13 +26,6 @@ const SHARED: Record<string, string> = {
   signInAll: "tests/support/teams.ts",
 };
 
-/**
- * Contact and segment tests are being reorganised and still carry their own `thrown` and
- * workspace setup; remove this exception once they use tests/support.
- */
-const NOT_YET = ["app/domain/contacts/", "app/domain/segments/"];
-const settled = (finding: string) => !NOT_YET.some((dir) => finding.startsWith(dir));
-
 function testFiles(dir: string): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
@@ -84,7 +77,7 @@ describe("test helpers live in tests/support", () => {
         const name = m[1]!;
         return `defines ${name}: import it from ${SHARED[name]}`;
       },
-    ).filter(settled);
+    );
     expect(local).toEqual([]);
   });
 
@@ -106,7 +99,7 @@ describe("test helpers live in tests/support", () => {
     const byHand = findings(
       /createUserByOperator\([\s\S]{0,400}?\bcreateWorkspace\(\s*\{[\s\S]{0,600}?\bopenWorkspaceContext\(/,
       () => "builds owner, workspace and context by hand: use tests/support/workspaces.ts",
-    ).filter(settled);
+    );
     expect(byHand).toEqual([]);
   });
 });

@@ -223,7 +223,27 @@ describe("privacy policy pages", () => {
       effectiveDate: daysFromToday(21),
     });
     expect(unconfirmed.status).toBe(400);
-    expect(await textOf(unconfirmed)).toContain("Tick the box to confirm");
+    const unconfirmedHtml = await textOf(unconfirmed);
+    expect(unconfirmedHtml).toContain("Tick the box to confirm");
+    // The preview stays beside the refusal, so the admin can tick the box and publish.
+    expect(unconfirmedHtml).toContain("<h3>1. Version three</h3>");
+    expect(unconfirmedHtml).toContain("Publish version 3");
+
+    // A binary file is refused on its field, and the date typed is kept.
+    const binary = new FormData();
+    binary.set("intent", "preview");
+    binary.set("effectiveDate", daysFromToday(21));
+    binary.set("file", new File(["PK\u0000\u0003"], "policy.docx"));
+    const refused = await server.fetch("/admin/policy", {
+      method: "POST",
+      headers: { cookie: asAdmin.cookie, origin: server.url },
+      body: binary,
+    });
+    expect(refused.status).toBe(400);
+    const refusedHtml = await textOf(refused);
+    expect(refusedHtml).toContain("Upload a text (Markdown) file.");
+    expect(refusedHtml).toContain(`value="${daysFromToday(21)}"`);
+    expect(refusedHtml).not.toContain("Preview of version 3");
     expect(getControlDb().select().from(policyVersions).all()).toHaveLength(2);
 
     // A file upload takes the place of the text area.

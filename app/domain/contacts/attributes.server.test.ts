@@ -1,12 +1,11 @@
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { makeWorkspace } from "../../../tests/support/workspaces";
+import { thrown } from "../../../tests/support/errors";
 import { getControlDb } from "~/db/control.server";
 import { auditLog } from "~/db/schema/control";
 import { NotFoundError, ValidationError } from "~/lib/errors";
-import { createUserByOperator } from "../admin/admin.server";
 import type { WorkspaceContext } from "../context";
-import { openWorkspaceContext } from "../workspaces/access.server";
-import { createWorkspace } from "../workspaces/workspaces.server";
 import {
   createAttributeDefinition,
   deleteAttributeDefinition,
@@ -25,15 +24,6 @@ process.env.BASE_URL = "https://engage.test";
 const NOW = new Date("2030-04-01T08:00:00.000Z");
 let ctx: WorkspaceContext;
 
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected an error");
-}
-
 const def = (
   key: string,
   type: AttributeDefinition["type"],
@@ -49,19 +39,12 @@ const DEFS = [
 ];
 
 beforeAll(async () => {
-  const owner = await createUserByOperator(
-    { actor: { type: "cli" }, now: () => NOW },
-    { name: "Owner", email: "owner@attributes.test", password: "plum orbit saddle 42" },
-  );
-  const actor = { type: "user" as const, id: owner.id };
-  const ws = createWorkspace({ actor, now: () => NOW }, owner.id, {
-    slug: "attributes-co",
+  ctx = await makeWorkspace("attributes-co", {
     name: "Attributes Co",
-    country: "IN",
-    timezone: "Asia/Kolkata",
-    currency: "INR",
+    request: { ip: "203.0.113.7" },
+    now: () => NOW,
+    createdAt: () => NOW,
   });
-  ctx = openWorkspaceContext(ws.id, actor, { ip: "203.0.113.7" }, () => NOW);
 });
 
 describe("validateAttributes", () => {

@@ -1,14 +1,12 @@
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { makeWorkspace } from "../../../tests/support/workspaces";
 import { getControlDb } from "~/db/control.server";
 import { auditLog } from "~/db/schema/control";
 import { contactEvents, contactExports, contacts, contactTags } from "~/db/schema/tenant";
 import { ValidationError } from "~/lib/errors";
-import { createUserByOperator } from "../admin/admin.server";
 import type { WorkspaceContext } from "../context";
 import { subjectHashes, workspacesHolding } from "../privacy/subject-index.server";
-import { openWorkspaceContext } from "../workspaces/access.server";
-import { createWorkspace } from "../workspaces/workspaces.server";
 import {
   bulkChangeMembership,
   bulkDelete,
@@ -28,21 +26,14 @@ const T0 = Date.parse("2030-03-01T09:00:00.000Z");
 let clock = T0;
 
 async function workspaceContext(slug: string): Promise<WorkspaceContext> {
-  const owner = await createUserByOperator(
-    { actor: { type: "cli" }, now: () => new Date(T0) },
-    { name: "Owner", email: `owner@${slug}.test`, password: "plum orbit saddle 42" },
-  );
-  const actor = { type: "user" as const, id: owner.id };
-  const ws = createWorkspace({ actor, now: () => new Date(T0) }, owner.id, {
-    slug,
+  return makeWorkspace(slug, {
     name: slug,
-    country: "IN",
-    timezone: "Asia/Kolkata",
-    currency: "INR",
-  });
-  return openWorkspaceContext(ws.id, actor, { ip: "203.0.113.9", userAgent: "vitest" }, () => {
-    clock += 1000;
-    return new Date(clock);
+    request: { ip: "203.0.113.9", userAgent: "vitest" },
+    createdAt: () => new Date(T0),
+    now: () => {
+      clock += 1000;
+      return new Date(clock);
+    },
   });
 }
 

@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { makeWorkspace } from "../../../tests/support/workspaces";
+import { thrown } from "../../../tests/support/errors";
 import { getControlDb } from "~/db/control.server";
 import { auditLog } from "~/db/schema/control";
 import { contactExports } from "~/db/schema/tenant";
@@ -16,10 +18,7 @@ import {
   listId,
   tagContact,
 } from "../../../tests/support/contacts";
-import { createUserByOperator } from "../admin/admin.server";
 import type { WorkspaceContext } from "../context";
-import { openWorkspaceContext } from "../workspaces/access.server";
-import { createWorkspace } from "../workspaces/workspaces.server";
 import {
   exportContactsToFile,
   ExportExpiredError,
@@ -47,19 +46,12 @@ let other: WorkspaceContext;
 const ids: Record<string, number> = {};
 
 async function workspaceContext(slug: string): Promise<WorkspaceContext> {
-  const owner = await createUserByOperator(
-    { actor: { type: "cli" }, now: () => new Date(clock) },
-    { name: "Owner", email: `owner@${slug}.test`, password: "plum orbit saddle 42" },
-  );
-  const actor = { type: "user" as const, id: owner.id };
-  const ws = createWorkspace({ actor, now: () => new Date(clock) }, owner.id, {
-    slug,
+  return makeWorkspace(slug, {
     name: slug,
-    country: "IN",
-    timezone: "Asia/Kolkata",
-    currency: "INR",
+    request: { ip: "203.0.113.5" },
+    createdAt: () => new Date(clock),
+    now: () => new Date(clock),
   });
-  return openWorkspaceContext(ws.id, actor, { ip: "203.0.113.5" }, () => new Date(clock));
 }
 
 function readCsv(path: string): string[][] {
@@ -289,14 +281,8 @@ describe("exports in the worker thread, and their links", () => {
     clock += 24 * HOUR + 1000;
     try {
       expect(() => openContactExportDownload(ctx, exportId, token)).toThrow(ExportExpiredError);
-      const error = (() => {
-        try {
-          openContactExportDownload(ctx, exportId, token);
-        } catch (e) {
-          return e as ExportExpiredError;
-        }
-      })();
-      expect(error?.status).toBe(410);
+      const error = thrown(() => openContactExportDownload(ctx, exportId, token));
+      expect((error as ExportExpiredError).status).toBe(410);
       const listed = listContactExports(ctx).find((e) => e.id === exportId);
       expect(listed).toMatchObject({ expired: true, downloadable: false });
       const row = ctx.db.select().from(contactExports).where(eq(contactExports.id, exportId)).get();

@@ -2,15 +2,14 @@ import Database from "better-sqlite3";
 import { and, eq } from "drizzle-orm";
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { makeWorkspace } from "../../../tests/support/workspaces";
+import { thrown } from "../../../tests/support/errors";
 import { getControlDb } from "~/db/control.server";
 import { auditLog } from "~/db/schema/control";
 import { consents, contactEvents, contacts, suppressions } from "~/db/schema/tenant";
 import { tenantDbPath } from "~/db/tenants.server";
 import { NotFoundError, ValidationError } from "~/lib/errors";
-import { createUserByOperator } from "../admin/admin.server";
 import type { WorkspaceContext } from "../context";
-import { openWorkspaceContext } from "../workspaces/access.server";
-import { createWorkspace } from "../workspaces/workspaces.server";
 import { createAttributeDefinition, listAttributeDefinitions } from "./attributes.server";
 import { changeMembership, createGroup } from "./groups.server";
 import {
@@ -45,31 +44,15 @@ let ctx: WorkspaceContext;
 let other: WorkspaceContext;
 
 async function workspaceContext(slug: string): Promise<WorkspaceContext> {
-  const owner = await createUserByOperator(
-    { actor: { type: "cli" }, now: () => new Date(T0) },
-    { name: "Owner", email: `owner@${slug}.test`, password: "plum orbit saddle 42" },
-  );
-  const actor = { type: "user" as const, id: owner.id };
-  const ws = createWorkspace({ actor, now: () => new Date(T0) }, owner.id, {
-    slug,
+  return makeWorkspace(slug, {
     name: slug,
-    country: "IN",
-    timezone: "Asia/Kolkata",
-    currency: "INR",
+    request: { ip: "203.0.113.9", userAgent: "vitest" },
+    createdAt: () => new Date(T0),
+    now: () => {
+      clock += 1000;
+      return new Date(clock);
+    },
   });
-  return openWorkspaceContext(ws.id, actor, { ip: "203.0.113.9", userAgent: "vitest" }, () => {
-    clock += 1000;
-    return new Date(clock);
-  });
-}
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected an error");
 }
 
 function auditFor(workspaceId: string, action: string) {

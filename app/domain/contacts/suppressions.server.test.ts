@@ -1,13 +1,12 @@
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { makeWorkspace } from "../../../tests/support/workspaces";
+import { thrown } from "../../../tests/support/errors";
 import { getControlDb } from "~/db/control.server";
 import { auditLog } from "~/db/schema/control";
 import { suppressions } from "~/db/schema/tenant";
 import { ValidationError } from "~/lib/errors";
-import { createUserByOperator } from "../admin/admin.server";
 import type { WorkspaceContext } from "../context";
-import { openWorkspaceContext } from "../workspaces/access.server";
-import { createWorkspace } from "../workspaces/workspaces.server";
 import { createContact, getContactDetails } from "./contacts.server";
 import { setConsent } from "./consent.server";
 import { suppressionHash, suppressionKey } from "./suppression-hash.server";
@@ -26,31 +25,15 @@ let clock = Date.parse("2030-06-01T08:00:00.000Z");
 let ctx: WorkspaceContext;
 let otherCtx: WorkspaceContext;
 
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected an error");
-}
-
 async function workspace(slug: string): Promise<WorkspaceContext> {
-  const owner = await createUserByOperator(
-    { actor: { type: "cli" }, now: () => new Date(clock) },
-    { name: "Owner", email: `owner@${slug}.test`, password: "plum orbit saddle 42" },
-  );
-  const actor = { type: "user" as const, id: owner.id };
-  const ws = createWorkspace({ actor, now: () => new Date(clock) }, owner.id, {
-    slug,
+  return makeWorkspace(slug, {
     name: slug,
-    country: "IN",
-    timezone: "Asia/Kolkata",
-    currency: "INR",
-  });
-  return openWorkspaceContext(ws.id, actor, { ip: "203.0.113.8" }, () => {
-    clock += 60_000;
-    return new Date(clock);
+    request: { ip: "203.0.113.8" },
+    createdAt: () => new Date(clock),
+    now: () => {
+      clock += 60_000;
+      return new Date(clock);
+    },
   });
 }
 

@@ -1,5 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { makeWorkspace } from "../../../tests/support/workspaces";
 import { getControlDb } from "~/db/control.server";
 import { auditLog } from "~/db/schema/control";
 import { ValidationError } from "~/lib/errors";
@@ -13,10 +14,7 @@ import {
   tagContact,
   tagId,
 } from "../../../tests/support/contacts";
-import { createUserByOperator } from "../admin/admin.server";
 import type { WorkspaceContext } from "../context";
-import { openWorkspaceContext } from "../workspaces/access.server";
-import { createWorkspace } from "../workspaces/workspaces.server";
 import { compileSegment, SegmentValidationError, startOfDayIn } from "./compile.server";
 import {
   countSavedSegment,
@@ -57,19 +55,12 @@ let vipTag = 0;
 let newsletter = 0;
 
 async function workspaceContext(slug: string): Promise<WorkspaceContext> {
-  const owner = await createUserByOperator(
-    { actor: { type: "cli" }, now: () => new Date(T0) },
-    { name: "Owner", email: `owner@${slug}.test`, password: "plum orbit saddle 42" },
-  );
-  const actor = { type: "user" as const, id: owner.id };
-  const ws = createWorkspace({ actor, now: () => new Date(T0) }, owner.id, {
-    slug,
+  return makeWorkspace(slug, {
     name: slug,
-    country: "IN",
-    timezone: "Asia/Kolkata",
-    currency: "INR",
+    request: { ip: "203.0.113.9" },
+    createdAt: () => new Date(T0),
+    now: () => new Date(T0),
   });
-  return openWorkspaceContext(ws.id, actor, { ip: "203.0.113.9" }, () => new Date(T0));
 }
 
 beforeAll(async () => {

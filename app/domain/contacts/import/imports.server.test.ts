@@ -4,6 +4,8 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterEach, beforeAll, describe, expect, test } from "vitest";
+import { makeWorkspace } from "../../../../tests/support/workspaces";
+import { thrown } from "../../../../tests/support/errors";
 import { getControlDb } from "~/db/control.server";
 import { auditLog } from "~/db/schema/control";
 import {
@@ -18,10 +20,7 @@ import {
 import { tenantDbPath } from "~/db/tenants.server";
 import { ValidationError } from "~/lib/errors";
 import { normalisePhone } from "~/lib/phone";
-import { createUserByOperator } from "../../admin/admin.server";
 import type { WorkspaceContext } from "../../context";
-import { openWorkspaceContext } from "../../workspaces/access.server";
-import { createWorkspace } from "../../workspaces/workspaces.server";
 import { createAttributeDefinition, listAttributeDefinitions } from "../attributes.server";
 import { createContact, eraseContact } from "../contacts.server";
 import { createGroup } from "../groups.server";
@@ -55,21 +54,7 @@ let seq = 0;
 async function workspace(): Promise<WorkspaceContext> {
   seq += 1;
   const slug = `import-${seq}-${Date.now().toString(36)}`;
-  const ctx = { actor: { type: "cli" as const }, now: () => new Date() };
-  const owner = await createUserByOperator(ctx, {
-    name: "Owner",
-    email: `owner@${slug}.test`,
-    password: "plum orbit saddle 42",
-  });
-  const actor = { type: "user" as const, id: owner.id };
-  const ws = createWorkspace({ actor, now: () => new Date() }, owner.id, {
-    slug,
-    name: slug,
-    country: "IN",
-    timezone: "Asia/Kolkata",
-    currency: "INR",
-  });
-  const wctx = openWorkspaceContext(ws.id, actor, { ip: "203.0.113.9" });
+  const wctx = await makeWorkspace(slug, { name: slug, request: { ip: "203.0.113.9" } });
   createAttributeDefinition(wctx, { key: "city", label: "City", type: "text" });
   return wctx;
 }
@@ -443,17 +428,14 @@ describe("consent", () => {
   test("is only recorded with a stated source", async () => {
     const ctx = await workspace();
     const { import: created } = await upload(ctx, "Email\na@example.com\n");
-    let error: unknown;
-    try {
+    const error = thrown(() =>
       setMapping(ctx, created.id, {
         mapping: ["email"],
         onExisting: "update",
         consentChannels: ["email"],
         consentSource: "  ",
-      });
-    } catch (e) {
-      error = e;
-    }
+      }),
+    );
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).fieldErrors.consentSource?.[0]).toMatch(/where these people/);
     expect(getImport(ctx, created.id).options).toBeNull();
@@ -620,12 +602,10 @@ describe("uploads and settings", () => {
     expect(() =>
       setMapping(ctx, created.id, { mapping: ["name", "ignore", "ignore"], onExisting: "update" }),
     ).toThrow(/email addresses or the one with phone numbers/);
-    let error: unknown;
-    try {
-      setMapping(ctx, created.id, { mapping: ["email", "email", "phone"], onExisting: "update" });
-    } catch (e) {
-      error = e;
-    }
+    const error = thrown(() =>
+      setMapping(ctx, created.id, { mapping: ["email", "email", "phone"], onExisting: "update" }),
+    );
+    expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).fieldErrors["column.1"]?.[0]).toMatch(
       /already goes to Email/,
     );
