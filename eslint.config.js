@@ -120,13 +120,9 @@ const noMessageParsing = {
 /** Actions still answering in their own shape, to convert; the list only shrinks. */
 const formResultBacklog = [
   "app/routes/w.$slug._index.tsx",
-  "app/routes/w.$slug.campaigns.$campaignId_.review.tsx",
-  "app/routes/w.$slug.campaigns.new.tsx",
   "app/routes/w.$slug.contacts.$contactId/route.tsx",
   "app/routes/w.$slug.contacts._index.tsx",
   "app/routes/w.$slug.contacts.export.tsx",
-  "app/routes/w.$slug.segments.$segmentId.tsx",
-  "app/routes/w.$slug.segments.new.tsx",
   "app/routes/w.$slug.templates._index.tsx",
 ];
 

@@ -1,15 +1,14 @@
 import {
-  data,
   redirect,
   type ActionFunctionArgs,
   type LoaderFunctionArgs,
   type MetaFunction,
 } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { can } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import { Form, Link, useLoaderData, useNavigation } from "@remix-run/react";
+import { can, type Permission } from "~/auth/permissions";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { CampaignSteps } from "~/components/campaign-steps";
-import { FormErrors } from "~/components/form";
+import { FormErrors, useFormResult } from "~/components/form";
 import { Alert } from "~/components/ui/alert";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Card, PageHeader } from "~/components/ui/layout";
@@ -28,8 +27,10 @@ import {
 } from "~/domain/campaigns/wizard.server";
 import { getTemplate } from "~/domain/templates/templates.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
-import { AppError, NotFoundError, ValidationError } from "~/lib/errors";
+import { NotFoundError, ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
+import { formFailure } from "~/lib/form.server";
+import { resultMessages } from "~/lib/form-result";
 import { parseId } from "~/lib/ids";
 
 /**
@@ -133,13 +134,12 @@ export async function loader(args: LoaderFunctionArgs) {
   };
 }
 
+const NEEDS = { send: "campaigns:write" } as const satisfies Record<string, Permission>;
+
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx: ctx } = await requireWorkspace(args, "campaigns:write");
+  const formData = await args.request.formData();
+  const { workspace, wctx: ctx } = await requireWorkspaceIntent(args, formData, NEEDS);
   const id = parseId(args.params.campaignId, "Campaign");
-  const form = await args.request.formData();
-  if (form.get("intent") !== "send") {
-    return data({ formError: "Choose Send or Edit." }, { status: 400 });
-  }
   try {
     const problems = templateProblems(ctx, getCampaign(ctx, id));
     if (problems.length > 0) throw new ValidationError(problems.join(" "));
@@ -152,15 +152,15 @@ export async function action(args: ActionFunctionArgs) {
           : "Campaign scheduled.";
     return redirectWithFlash(`/w/${workspace.slug}/campaigns/${id}`, message);
   } catch (error) {
-    if (!(error instanceof AppError) || error.status >= 500 || error.status === 404) throw error;
-    return data({ formError: error.message }, { status: error.status });
+    // A refusal about this campaign (approving one's own) stays on the review, beside Send.
+    return formFailure(error, { showForbidden: true });
   }
 }
 
 export default function CampaignReviewPage() {
   const { workspace, canWrite, problems, needsApproval, threshold, editUrl, campaign, review } =
     useLoaderData<typeof loader>();
-  const result = useActionData<typeof action>();
+  const result = useFormResult();
   const busy = useNavigation().state === "submitting";
   const base = `/w/${workspace.slug}/campaigns`;
   return (
@@ -171,7 +171,7 @@ export default function CampaignReviewPage() {
         actions={<ButtonLink to={`${base}/${campaign.id}`}>Campaign page</ButtonLink>}
       />
       {canWrite ? <CampaignSteps current="review" hrefFor={() => null} /> : null}
-      <FormErrors errors={result?.formError ? [result.formError] : undefined} />
+      <FormErrors errors={resultMessages(result)} />
       {problems.length > 0 ? (
         <Alert tone="error" title="This campaign cannot be sent yet">
           <ul>

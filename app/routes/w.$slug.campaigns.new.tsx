@@ -1,14 +1,13 @@
 import {
-  data,
   redirect,
   type ActionFunctionArgs,
   type LoaderFunctionArgs,
   type MetaFunction,
 } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, Link, useLoaderData, useNavigation } from "@remix-run/react";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { CampaignSteps } from "~/components/campaign-steps";
-import { Checkbox, FormErrors, RadioGroup, Select } from "~/components/form";
+import { Checkbox, FormErrors, RadioGroup, Select, useFormResult } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Field, FieldNotes } from "~/components/ui/field";
 import { Card, PageHeader } from "~/components/ui/layout";
@@ -32,8 +31,10 @@ import {
   wizardChoices,
   type WizardChoices,
 } from "~/domain/campaigns/wizard.server";
-import { AppError, ValidationError, type FieldErrors } from "~/lib/errors";
+import { ValidationError, type FieldErrors } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
+import { formFailure, readIntent } from "~/lib/form.server";
+import { fieldErrorsOf, formErrorOf, submittedOf } from "~/lib/form-result";
 import { parseId } from "~/lib/ids";
 
 /**
@@ -51,13 +52,14 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 
 export const headers = () => ({ "Cache-Control": "no-store" });
 
-interface WizardView {
+/** What a refused step sends back beside its errors: the step to show again and its choices. */
+interface WizardExtra {
   step: WizardStep;
-  answers: WizardAnswers;
-  errors: FieldErrors;
-  formError: string | null;
   choices: WizardChoices;
 }
+
+/** The wizard's two buttons; pressing Enter in a field means Next. */
+const INTENTS = { next: true, back: true } as const;
 
 async function wizardRequest(args: LoaderFunctionArgs) {
   const { workspace, wctx: ctx } = await requireWorkspace(args, "campaigns:write");
@@ -89,17 +91,12 @@ export async function loader(args: LoaderFunctionArgs) {
   const before = WIZARD_STEPS[WIZARD_STEPS.indexOf(step) - 1];
   const incomplete = before ? firstIncompleteStep(ctx, answers, before) : null;
   if (incomplete) throw redirect(urlFor(incomplete.step, answers));
-  const view: WizardView = {
-    step,
-    answers,
-    errors: {},
-    formError: null,
-    choices: wizardChoices(ctx, answers),
-  };
   return {
     workspace: { name: workspace.name, slug: workspace.slug, timeZone: workspace.timezone },
     draftId,
-    view,
+    step,
+    answers,
+    choices: wizardChoices(ctx, answers),
   };
 }
 
@@ -110,14 +107,14 @@ export async function action(args: ActionFunctionArgs) {
   const posted = form.get("step");
   const step: WizardStep = isWizardStep(posted) ? posted : "channel";
   const index = WIZARD_STEPS.indexOf(step);
-  if (form.get("intent") === "back") {
+  if (readIntent(form, INTENTS, "next") === "back") {
     return redirect(urlFor(WIZARD_STEPS[Math.max(0, index - 1)]!, answers));
   }
-  const refuse = (view: Omit<WizardView, "choices">, status: number) =>
-    data({ view: { ...view, choices: wizardChoices(ctx, view.answers) } }, { status });
   const incomplete = firstIncompleteStep(ctx, answers, step);
   if (incomplete) {
-    return refuse({ ...incomplete, answers, formError: "Check the answers marked below." }, 400);
+    const message = "Check the answers marked below.";
+    const error = new ValidationError(message, { ...incomplete.errors, "": [message] });
+    return refuse(error, incomplete.step);
   }
   const next = WIZARD_STEPS[index + 1];
   if (next) return redirect(urlFor(next, answers));
@@ -125,9 +122,23 @@ export async function action(args: ActionFunctionArgs) {
     const campaign = saveDraft(ctx, answers, draftId ?? undefined);
     return redirect(`/w/${workspace.slug}/campaigns/${campaign.id}/review`);
   } catch (error) {
-    if (!(error instanceof AppError) || error.status >= 500 || error.status === 404) throw error;
-    const errors = error instanceof ValidationError ? error.fieldErrors : {};
-    return refuse({ step, answers, errors, formError: error.message }, error.status);
+    return refuse(error, step);
+  }
+
+  /**
+   * The step again, with the answers as typed; the whole-form message shows above the fields
+   * marked with their own, and a refusal about the draft itself stays on the form too.
+   */
+  function refuse(error: unknown, at: WizardStep) {
+    const cause =
+      error instanceof ValidationError && Object.keys(error.fieldErrors).length > 0
+        ? new ValidationError(error.message, { ...error.fieldErrors, "": [error.message] })
+        : error;
+    return formFailure<WizardExtra>(cause, {
+      fields: answers,
+      extra: { step: at, choices: wizardChoices(ctx, answers) },
+      showForbidden: true,
+    });
   }
 }
 
@@ -147,11 +158,14 @@ function CarriedAnswers({ step, answers }: { step: WizardStep; answers: WizardAn
 
 export default function CampaignWizardPage() {
   const loaded = useLoaderData<typeof loader>();
-  const acted = useActionData<typeof action>();
+  const result = useFormResult<WizardExtra>();
   const busy = useNavigation().state === "submitting";
   const { workspace, draftId } = loaded;
-  const view = acted?.view ?? loaded.view;
-  const { step, answers, errors, choices } = view;
+  const step = result?.extra?.step ?? loaded.step;
+  const choices = result?.extra?.choices ?? loaded.choices;
+  const answers = result ? (submittedOf(result) as WizardAnswers) : loaded.answers;
+  const errors: FieldErrors = fieldErrorsOf(result);
+  const formError = formErrorOf(result);
   const base = `/w/${workspace.slug}/campaigns/new`;
   const hrefFor = (target: WizardStep) => stepUrl(base, target, answers, draftId);
   const index = WIZARD_STEPS.indexOf(step);
@@ -178,7 +192,7 @@ export default function CampaignWizardPage() {
         <Form method="post" action={draftId ? `${base}?draft=${draftId}` : base} noValidate>
           <input type="hidden" name="step" value={step} />
           <CarriedAnswers step={step} answers={answers} />
-          <FormErrors errors={view.formError ? [view.formError] : undefined} />
+          <FormErrors errors={formError ? [formError] : undefined} />
           {step === "channel" ? (
             <ChannelStep answers={answers} errors={errors} choices={choices} />
           ) : null}

@@ -4,23 +4,25 @@ import {
   type LoaderFunctionArgs,
   type MetaFunction,
 } from "@remix-run/node";
-import {
-  Form,
-  useActionData,
-  useLoaderData,
-  type ShouldRevalidateFunction,
-} from "@remix-run/react";
+import { Form, useLoaderData, type ShouldRevalidateFunction } from "@remix-run/react";
 import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
+import { useFormResult } from "~/components/form";
 import { SegmentForm } from "~/components/segment-builder";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Card, PageHeader } from "~/components/ui/layout";
-import { builderChoices, draftFromDefinition } from "~/domain/segments/segment-draft";
+import {
+  builderButton,
+  builderChoices,
+  draftFromDefinition,
+} from "~/domain/segments/segment-draft";
 import {
   builderFromForm,
   builderView,
   countryOptions,
   evaluateBuilder,
+  saveRefusal,
+  type BuilderExtra,
 } from "~/domain/segments/builder.server";
 import {
   deleteSegment,
@@ -30,6 +32,8 @@ import {
 } from "~/domain/segments/segments.server";
 import { ForbiddenError, ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
+import { formFailure, type FormResult } from "~/lib/form.server";
+import { fieldErrorsOf, formErrorOf, submittedOf } from "~/lib/form-result";
 import { formatDateTime } from "~/lib/format";
 import { parseId } from "~/lib/ids";
 
@@ -46,7 +50,7 @@ export const shouldRevalidate: ShouldRevalidateFunction = ({
   formData,
   defaultShouldRevalidate,
 }) =>
-  formData && !["save", "delete"].includes(String(formData.get("intent")))
+  formData && !["save", "delete"].includes(builderButton(formData))
     ? false
     : defaultShouldRevalidate;
 
@@ -79,7 +83,7 @@ export async function action(args: ActionFunctionArgs) {
   const id = parseId(args.params.segmentId, "Segment");
   const current = getSegment(ctx, id);
   const form = await args.request.formData();
-  const intent = String(form.get("intent") ?? "update");
+  const intent = builderButton(form);
   const page = `/w/${workspace.slug}/segments`;
 
   if (intent === "delete") {
@@ -90,31 +94,26 @@ export async function action(args: ActionFunctionArgs) {
 
   const name = String(form.get("name") ?? current.name).slice(0, 200);
   const { state } = builderFromForm(ctx, form, intent, undefined, { preview: 10 });
-  const view = builderView(state, workspace.timezone);
+  const extra: BuilderExtra = { view: builderView(state, workspace.timezone) };
   if (intent === "save") {
     if (!can(role, "contacts:write")) throw new ForbiddenError();
     if (!state.definition) {
-      return data(
-        { view, name, nameErrors: [], formError: "Fix the conditions marked below, then save." },
-        { status: 400 },
-      );
+      return formFailure("Fix the conditions marked below, then save.", {
+        fields: { name },
+        extra,
+      });
     }
     try {
       updateSegment(ctx, id, { name, definition: state.definition });
       return redirectWithFlash(`${page}/${id}`, "Segment saved.");
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      const nameErrors = error.fieldErrors.name ?? [];
-      return data(
-        { view, name, nameErrors, formError: nameErrors.length ? null : error.message },
-        { status: 400 },
-      );
+      return formFailure(saveRefusal(error), { fields: { name }, extra });
     }
   }
-  return data(
-    { view, name, nameErrors: [] as string[], formError: null },
-    { status: state.message ? 400 : 200 },
-  );
+  // A builder step is no failure; a step the tree refuses says why in the builder's message.
+  const step: FormResult<BuilderExtra> = { initialValue: { name }, extra };
+  return data(step, { status: state.message ? 400 : 200 });
 }
 
 export default function SegmentPage() {
@@ -127,8 +126,8 @@ export default function SegmentPage() {
     choices,
     view: initial,
   } = useLoaderData<typeof loader>();
-  const result = useActionData<typeof action>();
-  const view = result?.view ?? initial;
+  const result = useFormResult<BuilderExtra>();
+  const view = result?.extra?.view ?? initial;
   const base = `/w/${workspace.slug}`;
   const page = `${base}/segments/${segment.id}`;
   return (
@@ -169,9 +168,9 @@ export default function SegmentPage() {
         action={page}
         countUrl={`${base}/segments/count`}
         contactsUrl={`${base}/contacts`}
-        name={result?.name ?? segment.name}
-        nameErrors={result?.nameErrors}
-        formError={result?.formError}
+        name={String(submittedOf(result).name ?? segment.name)}
+        nameErrors={fieldErrorsOf(result).name}
+        formError={formErrorOf(result)}
         draft={view.draft}
         choices={choices}
         errors={view.errors}

@@ -4,22 +4,31 @@ import {
   type LoaderFunctionArgs,
   type MetaFunction,
 } from "@remix-run/node";
-import { useActionData, useLoaderData, type ShouldRevalidateFunction } from "@remix-run/react";
+import { useLoaderData, type ShouldRevalidateFunction } from "@remix-run/react";
 import { requireWorkspace } from "~/auth/workspace.server";
+import { useFormResult } from "~/components/form";
 import { SegmentForm } from "~/components/segment-builder";
 import { ButtonLink } from "~/components/ui/button";
 import { PageHeader } from "~/components/ui/layout";
-import { builderChoices, draftFromDefinition } from "~/domain/segments/segment-draft";
+import {
+  builderButton,
+  builderChoices,
+  draftFromDefinition,
+} from "~/domain/segments/segment-draft";
 import { emptyDefinition } from "~/domain/segments/segment-definition";
 import {
   builderFromForm,
   builderView,
   countryOptions,
   evaluateBuilder,
+  saveRefusal,
+  type BuilderExtra,
 } from "~/domain/segments/builder.server";
 import { createSegment, loadSegmentCatalog } from "~/domain/segments/segments.server";
 import { ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
+import { formFailure, type FormResult } from "~/lib/form.server";
+import { fieldErrorsOf, formErrorOf, submittedOf } from "~/lib/form-result";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `New segment — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
@@ -31,7 +40,7 @@ export const headers = () => ({ "Cache-Control": "no-store" });
 export const shouldRevalidate: ShouldRevalidateFunction = ({
   formData,
   defaultShouldRevalidate,
-}) => (formData && formData.get("intent") !== "save" ? false : defaultShouldRevalidate);
+}) => (formData && builderButton(formData) !== "save" ? false : defaultShouldRevalidate);
 
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx } = await requireWorkspace(args, "contacts:write");
@@ -49,39 +58,34 @@ export async function loader(args: LoaderFunctionArgs) {
 export async function action(args: ActionFunctionArgs) {
   const { workspace, wctx: ctx } = await requireWorkspace(args, "contacts:write");
   const form = await args.request.formData();
-  const intent = String(form.get("intent") ?? "update");
+  const intent = builderButton(form);
   const name = String(form.get("name") ?? "").slice(0, 200);
   const { state } = builderFromForm(ctx, form, intent, undefined, { preview: 10 });
-  const view = builderView(state, workspace.timezone);
+  const extra: BuilderExtra = { view: builderView(state, workspace.timezone) };
   if (intent === "save") {
     if (!state.definition) {
-      return data(
-        { view, name, nameErrors: [], formError: "Fix the conditions marked below, then save." },
-        { status: 400 },
-      );
+      return formFailure("Fix the conditions marked below, then save.", {
+        fields: { name },
+        extra,
+      });
     }
     try {
       const segment = createSegment(ctx, { name, definition: state.definition });
       return redirectWithFlash(`/w/${workspace.slug}/segments/${segment.id}`, "Segment saved.");
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      const nameErrors = error.fieldErrors.name ?? [];
-      return data(
-        { view, name, nameErrors, formError: nameErrors.length ? null : error.message },
-        { status: 400 },
-      );
+      return formFailure(saveRefusal(error), { fields: { name }, extra });
     }
   }
-  return data(
-    { view, name, nameErrors: [] as string[], formError: null },
-    { status: state.message ? 400 : 200 },
-  );
+  // A builder step is no failure; a step the tree refuses says why in the builder's message.
+  const step: FormResult<BuilderExtra> = { initialValue: { name }, extra };
+  return data(step, { status: state.message ? 400 : 200 });
 }
 
 export default function NewSegmentPage() {
   const { workspace, choices, view: initial } = useLoaderData<typeof loader>();
-  const result = useActionData<typeof action>();
-  const view = result?.view ?? initial;
+  const result = useFormResult<BuilderExtra>();
+  const view = result?.extra?.view ?? initial;
   const base = `/w/${workspace.slug}`;
   return (
     <>
@@ -95,9 +99,9 @@ export default function NewSegmentPage() {
         action={`${base}/segments/new`}
         countUrl={`${base}/segments/count`}
         contactsUrl={`${base}/contacts`}
-        name={result?.name ?? ""}
-        nameErrors={result?.nameErrors}
-        formError={result?.formError}
+        name={String(submittedOf(result).name ?? "")}
+        nameErrors={fieldErrorsOf(result).name}
+        formError={formErrorOf(result)}
         draft={view.draft}
         choices={choices}
         errors={view.errors}

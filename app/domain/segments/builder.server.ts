@@ -118,3 +118,17 @@ export function builderView(state: BuilderState, timeZone: string) {
     revision: randomToken(6),
   };
 }
+
+/** What a segment page's action sends back beside the form's errors: the builder as it stands. */
+export interface BuilderExtra {
+  view: ReturnType<typeof builderView>;
+}
+
+/**
+ * A save the segment refused: errors about its name go beside the name field, anything else
+ * above the form as one message.
+ */
+export function saveRefusal(error: ValidationError): ValidationError {
+  const name = error.fieldErrors.name ?? [];
+  return new ValidationError(error.message, name.length > 0 ? { name } : {});
+}

@@ -363,6 +363,18 @@ export type BuilderIntent =
   | { type: "remove"; node: string }
   | { type: "update" };
 
+/**
+ * The button a builder form was sent with: "save", "delete", or a builder step the builder
+ * parses ("add-condition:r-0", "remove:r-1", "update"). Its intents name nodes of the tree, so
+ * they are open-ended rather than a fixed map; Enter in a field (no button) means "update".
+ */
+export function builderButton(entries: FormEntries): string {
+  for (const [name, value] of entries) {
+    if (name === "intent" && typeof value === "string") return value;
+  }
+  return "update";
+}
+
 export function parseIntent(text: string): BuilderIntent | null {
   if (text === "update" || text === "count" || text === "save") return { type: "update" };
   const m = /^(add-condition|add-group|remove):(r(?:-\d{1,3})*)$/.exec(text);
