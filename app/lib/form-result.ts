@@ -38,3 +38,16 @@ export function formErrorOf(result: FormResult<unknown> | undefined): string | n
 export function submittedOf(result: FormResult<unknown> | undefined): Record<string, unknown> {
   return (result?.initialValue ?? {}) as Record<string, unknown>;
 }
+
+/**
+ * Errors of a submission whose row is not on this page (or has no form of its own), to show at
+ * the top of a list instead of beside a row.
+ */
+export function unplacedErrors<R>(
+  result: SubmissionResult | undefined,
+  rows: R[],
+  hasForm: (row: R) => boolean,
+): string[] {
+  if (!result?.error || rows.some(hasForm)) return [];
+  return Object.values(result.error).flatMap((messages) => messages ?? []);
+}

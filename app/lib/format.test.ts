@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dueCountdown, formatDateTimeCompact } from "./format";
+import { dueCountdown, formatDateTimeCompact, listSummary } from "./format";
 
 const DAY = 86_400_000;
 const now = new Date("2026-12-07T10:00:00Z");
@@ -36,5 +36,13 @@ describe("formatDateTimeCompact", () => {
     expect(formatDateTimeCompact(new Date("2025-12-31T20:00:00Z"), "Asia/Kolkata", now)).toBe(
       "1 Jan, 01:30",
     );
+  });
+});
+
+describe("listSummary", () => {
+  const users = { one: "user", many: "users" };
+  it("says the count, the search and the page in one line", () => {
+    expect(listSummary(1, users, "", 1, 1)).toBe("1 user");
+    expect(listSummary(12, users, "asha", 2, 3)).toBe("12 users matching “asha” · page 2 of 3");
   });
 });

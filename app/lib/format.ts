@@ -90,3 +90,20 @@ export function formatCalendarDay(day: string): string {
   const [year, month, date] = day.split("-").map(Number);
   return `${date} ${MONTH_NAMES[(month ?? 1) - 1]} ${year}`;
 }
+
+/**
+ * A list's summary line as one string, so it renders (and is announced) as one piece of text:
+ * "12 users matching “asha” · page 2 of 3".
+ */
+export function listSummary(
+  total: number,
+  noun: { one: string; many: string },
+  q: string,
+  page: number,
+  pageCount: number,
+): string {
+  const count = total === 1 ? `1 ${noun.one}` : `${total} ${noun.many}`;
+  const matching = q ? ` matching “${q}”` : "";
+  const paging = pageCount > 1 ? ` · page ${page} of ${pageCount}` : "";
+  return count + matching + paging;
+}

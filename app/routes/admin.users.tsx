@@ -1,3 +1,5 @@
+import { listSummary } from "~/lib/format";
+import { unplacedErrors } from "~/lib/form-result";
 import type { SubmissionResult } from "@conform-to/react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
@@ -111,7 +113,7 @@ export default function AdminUsersPage() {
         {q ? <Link to="/admin/users">Clear</Link> : null}
       </Form>
       <p className="muted" aria-live="polite">
-        {summary(total, q, page, pageCount)}
+        {listSummary(total, { one: "user", many: "users" }, q, page, pageCount)}
       </p>
       <FormErrors
         errors={unplacedErrors(
@@ -195,22 +197,4 @@ function StatusForm({ row, lastResult }: { row: UserRow; lastResult?: Submission
   );
 }
 
-/** One string, so it renders (and is announced) as one piece of text. */
-function summary(total: number, q: string, page: number, pageCount: number): string {
-  const count = total === 1 ? "1 user" : `${total} users`;
-  const matching = q ? ` matching “${q}”` : "";
-  const paging = pageCount > 1 ? ` · page ${page} of ${pageCount}` : "";
-  return count + matching + paging;
-}
-
 export { RouteErrorBoundary as ErrorBoundary } from "~/components/route-error-boundary";
-
-/** Errors of a submission whose row is not on this page (or has no form), shown at the top. */
-function unplacedErrors<R>(
-  result: SubmissionResult | undefined,
-  rows: R[],
-  hasForm: (row: R) => boolean,
-): string[] {
-  if (!result?.error || rows.some(hasForm)) return [];
-  return Object.values(result.error).flatMap((messages) => messages ?? []);
-}
