@@ -1,8 +1,8 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link, useLoaderData } from "@remix-run/react";
+import { useLoaderData } from "@remix-run/react";
 import { Pager } from "~/components/ui/pager";
 import { requireAdmin } from "~/auth/admin-access.server";
-import { PrivacyQueueFilter, privacyQueueUrl } from "~/components/privacy-queue-filter";
+import { PrivacyQueueFilter, PrivacyQueueTable, privacyQueueUrl } from "~/components/privacy-queue";
 import { EmptyState } from "~/components/ui/layout";
 import { formatDateTime } from "~/lib/format";
 import {
@@ -57,43 +57,13 @@ export default function AdminPrivacyPage() {
             title={filter === "open" ? "No open account requests" : "No account requests yet"}
           />
         ) : (
-          <div className="table-scroll">
-            <table className="table admin-table">
-              <caption className="visually-hidden">
-                Account requests ({total.toLocaleString("en-US")})
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Request</th>
-                  <th scope="col">Received</th>
-                  <th scope="col">Due</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {accounts.map((row) => (
-                  <tr key={row.id} className={row.overdue ? "row-attention" : undefined}>
-                    <th scope="row">
-                      <Link to={`/admin/privacy/${row.id}`}>{row.typeLabel}</Link>
-                    </th>
-                    <td>
-                      <time dateTime={row.receivedIso}>{row.received}</time>
-                    </td>
-                    <td>
-                      <time dateTime={row.dueIso}>{row.due}</time>
-                      {row.countdown ? (
-                        <span className={`badge ${row.overdue ? "badge-danger" : "badge-warning"}`}>
-                          {row.countdown}
-                        </span>
-                      ) : null}
-                      {row.overdue ? <span className="badge badge-danger">Escalated</span> : null}
-                    </td>
-                    <td>{row.statusLabel}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <PrivacyQueueTable
+            rows={accounts}
+            caption={`Account requests (${total.toLocaleString("en-US")})`}
+            href={(row) => `/admin/privacy/${row.id}`}
+            className="table admin-table"
+            showEscalated
+          />
         )}
         <Pager label="Account request pages" page={page} pages={pages} href={pageUrl} />
       </section>

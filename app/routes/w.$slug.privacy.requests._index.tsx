@@ -4,7 +4,7 @@ import { Pager } from "~/components/ui/pager";
 import { z } from "zod";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { Checkbox, FormErrors } from "~/components/form";
-import { PrivacyQueueFilter, privacyQueueUrl } from "~/components/privacy-queue-filter";
+import { PrivacyQueueFilter, PrivacyQueueTable, privacyQueueUrl } from "~/components/privacy-queue";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
@@ -98,42 +98,11 @@ export default function PrivacyRequestsPage() {
           </EmptyState>
         )
       ) : (
-        <div className="table-scroll">
-          <table className="table">
-            <caption className="visually-hidden">
-              Privacy requests, soonest due first ({total.toLocaleString("en-US")})
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Request</th>
-                <th scope="col">Received</th>
-                <th scope="col">Due</th>
-                <th scope="col">Status</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((row) => (
-                <tr key={row.id} className={row.overdue ? "row-attention" : undefined}>
-                  <th scope="row">
-                    <Link to={`${base}/${row.id}`}>{row.typeLabel}</Link>
-                  </th>
-                  <td>
-                    <time dateTime={row.receivedIso}>{row.received}</time>
-                  </td>
-                  <td>
-                    <time dateTime={row.dueIso}>{row.due}</time>
-                    {row.countdown ? (
-                      <span className={`badge ${row.overdue ? "badge-danger" : "badge-warning"}`}>
-                        {row.countdown}
-                      </span>
-                    ) : null}
-                  </td>
-                  <td>{row.statusLabel}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <PrivacyQueueTable
+          rows={rows}
+          caption={`Privacy requests, soonest due first (${total.toLocaleString("en-US")})`}
+          href={(row) => `${base}/${row.id}`}
+        />
       )}
 
       <Pager label="Privacy request pages" page={page} pages={pages} href={pageUrl} />
