@@ -7,7 +7,7 @@ import {
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { useEffect, useRef, useState } from "react";
 import { can, type Permission } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { Checkbox, FormErrors, Select } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
@@ -34,8 +34,10 @@ import {
 import { listGroups } from "~/domain/contacts/groups.server";
 import { COUNTRY_CODES, countryName } from "~/domain/workspaces/options";
 import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
-import { ForbiddenError, ValidationError } from "~/lib/errors";
+import { ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
+import { formFailure } from "~/lib/form.server";
+import { resultMessages, submittedOf, type FormResult } from "~/lib/form-result";
 import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -265,14 +267,25 @@ export async function loader(args: LoaderFunctionArgs) {
   );
 }
 
-const BULK_PERMISSIONS: Record<string, Permission> = {
+/** What each bulk action needs: exporting is its own permission, the rest edit contacts. */
+const NEEDS = {
   tag: "contacts:write",
   untag: "contacts:write",
   "list-add": "contacts:write",
   "list-remove": "contacts:write",
   export: "contacts:export",
   delete: "contacts:write",
-};
+} as const satisfies Record<string, Permission>;
+
+/** A deletion waiting for its confirmation: the count it asks about and what to post again. */
+interface DeleteConfirmation {
+  count: number;
+  erase: boolean;
+  changed: boolean;
+  scope: BulkSelection["kind"];
+  ids: number[];
+  query: string;
+}
 
 const plural = (n: number) => `${n.toLocaleString("en-US")} ${n === 1 ? "contact" : "contacts"}`;
 
@@ -282,19 +295,15 @@ const plural = (n: number) => `${n.toLocaleString("en-US")} ${n === 1 ? "contact
  * a confirmation showing how many will go; only a second post with confirm=yes deletes.
  */
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
   const form = await args.request.formData();
-  const intent = String(form.get("intent") ?? "");
-  const needed = BULK_PERMISSIONS[intent];
-  if (!needed) {
-    throw data({ message: "This form asked for something the page does not do." }, { status: 400 });
-  }
-  if (!can(role, needed)) throw new ForbiddenError();
+  const { workspace, wctx, intent } = await requireWorkspaceIntent(args, form, NEEDS);
   const queryText = String(form.get("query") ?? "").slice(0, 2000);
   const query = readQuery(new URLSearchParams(queryText));
   const base = `/w/${workspace.slug}/contacts`;
   const back = href(base, query.keep);
-  const fail = (message: string) => data({ error: message, confirm: null }, { status: 400 });
+  // What was typed comes back with the message, so nothing is lost.
+  const fields = { intent, tagName: String(form.get("tagName") ?? "") };
+  const fail = (message: string) => formFailure(message, { status: 400, fields });
   if (query.problems.length) return fail(query.problems[0]!);
 
   let selection: BulkSelection;
@@ -355,17 +364,15 @@ export async function action(args: ActionFunctionArgs) {
         // The count shown when asking is an upper bound: more contacts than were confirmed
         // (an import added some since) means asking again.
         if (form.get("confirm") !== "yes" || !(count <= expected)) {
-          return data({
-            error: null,
-            confirm: {
-              count,
-              erase,
-              changed: form.get("confirm") === "yes",
-              scope: selection.kind,
-              ids: selection.kind === "ids" ? selection.ids : ([] as number[]),
-              query: queryText,
-            },
-          });
+          const confirm: DeleteConfirmation = {
+            count,
+            erase,
+            changed: form.get("confirm") === "yes",
+            scope: selection.kind,
+            ids: selection.kind === "ids" ? selection.ids : [],
+            query: queryText,
+          };
+          return data({ confirm });
         }
         const result = await bulkDelete(wctx, selection, { erase });
         return redirectWithFlash(
@@ -377,8 +384,7 @@ export async function action(args: ActionFunctionArgs) {
       }
     }
   } catch (error) {
-    if (!(error instanceof ValidationError)) throw error;
-    return fail(error.message);
+    return formFailure(error, { fields });
   }
 }
 
@@ -400,14 +406,16 @@ const BULK_INTENTS = [
 
 export default function ContactsPage() {
   const d = useLoaderData<typeof loader>();
-  const result = useActionData<typeof action>();
+  const actionData = useActionData<typeof action>() as
+    FormResult | { confirm: DeleteConfirmation } | undefined;
+  const confirm = actionData && "confirm" in actionData ? actionData.confirm : null;
+  const result = actionData && !("confirm" in actionData) ? actionData : undefined;
   const busy = useNavigation().state === "submitting";
   const [hydrated, setHydrated] = useState(false);
   const [picked, setPicked] = useState<ReadonlySet<number>>(new Set());
   const [allMatching, setAllMatching] = useState(false);
   const [intent, setIntent] = useState("tag");
   useEffect(() => setHydrated(true), []);
-  const confirm = result?.confirm ?? null;
   const confirmHeading = useRef<HTMLHeadingElement>(null);
   // A fresh page (another page, or after an action) starts with nothing ticked; a deletion
   // waiting for its confirmation keeps what was ticked.
@@ -560,7 +568,7 @@ export default function ContactsPage() {
       </Form>
 
       <FormErrors errors={d.message ? [d.message] : undefined} />
-      <FormErrors errors={result?.error ? [result.error] : undefined} />
+      <FormErrors errors={resultMessages(result)} />
 
       {confirm ? (
         <section className="card danger-zone" aria-labelledby="bulk-delete-heading">
@@ -669,6 +677,7 @@ export default function ContactsPage() {
                   <Field
                     label="Tag name"
                     name="tagName"
+                    defaultValue={String(submittedOf(result).tagName ?? "")}
                     maxLength={60}
                     list="bulk-tag-names"
                     autoComplete="off"
