@@ -125,10 +125,8 @@ const formResultBacklog = [
   "app/routes/w.$slug._index.tsx",
   "app/routes/w.$slug.campaigns.$campaignId_.review.tsx",
   "app/routes/w.$slug.campaigns.new.tsx",
-  "app/routes/w.$slug.contacts.export.tsx",
   "app/routes/w.$slug.segments.$segmentId.tsx",
   "app/routes/w.$slug.segments.new.tsx",
-  "app/routes/w.$slug.templates._index.tsx",
 ];
 
 export default tseslint.config(
