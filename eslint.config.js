@@ -122,7 +122,6 @@ const formResultBacklog = [
   "app/routes/verify-email.tsx",
   "app/routes/admin.policy.tsx",
   "app/routes/u.$token.tsx",
-  "app/routes/w.$slug._index.tsx",
   "app/routes/w.$slug.campaigns.$campaignId_.review.tsx",
   "app/routes/w.$slug.campaigns.new.tsx",
   "app/routes/w.$slug.segments.$segmentId.tsx",
