@@ -258,7 +258,7 @@ export default tseslint.config(
       "app/domain/templates/templates.server.test.ts",
       "app/domain/templates/templates.server.ts",
       "app/domain/templates/whatsapp-sync.server.ts",
-          "app/routes/w.$slug.contacts.import_.$importId.tsx",
+      "app/routes/w.$slug.contacts.import_.$importId.tsx",
       "app/routes/w.$slug.settings_.channels.tsx",
       "app/routes/w.$slug.settings_.sending.tsx",
     ],
