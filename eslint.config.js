@@ -117,14 +117,6 @@ const noMessageParsing = {
     "CallExpression[callee.property.name=/^(exec|match)$/][arguments.0.property.name='message'], CallExpression[callee.property.name=/^(exec|match|matchAll)$/][callee.object.property.name='message']",
   message: "Typed errors carry their data as fields; never parse it back out of a message.",
 };
-/** Actions still answering in their own shape, to convert; the list only shrinks. */
-const formResultBacklog = [
-  "app/routes/w.$slug._index.tsx",
-  "app/routes/w.$slug.contacts.$contactId/route.tsx",
-  "app/routes/w.$slug.contacts._index.tsx",
-  "app/routes/w.$slug.contacts.export.tsx",
-  "app/routes/w.$slug.templates._index.tsx",
-];
 
 export default tseslint.config(
   {
@@ -255,7 +247,6 @@ export default tseslint.config(
       "app/domain/segments/segments.server.test.ts",
       "app/domain/templates/templates.server.ts",
       "app/domain/templates/whatsapp-sync.server.ts",
-      "app/routes/w.$slug.contacts._index.tsx",
       "app/routes/w.$slug.contacts.import_.$importId.tsx",
       "app/routes/w.$slug.settings_.channels.tsx",
       "app/routes/w.$slug.settings_.sending.tsx",
@@ -334,7 +325,6 @@ export default tseslint.config(
   },
   {
     files: ["app/routes/**"],
-    ignores: formResultBacklog,
     rules: {
       "no-restricted-syntax": [
         "error",
@@ -343,12 +333,6 @@ export default tseslint.config(
         ...formResultRules,
         noMessageParsing,
       ],
-    },
-  },
-  {
-    files: formResultBacklog,
-    rules: {
-      "no-restricted-syntax": ["error", noImportForEffect, noCallAtLoad, noMessageParsing],
     },
   },
   {

@@ -1,8 +1,8 @@
-import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from "@remix-run/node";
+import { type ActionFunctionArgs, type LoaderFunctionArgs } from "@remix-run/node";
 import { Form, Link, useLoaderData, useNavigation } from "@remix-run/react";
 import type { ReactNode } from "react";
-import { can } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import { can, type Permission } from "~/auth/permissions";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import {
   ActivityOverTime,
   formatCount,
@@ -144,12 +144,11 @@ export async function loader(args: LoaderFunctionArgs) {
   };
 }
 
+const NEEDS = { sandbox: "campaigns:write" } as const satisfies Record<string, Permission>;
+
 export async function action(args: ActionFunctionArgs) {
   const form = await args.request.formData();
-  if (form.get("intent") !== "sandbox") {
-    throw data({ message: "This form asked for something the page does not do." }, { status: 400 });
-  }
-  const { workspace, wctx } = await requireWorkspace(args, "campaigns:write");
+  const { workspace, wctx } = await requireWorkspaceIntent(args, form, NEEDS);
   chooseSandbox(wctx);
   return redirectWithFlash(
     `/w/${workspace.slug}`,

@@ -1,20 +1,13 @@
 import {
-  data,
   type ActionFunctionArgs,
   type LoaderFunctionArgs,
   type MetaFunction,
 } from "@remix-run/node";
-import {
-  Form,
-  Link,
-  useActionData,
-  useLoaderData,
-  useNavigation,
-  useRevalidator,
-} from "@remix-run/react";
+import { Form, Link, useLoaderData, useNavigation, useRevalidator } from "@remix-run/react";
 import { useEffect } from "react";
-import { requireWorkspace } from "~/auth/workspace.server";
-import { FormErrors } from "~/components/form";
+import type { Permission } from "~/auth/permissions";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
+import { FormErrors, useFormResult } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import {
@@ -24,8 +17,9 @@ import {
   startContactExport,
 } from "~/domain/contacts/contact-export.server";
 import { loadSegmentCatalog, listSegments } from "~/domain/segments/segments.server";
-import { ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
+import { formFailure } from "~/lib/form.server";
+import { resultMessages } from "~/lib/form-result";
 import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -83,18 +77,17 @@ export async function loader(args: LoaderFunctionArgs) {
   };
 }
 
+const NEEDS = { start: "contacts:export" } as const satisfies Record<string, Permission>;
+
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "contacts:export");
   const form = await args.request.formData();
+  const { workspace, wctx, intent } = await requireWorkspaceIntent(args, form, NEEDS);
   const page = `/w/${workspace.slug}/contacts/export`;
-  if (form.get("intent") !== "start") {
-    throw data({ message: "This form asked for something the page does not do." }, { status: 400 });
-  }
+  const scope = String(form.get("scope") ?? "");
   try {
-    startContactExport(wctx, String(form.get("scope") ?? ""));
+    startContactExport(wctx, scope);
   } catch (error) {
-    if (!(error instanceof ValidationError)) throw error;
-    return data({ error: error.message }, { status: 400 });
+    return formFailure(error, { fields: { intent, scope } });
   }
   return redirectWithFlash(
     page,
@@ -105,7 +98,7 @@ export async function action(args: ActionFunctionArgs) {
 export default function ExportContactsPage() {
   const { workspace, lists, segments, selected, linkHours, exports } =
     useLoaderData<typeof loader>();
-  const result = useActionData<typeof action>();
+  const result = useFormResult();
   const busy = useNavigation().state === "submitting";
   const page = `/w/${workspace.slug}/contacts/export`;
   const pending = exports.some((e) => e.pending);
@@ -131,7 +124,7 @@ export default function ExportContactsPage() {
       <Card title="Start an export">
         <Form method="post" action={page}>
           <input type="hidden" name="intent" value="start" />
-          <FormErrors errors={result?.error ? [result.error] : undefined} />
+          <FormErrors errors={resultMessages(result)} />
           <div className="field">
             <label htmlFor="export-scope">Contacts to export</label>
             <select id="export-scope" name="scope" defaultValue={selected}>

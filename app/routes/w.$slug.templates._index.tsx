@@ -1,23 +1,29 @@
 import {
-  data,
   type ActionFunctionArgs,
   type LoaderFunctionArgs,
   type MetaFunction,
 } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, Link, useLoaderData, useNavigation } from "@remix-run/react";
 import { Pager } from "~/components/ui/pager";
-import { can } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import { can, type Permission } from "~/auth/permissions";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
+import { useFormResult } from "~/components/form";
 import { WhatsAppTemplateStatus } from "~/components/template-editor-whatsapp";
 import { Alert } from "~/components/ui/alert";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import { connectedChannels } from "~/domain/delivery/contact-reach.server";
 import { deleteTemplate, getTemplate, listTemplatePage } from "~/domain/templates/templates.server";
-import { isSandboxTemplate, syncWhatsAppTemplates } from "~/domain/templates/whatsapp-sync.server";
+import {
+  isSandboxTemplate,
+  syncWhatsAppTemplates,
+  WhatsAppTemplateError,
+} from "~/domain/templates/whatsapp-sync.server";
 import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
-import { AppError, NotFoundError } from "~/lib/errors";
+import { NotFoundError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
+import { formFailure } from "~/lib/form.server";
+import { resultMessages } from "~/lib/form-result";
 import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
 import { parseId } from "~/lib/ids";
 
@@ -82,40 +88,43 @@ export async function loader(args: LoaderFunctionArgs) {
   };
 }
 
+const NEEDS = {
+  delete: "campaigns:write",
+  sync: "campaigns:write",
+} as const satisfies Record<string, Permission>;
+
 export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx } = await requireWorkspace(args, "campaigns:write");
   const form = await args.request.formData();
-  const intent = String(form.get("intent") ?? "");
+  const { workspace, wctx, intent } = await requireWorkspaceIntent(args, form, NEEDS);
   const page = `/w/${workspace.slug}/templates`;
   try {
     if (intent === "delete") {
       const id = parseId(String(form.get("templateId") ?? ""), "Template");
       if (form.get("confirm") !== "yes") {
-        return data(
-          { error: "Confirm the deletion: choose Delete…, then Delete template." },
-          { status: 400 },
-        );
+        return formFailure("Confirm the deletion: choose Delete…, then Delete template.", {
+          fields: { intent },
+        });
       }
       const template = getTemplate(wctx, id);
       deleteTemplate(wctx, id);
       return redirectWithFlash(page, `Template “${template.name}” deleted.`);
     }
-    if (intent === "sync") {
-      const r = await syncWhatsAppTemplates(wctx);
-      const changed = r.added + r.updated + r.removed;
-      return redirectWithFlash(
-        `${page}?channel=whatsapp`,
-        changed === 0
-          ? `WhatsApp templates synced: no changes (${r.unchanged} unchanged).`
-          : `WhatsApp templates synced: ${r.added} added, ${r.updated} updated, ${r.removed} no longer on Meta, ${r.unchanged} unchanged.`,
-      );
-    }
+    const r = await syncWhatsAppTemplates(wctx);
+    const changed = r.added + r.updated + r.removed;
+    return redirectWithFlash(
+      `${page}?channel=whatsapp`,
+      changed === 0
+        ? `WhatsApp templates synced: no changes (${r.unchanged} unchanged).`
+        : `WhatsApp templates synced: ${r.added} added, ${r.updated} updated, ${r.removed} no longer on Meta, ${r.unchanged} unchanged.`,
+    );
   } catch (error) {
-    // Not found stays a 404 page; other refusals (in use, not connected, Meta down) are shown.
-    if (!(error instanceof AppError) || error.status === 404) throw error;
-    return data({ error: error.message }, { status: error.status });
+    // Meta being unreachable is shown beside the button too (with its 502), not as an error page.
+    if (error instanceof WhatsAppTemplateError) {
+      return formFailure(error.message, { status: error.status, fields: { intent } });
+    }
+    // Not found stays a 404 page; other refusals (in use, not connected) are shown.
+    return formFailure(error, { fields: { intent } });
   }
-  return data({ error: "This form asked for something the page does not do." }, { status: 400 });
 }
 
 const STATUS_TONE: Record<string, string> = {
@@ -139,7 +148,7 @@ export default function TemplatesPage() {
     confirmDelete,
     rows,
   } = useLoaderData<typeof loader>();
-  const result = useActionData<typeof action>();
+  const failed = resultMessages(useFormResult())[0];
   const navigation = useNavigation();
   const syncing = navigation.formData?.get("intent") === "sync";
   const base = `/w/${workspace.slug}/templates`;
@@ -175,9 +184,9 @@ export default function TemplatesPage() {
         }
       />
 
-      {result?.error ? (
+      {failed ? (
         <Alert tone="error" title="That did not work">
-          {result.error}
+          {failed}
         </Alert>
       ) : null}
 

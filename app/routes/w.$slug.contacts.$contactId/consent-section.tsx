@@ -1,7 +1,7 @@
 import { Form } from "@remix-run/react";
 import { Button } from "~/components/ui/button";
 import type { Channel } from "~/lib/channels";
-import { resultMessages, type FormResult } from "./form-result";
+import { resultMessages, type FormResult } from "~/lib/form-result";
 import type { ContactPageData } from "./route";
 
 /** Consent per channel, each row with its own small form to change it. */

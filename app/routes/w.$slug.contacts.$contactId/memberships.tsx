@@ -2,7 +2,7 @@ import { Form, Link } from "@remix-run/react";
 import type { ReactNode } from "react";
 import { FormErrors } from "~/components/form";
 import { Button } from "~/components/ui/button";
-import { resultFor, resultMessages, type FormResult } from "./form-result";
+import { resultFor, resultMessages, type FormResult } from "~/lib/form-result";
 import type { ContactPageData } from "./route";
 
 interface MembershipProps {

@@ -6,7 +6,7 @@ import {
 } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { can, type Permission } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { CopyField } from "~/components/copy-field";
 import { Checkbox, FormErrors } from "~/components/form";
 import { contentSummary } from "~/components/message-status";
@@ -29,18 +29,17 @@ import { CHANNEL_LABELS } from "~/lib/channels";
 import { ValidationError } from "~/lib/errors";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
+import { resultFor, resultMessages, type FormResult } from "~/lib/form-result";
 import { formatDateTime } from "~/lib/format";
 import { MessagesSection, TimelineSection } from "./activity";
 import { ConsentSection } from "./consent-section";
 import { DetailsCards } from "./details";
-import { resultFor, resultMessages, type FormResult } from "./form-result";
 import { ListsSection, TagsSection } from "./memberships";
 import {
   AddList,
   AddTag,
   Consent,
   Delete,
-  Intent,
   RemoveList,
   RemoveTag,
   Send,
@@ -173,22 +172,14 @@ const NEEDS = {
   "add-list": "contacts:write",
   "remove-list": "contacts:write",
   delete: "contacts:write",
-} satisfies Record<Intent, Permission>;
+} as const satisfies Record<string, Permission>;
 
 export async function action(args: ActionFunctionArgs) {
   const formData = await args.request.formData();
-  const parsed = Intent.safeParse(formData.get("intent"));
   // Membership comes first even for a form we do not know: another workspace's page is not found.
-  const { workspace, wctx } = await requireWorkspace(
-    args,
-    parsed.success ? NEEDS[parsed.data] : "contacts:read",
-  );
-  if (!parsed.success) {
-    throw data({ message: "This form asked for something the page does not do." }, { status: 400 });
-  }
+  const { workspace, wctx, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
   const contactId = parseId(args.params.contactId, "Contact");
   const page = `/w/${workspace.slug}/contacts/${contactId}`;
-  const intent = parsed.data;
   switch (intent) {
     case "send":
       return submitForm(formData, Send, (value) => {

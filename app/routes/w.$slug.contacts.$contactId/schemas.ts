@@ -2,20 +2,7 @@ import { z } from "zod";
 import type { ServiceMessageInput } from "~/domain/delivery/service-message.server";
 import { CHANNELS } from "~/lib/channels";
 
-/** The forms on the contact page: one schema per intent. */
-
-export const INTENTS = [
-  "send",
-  "telegram-link",
-  "consent",
-  "add-tag",
-  "remove-tag",
-  "add-list",
-  "remove-list",
-  "delete",
-] as const;
-export type Intent = (typeof INTENTS)[number];
-export const Intent = z.enum(INTENTS);
+/** The forms on the contact page: one schema per intent (the route's NEEDS lists the intents). */
 
 const id = (what: string) =>
   z.coerce

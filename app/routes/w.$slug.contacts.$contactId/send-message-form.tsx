@@ -4,7 +4,7 @@ import { FormErrors, TextArea } from "~/components/form";
 import { Button } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
 import { CHANNEL_LABELS, type Channel } from "~/lib/channels";
-import type { FormResult } from "./form-result";
+import type { FormResult } from "~/lib/form-result";
 
 /** The composer for a one-off service message: the chosen channel's fields only. */
 export function SendMessageForm({

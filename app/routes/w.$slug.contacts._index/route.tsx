@@ -1,42 +1,36 @@
-import {
-  data,
-  type ActionFunctionArgs,
-  type LoaderFunctionArgs,
-  type MetaFunction,
-} from "@remix-run/node";
+import { data, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { useEffect, useRef, useState } from "react";
-import { can, type Permission } from "~/auth/permissions";
+import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
-import { Checkbox, FormErrors, Select } from "~/components/form";
+import { FormErrors, Select } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
-import { EmptyState, PageHeader } from "~/components/ui/layout";
+import { PageHeader } from "~/components/ui/layout";
 import {
   formatAttributeValue,
   listAttributeDefinitions,
 } from "~/domain/contacts/attributes.server";
-import {
-  bulkChangeMembership,
-  bulkDelete,
-  bulkExport,
-  countSelection,
-  MAX_TICKED,
-  type BulkSelection,
-} from "~/domain/contacts/bulk.server";
-import {
-  countContacts,
-  listContacts,
-  SEARCH_FIELDS,
-  type ContactFilters,
-  type SearchField,
-} from "~/domain/contacts/search.server";
+import { countSelection, MAX_TICKED } from "~/domain/contacts/bulk.server";
+import { countContacts, listContacts, type SearchField } from "~/domain/contacts/search.server";
 import { listGroups } from "~/domain/contacts/groups.server";
 import { COUNTRY_CODES, countryName } from "~/domain/workspaces/options";
-import { CHANNEL_LABELS, CHANNELS, type Channel } from "~/lib/channels";
-import { ForbiddenError, ValidationError } from "~/lib/errors";
-import { redirectWithFlash } from "~/lib/flash.server";
+import { CHANNEL_LABELS, CHANNELS } from "~/lib/channels";
+import { ValidationError } from "~/lib/errors";
+import { resultMessages, submittedOf, type FormResult } from "~/lib/form-result";
 import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
+import { bulkAction, type DeleteConfirmation } from "./bulk.server";
+import { DeleteConfirmationCard } from "./delete-confirmation";
+import { NoContacts } from "./no-contacts";
+import { href } from "./links";
+import {
+  BULK_INTENTS,
+  COLUMN_PRIORITY,
+  CONSENT_STATUS_LABELS,
+  FIELD_LABELS,
+  FIXED_COLUMNS,
+} from "./options";
+import { matchingSelection, readQuery } from "./query.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `Contacts — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
@@ -45,88 +39,6 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 export const headers = () => ({ "Cache-Control": "no-store" });
 
 const PAGE_SIZE = 50;
-
-const FIXED_COLUMNS = [
-  { id: "email", label: "Email" },
-  { id: "phone", label: "Phone" },
-  { id: "country", label: "Country" },
-  { id: "tags", label: "Tags" },
-  { id: "lists", label: "Lists" },
-  { id: "created", label: "Created" },
-  { id: "updated", label: "Last changed" },
-] as const;
-const DEFAULT_COLUMNS = ["email", "phone", "tags", "created"];
-/** Columns that give way first on narrower screens (name and email always stay). */
-const COLUMN_PRIORITY: Record<string, "col-low" | "col-medium" | undefined> = {
-  tags: "col-medium",
-  lists: "col-medium",
-  country: "col-low",
-  created: "col-low",
-  updated: "col-low",
-};
-
-const FIELD_LABELS: Record<SearchField, string> = {
-  auto: "Name, email or phone",
-  name: "Name",
-  email: "Email",
-  phone: "Phone",
-};
-
-const CONSENT_STATUS_LABELS = {
-  granted: "granted",
-  withdrawn: "withdrawn",
-  none: "no consent recorded",
-} as const;
-
-/** "<channel>:<status>", built from the channel list so a new channel filters too. */
-const CONSENT_FILTER = new RegExp(`^(${CHANNELS.join("|")}):(granted|withdrawn|none)$`);
-
-/** The page's own parameters, read leniently: anything malformed is reported, never a 500. */
-function readQuery(params: URLSearchParams) {
-  const problems: string[] = [];
-  const q = (params.get("q") ?? "").slice(0, 200);
-  const fieldParam = params.get("field") ?? "auto";
-  const field = (SEARCH_FIELDS as readonly string[]).includes(fieldParam)
-    ? (fieldParam as SearchField)
-    : "auto";
-  const filters: ContactFilters = {};
-  const idParam = (name: "tag" | "list") => {
-    const value = params.get(name) ?? "";
-    if (!value) return undefined;
-    if (/^[1-9]\d{0,14}$/.test(value)) return Number(value);
-    problems.push(`That ${name} filter is not valid. Choose a ${name} from the menu.`);
-    return undefined;
-  };
-  filters.tagId = idParam("tag");
-  filters.listId = idParam("list");
-  const consent = params.get("consent") ?? "";
-  const consentMatch = CONSENT_FILTER.exec(consent);
-  if (consentMatch) {
-    filters.consent = {
-      channel: consentMatch[1] as Channel,
-      status: consentMatch[2] as "granted" | "withdrawn" | "none",
-    };
-  } else if (consent) problems.push("That consent filter is not valid. Choose one from the menu.");
-  const country = (params.get("country") ?? "").toUpperCase();
-  if (/^[A-Z]{2}$/.test(country)) filters.country = country;
-  else if (country) problems.push("That country filter is not valid. Choose one from the menu.");
-  for (const key of Object.keys(filters) as (keyof ContactFilters)[]) {
-    if (filters[key] === undefined) delete filters[key];
-  }
-  const chosen = params.getAll("cols");
-  const columns = chosen.length ? chosen.filter((c) => c !== "name") : DEFAULT_COLUMNS;
-  return {
-    q,
-    field,
-    filters,
-    columns,
-    after: params.get("after") ?? undefined,
-    before: params.get("before") ?? undefined,
-    problems,
-    /** The parameters to keep in links (everything but the page cursor). */
-    keep: [...params.entries()].filter(([k]) => k !== "after" && k !== "before"),
-  };
-}
 
 /** A table cell: text, or a date shown short with the full date and time on hover. */
 type Cell = string | { compact: string; full: string; iso: string };
@@ -141,10 +53,6 @@ function dateCell(date: Date, timeZone: string): Cell {
 
 /** Counting stops here on a search: the exact number is counted when an action runs. */
 const COUNT_CAP = 100_000;
-
-function matchingSelection(query: ReturnType<typeof readQuery>): BulkSelection {
-  return { kind: "matching", q: query.q, field: query.field, filters: query.filters };
-}
 
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
@@ -265,149 +173,20 @@ export async function loader(args: LoaderFunctionArgs) {
   );
 }
 
-const BULK_PERMISSIONS: Record<string, Permission> = {
-  tag: "contacts:write",
-  untag: "contacts:write",
-  "list-add": "contacts:write",
-  "list-remove": "contacts:write",
-  export: "contacts:export",
-  delete: "contacts:write",
-};
-
-const plural = (n: number) => `${n.toLocaleString("en-US")} ${n === 1 ? "contact" : "contacts"}`;
-
-/**
- * Bulk actions on the ticked rows (ids) or on every contact matching the page's search
- * ("matching", evaluated now from the search in `query`). Deleting asks first: the answer is
- * a confirmation showing how many will go; only a second post with confirm=yes deletes.
- */
-export async function action(args: ActionFunctionArgs) {
-  const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
-  const form = await args.request.formData();
-  const intent = String(form.get("intent") ?? "");
-  const needed = BULK_PERMISSIONS[intent];
-  if (!needed) {
-    throw data({ message: "This form asked for something the page does not do." }, { status: 400 });
-  }
-  if (!can(role, needed)) throw new ForbiddenError();
-  const queryText = String(form.get("query") ?? "").slice(0, 2000);
-  const query = readQuery(new URLSearchParams(queryText));
-  const base = `/w/${workspace.slug}/contacts`;
-  const back = href(base, query.keep);
-  const fail = (message: string) => data({ error: message, confirm: null }, { status: 400 });
-  if (query.problems.length) return fail(query.problems[0]!);
-
-  let selection: BulkSelection;
-  if (form.get("scope") === "matching") {
-    selection = matchingSelection(query);
-  } else {
-    const raw = form.getAll("ids").map(String);
-    if (raw.some((v) => !/^[1-9]\d{0,14}$/.test(v))) {
-      return fail("Some ticked contacts were not recognised. Reload the page and try again.");
-    }
-    selection = { kind: "ids", ids: raw.map(Number) };
-  }
-  try {
-    switch (intent) {
-      case "tag":
-      case "untag": {
-        const name = String(form.get("tagName") ?? "");
-        const result =
-          intent === "tag"
-            ? await bulkChangeMembership(wctx, "tag", selection, "add", { name: name })
-            : await bulkChangeMembership(wctx, "tag", selection, "remove", { name: name });
-        return redirectWithFlash(
-          back,
-          intent === "tag"
-            ? `Tagged ${plural(result.changed)} “${result.name}”.`
-            : `Took the tag “${result.name}” off ${plural(result.changed)}.`,
-          result.changed ? "success" : "info",
-        );
-      }
-      case "list-add":
-      case "list-remove": {
-        const listText = String(form.get("listId") ?? "");
-        const listId = /^[1-9]\d{0,14}$/.test(listText) ? Number(listText) : NaN;
-        const result =
-          intent === "list-add"
-            ? await bulkChangeMembership(wctx, "list", selection, "add", { id: listId })
-            : await bulkChangeMembership(wctx, "list", selection, "remove", { id: listId });
-        return redirectWithFlash(
-          back,
-          intent === "list-add"
-            ? `Added ${plural(result.changed)} to the list “${result.name}”.`
-            : `Removed ${plural(result.changed)} from the list “${result.name}”.`,
-          result.changed ? "success" : "info",
-        );
-      }
-      case "export": {
-        bulkExport(wctx, selection);
-        return redirectWithFlash(
-          `${base}/export`,
-          "Export started. It appears below with a download link when the file is ready.",
-        );
-      }
-      default: {
-        const count = countSelection(wctx, selection);
-        if (count === 0) return fail("None of the chosen contacts exist any more.");
-        const erase = form.get("erase") === "on";
-        const expected = Number(form.get("expected") ?? "");
-        // The count shown when asking is an upper bound: more contacts than were confirmed
-        // (an import added some since) means asking again.
-        if (form.get("confirm") !== "yes" || !(count <= expected)) {
-          return data({
-            error: null,
-            confirm: {
-              count,
-              erase,
-              changed: form.get("confirm") === "yes",
-              scope: selection.kind,
-              ids: selection.kind === "ids" ? selection.ids : ([] as number[]),
-              query: queryText,
-            },
-          });
-        }
-        const result = await bulkDelete(wctx, selection, { erase });
-        return redirectWithFlash(
-          back,
-          erase
-            ? `Erased ${plural(result.changed)}. Their email addresses and phone numbers stay on the suppression list as unreadable hashes, so they cannot be re-added.`
-            : `Deleted ${plural(result.changed)}.`,
-        );
-      }
-    }
-  } catch (error) {
-    if (!(error instanceof ValidationError)) throw error;
-    return fail(error.message);
-  }
-}
-
-function href(base: string, keep: [string, string][], extra: Record<string, string> = {}) {
-  const params = new URLSearchParams(keep);
-  for (const [k, v] of Object.entries(extra)) params.set(k, v);
-  const text = params.toString();
-  return text ? `${base}?${text}` : base;
-}
-
-const BULK_INTENTS = [
-  { value: "tag", label: "Add a tag", needs: "write" },
-  { value: "untag", label: "Remove a tag", needs: "write" },
-  { value: "list-add", label: "Add to a list", needs: "write" },
-  { value: "list-remove", label: "Remove from a list", needs: "write" },
-  { value: "export", label: "Export as CSV", needs: "export" },
-  { value: "delete", label: "Delete…", needs: "write" },
-] as const;
+export const action = bulkAction;
 
 export default function ContactsPage() {
   const d = useLoaderData<typeof loader>();
-  const result = useActionData<typeof action>();
+  const actionData = useActionData<typeof action>() as
+    FormResult | { confirm: DeleteConfirmation } | undefined;
+  const confirm = actionData && "confirm" in actionData ? actionData.confirm : null;
+  const result = actionData && !("confirm" in actionData) ? actionData : undefined;
   const busy = useNavigation().state === "submitting";
   const [hydrated, setHydrated] = useState(false);
   const [picked, setPicked] = useState<ReadonlySet<number>>(new Set());
   const [allMatching, setAllMatching] = useState(false);
   const [intent, setIntent] = useState("tag");
   useEffect(() => setHydrated(true), []);
-  const confirm = result?.confirm ?? null;
   const confirmHeading = useRef<HTMLHeadingElement>(null);
   // A fresh page (another page, or after an action) starts with nothing ticked; a deletion
   // waiting for its confirmation keeps what was ticked.
@@ -560,74 +339,19 @@ export default function ContactsPage() {
       </Form>
 
       <FormErrors errors={d.message ? [d.message] : undefined} />
-      <FormErrors errors={result?.error ? [result.error] : undefined} />
+      <FormErrors errors={resultMessages(result)} />
 
       {confirm ? (
-        <section className="card danger-zone" aria-labelledby="bulk-delete-heading">
-          <h2 id="bulk-delete-heading" className="card-title" tabIndex={-1} ref={confirmHeading}>
-            Delete {plural(confirm.count)}?
-          </h2>
-          {confirm.changed ? (
-            <p>
-              <strong>The number of matching contacts has changed since you asked.</strong> Check it
-              and confirm again.
-            </p>
-          ) : null}
-          <p>
-            Their consent records, tags, list memberships and timelines are deleted for good. This
-            can&apos;t be undone.
-          </p>
-          <Form method="post">
-            <input type="hidden" name="intent" value="delete" />
-            <input type="hidden" name="confirm" value="yes" />
-            <input type="hidden" name="expected" value={confirm.count} />
-            <input type="hidden" name="query" value={confirm.query} />
-            {confirm.scope === "matching" ? (
-              <input type="hidden" name="scope" value="matching" />
-            ) : (
-              confirm.ids.map((id: number) => (
-                <input key={id} type="hidden" name="ids" value={id} />
-              ))
-            )}
-            <Checkbox
-              name="erase"
-              defaultChecked={confirm.erase}
-              label="These are erasure requests: keep their email addresses and phone numbers on the suppression list (as unreadable hashes) so they are never imported or messaged again"
-            />
-            <div className="filters-actions">
-              <Button variant="danger" type="submit" disabled={busy}>
-                Delete {plural(confirm.count)}
-              </Button>
-              <ButtonLink to={withoutCursor}>Cancel</ButtonLink>
-            </div>
-          </Form>
-        </section>
+        <DeleteConfirmationCard
+          confirm={confirm}
+          headingRef={confirmHeading}
+          busy={busy}
+          cancel={withoutCursor}
+        />
       ) : null}
 
       {d.message ? null : d.rows.length === 0 ? (
-        d.searching || d.paged ? (
-          <EmptyState title="No contacts match">
-            Searches match the start of a name, email address or phone number. Try fewer letters or
-            other filters.
-          </EmptyState>
-        ) : (
-          <EmptyState
-            title="No contacts yet"
-            action={
-              d.canWrite ? (
-                <p>
-                  <ButtonLink to={`${base}/import`} variant="primary">
-                    Import a CSV file
-                  </ButtonLink>{" "}
-                  <ButtonLink to={`${base}/new`}>Add one by hand</ButtonLink>
-                </p>
-              ) : null
-            }
-          >
-            Contacts are the people you message. Import them from a spreadsheet or add them one by
-            one.
-          </EmptyState>
-        )
+        <NoContacts searching={d.searching || d.paged} canWrite={d.canWrite} base={base} />
       ) : (
         <Form
           method="post"
@@ -669,6 +393,7 @@ export default function ContactsPage() {
                   <Field
                     label="Tag name"
                     name="tagName"
+                    defaultValue={String(submittedOf(result).tagName ?? "")}
                     maxLength={60}
                     list="bulk-tag-names"
                     autoComplete="off"
