@@ -244,7 +244,6 @@ export default tseslint.config(
       "app/domain/privacy/dsar-requests.server.ts",
       "app/domain/privacy/dsar-queues.server.ts",
       "app/domain/privacy/policy-versions.server.ts",
-      "app/domain/segments/segments.server.test.ts",
       "app/domain/templates/templates.server.ts",
       "app/domain/templates/whatsapp-sync.server.ts",
       "app/routes/w.$slug.contacts.import_.$importId.tsx",
