@@ -96,6 +96,11 @@ const oneOfEach = {
  * conform's result, and multi-action pages read their intent with readIntent against a typed
  * NEEDS map. These selectors stop hand-rolled variants from coming back.
  */
+/** Routes hand the whole context to the domain; the tenant's connection is the domain's business. */
+const noTenantDbInRoutes = {
+  selector: "MemberExpression[property.name='db']",
+  message: "Pass the context (wctx) to a domain function; routes do not reach for ctx.db.",
+};
 const formResultRules = [
   {
     selector: "FunctionDeclaration[id.name='failure'], VariableDeclarator[id.name='failure']",
@@ -329,6 +334,7 @@ export default tseslint.config(
         "error",
         noImportForEffect,
         noCallAtLoad,
+        noTenantDbInRoutes,
         ...formResultRules,
         noMessageParsing,
       ],

@@ -42,6 +42,12 @@ export interface WorkspaceContext extends SystemContext {
   db: TenantDb;
 }
 
+/**
+ * What a function that only reads or writes the tenant's file needs: pass the WorkspaceContext,
+ * or `{ db }` where only a connection is at hand (a worker thread, a bench).
+ */
+export type TenantContext = Pick<WorkspaceContext, "db">;
+
 export function systemContext(id: string, now: () => Date = () => new Date()): SystemContext {
   return { actor: { type: "system", id }, now };
 }

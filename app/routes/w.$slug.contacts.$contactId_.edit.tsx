@@ -33,7 +33,7 @@ function asFormText(value: string | number | boolean | undefined): string {
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx } = await requireWorkspace(args, "contacts:write");
   const contact = getContact(wctx, parseId(args.params.contactId, "Contact"));
-  const definitions = listAttributeDefinitions(wctx.db);
+  const definitions = listAttributeDefinitions(wctx);
   return {
     workspace: { name: workspace.name, slug: workspace.slug, country: workspace.country },
     contact: {
@@ -67,7 +67,7 @@ export async function action(args: ActionFunctionArgs) {
     (value) => {
       // The form shows every attribute: one left empty is cleared.
       const attributes = Object.fromEntries(
-        listAttributeDefinitions(wctx.db).map((d) => [d.key, value.attributes?.[d.key] ?? ""]),
+        listAttributeDefinitions(wctx).map((d) => [d.key, value.attributes?.[d.key] ?? ""]),
       );
       updateContact(wctx, id, {
         name: value.name ?? "",

@@ -56,7 +56,7 @@ export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
   const url = new URL(args.request.url);
   const write = can(role, "contacts:write");
-  const definitions = listAttributeDefinitions(wctx.db).map((d) => ({
+  const definitions = listAttributeDefinitions(wctx).map((d) => ({
     key: d.key,
     label: d.label,
     type: d.type,

@@ -39,7 +39,7 @@ const STATUS_LABELS = {
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx } = await requireWorkspace(args, "contacts:export");
   const tz = workspace.timezone;
-  const catalog = loadSegmentCatalog(wctx.db);
+  const catalog = loadSegmentCatalog(wctx);
   const segments = listSegments(wctx);
   const names = new Map<string, string>([
     ["all", "All contacts"],

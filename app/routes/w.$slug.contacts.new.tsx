@@ -25,7 +25,7 @@ export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx } = await requireWorkspace(args, "contacts:write");
   return {
     workspace: { name: workspace.name, slug: workspace.slug, country: workspace.country },
-    definitions: listAttributeDefinitions(wctx.db).map(({ key, label, type, options }) => ({
+    definitions: listAttributeDefinitions(wctx).map(({ key, label, type, options }) => ({
       key,
       label,
       type,

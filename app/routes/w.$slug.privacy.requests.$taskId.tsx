@@ -26,7 +26,7 @@ export async function loader(args: LoaderFunctionArgs) {
   const members = new Map(listMembers(workspace.id).map((m) => [m.userId, m.name]));
   return {
     workspace: { name: workspace.name, slug: workspace.slug },
-    attributeKeys: listAttributeDefinitions(wctx.db).map((d) => d.key),
+    attributeKeys: listAttributeDefinitions(wctx).map((d) => d.key),
     task: presentTask(detail, workspace.timezone, (userId) =>
       userId ? (members.get(userId) ?? "A former member") : "—",
     ),

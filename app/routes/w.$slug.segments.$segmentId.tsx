@@ -57,7 +57,7 @@ export const shouldRevalidate: ShouldRevalidateFunction = ({
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
   const segment = getSegment(wctx, parseId(args.params.segmentId, "Segment"));
-  const catalog = loadSegmentCatalog(wctx.db);
+  const catalog = loadSegmentCatalog(wctx);
   const state = evaluateBuilder(wctx, draftFromDefinition(segment.definition), catalog, {
     preview: 10,
   });

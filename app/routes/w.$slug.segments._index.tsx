@@ -22,7 +22,7 @@ export const headers = () => ({ "Cache-Control": "no-store" });
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
   const segments = listSegments(wctx);
-  const catalog = loadSegmentCatalog(wctx.db);
+  const catalog = loadSegmentCatalog(wctx);
   // Counts computed within a small time budget (or reused for a minute); the rest load lazily.
   const counts = countSavedSegments(wctx, segments);
   return {

@@ -74,7 +74,7 @@ export async function action(args: ActionFunctionArgs) {
   const definition = form.get("definition");
   return answer(() => {
     if (typeof definition === "string") return countSegment(ctx, parseJson(definition));
-    const state = evaluateBuilder(ctx, draftFromForm(form), loadSegmentCatalog(ctx.db));
+    const state = evaluateBuilder(ctx, draftFromForm(form), loadSegmentCatalog(ctx));
     if (state.count === null) {
       throw new ValidationError(state.message ?? "Check the conditions.", state.errors);
     }

@@ -44,7 +44,7 @@ export const shouldRevalidate: ShouldRevalidateFunction = ({
 
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx } = await requireWorkspace(args, "contacts:write");
-  const catalog = loadSegmentCatalog(wctx.db);
+  const catalog = loadSegmentCatalog(wctx);
   const state = evaluateBuilder(wctx, draftFromDefinition(emptyDefinition()), catalog, {
     preview: 10,
   });

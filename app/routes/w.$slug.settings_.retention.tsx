@@ -18,7 +18,7 @@ export async function loader(args: LoaderFunctionArgs) {
   return {
     workspace: { name: workspace.name, timezone: workspace.timezone },
     rules: RETENTION_RULES,
-    runs: readWorkspaceRetentionRuns(wctx.db),
+    runs: readWorkspaceRetentionRuns(wctx),
   };
 }
 

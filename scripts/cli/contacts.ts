@@ -75,10 +75,7 @@ export const contactsImportCommands: Command[] = [
         data: createReadStream(file),
       });
       try {
-        const mapping = guessMapping(
-          created.format?.headers ?? [],
-          listAttributeDefinitions(ctx.db),
-        );
+        const mapping = guessMapping(created.format?.headers ?? [], listAttributeDefinitions(ctx));
         setMapping(ctx, created.id, {
           mapping,
           onExisting,

@@ -212,7 +212,7 @@ describe("import through the dashboard", () => {
       /name="column\.2\.label"[^>]*value="Town"|value="Town"[^>]*name="column\.2\.label"/,
     );
     const ctx = openWorkspaceContext(workspace.id, { type: "system", id: "test" }, {});
-    const definitions = () => listAttributeDefinitions(ctx.db).map((d) => d.key);
+    const definitions = () => listAttributeDefinitions(ctx).map((d) => d.key);
     const before = definitions();
     const form = {
       intent: "start",
@@ -247,7 +247,7 @@ describe("import through the dashboard", () => {
     });
     expect(foreign.status).toBe(404);
     const ownCtx = openWorkspaceContext(own.id, { type: "system", id: "test" }, {});
-    expect(listAttributeDefinitions(ownCtx.db)).toEqual([]);
+    expect(listAttributeDefinitions(ownCtx)).toEqual([]);
     expect(stored(attrId).status).toBe("uploaded");
 
     const start = await browser.post(page, { ...form, "column.2.label": "Town" });

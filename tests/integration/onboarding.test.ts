@@ -84,7 +84,7 @@ describe("attribute key from the label", () => {
       type: "text",
     });
     expect(res.status).toBe(302);
-    expect(listAttributeDefinitions(ctx.db).map((d) => d.key)).toContain("favourite_drink");
+    expect(listAttributeDefinitions(ctx).map((d) => d.key)).toContain("favourite_drink");
     const none = await owner.post(page, { intent: "create", label: "☕", key: "", type: "text" });
     expect(none.status).toBe(400);
     expect(await textOf(none)).toContain("Enter a key");

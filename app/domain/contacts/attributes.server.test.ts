@@ -176,7 +176,7 @@ describe("attribute definitions", () => {
       options: ["Free", "Pro", "Enterprise"],
     });
     createAttributeDefinition(ctx, { key: "city", label: "City", type: "text" });
-    expect(listAttributeDefinitions(ctx.db).map((d) => d.key)).toEqual(["city", "plan_tier"]);
+    expect(listAttributeDefinitions(ctx).map((d) => d.key)).toEqual(["city", "plan_tier"]);
     const audit = getControlDb()
       .select()
       .from(auditLog)
@@ -259,7 +259,7 @@ describe("attribute definitions", () => {
     });
     expect(deleteAttributeDefinition(ctx, "city")).toEqual({ valuesCleared: 2 });
     expect(getContact(ctx, c.id).attributes).toEqual({ plan_tier: "Pro" });
-    expect(listAttributeDefinitions(ctx.db).map((d) => d.key)).toEqual(["plan_tier"]);
+    expect(listAttributeDefinitions(ctx).map((d) => d.key)).toEqual(["plan_tier"]);
     // A new "city" of another type starts clean.
     createAttributeDefinition(ctx, { key: "city", label: "City code", type: "number" });
     expect(getContact(ctx, c.id).attributes).toEqual({ plan_tier: "Pro" });

@@ -9,7 +9,7 @@ import type { TenantDb } from "~/db/tenants.server";
 import { NotFoundError, ValidationError, type FieldErrors } from "~/lib/errors";
 import { attributeKeyFromLabel } from "~/lib/slug";
 import { recordAudit } from "../audit/audit.server";
-import type { WorkspaceContext } from "../context";
+import type { TenantContext, WorkspaceContext } from "../context";
 import type { AttributeDefinition } from "./attribute-values.server";
 
 export {
@@ -72,7 +72,7 @@ function toDefinition(row: DefinitionRow): AttributeDefinition {
   return { key: row.key, label: row.label, type: row.type, options, createdAt: row.createdAt };
 }
 
-export function listAttributeDefinitions(db: TenantDb): AttributeDefinition[] {
+export function listAttributeDefinitions({ db }: TenantContext): AttributeDefinition[] {
   return db
     .select()
     .from(attributeDefinitions)

@@ -196,7 +196,7 @@ export async function bulkDelete(
   options: { erase: boolean },
 ): Promise<BulkResult> {
   selectionWhere(ctx, selection);
-  ensureSecureDelete(ctx.db);
+  ensureSecureDelete(ctx);
   const key = options.erase ? suppressionKey(ctx.db) : null;
   const now = ctx.now();
   let suppressed = 0;

@@ -60,7 +60,7 @@ export function writeContactsCsv(
   path: string,
   onProgress?: (rows: number) => void,
 ): WriteResult {
-  const definitions = listAttributeDefinitions(db);
+  const definitions = listAttributeDefinitions({ db });
   const reserved = new Set<string>([...BASE_COLUMNS, ...consentColumns()]);
   const attributeHeaders = definitions.map((d) =>
     reserved.has(d.key) ? `attribute_${d.key}` : d.key,

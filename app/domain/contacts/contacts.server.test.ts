@@ -673,7 +673,7 @@ describe("delete and erasure", () => {
   });
 
   it("keeps attribute definitions intact", () => {
-    expect(listAttributeDefinitions(other.db).map((d) => d.key)).toEqual(["note"]);
+    expect(listAttributeDefinitions(other).map((d) => d.key)).toEqual(["note"]);
     expect(
       other.db.select().from(contacts).where(eq(contacts.email, "ottilie@forget.example")).all(),
     ).toEqual([]);

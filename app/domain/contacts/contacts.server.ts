@@ -1,11 +1,11 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { contactEvents, contacts, contactTags, listMembers, lists, tags } from "~/db/schema/tenant";
-import type { TenantDb, TenantTx } from "~/db/tenants.server";
+import type { TenantTx } from "~/db/tenants.server";
 import { NotFoundError, ValidationError, type FieldErrors } from "~/lib/errors";
 import { logger } from "~/lib/logger.server";
 import { recordAudit } from "../audit/audit.server";
-import type { WorkspaceContext } from "../context";
+import type { TenantContext, WorkspaceContext } from "../context";
 import {
   indexSubjects,
   releaseContactSubjects,
@@ -98,7 +98,7 @@ export function getContactDetails(ctx: WorkspaceContext, id: number): ContactDet
   const suppressed = suppressionsFor(db, suppressionKey(db), contact);
   return {
     contact,
-    definitions: listAttributeDefinitions(db),
+    definitions: listAttributeDefinitions({ db }),
     consents: consentStates(ctx, id, suppressed),
     tags: db
       .select({ id: tags.id, name: tags.name })
@@ -157,7 +157,7 @@ const secured = new WeakSet<BetterSqlite3.Database>();
  * Deleted and overwritten personal data must not linger in free space of the tenant file
  * (an erased person leaves only a hash): SQLite zeroes it with secure_delete. Per connection.
  */
-export function ensureSecureDelete(db: TenantDb): void {
+export function ensureSecureDelete({ db }: TenantContext): void {
   const client = db.$client;
   if (secured.has(client)) return;
   client.pragma("secure_delete = ON");
@@ -193,11 +193,11 @@ function actorKind(ctx: WorkspaceContext): string {
 
 /** Phone numbers written without a country code are read as the workspace's country's. */
 export function createContact(ctx: WorkspaceContext, input: ContactInput): Contact {
-  const definitions = listAttributeDefinitions(ctx.db);
+  const definitions = listAttributeDefinitions(ctx);
   const value = checked(
     normaliseContactInput(input, { defaultCountry: ctx.workspace.country, definitions }),
   );
-  ensureSecureDelete(ctx.db);
+  ensureSecureDelete(ctx);
   const now = ctx.now();
   const row = ctx.db.transaction(
     (tx) => {
@@ -249,7 +249,7 @@ export interface ContactPatch {
 }
 
 export function updateContact(ctx: WorkspaceContext, id: number, patch: ContactPatch): Contact {
-  const definitions = listAttributeDefinitions(ctx.db);
+  const definitions = listAttributeDefinitions(ctx);
   const errors: FieldErrors = {};
   const name = patch.name !== undefined ? normaliseNameValue(patch.name) : null;
   if (name && !name.ok) errors.name = [name.reason];
@@ -262,7 +262,7 @@ export function updateContact(ctx: WorkspaceContext, id: number, patch: ContactP
   if (!attributes.ok) Object.assign(errors, attributes.errors);
   if (Object.keys(errors).length)
     throw new ValidationError("Check the highlighted fields.", errors);
-  ensureSecureDelete(ctx.db);
+  ensureSecureDelete(ctx);
   const now = ctx.now();
 
   const result = ctx.db.transaction(
@@ -352,7 +352,7 @@ export function updateContact(ctx: WorkspaceContext, id: number, patch: ContactP
  * cascade), then overwrites what was freed and flushes the WAL.
  */
 export function deleteContact(ctx: WorkspaceContext, id: number): void {
-  ensureSecureDelete(ctx.db);
+  ensureSecureDelete(ctx);
   const deleted = ctx.db
     .delete(contacts)
     .where(eq(contacts.id, id))
@@ -375,7 +375,7 @@ export function deleteContact(ctx: WorkspaceContext, id: number): void {
  * readable is left in the tenant file, yet a later import cannot re-add them.
  */
 export function eraseContact(ctx: WorkspaceContext, id: number): void {
-  ensureSecureDelete(ctx.db);
+  ensureSecureDelete(ctx);
   const key = suppressionKey(ctx.db);
   const now = ctx.now();
   const erased = ctx.db.transaction(

@@ -370,7 +370,7 @@ describe("delivery data in each workspace file", () => {
         .map((e) => e.eventId),
     ).toEqual(["e-young"]);
 
-    const run = readWorkspaceRetentionRuns(tdb)[0]!;
+    const run = readWorkspaceRetentionRuns({ db: tdb })[0]!;
     expect(run).toMatchObject({ messagesCleared: 1, webhookEventsDeleted: 2 });
     const counts = JSON.parse(lastJobRun("retention")!.counts!) as Record<string, number>;
     expect(counts.messagesCleared).toBeGreaterThanOrEqual(1);

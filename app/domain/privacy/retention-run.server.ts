@@ -8,7 +8,7 @@ import { forEachTenant, type TenantDb } from "~/db/tenants.server";
 import { getEnv } from "~/lib/env.server";
 import { logger } from "~/lib/logger.server";
 import { accountsDueForPurge, purgeClosedAccount } from "../accounts/closure.server";
-import { systemContext } from "../context";
+import { systemContext, type TenantContext } from "../context";
 import { purgeDeletedWorkspace, workspacesDueForPurge } from "../workspaces/deletion.server";
 import { expireUnverifiedRequests } from "./dsar-requests.server";
 import { daysMs, RETENTION, yearsBefore } from "./retention-policy";
@@ -90,7 +90,7 @@ export function applyWorkspaceRetention(db: TenantDb, now: Date): WorkspaceReten
         .prepare("DELETE FROM webhook_events WHERE processed_at IS NULL AND received_at < ?")
         .run(eventsBefore).changes;
     const run = { at: now.toISOString(), messagesCleared, webhookEventsDeleted };
-    const runs = readWorkspaceRetentionRuns(db);
+    const runs = readWorkspaceRetentionRuns({ db });
     writeMeta(db, RUNS_KEY, JSON.stringify([run, ...runs].slice(0, RUNS_KEPT)));
     return run;
   });
@@ -98,7 +98,7 @@ export function applyWorkspaceRetention(db: TenantDb, now: Date): WorkspaceReten
 }
 
 /** The last runs in this workspace, newest first. */
-export function readWorkspaceRetentionRuns(db: TenantDb): WorkspaceRetentionRun[] {
+export function readWorkspaceRetentionRuns({ db }: TenantContext): WorkspaceRetentionRun[] {
   const raw = readMeta(db, RUNS_KEY);
   if (!raw) return [];
   try {

@@ -62,7 +62,7 @@ export function evaluateBuilder(
     draft: normalised,
     errors: {},
     message: null,
-    count: countWhere(ctx.db, where),
+    count: countWhere(ctx, where),
     preview: options.preview ? previewWhere(ctx.db, where, options.preview) : [],
     definition: parsed.definition,
   };
@@ -77,7 +77,7 @@ export function builderFromForm(
   ctx: WorkspaceContext,
   entries: FormEntries,
   intentText: string,
-  catalog: SegmentCatalog = loadSegmentCatalog(ctx.db),
+  catalog: SegmentCatalog = loadSegmentCatalog(ctx),
   options: { preview?: number } = {},
 ): { intent: BuilderIntent; state: BuilderState } {
   const intent = parseIntent(intentText);

@@ -425,7 +425,7 @@ describe("validation against the workspace", () => {
   });
 
   it("the catalog lists the workspace's attributes, tags and lists", () => {
-    const catalog = loadSegmentCatalog(ctx.db);
+    const catalog = loadSegmentCatalog(ctx);
     expect(catalog.attributes.map((a) => `${a.key}:${a.type}`).sort()).toEqual([
       "age:number",
       "city:text",

@@ -3,7 +3,7 @@ import { lists, SEGMENT_VERSION, segments, tags } from "~/db/schema/tenant";
 import type { TenantDb, TenantTx } from "~/db/tenants.server";
 import { NotFoundError, ValidationError } from "~/lib/errors";
 import { recordAudit } from "../audit/audit.server";
-import type { WorkspaceContext } from "../context";
+import type { TenantContext, WorkspaceContext } from "../context";
 import { listAttributeDefinitions } from "../contacts/attributes.server";
 import {
   checkAgainstCatalog,
@@ -35,9 +35,9 @@ if (SEGMENT_VERSION !== DEFINITION_VERSION) {
 // Validation against the workspace
 
 /** The workspace's attributes, tags and lists: what a definition may refer to. */
-export function loadSegmentCatalog(db: TenantDb): SegmentCatalog {
+export function loadSegmentCatalog({ db }: TenantContext): SegmentCatalog {
   return {
-    attributes: listAttributeDefinitions(db).map((d) => ({
+    attributes: listAttributeDefinitions({ db }).map((d) => ({
       key: d.key,
       label: d.label,
       type: d.type,
@@ -69,7 +69,7 @@ export interface PreparedSegment {
 export function prepareSegment(
   ctx: WorkspaceContext,
   input: unknown,
-  catalog: SegmentCatalog = loadSegmentCatalog(ctx.db),
+  catalog: SegmentCatalog = loadSegmentCatalog(ctx),
 ): PreparedSegment {
   const parsed = parseDefinition(input);
   if (!parsed.ok) throw new SegmentValidationError(parsed.message, parsed.errors);
@@ -86,7 +86,7 @@ export function prepareSegment(
 // ---------------------------------------------------------------------------------------------
 // Counting, previewing, iterating
 
-export function countWhere(db: TenantDb, where: CompiledWhere): number {
+export function countWhere({ db }: TenantContext, where: CompiledWhere): number {
   return db.$client
     .prepare(`SELECT count(*) FROM contacts c WHERE ${where.sql}`)
     .pluck()
@@ -95,7 +95,7 @@ export function countWhere(db: TenantDb, where: CompiledWhere): number {
 
 /** How many contacts match the definition now. */
 export function countSegment(ctx: WorkspaceContext, definition: unknown): number {
-  return countWhere(ctx.db, prepareSegment(ctx, definition).where);
+  return countWhere(ctx, prepareSegment(ctx, definition).where);
 }
 
 export interface SegmentPreviewRow {
@@ -380,7 +380,7 @@ export function countSavedSegments(
 ): Map<number, SegmentCount> {
   const out = new Map<number, SegmentCount>();
   const started = Date.now();
-  const catalog = loadSegmentCatalog(ctx.db);
+  const catalog = loadSegmentCatalog(ctx);
   for (const segment of list) {
     const key = cacheKey(ctx.workspaceId, segment);
     const cached = countCache.get(key);
@@ -400,7 +400,7 @@ export function countSavedSegments(
       out.set(segment.id, { count: null, problem: null, countedAt: null });
       continue;
     }
-    const count = countWhere(ctx.db, prepared.where);
+    const count = countWhere(ctx, prepared.where);
     rememberCount(ctx.workspaceId, segment, count);
     out.set(segment.id, { count, problem: null, countedAt: new Date() });
   }
@@ -421,7 +421,7 @@ export function countSavedSegment(ctx: WorkspaceContext, segmentId: number): num
   const key = cacheKey(ctx.workspaceId, segment);
   const cached = countCache.get(key);
   if (cached && Date.now() - cached.at < COUNT_TTL_MS) return cached.count;
-  const count = countWhere(ctx.db, prepareSavedSegment(ctx, segment).where);
+  const count = countWhere(ctx, prepareSavedSegment(ctx, segment).where);
   rememberCount(ctx.workspaceId, segment, count);
   return count;
 }

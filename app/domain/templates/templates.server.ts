@@ -243,7 +243,7 @@ export function templateVariables(ctx: WorkspaceContext): TemplateVariable[] {
       label: BUILT_IN_VARIABLE_LABELS[key],
       kind: "contact" as const,
     })),
-    ...listAttributeDefinitions(ctx.db).map((d) => ({
+    ...listAttributeDefinitions(ctx).map((d) => ({
       key: d.key,
       label: d.label,
       kind: "attribute" as const,
@@ -553,7 +553,7 @@ export function saveTemplate(ctx: WorkspaceContext, input: TemplateInput, id?: n
     fail({ channel: ["A template's channel cannot change. Create a new template instead."] });
   }
 
-  const known = knownVariables(listAttributeDefinitions(ctx.db).map((d) => d.key));
+  const known = knownVariables(listAttributeDefinitions(ctx).map((d) => d.key));
   const errors: FieldErrors = {};
   const { content, variables } = prepare(value, known, errors);
   if (Object.keys(errors).length) fail(errors);

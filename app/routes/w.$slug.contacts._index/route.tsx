@@ -58,7 +58,7 @@ export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "contacts:read");
   const params = new URL(args.request.url).searchParams;
   const query = readQuery(params);
-  const definitions = listAttributeDefinitions(wctx.db);
+  const definitions = listAttributeDefinitions(wctx);
   const columnChoices = [
     ...FIXED_COLUMNS,
     ...definitions.map((d) => ({ id: `attr.${d.key}`, label: d.label })),

@@ -741,7 +741,7 @@ describe("a column of tags, and our own export read back", () => {
 
 describe("attributes created from the mapping step", () => {
   const definitionKeys = (ctx: WorkspaceContext) =>
-    listAttributeDefinitions(ctx.db).map((d) => `${d.key}:${d.type}:${d.label}`);
+    listAttributeDefinitions(ctx).map((d) => `${d.key}:${d.type}:${d.label}`);
   const settingsError = (fn: () => unknown): ValidationError => {
     try {
       fn();

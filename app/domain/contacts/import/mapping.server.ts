@@ -136,7 +136,7 @@ export function setMapping(
     throw new ValidationError("This import has already started; its settings can't change now.");
   }
   const format = parseCsvFormat(row.format);
-  const definitions = listAttributeDefinitions(ctx.db);
+  const definitions = listAttributeDefinitions(ctx);
   if (input.mapping.length !== format.headers.length) {
     throw new ValidationError("Choose a field for every column of the file.");
   }

@@ -217,7 +217,7 @@ function launch(job: Job): void {
       format: parseCsvFormat(row.format),
       mapping: JSON.parse(row.mapping) as ImportField[],
       options: parseImportOptions(row.options),
-      definitions: listAttributeDefinitions(db),
+      definitions: listAttributeDefinitions({ db }),
       defaultCountry: options.defaultCountry,
       suppressionKey: suppressionKey(db).toString("base64"),
       controlDbPath: controlDbPath(),

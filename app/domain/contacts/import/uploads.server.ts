@@ -175,7 +175,7 @@ export async function getImportPreview(ctx: WorkspaceContext, id: string): Promi
   const row = findRow(ctx.db, id);
   const summary = toSummary(row);
   if (!summary.format) throw new NotFoundError("Import");
-  const definitions = listAttributeDefinitions(ctx.db);
+  const definitions = listAttributeDefinitions(ctx);
   let rows: string[][] = [];
   try {
     rows = (await sniffCsvFile(absolutePath(row.filePath))).preview;
