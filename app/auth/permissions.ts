@@ -47,6 +47,8 @@ export const PERMISSIONS = {
   "campaigns:approve": MANAGERS,
   "inbox:read": ["owner", "admin", "marketer", "agent"],
   "inbox:reply": ["owner", "admin", "agent"],
+  // Teams, inbox rules, canned responses and the AI knowledge base.
+  "inbox:manage": MANAGERS,
   "analytics:read": ["owner", "admin", "marketer", "viewer"],
 } as const satisfies Record<string, readonly Role[]>;
 

@@ -387,10 +387,14 @@ describe("tenant migrations on open", () => {
     const raw = new Database(tenantDbPath(id));
     raw.pragma("foreign_keys = OFF");
     const tables = raw
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+      .prepare(
+        // Full-text tables first: dropping one drops its shadow tables with it.
+        `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+         ORDER BY sql LIKE 'CREATE VIRTUAL TABLE%' DESC`,
+      )
       .pluck()
       .all() as string[];
-    for (const table of tables) raw.exec(`DROP TABLE "${table}"`);
+    for (const table of tables) raw.exec(`DROP TABLE IF EXISTS "${table}"`);
     raw.pragma("user_version = 0");
     raw.close();
 

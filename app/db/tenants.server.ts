@@ -12,7 +12,10 @@ import { singleton } from "~/lib/singleton.server";
 import { getControlDb } from "./control.server";
 import { configureConnection, migrateDatabase } from "./migrate.server";
 import { workspaces } from "./schema/control";
-import * as schema from "./schema/tenant";
+import * as coreSchema from "./schema/tenant";
+import * as inboxSchema from "./schema/tenant-inbox";
+
+const schema = { ...coreSchema, ...inboxSchema };
 
 export type TenantDb = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 /** The handle a `TenantDb.transaction` callback receives. */

@@ -343,6 +343,10 @@ export const messages = sqliteTable(
     /** Why it failed, bounced or was skipped (the provider's reason where there is one). */
     error: text("error"),
     campaignId: integer("campaign_id"),
+    /** The inbox conversation it belongs to (replies, templates and campaign messages alike). */
+    conversationId: integer("conversation_id"),
+    /** The member who wrote it (inbox replies); null for campaigns and the system. */
+    authorId: text("author_id"),
     /** A/B variant of the campaign ("A", "B", ...), null outside tests. */
     variant: text("variant"),
     createdAt: time("created_at").notNull(),
@@ -361,6 +365,9 @@ export const messages = sqliteTable(
     index("messages_contact_idx").on(t.contactId, t.createdAt),
     index("messages_campaign_idx").on(t.campaignId, t.status),
     index("messages_created_idx").on(t.createdAt),
+    index("messages_conversation_idx")
+      .on(t.conversationId, t.createdAt)
+      .where(sql`${t.conversationId} IS NOT NULL`),
     // A campaign's opens, reads and clicks are counted from these small partial indexes (the
     // progress bar asks every few seconds), not from a pass over all its messages.
     index("messages_campaign_opened_idx")
@@ -424,8 +431,16 @@ export const inboundMessages = sqliteTable(
     text: text("text").notNull(),
     providerMessageId: text("provider_message_id").notNull(),
     at: time("at").notNull(),
+    conversationId: integer("conversation_id"),
+    /** Media the customer sent (image, document...), stored as an attachment. */
+    attachmentId: text("attachment_id"),
+    /** The campaign this answers (WhatsApp reply context, or the last campaign message). */
+    campaignId: integer("campaign_id"),
   },
   (t) => [
+    index("inbound_messages_conversation_idx")
+      .on(t.conversationId, t.at)
+      .where(sql`${t.conversationId} IS NOT NULL`),
     uniqueIndex("inbound_messages_provider_unique").on(t.channel, t.providerMessageId),
     index("inbound_messages_contact_idx").on(t.contactId, t.channel, t.at),
     index("inbound_messages_at_idx").on(t.at),
