@@ -46,6 +46,7 @@ export default function WorkspaceRetentionPage() {
                 <tr>
                   <th scope="col">Run</th>
                   <th scope="col">Message contents cleared</th>
+                  <th scope="col">AI draft texts cleared</th>
                   <th scope="col">Webhook events deleted</th>
                 </tr>
               </thead>
@@ -58,6 +59,7 @@ export default function WorkspaceRetentionPage() {
                       </time>
                     </td>
                     <td>{run.messagesCleared.toLocaleString("en-IN")}</td>
+                    <td>{(run.aiDraftsCleared ?? 0).toLocaleString("en-IN")}</td>
                     <td>{run.webhookEventsDeleted.toLocaleString("en-IN")}</td>
                   </tr>
                 ))}

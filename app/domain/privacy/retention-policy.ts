@@ -19,6 +19,8 @@ export const RETENTION = {
   billingYears: 7,
   /** Message content and recipient address on sent messages; the row and status stay. */
   messageContentDays: 90,
+  /** AI reply drafts: their text is cleared; the row stays for the acceptance rates. */
+  aiDraftDays: 30,
   /** Provider webhook events (delivery receipts, replies as received). */
   webhookEventDays: 30,
   /** Rejected rows of contact imports quote what was typed: gone 30 days after the import. */
@@ -53,6 +55,12 @@ export const RETENTION_RULES: readonly RetentionRule[] = [
     data: "Message content and recipient address of sent messages",
     period: `${RETENTION.messageContentDays} days after the message was created`,
     then: "Cleared; the message row, its status and timestamps stay for reports (daily, retention job).",
+    scope: "workspace",
+  },
+  {
+    data: "Text of AI reply drafts (sent, discarded or never used)",
+    period: `${RETENTION.aiDraftDays} days after the draft was made`,
+    then: "Cleared; whether it was sent, edited or discarded stays for the acceptance rates (daily, retention job). A sent reply stays in the conversation like any message.",
     scope: "workspace",
   },
   {
@@ -139,6 +147,7 @@ export const RETENTION_COUNT_LABELS: Record<string, string> = {
   dsarRequestsExpired: "Unverified privacy requests expired",
   dsarExportsDeleted: "Privacy export bundles deleted",
   messagesCleared: "Message contents cleared",
+  aiDraftsCleared: "AI draft texts cleared",
   webhookEventsDeleted: "Webhook events deleted",
   workspaces: "Workspaces visited",
   failed: "Workspaces that failed",

@@ -17,7 +17,8 @@ import {
   users,
   workspaces,
 } from "~/db/schema/control";
-import { messageContents, messages, webhookEvents } from "~/db/schema/tenant";
+import { contacts, messageContents, messages, webhookEvents } from "~/db/schema/tenant";
+import { aiDrafts, conversations } from "~/db/schema/tenant-inbox";
 import { getTenantDb, tenantDbPath } from "~/db/tenants.server";
 import { lastJobRun } from "~/domain/operations/job-runs.server";
 import { retention } from "~/jobs/retention.server";
@@ -381,6 +382,62 @@ describe("delivery data in each workspace file", () => {
     const next = await runRetention(later(2));
     expect(next.messagesCleared).toBe(1);
     expect(byId("msg_young").recipient).toBe("");
+  });
+});
+
+describe("AI reply drafts in each workspace file", () => {
+  it("clears a draft's text 30 days after it was made, closing stale ones, and keeps the outcome", async () => {
+    const owner = await person("Drafter");
+    const ws = workspaceFor(owner.id, "drafter-co");
+    const tdb = getTenantDb(ws.id);
+    const contactId = tdb
+      .insert(contacts)
+      .values({
+        name: "Asha",
+        nameKey: "asha",
+        phone: "+919800000002",
+        createdAt: NOW,
+        updatedAt: NOW,
+      })
+      .returning({ id: contacts.id })
+      .get().id;
+    const conversationId = tdb
+      .insert(conversations)
+      .values({
+        contactId,
+        channel: "whatsapp",
+        accountKey: "",
+        status: "open",
+        lastMessageAt: NOW,
+        createdAt: NOW,
+        updatedAt: NOW,
+      })
+      .returning({ id: conversations.id })
+      .get().id;
+    const draft = (status: "ready" | "sent" | "discarded", createdAt: Date, edited?: boolean) =>
+      tdb
+        .insert(aiDrafts)
+        .values({ conversationId, status, body: "Your order ships Monday.", edited, createdAt })
+        .returning({ id: aiDrafts.id })
+        .get().id;
+    const oldSent = draft("sent", days(31), true);
+    const oldReady = draft("ready", days(31));
+    const oldDiscarded = draft("discarded", days(31));
+    const young = draft("ready", days(29));
+
+    const run = await runRetention(NOW);
+
+    const byId = (id: number) => tdb.select().from(aiDrafts).where(eq(aiDrafts.id, id)).get()!;
+    expect(byId(oldSent)).toMatchObject({ body: "", status: "sent", edited: true });
+    expect(byId(oldReady)).toMatchObject({
+      body: "",
+      status: "discarded",
+      discardReason: "Expired",
+    });
+    expect(byId(oldDiscarded)).toMatchObject({ body: "", status: "discarded" });
+    expect(byId(young)).toMatchObject({ body: "Your order ships Monday.", status: "ready" });
+    expect(run.aiDraftsCleared).toBeGreaterThanOrEqual(3);
+    expect(readWorkspaceRetentionRuns({ db: tdb })[0]).toMatchObject({ aiDraftsCleared: 3 });
   });
 });
 

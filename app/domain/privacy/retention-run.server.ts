@@ -31,6 +31,7 @@ export interface RetentionCounts {
   dsarRequestsExpired: number;
   dsarExportsDeleted: number;
   messagesCleared: number;
+  aiDraftsCleared: number;
   webhookEventsDeleted: number;
   workspaces: number;
   failed: number;
@@ -40,6 +41,8 @@ export interface RetentionCounts {
 export interface WorkspaceRetentionRun {
   at: string;
   messagesCleared: number;
+  /** Absent in runs recorded before AI drafts existed. */
+  aiDraftsCleared?: number;
   webhookEventsDeleted: number;
 }
 
@@ -67,6 +70,7 @@ function writeMeta(db: TenantDb, key: string, value: string): void {
 export function applyWorkspaceRetention(db: TenantDb, now: Date): WorkspaceRetentionRun {
   const messagesBefore = now.getTime() - daysMs(RETENTION.messageContentDays);
   const eventsBefore = now.getTime() - daysMs(RETENTION.webhookEventDays);
+  const draftsBefore = now.getTime() - daysMs(RETENTION.aiDraftDays);
   const client = db.$client;
   const apply = client.transaction((): WorkspaceRetentionRun => {
     const clearedBefore = Number(readMeta(db, CLEARED_BEFORE_KEY) ?? 0);
@@ -89,7 +93,18 @@ export function applyWorkspaceRetention(db: TenantDb, now: Date): WorkspaceReten
       client
         .prepare("DELETE FROM webhook_events WHERE processed_at IS NULL AND received_at < ?")
         .run(eventsBefore).changes;
-    const run = { at: now.toISOString(), messagesCleared, webhookEventsDeleted };
+    // A draft still waiting after this long is stale: it closes as discarded when cleared.
+    const aiDraftsCleared = client
+      .prepare(
+        `UPDATE ai_drafts
+            SET body = '', citations = '[]',
+                status = CASE WHEN status IN ('pending', 'ready') THEN 'discarded' ELSE status END,
+                discard_reason = CASE WHEN status IN ('pending', 'ready') THEN 'Expired' ELSE discard_reason END,
+                closed_at = COALESCE(closed_at, ?)
+          WHERE created_at < ? AND (body <> '' OR status IN ('pending', 'ready'))`,
+      )
+      .run(now.getTime(), draftsBefore).changes;
+    const run = { at: now.toISOString(), messagesCleared, aiDraftsCleared, webhookEventsDeleted };
     const runs = readWorkspaceRetentionRuns({ db });
     writeMeta(db, RUNS_KEY, JSON.stringify([run, ...runs].slice(0, RUNS_KEPT)));
     return run;
@@ -198,6 +213,7 @@ export async function runRetention(now: Date): Promise<RetentionCounts> {
     dsarRequestsExpired: 0,
     dsarExportsDeleted: 0,
     messagesCleared: 0,
+    aiDraftsCleared: 0,
     webhookEventsDeleted: 0,
     workspaces: 0,
     failed: 0,
@@ -224,6 +240,7 @@ export async function runRetention(now: Date): Promise<RetentionCounts> {
   const visit = await forEachTenant((_workspaceId, db) => {
     const run = applyWorkspaceRetention(db, now);
     counts.messagesCleared += run.messagesCleared;
+    counts.aiDraftsCleared += run.aiDraftsCleared ?? 0;
     counts.webhookEventsDeleted += run.webhookEventsDeleted;
   });
   counts.workspaces = visit.visited;
