@@ -245,6 +245,7 @@ export function collectContactBundle(
           at: iso(m.at as number),
         })),
       ),
+      ...inboxSections(byIds),
       section(
         "events",
         ["contact_id", "at", "type", "channel", "data"],
@@ -260,6 +261,80 @@ export function collectContactBundle(
       ),
     ],
   };
+}
+
+type ByIds = <T>(sql: string) => T[];
+
+/**
+ * What the inbox holds about them: their conversations, the notes members wrote in them (without
+ * who wrote each: that is the member's data, not theirs), satisfaction answers and AI reply drafts.
+ */
+function inboxSections(byIds: ByIds): BundleSection[] {
+  const threads = byIds<{
+    id: number;
+    channel: string;
+    status: string;
+    created_at: number;
+    resolved_at: number | null;
+  }>(
+    "SELECT id, channel, status, created_at, resolved_at FROM conversations WHERE contact_id IN (:ids) ORDER BY created_at, id",
+  );
+  const notes = byIds<{ conversation_id: number; at: number; body: string }>(
+    `SELECT a.conversation_id, a.at, a.body FROM conversation_activity a
+       JOIN conversations c ON c.id = a.conversation_id
+      WHERE c.contact_id IN (:ids) AND a.kind = 'note' ORDER BY a.at, a.id`,
+  );
+  const ratings = byIds<{
+    conversation_id: number;
+    asked_at: number;
+    score: number | null;
+    answered_at: number | null;
+  }>(
+    `SELECT r.conversation_id, r.asked_at, r.score, r.answered_at FROM csat_responses r
+       JOIN conversations c ON c.id = r.conversation_id
+      WHERE c.contact_id IN (:ids) ORDER BY r.asked_at, r.id`,
+  );
+  const drafts = byIds<{
+    conversation_id: number;
+    status: string;
+    body: string;
+    created_at: number;
+  }>(
+    `SELECT d.conversation_id, d.status, d.body, d.created_at FROM ai_drafts d
+       JOIN conversations c ON c.id = d.conversation_id
+      WHERE c.contact_id IN (:ids) ORDER BY d.created_at, d.id`,
+  );
+  return [
+    section(
+      "inbox_threads",
+      ["id", "channel", "status", "created_at", "resolved_at"],
+      threads.map((t) => ({
+        ...t,
+        created_at: iso(t.created_at),
+        resolved_at: iso(t.resolved_at),
+      })),
+    ),
+    section(
+      "inbox_notes",
+      ["conversation_id", "at", "note"],
+      notes.map((n) => ({ conversation_id: n.conversation_id, at: iso(n.at), note: n.body })),
+    ),
+    section(
+      "satisfaction_ratings",
+      ["conversation_id", "asked_at", "score", "answered_at"],
+      ratings.map((r) => ({ ...r, asked_at: iso(r.asked_at), answered_at: iso(r.answered_at) })),
+    ),
+    section(
+      "ai_reply_drafts",
+      ["conversation_id", "status", "text", "created_at"],
+      drafts.map((d) => ({
+        conversation_id: d.conversation_id,
+        status: d.status,
+        text: d.body,
+        created_at: iso(d.created_at),
+      })),
+    ),
+  ];
 }
 
 function csvOf(section: BundleSection): string {

@@ -5,6 +5,12 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { beforeAll, describe, expect, test } from "vitest";
 import { getControlDb } from "~/db/control.server";
+import {
+  aiDrafts,
+  conversationActivity,
+  conversations,
+  csatResponses,
+} from "~/db/schema/tenant-inbox";
 import { auditLog, memberships, users } from "~/db/schema/control";
 import {
   contactEvents,
@@ -43,7 +49,10 @@ function workspace(): Promise<WorkspaceContext> {
   });
 }
 
-/** A contact with a consent, an outbound email, an SMS, an inbound reply and events. */
+/**
+ * A contact with a consent, an outbound email, an SMS, an inbound reply, events, and an inbox
+ * conversation with a note, a satisfaction rating and an AI draft.
+ */
 function person(ctx: WorkspaceContext, name: string, email: string, phone: string) {
   const contact = createContact(ctx, { name, email, phone, attributes: {} });
   setConsent(ctx, contact.id, "email", "granted", `form for ${name}`);
@@ -76,6 +85,33 @@ function person(ctx: WorkspaceContext, name: string, email: string, phone: strin
       providerMessageId: `in-${contact.id}-${seq}`,
       at: new Date(),
     })
+    .run();
+  const at = new Date();
+  const conversationId = ctx.db
+    .insert(conversations)
+    .values({
+      contactId: contact.id,
+      channel: "whatsapp",
+      accountKey: "",
+      status: "resolved",
+      lastMessageAt: at,
+      createdAt: at,
+      updatedAt: at,
+      resolvedAt: at,
+    })
+    .returning({ id: conversations.id })
+    .get().id;
+  ctx.db
+    .insert(conversationActivity)
+    .values({ conversationId, at, actorId: "usr_member", kind: "note", body: `Note on ${name}` })
+    .run();
+  ctx.db
+    .insert(csatResponses)
+    .values({ conversationId, askedAt: at, score: 4, answeredAt: at })
+    .run();
+  ctx.db
+    .insert(aiDrafts)
+    .values({ conversationId, status: "discarded", body: `Draft for ${name}`, createdAt: at })
     .run();
   indexSubjects(ctx.workspaceId, subjectHashes({ email: contact.email, phone: contact.phone }));
   return contact;
@@ -117,14 +153,18 @@ describe("export", () => {
     const files = unzip(join(process.env.DATA_DIR!, task.exportFile!));
     expect(Object.keys(files).sort()).toEqual([
       "README.txt",
+      "ai_reply_drafts.csv",
       "attributes.csv",
       "consents.csv",
       "contacts.csv",
       "conversations.csv",
       "data.json",
       "events.csv",
+      "inbox_notes.csv",
+      "inbox_threads.csv",
       "lists_and_tags.csv",
       "messages.csv",
+      "satisfaction_ratings.csv",
       "suppressions.csv",
     ]);
     const data = JSON.parse(files["data.json"]!) as Record<string, Record<string, unknown>[]>;
@@ -136,6 +176,11 @@ describe("export", () => {
     });
     expect(data.conversations!.map((m) => m.text)).toEqual(["Reply from Asha Subject"]);
     expect(data.consents!.map((c) => c.source)).toEqual(["form for Asha Subject"]);
+    expect(data.inbox_threads!.map((t) => t.channel)).toContain("whatsapp");
+    expect(data.inbox_notes!.map((n) => n.note)).toEqual(["Note on Asha Subject"]);
+    expect(JSON.stringify(data.inbox_notes)).not.toContain("usr_member");
+    expect(data.satisfaction_ratings!.map((r) => r.score)).toEqual([4]);
+    expect(data.ai_reply_drafts!.map((d) => d.text)).toEqual(["Draft for Asha Subject"]);
     expect(data.events!.length).toBeGreaterThan(0);
     expect(files["messages.csv"]).toContain("Order for Asha Subject");
     // Nothing about the other person, in any file.
@@ -246,6 +291,16 @@ describe("erasure", () => {
       expect(m.status).toBe("skipped");
     }
     expect(JSON.stringify(ctx.db.select().from(inboundMessages).all())).not.toContain("Esha");
+    for (const table of [conversationActivity, csatResponses, aiDrafts]) {
+      expect(JSON.stringify(ctx.db.select().from(table).all())).not.toContain("Esha");
+    }
+    expect(
+      ctx.db
+        .select()
+        .from(conversations)
+        .all()
+        .map((c) => c.contactId),
+    ).not.toContain(subject.id);
     expect(ctx.db.select().from(contacts).where(eq(contacts.id, other.id)).get()).toBeDefined();
     const key = suppressionKey(ctx.db);
     const rows = ctx.db.select().from(suppressions).all();
