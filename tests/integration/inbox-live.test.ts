@@ -46,8 +46,11 @@ async function openEvents(browser: Browser, path = `/w/${slug}/inbox/events`): P
   void (async () => {
     const decoder = new TextDecoder();
     try {
-      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-        text += decoder.decode(chunk, { stream: true });
+      const reader = res.body!.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
         check();
       }
     } catch {

@@ -13,7 +13,7 @@ import {
   resetPresence,
   setPresence,
 } from "./presence.server";
-import { softLock, type PresenceEntry } from "./soft-lock";
+import { softLock, type PresenceEntry } from "~/components/inbox/soft-lock";
 
 const asha = { id: "u_asha", name: "Asha" };
 const ravi = { id: "u_ravi", name: "Ravi" };

@@ -6,9 +6,18 @@
  */
 import { publishInboxEvent } from "./live.server";
 import { requireFollowableConversation, type InboxMemberContext } from "./live-access.server";
-import type { PresenceActivity, PresenceEntry } from "./soft-lock";
 
 export const PRESENCE_TTL_MS = 30_000;
+
+export type PresenceActivity = "viewing" | "replying";
+
+/** One member present in a conversation; `at` is when their page last said so (ms). */
+export interface PresenceEntry {
+  userId: string;
+  name: string;
+  activity: PresenceActivity;
+  at: number;
+}
 
 /** How often expired entries are looked for, so that others hear that someone is gone. */
 const SWEEP_MS = 5_000;

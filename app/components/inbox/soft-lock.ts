@@ -1,6 +1,7 @@
 /**
- * Who is looking at a conversation and the soft lock built on it, shared by the server's
- * presence store and the page's components (no server code here).
+ * The soft lock on a conversation, worked out in the browser from the presence the server
+ * reports (routes/w.$slug.inbox.$conversationId_.presence.ts and `presence` events). The
+ * entry's shape is the one presence.server.ts sends.
  */
 
 export type PresenceActivity = "viewing" | "replying";
