@@ -21,6 +21,8 @@ export type ScenarioInput = ListInput | ThreadInput;
 
 export interface Scenario<I extends ScenarioInput = ScenarioInput> {
   input: I;
+  /** What sort of query, for the per-kind breakdown. */
+  kind: string;
   raw: () => unknown;
 }
 
@@ -104,7 +106,12 @@ export function listScenarios(db: Database, seed: InboxSeed): Scenario<ListInput
 function scenario(db: Database, input: ListInput): Scenario<ListInput> {
   const { sql, params } = listSql(input);
   const statement = db.prepare(sql);
-  return { input, raw: () => statement.all(...params) };
+  const kind = input.search
+    ? "text" in input.search
+      ? `search-text-${input.status}`
+      : `search-contact-${input.status}`
+    : `${input.view}-${input.status}-${input.order}`;
+  return { input, kind, raw: () => statement.all(...params) };
 }
 
 /** The conversation page: the conversation with its contact, and the newest 50 thread items. */
@@ -132,6 +139,7 @@ export function threadScenarios(db: Database, seed: InboxSeed): Scenario<ThreadI
     const conversationId = ((k * 7919) % seed.conversations) + 1;
     out.push({
       input: { conversationId },
+      kind: "thread",
       raw: () => [
         header.get(conversationId),
         items.all(conversationId, conversationId, conversationId),
