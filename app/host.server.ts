@@ -5,6 +5,7 @@ import { closeAllTenantDbs, createTenantScope } from "~/db/tenants.server";
 import { recoverImports, stopImportsForShutdown } from "~/domain/contacts/import/supervisor.server";
 import { startDispatcher, stopDispatcher } from "~/domain/delivery/dispatcher.server";
 import { receiveWebhook } from "~/domain/delivery/webhooks.server";
+import { closeInboxStreams } from "~/domain/inbox/live-stream.server";
 import { checkHealth } from "~/domain/operations/health.server";
 import { systemContext } from "~/domain/context";
 import {
@@ -52,8 +53,13 @@ export const host = {
     // After the imports' recovery, so that resumed imports keep their index markers.
     void startPrivacyIndexUpkeep();
   },
-  /** Stops scheduling and waits for running jobs; imports stop where they are and resume later. */
+  /**
+   * Stops scheduling and waits for running jobs; imports stop where they are and resume later.
+   * Open live streams end at once.
+   */
   async stopJobs(): Promise<void> {
+    // Open inbox pages hold a response open; ending them lets the server close (they reconnect).
+    closeInboxStreams();
     await Promise.all([
       stopScheduler(),
       stopImportsForShutdown(),

@@ -13,6 +13,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   crash: () => import("./crash"),
   campaign: () => import("./campaign"),
   dsar: () => import("./dsar"),
+  inbox: () => import("./inbox"),
 };
 
 const name = process.argv[2];
