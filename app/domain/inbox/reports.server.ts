@@ -278,6 +278,7 @@ export function inboxReport(ctx: WorkspaceContext, range: ReportRange): InboxRep
   const spans = offsetSpans(start, end, tz);
   const day = (column: string) => localBucketSql(column, spans, DAY_MS);
   const sql = ctx.db.$client;
+  const bounds = { start, end };
 
   const days = Array.from({ length: lastDay - firstDay + 1 }, emptyBuckets);
   const all = emptyBuckets();
@@ -306,9 +307,9 @@ export function inboxReport(ctx: WorkspaceContext, range: ReportRange): InboxRep
       `SELECT ${day("created_at")} AS started, ${day("resolved_at")} AS resolved,
               resolved_at - created_at AS took, assignee_id AS assignee
          FROM conversations
-        WHERE (created_at >= ?1 AND created_at < ?2) OR (resolved_at >= ?1 AND resolved_at < ?2)`,
+        WHERE (created_at >= @start AND created_at < @end) OR (resolved_at >= @start AND resolved_at < @end)`,
     )
-    .all(start, end) as {
+    .all(bounds) as {
     started: number;
     resolved: number | null;
     took: number | null;
@@ -331,11 +332,11 @@ export function inboxReport(ctx: WorkspaceContext, range: ReportRange): InboxRep
       `SELECT ${day("created_at")} AS day, author_id AS author, conversation_id AS conversation,
               count(*) AS n
          FROM messages
-        WHERE created_at >= ? AND created_at < ? AND author_id IS NOT NULL
+        WHERE created_at >= @start AND created_at < @end AND author_id IS NOT NULL
           AND conversation_id IS NOT NULL
         GROUP BY 1, 2, 3`,
     )
-    .all(start, end) as { day: number; author: string; conversation: number; n: number }[];
+    .all(bounds) as { day: number; author: string; conversation: number; n: number }[];
   for (const r of replies) {
     for (const b of bucketsOf(r.day)) b.replies += r.n;
     const a = agent(r.author);
@@ -350,7 +351,7 @@ export function inboxReport(ctx: WorkspaceContext, range: ReportRange): InboxRep
     .prepare(
       `WITH replied AS (
          SELECT DISTINCT conversation_id AS id FROM messages
-          WHERE created_at >= ?1 AND created_at < ?2 AND author_id IS NOT NULL
+          WHERE created_at >= @start AND created_at < @end AND author_id IS NOT NULL
             AND conversation_id IS NOT NULL
        ), asked AS (
          SELECT id, (SELECT min(at) FROM inbound_messages i WHERE i.conversation_id = replied.id)
@@ -366,9 +367,9 @@ export function inboxReport(ctx: WorkspaceContext, range: ReportRange): InboxRep
        SELECT ${day("m.created_at")} AS day, m.author_id AS author,
               m.created_at - answered.asked_at AS took
          FROM answered JOIN messages m ON m.id = answered.message_id
-        WHERE m.created_at >= ?1 AND m.created_at < ?2`,
+        WHERE m.created_at >= @start AND m.created_at < @end`,
     )
-    .all(start, end) as { day: number; author: string; took: number }[];
+    .all(bounds) as { day: number; author: string; took: number }[];
   for (const f of firsts) {
     for (const b of bucketsOf(f.day)) b.firstResponses.push(f.took);
     agent(f.author).firstResponses.push(f.took);
@@ -378,10 +379,10 @@ export function inboxReport(ctx: WorkspaceContext, range: ReportRange): InboxRep
   const csat = sql
     .prepare(
       `SELECT ${day("asked_at")} AS day, agent_id AS agent, score, count(*) AS n
-         FROM csat_responses WHERE asked_at >= ? AND asked_at < ?
+         FROM csat_responses WHERE asked_at >= @start AND asked_at < @end
         GROUP BY 1, 2, 3`,
     )
-    .all(start, end) as { day: number; agent: string | null; score: number | null; n: number }[];
+    .all(bounds) as { day: number; agent: string | null; score: number | null; n: number }[];
   for (const r of csat) {
     for (const b of bucketsOf(r.day)) b.csat.add(r.score, r.n);
     if (r.agent) agent(r.agent).csat.add(r.score, r.n);
@@ -396,10 +397,10 @@ export function inboxReport(ctx: WorkspaceContext, range: ReportRange): InboxRep
                    WHEN status IN ('discarded', 'failed') THEN status
                    ELSE 'open' END AS outcome,
               count(*) AS n
-         FROM ai_drafts WHERE created_at >= ? AND created_at < ?
+         FROM ai_drafts WHERE created_at >= @start AND created_at < @end
         GROUP BY 1, 2`,
     )
-    .all(start, end) as { day: number; outcome: keyof DraftCounts; n: number }[];
+    .all(bounds) as { day: number; outcome: keyof DraftCounts; n: number }[];
   for (const r of drafts) for (const b of bucketsOf(r.day)) b.drafts[r.outcome] += r.n;
 
   const publish = (b: Buckets): Omit<ReportDay, "day"> => ({
