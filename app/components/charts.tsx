@@ -17,7 +17,7 @@ export function formatRate(value: number | null): string {
   return value === null ? "—" : `${(value * 100).toFixed(1).replace(/\.0$/, "")}%`;
 }
 
-/** A span of time, short: "45 s", "12 min", "3 h 5 min", "2 d 4 h"; "—" for none. */
+/** A span of time, short: "45 s", "12 min", "3 h 5 min", "14 h", "2 d 4 h"; "—" for none. */
 export function formatDurationMs(ms: number | null): string {
   if (ms === null) return "—";
   const s = Math.round(ms / 1000);
@@ -25,7 +25,9 @@ export function formatDurationMs(ms: number | null): string {
   const min = Math.round(s / 60);
   if (min < 60) return `${min} min`;
   const h = Math.floor(min / 60);
-  if (h < 24) return min % 60 ? `${h} h ${min % 60} min` : `${h} h`;
+  // Past ten hours the minutes are noise.
+  if (h < 10) return min % 60 ? `${h} h ${min % 60} min` : `${h} h`;
+  if (h < 24) return `${Math.round(min / 60)} h`;
   const d = Math.floor(h / 24);
   return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
 }

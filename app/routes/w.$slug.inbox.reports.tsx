@@ -119,13 +119,18 @@ export default function InboxReportsPage() {
           <Button type="submit" variant="secondary">
             Show
           </Button>
-          {presets.map((p) => (
-            <Link key={p.days} to={`${page}?from=${p.from}&to=${p.to}`}>
-              Last {p.days} days
-            </Link>
-          ))}
         </div>
       </Form>
+      <p className="muted">
+        Or show the{" "}
+        {presets.map((p, i) => (
+          <span key={p.days}>
+            {i > 0 ? (i === presets.length - 1 ? " or " : ", ") : null}
+            <Link to={`${page}?from=${p.from}&to=${p.to}`}>last {p.days} days</Link>
+          </span>
+        ))}
+        .
+      </p>
       <FormErrors errors={message ? [message] : undefined} />
 
       {!report ? null : report.empty ? (
@@ -279,6 +284,11 @@ function DayTable({ report }: { report: Report }) {
   );
 }
 
+/** The chart's label column fits about 16 characters; the table beside it has the full name. */
+function shortName(name: string): string {
+  return name.length > 16 ? `${name.slice(0, 15)}…` : name;
+}
+
 function AgentCard({ report, page, range }: { report: Report; page: string; range: string }) {
   const busy = report.agents.filter((a) => a.handled > 0);
   return (
@@ -291,7 +301,7 @@ function AgentCard({ report, page, range }: { report: Report; page: string; rang
             <FunnelChart
               title="Conversations per member"
               description={busy.map((a) => `${a.name}: ${a.handled}`).join(", ")}
-              steps={busy.map((a) => ({ label: a.name, value: a.handled }))}
+              steps={busy.map((a) => ({ label: shortName(a.name), value: a.handled }))}
             />
           ) : null}
           <div className="table-scroll">
@@ -354,8 +364,8 @@ function DraftCard({ drafts }: { drafts: Report["totals"]["drafts"] }) {
   return (
     <Card title="AI drafts">
       <p className="muted">
-        Drafts asked for on these days. Shares are of the {formatCount(ended)} drafts that ended;
-        {` ${formatCount(drafts.open)}`} still open.
+        Drafts asked for on these days. Shares are of the {formatCount(ended)} drafts that ended
+        {drafts.open > 0 ? `; ${formatCount(drafts.open)} still open.` : "."}
       </p>
       <StatGrid
         stats={[

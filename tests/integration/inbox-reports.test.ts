@@ -339,7 +339,7 @@ describe("the inbox report numbers", () => {
     expect(stat("Edited, then sent")).toBe("1 (25%)");
     expect(stat("Discarded")).toBe("1 (25%)");
     expect(stat("Failed")).toBe("1 (25%)");
-    expect(html).toContain("1 still open");
+    expect(html).toContain("drafts that ended; 1 still open.");
     expect(html.match(/class="chart-svg"/g)?.length).toBe(5);
     expect(html).toContain("Anu Agent: 3, Rina Owner: 2, Former member: 1");
     expect(html).toContain('<th scope="row">=Bela Agent</th>');
