@@ -353,7 +353,7 @@ export function inboxReport(ctx: WorkspaceContext, range: ReportRange): InboxRep
          SELECT DISTINCT conversation_id AS id FROM messages
           WHERE created_at >= @start AND created_at < @end AND author_id IS NOT NULL
             AND conversation_id IS NOT NULL
-       ), asked AS (
+       ), asked AS MATERIALIZED (
          SELECT id, (SELECT min(at) FROM inbound_messages i WHERE i.conversation_id = replied.id)
                 AS asked_at
            FROM replied
