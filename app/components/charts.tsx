@@ -17,6 +17,21 @@ export function formatRate(value: number | null): string {
   return value === null ? "—" : `${(value * 100).toFixed(1).replace(/\.0$/, "")}%`;
 }
 
+/** A span of time, short: "45 s", "12 min", "3 h 5 min", "14 h", "2 d 4 h"; "—" for none. */
+export function formatDurationMs(ms: number | null): string {
+  if (ms === null) return "—";
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const min = Math.round(s / 60);
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  // Past ten hours the minutes are noise.
+  if (h < 10) return min % 60 ? `${h} h ${min % 60} min` : `${h} h`;
+  if (h < 24) return `${Math.round(min / 60)} h`;
+  const d = Math.floor(h / 24);
+  return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
+}
+
 const WIDTH = 640;
 
 /** 1, 2 or 5 times a power of ten, at least `rough`. */
@@ -96,7 +111,27 @@ export function FunnelChart({
 
 export interface ChartSeries {
   label: string;
-  values: number[];
+  /** One per label; null where there is no value (a gap in the line, not a zero). */
+  values: (number | null)[];
+}
+
+/** The runs of consecutive points that have a value, as polyline point lists. */
+function lineRuns(
+  values: readonly (number | null)[],
+  x: (i: number) => number,
+  y: (v: number) => number,
+) {
+  const runs: string[][] = [];
+  let run: string[] | null = null;
+  values.forEach((v, i) => {
+    if (v === null) {
+      run = null;
+      return;
+    }
+    if (!run) runs.push((run = []));
+    run.push(`${x(i)},${y(v)}`);
+  });
+  return runs.map((points) => points.join(" "));
 }
 
 /** Lines over time (hours or days), one per series, with a legend below. */
@@ -121,7 +156,7 @@ export function LineChart({
   const bottom = 28;
   const plotWidth = WIDTH - left - right;
   const plotHeight = height - top - bottom;
-  const ticks = yTicks(Math.max(0, ...series.flatMap((s) => s.values)));
+  const ticks = yTicks(Math.max(0, ...series.flatMap((s) => s.values.filter((v) => v !== null))));
   const top_ = ticks.at(-1)!;
   const count = labels.length;
   const x = (i: number) => left + (count > 1 ? (i / (count - 1)) * plotWidth : plotWidth / 2);
@@ -156,19 +191,18 @@ export function LineChart({
         )}
         {series.map((s, n) => (
           <g key={s.label} className={`chart-series-${(n % 6) + 1}`}>
-            <polyline
-              points={s.values.map((v, i) => `${x(i)},${y(v)}`).join(" ")}
-              className="chart-line"
-            >
-              <title>{s.label}</title>
-            </polyline>
-            {dots
-              ? s.values.map((v, i) => (
-                  <circle key={i} cx={x(i)} cy={y(v)} r={3} className="chart-dot">
-                    <title>{`${labels[i]}: ${s.label} ${formatCount(v)}`}</title>
-                  </circle>
-                ))
-              : null}
+            {lineRuns(s.values, x, y).map((points) => (
+              <polyline key={points} points={points} className="chart-line">
+                <title>{s.label}</title>
+              </polyline>
+            ))}
+            {s.values.map((v, i) =>
+              v !== null && (dots || (s.values[i - 1] == null && s.values[i + 1] == null)) ? (
+                <circle key={i} cx={x(i)} cy={y(v)} r={3} className="chart-dot">
+                  <title>{`${labels[i]}: ${s.label} ${formatCount(v)}`}</title>
+                </circle>
+              ) : null,
+            )}
           </g>
         ))}
       </svg>

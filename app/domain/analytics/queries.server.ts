@@ -1,5 +1,6 @@
 import { campaignProgress } from "../campaigns/campaigns.server";
 import type { WorkspaceContext, WorkspaceProfile } from "../context";
+import { inboxReport, type ReportRange } from "../inbox/reports.server";
 import { campaignReport } from "./campaign-report.server";
 import { workspaceOverview } from "./overview.server";
 
@@ -14,6 +15,7 @@ export const analyticsQueries = {
     campaignProgress(ctx, campaignId),
   campaignReport: (ctx: WorkspaceContext, campaignId: number) => campaignReport(ctx, campaignId),
   workspaceOverview: (ctx: WorkspaceContext) => workspaceOverview(ctx),
+  inboxReport: (ctx: WorkspaceContext, range: ReportRange) => inboxReport(ctx, range),
 };
 
 export type AnalyticsQueries = typeof analyticsQueries;
