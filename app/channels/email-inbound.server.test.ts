@@ -104,7 +104,9 @@ describe("stripQuotedHistory", () => {
   it("drops '>' lines and everything from an 'On ... wrote:' line, also when wrapped", () => {
     expect(stripQuotedHistory(QUOTED)).toBe("Yes please, send me the large one.");
     expect(
-      stripQuotedHistory("Thanks!\n\nOn Mon, 7 Dec 2026 at 10:02, Shop\n<news@shop.example> wrote:\n> hi"),
+      stripQuotedHistory(
+        "Thanks!\n\nOn Mon, 7 Dec 2026 at 10:02, Shop\n<news@shop.example> wrote:\n> hi",
+      ),
     ).toBe("Thanks!");
     expect(stripQuotedHistory("Sure\n-----Original Message-----\nFrom: Shop")).toBe("Sure");
     expect(

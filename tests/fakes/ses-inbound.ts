@@ -103,8 +103,7 @@ export function sesReceived(options: SesReceivedOptions): Record<string, unknown
         encoding,
       },
     },
-    content:
-      encoding === "BASE64" ? options.raw.toString("base64") : options.raw.toString("utf8"),
+    content: encoding === "BASE64" ? options.raw.toString("base64") : options.raw.toString("utf8"),
   };
 }
 
