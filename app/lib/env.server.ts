@@ -152,7 +152,10 @@ const EnvSchema = z
       .string()
       .trim()
       .toLowerCase()
-      .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a domain")
+      .regex(
+        /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+        "must be a domain",
+      )
       .optional(),
     // SNS topics whose inbound-mail notifications are taken (comma-separated); unset: any topic
     // with a valid SNS signature (the workspace still comes only from the signed address).

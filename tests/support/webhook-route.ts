@@ -1,9 +1,6 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import {
-  INBOUND_EMAIL_SEGMENT,
-  receiveInboundEmail,
-} from "~/domain/delivery/inbound-email.server";
+import { INBOUND_EMAIL_SEGMENT, receiveInboundEmail } from "~/domain/delivery/inbound-email.server";
 import { receiveWebhook } from "~/domain/delivery/webhooks.server";
 
 /**

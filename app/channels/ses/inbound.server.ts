@@ -93,9 +93,7 @@ export async function receiveSesInbound(
   }
   const encoding = data.receipt?.action?.encoding?.toUpperCase();
   const raw =
-    encoding === "BASE64"
-      ? Buffer.from(data.content, "base64")
-      : Buffer.from(data.content, "utf8");
+    encoding === "BASE64" ? Buffer.from(data.content, "base64") : Buffer.from(data.content, "utf8");
   const recipients = (data.receipt?.recipients ?? data.mail?.destination ?? []).filter(
     (r): r is string => typeof r === "string",
   );
@@ -105,7 +103,6 @@ export async function receiveSesInbound(
     raw,
     recipients,
     spam:
-      data.receipt?.spamVerdict?.status === "FAIL" ||
-      data.receipt?.virusVerdict?.status === "FAIL",
+      data.receipt?.spamVerdict?.status === "FAIL" || data.receipt?.virusVerdict?.status === "FAIL",
   };
 }

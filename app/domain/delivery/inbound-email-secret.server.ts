@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { inboundEmailSettings } from "~/db/schema/tenant-inbox";
 import { withTenantDb, type TenantDb } from "~/db/tenants.server";
 import { decryptSecret, encryptSecret } from "~/lib/crypto/vault.server";
+import { getEnv } from "~/lib/env.server";
 import { recordAudit } from "../audit/audit.server";
 import type { WorkspaceContext } from "../context";
 import { aadFor, encryptedColumns } from "../security/encrypted-columns.server";
@@ -112,4 +113,24 @@ export function checkForwardSignature(
     if (given.length === expected.length && timingSafeEqual(given, expected)) return null;
   }
   return "webhook-signature does not match";
+}
+
+export interface InboundEmailSetup extends InboundEmailSecretStatus {
+  /** INBOUND_EMAIL_DOMAIN, or null: outgoing email then carries no reply address. */
+  domain: string | null;
+  /** Where a mail forwarder POSTs this workspace's mail. */
+  forwardUrl: string;
+  /** The platform's SES receipt endpoint (the operator subscribes it to the SNS topic). */
+  sesUrl: string;
+}
+
+/** What the inbound email settings page shows (never the secret itself). */
+export function inboundEmailSetup(ctx: WorkspaceContext): InboundEmailSetup {
+  const base = getEnv().BASE_URL.replace(/\/$/, "");
+  return {
+    ...inboundEmailSecretStatus(ctx),
+    domain: getEnv().INBOUND_EMAIL_DOMAIN ?? null,
+    forwardUrl: `${base}/webhooks/inbound-email/forward?workspace=${ctx.workspaceId}`,
+    sesUrl: `${base}/webhooks/inbound-email/ses`,
+  };
 }

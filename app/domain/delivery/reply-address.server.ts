@@ -95,5 +95,7 @@ export function readMessageAddress(
   }
   const purpose = local.toLowerCase() as AddressPurpose;
   const target = readAddressToken(purpose, token);
-  return target ? { ok: true, purpose, target } : { ok: false, reason: "the token does not verify" };
+  return target
+    ? { ok: true, purpose, target }
+    : { ok: false, reason: "the token does not verify" };
 }

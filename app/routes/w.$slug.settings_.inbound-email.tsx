@@ -1,0 +1,132 @@
+import type { SubmissionResult } from "@conform-to/react";
+import {
+  data,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from "@remix-run/node";
+import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { z } from "zod";
+import type { Permission } from "~/auth/permissions";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
+import { CopyField } from "~/components/copy-field";
+import { FormErrors } from "~/components/form";
+import { Alert } from "~/components/ui/alert";
+import { Button } from "~/components/ui/button";
+import { Card, PageHeader } from "~/components/ui/layout";
+import {
+  inboundEmailSetup,
+  rotateInboundEmailSecret,
+} from "~/domain/delivery/inbound-email-secret.server";
+import { submitForm } from "~/lib/form.server";
+import { formatDateTime } from "~/lib/format";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: `Inbound email — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
+];
+
+// A newly generated secret is on this page's answer: never stored by a browser or proxy.
+export const headers = () => ({ "Cache-Control": "no-store" });
+
+export async function loader(args: LoaderFunctionArgs) {
+  const { workspace, wctx } = await requireWorkspace(args, "workspace:settings");
+  const setup = inboundEmailSetup(wctx);
+  return {
+    workspace: { name: workspace.name, slug: workspace.slug },
+    domain: setup.domain,
+    forwardUrl: setup.forwardUrl,
+    sesUrl: setup.sesUrl,
+    configured: setup.configured,
+    rotatedAt: setup.rotatedAt ? formatDateTime(setup.rotatedAt, workspace.timezone) : null,
+  };
+}
+
+const NEEDS = { rotate: "workspace:settings" } as const satisfies Record<string, Permission>;
+const Rotate = z.object({ intent: z.literal("rotate") });
+
+export async function action(args: ActionFunctionArgs) {
+  const formData = await args.request.formData();
+  const { wctx } = await requireWorkspaceIntent(args, formData, NEEDS);
+  return submitForm(formData, Rotate, () => {
+    const secret = rotateInboundEmailSecret(wctx);
+    // On this response only (no redirect): the secret is never shown again.
+    return data({ secret }, { headers: { "Cache-Control": "no-store" } });
+  });
+}
+
+export default function InboundEmailPage() {
+  const { workspace, domain, forwardUrl, sesUrl, configured, rotatedAt } =
+    useLoaderData<typeof loader>();
+  const actionData = useActionData<typeof action>() as
+    { secret: string } | SubmissionResult<string[]> | undefined;
+  const secret = actionData && "secret" in actionData ? actionData.secret : null;
+  const errors =
+    actionData && !("secret" in actionData)
+      ? Object.values(actionData.error ?? {}).flatMap((m) => m ?? [])
+      : [];
+  const busy = useNavigation().state === "submitting";
+  return (
+    <>
+      <PageHeader
+        title="Inbound email"
+        description={`Replies to ${workspace.name}'s email come back into the inbox, threaded with the message they answer. Mail to an email's unsubscribe address unsubscribes its sender.`}
+      />
+      <Card title="Reply addresses">
+        {domain ? (
+          <p>
+            Every email gets its own reply address on <code>{domain}</code>, and its
+            List-Unsubscribe mailto address is there too. Mail to these addresses reaches this
+            workspace through the platform&apos;s SES receiving endpoint.
+          </p>
+        ) : (
+          <Alert tone="info" title="Reply addresses are off on this server">
+            The server has no inbound email domain (INBOUND_EMAIL_DOMAIN), so emails go out without
+            a reply address. A mail forwarder can still post replies below; they are threaded by
+            their In-Reply-To header or the sender&apos;s address.
+          </Alert>
+        )}
+        <CopyField
+          label="SES receiving endpoint (for the server's operator)"
+          value={sesUrl}
+          hint="Subscribe this URL to the SNS topic of the SES receipt rule."
+        />
+      </Card>
+      <Card title="Mail forwarder webhook">
+        <p>
+          For servers without SES: a mail forwarder (a Cloudflare Email Worker, a Mailgun route,
+          your own MTA) posts each raw message to this URL, signed with this workspace&apos;s secret
+          (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature). The setup and the
+          signature recipe are in <code>docs/inbound-email.md</code> of the Pleisys Engage
+          repository.
+        </p>
+        <CopyField label="Forwarder URL" value={forwardUrl} />
+        {secret ? (
+          <section className="new-secret" aria-labelledby="new-secret-heading">
+            <h3 id="new-secret-heading">Your new signing secret</h3>
+            <Alert tone="warning" title="Copy this secret now: it is shown only once.">
+              It is stored encrypted and cannot be shown again. The previous secret no longer works.
+            </Alert>
+            <pre className="secret-value" aria-label="Signing secret">
+              <code>{secret}</code>
+            </pre>
+          </section>
+        ) : (
+          <p>
+            {configured
+              ? `A signing secret is set (generated ${rotatedAt ?? ""}). Generating a new one stops the old one at once.`
+              : "No signing secret yet: the forwarder webhook refuses every request until you generate one."}
+          </p>
+        )}
+        <FormErrors errors={errors} />
+        <Form method="post" className="inline-form">
+          <input type="hidden" name="intent" value="rotate" />
+          <Button type="submit" variant={configured ? "secondary" : "primary"} disabled={busy}>
+            {configured ? "Generate a new secret" : "Generate a secret"}
+          </Button>
+        </Form>
+      </Card>
+    </>
+  );
+}
+
+export { RouteErrorBoundary as ErrorBoundary } from "~/components/route-error-boundary";
