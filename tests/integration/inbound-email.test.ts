@@ -249,7 +249,14 @@ describe("unsubscribe mailto", () => {
     });
     expect(answer.status).toBe(200);
     await processWebhookEvents(a.workspaceId);
-    expect(isSuppressed(a.db, suppressionKey(a.db), { email: "kiran@example.com", phone: null }, "email")).toBe(true);
+    expect(
+      isSuppressed(
+        a.db,
+        suppressionKey(a.db),
+        { email: "kiran@example.com", phone: null },
+        "email",
+      ),
+    ).toBe(true);
     expect(inbound(a)).toHaveLength(before);
   });
 });
