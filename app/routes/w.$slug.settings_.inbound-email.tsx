@@ -69,7 +69,7 @@ export default function InboundEmailPage() {
     <>
       <PageHeader
         title="Inbound email"
-        description={`Replies to ${workspace.name}'s email come back into the inbox, threaded with the message they answer. Mail to an email's unsubscribe address unsubscribes its sender.`}
+        description={`Replies to ${workspace.name}'s email come back into the inbox, threaded with the message they answer. With reply addresses on, mail to an email's unsubscribe address unsubscribes its sender.`}
       />
       <Card title="Reply addresses">
         {domain ? (
@@ -93,18 +93,18 @@ export default function InboundEmailPage() {
       </Card>
       <Card title="Mail forwarder webhook">
         <p>
-          For servers without SES: a mail forwarder (a Cloudflare Email Worker, a Mailgun route,
-          your own MTA) posts each raw message to this URL, signed with this workspace&apos;s secret
-          (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature). The setup and the
-          signature recipe are in <code>docs/inbound-email.md</code> of the Pleisys Engage
-          repository.
+          For servers without SES: a mail forwarder (a Cloudflare Email Worker, your own MTA, or a
+          relay behind a Mailgun route) posts each raw message to this URL, signed with this
+          workspace&apos;s secret (Standard Webhooks: webhook-id, webhook-timestamp,
+          webhook-signature). The setup and the signature recipe are in{" "}
+          <code>docs/inbound-email.md</code> of the Pleisys Engage repository.
         </p>
         <CopyField label="Forwarder URL" value={forwardUrl} />
         {secret ? (
           <section className="new-secret" aria-labelledby="new-secret-heading">
             <h3 id="new-secret-heading">Your new signing secret</h3>
             <Alert tone="warning" title="Copy this secret now: it is shown only once.">
-              It is stored encrypted and cannot be shown again. The previous secret no longer works.
+              It is stored encrypted and cannot be shown again. Any previous secret no longer works.
             </Alert>
             <pre className="secret-value" aria-label="Signing secret">
               <code>{secret}</code>
