@@ -13,11 +13,14 @@ import { CopyField } from "~/components/copy-field";
 import { FormErrors } from "~/components/form";
 import { Alert } from "~/components/ui/alert";
 import { Button } from "~/components/ui/button";
+import { Field } from "~/components/ui/field";
 import { Card, PageHeader } from "~/components/ui/layout";
 import {
   inboundEmailSetup,
   rotateInboundEmailSecret,
+  saveMailgunSigningKey,
 } from "~/domain/delivery/inbound-email-secret.server";
+import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
 import { formatDateTime } from "~/lib/format";
 
@@ -37,33 +40,65 @@ export async function loader(args: LoaderFunctionArgs) {
     forwardUrl: setup.forwardUrl,
     sesUrl: setup.sesUrl,
     configured: setup.configured,
+    mailgun: setup.mailgun,
+    mailgunUrl: setup.mailgunUrl,
     rotatedAt: setup.rotatedAt ? formatDateTime(setup.rotatedAt, workspace.timezone) : null,
   };
 }
 
-const NEEDS = { rotate: "workspace:settings" } as const satisfies Record<string, Permission>;
+const NEEDS = {
+  rotate: "workspace:settings",
+  "mailgun-save": "workspace:settings",
+  "mailgun-remove": "workspace:settings",
+} as const satisfies Record<string, Permission>;
 const Rotate = z.object({ intent: z.literal("rotate") });
+const MailgunKey = z.object({
+  signingKey: z
+    .string({ error: "Enter the Mailgun HTTP webhook signing key." })
+    .trim()
+    .min(8, "Enter the Mailgun HTTP webhook signing key.")
+    .max(200, "That key is too long.")
+    .regex(/^[\x21-\x7e]+$/, "The key has no spaces or special characters."),
+});
+const Empty = z.object({});
 
 export async function action(args: ActionFunctionArgs) {
   const formData = await args.request.formData();
-  const { wctx } = await requireWorkspaceIntent(args, formData, NEEDS);
-  return submitForm(formData, Rotate, () => {
-    const secret = rotateInboundEmailSecret(wctx);
-    // On this response only (no redirect): the secret is never shown again.
-    return data({ secret }, { headers: { "Cache-Control": "no-store" } });
-  });
+  const { wctx, workspace, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
+  const page = `/w/${workspace.slug}/settings/inbound-email`;
+  switch (intent) {
+    case "rotate":
+      return submitForm(formData, Rotate, () => {
+        const secret = rotateInboundEmailSecret(wctx);
+        // On this response only (no redirect): the secret is never shown again.
+        return data({ secret }, { headers: { "Cache-Control": "no-store" } });
+      });
+    case "mailgun-save":
+      return submitForm(formData, MailgunKey, (value) => {
+        saveMailgunSigningKey(wctx, value.signingKey);
+        return redirectWithFlash(page, "Mailgun signing key saved.");
+      });
+    case "mailgun-remove":
+      return submitForm(formData, Empty, () => {
+        saveMailgunSigningKey(wctx, null);
+        return redirectWithFlash(page, "Mailgun signing key removed.");
+      });
+  }
 }
 
 export default function InboundEmailPage() {
-  const { workspace, domain, forwardUrl, sesUrl, configured, rotatedAt } =
+  const { workspace, domain, forwardUrl, sesUrl, configured, rotatedAt, mailgun, mailgunUrl } =
     useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>() as
     { secret: string } | SubmissionResult<string[]> | undefined;
   const secret = actionData && "secret" in actionData ? actionData.secret : null;
-  const errors =
-    actionData && !("secret" in actionData)
-      ? Object.values(actionData.error ?? {}).flatMap((m) => m ?? [])
+  const failed = actionData && !("secret" in actionData) ? actionData : undefined;
+  const errorsOf = (intents: string[]) =>
+    failed && intents.includes(String(failed.initialValue?.intent ?? "rotate"))
+      ? Object.values(failed.error ?? {}).flatMap((m) => m ?? [])
       : [];
+  const errors = errorsOf(["rotate"]);
+  const mailgunErrors = errorsOf(["mailgun-save", "mailgun-remove"]);
   const busy = useNavigation().state === "submitting";
   return (
     <>
@@ -124,6 +159,43 @@ export default function InboundEmailPage() {
             {configured ? "Generate a new secret" : "Generate a secret"}
           </Button>
         </Form>
+      </Card>
+      <Card title="Mailgun route">
+        <p>
+          A Mailgun route whose action forwards to this URL posts the raw message here (the URL ends
+          in <code>.mime</code>, so Mailgun sends it whole). Mailgun signs each post with your
+          account&apos;s HTTP webhook signing key (Mailgun: Sending → Webhooks); save it here.
+        </p>
+        <CopyField label="Mailgun forward URL" value={mailgunUrl} />
+        <p>
+          {mailgun
+            ? "A Mailgun signing key is saved: signed Mailgun forwards are taken."
+            : "No Mailgun signing key: Mailgun forwards are refused."}
+        </p>
+        <FormErrors errors={mailgunErrors} />
+        <Form method="post">
+          <input type="hidden" name="intent" value="mailgun-save" />
+          <Field
+            label="Mailgun HTTP webhook signing key"
+            name="signingKey"
+            type="password"
+            autoComplete="off"
+            required
+          />
+          <div className="inline-form">
+            <Button type="submit" variant="secondary" disabled={busy}>
+              {mailgun ? "Replace the key" : "Save the key"}
+            </Button>
+          </div>
+        </Form>
+        {mailgun ? (
+          <Form method="post" className="inline-form">
+            <input type="hidden" name="intent" value="mailgun-remove" />
+            <Button type="submit" variant="danger" disabled={busy}>
+              Remove the key
+            </Button>
+          </Form>
+        ) : null}
       </Card>
     </>
   );

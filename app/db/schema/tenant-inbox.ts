@@ -296,5 +296,7 @@ export const aiDrafts = sqliteTable(
 export const inboundEmailSettings = sqliteTable("inbound_email_settings", {
   id: integer("id").primaryKey(),
   webhookSecretEnc: text("webhook_secret_enc"),
+  /** The workspace's Mailgun HTTP webhook signing key (for Mailgun route forwards), encrypted. */
+  mailgunSigningKeyEnc: text("mailgun_signing_key_enc"),
   rotatedAt: time("rotated_at").notNull(),
 });

@@ -22,18 +22,83 @@ const ROW_ID = 1;
 /** How far a webhook-timestamp may be from now (either way). */
 export const FORWARD_TOLERANCE_MS = 5 * 60_000;
 
+const MAILGUN_COLUMN = encryptedColumns.find(
+  (c) => c.aadPrefix === "inbound_email_settings.mailgun_signing_key_enc",
+)!;
+
 export interface InboundEmailSecretStatus {
   configured: boolean;
   rotatedAt: Date | null;
+  /** A Mailgun signing key is saved (Mailgun route forwards are taken). */
+  mailgun: boolean;
 }
 
 export function inboundEmailSecretStatus(ctx: WorkspaceContext): InboundEmailSecretStatus {
   const row = ctx.db
-    .select({ enc: inboundEmailSettings.webhookSecretEnc, at: inboundEmailSettings.rotatedAt })
+    .select({
+      enc: inboundEmailSettings.webhookSecretEnc,
+      at: inboundEmailSettings.rotatedAt,
+      mailgun: inboundEmailSettings.mailgunSigningKeyEnc,
+    })
     .from(inboundEmailSettings)
     .where(eq(inboundEmailSettings.id, ROW_ID))
     .get();
-  return { configured: Boolean(row?.enc), rotatedAt: row?.enc ? row.at : null };
+  return {
+    configured: Boolean(row?.enc),
+    rotatedAt: row?.enc ? row.at : null,
+    mailgun: Boolean(row?.mailgun),
+  };
+}
+
+/** Saves (or, with null, removes) the Mailgun HTTP webhook signing key of the workspace. */
+export function saveMailgunSigningKey(ctx: WorkspaceContext, key: string | null): void {
+  const enc = key ? encryptSecret(key, aadFor(MAILGUN_COLUMN, ROW_ID)) : null;
+  ctx.db
+    .insert(inboundEmailSettings)
+    .values({ id: ROW_ID, mailgunSigningKeyEnc: enc, rotatedAt: ctx.now() })
+    .onConflictDoUpdate({ target: inboundEmailSettings.id, set: { mailgunSigningKeyEnc: enc } })
+    .run();
+  recordAudit(ctx, {
+    action: key ? "inbound_email.mailgun_key_saved" : "inbound_email.mailgun_key_removed",
+    workspaceId: ctx.workspaceId,
+    target: { type: "workspace", id: ctx.workspaceId },
+  });
+}
+
+/** The workspace's Mailgun signing key, or null. */
+export function mailgunSigningKeyOf(workspaceId: string): Promise<string | null> {
+  return withTenantDb(workspaceId, async (db) => {
+    const row = db
+      .select({ enc: inboundEmailSettings.mailgunSigningKeyEnc })
+      .from(inboundEmailSettings)
+      .where(eq(inboundEmailSettings.id, ROW_ID))
+      .get();
+    return row?.enc ? decryptSecret(row.enc, aadFor(MAILGUN_COLUMN, ROW_ID)) : null;
+  });
+}
+
+/**
+ * Mailgun's webhook signature: hex HMAC-SHA256 of timestamp + token under the signing key,
+ * timestamp within the same five minutes. Null when it holds, else why not.
+ */
+export function checkMailgunSignature(
+  key: string,
+  fields: { timestamp: string; token: string; signature: string },
+  now = Date.now(),
+): string | null {
+  const { timestamp, token, signature } = fields;
+  if (!timestamp || !token || !signature) return "timestamp, token and signature are required";
+  if (!/^\d{1,12}$/.test(timestamp)) return "timestamp is not a Unix time in seconds";
+  if (Math.abs(now - Number(timestamp) * 1000) > FORWARD_TOLERANCE_MS) {
+    return "timestamp is more than five minutes away from now";
+  }
+  const expected = Buffer.from(
+    createHmac("sha256", key).update(`${timestamp}${token}`).digest("hex"),
+  );
+  const given = Buffer.from(signature.toLowerCase());
+  return given.length === expected.length && timingSafeEqual(given, expected)
+    ? null
+    : "signature does not match";
 }
 
 /** A new secret (the old one stops working at once); returned once, never shown again. */
@@ -120,6 +185,8 @@ export interface InboundEmailSetup extends InboundEmailSecretStatus {
   domain: string | null;
   /** Where a mail forwarder POSTs this workspace's mail. */
   forwardUrl: string;
+  /** Where a Mailgun route forwards this workspace's mail (ends in .mime: raw MIME). */
+  mailgunUrl: string;
   /** The platform's SES receipt endpoint (the operator subscribes it to the SNS topic). */
   sesUrl: string;
 }
@@ -131,6 +198,7 @@ export function inboundEmailSetup(ctx: WorkspaceContext): InboundEmailSetup {
     ...inboundEmailSecretStatus(ctx),
     domain: getEnv().INBOUND_EMAIL_DOMAIN ?? null,
     forwardUrl: `${base}/webhooks/inbound-email/forward?workspace=${ctx.workspaceId}`,
+    mailgunUrl: `${base}/webhooks/inbound-email/${ctx.workspaceId}.mime`,
     sesUrl: `${base}/webhooks/inbound-email/ses`,
   };
 }

@@ -10,7 +10,12 @@ import { getControlDb } from "~/db/control.server";
 import { integrations, workspaces } from "~/db/schema/control";
 import { getEnv } from "~/lib/env.server";
 import { logger } from "~/lib/logger.server";
-import { checkForwardSignature, inboundEmailSecretOf } from "./inbound-email-secret.server";
+import {
+  checkForwardSignature,
+  checkMailgunSignature,
+  inboundEmailSecretOf,
+  mailgunSigningKeyOf,
+} from "./inbound-email-secret.server";
 import { readMessageAddress, type AddressPurpose } from "./reply-address.server";
 import { SANDBOX_EVENTS, storeVerifiedEvents, type WebhookAnswer } from "./webhooks.server";
 
@@ -19,6 +24,8 @@ import { SANDBOX_EVENTS, storeVerifiedEvents, type WebhookAnswer } from "./webho
  *   POST /webhooks/inbound-email/ses                      SES receipt rule → SNS notification
  *   POST /webhooks/inbound-email/forward?workspace=<id>   raw RFC 822 from a mail forwarder,
  *                                                         signed with the workspace's secret
+ *   POST /webhooks/inbound-email/<workspace id>.mime      a Mailgun route's forward (body-mime),
+ *                                                         signed with its Mailgun signing key
  * Verified mail becomes an inbound event on the email channel, stored in the workspace before
  * the 200 and applied like every other webhook event (threaded, or suppressing the sender when
  * it came to an unsubscribe address).
@@ -35,6 +42,8 @@ const text = (status: number, body: string): WebhookAnswer => ({
 export async function receiveInboundEmail(kind: string, raw: RawWebhook): Promise<WebhookAnswer> {
   if (kind === "ses") return receiveFromSes(raw);
   if (kind === "forward") return receiveForwarded(raw);
+  const mailgun = /^(ws_[0-9a-z]{1,32})\.mime$/.exec(kind);
+  if (mailgun) return receiveFromMailgun(mailgun[1]!, raw);
   return text(404, "Unknown webhook");
 }
 
@@ -63,17 +72,64 @@ async function receiveFromSes(raw: RawWebhook): Promise<WebhookAnswer> {
   return store(target.workspaceId, email, target.purpose, target.messageId);
 }
 
+/** The workspace named in the URL (?workspace=), when it exists. */
+function urlWorkspace(raw: RawWebhook): string | null {
+  const workspaceId = new URL(raw.url, "http://localhost").searchParams.get("workspace") ?? "";
+  return /^ws_[0-9a-z]{1,32}$/.test(workspaceId) && workspaceActive(workspaceId)
+    ? workspaceId
+    : null;
+}
+
 async function receiveForwarded(raw: RawWebhook): Promise<WebhookAnswer> {
   if (raw.method.toUpperCase() !== "POST") return text(405, "POST the message");
-  const workspaceId = new URL(raw.url, "http://localhost").searchParams.get("workspace") ?? "";
-  if (!/^ws_[0-9a-z]{1,32}$/.test(workspaceId) || !workspaceActive(workspaceId)) {
-    return text(404, "Unknown workspace");
-  }
+  const workspaceId = urlWorkspace(raw);
+  if (!workspaceId) return text(404, "Unknown workspace");
   const secret = await inboundEmailSecretOf(workspaceId);
   if (!secret) return text(401, "This workspace has no inbound email secret");
   const problem = checkForwardSignature(secret, raw.headers, raw.body);
   if (problem) return text(401, problem);
-  const email = await parsed(raw.body);
+  return storeForWorkspace(workspaceId, raw.body);
+}
+
+/**
+ * A Mailgun route's forward() to a URL ending in "mime": multipart form data with the raw
+ * message in `body-mime`, signed with the workspace's Mailgun HTTP webhook signing key.
+ */
+async function receiveFromMailgun(workspaceId: string, raw: RawWebhook): Promise<WebhookAnswer> {
+  if (raw.method.toUpperCase() !== "POST") return text(405, "POST the message");
+  if (!workspaceActive(workspaceId)) return text(404, "Unknown workspace");
+  const key = await mailgunSigningKeyOf(workspaceId);
+  if (!key) return text(401, "This workspace has no Mailgun signing key");
+  let form: FormData;
+  try {
+    form = await new Request("http://localhost/", {
+      method: "POST",
+      headers: { "content-type": raw.headers["content-type"] ?? "" },
+      body: new Uint8Array(raw.body),
+    }).formData();
+  } catch {
+    return text(400, "The body is not form data");
+  }
+  const field = (name: string) => {
+    const value = form.get(name);
+    return typeof value === "string" ? value : "";
+  };
+  const problem = checkMailgunSignature(key, {
+    timestamp: field("timestamp"),
+    token: field("token"),
+    signature: field("signature"),
+  });
+  if (problem) return text(401, problem);
+  const mime = form.get("body-mime");
+  if (mime === null) return text(400, "body-mime is missing (forward to a URL ending in mime)");
+  const body =
+    typeof mime === "string" ? Buffer.from(mime, "utf8") : Buffer.from(await mime.arrayBuffer());
+  return storeForWorkspace(workspaceId, body);
+}
+
+/** Verified mail for a workspace named by the request (its URL and signature). */
+async function storeForWorkspace(workspaceId: string, raw: Buffer): Promise<WebhookAnswer> {
+  const email = await parsed(raw);
   if (typeof email === "string") return text(400, email);
   const target = ourAddress(email.recipients);
   // A token of another workspace says nothing here; the signature already named this one.

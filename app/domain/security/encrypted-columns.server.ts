@@ -66,6 +66,13 @@ export const encryptedColumns = [
     column: inboundEmailSettings.webhookSecretEnc,
     aadPrefix: "inbound_email_settings.webhook_secret_enc",
   },
+  {
+    db: "tenant",
+    table: inboundEmailSettings,
+    id: inboundEmailSettings.id,
+    column: inboundEmailSettings.mailgunSigningKeyEnc,
+    aadPrefix: "inbound_email_settings.mailgun_signing_key_enc",
+  },
 ] as const satisfies readonly EncryptedColumn[];
 
 /** The aad binding a ciphertext to one row of one column, e.g. `users.totp_secret_enc:usr_1`. */
