@@ -5,8 +5,10 @@ import { contacts, inboundMessages, messages, webhookEvents } from "~/db/schema/
 import { suppressionKey } from "~/domain/contacts/suppression-hash.server";
 import { isSuppressed } from "~/domain/contacts/suppressions.server";
 import type { WorkspaceContext } from "~/domain/context";
+import { createHmac } from "node:crypto";
 import {
   rotateInboundEmailSecret,
+  saveMailgunSigningKey,
   signForwardedEmail,
 } from "~/domain/delivery/inbound-email-secret.server";
 import { saveIntegration } from "~/domain/delivery/integrations.server";
@@ -327,5 +329,48 @@ describe("forwarder webhook (Standard Webhooks signature)", () => {
     const body = rawEmail({ from: "y@example.com", to: "hello@shop.example", text: "hi" });
     expect((await forward(b, body, signed(old))).status).toBe(401);
     expect((await forward(b, body, signed(secret))).status).toBe(200);
+  });
+});
+
+describe("Mailgun route forwards (body-mime)", () => {
+  const key = "key-mailgun-signing-0123456789";
+
+  async function mailgun(
+    ctx: WorkspaceContext,
+    mime: Buffer,
+    sign: { signature?: string; at?: number } = {},
+  ) {
+    const timestamp = String(sign.at ?? Math.floor(Date.now() / 1000));
+    const token = "tok".repeat(10);
+    const form = new FormData();
+    form.set("timestamp", timestamp);
+    form.set("token", token);
+    form.set(
+      "signature",
+      sign.signature ?? createHmac("sha256", key).update(`${timestamp}${token}`).digest("hex"),
+    );
+    form.set("recipient", "hello@shop.example");
+    form.set("body-mime", mime.toString("latin1"));
+    const response = await fetch(`${route.url}/webhooks/inbound-email/${ctx.workspaceId}.mime`, {
+      method: "POST",
+      body: form,
+    });
+    return { status: response.status, body: await response.text() };
+  }
+
+  it("takes a signed forward and refuses a bad or stale signature", async () => {
+    const mime = rawEmail({
+      from: "gun@example.com",
+      to: "hello@shop.example",
+      text: "Via Mailgun",
+    });
+    expect((await mailgun(a, mime)).status).toBe(401); // no key saved yet
+    saveMailgunSigningKey(a, key);
+    expect((await mailgun(a, mime, { signature: "0".repeat(64) })).status).toBe(401);
+    expect((await mailgun(a, mime, { at: Math.floor(Date.now() / 1000) - 900 })).status).toBe(401);
+    expect(inbound(a).some((r) => r.sender === "gun@example.com")).toBe(false);
+    expect(await mailgun(a, mime)).toEqual({ status: 200, body: "ok" });
+    await processWebhookEvents(a.workspaceId);
+    expect(inbound(a).find((r) => r.sender === "gun@example.com")?.text).toBe("Via Mailgun");
   });
 });
