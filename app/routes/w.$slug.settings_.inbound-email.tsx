@@ -128,11 +128,10 @@ export default function InboundEmailPage() {
       </Card>
       <Card title="Mail forwarder webhook">
         <p>
-          For servers without SES: a mail forwarder (a Cloudflare Email Worker, your own MTA, or a
-          relay behind a Mailgun route) posts each raw message to this URL, signed with this
-          workspace&apos;s secret (Standard Webhooks: webhook-id, webhook-timestamp,
-          webhook-signature). The setup and the signature recipe are in{" "}
-          <code>docs/inbound-email.md</code> of the Pleisys Engage repository.
+          For servers without SES: a mail forwarder (a Cloudflare Email Worker, your own MTA) posts
+          each raw message to this URL, signed with this workspace&apos;s secret (Standard Webhooks:
+          webhook-id, webhook-timestamp, webhook-signature). The setup and the signature recipe are
+          in <code>docs/inbound-email.md</code> of the Pleisys Engage repository.
         </p>
         <CopyField label="Forwarder URL" value={forwardUrl} />
         {secret ? (
