@@ -109,6 +109,23 @@ describe("inbound email settings", () => {
     });
   });
 
+  it("saves and removes the Mailgun signing key, refusing a bad one with a 400", async () => {
+    const bad = await alice.post(page, { intent: "mailgun-save", signingKey: "short" });
+    expect(bad.status).toBe(400);
+    expect(await textOf(bad)).toContain("Enter the Mailgun HTTP webhook signing key.");
+    const saved = await alice.post(page, {
+      intent: "mailgun-save",
+      signingKey: "key-0123456789abcdef",
+    });
+    expect(saved.status).toBe(302);
+    const html = await textOf(await alice.get(page));
+    expect(html).toContain("A Mailgun signing key is saved");
+    expect(html).not.toContain("key-0123456789abcdef");
+    expect(html).toContain(`/webhooks/inbound-email/${ctx.workspaceId}.mime`);
+    expect((await alice.post(page, { intent: "mailgun-remove" })).status).toBe(302);
+    expect(await textOf(await alice.get(page))).toContain("No Mailgun signing key");
+  });
+
   it("answers an unknown intent with a 4xx", async () => {
     const res = await alice.post(page, { intent: "explode" });
     expect(res.status).toBeGreaterThanOrEqual(400);
