@@ -4,7 +4,9 @@ import { closeControlDb, getControlDb } from "~/db/control.server";
 import { closeAllTenantDbs, createTenantScope } from "~/db/tenants.server";
 import { recoverImports, stopImportsForShutdown } from "~/domain/contacts/import/supervisor.server";
 import { startDispatcher, stopDispatcher } from "~/domain/delivery/dispatcher.server";
-import { receiveWebhook } from "~/domain/delivery/webhooks.server";
+import type { RawWebhook } from "~/channels/types";
+import { INBOUND_EMAIL_SEGMENT, receiveInboundEmail } from "~/domain/delivery/inbound-email.server";
+import { receiveWebhook, type WebhookAnswer } from "~/domain/delivery/webhooks.server";
 import { closeInboxStreams } from "~/domain/inbox/live-stream.server";
 import { checkHealth } from "~/domain/operations/health.server";
 import { systemContext } from "~/domain/context";
@@ -74,8 +76,15 @@ export const host = {
   },
   createTenantScope,
   checkHealth,
-  /** Provider webhooks: /webhooks/<whatsapp|ses|sms|telegram>/<integrationId>, raw body. */
-  receiveWebhook,
+  /**
+   * Provider webhooks: /webhooks/<whatsapp|ses|sms|telegram>/<integrationId>, raw body; and the
+   * platform's inbound email endpoints, /webhooks/inbound-email/<ses|forward>.
+   */
+  receiveWebhook(segment: string, id: string, raw: RawWebhook): Promise<WebhookAnswer> {
+    return segment === INBOUND_EMAIL_SEGMENT
+      ? receiveInboundEmail(id, raw)
+      : receiveWebhook(segment, id, raw);
+  },
   /**
    * Domain functions throw typed errors (NotFoundError, ForbiddenError, ...). Wrapping every
    * loader and action here turns them into 4xx error responses for the nearest ErrorBoundary,

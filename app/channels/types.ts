@@ -141,7 +141,25 @@ export type ChannelEvent =
       text: string;
       at: Date;
       providerMessageId: string;
+      /**
+       * A machine wrote it (email: Auto-Submitted other than "no", Precedence bulk/list/junk):
+       * stored, but nothing may answer it automatically (auto-replies, CSAT), or mail loops.
+       */
+      automated?: boolean;
+      /** Inbound email only (channel "email"; `from` is the sender's address). */
+      email?: InboundEmailFacts;
     };
+
+/** What threading and unsubscribing need to know about one inbound email. */
+export interface InboundEmailFacts {
+  subject: string;
+  /** "unsubscribe": it came to a List-Unsubscribe mailto address; it suppresses the sender. */
+  purpose: "reply" | "unsubscribe";
+  /** Our message its verified reply/unsubscribe address names. */
+  messageId?: string;
+  /** In-Reply-To and References ids (angle brackets removed), nearest first. */
+  replyingTo: string[];
+}
 
 /** What the webhook route answers, decided by the adapter. */
 export type WebhookOutcome =

@@ -146,6 +146,28 @@ const EnvSchema = z
     // Where mailto: List-Unsubscribe requests go (a mailbox someone reads); default
     // unsubscribe@<BASE_URL host>. The https one-click link is handled by the app itself.
     UNSUBSCRIBE_MAILTO: z.string().email().optional(),
+    // Inbound email (docs/inbound-email.md): the domain whose mail reaches our inbound webhooks.
+    // Set, outgoing email gets reply+<token>@ and unsubscribe+<token>@ addresses there.
+    INBOUND_EMAIL_DOMAIN: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(
+        /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+        "must be a domain",
+      )
+      .optional(),
+    // SNS topics whose inbound-mail notifications are taken (comma-separated); unset: any topic
+    // with a valid SNS signature (the workspace still comes only from the signed address).
+    INBOUND_EMAIL_SNS_TOPIC_ARNS: z
+      .string()
+      .optional()
+      .transform((v) =>
+        v
+          ?.split(",")
+          .map((o) => o.trim())
+          .filter(Boolean),
+      ),
     DELIVERY_RETRY_BASE_MS: intIn(1, 3_600_000).default(30_000),
     // A provider that has not answered a send within this is treated as unreachable (retried).
     PROVIDER_TIMEOUT_MS: intIn(100, 120_000).default(15_000),

@@ -681,7 +681,8 @@ export default function ChannelsPage() {
           <>
             <Link to={`/w/${workspace.slug}/settings`}>Settings</Link> · The accounts your messages
             go out through. A channel without one runs in the sandbox: messages are kept here,
-            exactly as they would be sent, and nothing leaves Pleisys Engage.
+            exactly as they would be sent, and nothing leaves Pleisys Engage. Email replies:{" "}
+            <Link to={`/w/${workspace.slug}/settings/inbound-email`}>Inbound email</Link>.
           </>
         }
       />

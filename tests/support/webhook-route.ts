@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { INBOUND_EMAIL_SEGMENT, receiveInboundEmail } from "~/domain/delivery/inbound-email.server";
 import { receiveWebhook } from "~/domain/delivery/webhooks.server";
 
 /**
@@ -44,16 +45,13 @@ export async function startWebhookRoute(): Promise<WebhookRoute> {
       for (const [name, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
       }
-      const answer = await receiveWebhook(
-        decodeURIComponent(match[1]!),
-        decodeURIComponent(match[2]!),
-        {
-          method: req.method ?? "GET",
-          url: `${base}${path}`,
-          headers,
-          body,
-        },
-      );
+      const segment = decodeURIComponent(match[1]!);
+      const request = { method: req.method ?? "GET", url: `${base}${path}`, headers, body };
+      // server.ts hands /webhooks/inbound-email/* to the inbound email endpoints (host.server.ts).
+      const answer =
+        segment === INBOUND_EMAIL_SEGMENT
+          ? await receiveInboundEmail(decodeURIComponent(match[2]!), request)
+          : await receiveWebhook(segment, decodeURIComponent(match[2]!), request);
       answered.push({ path, status: answer.status, body: answer.body });
       res.writeHead(answer.status, { "content-type": answer.contentType }).end(answer.body);
     })().catch((error: unknown) => {

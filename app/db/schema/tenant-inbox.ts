@@ -288,3 +288,15 @@ export const aiDrafts = sqliteTable(
     index("ai_drafts_created_idx").on(t.createdAt),
   ],
 );
+
+/**
+ * Inbound email for self-hosters (one row, id 1): the secret that signs the mail forwarder's
+ * webhook (Standard Webhooks), vault-encrypted; shown once when generated.
+ */
+export const inboundEmailSettings = sqliteTable("inbound_email_settings", {
+  id: integer("id").primaryKey(),
+  webhookSecretEnc: text("webhook_secret_enc"),
+  /** The workspace's Mailgun HTTP webhook signing key (for Mailgun route forwards), encrypted. */
+  mailgunSigningKeyEnc: text("mailgun_signing_key_enc"),
+  rotatedAt: time("rotated_at").notNull(),
+});

@@ -11,7 +11,7 @@ import { logger } from "~/lib/logger.server";
 import { newId } from "~/lib/tokens";
 import { suppressionKey } from "../contacts/suppression-hash.server";
 import { suppressContactInTransaction } from "../contacts/suppressions.server";
-import { unsubscribeHeaders } from "./email-compose.server";
+import { unsubscribeHeaders, withReplyAddress } from "./email-compose.server";
 import { integrationById, type LoadedIntegration } from "./integrations.server";
 import {
   blockedReason,
@@ -447,7 +447,7 @@ class WorkspaceRun {
     const rendered = "kind" in prepared ? undefined : prepared.rendered;
     if ("kind" in prepared) outcome = prepared;
     else {
-      const { content } = prepared;
+      const content = withReplyAddress(prepared.content, this.workspaceId, message.id);
       const adapter = integration?.adapter ?? sandboxFor(message.channel);
       const paceKey = integration?.id ?? `sandbox:${message.channel}`;
       const rate = integration?.ratePerSecond ?? SANDBOX_RATE;

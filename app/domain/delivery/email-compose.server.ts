@@ -3,6 +3,7 @@ import { isChannel } from "~/lib/channels";
 import { getEnv } from "~/lib/env.server";
 import { escapeHtml } from "~/lib/html";
 import { readSignedToken, signToken } from "~/lib/signed-token.server";
+import { messageAddress } from "./reply-address.server";
 
 /**
  * What every marketing email gets on top of the tenant's content: an unsubscribe
@@ -52,16 +53,39 @@ export function unsubscribeUrl(target: UnsubscribeTarget): string {
   return `${baseUrl()}/u/${unsubscribeToken(target)}`;
 }
 
-/** The mailbox that receives mailto unsubscribes: UNSUBSCRIBE_MAILTO, or unsubscribe@<host>. */
-function unsubscribeMailbox(): string {
-  return getEnv().UNSUBSCRIBE_MAILTO ?? `unsubscribe@${new URL(baseUrl()).hostname}`;
+/**
+ * The mailbox that receives mailto unsubscribes: with inbound email configured, this message's
+ * own unsubscribe+<token>@ address (mail there suppresses the sender); else UNSUBSCRIBE_MAILTO,
+ * or unsubscribe@<host>.
+ */
+function unsubscribeMailbox(target: UnsubscribeTarget): string {
+  return (
+    messageAddress("unsubscribe", target) ??
+    getEnv().UNSUBSCRIBE_MAILTO ??
+    `unsubscribe@${new URL(baseUrl()).hostname}`
+  );
+}
+
+/**
+ * Every email we send (service and marketing) with its own reply+<token>@ Reply-To when inbound
+ * email is configured, so the answer comes back to the inbox of its workspace. A Reply-To the
+ * content already names is kept.
+ */
+export function withReplyAddress<T extends MessageContent>(
+  content: T,
+  workspaceId: string,
+  messageId: string,
+): T {
+  if (content.channel !== "email" || content.replyTo) return content;
+  const replyTo = messageAddress("reply", { workspaceId, messageId });
+  return replyTo ? { ...content, replyTo } : content;
 }
 
 /** RFC 2369 + RFC 8058 headers for one marketing email. */
 export function unsubscribeHeaders(target: UnsubscribeTarget): Record<string, string> {
   const token = unsubscribeToken(target);
   return {
-    "List-Unsubscribe": `<${baseUrl()}/u/${token}>, <mailto:${unsubscribeMailbox()}?subject=unsubscribe%20${token}>`,
+    "List-Unsubscribe": `<${baseUrl()}/u/${token}>, <mailto:${unsubscribeMailbox(target)}?subject=unsubscribe%20${token}>`,
     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
   };
 }

@@ -16,6 +16,7 @@ import {
 } from "../contacts/suppressions.server";
 import { systemContext } from "../context";
 import { indexSubjects, subjectHashes } from "../privacy/subject-index.server";
+import { applyEmailUnsubscribe, emailSender } from "./inbound-email-apply.server";
 import { integrationForWebhook, type LoadedIntegration } from "./integrations.server";
 import { markDue, queueMessages } from "./outbox.server";
 
@@ -72,6 +73,28 @@ export async function receiveWebhook(
     scheduleDrain(0);
   }
   return text(200, "ok");
+}
+
+/**
+ * Events verified by a platform endpoint rather than an integration's adapter (inbound email:
+ * the workspace comes from a signed address or the workspace's own webhook secret): stored in
+ * that workspace under `integrationId` (its email integration, or SANDBOX_EVENTS), then applied
+ * like every other webhook event.
+ */
+export async function storeVerifiedEvents(
+  workspaceId: string,
+  integrationId: string,
+  channel: Channel,
+  events: ChannelEvent[],
+): Promise<void> {
+  if (events.length === 0) return;
+  await withTenantDb(workspaceId, async (db) => {
+    const at = Date.now();
+    db.$client.transaction(() => storeEvents(db, integrationId, channel, events, at))();
+  });
+  markDue(workspaceId, Date.now() + PENDING_RECHECK_MS);
+  pending.add(workspaceId);
+  scheduleDrain(0);
 }
 
 /**
@@ -324,7 +347,9 @@ export function applyPending(db: TenantDb, workspaceId: string, now: () => numbe
           const result =
             event.type === "status"
               ? applyStatus(s, db, key, integrationId, event, at)
-              : applyInbound(s, db, key, workspaceId, integrationId, event, at, followUps);
+              : event.email?.purpose === "unsubscribe"
+                ? applyEmailUnsubscribe(db, key, event, at)
+                : applyInbound(s, db, key, workspaceId, integrationId, event, at, followUps);
           if (result === null) {
             if (at - row.received_at > UNMATCHED_GIVE_UP_MS) {
               s.done.run(at, "No message of this workspace has this provider id", row.id);
@@ -498,7 +523,7 @@ function applyInbound(
         linked = true;
       }
     }
-  } else {
+  } else if (channel !== "email") {
     contact = s.contactByPhone.get(event.from) as Found | undefined;
     if (!contact) {
       // Someone wrote to the business number: they become a contact (no consent implied).
@@ -518,6 +543,8 @@ function applyInbound(
       indexSubjects(workspaceId, subjectHashes({ phone: event.from }));
       contact = { id: inserted.id, email: null, phone: event.from };
     }
+  } else if (channel === "email") {
+    contact = emailSender(db, workspaceId, event, when);
   }
   const stored = s.inbound.run(
     contact?.id ?? null,
@@ -539,6 +566,8 @@ function applyInbound(
     );
   }
   if (linked) return "telegram chat linked";
+  // Email opts out through its List-Unsubscribe addresses, not by a word in a reply.
+  if (channel === "email") return event.automated ? "automated email stored" : "email stored";
   const facts = workspaceFacts(workspaceId);
   const scope = stopScope(event.text, facts.stopWords);
   if (!scope || !contact) return "inbound stored";

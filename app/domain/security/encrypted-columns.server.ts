@@ -1,5 +1,6 @@
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { dsarRequests, integrations, users } from "~/db/schema/control";
+import { inboundEmailSettings } from "~/db/schema/tenant-inbox";
 
 /**
  * The one registry of every vault-encrypted column. `keys rotate` re-encrypts exactly what is
@@ -56,6 +57,21 @@ export const encryptedColumns = [
     id: dsarRequests.id,
     column: dsarRequests.detailsEnc,
     aadPrefix: "dsar_requests.details_enc",
+  },
+  // The signing secret of a workspace's inbound email forwarder webhook.
+  {
+    db: "tenant",
+    table: inboundEmailSettings,
+    id: inboundEmailSettings.id,
+    column: inboundEmailSettings.webhookSecretEnc,
+    aadPrefix: "inbound_email_settings.webhook_secret_enc",
+  },
+  {
+    db: "tenant",
+    table: inboundEmailSettings,
+    id: inboundEmailSettings.id,
+    column: inboundEmailSettings.mailgunSigningKeyEnc,
+    aadPrefix: "inbound_email_settings.mailgun_signing_key_enc",
   },
 ] as const satisfies readonly EncryptedColumn[];
 
