@@ -40,7 +40,7 @@ import { searchKnowledge } from "./knowledge.server";
  * that finishes after a human answered stays discarded.
  */
 
-export const INBOX_AI_FEATURE = "AI replies";
+export const INBOX_AI_FEATURE = "The inbox's AI";
 
 export function inboxAiBudget(env: Env = getEnv()): AiBudget {
   return { name: "ai-inbox", perHour: env.AI_INBOX_REQUESTS_PER_HOUR, label: "inbox AI" };
