@@ -453,3 +453,27 @@ export function draftRates({ db }: { db: TenantDb }, since: Date): DraftRates {
     discardedRate: rate(discarded),
   };
 }
+
+export interface ConversationAiState {
+  /** The workspace's switch (inbox settings). */
+  enabled: boolean;
+  autoDraft: boolean;
+  /** ANTHROPIC_API_KEY is set on this server. */
+  configured: boolean;
+  draft: AiDraft | null;
+}
+
+/** What the conversation page shows of AI: the switches and the newest draft. 404 if missing. */
+export function conversationAiState(
+  ctx: WorkspaceContext,
+  conversationId: number,
+): ConversationAiState {
+  conversationForAi(ctx, conversationId);
+  const settings = inboxAiSettings(ctx);
+  return {
+    enabled: settings.aiEnabled,
+    autoDraft: settings.aiAutoDraft,
+    configured: aiConfigured(),
+    draft: latestDraft(ctx, conversationId),
+  };
+}
