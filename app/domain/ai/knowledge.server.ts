@@ -130,19 +130,21 @@ export function deleteSnippet(ctx: WorkspaceContext, id: number): Snippet {
 /**
  * Free text as an FTS5 query that cannot be a syntax error or an operator: each distinct word
  * (letters, combining marks and digits, so Devanagari or Tamil words stay whole) quoted, joined
- * with OR. Null when the text has no words.
+ * with OR. Words of three or more characters match as prefixes, an English plural "s" dropped
+ * first, so "refund" finds "refunds" and "refunds" finds "refund". Null when there are no words.
  */
 export function toFtsQuery(input: string, maxWords = MAX_QUERY_WORDS): string | null {
-  const words: string[] = [];
+  const terms: string[] = [];
   const seen = new Set<string>();
   for (const match of input.normalize("NFC").matchAll(/[\p{L}\p{M}\p{N}]+/gu)) {
-    const word = match[0].toLowerCase();
+    let word = match[0].toLowerCase();
+    if (word.length > 3 && /^[a-z]+s$/.test(word) && !word.endsWith("ss")) word = word.slice(0, -1);
     if (seen.has(word)) continue;
     seen.add(word);
-    words.push(`"${word}"`);
-    if (words.length >= maxWords) break;
+    terms.push(Array.from(word).length >= 3 ? `"${word}"*` : `"${word}"`);
+    if (terms.length >= maxWords) break;
   }
-  return words.length ? words.join(" OR ") : null;
+  return terms.length ? terms.join(" OR ") : null;
 }
 
 /**
