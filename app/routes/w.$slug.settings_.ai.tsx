@@ -47,21 +47,22 @@ export default function WhatTheAiSeesPage() {
       />
 
       <Card title="In this workspace">
-        <dl className="role-list">
-          <dt>AI in the inbox</dt>
-          <dd>{facts.enabled ? "On" : "Off: nothing is sent to Claude from the inbox."}</dd>
-          <dt>Automatic drafts</dt>
-          <dd>
+        <div>
+          <p>
+            <strong>AI in the inbox:</strong>{" "}
+            {facts.enabled ? "On" : "Off: nothing is sent to Claude from the inbox."}
+          </p>
+          <p>
+            <strong>Automatic drafts:</strong>{" "}
             {facts.autoDraft && facts.enabled
               ? "On: a draft is written when a customer's message arrives and no draft is open."
               : "Off: drafts are written only when a member asks."}
-          </dd>
-          <dt>Hourly limit</dt>
-          <dd>
-            {number(facts.requestsPerHour)} AI requests (drafts, rewrites and summaries together)
-            per hour.
-          </dd>
-        </dl>
+          </p>
+          <p>
+            <strong>Hourly limit:</strong> {number(facts.requestsPerHour)} AI requests (drafts,
+            rewrites and summaries together) per hour.
+          </p>
+        </div>
         {facts.configured ? null : (
           <p className="field-hint">
             Claude is not configured on this server (no ANTHROPIC_API_KEY), so no AI request is made
@@ -113,26 +114,24 @@ export default function WhatTheAiSeesPage() {
       </Card>
 
       <Card title={`Usage since ${facts.monthStart}`}>
-        <dl className="role-list">
-          <dt>Requests</dt>
-          <dd>
-            {number(usage.requests)}
+        <div>
+          <p>
+            <strong>Requests:</strong> {number(usage.requests)}
             {usage.requests > 0
               ? ` (${Object.entries(usage.byPurpose)
                   .map(([p, n]) => `${PURPOSE_LABELS[p] ?? p}: ${number(n)}`)
                   .join(", ")})`
               : ""}
-          </dd>
-          <dt>Tokens</dt>
-          <dd>
-            {number(usage.inputTokens)} in, {number(usage.outputTokens)} out
-          </dd>
-          <dt>Not answered</dt>
-          <dd>
-            {number(usage.byOutcome.error)} failed, {number(usage.byOutcome.rate_limited)} over the
-            hourly limit
-          </dd>
-        </dl>
+          </p>
+          <p>
+            <strong>Tokens:</strong> {number(usage.inputTokens)} in, {number(usage.outputTokens)}{" "}
+            out
+          </p>
+          <p>
+            <strong>Not answered:</strong> {number(usage.byOutcome.error)} failed,{" "}
+            {number(usage.byOutcome.rate_limited)} over the hourly limit
+          </p>
+        </div>
       </Card>
 
       <Card title="How drafts were used this month">
