@@ -134,6 +134,9 @@ const EnvSchema = z
     ANTHROPIC_TIMEOUT_MS: intIn(1_000, 600_000).default(30_000),
     // AI copy requests per workspace per hour (the abuse limit; every request is also metered).
     AI_REQUESTS_PER_HOUR: intIn(1, 10_000).default(30),
+    // Inbox AI requests (reply drafts, rewrites, summaries) per workspace per hour: a budget of
+    // their own, so campaign copy and inbox replies do not starve each other.
+    AI_INBOX_REQUESTS_PER_HOUR: intIn(1, 10_000).default(120),
     STRIPE_API_BASE_URL: url.default("https://api.stripe.com"),
     RAZORPAY_API_BASE_URL: url.default("https://api.razorpay.com"),
     GOOGLE_OAUTH_BASE_URL: url.optional(),

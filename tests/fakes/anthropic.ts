@@ -13,7 +13,8 @@
 // estimated as characters / 4 so tests can assert they are passed on. Faults come from base.ts
 // (`rateLimit`, `overloaded`, `serverError` shape them like Anthropic's); `failStreamAfter`
 // breaks the next stream halfway with an `error` event, as the API does when it overloads
-// mid-answer.
+// mid-answer. `hold()` keeps the next answer back until the test releases it (races with what
+// happens meanwhile); `timeout()` never answers, so the client's own timeout has to fire.
 import { randomBytes } from "node:crypto";
 import {
   createFakeServer,
@@ -66,6 +67,11 @@ export interface AnthropicFakeFaultOptions {
   times?: number;
 }
 
+export interface AnthropicHold {
+  arrived: Promise<AnthropicFakeCall>;
+  release(): void;
+}
+
 export interface AnthropicFake extends FakeServer {
   /** Accepted message requests, oldest first (what the app actually asked Claude). */
   readonly calls: AnthropicFakeCall[];
@@ -77,6 +83,13 @@ export interface AnthropicFake extends FakeServer {
   overloaded(options?: AnthropicFakeFaultOptions): void;
   /** 500 api_error. */
   serverError(options?: AnthropicFakeFaultOptions): void;
+  /**
+   * The next request is accepted (and recorded) but not answered until `release()`; `arrived`
+   * resolves when it has come in. The answer is whatever `respondWith` says at release time.
+   */
+  hold(): AnthropicHold;
+  /** The next `times` requests (default 2: the SDK retries once) never get an answer. */
+  timeout(options?: AnthropicFakeFaultOptions): void;
   /** The next stream sends `deltas` text deltas, then an `error` event, and ends. */
   failStreamAfter(deltas: number, type?: "overloaded_error" | "api_error"): void;
   clearCalls(): void;
@@ -159,6 +172,7 @@ export function createAnthropicFake(options: AnthropicFakeOptions = {}): Anthrop
   const calls: AnthropicFakeCall[] = [];
   let reply: AnthropicReply = options.reply ?? DEFAULT_ANTHROPIC_REPLY;
   let streamFailures: { deltas: number; type: string }[] = [];
+  let holds: { reached(call: AnthropicFakeCall): void; released: Promise<void> }[] = [];
   let seq = 0;
 
   const invalid = (message: string): FakeReply => ({
@@ -357,12 +371,17 @@ export function createAnthropicFake(options: AnthropicFakeOptions = {}): Anthrop
       {
         method: "POST",
         path: "/v1/messages",
-        handler: (req) => {
+        handler: async (req) => {
           const auth = authenticate(req);
           if (!("auth" in auth)) return auth;
           const call = parse(req, auth.auth);
           if (!("messages" in call)) return call;
           calls.push(call);
+          const hold = holds.shift();
+          if (hold) {
+            hold.reached(call);
+            await hold.released;
+          }
           return answer(call);
         },
       },
@@ -392,12 +411,24 @@ export function createAnthropicFake(options: AnthropicFakeOptions = {}): Anthrop
     serverError(opts: AnthropicFakeFaultOptions = {}): void {
       fake.injectFault(anthropicFault("server_error"), { times: opts.times ?? 1, match });
     },
+    hold(): AnthropicHold {
+      let reached!: (call: AnthropicFakeCall) => void;
+      let release!: () => void;
+      const arrived = new Promise<AnthropicFakeCall>((resolve) => (reached = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      holds.push({ reached, released });
+      return { arrived, release };
+    },
+    timeout(opts: AnthropicFakeFaultOptions = {}): void {
+      fake.injectFault({ kind: "hang" }, { times: opts.times ?? 2, match });
+    },
     failStreamAfter(deltas: number, type: "overloaded_error" | "api_error" = "overloaded_error") {
       streamFailures.push({ deltas: Math.max(0, deltas), type });
     },
     clearCalls(): void {
       calls.length = 0;
       streamFailures = [];
+      holds = [];
     },
   };
   // defineProperties (not Object.assign) keeps `calls` a live getter.

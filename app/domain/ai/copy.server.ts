@@ -1,25 +1,18 @@
-import { eq } from "drizzle-orm";
 import { z } from "zod";
-import {
-  AiProviderError,
-  createAnthropicGenerator,
-  type TextGenerationResult,
-  type TextGenerator,
-  type TokenUsage,
-} from "~/channels/anthropic/client.server";
-import { getControlDb } from "~/db/control.server";
-import { workspaces } from "~/db/schema/control";
+import { type TextGenerationResult, type TokenUsage } from "~/channels/anthropic/client.server";
 import { getEnv, type Env } from "~/lib/env.server";
-import {
-  AppError,
-  ForbiddenError,
-  NotFoundError,
-  RateLimitedError,
-  validationErrorFromIssues,
-} from "~/lib/errors";
+import { ForbiddenError, validationErrorFromIssues } from "~/lib/errors";
 import { logger } from "~/lib/logger.server";
-import type { SystemContext } from "../context";
-import { assertNotLocked, recordHit, type LimitPolicy } from "../security/rate-limit.server";
+import {
+  AiAnswerError,
+  aiBudgetKey,
+  asProviderError,
+  providerFailureToAppError,
+  takeAiRequest,
+  workspaceName,
+  type AiBudget,
+  type AiContext,
+} from "./claude.server";
 import {
   buildCopyPrompt,
   CHANNEL_SPECS,
@@ -28,7 +21,6 @@ import {
   smsSegments,
   type CopyChannel,
 } from "./copy-prompt.server";
-import { recordAiUsage, type AiOutcome } from "./usage.server";
 
 /**
  * "Write with AI" for message copy: three suggestions from Claude for a brief, streamed.
@@ -42,37 +34,14 @@ import { recordAiUsage, type AiOutcome } from "./usage.server";
 
 export { COPY_CHANNELS, type CopyChannel } from "./copy-prompt.server";
 
-/** ANTHROPIC_API_KEY is not set: the feature is off on this server. */
-export class AiNotConfiguredError extends AppError {
-  constructor() {
-    super(
-      "AI writing is not configured on this server: set ANTHROPIC_API_KEY.",
-      409,
-      "ai_not_configured",
-    );
-  }
-}
-
-/** Claude could not answer now (busy, down, slow, or this server's key was refused). */
-export class AiUnavailableError extends AppError {
-  readonly retryAfterSeconds: number | undefined;
-  constructor(message: string, options: { status?: number; retryAfterSeconds?: number } = {}) {
-    super(message, options.status ?? 503, "ai_unavailable");
-    this.retryAfterSeconds = options.retryAfterSeconds;
-  }
-}
-
-/** Claude answered, but not with anything usable (refused, or not in the asked-for shape). */
-export class AiAnswerError extends AppError {
-  constructor(message: string, status = 502) {
-    super(message, status, "ai_answer_unusable");
-  }
-}
-
-export const BUSY_MESSAGE = "Claude is busy, try again in a minute.";
-
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
+export {
+  AiAnswerError,
+  aiConfigured,
+  AiNotConfiguredError,
+  AiUnavailableError,
+  BUSY_MESSAGE,
+  type AiContext,
+} from "./claude.server";
 
 /** Labels that go into the system prompt: one line of letters, digits and light punctuation. */
 const LABEL = /^[\p{L}\p{M}\p{N} ()'’.,&/+-]+$/u;
@@ -147,56 +116,18 @@ export interface CopyJob {
   run(onText?: (delta: string) => void, options?: { signal?: AbortSignal }): Promise<CopyResult>;
 }
 
-/** Only `workspaceId`, `actor` and `now` are used: a WorkspaceContext will do. */
-export type AiContext = SystemContext & { workspaceId: string };
-
-export function aiConfigured(): boolean {
-  return Boolean(getEnv().ANTHROPIC_API_KEY);
-}
-
 /** What the UI needs to know before it offers the feature. */
 export function aiWriterStatus(): { configured: boolean; requestsPerHour: number } {
   const env = getEnv();
   return { configured: Boolean(env.ANTHROPIC_API_KEY), requestsPerHour: env.AI_REQUESTS_PER_HOUR };
 }
 
-function aiPolicy(env: Env): LimitPolicy {
-  // N requests in an hour, then a wait of an hour from the one that reached the limit.
-  return { limit: env.AI_REQUESTS_PER_HOUR, windowMs: HOUR, lockoutMs: HOUR, maxLockoutMs: HOUR };
+function copyBudget(env: Env): AiBudget {
+  return { name: "ai-copy", perHour: env.AI_REQUESTS_PER_HOUR, label: "AI writing" };
 }
 
 export function aiRateLimitKey(workspaceId: string): string {
-  return `ai-copy:workspace:${workspaceId}`;
-}
-
-let cachedGenerator: { key: string; generator: TextGenerator } | undefined;
-
-function generatorFor(env: Env, apiKey: string): TextGenerator {
-  const key = [apiKey, env.ANTHROPIC_BASE_URL, env.ANTHROPIC_MODEL, env.ANTHROPIC_TIMEOUT_MS].join(
-    "\n",
-  );
-  if (cachedGenerator?.key !== key) {
-    cachedGenerator = {
-      key,
-      generator: createAnthropicGenerator({
-        apiKey,
-        baseURL: env.ANTHROPIC_BASE_URL,
-        model: env.ANTHROPIC_MODEL,
-        timeoutMs: env.ANTHROPIC_TIMEOUT_MS,
-      }),
-    };
-  }
-  return cachedGenerator.generator;
-}
-
-function workspaceName(workspaceId: string): string {
-  const row = getControlDb()
-    .select({ name: workspaces.name })
-    .from(workspaces)
-    .where(eq(workspaces.id, workspaceId))
-    .get();
-  if (!row) throw new NotFoundError("Workspace");
-  return row.name;
+  return aiBudgetKey({ name: "ai-copy" }, workspaceId);
 }
 
 function parseInput(input: CopyRequest) {
@@ -216,29 +147,6 @@ function checkOf(text: string, channel: CopyChannel): SuggestionCheck {
   return { characters, limit, withinLimit: characters <= limit };
 }
 
-function toAppError(error: AiProviderError, model: string): AppError {
-  switch (error.kind) {
-    case "auth":
-      return new AiUnavailableError(
-        "AI writing is unavailable: Anthropic refused this server's API key. Ask the operator to check ANTHROPIC_API_KEY.",
-      );
-    case "request":
-      if (error.status === 404) {
-        return new AiUnavailableError(
-          `AI writing is unavailable: the model "${model}" is not available. Ask the operator to check ANTHROPIC_MODEL.`,
-        );
-      }
-      return new AiAnswerError("Claude could not write this. Try a shorter or different brief.");
-    case "aborted":
-      return new AppError("The request was cancelled.", 400, "cancelled");
-    default:
-      // rate_limited, overloaded, server, timeout, network: all passing conditions.
-      return new AiUnavailableError(BUSY_MESSAGE, {
-        retryAfterSeconds: Math.max(60, error.retryAfterSeconds ?? 0),
-      });
-  }
-}
-
 /**
  * Checks everything that can be checked before Claude is asked (input, configuration, the
  * workspace's limit) and counts the request against the limit. Throws ValidationError,
@@ -248,42 +156,14 @@ function toAppError(error: AiProviderError, model: string): AppError {
 export function prepareCopy(ctx: AiContext, request: CopyRequest): CopyJob {
   if (request.workspaceId !== ctx.workspaceId) throw new ForbiddenError();
   const input = parseInput(request);
-  const env = getEnv();
-  const at = ctx.now();
-  const record = (outcome: AiOutcome, model: string, usage?: TokenUsage) =>
-    recordAiUsage({
-      workspaceId: ctx.workspaceId,
-      userId: request.userId,
-      at,
-      model,
-      purpose: input.channel,
-      inputTokens: usage?.inputTokens ?? 0,
-      outputTokens: usage?.outputTokens ?? 0,
-      outcome,
-    });
-
-  const apiKey = env.ANTHROPIC_API_KEY;
-  if (!apiKey) {
-    record("not_configured", env.ANTHROPIC_MODEL);
-    throw new AiNotConfiguredError();
-  }
-
-  const key = aiRateLimitKey(ctx.workspaceId);
-  try {
-    assertNotLocked([key], at);
-  } catch (error) {
-    if (!(error instanceof RateLimitedError)) throw error;
-    record("rate_limited", env.ANTHROPIC_MODEL);
-    const minutes = Math.max(1, Math.ceil(error.retryAfterSeconds / 60));
-    throw new RateLimitedError(
-      error.retryAfterSeconds,
-      `This workspace has used its ${env.AI_REQUESTS_PER_HOUR} AI writing requests for this hour. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`,
-    );
-  }
-  recordHit(key, aiPolicy(env), at);
+  const { generator, record } = takeAiRequest(ctx, {
+    userId: request.userId,
+    purpose: input.channel,
+    budget: copyBudget(getEnv()),
+    feature: "AI writing",
+  });
 
   const prompt = buildCopyPrompt({ ...input, workspaceName: workspaceName(ctx.workspaceId) });
-  const generator = generatorFor(env, apiKey);
   const log = logger.child({ workspaceId: ctx.workspaceId, purpose: input.channel });
 
   return {
@@ -293,16 +173,16 @@ export function prepareCopy(ctx: AiContext, request: CopyRequest): CopyJob {
       try {
         result = await generator.generate({ ...prompt, onText, signal: options.signal });
       } catch (error) {
-        const failure =
-          error instanceof AiProviderError
-            ? error
-            : new AiProviderError("AI copy failed", "server", { cause: error });
+        const failure = asProviderError(error, "AI copy");
         record("error", generator.model, failure.usage);
         log[failure.kind === "aborted" ? "info" : "warn"](
           { kind: failure.kind, status: failure.status, err: failure.message },
           "AI copy request failed",
         );
-        throw toAppError(failure, generator.model);
+        throw providerFailureToAppError(failure, generator.model, {
+          feature: "AI writing",
+          badRequest: "Claude could not write this. Try a shorter or different brief.",
+        });
       }
       if (result.stopReason === "refusal") {
         record("error", result.model, result.usage);

@@ -1,4 +1,4 @@
-import { and, eq, gte, sql } from "drizzle-orm";
+import { and, eq, gte, inArray, sql } from "drizzle-orm";
 import { getControlDb } from "~/db/control.server";
 import { aiUsage } from "~/db/schema/control";
 
@@ -49,8 +49,15 @@ export interface AiUsageSummary {
   byPurpose: Record<string, number>;
 }
 
-/** For a settings / usage view: the workspace's AI requests and tokens since a moment. */
-export function aiUsageSummary(workspaceId: string, since: Date): AiUsageSummary {
+/**
+ * For a settings / usage view: the workspace's AI requests and tokens since a moment, of every
+ * purpose or of the ones named.
+ */
+export function aiUsageSummary(
+  workspaceId: string,
+  since: Date,
+  purposes?: readonly string[],
+): AiUsageSummary {
   const rows = getControlDb()
     .select({
       outcome: aiUsage.outcome,
@@ -60,7 +67,13 @@ export function aiUsageSummary(workspaceId: string, since: Date): AiUsageSummary
       outputTokens: sql<number>`coalesce(sum(${aiUsage.outputTokens}), 0)`,
     })
     .from(aiUsage)
-    .where(and(eq(aiUsage.workspaceId, workspaceId), gte(aiUsage.at, since)))
+    .where(
+      and(
+        eq(aiUsage.workspaceId, workspaceId),
+        gte(aiUsage.at, since),
+        purposes ? inArray(aiUsage.purpose, [...purposes]) : undefined,
+      ),
+    )
     .groupBy(aiUsage.outcome, aiUsage.purpose)
     .all();
   const summary: AiUsageSummary = {

@@ -1,0 +1,118 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
+import { z } from "zod";
+import type { Permission } from "~/auth/permissions";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
+import { rewriteText, summariseConversation } from "~/domain/ai/assist.server";
+import { AiUnavailableError } from "~/domain/ai/claude.server";
+import { REWRITE_MODES } from "~/domain/ai/draft-prompt.server";
+import { conversationAiState, discardDraft, requestDraft } from "~/domain/ai/drafts.server";
+import {
+  AppError,
+  RateLimitedError,
+  ValidationError,
+  validationErrorFromIssues,
+} from "~/lib/errors";
+import { parseId } from "~/lib/ids";
+
+/**
+ * The conversation page's AI buttons (fetchers), JSON in and out:
+ *
+ *   GET                       {enabled, autoDraft, configured, draft}: the newest draft
+ *   POST intent=draft         202 {draftId, status: "pending"}; the draft event follows on the
+ *                             inbox's live stream when it is ready or failed
+ *   POST intent=rewrite       text, mode (rephrase|shorten|friendly|formal) -> {text}
+ *   POST intent=summary       {summary}: one paragraph
+ *   POST intent=discard       draftId -> {draft}
+ *
+ * Errors: {message, code, fieldErrors?} with 400 (input), 404 (no such conversation or
+ * draft), 409 (AI off in this workspace, or not configured), 429 + Retry-After (hourly limit),
+ * 502/503 (Claude failed). Reading needs inbox:read, the buttons inbox:reply.
+ */
+
+const NO_STORE = { "Cache-Control": "no-store" };
+
+const NEEDS = {
+  draft: "inbox:reply",
+  rewrite: "inbox:reply",
+  summary: "inbox:reply",
+  discard: "inbox:reply",
+} as const satisfies Record<string, Permission>;
+
+const Rewrite = z.object({
+  text: z.string({ error: "Write something first, then ask to rewrite it." }),
+  mode: z.enum(REWRITE_MODES, {
+    error: "Choose how to rewrite: rephrase, shorten, friendly or formal.",
+  }),
+});
+const Discard = z.object({ draftId: z.string({ error: "Which draft?" }) });
+
+function fields<S extends z.ZodType>(schema: S, formData: FormData): z.output<S> {
+  const result = schema.safeParse(Object.fromEntries(formData));
+  if (!result.success) throw validationErrorFromIssues(result.error.issues);
+  return result.data;
+}
+
+function errorResponse(error: AppError): Response {
+  const headers = new Headers(NO_STORE);
+  const retryAfter =
+    error instanceof RateLimitedError || error instanceof AiUnavailableError
+      ? error.retryAfterSeconds
+      : undefined;
+  if (retryAfter !== undefined) headers.set("Retry-After", String(retryAfter));
+  return Response.json(
+    {
+      message: error.message,
+      code: error.code,
+      ...(error instanceof ValidationError ? { fieldErrors: error.fieldErrors } : {}),
+    },
+    { status: error.status, headers },
+  );
+}
+
+async function answer(run: () => Promise<Response> | Response): Promise<Response> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof AppError) return errorResponse(error);
+    throw error;
+  }
+}
+
+export async function loader(args: LoaderFunctionArgs) {
+  const { wctx } = await requireWorkspace(args, "inbox:read");
+  return answer(() => {
+    const conversationId = parseId(args.params.conversationId, "Conversation");
+    return Response.json(conversationAiState(wctx, conversationId), { headers: NO_STORE });
+  });
+}
+
+export async function action(args: ActionFunctionArgs) {
+  const formData = await args.request.formData();
+  const { wctx, user, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
+  // Team visibility (agents see only their own and their teams' conversations) is checked by
+  // the conversations domain once it exists; until then existence and role.
+  return answer(async () => {
+    const conversationId = parseId(args.params.conversationId, "Conversation");
+    switch (intent) {
+      case "draft": {
+        const { draftId } = requestDraft(wctx, conversationId, user.id);
+        return Response.json({ draftId, status: "pending" }, { status: 202, headers: NO_STORE });
+      }
+      case "rewrite": {
+        const value = fields(Rewrite, formData);
+        conversationAiState(wctx, conversationId);
+        const text = await rewriteText(wctx, value.text, value.mode);
+        return Response.json({ text }, { headers: NO_STORE });
+      }
+      case "summary": {
+        const summary = await summariseConversation(wctx, conversationId);
+        return Response.json({ summary }, { headers: NO_STORE });
+      }
+      case "discard": {
+        const draftId = parseId(fields(Discard, formData).draftId, "Draft");
+        const draft = discardDraft(wctx, draftId, user.id, { conversationId });
+        return Response.json({ draft }, { headers: NO_STORE });
+      }
+    }
+  });
+}
