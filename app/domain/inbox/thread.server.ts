@@ -64,8 +64,8 @@ export interface ThreadPage {
   before: string | null;
 }
 
-/** Ties at one millisecond are ordered inbound, outbound, activity, then by id. */
-const RANK = { in: 0, out: 1, act: 2 } as const;
+/** Ties at one millisecond: activity (e.g. "created") first, then inbound, outbound, by id. */
+const RANK = { act: 0, in: 1, out: 2 } as const;
 type Source = keyof typeof RANK;
 
 interface Cursor {
