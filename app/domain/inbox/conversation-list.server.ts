@@ -1,12 +1,17 @@
 import { and, asc, desc, eq, isNull, or, sql, type SQL } from "drizzle-orm";
 import { contacts } from "~/db/schema/tenant";
-import { conversations, teams, type ConversationStatus } from "~/db/schema/tenant-inbox";
+import {
+  CONVERSATION_STATUSES,
+  conversations,
+  teams,
+  type ConversationStatus,
+} from "~/db/schema/tenant-inbox";
 import type { Channel } from "~/lib/channels";
 import { ValidationError } from "~/lib/errors";
 import { contactMatchWhere } from "../contacts/search.server";
 import type { WorkspaceContext } from "../context";
-import { labelsOf, type LabelChip } from "./conversations.server";
-import { visibleConversationsWhere, type InboxMember } from "./members.server";
+import { labelsOf, wakeSnoozed, type LabelChip } from "./conversations.server";
+import { seesEverything, visibleConversationsWhere, type InboxMember } from "./members.server";
 import { userNames } from "./user-names.server";
 
 /**
@@ -105,6 +110,7 @@ export function listConversations(
   limit = 50,
 ): ConversationPage {
   const size = Math.min(Math.max(limit, 1), 200);
+  wakeSnoozed(ctx);
   const view = filter.view;
   const viewWhere =
     view === "all"
@@ -179,5 +185,38 @@ export function listConversations(
       rows.length > size && last
         ? `${newest ? last.c.lastMessageAt.getTime() : last.waiting}~${last.c.id}`
         : null,
+  };
+}
+
+/** The team views a member gets: their own teams; owners, admins and marketers see every team. */
+export function inboxTeams(
+  ctx: WorkspaceContext,
+  member: InboxMember,
+): { id: number; name: string }[] {
+  const all = ctx.db
+    .select({ id: teams.id, name: teams.name })
+    .from(teams)
+    .orderBy(teams.name)
+    .all();
+  return seesEverything(member) ? all : all.filter((t) => member.teamIds.includes(t.id));
+}
+
+/** Reads the list's URL parameters; unknown values fall back to the defaults. */
+export function readInboxQuery(params: URLSearchParams): ConversationFilter {
+  const view = params.get("view") ?? "all";
+  const team = /^team-(\d{1,9})$/.exec(view);
+  const status = params.get("status") ?? "open";
+  return {
+    view: team
+      ? { teamId: Number(team[1]) }
+      : view === "mine" || view === "unassigned"
+        ? view
+        : "all",
+    status: (CONVERSATION_STATUSES as readonly string[]).includes(status)
+      ? (status as ConversationStatus)
+      : "open",
+    order: params.get("order") === "oldest-waiting" ? "oldest-waiting" : "newest",
+    q: (params.get("q") ?? "").slice(0, 200),
+    cursor: params.get("cursor") || undefined,
   };
 }

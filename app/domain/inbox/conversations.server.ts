@@ -15,7 +15,10 @@ import { ConflictError, NotFoundError, ValidationError } from "~/lib/errors";
 import type { WorkspaceContext } from "../context";
 import { publishInboxEvent } from "./live.server";
 import { assertCanReply, canSeeConversation, type InboxMember } from "./members.server";
+import { STATUS_LABELS } from "./status-labels";
 import { userNames } from "./user-names.server";
+
+export { STATUS_LABELS };
 
 export {
   listConversations,
@@ -374,13 +377,6 @@ export function labelsOf(db: TenantDb, ids: readonly number[]): Map<number, Labe
 
 // ---------------------------------------------------------------------------------------------
 // Status.
-
-export const STATUS_LABELS: Record<ConversationStatus, string> = {
-  open: "Open",
-  pending: "Pending",
-  snoozed: "Snoozed",
-  resolved: "Resolved",
-};
 
 /**
  * Resolve, reopen, mark pending or snooze (until a time, or with null until the customer next

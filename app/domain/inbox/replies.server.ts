@@ -32,7 +32,7 @@ export function sendReply(
   if (window.state === "blocked") throw new ValidationError(window.reason);
   const freeText = input.channel === "whatsapp" && input.whatsappType !== "template";
   if (window.state === "template-only" && freeText) {
-    throw new ValidationError(window.reason, { whatsappText: [window.reason] });
+    throw new ValidationError(window.reason);
   }
   const summary = queueMessages(ctx, [
     {
