@@ -4,13 +4,12 @@ import { requireWorkspace } from "~/auth/workspace.server";
 import { waitedFor } from "~/components/inbox/format";
 import { Button } from "~/components/ui/button";
 import { EmptyState, PageHeader } from "~/components/ui/layout";
-import { CONVERSATION_STATUSES } from "~/db/schema/tenant-inbox";
 import {
   inboxTeams,
   listConversations,
   readInboxQuery,
 } from "~/domain/inbox/conversation-list.server";
-import { STATUS_LABELS } from "~/domain/inbox/status-labels";
+import { CONVERSATION_STATUSES, STATUS_LABELS } from "~/domain/inbox/status-labels";
 import { loadInboxMember } from "~/domain/inbox/members.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
 import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
