@@ -102,7 +102,7 @@ export async function loader(args: LoaderFunctionArgs) {
               type: item.type,
               key: item.key,
               at,
-              text: item.body || item.kind,
+              text: item.body || (item.kind === "created" ? "Conversation started" : item.kind),
               body: item.body,
               actor: item.actor?.name || null,
             };
