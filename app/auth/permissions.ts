@@ -18,7 +18,8 @@ export const ROLE_DESCRIPTIONS: Record<Role, string> = {
   owner: "Everything, including transferring ownership of the workspace.",
   admin: "Everything except transferring ownership: members, security, settings, API keys.",
   marketer: "Contacts, segments, templates, campaigns and their reports.",
-  agent: "Read-only access to contacts, lists and segments; cannot export contacts.",
+  agent:
+    "Reads and answers conversations in the inbox; read-only access to contacts, lists and segments; cannot export contacts.",
   viewer: "Read-only access to contacts, campaigns and reports; cannot export contacts.",
 };
 

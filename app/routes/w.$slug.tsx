@@ -53,6 +53,7 @@ const NAV: NavGroup[] = [
   {
     label: "Messaging",
     items: [
+      { to: "inbox", label: "Inbox", icon: "inbox", permission: "inbox:read" },
       { to: "templates", label: "Templates", icon: "templates", permission: "campaigns:read" },
       { to: "campaigns", label: "Campaigns", icon: "campaigns", permission: "campaigns:read" },
       { to: "messages", label: "Messages", icon: "messages", permission: "campaigns:read" },

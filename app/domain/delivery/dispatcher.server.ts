@@ -28,7 +28,7 @@ import {
   nextLaterEventAt,
   PENDING_RECHECK_MS,
 } from "./webhooks.server";
-import { WHATSAPP_WINDOW_MS } from "./replies.server";
+import { WHATSAPP_WINDOW_MS } from "./customer-replies.server";
 import { scheduleSandboxWhatsApp } from "./whatsapp-sandbox.server";
 
 /**

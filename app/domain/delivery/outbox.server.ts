@@ -10,6 +10,8 @@ import { NotFoundError, ValidationError } from "~/lib/errors";
 import { idSource } from "~/lib/tokens";
 import { suppressionHash, suppressionKey } from "../contacts/suppression-hash.server";
 import type { WorkspaceContext } from "../context";
+import { conversationForOutbound, touchOutbound } from "../inbox/conversations.server";
+import { messageText } from "../inbox/thread.server";
 import { composeMarketingEmail } from "./email-compose.server";
 import { integrationForChannel } from "./integrations.server";
 
@@ -36,6 +38,10 @@ export interface QueueInput {
   notBefore?: Date;
   /** False: links in a marketing email are not rewritten for click tracking (the template's). */
   trackLinks?: boolean;
+  /** The inbox conversation it answers; absent: the contact's active one (or a new one). */
+  conversationId?: number;
+  /** The member who wrote it (an inbox reply). */
+  authorId?: string;
 }
 
 export interface QueueSummary {
@@ -187,6 +193,39 @@ export function queueMessages(ctx: WorkspaceContext, inputs: QueueInput[]): Queu
             trackClicks: workspace.trackClicks && input.trackLinks !== false,
           });
         }
+        // Queued before under this key: nothing to do (and no conversation to touch).
+        if (
+          input.idempotencyKey &&
+          tx
+            .select({ id: messages.id })
+            .from(messages)
+            .where(eq(messages.idempotencyKey, input.idempotencyKey))
+            .get()
+        ) {
+          summary.duplicates += 1;
+          continue;
+        }
+        // A message that will not go joins no conversation unless it was written in one.
+        const conversationId =
+          input.conversationId ??
+          (reason
+            ? null
+            : conversationForOutbound(ctx.db, {
+                contactId: contact.id,
+                channel: input.channel,
+                integrationId: integrationOf(input.channel),
+                at: now,
+                preview: messageText(content).text,
+                kind: input.kind,
+                authorId: input.authorId ?? null,
+              }));
+        if (input.conversationId !== undefined) {
+          touchOutbound(ctx.db, input.conversationId, {
+            at: now,
+            preview: messageText(content).text,
+            authorId: input.authorId ?? null,
+          });
+        }
         const inserted = tx
           .insert(messages)
           .values({
@@ -201,6 +240,8 @@ export function queueMessages(ctx: WorkspaceContext, inputs: QueueInput[]): Queu
             nextAttemptAt: new Date(due),
             idempotencyKey: input.idempotencyKey ?? null,
             campaignId: input.campaignId ?? null,
+            conversationId,
+            authorId: input.authorId ?? null,
             createdAt: now,
             updatedAt: now,
           })

@@ -16,7 +16,14 @@ import {
 } from "../contacts/suppressions.server";
 import { systemContext } from "../context";
 import { indexSubjects, subjectHashes } from "../privacy/subject-index.server";
-import { applyEmailUnsubscribe, emailSender } from "./inbound-email-apply.server";
+import {
+  campaignRepliedTo,
+  conversationForInbound,
+  linkInbound,
+  reopenWithinDays,
+} from "../inbox/conversations.server";
+import { publishInboxEvent } from "../inbox/live.server";
+import { applyEmailUnsubscribe, emailSender, repliedMessage } from "./inbound-email-apply.server";
 import { integrationForWebhook, type LoadedIntegration } from "./integrations.server";
 import { markDue, queueMessages } from "./outbox.server";
 
@@ -557,6 +564,29 @@ function applyInbound(
   );
   if (stored.changes === 0) return "duplicate inbound message";
   if (contact) {
+    // The inbox: the reply joins (or reopens, or starts) the contact's conversation.
+    // An email names the message it answers; other channels: the contact's latest campaign.
+    const answered = channel === "email" ? repliedMessage(db, event) : null;
+    const campaignId =
+      answered?.campaignId ?? campaignRepliedTo(db, contact.id, channel, new Date(when));
+    const { conversationId } = conversationForInbound(db, {
+      contactId: contact.id,
+      channel,
+      integrationId,
+      at: new Date(when),
+      preview: event.text,
+      campaignId,
+      reopenWithinDays: reopenWithinDays(db),
+    });
+    linkInbound(db, Number(stored.lastInsertRowid), conversationId, campaignId);
+    followUps.push(() =>
+      publishInboxEvent(workspaceId, {
+        type: "message",
+        conversationId,
+        direction: "in",
+        at: when,
+      }),
+    );
     s.event.run(
       contact.id,
       when,

@@ -9,7 +9,8 @@ import {
 } from "../templates/whatsapp-sync.server";
 import { Dispatcher } from "./dispatcher.server";
 import { queueMessages } from "./outbox.server";
-import { whatsappWindow, WHATSAPP_WINDOW_MS } from "./replies.server";
+import { whatsappWindow } from "../inbox/window.server";
+import { WHATSAPP_WINDOW_MS } from "./customer-replies.server";
 import { processWebhookEvents } from "./webhooks.server";
 import {
   SANDBOX_DELIVERED_AFTER_MS,

@@ -21,7 +21,7 @@ import { setConsent } from "~/domain/contacts/consent.server";
 import { SUPPRESSION_REASON_LABELS } from "~/domain/contacts/suppressions.server";
 import { connectedChannels, reachableChannels } from "~/domain/delivery/contact-reach.server";
 import { listMessages, queueMessages } from "~/domain/delivery/outbox.server";
-import { whatsappWindow } from "~/domain/delivery/replies.server";
+import { replyWindow } from "~/domain/inbox/window.server";
 import { composeServiceMessage } from "~/domain/delivery/service-message.server";
 import { contactTelegramLink, telegramBot } from "~/domain/delivery/telegram-links.server";
 import { countryName } from "~/domain/workspaces/options";
@@ -148,8 +148,8 @@ export async function loader(args: LoaderFunctionArgs) {
         : null,
       whatsappWindow: can(role, "campaigns:read")
         ? (() => {
-            const w = whatsappWindow(wctx, contactId);
-            return w.openUntil ? when(w.openUntil) : null;
+            const w = replyWindow(wctx, { contactId, channel: "whatsapp" });
+            return w.state === "open" ? when(w.closesAt) : null;
           })()
         : null,
       telegram: bot

@@ -1,12 +1,12 @@
-import { and, asc, desc, eq, gte } from "drizzle-orm";
+import { and, asc, eq, gte } from "drizzle-orm";
 import { inboundMessages } from "~/db/schema/tenant";
 import type { Channel } from "~/lib/channels";
 import type { WorkspaceContext } from "../context";
 
 /**
  * What people wrote back (stored by the webhook code from a provider's, or the sandbox's,
- * inbound events) and the WhatsApp customer service window it opens: for 24 hours after a
- * person's last message, free-form WhatsApp messages may be sent to them.
+ * inbound events). The WhatsApp customer service window they open (24 hours after a person's
+ * last message) is decided in app/domain/inbox/window.server.ts.
  */
 
 export const WHATSAPP_WINDOW_MS = 24 * 60 * 60_000;
@@ -41,21 +41,4 @@ export function repliesSince(
     .limit(limit)
     .all()
     .map((r) => ({ id: r.id, text: r.text, at: r.at, sandbox: r.integrationId === null }));
-}
-
-/** The contact's WhatsApp window: when they last wrote, and until when it is open (or null). */
-export function whatsappWindow(
-  ctx: WorkspaceContext,
-  contactId: number,
-): { lastReplyAt: Date | null; openUntil: Date | null } {
-  const last = ctx.db
-    .select({ at: inboundMessages.at })
-    .from(inboundMessages)
-    .where(and(eq(inboundMessages.contactId, contactId), eq(inboundMessages.channel, "whatsapp")))
-    .orderBy(desc(inboundMessages.at))
-    .limit(1)
-    .get();
-  if (!last) return { lastReplyAt: null, openUntil: null };
-  const until = new Date(last.at.getTime() + WHATSAPP_WINDOW_MS);
-  return { lastReplyAt: last.at, openUntil: until > ctx.now() ? until : null };
 }

@@ -1,0 +1,172 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, Link, useLoaderData } from "@remix-run/react";
+import { requireWorkspace } from "~/auth/workspace.server";
+import { waitedFor } from "~/components/inbox/format";
+import { Button } from "~/components/ui/button";
+import { EmptyState, PageHeader } from "~/components/ui/layout";
+import {
+  inboxTeams,
+  listConversations,
+  readInboxQuery,
+} from "~/domain/inbox/conversation-list.server";
+import { CONVERSATION_STATUSES, STATUS_LABELS } from "~/domain/inbox/status-labels";
+import { loadInboxMember } from "~/domain/inbox/members.server";
+import { CHANNEL_LABELS } from "~/lib/channels";
+import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: `Inbox — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
+];
+
+export const headers = () => ({ "Cache-Control": "no-store" });
+
+export async function loader(args: LoaderFunctionArgs) {
+  const { workspace, wctx, role } = await requireWorkspace(args, "inbox:read");
+  const member = loadInboxMember(wctx, wctx.userId, role);
+  const filter = readInboxQuery(new URL(args.request.url).searchParams);
+  const page = listConversations(wctx, member, filter);
+  const now = wctx.now();
+  const tz = workspace.timezone;
+  const view = typeof filter.view === "string" ? filter.view : `team-${filter.view.teamId}`;
+  return {
+    workspace: { name: workspace.name, slug: workspace.slug },
+    query: { view, status: filter.status, order: filter.order, q: filter.q ?? "" },
+    teams: inboxTeams(wctx, member),
+    rows: page.rows.map((r) => ({
+      id: r.id,
+      contact: r.contact.name || r.contact.phone || r.contact.email || `Contact ${r.contact.id}`,
+      channel: CHANNEL_LABELS[r.channel],
+      preview: r.preview,
+      last: {
+        iso: r.lastMessageAt.toISOString(),
+        text: formatDateTimeCompact(r.lastMessageAt, tz, now),
+        full: formatDateTime(r.lastMessageAt, tz),
+      },
+      waiting: r.waitingSince ? waitedFor(now.getTime() - r.waitingSince.getTime()) : null,
+      assignee: r.assignee?.name || null,
+      team: r.team?.name ?? null,
+      labels: r.labels,
+    })),
+    nextCursor: page.nextCursor,
+  };
+}
+
+export default function InboxPage() {
+  const { workspace, query, teams, rows, nextCursor } = useLoaderData<typeof loader>();
+  const base = `/w/${workspace.slug}/inbox`;
+  const link = (change: Record<string, string | null>) => {
+    const params = new URLSearchParams();
+    const merged: Record<string, string | null> = { ...query, cursor: null, ...change };
+    for (const [k, v] of Object.entries(merged)) {
+      const defaults: Record<string, string> = { view: "all", status: "open", order: "newest" };
+      if (v && v !== defaults[k]) params.set(k, v);
+    }
+    const search = params.toString();
+    return search ? `${base}?${search}` : base;
+  };
+  const views = [
+    { id: "all", label: "All" },
+    { id: "mine", label: "Mine" },
+    { id: "unassigned", label: "Unassigned" },
+    ...teams.map((t) => ({ id: `team-${t.id}`, label: t.name })),
+  ];
+  return (
+    <>
+      <PageHeader
+        title="Inbox"
+        description="Conversations with the people who write back, on every channel."
+      />
+      <nav className="inbox-tabs" aria-label="Views">
+        {views.map((v) => (
+          <Link
+            key={v.id}
+            to={link({ view: v.id })}
+            aria-current={query.view === v.id ? "page" : undefined}
+          >
+            {v.label}
+          </Link>
+        ))}
+      </nav>
+      <nav className="inbox-tabs inbox-tabs-secondary" aria-label="Status">
+        {CONVERSATION_STATUSES.map((s) => (
+          <Link
+            key={s}
+            to={link({ status: s })}
+            aria-current={query.status === s ? "page" : undefined}
+          >
+            {STATUS_LABELS[s]}
+          </Link>
+        ))}
+      </nav>
+      <Form method="get" className="filters inbox-filters" role="search">
+        {query.view !== "all" ? <input type="hidden" name="view" value={query.view} /> : null}
+        {query.status !== "open" ? (
+          <input type="hidden" name="status" value={query.status} />
+        ) : null}
+        <div className="field">
+          <label htmlFor="inbox-q">Search</label>
+          <input
+            id="inbox-q"
+            name="q"
+            type="search"
+            defaultValue={query.q}
+            placeholder="Name, email, phone or words"
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="inbox-order">Order</label>
+          <select id="inbox-order" name="order" defaultValue={query.order}>
+            <option value="newest">Newest first</option>
+            <option value="oldest-waiting">Oldest waiting first</option>
+          </select>
+        </div>
+        <div className="filters-actions">
+          <Button variant="secondary">Apply</Button>
+        </div>
+      </Form>
+      {rows.length === 0 ? (
+        <EmptyState title={query.q ? "No conversations match" : "No conversations here"}>
+          {query.q
+            ? "Try another name, number or word."
+            : "When a customer writes to one of your channels, the conversation appears here."}
+        </EmptyState>
+      ) : (
+        <ul className="inbox-list" aria-label="Conversations">
+          {rows.map((r) => (
+            <li key={r.id}>
+              <Link to={`${base}/${r.id}`} className="inbox-row">
+                <span className="inbox-row-head">
+                  <strong className="inbox-contact">{r.contact}</strong>
+                  <span className="badge">{r.channel}</span>
+                  <time dateTime={r.last.iso} title={r.last.full} className="muted">
+                    {r.last.text}
+                  </time>
+                </span>
+                <span className="inbox-preview">{r.preview || "—"}</span>
+                <span className="inbox-row-meta muted">
+                  {r.waiting ? (
+                    <span className="badge badge-warning">Waiting {r.waiting}</span>
+                  ) : null}
+                  <span>{r.assignee ? `Assigned to ${r.assignee}` : "Unassigned"}</span>
+                  {r.team ? <span>Team {r.team}</span> : null}
+                  {r.labels.map((l) => (
+                    <span key={l.id} className={`badge inbox-label inbox-label-${l.color}`}>
+                      {l.name}
+                    </span>
+                  ))}
+                </span>
+              </Link>
+            </li>
+          ))}
+        </ul>
+      )}
+      {nextCursor ? (
+        <p className="pager">
+          <Link className="btn btn-secondary" to={link({ cursor: nextCursor })}>
+            Load more
+          </Link>
+        </p>
+      ) : null}
+    </>
+  );
+}
