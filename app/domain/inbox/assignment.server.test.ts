@@ -11,7 +11,7 @@ import {
   teamMembers,
   teams,
 } from "~/db/schema/tenant-inbox";
-import { ValidationError } from "~/lib/errors";
+import { ForbiddenError, ValidationError } from "~/lib/errors";
 import { createContact } from "../contacts/contacts.server";
 import type { WorkspaceContext } from "../context";
 import { setAgentCapacity, setAvailability, touchAgent } from "./agents.server";
@@ -137,8 +137,8 @@ describe("manual assignment", () => {
       thrown(() => assignConversation(ctx, id("cleo"), c, { assigneeId: id("ben") })),
     ).toBeInstanceOf(ValidationError);
     expect(
-      thrown(() => assignConversation(ctx, id("mia"), c, { assigneeId: id("ana") })).status,
-    ).toBe(403);
+      thrown(() => assignConversation(ctx, id("mia"), c, { assigneeId: id("ana") })),
+    ).toBeInstanceOf(ForbiddenError);
     expect(conv(c).assigneeId).toBeNull();
     assignConversation(ctx, id("ana"), c, { assigneeId: id("ana") });
     expect(conv(c).assigneeId).toBe(id("ana"));
