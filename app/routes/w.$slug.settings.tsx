@@ -1,7 +1,7 @@
 import { getFormProps, getInputProps, useForm } from "@conform-to/react";
 import { parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
@@ -75,6 +75,7 @@ export async function loader(args: LoaderFunctionArgs) {
     },
     countries,
     canDelete: can(role, "ownership:transfer"),
+    canManageInbox: can(role, "inbox:manage"),
     timeZones: zones.map((zone) => ({ value: zone, label: zone.replace(/_/g, " ") })),
   };
 }
@@ -93,7 +94,8 @@ export async function action(args: ActionFunctionArgs) {
 }
 
 export default function WorkspaceSettingsPage() {
-  const { workspace, countries, timeZones, canDelete } = useLoaderData<typeof loader>();
+  const { workspace, countries, timeZones, canDelete, canManageInbox } =
+    useLoaderData<typeof loader>();
   const lastResult = useActionData<typeof action>();
   const navigation = useNavigation();
   const [form, fields] = useForm({
@@ -188,6 +190,20 @@ export default function WorkspaceSettingsPage() {
           </Button>
         </Form>
       </Card>
+      {canManageInbox ? (
+        <Card title="Inbox">
+          <ul>
+            <li>
+              <Link to={`/w/${workspace.slug}/settings/inbox`}>Inbox settings</Link>: reopening,
+              auto-assignment, business hours and auto-reply, satisfaction survey, AI drafts.
+            </li>
+            <li>
+              <Link to={`/w/${workspace.slug}/settings/teams`}>Teams and labels</Link>: who answers
+              which conversations, agents&apos; caps, labels.
+            </li>
+          </ul>
+        </Card>
+      ) : null}
       {canDelete ? (
         <section className="card danger-zone" aria-labelledby="danger-zone-heading">
           <h2 id="danger-zone-heading" className="card-title">

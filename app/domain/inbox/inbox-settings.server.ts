@@ -3,6 +3,7 @@ import { z } from "zod";
 import { conversations, inboxSettings } from "~/db/schema/tenant-inbox";
 import { ValidationError, type FieldErrors } from "~/lib/errors";
 import type { TenantContext, WorkspaceContext } from "../context";
+import { drainAssignmentQueue } from "./assignment.server";
 
 /**
  * The workspace's inbox rules (one row): reopening, auto-assignment and its per-agent cap,
@@ -203,7 +204,7 @@ export function settingsToInput(settings: InboxSettings): z.output<typeof InboxS
 /**
  * Validates and saves every setting at once; nothing is saved when anything is wrong. Turning
  * auto-assignment off empties the queue; turning it on queues the conversations already
- * waiting without anyone (the caller drains, see assignment.server.ts).
+ * waiting without anyone and drains the queue.
  */
 export function updateInboxSettings(
   ctx: WorkspaceContext,
@@ -268,5 +269,6 @@ export function updateInboxSettings(
     },
     { behavior: "immediate" },
   );
+  if (value.autoAssign) drainAssignmentQueue(ctx);
   return readInboxSettings(ctx);
 }
