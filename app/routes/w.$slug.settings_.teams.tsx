@@ -400,46 +400,27 @@ export default function TeamsPage() {
         {labels.length === 0 ? (
           <EmptyState title="No labels yet">Add one below to sort conversations.</EmptyState>
         ) : (
-          <div className="table-scroll">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">Label</th>
-                  <th scope="col">Conversations</th>
-                  <th scope="col">Change</th>
-                </tr>
-              </thead>
-              <tbody>
-                {labels.map((l) => (
-                  <tr key={l.id}>
-                    <th scope="row">
-                      <span className={BADGE[l.color]}>{l.name}</span>
-                    </th>
-                    <td>{l.conversations.toLocaleString("en-US")}</td>
-                    <td>
-                      <Form method="post" action={page} className="inline-form">
-                        <input type="hidden" name="intent" value="renameLabel" />
-                        <input type="hidden" name="labelId" value={l.id} />
-                        <Field label="Name" name="name" defaultValue={l.name} maxLength={40} />
-                        <Select
-                          name="color"
-                          label="Colour"
-                          options={colors}
-                          defaultValue={l.color}
-                        />
-                        <Button type="submit" disabled={busy}>
-                          Save<span className="visually-hidden"> {l.name}</span>
-                        </Button>
-                        <Link to={`${page}?deleteLabel=${l.id}`}>
-                          Delete…<span className="visually-hidden"> {l.name}</span>
-                        </Link>
-                      </Form>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ul className="card">
+            {labels.map((l) => (
+              <li key={l.id}>
+                <span className={BADGE[l.color]}>{l.name}</span> on{" "}
+                {l.conversations.toLocaleString("en-US")}{" "}
+                {l.conversations === 1 ? "conversation" : "conversations"}
+                <Form method="post" action={page} className="inline-form">
+                  <input type="hidden" name="intent" value="renameLabel" />
+                  <input type="hidden" name="labelId" value={l.id} />
+                  <Field label="Name" name="name" defaultValue={l.name} maxLength={40} />
+                  <Select name="color" label="Colour" options={colors} defaultValue={l.color} />
+                  <Button type="submit" disabled={busy}>
+                    Save<span className="visually-hidden"> {l.name}</span>
+                  </Button>
+                  <Link to={`${page}?deleteLabel=${l.id}`}>
+                    Delete…<span className="visually-hidden"> {l.name}</span>
+                  </Link>
+                </Form>
+              </li>
+            ))}
+          </ul>
         )}
         <FormErrors errors={errorsOf("renameLabel")} />
         <Card title="Add a label">
