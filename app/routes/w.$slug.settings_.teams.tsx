@@ -400,7 +400,7 @@ export default function TeamsPage() {
         {labels.length === 0 ? (
           <EmptyState title="No labels yet">Add one below to sort conversations.</EmptyState>
         ) : (
-          <ul className="card">
+          <ul className="card" style={{ listStyle: "none" }}>
             {labels.map((l) => (
               <li key={l.id}>
                 <span className={BADGE[l.color]}>{l.name}</span> on{" "}
