@@ -15,7 +15,7 @@ export const MAX_TEAM_NAME = 60;
 
 /**
  * The roles behind inbox:read and inbox:reply in app/auth/permissions.ts (domain code does not
- * import auth); a test there holds the two tables together.
+ * import auth); change both together.
  */
 export const INBOX_ROLES = {
   "inbox:read": ["owner", "admin", "marketer", "agent"],
