@@ -5,6 +5,7 @@ import { dbMaintenance } from "./db-maintenance.server";
 import { policyNotices } from "./policy-notices.server";
 import { retention } from "./retention.server";
 import { dsarTasks } from "./dsar-tasks.server";
+import { inboxMinutely } from "./inbox-minutely.server";
 import { privacyReindex } from "./privacy-reindex.server";
 import type { Job } from "./job";
 import { whatsappTemplateSync } from "./whatsapp-template-sync.server";
@@ -25,6 +26,7 @@ export const jobs: readonly Job[] = [
   retention,
   dsarTasks,
   privacyReindex,
+  inboxMinutely,
 ];
 
 export function findJob(name: string): Job | undefined {

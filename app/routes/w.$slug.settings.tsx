@@ -75,6 +75,7 @@ export async function loader(args: LoaderFunctionArgs) {
     },
     countries,
     canDelete: can(role, "ownership:transfer"),
+    canManageInbox: can(role, "inbox:manage"),
     timeZones: zones.map((zone) => ({ value: zone, label: zone.replace(/_/g, " ") })),
   };
 }
@@ -93,7 +94,8 @@ export async function action(args: ActionFunctionArgs) {
 }
 
 export default function WorkspaceSettingsPage() {
-  const { workspace, countries, timeZones, canDelete } = useLoaderData<typeof loader>();
+  const { workspace, countries, timeZones, canDelete, canManageInbox } =
+    useLoaderData<typeof loader>();
   const lastResult = useActionData<typeof action>();
   const navigation = useNavigation();
   const [form, fields] = useForm({
@@ -188,13 +190,29 @@ export default function WorkspaceSettingsPage() {
           </Button>
         </Form>
       </Card>
-      <Card title="Inbox AI">
-        <p>
-          AI reply drafts are written from your{" "}
-          <Link to={`/w/${workspace.slug}/settings/knowledge`}>knowledge base</Link>. See{" "}
-          <Link to={`/w/${workspace.slug}/settings/ai`}>what the AI sees</Link>: what is sent to
-          Claude, this month&apos;s usage, and how drafts were used.
-        </p>
+      <Card title="Inbox">
+        <ul>
+          {canManageInbox ? (
+            <>
+              <li>
+                <Link to={`/w/${workspace.slug}/settings/inbox`}>Inbox settings</Link>: reopening,
+                auto-assignment, business hours and auto-reply, satisfaction survey, AI drafts.
+              </li>
+              <li>
+                <Link to={`/w/${workspace.slug}/settings/teams`}>Teams and labels</Link>: who
+                answers which conversations, agents&apos; caps, labels.
+              </li>
+            </>
+          ) : null}
+          <li>
+            <Link to={`/w/${workspace.slug}/settings/knowledge`}>Knowledge base</Link>: what AI
+            reply drafts are written from.
+          </li>
+          <li>
+            <Link to={`/w/${workspace.slug}/settings/ai`}>What the AI sees</Link>: what is sent to
+            Claude, this month&apos;s usage, and how drafts were used.
+          </li>
+        </ul>
       </Card>
       {canDelete ? (
         <section className="card danger-zone" aria-labelledby="danger-zone-heading">
