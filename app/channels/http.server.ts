@@ -88,7 +88,12 @@ export async function httpCall(call: HttpCall): Promise<HttpReply> {
         } catch {
           errorJson = undefined;
         }
-        return { status: response.statusCode, headers: replyHeaders, text: errorText, json: errorJson };
+        return {
+          status: response.statusCode,
+          headers: replyHeaders,
+          text: errorText,
+          json: errorJson,
+        };
       }
       return { status: response.statusCode, headers: replyHeaders, text, json, bytes };
     }

@@ -38,7 +38,13 @@ function whatsappPayload(message: MessageRow): string | null {
       ...(kind === "document" ? { filename } : {}),
     };
     return JSON.stringify(
-      { messaging_product: "whatsapp", recipient_type: "individual", to, type: kind, [kind]: media },
+      {
+        messaging_product: "whatsapp",
+        recipient_type: "individual",
+        to,
+        type: kind,
+        [kind]: media,
+      },
       null,
       2,
     );

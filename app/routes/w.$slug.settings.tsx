@@ -1,7 +1,7 @@
 import { getFormProps, getInputProps, useForm } from "@conform-to/react";
 import { parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
@@ -187,6 +187,12 @@ export default function WorkspaceSettingsPage() {
             Save settings
           </Button>
         </Form>
+      </Card>
+      <Card title="Inbox">
+        <p>
+          <Link to={`/w/${workspace.slug}/settings/canned-responses`}>Canned responses</Link>: saved
+          replies, with attachments, inserted with / in the inbox composer.
+        </p>
       </Card>
       {canDelete ? (
         <section className="card danger-zone" aria-labelledby="danger-zone-heading">

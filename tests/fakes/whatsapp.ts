@@ -796,8 +796,7 @@ export function createWhatsAppFake(options: WhatsAppFakeOptions = {}): WhatsAppF
     } else if (body.type === "image" || body.type === "document") {
       const kind = body.type;
       const node = (body as Record<string, unknown>)[kind] as
-        | { id?: unknown; caption?: unknown; filename?: unknown }
-        | undefined;
+        { id?: unknown; caption?: unknown; filename?: unknown } | undefined;
       const id = typeof node?.id === "string" ? node.id : "";
       const held = media.get(id);
       if (!held || held.phoneNumberId !== phoneNumberId) {

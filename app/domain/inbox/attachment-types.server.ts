@@ -160,7 +160,10 @@ function megabytes(bytes: number): string {
  * extension agrees with the bytes, and within the size limit of its kind. Throws
  * AttachmentRefusedError with a message meant for the person who chose the file.
  */
-export function checkAttachment(filename: string, bytes: Uint8Array): SniffedType & { filename: string } {
+export function checkAttachment(
+  filename: string,
+  bytes: Uint8Array,
+): SniffedType & { filename: string } {
   const name = cleanFilename(filename);
   const shown = name || "The file";
   if (bytes.length === 0) throw new AttachmentRefusedError(`“${shown}” is empty.`);

@@ -17,7 +17,11 @@ import {
 
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 73, 72]);
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46]);
-const WEBP = Buffer.concat([Buffer.from("RIFF"), Buffer.from([36, 0, 0, 0]), Buffer.from("WEBPVP8 ")]);
+const WEBP = Buffer.concat([
+  Buffer.from("RIFF"),
+  Buffer.from([36, 0, 0, 0]),
+  Buffer.from("WEBPVP8 "),
+]);
 const PDF = Buffer.from("%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n");
 const EXE = Buffer.concat([Buffer.from("MZ"), Buffer.alloc(64, 0x90)]);
 const office = (folder: string) =>
@@ -92,9 +96,9 @@ describe("sniffing", () => {
     const okPdf = Buffer.concat([PDF, Buffer.alloc(6 * 1024 * 1024)]);
     expect(checkAttachment("big.pdf", okPdf).kind).toBe("document");
     const bigPdf = Buffer.concat([PDF, Buffer.alloc(16 * 1024 * 1024)]);
-    expect((thrown(() => checkAttachment("huge.pdf", bigPdf)) as AttachmentRefusedError).status).toBe(
-      413,
-    );
+    expect(
+      (thrown(() => checkAttachment("huge.pdf", bigPdf)) as AttachmentRefusedError).status,
+    ).toBe(413);
   });
 
   it("keeps only the file's own name", () => {
@@ -138,7 +142,12 @@ describe("the attachment store", () => {
     expect(mediaContent("whatsapp", row, " Your invoice ")).toEqual({
       channel: "whatsapp",
       type: "media",
-      media: { kind: "document", attachmentId: row.id, mimeType: "application/pdf", filename: "doc.pdf" },
+      media: {
+        kind: "document",
+        attachmentId: row.id,
+        mimeType: "application/pdf",
+        filename: "doc.pdf",
+      },
       caption: "Your invoice",
     });
     for (const channel of ["sms", "telegram", "email"] as const) {

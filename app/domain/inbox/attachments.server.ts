@@ -137,6 +137,27 @@ export async function attachmentForSend(
   };
 }
 
+/**
+ * How an attachment is served: its sniffed type (never guessed again by the browser), images
+ * shown inline, documents downloaded, cached only by the member's own browser.
+ */
+export function attachmentResponseHeaders(attachment: Attachment): Record<string, string> {
+  const type =
+    attachment.mimeType === "text/plain" ? "text/plain; charset=utf-8" : attachment.mimeType;
+  const ascii = attachment.filename.replace(/[^\x20-\x7e]|["\\]/g, "_");
+  const disposition = attachment.kind === "image" ? "inline" : "attachment";
+  return {
+    "Content-Type": type,
+    "Content-Length": String(attachment.size),
+    "X-Content-Type-Options": "nosniff",
+    "Content-Disposition": `${disposition}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(attachment.filename)}`,
+    "Cache-Control": "private, max-age=3600",
+    // A document opened in the browser still may not run anything.
+    "Content-Security-Policy":
+      "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
+  };
+}
+
 /** Deletes a row and its bytes (the caller checked nothing still points at it). */
 export function deleteAttachment(ctx: WorkspaceContext, id: string): void {
   if (!isAttachmentId(id)) return;
@@ -168,7 +189,9 @@ export function mediaContent(
     );
   }
   if (attachment.kind !== "image" && attachment.kind !== "document") {
-    throw new ValidationError(`“${attachment.filename}” cannot be sent: only images and documents can.`);
+    throw new ValidationError(
+      `“${attachment.filename}” cannot be sent: only images and documents can.`,
+    );
   }
   const text = caption?.trim();
   return {

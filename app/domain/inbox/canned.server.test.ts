@@ -24,7 +24,11 @@ let nameless: number;
 beforeAll(async () => {
   ctx = await makeWorkspace("canned-domain");
   defineAttribute(ctx.db, "city", "text");
-  asha = insertContact(ctx.db, { name: "Asha Rao", phone: "+919800000001", attributes: { city: "Pune" } });
+  asha = insertContact(ctx.db, {
+    name: "Asha Rao",
+    phone: "+919800000001",
+    attributes: { city: "Pune" },
+  });
   nameless = insertContact(ctx.db, { name: "", phone: "+919800000002" });
 });
 
@@ -65,15 +69,21 @@ describe("canned responses", () => {
   it("refuses bad input: shortcut, long body, broken or unknown variables", () => {
     const bad = (input: { shortcut: string; title: string; body: string }) =>
       thrown(() => createCannedResponse(ctx, input)) as ValidationError;
-    expect(bad({ shortcut: "no spaces", title: "x", body: "x" }).fieldErrors.shortcut).toBeDefined();
-    expect(bad({ shortcut: "a".repeat(31), title: "x", body: "x" }).fieldErrors.shortcut).toBeDefined();
-    expect(bad({ shortcut: "long", title: "x", body: "x".repeat(4097) }).fieldErrors.body).toBeDefined();
+    expect(
+      bad({ shortcut: "no spaces", title: "x", body: "x" }).fieldErrors.shortcut,
+    ).toBeDefined();
+    expect(
+      bad({ shortcut: "a".repeat(31), title: "x", body: "x" }).fieldErrors.shortcut,
+    ).toBeDefined();
+    expect(
+      bad({ shortcut: "long", title: "x", body: "x".repeat(4097) }).fieldErrors.body,
+    ).toBeDefined();
     expect(bad({ shortcut: "broken", title: "x", body: "Hi {{ first_name " }).message).toContain(
       "not closed",
     );
-    expect(bad({ shortcut: "unknown", title: "x", body: "Hi {{ contact.shoe_size }}" }).message).toBe(
-      "{{ contact.shoe_size }} is not a contact field or custom attribute.",
-    );
+    expect(
+      bad({ shortcut: "unknown", title: "x", body: "Hi {{ contact.shoe_size }}" }).message,
+    ).toBe("{{ contact.shoe_size }} is not a contact field or custom attribute.");
   });
 
   it("renders variables with fallbacks, prompts, and stacks several with their attachments", () => {
@@ -88,7 +98,7 @@ describe("canned responses", () => {
     const order = createCannedResponse(ctx, {
       shortcut: "order",
       title: "Order status",
-      body: "Order {{ prompt: Order number }} ships {{ prompt: \"Ship date\" | default: \"soon\" }}.",
+      body: 'Order {{ prompt: Order number }} ships {{ prompt: "Ship date" | default: "soon" }}.',
       attachmentIds: [pdf.id],
     });
     expect(order.prompts).toEqual(["Order number", "Ship date"]);
@@ -114,7 +124,11 @@ describe("canned responses", () => {
       body: "See attached.",
       attachmentIds: [png.id],
     });
-    updateCannedResponse(ctx, canned.id, { shortcut: "with-file", title: "File", body: "No file." });
+    updateCannedResponse(ctx, canned.id, {
+      shortcut: "with-file",
+      title: "File",
+      body: "No file.",
+    });
     const error = thrown(() =>
       createCannedResponse(ctx, {
         shortcut: "gone",

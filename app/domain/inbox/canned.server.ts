@@ -16,7 +16,13 @@ import {
   validateVariables,
   type TemplateValues,
 } from "../templates/personalise";
-import { attachmentsByIds, deleteAttachment, type Attachment } from "./attachments.server";
+import { AttachmentRefusedError } from "./attachment-types.server";
+import {
+  attachmentsByIds,
+  deleteAttachment,
+  storeAttachment,
+  type Attachment,
+} from "./attachments.server";
 
 /**
  * Canned responses: reusable replies typed as "/shortcut" in the composer. The body uses the
@@ -235,6 +241,51 @@ export function deleteCannedResponse(ctx: WorkspaceContext, id: number): CannedR
   return before;
 }
 
+export interface CannedForm {
+  /** Absent: a new response. */
+  id?: number;
+  shortcut: string;
+  title: string;
+  body: string;
+  /** Attachments it already has and keeps. */
+  keepAttachmentIds: string[];
+  /** Files uploaded with the form, added after the kept ones. */
+  files: { filename: string; bytes: Uint8Array }[];
+}
+
+/**
+ * The settings page's save: stores the uploaded files, then creates or updates the response.
+ * Nothing stays half-way: a refused file or form deletes the files stored for it.
+ */
+export function saveCannedResponse(ctx: WorkspaceContext, form: CannedForm): CannedResponse {
+  const stored: Attachment[] = [];
+  try {
+    const createdBy = ctx.actor.type === "user" ? ctx.actor.id : null;
+    for (const file of form.files) {
+      try {
+        stored.push(storeAttachment(ctx, { ...file, createdBy }));
+      } catch (error) {
+        if (error instanceof AttachmentRefusedError) {
+          throw new ValidationError(error.message, { files: [error.message] });
+        }
+        throw error;
+      }
+    }
+    const input = {
+      shortcut: form.shortcut,
+      title: form.title,
+      body: form.body,
+      attachmentIds: [...form.keepAttachmentIds, ...stored.map((a) => a.id)],
+    };
+    return form.id === undefined
+      ? createCannedResponse(ctx, input)
+      : updateCannedResponse(ctx, form.id, input);
+  } catch (error) {
+    for (const attachment of stored) deleteAttachment(ctx, attachment.id);
+    throw error;
+  }
+}
+
 export interface RenderedCanned {
   /** The bodies, filled in, joined by a blank line. */
   text: string;
@@ -275,7 +326,11 @@ export function renderCannedResponses(
     for (const variable of parsed.variables) {
       const label = promptLabel(variable);
       const given = values[variable];
-      if (label !== null && (typeof given !== "string" || !given.trim()) && !missing.includes(label)) {
+      if (
+        label !== null &&
+        (typeof given !== "string" || !given.trim()) &&
+        !missing.includes(label)
+      ) {
         missing.push(label);
       }
     }
@@ -284,5 +339,3 @@ export function renderCannedResponses(
   }
   return { text: texts.join("\n\n"), attachments, prompts: missing };
 }
-
-

@@ -282,7 +282,10 @@ function parsePrompt(source: string, base: number): { name: string; rest: number
     label = label.slice(1, -1).trim();
   }
   if (!label) {
-    throw new TagSyntaxError(base + head, "Name the value to ask for, e.g. {{ prompt: Order number }}.");
+    throw new TagSyntaxError(
+      base + head,
+      "Name the value to ask for, e.g. {{ prompt: Order number }}.",
+    );
   }
   if (label.length > MAX_PROMPT_LABEL || /[{}|"]/.test(label)) {
     throw new TagSyntaxError(
