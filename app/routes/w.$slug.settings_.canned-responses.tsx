@@ -55,6 +55,7 @@ export async function loader(args: LoaderFunctionArgs) {
   return {
     workspace: { name: workspace.name, slug: workspace.slug },
     canManage,
+    maxBody: MAX_CANNED_BODY,
     responses,
     editing: find("edit"),
     deleting: find("delete"),
@@ -130,7 +131,15 @@ export async function action(args: ActionFunctionArgs) {
 
 type Response = ReturnType<typeof useLoaderData<typeof loader>>["responses"][number];
 
-function CannedForm({ page, response }: { page: string; response: Response | null }) {
+function CannedForm({
+  page,
+  response,
+  maxBody,
+}: {
+  page: string;
+  response: Response | null;
+  maxBody: number;
+}) {
   const result = useFormResult();
   const busy = useNavigation().state === "submitting";
   const errors = result?.initialValue?.intent === "save" ? (result.error ?? {}) : {};
@@ -164,7 +173,7 @@ function CannedForm({ page, response }: { page: string; response: Response | nul
           id="canned-body"
           name="body"
           rows={6}
-          maxLength={MAX_CANNED_BODY}
+          maxLength={maxBody}
           defaultValue={value("body")}
           aria-invalid={errors.body ? true : undefined}
           aria-describedby="canned-body-hint"
@@ -211,7 +220,7 @@ function CannedForm({ page, response }: { page: string; response: Response | nul
 }
 
 export default function CannedResponsesPage() {
-  const { workspace, canManage, responses, editing, deleting, adding } =
+  const { workspace, canManage, maxBody, responses, editing, deleting, adding } =
     useLoaderData<typeof loader>();
   const result = useFormResult();
   const busy = useNavigation().state === "submitting";
@@ -255,7 +264,7 @@ export default function CannedResponsesPage() {
 
       {canManage && (editing || adding || (failedSave && !editing)) ? (
         <Card title={editing ? `Edit /${editing.shortcut}` : "New canned response"}>
-          <CannedForm page={page} response={editing} />
+          <CannedForm page={page} response={editing} maxBody={maxBody} />
         </Card>
       ) : null}
 
