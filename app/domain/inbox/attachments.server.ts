@@ -138,7 +138,7 @@ export async function attachmentForSend(
 }
 
 /**
- * How an attachment is served: its sniffed type (never guessed again by the browser), images
+ * How an attachment is served: its sniffed type (the host adds nosniff to every answer), images
  * shown inline, documents downloaded, cached only by the member's own browser.
  */
 export function attachmentResponseHeaders(attachment: Attachment): Record<string, string> {
@@ -149,7 +149,6 @@ export function attachmentResponseHeaders(attachment: Attachment): Record<string
   return {
     "Content-Type": type,
     "Content-Length": String(attachment.size),
-    "X-Content-Type-Options": "nosniff",
     "Content-Disposition": `${disposition}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(attachment.filename)}`,
     "Cache-Control": "private, max-age=3600",
     // A document opened in the browser still may not run anything.
