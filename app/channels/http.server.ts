@@ -20,8 +20,10 @@ export interface HttpCall {
   /** Absolute URL. */
   url: string;
   headers?: Record<string, string>;
-  /** A string body is sent as is; an object as JSON. */
-  body?: string | Record<string, unknown>;
+  /** A string or bytes are sent as is; an object as JSON. */
+  body?: string | Buffer | Record<string, unknown>;
+  /** Keep the reply's bytes (`HttpReply.bytes`), e.g. a media download. */
+  raw?: boolean;
   /** Whole-request timeout; the provider counts as unreachable after it. Default 15 s. */
   timeoutMs?: number;
 }
@@ -32,6 +34,8 @@ export interface HttpReply {
   text: string;
   /** The body parsed as JSON, or undefined when it is not JSON. */
   json: unknown;
+  /** The reply's bytes, when the call asked for them (`raw`). */
+  bytes?: Buffer;
 }
 
 /**
@@ -41,8 +45,8 @@ export interface HttpReply {
  */
 export async function httpCall(call: HttpCall): Promise<HttpReply> {
   const headers: Record<string, string> = { ...call.headers };
-  let body: string | undefined;
-  if (typeof call.body === "string") body = call.body;
+  let body: string | Buffer | undefined;
+  if (typeof call.body === "string" || Buffer.isBuffer(call.body)) body = call.body;
   else if (call.body !== undefined) {
     body = JSON.stringify(call.body);
     headers["content-type"] ??= "application/json";
@@ -59,7 +63,8 @@ export async function httpCall(call: HttpCall): Promise<HttpReply> {
       headersTimeout: timeout,
       bodyTimeout: timeout,
     });
-    const text = await response.body.text();
+    const bytes = call.raw ? Buffer.from(await response.body.arrayBuffer()) : undefined;
+    const text = bytes ? "" : await response.body.text();
     const replyHeaders: Record<string, string> = {};
     for (const [name, value] of Object.entries(response.headers)) {
       if (value !== undefined) replyHeaders[name] = Array.isArray(value) ? value.join(", ") : value;
@@ -71,6 +76,26 @@ export async function httpCall(call: HttpCall): Promise<HttpReply> {
       } catch {
         json = undefined;
       }
+    }
+    if (bytes) {
+      // Errors still come back as JSON: read them as such, keep the bytes otherwise.
+      const isJson = /json/i.test(replyHeaders["content-type"] ?? "");
+      if (isJson || response.statusCode >= 300) {
+        const errorText = bytes.toString("utf8");
+        let errorJson: unknown;
+        try {
+          errorJson = isJson ? JSON.parse(errorText) : undefined;
+        } catch {
+          errorJson = undefined;
+        }
+        return {
+          status: response.statusCode,
+          headers: replyHeaders,
+          text: errorText,
+          json: errorJson,
+        };
+      }
+      return { status: response.statusCode, headers: replyHeaders, text, json, bytes };
     }
     return { status: response.statusCode, headers: replyHeaders, text, json };
   } catch (error) {

@@ -37,6 +37,21 @@ export type MessageContent =
       header?: { format: "image" | "video" | "document"; link: string };
     }
   | {
+      channel: "whatsapp";
+      /**
+       * An image or document we keep (free-form: only inside the 24-hour window). The adapter
+       * gets the bytes in `OutgoingMessage.media`, uploads them, then sends the media id.
+       */
+      type: "media";
+      media: {
+        kind: "image" | "document";
+        attachmentId: string;
+        mimeType: string;
+        filename: string;
+      };
+      caption?: string;
+    }
+  | {
       channel: "sms";
       text: string;
       /** India DLT: the registered template id for this text (sent as a provider parameter). */
@@ -60,6 +75,8 @@ export interface OutgoingMessage {
   content: MessageContent;
   /** Email only: extra headers, e.g. List-Unsubscribe and List-Unsubscribe-Post. */
   headers?: Record<string, string>;
+  /** The attachment's bytes for media content, read by the dispatcher from our store. */
+  media?: { bytes: Buffer; mimeType: string; filename: string };
 }
 
 export interface SendResult {
@@ -148,6 +165,11 @@ export type ChannelEvent =
       automated?: boolean;
       /** Inbound email only (channel "email"; `from` is the sender's address). */
       email?: InboundEmailFacts;
+      /**
+       * An image or document the customer sent (the caption, or a placeholder, is `text`):
+       * fetched later with the adapter's `downloadMedia`.
+       */
+      media?: { id: string; kind: "image" | "document"; mimeType: string; filename?: string };
     };
 
 /** What threading and unsubscribing need to know about one inbound email. */
@@ -229,4 +251,6 @@ export interface ChannelAdapter {
   registerWebhook?(url: string): Promise<void>;
   /** WhatsApp only: the account's message templates (list, submit for review). */
   templates?: TemplateApi;
+  /** WhatsApp only: the bytes of media a customer sent, by the provider's media id. */
+  downloadMedia?(mediaId: string): Promise<{ bytes: Buffer; mimeType: string }>;
 }

@@ -48,6 +48,7 @@ type ContentLike =
   | { channel: "email"; subject: string }
   | { channel: "whatsapp"; type: "text"; text: string }
   | { channel: "whatsapp"; type: "template"; name: string }
+  | { channel: "whatsapp"; type: "media"; media: { filename: string }; caption?: string }
   | { channel: "sms" | "telegram"; text: string };
 
 /** One line saying what a message is: the subject, template or the start of the text. */
@@ -59,7 +60,9 @@ export function contentSummary(content: ContentLike | null, max = 80): string {
       ? content.subject
       : content.channel === "whatsapp" && content.type === "template"
         ? `Template ${content.name}`
-        : content.text;
+        : content.channel === "whatsapp" && content.type === "media"
+          ? [content.media.filename, content.caption].filter(Boolean).join(": ")
+          : content.text;
   const flat = line.replace(/\s+/g, " ").trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

@@ -30,6 +30,26 @@ function whatsappPayload(message: MessageRow): string | null {
   const content = message.content;
   if (content?.channel !== "whatsapp") return null;
   const to = message.recipient.replace(/\D/g, "");
+  if (content.type === "media") {
+    // The file goes first to POST /<phone-number-id>/media; the message names what that returns.
+    const { kind, filename } = content.media;
+    const media = {
+      id: "<media id returned by the upload>",
+      ...(content.caption ? { caption: content.caption } : {}),
+      ...(kind === "document" ? { filename } : {}),
+    };
+    return JSON.stringify(
+      {
+        messaging_product: "whatsapp",
+        recipient_type: "individual",
+        to,
+        type: kind,
+        [kind]: media,
+      },
+      null,
+      2,
+    );
+  }
   const body =
     content.type === "text"
       ? {

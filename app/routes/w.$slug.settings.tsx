@@ -205,6 +205,10 @@ export default function WorkspaceSettingsPage() {
             </>
           ) : null}
           <li>
+            <Link to={`/w/${workspace.slug}/settings/canned-responses`}>Canned responses</Link>:
+            saved replies with variables and attachments.
+          </li>
+          <li>
             <Link to={`/w/${workspace.slug}/settings/knowledge`}>Knowledge base</Link>: what AI
             reply drafts are written from.
           </li>

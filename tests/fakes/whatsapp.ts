@@ -2,14 +2,16 @@
 // WHATSAPP_API_BASE_URL: POST /{version}/{phone-number-id}/messages,
 // GET /{version}/{phone-number-id}?fields=..., GET /{version}/{waba-id}/message_templates
 // (fields, limit, after-cursor paging with paging.next) and POST to the same path (submit a
-// template for review: it is stored PENDING until `setTemplateStatus` moves it).
+// template for review: it is stored PENDING until `setTemplateStatus` moves it),
+// POST /{version}/{phone-number-id}/media (multipart upload; image/document messages name the
+// returned id), GET /{version}/{media-id} (its download URL on the fake) for customer media.
 // Errors use Graph's shape {error: {message, type, code, error_data: {details}, fbtrace_id}}.
 // Webhook helpers build Meta's `messages` webhook payloads and sign them like Meta does
 // (X-Hub-Signature-256: sha256=HMAC-SHA256(app secret, raw body)).
 // Built to keep up with the 100,000-message dispatch benchmark: O(1) work per send, and
 // `record: false` keeps only counters (base.ts still records every request: call
 // `fake.clearRequests()` now and then in long benches).
-import { createHmac, randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import {
   createFakeServer,
   type FakeReply,
@@ -54,9 +56,11 @@ export interface WhatsAppSentMessage {
   phoneNumberId: string;
   /** Digits only, as Meta takes it. */
   to: string;
-  type: "text" | "template";
+  type: "text" | "template" | "image" | "document";
   text?: string;
   template?: { name: string; language: string; params: string[] };
+  /** An image or document message: the uploaded media it names. */
+  media?: { id: string; caption?: string; filename?: string };
   wamid: string;
   /** Date.now() when accepted. */
   at: number;
@@ -114,6 +118,32 @@ export interface InboundPayloadInput {
   wabaId?: string;
 }
 
+/** Media held by the fake: uploaded by the business, or sent by a customer (`addMedia`). */
+export interface WhatsAppFakeMedia {
+  id: string;
+  /** The number that uploaded it; absent for customer media (any known token may fetch it). */
+  phoneNumberId?: string;
+  mimeType: string;
+  filename?: string;
+  bytes: Buffer;
+}
+
+export interface InboundMediaPayloadInput {
+  phoneNumberId: string;
+  from: string;
+  name: string;
+  kind: "image" | "document";
+  /** The media id (from `addMedia`), fetched through GET /{media-id}. */
+  mediaId: string;
+  mimeType: string;
+  filename?: string;
+  caption?: string;
+  id?: string;
+  timestamp?: number | string;
+  displayPhoneNumber?: string;
+  wabaId?: string;
+}
+
 /** A `messages` webhook payload as Meta posts it. */
 export interface WhatsAppWebhookPayload {
   object: "whatsapp_business_account";
@@ -156,6 +186,16 @@ export interface WhatsAppFake extends FakeServer {
   /** Forgets sent messages, the counter and the rate meters (not numbers, templates, windows). */
   clearSent(): void;
   signedWebhook(appSecret: string, payload: unknown): SignedWebhook;
+  /** Media uploaded with POST /{phone-number-id}/media, oldest first. */
+  readonly uploads: WhatsAppFakeMedia[];
+  /** Media a customer sends: stored for GET /{media-id} and its download URL; returns the id. */
+  addMedia(input: { mimeType: string; bytes: Buffer; filename?: string }): string;
+  inboundMediaPayload(input: InboundMediaPayloadInput): WhatsAppWebhookPayload;
+  /**
+   * Posts a payload to our webhook URL signed with the app secret, as Meta does; the status.
+   * Use with `inboundPayload` (text, button replies) and `inboundMediaPayload`.
+   */
+  postWebhook(url: string, appSecret: string, payload: unknown): Promise<number>;
   /** As the exported builders, filling display number and WABA from the registered number. */
   statusPayload(input: StatusPayloadInput): WhatsAppWebhookPayload;
   inboundPayload(input: InboundPayloadInput): WhatsAppWebhookPayload;
@@ -318,6 +358,65 @@ export function inboundPayload(input: InboundPayloadInput): WhatsAppWebhookPaylo
   });
 }
 
+/** An inbound image or document (the media is fetched by id, as from Meta). */
+export function inboundMediaPayload(input: InboundMediaPayloadInput): WhatsAppWebhookPayload {
+  const from = digits(input.from);
+  const media: Record<string, unknown> = {
+    id: input.mediaId,
+    mime_type: input.mimeType,
+    sha256: "",
+  };
+  if (input.caption) media.caption = input.caption;
+  if (input.kind === "document" && input.filename) media.filename = input.filename;
+  return envelope(input.phoneNumberId, input.wabaId, input.displayPhoneNumber, {
+    contacts: [{ profile: { name: input.name }, wa_id: from }],
+    messages: [
+      {
+        from,
+        id: input.id ?? `wamid.${randomBytes(24).toString("base64")}`,
+        timestamp: String(input.timestamp ?? nowSeconds()),
+        type: input.kind,
+        [input.kind]: media,
+      },
+    ],
+  });
+}
+
+/** Splits a multipart/form-data body into its parts (enough for Meta's media upload). */
+function multipartParts(
+  body: Buffer,
+  contentType: string,
+): { name: string; filename?: string; type?: string; data: Buffer }[] | null {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+  const mark = boundary?.[1] ?? boundary?.[2];
+  if (!mark) return null;
+  const delimiter = Buffer.from(`--${mark}`);
+  const parts: { name: string; filename?: string; type?: string; data: Buffer }[] = [];
+  let at = body.indexOf(delimiter);
+  while (at >= 0) {
+    const start = at + delimiter.length;
+    if (body.subarray(start, start + 2).toString() === "--") break;
+    const next = body.indexOf(delimiter, start);
+    if (next < 0) return null;
+    const part = body.subarray(start + 2, next - 2);
+    const split = part.indexOf("\r\n\r\n");
+    if (split < 0) return null;
+    const head = part.subarray(0, split).toString("utf8");
+    const name = /name="([^"]*)"/i.exec(head)?.[1];
+    if (name === undefined) return null;
+    const filename = /filename="([^"]*)"/i.exec(head)?.[1];
+    const type = /content-type:\s*([^\r\n]+)/i.exec(head)?.[1]?.trim();
+    parts.push({
+      name,
+      ...(filename !== undefined ? { filename } : {}),
+      ...(type ? { type } : {}),
+      data: Buffer.from(part.subarray(split + 4)),
+    });
+    at = next;
+  }
+  return parts;
+}
+
 /** Signs a payload (object → JSON, or the exact string/bytes) with the app secret. */
 export function signWebhook(appSecret: string, payload: unknown): SignedWebhook {
   const body = Buffer.isBuffer(payload)
@@ -472,6 +571,9 @@ export function createWhatsAppFake(options: WhatsAppFakeOptions = {}): WhatsAppF
   let templateSeq = 0;
   const lastInbound = new Map<string, number>();
   const sent: WhatsAppSentMessage[] = [];
+  const media = new Map<string, WhatsAppFakeMedia>();
+  const uploads: WhatsAppFakeMedia[] = [];
+  let mediaSeq = 0;
   let sentCount = 0;
   let seq = 0;
   const salt = randomBytes(6).toString("hex");
@@ -691,12 +793,41 @@ export function createWhatsAppFake(options: WhatsAppFakeOptions = {}): WhatsAppF
         wamid: "",
         at,
       };
+    } else if (body.type === "image" || body.type === "document") {
+      const kind = body.type;
+      const node = (body as Record<string, unknown>)[kind] as
+        { id?: unknown; caption?: unknown; filename?: unknown } | undefined;
+      const id = typeof node?.id === "string" ? node.id : "";
+      const held = media.get(id);
+      if (!held || held.phoneNumberId !== phoneNumberId) {
+        return metaReply(
+          131053,
+          "Media upload error",
+          400,
+          `${kind}.id must name media uploaded by this number (got "${id}")`,
+        );
+      }
+      if (kind === "image" && !held.mimeType.startsWith("image/")) {
+        return metaReply(131053, "Media upload error", 400, "The media is not an image");
+      }
+      entry = {
+        phoneNumberId,
+        to,
+        type: kind,
+        media: {
+          id,
+          ...(typeof node?.caption === "string" ? { caption: node.caption } : {}),
+          ...(typeof node?.filename === "string" ? { filename: node.filename } : {}),
+        },
+        wamid: "",
+        at,
+      };
     } else {
       return metaReply(
         131051,
         "Unsupported message type",
         400,
-        `The fake only sends text and template messages, not ${String(body.type)}`,
+        `The fake sends text, template, image and document messages, not ${String(body.type)}`,
       );
     }
 
@@ -724,6 +855,66 @@ export function createWhatsAppFake(options: WhatsAppFakeOptions = {}): WhatsAppF
         messages: [entry.type === "template" ? { id, message_status: "accepted" } : { id }],
       },
     };
+  }
+
+  /** The token is one the fake knows (any number's), else Meta's 190. */
+  function knownToken(req: FakeRequest): FakeReply | null {
+    const header = req.headers.authorization ?? "";
+    const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+    return token && tokens.has(token)
+      ? null
+      : metaReply(190, "Invalid OAuth access token - Cannot parse access token", 401);
+  }
+
+  function uploadMedia(req: FakeRequest, phoneNumberId: string): FakeReply {
+    const number = authorize(req, phoneNumberId, "post");
+    if (!("meter" in number)) return number;
+    const parts = multipartParts(req.rawBody, req.headers["content-type"] ?? "");
+    if (!parts) return metaReply(100, "Invalid parameter", 400, "Expected multipart/form-data");
+    const field = (name: string) => parts.find((p) => p.name === name);
+    if (field("messaging_product")?.data.toString() !== "whatsapp") {
+      return metaReply(100, "The parameter messaging_product is required.");
+    }
+    const file = field("file");
+    const type = field("type")?.data.toString();
+    if (!file || file.data.length === 0 || !type) {
+      return metaReply(100, "Invalid parameter", 400, "file and type are required");
+    }
+    mediaSeq += 1;
+    const held: WhatsAppFakeMedia = {
+      id: String(3000000000000000 + mediaSeq),
+      phoneNumberId,
+      mimeType: type,
+      ...(file.filename !== undefined ? { filename: file.filename } : {}),
+      bytes: file.data,
+    };
+    media.set(held.id, held);
+    uploads.push(held);
+    return { status: 200, json: { id: held.id } };
+  }
+
+  function mediaNode(req: FakeRequest, baseUrl: string, held: WhatsAppFakeMedia): FakeReply {
+    const denied = knownToken(req);
+    if (denied) return denied;
+    return {
+      status: 200,
+      json: {
+        messaging_product: "whatsapp",
+        url: `${baseUrl}/media-download/${held.id}`,
+        mime_type: held.mimeType,
+        sha256: createHash("sha256").update(held.bytes).digest("hex"),
+        file_size: held.bytes.length,
+        id: held.id,
+      },
+    };
+  }
+
+  function mediaDownload(req: FakeRequest, id: string): FakeReply {
+    const denied = knownToken(req);
+    if (denied) return denied;
+    const held = media.get(id);
+    if (!held) return { status: 404, body: "Not found" };
+    return { status: 200, headers: { "content-type": held.mimeType }, body: held.bytes };
   }
 
   function numberInfo(req: FakeRequest, id: string): FakeReply {
@@ -964,9 +1155,22 @@ export function createWhatsAppFake(options: WhatsAppFakeOptions = {}): WhatsAppF
         handler: (req) => createTemplate(req, req.params.id ?? ""),
       },
       {
+        method: "POST",
+        path: new RegExp(`^/${VERSION}/(?<id>[^/]+)/media$`),
+        handler: (req) => uploadMedia(req, req.params.id ?? ""),
+      },
+      {
         method: "GET",
         path: new RegExp(`^/${VERSION}/(?<id>[^/]+)$`),
-        handler: (req) => numberInfo(req, req.params.id ?? ""),
+        handler: (req, res) => {
+          const held = media.get(req.params.id ?? "");
+          return held ? mediaNode(req, res.baseUrl, held) : numberInfo(req, req.params.id ?? "");
+        },
+      },
+      {
+        method: "GET",
+        path: /^\/media-download\/(?<id>[^/]+)$/,
+        handler: (req) => mediaDownload(req, req.params.id ?? ""),
       },
     ],
   });
@@ -996,6 +1200,33 @@ export function createWhatsAppFake(options: WhatsAppFakeOptions = {}): WhatsAppF
       for (const n of numbers.values()) n.meter = new RateMeter();
     },
     signedWebhook: signWebhook,
+    get uploads(): WhatsAppFakeMedia[] {
+      return uploads;
+    },
+    addMedia(input: { mimeType: string; bytes: Buffer; filename?: string }): string {
+      mediaSeq += 1;
+      const id = String(4000000000000000 + mediaSeq);
+      media.set(id, { id, ...input });
+      return id;
+    },
+    inboundMediaPayload(input: InboundMediaPayloadInput): WhatsAppWebhookPayload {
+      const n = numberFor(input.phoneNumberId);
+      return inboundMediaPayload({
+        ...input,
+        wabaId: input.wabaId ?? n?.wabaId,
+        displayPhoneNumber: input.displayPhoneNumber ?? n?.displayPhoneNumber,
+      });
+    },
+    async postWebhook(url: string, appSecret: string, payload: unknown): Promise<number> {
+      const signed = signWebhook(appSecret, payload);
+      const response = await fetch(url, {
+        method: "POST",
+        headers: signed.headers,
+        body: new Uint8Array(signed.body),
+      });
+      await response.arrayBuffer();
+      return response.status;
+    },
     statusPayload(input: StatusPayloadInput): WhatsAppWebhookPayload {
       const n = numberFor(input.phoneNumberId);
       return statusPayload({

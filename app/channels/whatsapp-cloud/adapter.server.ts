@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { messagingTierLabel, qualityRatingLabel } from "~/lib/whatsapp-limits";
 import { httpCall, retryAfterMs, type HttpReply } from "../http.server";
 import {
@@ -22,7 +22,8 @@ import {
  * SDK. Sends go to POST /{version}/{phone-number-id}/messages; statuses and inbound messages
  * arrive on the `messages` webhook field, signed with the app secret (X-Hub-Signature-256).
  * Templates (Business Management API) live on the WABA: GET and POST
- * /{version}/{waba-id}/message_templates.
+ * /{version}/{waba-id}/message_templates. Media goes up first (POST /{phone-number-id}/media)
+ * and the message names the returned id; media customers send is fetched by its id.
  */
 
 export interface WhatsAppConfig {
@@ -241,6 +242,7 @@ export function whatsAppErrorClass(
 // --- small readers for untrusted JSON -------------------------------------------------------
 
 type Obj = Record<string, unknown>;
+type InboundMedia = NonNullable<Extract<ChannelEvent, { type: "inbound" }>["media"]>;
 
 function asObj(value: unknown): Obj | undefined {
   return typeof value === "object" && value !== null && !Array.isArray(value)
@@ -359,8 +361,14 @@ function inboundText(message: Obj): string | undefined {
       return asStr(reply?.title) ?? asStr(reply?.id);
     }
     case "image":
+    case "document": {
+      const media = asObj(message[type]);
+      const caption = asStr(media?.caption);
+      if (caption) return caption;
+      const filename = asStr(media?.filename);
+      return type === "document" && filename ? `[document: ${filename}]` : `[${type}]`;
+    }
     case "video":
-    case "document":
     case "audio":
     case "sticker":
     case "location":
@@ -372,6 +380,22 @@ function inboundText(message: Obj): string | undefined {
       // reaction, system (number changed), unsupported, request_welcome, ...
       return undefined;
   }
+}
+
+/** The image or document a customer sent, to fetch with downloadMedia; undefined for others. */
+function inboundMedia(message: Obj): InboundMedia | undefined {
+  const type = asStr(message.type);
+  if (type !== "image" && type !== "document") return undefined;
+  const media = asObj(message[type]);
+  const id = asStr(media?.id);
+  if (!media || !id) return undefined;
+  const filename = asStr(media.filename);
+  return {
+    id,
+    kind: type,
+    mimeType: asStr(media.mime_type) ?? "application/octet-stream",
+    ...(filename ? { filename } : {}),
+  };
 }
 
 const STATUSES = new Set(["sent", "delivered", "read", "failed"]);
@@ -420,6 +444,7 @@ function parseValue(value: Obj, events: ChannelEvent[]): void {
     if (text === undefined) continue;
     const contact = contacts.find((c) => asStr(c?.wa_id) === from) ?? contacts[0];
     const name = asStr(asObj(contact?.profile)?.name);
+    const media = inboundMedia(message);
     events.push({
       type: "inbound",
       eventId: id,
@@ -428,6 +453,7 @@ function parseValue(value: Obj, events: ChannelEvent[]): void {
       text,
       at: unixDate(message.timestamp),
       providerMessageId: id,
+      ...(media ? { media } : {}),
     });
   }
 }
@@ -443,6 +469,21 @@ export function createWhatsAppAdapter(
   const messagesUrl = `${numberUrl}/messages`;
   const checkUrl = `${numberUrl}?fields=display_phone_number,verified_name,quality_rating,messaging_limit_tier,throughput`;
   const templatesUrl = `${base}/${version}/${encodeURIComponent(config.wabaId)}/message_templates`;
+  const mediaUrl = `${numberUrl}/media`;
+  const baseOrigin = new URL(base).origin;
+  /** The token goes only to the API itself and to Meta's media hosts (where Meta sends us). */
+  const mayReceiveToken = (url: string): boolean => {
+    try {
+      const parsed = new URL(url);
+      if (parsed.origin === baseOrigin) return true;
+      return (
+        parsed.protocol === "https:" &&
+        /(^|\.)(fbsbx\.com|facebook\.com|whatsapp\.net|fbcdn\.net)$/.test(parsed.hostname)
+      );
+    } catch {
+      return false;
+    }
+  };
   // Built once: httpCall copies it per request anyway.
   const headers = { authorization: `Bearer ${config.accessToken}` };
 
@@ -514,7 +555,44 @@ export function createWhatsAppAdapter(
     },
   };
 
-  function body(message: OutgoingMessage): Record<string, unknown> {
+  /**
+   * Uploads a file for a media message (POST /{phone-number-id}/media, multipart, as Meta
+   * documents it) and returns the media id the message then names.
+   */
+  async function uploadMedia(media: NonNullable<OutgoingMessage["media"]>): Promise<string> {
+    const boundary = `----pleisys${randomBytes(12).toString("hex")}`;
+    const field = (name: string, value: string) =>
+      `--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+    const filename = media.filename.replace(/["\r\n\\]/g, "_");
+    const multipart = Buffer.concat([
+      Buffer.from(
+        field("messaging_product", "whatsapp") +
+          field("type", media.mimeType) +
+          `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="${filename}"\r\n` +
+          `content-type: ${media.mimeType}\r\n\r\n`,
+      ),
+      media.bytes,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const reply = await httpCall({
+      method: "POST",
+      url: mediaUrl,
+      headers: { ...headers, "content-type": `multipart/form-data; boundary=${boundary}` },
+      body: multipart,
+      timeoutMs,
+    });
+    if (reply.status < 200 || reply.status >= 300) throw replyError(reply);
+    const id = asStr(asObj(reply.json)?.id);
+    if (!id) {
+      throw new ProviderError(
+        `WhatsApp answered ${reply.status} to the media upload without an id: ${reply.text.slice(0, 200)}`,
+        { status: reply.status, code: "no_media_id" },
+      );
+    }
+    return id;
+  }
+
+  function body(message: OutgoingMessage, mediaId?: string): Record<string, unknown> {
     const content = message.content;
     if (content.channel !== "whatsapp") {
       throw new ProviderError(`The WhatsApp channel cannot send ${content.channel} content`, {
@@ -530,6 +608,20 @@ export function createWhatsAppAdapter(
         to,
         type: "text",
         text: { body: content.text, preview_url: false },
+      };
+    }
+    if (content.type === "media") {
+      const { kind, filename } = content.media;
+      return {
+        messaging_product: "whatsapp",
+        recipient_type: "individual",
+        to,
+        type: kind,
+        [kind]: {
+          id: mediaId,
+          ...(content.caption ? { caption: content.caption } : {}),
+          ...(kind === "document" ? { filename } : {}),
+        },
       };
     }
     const template: Record<string, unknown> = {
@@ -562,11 +654,20 @@ export function createWhatsAppAdapter(
     templates,
 
     async send(message: OutgoingMessage): Promise<SendResult> {
+      let mediaId: string | undefined;
+      if (message.content.channel === "whatsapp" && message.content.type === "media") {
+        if (!message.media) {
+          throw new ProviderError("The attachment's file was not handed to the WhatsApp adapter", {
+            code: UNSUPPORTED_CONTENT,
+          });
+        }
+        mediaId = await uploadMedia(message.media);
+      }
       const reply = await httpCall({
         method: "POST",
         url: messagesUrl,
         headers,
-        body: body(message),
+        body: body(message, mediaId),
         timeoutMs,
       });
       if (reply.status < 200 || reply.status >= 300) throw replyError(reply);
@@ -578,6 +679,28 @@ export function createWhatsAppAdapter(
         );
       }
       return { providerMessageId: id };
+    },
+
+    async downloadMedia(mediaId: string) {
+      // Two steps, as Meta documents: the media node gives a short-lived URL, fetched with the token.
+      const info = await httpCall({
+        method: "GET",
+        url: `${base}/${version}/${encodeURIComponent(mediaId)}`,
+        headers,
+        timeoutMs,
+      });
+      if (info.status < 200 || info.status >= 300) throw replyError(info);
+      const node = asObj(info.json);
+      const url = asStr(node?.url);
+      if (!node || !url || !mayReceiveToken(url)) {
+        throw new ProviderError(`WhatsApp gave no usable download URL for media ${mediaId}`, {
+          status: info.status,
+          code: "no_media_url",
+        });
+      }
+      const file = await httpCall({ method: "GET", url, headers, timeoutMs, raw: true });
+      if (file.status < 200 || file.status >= 300 || !file.bytes) throw replyError(file);
+      return { bytes: file.bytes, mimeType: asStr(node.mime_type) ?? "application/octet-stream" };
     },
 
     classify(error: unknown): ErrorClass {

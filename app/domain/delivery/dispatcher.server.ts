@@ -8,8 +8,10 @@ import { withTenantDb, type TenantDb } from "~/db/tenants.server";
 import type { Channel } from "~/lib/channels";
 import { getEnv } from "~/lib/env.server";
 import { logger } from "~/lib/logger.server";
+import { NotFoundError } from "~/lib/errors";
 import { newId } from "~/lib/tokens";
 import { suppressionKey } from "../contacts/suppression-hash.server";
+import { attachmentForSend } from "../inbox/attachments.server";
 import { suppressContactInTransaction } from "../contacts/suppressions.server";
 import { unsubscribeHeaders, withReplyAddress } from "./email-compose.server";
 import { integrationById, type LoadedIntegration } from "./integrations.server";
@@ -474,12 +476,17 @@ class WorkspaceRun {
               })
             : undefined;
         const started = this.engine.options.onSendTime ? performance.now() : 0;
+        const media =
+          content.channel === "whatsapp" && content.type === "media"
+            ? await attachmentForSend({ db: this.db }, this.workspaceId, content.media.attachmentId)
+            : undefined;
         const sent = await adapter.send({
           id: message.id,
           workspaceId: this.workspaceId,
           to: message.recipient,
           content,
           headers,
+          ...(media ? { media } : {}),
         });
         this.engine.options.onSendTime?.(performance.now() - started);
         outcome = {
@@ -495,7 +502,13 @@ class WorkspaceRun {
               : undefined,
         };
       } catch (error) {
-        const classified = adapter.classify(error);
+        const classified =
+          error instanceof NotFoundError
+            ? ({
+                kind: "permanent",
+                reason: "The attachment was deleted before this message was sent",
+              } as const)
+            : adapter.classify(error);
         outcome = outcomeOf(
           classified,
           message,
@@ -547,7 +560,7 @@ class WorkspaceRun {
 
   /** Free-form WhatsApp text only inside the 24-hour window the person opened. */
   private windowCheck(contact: ContactRow, content: MessageContent): Outcome | null {
-    if (content.channel === "whatsapp" && content.type === "text") {
+    if (content.channel === "whatsapp" && (content.type === "text" || content.type === "media")) {
       const last = (this.s.lastInbound.get(contact.id) as { at: number | null }).at;
       if (last === null || this.engine.options.now() - last > WHATSAPP_WINDOW_MS) {
         return {

@@ -131,8 +131,19 @@ function assertContent(channel: Channel, content: MessageContent): void {
       ? content.subject.trim() && (content.text.trim() || content.html.trim())
       : content.channel === "whatsapp" && content.type === "template"
         ? content.name.trim()
-        : content.text.trim();
+        : content.channel === "whatsapp" && content.type === "media"
+          ? content.media.attachmentId
+          : content.text.trim();
   if (!text) throw new ValidationError("The message is empty.");
+  if (content.channel === "whatsapp" && content.type === "media") {
+    // The only way to describe an attachment is WhatsApp media; say so if one shows up elsewhere.
+    if (channel !== "whatsapp") {
+      throw new ValidationError("Attachments can only be sent on WhatsApp.");
+    }
+    if ((content.caption ?? "").length > 1024) {
+      throw new ValidationError("A WhatsApp caption can be at most 1,024 characters.");
+    }
+  }
 }
 
 /** Queues messages in one transaction and wakes the dispatcher. */

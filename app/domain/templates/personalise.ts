@@ -14,6 +14,8 @@
  *   value inside a link).
  * - Strings take double or single straight quotes; `\"`, `\'` and `\\` escape inside them.
  * - `\{{` writes a literal `{{`. A `}}` outside a tag, and single braces, are plain text.
+ * - `{{ prompt: Order number }}` is a value the sender types each time (canned responses); its
+ *   variable is named "prompt:Order number" and takes filters like any other.
  * - A value that is missing renders as "" (unless a default applies); numbers as written;
  *   booleans as "yes" / "no". With `escapeHtml`, every rendered value (defaults included) is
  *   HTML-escaped; literal text is never touched.
@@ -249,47 +251,101 @@ function unexpected(token: Token, expected: string): TagSyntaxError {
   return new TagSyntaxError(token.at, `Unexpected “${shown}”: ${expected}.`);
 }
 
+/** `{{ prompt: Order number }}`: a value the sender types each time (canned responses). */
+export const PROMPT_PREFIX = "prompt:";
+const PROMPT_TAG = /^\s*prompt\s*:/;
+const MAX_PROMPT_LABEL = 60;
+
+/** The label of a prompt variable ("prompt:Order number" → "Order number"), else null. */
+export function promptLabel(variable: string): string | null {
+  return variable.startsWith(PROMPT_PREFIX) ? variable.slice(PROMPT_PREFIX.length) : null;
+}
+
+/** A prompt's label (quoted or bare, up to the first |) and where its filters start. */
+function parsePrompt(source: string, base: number): { name: string; rest: number } {
+  const head = PROMPT_TAG.exec(source)![0].length;
+  let end = source.length;
+  let quote: string | null = null;
+  for (let j = head; j < source.length; j++) {
+    const c = source[j];
+    if (quote) {
+      if (c === quote) quote = null;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === "|") {
+      end = j;
+      break;
+    }
+  }
+  let label = source.slice(head, end).trim();
+  const q = label[0];
+  if ((q === '"' || q === "'") && label.length >= 2 && label.endsWith(q)) {
+    label = label.slice(1, -1).trim();
+  }
+  if (!label) {
+    throw new TagSyntaxError(
+      base + head,
+      "Name the value to ask for, e.g. {{ prompt: Order number }}.",
+    );
+  }
+  if (label.length > MAX_PROMPT_LABEL || /[{}|"]/.test(label)) {
+    throw new TagSyntaxError(
+      base + head,
+      `A prompt's name is at most ${MAX_PROMPT_LABEL} characters, without braces, quotes or |.`,
+    );
+  }
+  return { name: `${PROMPT_PREFIX}${label}`, rest: end };
+}
+
 function parseExpression(
   source: string,
   base: number,
   tagStart: number,
 ): { name: string; filters: TemplateFilter[] } {
-  const tokens = tokenize(source, base);
-  if (tokens.length === 0) {
-    throw new TagSyntaxError(
-      tagStart,
-      "This tag is empty: put a variable between {{ and }}, e.g. {{ first_name }}.",
-    );
-  }
+  let name: string;
+  let tokens: Token[];
   let k = 0;
-  const first = tokens[k++]!;
-  if (first.kind !== "ident") {
-    throw unexpected(first, "expected a variable name, e.g. first_name");
+  if (PROMPT_TAG.test(source)) {
+    const prompt = parsePrompt(source, base);
+    name = prompt.name;
+    tokens = tokenize(source.slice(prompt.rest), base + prompt.rest);
+  } else {
+    tokens = tokenize(source, base);
+    if (tokens.length === 0) {
+      throw new TagSyntaxError(
+        tagStart,
+        "This tag is empty: put a variable between {{ and }}, e.g. {{ first_name }}.",
+      );
+    }
+    const first = tokens[k++]!;
+    if (first.kind !== "ident") {
+      throw unexpected(first, "expected a variable name, e.g. first_name");
+    }
+    name = first.value;
   }
   const filters: TemplateFilter[] = [];
   while (k < tokens.length) {
     const pipe = tokens[k++]!;
     if (pipe.kind !== "pipe") throw unexpected(pipe, "separate filters with |");
-    const name = tokens[k++];
-    if (!name) throw new TagSyntaxError(pipe.at, "Put a filter name after |.");
-    if (name.kind !== "ident") throw unexpected(name, "expected a filter name after |");
-    if (!FILTERS.includes(name.value)) {
+    const filter = tokens[k++];
+    if (!filter) throw new TagSyntaxError(pipe.at, "Put a filter name after |.");
+    if (filter.kind !== "ident") throw unexpected(filter, "expected a filter name after |");
+    if (!FILTERS.includes(filter.value)) {
       throw new TagSyntaxError(
-        name.at,
-        `Unknown filter “${name.value}”. Use default, upcase, downcase, capitalize, truncate or url_encode.`,
+        filter.at,
+        `Unknown filter “${filter.value}”. Use default, upcase, downcase, capitalize, truncate or url_encode.`,
       );
     }
     let argument: Token | undefined;
     if (tokens[k]?.kind === "colon") {
       const colon = tokens[k++]!;
       argument = tokens[k++];
-      if (!argument) throw new TagSyntaxError(colon.at, `Put a value after “${name.value}:”.`);
+      if (!argument) throw new TagSyntaxError(colon.at, `Put a value after “${filter.value}:”.`);
     }
-    switch (name.value) {
+    switch (filter.value) {
       case "default":
         if (!argument) {
           throw new TagSyntaxError(
-            name.at,
+            filter.at,
             'default needs a value in quotes, e.g. default: "there".',
           );
         }
@@ -306,7 +362,7 @@ function parseExpression(
       case "truncate":
         if (!argument || argument.kind !== "number") {
           throw new TagSyntaxError(
-            (argument ?? name).at,
+            (argument ?? filter).at,
             "truncate needs a number of characters, e.g. truncate: 20.",
           );
         }
@@ -316,11 +372,11 @@ function parseExpression(
         filters.push({ name: "truncate", length: argument.value });
         break;
       default:
-        if (argument) throw new TagSyntaxError(argument.at, `${name.value} takes no value.`);
-        filters.push({ name: name.value as "upcase" | "downcase" | "capitalize" | "url_encode" });
+        if (argument) throw new TagSyntaxError(argument.at, `${filter.value} takes no value.`);
+        filters.push({ name: filter.value as "upcase" | "downcase" | "capitalize" | "url_encode" });
     }
   }
-  return { name: first.value, filters };
+  return { name, filters };
 }
 
 /** Parses a text; malformed tags come back as errors with their position, never thrown. */

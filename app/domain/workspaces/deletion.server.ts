@@ -9,6 +9,7 @@ import { reauthenticate } from "../accounts/mfa.server";
 import { getUser } from "../accounts/users.server";
 import { recordAudit } from "../audit/audit.server";
 import { removeWorkspaceContactFiles } from "../contacts/housekeeping.server";
+import { removeWorkspaceAttachments } from "../inbox/attachments.server";
 import type { SystemContext } from "../context";
 import { removeWorkspaceIntegrations } from "../delivery/integrations.server";
 import { forgetDue, settleDue } from "../delivery/outbox.server";
@@ -198,6 +199,7 @@ export function purgeDeletedWorkspace(ctx: SystemContext, workspaceId: string): 
     subjectEntriesDropped: dropWorkspaceSubjects(workspaceId),
   };
   removeWorkspaceContactFiles(workspaceId);
+  removeWorkspaceAttachments(workspaceId);
   removeWorkspaceIntegrations(workspaceId);
   forgetDue(workspaceId);
   deleteWorkspaceApiKeys(workspaceId);

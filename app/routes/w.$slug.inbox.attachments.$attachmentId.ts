@@ -1,0 +1,14 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { requireWorkspace } from "~/auth/workspace.server";
+import { attachmentResponseHeaders, readAttachment } from "~/domain/inbox/attachments.server";
+
+/**
+ * /w/<slug>/inbox/attachments/<id> — an attachment's bytes, for members who may read the inbox.
+ * The type is the one sniffed when it was stored; nosniff keeps browsers from guessing another.
+ * Another workspace's id is not in this workspace's file: a 404.
+ */
+export async function loader(args: LoaderFunctionArgs) {
+  const { wctx } = await requireWorkspace(args, "inbox:read");
+  const { attachment, bytes } = await readAttachment(wctx, args.params.attachmentId ?? "");
+  return new Response(new Uint8Array(bytes), { headers: attachmentResponseHeaders(attachment) });
+}
