@@ -10,6 +10,7 @@ import {
   parseStoredAttributes,
 } from "../contacts/attributes.server";
 import type { TenantContext } from "../context";
+import { messageText } from "../inbox/thread.server";
 import type { PromptMessage } from "./draft-prompt.server";
 
 /**
@@ -88,14 +89,9 @@ function outgoingText(json: string | null): string {
   } catch {
     return "";
   }
-  if (content.channel === "whatsapp" && content.type === "template") {
-    const params = content.bodyParams.length ? ` (${content.bodyParams.join(", ")})` : "";
-    return `[WhatsApp template “${content.name}”${params}]`;
-  }
-  if (content.channel === "telegram" && content.parseMode === "HTML") {
-    return content.text.replace(/<[^>]*>/g, "");
-  }
-  return content.text ?? "";
+  const { text, template } = messageText(content);
+  if (template === null) return text;
+  return `[WhatsApp template “${template}”${text ? ` (${text.replaceAll(" · ", ", ")})` : ""}]`;
 }
 
 /**

@@ -100,9 +100,22 @@ export function messageText(content: MessageContent | null): {
     case "email":
       return { text: `${content.subject}\n\n${content.text}`, template: null };
     case "whatsapp":
-      return content.type === "template"
-        ? { text: content.bodyParams.join(" · "), template: content.name }
-        : { text: content.text, template: null };
+      if (content.type === "template") {
+        return { text: content.bodyParams.join(" · "), template: content.name };
+      }
+      if (content.type === "media") {
+        return {
+          text: content.caption || `[${content.media.kind}: ${content.media.filename}]`,
+          template: null,
+        };
+      }
+      return { text: content.text, template: null };
+    case "telegram":
+      // Telegram's HTML subset: the words, not the markup.
+      return {
+        text: content.parseMode === "HTML" ? content.text.replace(/<[^>]*>/g, "") : content.text,
+        template: null,
+      };
     default:
       return { text: content.text, template: null };
   }
