@@ -74,6 +74,7 @@ describe("npm run engage", () => {
       "retention",
       "dsar-tasks",
       "privacy-reindex",
+      "inbox-minutely",
     ]);
     const run = await runCli(["jobs", "run", "db-maintenance"], env);
     expect(run.code).toBe(0);
