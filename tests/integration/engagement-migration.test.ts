@@ -42,27 +42,38 @@ function apply(from: number, to: number) {
 }
 
 let contactId: number;
+/**
+ * A message row as the file held it before the migration: raw SQL with the columns of that
+ * time, since the current schema's insert would name columns later migrations added.
+ */
 function message(
   id: string,
   values: Partial<typeof messages.$inferInsert> & { contactId?: number | null },
 ): string {
-  db.insert(messages)
-    .values({
-      id,
-      contactId,
-      channel: "email",
-      integrationId: "int_ses",
-      kind: "marketing",
-      recipient: "reader@example.com",
-      status: "delivered",
-      nextAttemptAt: new Date(T),
-      createdAt: new Date(T - 10 * MIN),
-      updatedAt: new Date(T),
-      sentAt: new Date(T),
-      campaignId: 1,
-      ...values,
-    })
-    .run();
+  const row: Record<string, unknown> = {
+    id,
+    contactId,
+    channel: "email",
+    integrationId: "int_ses",
+    kind: "marketing",
+    recipient: "reader@example.com",
+    status: "delivered",
+    nextAttemptAt: new Date(T),
+    createdAt: new Date(T - 10 * MIN),
+    updatedAt: new Date(T),
+    sentAt: new Date(T),
+    campaignId: 1,
+    ...values,
+  };
+  const columns = Object.keys(row).map((key) =>
+    key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+  );
+  const params = Object.values(row).map((v) => (v instanceof Date ? v.getTime() : v));
+  client
+    .prepare(
+      `INSERT INTO messages (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`,
+    )
+    .run(...params);
   return id;
 }
 
@@ -79,7 +90,11 @@ function event(messageId: string, type: "message.opened" | "message.clicked", at
 }
 
 function row(id: string) {
-  const m = db.select().from(messages).where(eq(messages.id, id)).get()!;
+  const m = db
+    .select({ openedAt: messages.openedAt, clickedAt: messages.clickedAt })
+    .from(messages)
+    .where(eq(messages.id, id))
+    .get()!;
   return { openedAt: m.openedAt?.getTime() ?? null, clickedAt: m.clickedAt?.getTime() ?? null };
 }
 

@@ -38,9 +38,10 @@ const FEATURES: { name: string; route: RegExp; claim: RegExp }[] = [
 ];
 
 describe("product claims", () => {
-  for (const feature of FEATURES) {
-    const built = ROUTES.some((file) => feature.route.test(file));
-    it.runIf(!built)(`nothing claims ${feature.name} while no route serves it`, () => {
+  // Only features not built yet are checked (a built one may be described).
+  const unbuilt = FEATURES.filter((feature) => !ROUTES.some((file) => feature.route.test(file)));
+  for (const feature of unbuilt) {
+    it(`nothing claims ${feature.name} while no route serves it`, () => {
       for (const [surface, text] of Object.entries(SURFACES)) {
         expect(
           text.match(feature.claim)?.[0],
