@@ -150,20 +150,35 @@ export function threadScenarios(db: Database, seed: InboxSeed): Scenario<ThreadI
 }
 
 /**
- * Plug-in point for the conversations domain. Until its functions exist this returns null and
- * the scenario times the raw SQL on both sides (the JSON line says so). To plug them in:
- *
- *   const { listConversations, conversationThread } =
- *     await import("~/domain/inbox/conversations.server");
- *   const ctx = { ...workspaceContextFor(systemContext("bench"), seed.workspaceId),
- *                 role: "owner", userId: <the owner's id> };
- *   return name === "list"
- *     ? (input) => listConversations(ctx, <input mapped to its filters>)
- *     : (input) => conversationThread(ctx, (input as ThreadInput).conversationId);
+ * The conversations domain's functions on the same file: `listConversations` (the owner for the
+ * all, unassigned and team views; the agent, with their teams, for "mine") and
+ * `conversationThread`.
  */
 export async function oursFor(
-  _name: "list" | "page",
-  _seed: InboxSeed,
+  name: "list" | "page",
+  seed: InboxSeed,
 ): Promise<((input: ScenarioInput) => unknown) | null> {
-  return null;
+  const { listConversations } = await import("~/domain/inbox/conversations.server");
+  const { conversationThread } = await import("~/domain/inbox/thread.server");
+  const { loadInboxMember } = await import("~/domain/inbox/members.server");
+  const { openWorkspaceContext } = await import("~/domain/workspaces/access.server");
+  const { findUserByEmail } = await import("~/domain/accounts/users.server");
+  const owner = findUserByEmail(seed.ownerEmail);
+  if (!owner) throw new Error("the seeded owner is missing");
+  const ctx = openWorkspaceContext(seed.workspaceId, { type: "user", id: owner.id }, {});
+  if (name === "page") {
+    return (input) => conversationThread(ctx, (input as ThreadInput).conversationId);
+  }
+  const ownerMember = loadInboxMember(ctx, owner.id, "owner");
+  const agents = new Map(seed.agents.map((id) => [id, loadInboxMember(ctx, id, "agent")]));
+  return (input) => {
+    const list = input as ListInput;
+    const member = list.view === "mine" ? agents.get(list.assigneeId!)! : ownerMember;
+    return listConversations(ctx, member, {
+      view: list.view === "team" ? { teamId: list.teamId! } : list.view,
+      status: list.status,
+      order: list.order === "oldest" ? "oldest-waiting" : "newest",
+      q: list.search ? ("text" in list.search ? list.search.text : list.search.contact) : undefined,
+    });
+  };
 }

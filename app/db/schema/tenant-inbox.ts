@@ -99,6 +99,10 @@ export const conversations = sqliteTable(
     index("conversations_status_idx").on(t.status, t.lastMessageAt),
     index("conversations_assignee_idx").on(t.assigneeId, t.status, t.lastMessageAt),
     index("conversations_team_idx").on(t.teamId, t.status, t.lastMessageAt),
+    // "Oldest waiting first" walks these per view instead of sorting the whole status.
+    index("conversations_status_waiting_idx").on(t.status, t.waitingSince),
+    index("conversations_assignee_waiting_idx").on(t.assigneeId, t.status, t.waitingSince),
+    index("conversations_team_waiting_idx").on(t.teamId, t.status, t.waitingSince),
     index("conversations_queue_idx")
       .on(t.queuedAt)
       .where(sql`${t.queuedAt} IS NOT NULL`),

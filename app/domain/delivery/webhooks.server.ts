@@ -339,6 +339,10 @@ export function applyPending(db: TenantDb, workspaceId: string, now: () => numbe
   const s = prepared(db);
   const key = suppressionKey(db);
   const followUps: Array<() => void> = [];
+  // Read once per call, not per event: a burst applies hundreds of messages here.
+  let facts: InboundFacts | undefined;
+  const factsOf = (): InboundFacts =>
+    (facts ??= { ...workspaceFacts(workspaceId), reopenWithinDays: reopenWithinDays(db) });
   let waiting = 0;
   let after = 0;
   for (;;) {
@@ -356,7 +360,17 @@ export function applyPending(db: TenantDb, workspaceId: string, now: () => numbe
               ? applyStatus(s, db, key, integrationId, event, at)
               : event.email?.purpose === "unsubscribe"
                 ? applyEmailUnsubscribe(db, key, event, at)
-                : applyInbound(s, db, key, workspaceId, integrationId, event, at, followUps);
+                : applyInbound(
+                    s,
+                    db,
+                    key,
+                    workspaceId,
+                    integrationId,
+                    event,
+                    at,
+                    followUps,
+                    factsOf,
+                  );
           if (result === null) {
             if (at - row.received_at > UNMATCHED_GIVE_UP_MS) {
               s.done.run(at, "No message of this workspace has this provider id", row.id);
@@ -493,6 +507,12 @@ export function stopScope(text: string, extraWords: readonly string[]): "channel
   return words.includes(said) ? "channel" : null;
 }
 
+interface InboundFacts {
+  name: string;
+  stopWords: string[];
+  reopenWithinDays: number;
+}
+
 function workspaceFacts(workspaceId: string): { name: string; stopWords: string[] } {
   const row = getControlDb()
     .select({ name: workspaces.name, stopKeywords: workspaces.stopKeywords })
@@ -514,6 +534,7 @@ function applyInbound(
   event: Extract<StoredEvent, { type: "inbound" }>,
   at: number,
   followUps: Array<() => void>,
+  factsOf: () => InboundFacts,
 ): string {
   const channel = event.channel;
   const when = new Date(event.at).getTime() || at;
@@ -576,7 +597,7 @@ function applyInbound(
       at: new Date(when),
       preview: event.text,
       campaignId,
-      reopenWithinDays: reopenWithinDays(db),
+      reopenWithinDays: factsOf().reopenWithinDays,
     });
     linkInbound(db, Number(stored.lastInsertRowid), conversationId, campaignId);
     followUps.push(() =>
@@ -598,7 +619,7 @@ function applyInbound(
   if (linked) return "telegram chat linked";
   // Email opts out through its List-Unsubscribe addresses, not by a word in a reply.
   if (channel === "email") return event.automated ? "automated email stored" : "email stored";
-  const facts = workspaceFacts(workspaceId);
+  const facts = factsOf();
   const scope = stopScope(event.text, facts.stopWords);
   if (!scope || !contact) return "inbound stored";
   const target: SuppressionChannel = scope === "all" ? "all" : channel;

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNull, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, isNotNull, isNull, or, sql, type SQL } from "drizzle-orm";
 import { contacts } from "~/db/schema/tenant";
 import {
   CONVERSATION_STATUSES,
@@ -52,7 +52,7 @@ export interface ConversationPage {
 export const BAD_INBOX_CURSOR = "That page link is no longer valid. Start again from the top.";
 /** Sorts after every real time: conversations nobody waits on come last in "oldest waiting". */
 const NEVER = 8_640_000_000_000_000;
-/** A search looks at this many matching contacts and messages at most. */
+/** A search looks at this many matching contacts and messages at most (the newest messages). */
 const SEARCH_CAP = 1000;
 
 function decodeCursor(cursor: string): { v: number; id: number } {
@@ -91,7 +91,7 @@ function searchWhere(ctx: WorkspaceContext, q: string): SQL {
         `SELECT DISTINCT m.conversation_id FROM inbound_messages_fts f
          JOIN inbound_messages m ON m.id = f.rowid
          WHERE inbound_messages_fts MATCH ? AND m.conversation_id IS NOT NULL
-         LIMIT ${SEARCH_CAP}`,
+         ORDER BY f.rowid DESC LIMIT ${SEARCH_CAP}`,
       )
       .pluck()
       .all(fts) as number[];
@@ -122,44 +122,76 @@ export function listConversations(
           : eq(conversations.teamId, view.teamId);
   const q = filter.q?.trim() ?? "";
   const cursor = filter.cursor ? decodeCursor(filter.cursor) : null;
+  const search = q ? searchWhere(ctx, q) : undefined;
   const waiting = sql<number>`coalesce(${conversations.waitingSince}, ${NEVER})`;
   const newest = filter.order === "newest";
-  const keyset = cursor
-    ? newest
-      ? sql`(${conversations.lastMessageAt}, ${conversations.id}) < (${cursor.v}, ${cursor.id})`
-      : sql`(${waiting}, ${conversations.id}) > (${cursor.v}, ${cursor.id})`
-    : undefined;
-  const rows = ctx.db
-    .select({
-      c: conversations,
-      contact: {
-        id: contacts.id,
-        name: contacts.name,
-        email: contacts.email,
-        phone: contacts.phone,
-      },
-      teamName: teams.name,
-      waiting,
-    })
-    .from(conversations)
-    .innerJoin(contacts, eq(contacts.id, conversations.contactId))
-    .leftJoin(teams, eq(teams.id, conversations.teamId))
-    .where(
-      and(
-        eq(conversations.status, filter.status),
-        viewWhere,
-        visibleConversationsWhere(member),
-        q ? searchWhere(ctx, q) : undefined,
-        keyset,
-      ),
-    )
-    .orderBy(
-      ...(newest
-        ? [desc(conversations.lastMessageAt), desc(conversations.id)]
-        : [asc(waiting), asc(conversations.id)]),
-    )
-    .limit(size + 1)
-    .all();
+  const select = (where: SQL | undefined, order: SQL[], count: number) =>
+    ctx.db
+      .select({
+        c: conversations,
+        contact: {
+          id: contacts.id,
+          name: contacts.name,
+          email: contacts.email,
+          phone: contacts.phone,
+        },
+        teamName: teams.name,
+        waiting,
+      })
+      .from(conversations)
+      .innerJoin(contacts, eq(contacts.id, conversations.contactId))
+      .leftJoin(teams, eq(teams.id, conversations.teamId))
+      .where(
+        and(
+          eq(conversations.status, filter.status),
+          viewWhere,
+          visibleConversationsWhere(member),
+          search,
+          where,
+        ),
+      )
+      .orderBy(...order)
+      .limit(count)
+      .all();
+  let rows: ReturnType<typeof select>;
+  if (newest) {
+    rows = select(
+      cursor
+        ? sql`(${conversations.lastMessageAt}, ${conversations.id}) < (${cursor.v}, ${cursor.id})`
+        : undefined,
+      [desc(conversations.lastMessageAt), desc(conversations.id)],
+      size + 1,
+    );
+  } else {
+    // Oldest waiting first, in two index walks (the *_waiting_idx indexes): the conversations
+    // someone waits on by waiting time, then those nobody waits on by id. One ORDER BY over
+    // coalesce(waiting_since, NEVER) sorted every conversation of the status instead.
+    const inWaiting = !cursor || cursor.v < NEVER;
+    rows = inWaiting
+      ? select(
+          and(
+            isNotNull(conversations.waitingSince),
+            cursor
+              ? sql`(${conversations.waitingSince}, ${conversations.id}) > (${cursor.v}, ${cursor.id})`
+              : undefined,
+          ),
+          [asc(conversations.waitingSince), asc(conversations.id)],
+          size + 1,
+        )
+      : [];
+    if (rows.length < size + 1) {
+      rows = rows.concat(
+        select(
+          and(
+            isNull(conversations.waitingSince),
+            cursor && !inWaiting ? gt(conversations.id, cursor.id) : undefined,
+          ),
+          [asc(conversations.id)],
+          size + 1 - rows.length,
+        ),
+      );
+    }
+  }
   const page = rows.slice(0, size);
   const labels = labelsOf(
     ctx.db,

@@ -278,6 +278,48 @@ describe("the list", () => {
     ).toEqual([]);
   });
 
+  it("lists oldest waiting first, then those nobody waits on, across page boundaries", () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      clock += 60_000;
+      ids.push(
+        customerWrites(insertContact(ctx.db, { name: `W${i}`, phone: `+91980000030${i}` }), `w${i}`)
+          .conversationId,
+      );
+    }
+    // Answered: nobody waits on these any more. The second one also waits longest of the rest.
+    const answered = [ids[1]!, ids[4]!, ids[5]!];
+    for (const id of answered) {
+      ctx.db
+        .update(conversations)
+        .set({ waitingSince: null })
+        .where(eq(conversations.id, id))
+        .run();
+    }
+    ctx.db
+      .update(conversations)
+      .set({ waitingSince: new Date(Date.UTC(2026, 0, 1)) })
+      .where(eq(conversations.id, ids[6]!))
+      .run();
+    const expected = [ids[6]!, ids[0]!, ids[2]!, ids[3]!, ...answered];
+    for (const size of [1, 2, 3, 4, 50]) {
+      const seen: number[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = listConversations(
+          ctx,
+          owner,
+          { view: "all", status: "open", order: "oldest-waiting", cursor },
+          size,
+        );
+        expect(page.rows.length).toBeLessThanOrEqual(size);
+        seen.push(...page.rows.map((r) => r.id));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      expect(seen).toEqual(expected);
+    }
+  });
+
   it("searches by contact name and by what the customer wrote", () => {
     const priya = customerWrites(
       insertContact(ctx.db, { name: "Priya Shah", phone: "+919800000201" }),

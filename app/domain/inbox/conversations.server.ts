@@ -1,10 +1,10 @@
-import { and, desc, eq, ne, sql } from "drizzle-orm";
-import { campaigns, contacts, inboundMessages, messages } from "~/db/schema/tenant";
+import type { Statement } from "better-sqlite3";
+import { and, desc, eq, sql } from "drizzle-orm";
+import { campaigns, contacts } from "~/db/schema/tenant";
 import {
   conversationActivity,
   conversationLabels,
   conversations,
-  inboxSettings,
   labels,
   teams,
   type ConversationStatus,
@@ -48,36 +48,66 @@ export function previewOf(text: string): string {
   return flat.length > PREVIEW_CHARS ? `${flat.slice(0, PREVIEW_CHARS - 1)}…` : flat;
 }
 
-/** The workspace's reopen rule (inbox_settings row 1; 7 days when it was never saved). */
-export function reopenWithinDays(db: TenantDb): number {
-  const row = db
-    .select({ days: inboxSettings.reopenWithinDays })
-    .from(inboxSettings)
-    .where(eq(inboxSettings.id, 1))
-    .get();
-  return row?.days ?? DEFAULT_REOPEN_DAYS;
+/**
+ * The statements every inbound and outbound message runs (a webhook burst is thousands a
+ * second): prepared once per connection instead of built and prepared by the query builder
+ * each time.
+ */
+interface HotStatements {
+  reopenDays: Statement;
+  active: Statement;
+  touchInbound: Statement;
+  campaignReplied: Statement;
+  linkInbound: Statement;
+}
+const hotCache = new WeakMap<object, HotStatements>();
+function hot(db: TenantDb): HotStatements {
+  const c = db.$client;
+  let s = hotCache.get(c);
+  if (!s) {
+    s = {
+      reopenDays: c.prepare("SELECT reopen_within_days FROM inbox_settings WHERE id = 1").pluck(),
+      active: c.prepare(
+        `SELECT id, status FROM conversations
+         WHERE contact_id = ? AND channel = ? AND account_key = ? AND status <> 'resolved'`,
+      ),
+      touchInbound: c.prepare(
+        `UPDATE conversations SET last_inbound_at = max(coalesce(last_inbound_at, 0), ?),
+           last_message_at = max(last_message_at, ?), waiting_since = coalesce(waiting_since, ?),
+           preview = ?, last_campaign_id = coalesce(?, last_campaign_id), updated_at = ?
+         WHERE id = ?`,
+      ),
+      campaignReplied: c
+        .prepare(
+          `SELECT campaign_id FROM messages
+           WHERE contact_id = ? AND created_at >= ? AND created_at <= ? AND channel = ?
+             AND campaign_id IS NOT NULL
+           ORDER BY created_at DESC LIMIT 1`,
+        )
+        .pluck(),
+      linkInbound: c.prepare(
+        "UPDATE inbound_messages SET conversation_id = ?, campaign_id = ? WHERE id = ?",
+      ),
+    };
+    hotCache.set(c, s);
+  }
+  return s;
 }
 
-type ConversationRow = typeof conversations.$inferSelect;
+/** The workspace's reopen rule (inbox_settings row 1; 7 days when it was never saved). */
+export function reopenWithinDays(db: TenantDb): number {
+  const days = hot(db).reopenDays.get() as number | null | undefined;
+  return days ?? DEFAULT_REOPEN_DAYS;
+}
 
 function activeConversation(
   db: TenantDb,
   contactId: number,
   channel: Channel,
   accountKey: string,
-): ConversationRow | undefined {
-  return db
-    .select()
-    .from(conversations)
-    .where(
-      and(
-        eq(conversations.contactId, contactId),
-        eq(conversations.channel, channel),
-        eq(conversations.accountKey, accountKey),
-        ne(conversations.status, "resolved"),
-      ),
-    )
-    .get();
+): { id: number; status: ConversationStatus } | undefined {
+  return hot(db).active.get(contactId, channel, accountKey) as
+    { id: number; status: ConversationStatus } | undefined;
 }
 
 function addActivity(
@@ -125,22 +155,10 @@ export function campaignRepliedTo(
   channel: Channel,
   at: Date,
 ): number | null {
-  const row = db
-    .select({ campaignId: messages.campaignId })
-    .from(messages)
-    .where(
-      and(
-        eq(messages.contactId, contactId),
-        sql`${messages.createdAt} >= ${at.getTime() - CAMPAIGN_REPLY_MS}`,
-        sql`${messages.createdAt} <= ${at.getTime()}`,
-        eq(messages.channel, channel),
-        sql`${messages.campaignId} IS NOT NULL`,
-      ),
-    )
-    .orderBy(desc(messages.createdAt))
-    .limit(1)
-    .get();
-  return row?.campaignId ?? null;
+  const t = at.getTime();
+  const campaignId = hot(db).campaignReplied.get(contactId, t - CAMPAIGN_REPLY_MS, t, channel) as
+    number | undefined;
+  return campaignId ?? null;
 }
 
 export interface InboundInput {
@@ -173,6 +191,12 @@ export function conversationForInbound(
     updatedAt: input.at,
   };
   const active = activeConversation(db, input.contactId, input.channel, accountKey);
+  if (active && active.status !== "snoozed") {
+    // The common case, the same update as `common` on a prepared statement.
+    const at = input.at.getTime();
+    hot(db).touchInbound.run(at, at, at, preview, input.campaignId ?? null, at, active.id);
+    return { conversationId: active.id, created: false, reopened: false };
+  }
   if (active) {
     const wakes = active.status === "snoozed";
     db.update(conversations)
@@ -491,8 +515,5 @@ export function linkInbound(
   conversationId: number,
   campaignId: number | null,
 ): void {
-  db.update(inboundMessages)
-    .set({ conversationId, campaignId })
-    .where(eq(inboundMessages.id, inboundId))
-    .run();
+  hot(db).linkInbound.run(conversationId, campaignId, inboundId);
 }
