@@ -185,8 +185,7 @@ function readyDraft(conversationId: number, body: string): number {
     .returning({ id: aiDrafts.id })
     .get().id;
 }
-const draftRow = (id: number) =>
-  ctx.db.select().from(aiDrafts).where(eq(aiDrafts.id, id)).get()!;
+const draftRow = (id: number) => ctx.db.select().from(aiDrafts).where(eq(aiDrafts.id, id)).get()!;
 
 describe("attachments", () => {
   it("go as WhatsApp media after the text, in one go", async () => {

@@ -83,7 +83,11 @@ export async function replyAction(
   const file = formData.get("file");
   const upload =
     file && typeof file !== "string" && file.size > 0
-      ? { filename: file.name, bytes: new Uint8Array(await file.arrayBuffer()), createdBy: member.userId }
+      ? {
+          filename: file.name,
+          bytes: new Uint8Array(await file.arrayBuffer()),
+          createdBy: member.userId,
+        }
       : null;
   formData.delete("file");
   return submitForm(formData, ReplyWithExtras, (value) => {
