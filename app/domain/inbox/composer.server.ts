@@ -49,8 +49,8 @@ export interface CannedInsert {
 
 /**
  * Adds a canned response to what is already in the Reply box (stacked after a blank line),
- * filled in from the conversation's contact and the prompt values given. When a prompt has no
- * value yet nothing is added and the prompts are returned to be asked.
+ * filled in from the conversation's contact and the prompt values given. When a prompt has not
+ * been asked yet nothing is added and the prompts are returned to be asked.
  */
 export function insertCanned(
   ctx: WorkspaceContext,
@@ -76,11 +76,13 @@ export function insertCanned(
     [canned.id],
     input.promptValues,
   );
-  if (rendered.prompts.length > 0) {
+  // A prompt left empty on purpose was asked: only prompts never asked hold the insert back.
+  const unasked = canned.prompts.filter((p) => !(p in input.promptValues));
+  if (unasked.length > 0) {
     return {
       text: input.text,
       attachments: kept,
-      pending: { cannedId: canned.id, prompts: rendered.prompts },
+      pending: { cannedId: canned.id, prompts: canned.prompts },
       leftOut: 0,
     };
   }
