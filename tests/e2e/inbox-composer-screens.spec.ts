@@ -105,7 +105,11 @@ test("conversation page with a draft at 1366x768 and 390x844", async ({ page }) 
   await expect(page.getByLabel("Reply")).toHaveValue(/blue kurta/);
   await page.getByLabel("Reply").fill("Sure. /tha");
   await expect(page.getByRole("listbox", { name: "Canned responses" })).toBeVisible();
-  await expect(page.getByRole("option", { name: "/thanks — Thank you" })).toBeVisible();
+  await expect(
+    page
+      .getByRole("listbox", { name: "Canned responses" })
+      .getByRole("option", { name: "/thanks — Thank you" }),
+  ).toBeVisible();
   await page.getByLabel("Reply").press("Enter");
   await expect(page.getByLabel("Reply")).toHaveValue("Sure.\n\nThank you for writing to us, Asha!");
   await page.reload();

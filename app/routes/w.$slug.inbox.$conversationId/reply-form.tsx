@@ -125,7 +125,7 @@ export function ReplyForm({
     <section className="inbox-composer" aria-labelledby="composer-heading">
       <ConversationPresenceSlot live={live} />
       <h2 id="composer-heading" className="visually-hidden">
-        Reply
+        Your response
       </h2>
       <AiAssist
         d={d}
