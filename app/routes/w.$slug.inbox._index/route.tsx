@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData } from "@remix-run/react";
+import { can } from "~/auth/permissions";
 import { requireWorkspace } from "~/auth/workspace.server";
 import { waitedFor } from "~/components/inbox/format";
 import { Button } from "~/components/ui/button";
@@ -13,6 +14,7 @@ import { CONVERSATION_STATUSES, STATUS_LABELS } from "~/domain/inbox/status-labe
 import { loadInboxMember } from "~/domain/inbox/members.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
 import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
+import { InboxListActions } from "./live";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `Inbox — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
@@ -30,6 +32,7 @@ export async function loader(args: LoaderFunctionArgs) {
   const view = typeof filter.view === "string" ? filter.view : `team-${filter.view.teamId}`;
   return {
     workspace: { name: workspace.name, slug: workspace.slug },
+    viewer: { id: wctx.userId, canReadReports: can(role, "analytics:read") },
     query: { view, status: filter.status, order: filter.order, q: filter.q ?? "" },
     teams: inboxTeams(wctx, member),
     rows: page.rows.map((r) => ({
@@ -52,7 +55,7 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 export default function InboxPage() {
-  const { workspace, query, teams, rows, nextCursor } = useLoaderData<typeof loader>();
+  const { workspace, viewer, query, teams, rows, nextCursor } = useLoaderData<typeof loader>();
   const base = `/w/${workspace.slug}/inbox`;
   const link = (change: Record<string, string | null>) => {
     const params = new URLSearchParams();
@@ -75,6 +78,13 @@ export default function InboxPage() {
       <PageHeader
         title="Inbox"
         description="Conversations with the people who write back, on every channel."
+        actions={
+          <InboxListActions
+            slug={workspace.slug}
+            viewerId={viewer.id}
+            canReadReports={viewer.canReadReports}
+          />
+        }
       />
       <nav className="inbox-tabs" aria-label="Views">
         {views.map((v) => (
