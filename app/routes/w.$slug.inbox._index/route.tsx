@@ -1,6 +1,9 @@
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useLoaderData } from "@remix-run/react";
-import { requireWorkspace } from "~/auth/workspace.server";
+import type { SubmissionResult } from "@conform-to/react";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
+import { z } from "zod";
+import { can, type Permission } from "~/auth/permissions";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { waitedFor } from "~/components/inbox/format";
 import { Button } from "~/components/ui/button";
 import { EmptyState, PageHeader } from "~/components/ui/layout";
@@ -13,6 +16,14 @@ import { CONVERSATION_STATUSES, STATUS_LABELS } from "~/domain/inbox/status-labe
 import { loadInboxMember } from "~/domain/inbox/members.server";
 import { CHANNEL_LABELS } from "~/lib/channels";
 import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
+import { redirectWithFlash } from "~/lib/flash.server";
+import { submitForm } from "~/lib/form.server";
+import {
+  simulateCustomerMessage,
+  SIMULATED_MESSAGE_MAX,
+  whatsappIsSandbox,
+} from "~/domain/delivery/sandbox-inbox.server";
+import { TryInbox } from "./try-inbox";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `Inbox — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
@@ -48,11 +59,40 @@ export async function loader(args: LoaderFunctionArgs) {
       labels: r.labels,
     })),
     nextCursor: page.nextCursor,
+    sandbox: can(role, "inbox:reply") && whatsappIsSandbox(wctx),
   };
 }
 
+const NEEDS = {
+  simulate: "inbox:reply",
+} as const satisfies Record<string, Permission>;
+
+const Simulate = z.object({
+  phone: z.string({ error: "Enter the customer's phone number." }).trim().max(40),
+  name: z.string().trim().max(100, "The name is longer than 100 characters.").optional(),
+  message: z
+    .string({ error: "Write the customer's message." })
+    .trim()
+    .min(1, "Write the customer's message.")
+    .max(SIMULATED_MESSAGE_MAX, `The message is longer than ${SIMULATED_MESSAGE_MAX} characters.`),
+});
+
+export async function action(args: ActionFunctionArgs) {
+  const formData = await args.request.formData();
+  const { workspace, wctx, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
+  const page = `/w/${workspace.slug}/inbox`;
+  switch (intent) {
+    case "simulate":
+      return submitForm(formData, Simulate, (value) => {
+        simulateCustomerMessage(wctx, value);
+        return redirectWithFlash(page, "Simulated customer message received.");
+      });
+  }
+}
+
 export default function InboxPage() {
-  const { workspace, query, teams, rows, nextCursor } = useLoaderData<typeof loader>();
+  const { workspace, query, teams, rows, nextCursor, sandbox } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>() as SubmissionResult<string[]> | undefined;
   const base = `/w/${workspace.slug}/inbox`;
   const link = (change: Record<string, string | null>) => {
     const params = new URLSearchParams();
@@ -167,6 +207,7 @@ export default function InboxPage() {
           </Link>
         </p>
       ) : null}
+      {sandbox ? <TryInbox action={base} result={result} /> : null}
     </>
   );
 }
