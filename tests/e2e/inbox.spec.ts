@@ -45,6 +45,8 @@ async function send(page: Page) {
 }
 
 test.beforeAll(async ({ browser }) => {
+  // Three accounts made with the operator CLI (password hashing included).
+  test.setTimeout(120_000);
   owner = await person(browser);
   ({ slug } = await signedInOwner(owner, { name: "Olivia Owner", workspace: "Asha Cafe Inbox" }));
   ava = await person(browser);
