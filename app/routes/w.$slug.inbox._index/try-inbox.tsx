@@ -1,5 +1,5 @@
 import type { SubmissionResult } from "@conform-to/react";
-import { Form, useNavigation } from "@remix-run/react";
+import { Form, useLocation, useNavigation } from "@remix-run/react";
 import { FormErrors } from "~/components/form";
 import { Button } from "~/components/ui/button";
 import { Field } from "~/components/ui/field";
@@ -18,14 +18,16 @@ export function TryInbox({
 }) {
   const busy = useNavigation().formData?.get("intent") === "simulate";
   const errors = result?.error ?? {};
+  // A new location after each accepted message: the form starts empty for the next one.
+  const { key } = useLocation();
   return (
     <Card title="Try the inbox">
-      <p className="field-hint">
+      <p className="muted">
         WhatsApp is in sandbox mode (no WhatsApp account connected), so you can play a customer
         writing in. The message is simulated: nothing is sent to or from a real phone. It arrives
         like a real WhatsApp message: the contact is created and the conversation opens here.
       </p>
-      <Form method="post" action={action} aria-label="Try the inbox" className="inbox-try">
+      <Form key={key} method="post" action={action} aria-label="Try the inbox">
         <input type="hidden" name="intent" value="simulate" />
         <FormErrors errors={errors[""] ?? undefined} />
         <Field
