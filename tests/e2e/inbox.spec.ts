@@ -122,6 +122,8 @@ test("another agent sees who is replying and must choose to send anyway", async 
   await expect(thread(ben).getByText("Yes, we take bookings for up to 8 people.")).toBeVisible();
   // Ava's words are hers until she sends them.
   await expect(avaReply).toHaveValue("Let me check the booking sheet");
+  // Ben leaves the conversation, so his lock does not stand in Ava's way next.
+  await ben.goto(`/w/${slug}/inbox`);
 });
 
 test("an AI draft is used, edited and sent", async () => {
