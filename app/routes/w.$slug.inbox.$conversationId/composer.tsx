@@ -1,7 +1,11 @@
-import { Form, useNavigation } from "@remix-run/react";
+import { useNavigation } from "@remix-run/react";
+import { ConversationPresence } from "~/components/inbox/presence";
+import { useInboxEvents } from "~/components/inbox/use-inbox-events";
 import { FormErrors } from "~/components/form";
 import { Button } from "~/components/ui/button";
-import { resultFor, resultMessages, submittedOf, type FormResult } from "~/lib/form-result";
+import { resultFor, resultMessages, type FormResult } from "~/lib/form-result";
+import { Form } from "@remix-run/react";
+import { ReplyForm } from "./reply-form";
 import type { ConversationPageData } from "./route";
 
 /**
@@ -15,13 +19,20 @@ export function Composer({
   d: ConversationPageData;
   result: FormResult<unknown> | undefined;
 }) {
+  const live = useInboxEvents({
+    slug: d.workspace.slug,
+    viewerId: d.composer.viewerId,
+    conversationId: d.conversation.id,
+    canReply: d.canReply,
+  });
   const busy = useNavigation().state === "submitting";
-  if (!d.canReply || d.window.state === "blocked") return null;
-  const reply = resultFor(result, "reply");
+  if (!d.canReply || d.window.state === "blocked") return <ConversationPresence lock={live.lock} />;
+  const reply = resultFor(result, "reply") ?? resultFor(result, "insert");
   const template = resultFor(result, "template");
   if (d.window.state === "template-only") {
     return (
       <section className="inbox-composer" aria-labelledby="composer-heading">
+        <ConversationPresence lock={live.lock} />
         <h2 id="composer-heading">Send an approved template</h2>
         <FormErrors errors={resultMessages(template)} />
         {d.templates.length === 0 ? (
@@ -62,38 +73,5 @@ export function Composer({
       </section>
     );
   }
-  const typed = submittedOf(reply);
-  return (
-    <section className="inbox-composer" aria-labelledby="composer-heading">
-      <h2 id="composer-heading" className="visually-hidden">
-        Reply
-      </h2>
-      <Form method="post">
-        <input type="hidden" name="intent" value="reply" />
-        <FormErrors errors={resultMessages(reply)} />
-        {d.conversation.channel === "email" ? (
-          <div className="field">
-            <label htmlFor="reply-subject">Subject</label>
-            <input
-              id="reply-subject"
-              name="subject"
-              defaultValue={typeof typed.subject === "string" ? typed.subject : d.emailSubject}
-            />
-          </div>
-        ) : null}
-        <div className="field">
-          <label htmlFor="reply-text">Reply</label>
-          <textarea
-            id="reply-text"
-            name="text"
-            rows={4}
-            defaultValue={typeof typed.text === "string" ? typed.text : ""}
-          />
-        </div>
-        <div className="inbox-composer-actions">
-          <Button disabled={busy}>Send</Button>
-        </div>
-      </Form>
-    </section>
-  );
+  return <ReplyForm d={d} reply={reply} live={live} busy={busy} />;
 }

@@ -6,6 +6,7 @@ import { PageHeader } from "~/components/ui/layout";
 import { getConversation, STATUS_LABELS } from "~/domain/inbox/conversations.server";
 import { canReply, loadInboxMember } from "~/domain/inbox/members.server";
 import { sendReply } from "~/domain/inbox/replies.server";
+import { composerData, insertAction, readPageForm, replyAction } from "./composer.server";
 import { replyTemplates } from "~/domain/inbox/template-picker.server";
 import { conversationThread } from "~/domain/inbox/thread.server";
 import { replyWindow } from "~/domain/inbox/window.server";
@@ -18,8 +19,7 @@ import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
 import { parseId } from "~/lib/ids";
 import { Composer } from "./composer";
 import { Details } from "./details";
-import { replyInput } from "./reply-input";
-import { Reply, SNOOZE_CHOICES, Status, TemplateReply } from "./schemas";
+import { SNOOZE_CHOICES, Status, TemplateReply } from "./schemas";
 import { StatusActions } from "./status-actions";
 import { Thread } from "./thread";
 import { WindowBanner, windowLeftText } from "./window-banner";
@@ -65,6 +65,7 @@ export async function loader(args: LoaderFunctionArgs) {
       snoozedUntil: c.snoozedUntil ? formatDateTime(c.snoozedUntil, tz) : null,
       created: formatDateTime(c.createdAt, tz),
     },
+    composer: composerData(wctx, wctx.userId, id),
     emailSubject: c.lastCampaign ? `Re: ${c.lastCampaign.name}` : "Your message",
     window:
       window.state === "open"
@@ -116,23 +117,23 @@ export type ConversationPageData = ReturnType<typeof useLoaderData<typeof loader
 
 const NEEDS = {
   reply: "inbox:reply",
+  insert: "inbox:reply",
   template: "inbox:reply",
   status: "inbox:reply",
 } as const satisfies Record<string, Permission>;
 
 export async function action(args: ActionFunctionArgs) {
-  const formData = await args.request.formData();
+  const formData = await readPageForm(args.request);
+  if (!(formData instanceof FormData)) return formData;
   const { workspace, wctx, role, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
   const id = parseId(args.params.conversationId, "Conversation");
   const member = loadInboxMember(wctx, wctx.userId, role);
   const page = `/w/${workspace.slug}/inbox/${id}`;
   switch (intent) {
     case "reply":
-      return submitForm(formData, Reply, (value) => {
-        const c = getConversation(wctx, member, id);
-        sendReply(wctx, member, id, replyInput(c.channel, value));
-        return redirectWithFlash(page, "Reply queued.");
-      });
+      return replyAction(wctx, member, id, formData, page);
+    case "insert":
+      return insertAction(wctx, member, id, formData);
     case "template":
       return submitForm(formData, TemplateReply, (value) => {
         sendReply(wctx, member, id, {

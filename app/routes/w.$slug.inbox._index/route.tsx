@@ -24,6 +24,7 @@ import {
   whatsappIsSandbox,
 } from "~/domain/delivery/sandbox-inbox.server";
 import { TryInbox } from "./try-inbox";
+import { InboxListActions } from "./live";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `Inbox — ${data?.workspace.name ?? "Workspace"} — Pleisys Engage` },
@@ -41,6 +42,7 @@ export async function loader(args: LoaderFunctionArgs) {
   const view = typeof filter.view === "string" ? filter.view : `team-${filter.view.teamId}`;
   return {
     workspace: { name: workspace.name, slug: workspace.slug },
+    viewer: { id: wctx.userId, canReadReports: can(role, "analytics:read") },
     query: { view, status: filter.status, order: filter.order, q: filter.q ?? "" },
     teams: inboxTeams(wctx, member),
     rows: page.rows.map((r) => ({
@@ -91,7 +93,8 @@ export async function action(args: ActionFunctionArgs) {
 }
 
 export default function InboxPage() {
-  const { workspace, query, teams, rows, nextCursor, sandbox } = useLoaderData<typeof loader>();
+  const { workspace, viewer, query, teams, rows, nextCursor, sandbox } =
+    useLoaderData<typeof loader>();
   const result = useActionData<typeof action>() as SubmissionResult<string[]> | undefined;
   const base = `/w/${workspace.slug}/inbox`;
   const link = (change: Record<string, string | null>) => {
@@ -115,6 +118,13 @@ export default function InboxPage() {
       <PageHeader
         title="Inbox"
         description="Conversations with the people who write back, on every channel."
+        actions={
+          <InboxListActions
+            slug={workspace.slug}
+            viewerId={viewer.id}
+            canReadReports={viewer.canReadReports}
+          />
+        }
       />
       <nav className="inbox-tabs" aria-label="Views">
         {views.map((v) => (

@@ -1,0 +1,117 @@
+import { mkdirSync } from "node:fs";
+import { expect, test } from "@playwright/test";
+import { signedInOwner } from "./support";
+
+/**
+ * The conversation page's composer with an AI draft shown, at a laptop and a phone width
+ * (test-results/screens/), and the "/" canned responses listbox used from the keyboard.
+ */
+
+const DIR = "test-results/screens";
+
+async function seed(slug: string): Promise<number> {
+  process.env.DATA_DIR = process.env.E2E_DATA_DIR;
+  const { eq } = await import("drizzle-orm");
+  const { getControlDb, closeControlDb } = await import("~/db/control.server");
+  const { workspaces } = await import("~/db/schema/control");
+  const { getTenantDb, closeAllTenantDbs } = await import("~/db/tenants.server");
+  const { contacts, inboundMessages } = await import("~/db/schema/tenant");
+  const { aiDrafts, cannedResponses, inboxSettings } = await import("~/db/schema/tenant-inbox");
+  const { conversationForInbound, linkInbound } =
+    await import("~/domain/inbox/conversations.server");
+  const ws = getControlDb().select().from(workspaces).where(eq(workspaces.slug, slug)).get()!;
+  const db = getTenantDb(ws.id);
+  const at = new Date(Date.now() - 10 * 60_000);
+  const text = "Hi! Is the blue kurta back in stock in size M?";
+  const contactId = db
+    .insert(contacts)
+    .values({
+      name: "Asha Rao",
+      nameKey: "asha rao",
+      phone: "+919800000501",
+      createdAt: at,
+      updatedAt: at,
+    })
+    .returning({ id: contacts.id })
+    .get().id;
+  const row = db
+    .insert(inboundMessages)
+    .values({
+      contactId,
+      channel: "whatsapp",
+      sender: "+919800000501",
+      text,
+      providerMessageId: "c1",
+      at,
+    })
+    .returning({ id: inboundMessages.id })
+    .get();
+  const { conversationId } = conversationForInbound(db, {
+    contactId,
+    channel: "whatsapp",
+    integrationId: null,
+    at,
+    preview: text,
+    reopenWithinDays: 7,
+  });
+  linkInbound(db, row.id, conversationId, null);
+  const now = new Date();
+  db.insert(inboxSettings)
+    .values({ id: 1, updatedAt: now, aiEnabled: true })
+    .onConflictDoUpdate({
+      target: inboxSettings.id,
+      set: { aiEnabled: true, updatedAt: now },
+    })
+    .run();
+  db.insert(aiDrafts)
+    .values({
+      conversationId,
+      status: "ready",
+      body: "Hi Asha! Yes, the blue kurta is back in size M. Shall I keep one aside for you?",
+      createdAt: now,
+      completedAt: now,
+    })
+    .run();
+  db.insert(cannedResponses)
+    .values({
+      shortcut: "thanks",
+      title: "Thank you",
+      body: "Thank you for writing to us, {{ contact.first_name }}!",
+      createdAt: now,
+      updatedAt: now,
+    })
+    .run();
+  closeAllTenantDbs();
+  closeControlDb();
+  return conversationId;
+}
+
+test("conversation page with a draft at 1366x768 and 390x844", async ({ page }) => {
+  test.setTimeout(120_000);
+  mkdirSync(DIR, { recursive: true });
+  const { slug } = await signedInOwner(page, { name: "Cora Owner", workspace: "Composer Shots" });
+  const id = await seed(slug);
+  for (const [w, h] of [
+    [1366, 768],
+    [390, 844],
+  ] as const) {
+    await page.setViewportSize({ width: w, height: h });
+    await page.goto(`/w/${slug}/inbox/${id}`);
+    await expect(page.getByRole("region", { name: "AI draft" })).toContainText("blue kurta");
+    await expect(page.getByRole("button", { name: "Suggest a reply" })).toBeVisible();
+    await page.screenshot({ path: `${DIR}/composer-draft-${w}.png`, fullPage: true });
+  }
+  await page.getByRole("button", { name: "Use this draft" }).click();
+  await expect(page.getByLabel("Reply")).toHaveValue(/blue kurta/);
+  await page.getByLabel("Reply").fill("Sure. /tha");
+  await expect(page.getByRole("listbox", { name: "Canned responses" })).toBeVisible();
+  await expect(
+    page
+      .getByRole("listbox", { name: "Canned responses" })
+      .getByRole("option", { name: "/thanks — Thank you" }),
+  ).toBeVisible();
+  await page.getByLabel("Reply").press("Enter");
+  await expect(page.getByLabel("Reply")).toHaveValue("Sure.\n\nThank you for writing to us, Asha!");
+  await page.reload();
+  await expect(page.getByLabel("Reply")).toHaveValue("Sure.\n\nThank you for writing to us, Asha!");
+});
