@@ -1,6 +1,8 @@
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useLoaderData } from "@remix-run/react";
-import { requireWorkspace } from "~/auth/workspace.server";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
+import { z } from "zod";
+import type { Permission } from "~/auth/permissions";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { waitedFor } from "~/components/inbox/format";
 import { Button } from "~/components/ui/button";
 import { EmptyState, PageHeader } from "~/components/ui/layout";
@@ -10,7 +12,13 @@ import {
   readInboxQuery,
 } from "~/domain/inbox/conversation-list.server";
 import { CONVERSATION_STATUSES, STATUS_LABELS } from "~/domain/inbox/status-labels";
-import { loadInboxMember } from "~/domain/inbox/members.server";
+import { canReply, loadInboxMember } from "~/domain/inbox/members.server";
+import { forYou } from "~/domain/inbox/sidebar.server";
+import { getAgentState, setAvailability, touchAgent } from "~/domain/inbox/agents.server";
+import { redirectWithFlash } from "~/lib/flash.server";
+import { submitForm } from "~/lib/form.server";
+import type { FormResult } from "~/lib/form-result";
+import { Availability, ForYou } from "./for-you";
 import { CHANNEL_LABELS } from "~/lib/channels";
 import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
 
@@ -23,6 +31,8 @@ export const headers = () => ({ "Cache-Control": "no-store" });
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "inbox:read");
   const member = loadInboxMember(wctx, wctx.userId, role);
+  // An open inbox page is what keeps an agent online for auto-assignment.
+  if (canReply(member)) touchAgent(wctx, member.userId);
   const filter = readInboxQuery(new URL(args.request.url).searchParams);
   const page = listConversations(wctx, member, filter);
   const now = wctx.now();
@@ -32,6 +42,19 @@ export async function loader(args: LoaderFunctionArgs) {
     workspace: { name: workspace.name, slug: workspace.slug },
     query: { view, status: filter.status, order: filter.order, q: filter.q ?? "" },
     teams: inboxTeams(wctx, member),
+    available: canReply(member) ? getAgentState(wctx, member.userId).available : null,
+    forYou: forYou(wctx, member).map((n) => ({
+      id: n.id,
+      conversationId: n.conversationId,
+      kind: n.kind,
+      contact: n.contact,
+      actor: n.actor,
+      at: {
+        iso: n.createdAt.toISOString(),
+        text: formatDateTimeCompact(n.createdAt, tz, now),
+        full: formatDateTime(n.createdAt, tz),
+      },
+    })),
     rows: page.rows.map((r) => ({
       id: r.id,
       contact: r.contact.name || r.contact.phone || r.contact.email || `Contact ${r.contact.id}`,
@@ -51,8 +74,28 @@ export async function loader(args: LoaderFunctionArgs) {
   };
 }
 
+const NEEDS = { availability: "inbox:reply" } as const satisfies Record<string, Permission>;
+
+const AvailabilityForm = z.object({ available: z.literal("on").optional() });
+
+export async function action(args: ActionFunctionArgs) {
+  const formData = await args.request.formData();
+  const { workspace, wctx } = await requireWorkspaceIntent(args, formData, NEEDS);
+  return submitForm(formData, AvailabilityForm, (value) => {
+    const state = setAvailability(wctx, wctx.userId, value.available === "on");
+    return redirectWithFlash(
+      `/w/${workspace.slug}/inbox`,
+      state.available
+        ? "You are available for new conversations."
+        : "You will not be given new conversations.",
+    );
+  });
+}
+
 export default function InboxPage() {
-  const { workspace, query, teams, rows, nextCursor } = useLoaderData<typeof loader>();
+  const { workspace, query, teams, rows, nextCursor, available, forYou } =
+    useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>() as FormResult<unknown> | undefined;
   const base = `/w/${workspace.slug}/inbox`;
   const link = (change: Record<string, string | null>) => {
     const params = new URLSearchParams();
@@ -76,6 +119,8 @@ export default function InboxPage() {
         title="Inbox"
         description="Conversations with the people who write back, on every channel."
       />
+      {available !== null ? <Availability available={available} result={result} /> : null}
+      <ForYou slug={workspace.slug} items={forYou} />
       <nav className="inbox-tabs" aria-label="Views">
         {views.map((v) => (
           <Link
