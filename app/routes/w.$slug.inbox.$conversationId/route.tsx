@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Permission } from "~/auth/permissions";
 import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { PageHeader } from "~/components/ui/layout";
+import { attachmentsByIds } from "~/domain/inbox/attachments.server";
 import { getConversation, STATUS_LABELS } from "~/domain/inbox/conversations.server";
 import {
   assignFromConversation,
@@ -56,6 +57,12 @@ export async function loader(args: LoaderFunctionArgs) {
   const before = new URL(args.request.url).searchParams.get("before") ?? undefined;
   const thread = conversationThread(wctx, id, { before });
   const window = replyWindow(wctx, c);
+  const files = new Map(
+    attachmentsByIds(
+      wctx,
+      thread.items.flatMap((i) => (i.type === "in" && i.attachmentId ? [i.attachmentId] : [])),
+    ).map((a) => [a.id, a]),
+  );
   const now = wctx.now();
   const tz = workspace.timezone;
   const when = (d: Date) => ({
@@ -104,8 +111,23 @@ export async function loader(args: LoaderFunctionArgs) {
       items: thread.items.map((item) => {
         const at = when(item.at);
         switch (item.type) {
-          case "in":
-            return { type: item.type, key: item.key, at, text: item.text, campaign: item.campaign };
+          case "in": {
+            const file = item.attachmentId ? files.get(item.attachmentId) : undefined;
+            return {
+              type: item.type,
+              key: item.key,
+              at,
+              text: item.text,
+              campaign: item.campaign,
+              attachment: file
+                ? {
+                    url: `/w/${workspace.slug}/inbox/attachments/${file.id}`,
+                    kind: file.kind,
+                    filename: file.filename,
+                  }
+                : null,
+            };
+          }
           case "out":
             return {
               type: item.type,
