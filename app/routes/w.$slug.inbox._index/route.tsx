@@ -1,4 +1,3 @@
-import type { SubmissionResult } from "@conform-to/react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
@@ -13,11 +12,15 @@ import {
   readInboxQuery,
 } from "~/domain/inbox/conversation-list.server";
 import { CONVERSATION_STATUSES, STATUS_LABELS } from "~/domain/inbox/status-labels";
-import { loadInboxMember } from "~/domain/inbox/members.server";
-import { CHANNEL_LABELS } from "~/lib/channels";
-import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
+import { canReply, loadInboxMember } from "~/domain/inbox/members.server";
+import { forYou } from "~/domain/inbox/sidebar.server";
+import { getAgentState, setAvailability, touchAgent } from "~/domain/inbox/agents.server";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { submitForm } from "~/lib/form.server";
+import { resultFor, type FormResult } from "~/lib/form-result";
+import { Availability, ForYou } from "./for-you";
+import { CHANNEL_LABELS } from "~/lib/channels";
+import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
 import {
   simulateCustomerMessage,
   SIMULATED_MESSAGE_MAX,
@@ -35,6 +38,8 @@ export const headers = () => ({ "Cache-Control": "no-store" });
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "inbox:read");
   const member = loadInboxMember(wctx, wctx.userId, role);
+  // An open inbox page is what keeps an agent online for auto-assignment.
+  if (canReply(member)) touchAgent(wctx, member.userId);
   const filter = readInboxQuery(new URL(args.request.url).searchParams);
   const page = listConversations(wctx, member, filter);
   const now = wctx.now();
@@ -45,6 +50,19 @@ export async function loader(args: LoaderFunctionArgs) {
     viewer: { id: wctx.userId, canReadReports: can(role, "analytics:read") },
     query: { view, status: filter.status, order: filter.order, q: filter.q ?? "" },
     teams: inboxTeams(wctx, member),
+    available: canReply(member) ? getAgentState(wctx, member.userId).available : null,
+    forYou: forYou(wctx, member).map((n) => ({
+      id: n.id,
+      conversationId: n.conversationId,
+      kind: n.kind,
+      contact: n.contact,
+      actor: n.actor,
+      at: {
+        iso: n.createdAt.toISOString(),
+        text: formatDateTimeCompact(n.createdAt, tz, now),
+        full: formatDateTime(n.createdAt, tz),
+      },
+    })),
     rows: page.rows.map((r) => ({
       id: r.id,
       contact: r.contact.name || r.contact.phone || r.contact.email || `Contact ${r.contact.id}`,
@@ -66,8 +84,11 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 const NEEDS = {
+  availability: "inbox:reply",
   simulate: "inbox:reply",
 } as const satisfies Record<string, Permission>;
+
+const AvailabilityForm = z.object({ available: z.literal("on").optional() });
 
 const Simulate = z.object({
   phone: z.string({ error: "Enter the customer's phone number." }).trim().max(40),
@@ -84,6 +105,16 @@ export async function action(args: ActionFunctionArgs) {
   const { workspace, wctx, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
   const page = `/w/${workspace.slug}/inbox`;
   switch (intent) {
+    case "availability":
+      return submitForm(formData, AvailabilityForm, (value) => {
+        const state = setAvailability(wctx, wctx.userId, value.available === "on");
+        return redirectWithFlash(
+          page,
+          state.available
+            ? "You are available for new conversations."
+            : "You will not be given new conversations.",
+        );
+      });
     case "simulate":
       return submitForm(formData, Simulate, (value) => {
         simulateCustomerMessage(wctx, value);
@@ -93,9 +124,9 @@ export async function action(args: ActionFunctionArgs) {
 }
 
 export default function InboxPage() {
-  const { workspace, viewer, query, teams, rows, nextCursor, sandbox } =
+  const { workspace, viewer, query, teams, rows, nextCursor, sandbox, available, forYou } =
     useLoaderData<typeof loader>();
-  const result = useActionData<typeof action>() as SubmissionResult<string[]> | undefined;
+  const result = useActionData<typeof action>() as FormResult<unknown> | undefined;
   const base = `/w/${workspace.slug}/inbox`;
   const link = (change: Record<string, string | null>) => {
     const params = new URLSearchParams();
@@ -126,6 +157,10 @@ export default function InboxPage() {
           />
         }
       />
+      {available !== null ? (
+        <Availability available={available} result={resultFor(result, "availability")} />
+      ) : null}
+      <ForYou slug={workspace.slug} items={forYou} />
       <nav className="inbox-tabs" aria-label="Views">
         {views.map((v) => (
           <Link
@@ -217,7 +252,7 @@ export default function InboxPage() {
           </Link>
         </p>
       ) : null}
-      {sandbox ? <TryInbox action={base} result={result} /> : null}
+      {sandbox ? <TryInbox action={base} result={resultFor(result, "simulate")} /> : null}
     </>
   );
 }
