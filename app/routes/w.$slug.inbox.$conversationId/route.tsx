@@ -5,7 +5,7 @@ import type { Permission } from "~/auth/permissions";
 import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { PageHeader } from "~/components/ui/layout";
 import { attachmentsByIds } from "~/domain/inbox/attachments.server";
-import { getConversation, STATUS_LABELS } from "~/domain/inbox/conversations.server";
+import { STATUS_LABELS } from "~/domain/inbox/conversations.server";
 import {
   assignFromConversation,
   labelConversation,
