@@ -114,4 +114,9 @@ test("conversation page with a draft at 1366x768 and 390x844", async ({ page }) 
   await expect(page.getByLabel("Reply")).toHaveValue("Sure.\n\nThank you for writing to us, Asha!");
   await page.reload();
   await expect(page.getByLabel("Reply")).toHaveValue("Sure.\n\nThank you for writing to us, Asha!");
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+  await expect(page.getByText("Reply queued.")).toBeVisible();
+  await expect(page.getByLabel("Reply")).toHaveValue("");
+  await page.reload();
+  await expect(page.getByLabel("Reply")).toHaveValue("");
 });

@@ -80,6 +80,7 @@ export function AiAssist({
     <div className="inbox-ai">
       {shown ? (
         <section className="inbox-ai-draft" aria-label="AI draft">
+          <p className="inbox-msg-context">AI draft — check it before sending</p>
           {draft.status === "pending" ? (
             <p className="muted">Writing a draft…</p>
           ) : draft.status === "failed" ? (
@@ -90,7 +91,7 @@ export function AiAssist({
             <>
               <p className="inbox-msg-text">{draft.body}</p>
               {draft.citations.length > 0 ? (
-                <p className="muted">From: {draft.citations.join(", ")}</p>
+                <p className="muted">Based on: {draft.citations.join(", ")}</p>
               ) : null}
             </>
           )}
