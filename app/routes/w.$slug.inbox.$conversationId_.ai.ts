@@ -6,6 +6,8 @@ import { rewriteText, summariseConversation } from "~/domain/ai/assist.server";
 import { AiUnavailableError } from "~/domain/ai/claude.server";
 import { REWRITE_MODES } from "~/domain/ai/draft-prompt.server";
 import { conversationAiState, discardDraft, requestDraft } from "~/domain/ai/drafts.server";
+import { getConversation } from "~/domain/inbox/conversations.server";
+import { loadInboxMember } from "~/domain/inbox/members.server";
 import {
   AppError,
   RateLimitedError,
@@ -79,20 +81,21 @@ async function answer(run: () => Promise<Response> | Response): Promise<Response
 }
 
 export async function loader(args: LoaderFunctionArgs) {
-  const { wctx } = await requireWorkspace(args, "inbox:read");
+  const { wctx, role } = await requireWorkspace(args, "inbox:read");
   return answer(() => {
     const conversationId = parseId(args.params.conversationId, "Conversation");
+    getConversation(wctx, loadInboxMember(wctx, wctx.userId, role), conversationId);
     return Response.json(conversationAiState(wctx, conversationId), { headers: NO_STORE });
   });
 }
 
 export async function action(args: ActionFunctionArgs) {
   const formData = await args.request.formData();
-  const { wctx, user, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
-  // Team visibility (agents see only their own and their teams' conversations) is checked by
-  // the conversations domain once it exists; until then existence and role.
+  const { wctx, user, role, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
   return answer(async () => {
     const conversationId = parseId(args.params.conversationId, "Conversation");
+    // An agent of another team gets the same 404 as for a conversation that does not exist.
+    getConversation(wctx, loadInboxMember(wctx, user.id, role), conversationId);
     switch (intent) {
       case "draft": {
         const { draftId } = requestDraft(wctx, conversationId, user.id);

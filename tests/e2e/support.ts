@@ -94,3 +94,26 @@ export async function signedInOwner(
   await page.goto(`/w/${slug}`);
   return { email, slug };
 }
+
+/**
+ * A member with `role` in the workspace `slug`, signed in on this page: an account made and
+ * added by the operator CLI (the invitation spec walks through inviting people), so specs about
+ * several people working together start at once. Returns the member's email.
+ */
+export async function signedInMember(
+  page: Page,
+  { name, slug, role }: { name: string; slug: string; role: string },
+): Promise<string> {
+  const address = await arriveFromOwnAddress(page);
+  const unique = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+  const email = `${name.split(" ")[0]!.toLowerCase()}-${unique}@example.com`;
+  await engage("user", "create", "--email", email, "--password", PASSWORD, "--name", name);
+  await engage("member", "add", "--workspace", slug, "--email", email, "--role", role);
+  const signedIn = await page.request.post("/login", {
+    form: { email, password: PASSWORD },
+    headers: { origin: test.info().project.use.baseURL!, "x-forwarded-for": address },
+    maxRedirects: 0,
+  });
+  expect(signedIn.status(), await signedIn.text()).toBe(302);
+  return email;
+}

@@ -7,6 +7,7 @@ import { forgetAiUsageUser } from "../ai/usage.server";
 import { recordAudit } from "../audit/audit.server";
 import type { SystemContext } from "../context";
 import { findUserByEmail, getUser } from "./users.server";
+import { releaseInboxMemberEverywhere } from "../inbox/departures.server";
 
 /**
  * Deleting a person's account (erasure request, policy §5 and §8). Sessions, memberships,
@@ -52,6 +53,7 @@ export function deleteUserAccount(ctx: SystemContext, userId: string): { members
       `This person is the only owner of ${orphaned.map((w) => `“${w.name}”`).join(", ")}. Transfer the ownership or delete the workspace first, then fulfil the erasure.`,
     );
   }
+  releaseInboxMemberEverywhere(userId);
   const db = getControlDb();
   const removed = db.transaction((tx) => {
     const held = tx

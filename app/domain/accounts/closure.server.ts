@@ -18,6 +18,7 @@ import { accountKey, ipKey, link, reopenDeadline } from "./accounts.server";
 import { reauthenticate } from "./mfa.server";
 import { notify } from "./notify.server";
 import { findUserByEmail, findUserById, getUser, type User } from "./users.server";
+import { releaseInboxMemberEverywhere } from "../inbox/departures.server";
 
 /**
  * Closing an account (policy §5): the owner re-authenticates and types their address; the
@@ -104,6 +105,11 @@ export async function closeAccount(
   // One instant for the closure and the workspaces it deletes, so reopening finds them.
   const now = ctx.now();
   const at = { ...ctx, now: () => now };
+  // The workspaces they share with others stop counting on them (their own are deleted).
+  releaseInboxMemberEverywhere(
+    userId,
+    owned.map((w) => w.id),
+  );
   for (const workspace of owned) markWorkspaceDeleted(at, workspace.id, "account_closed");
   const db = getControlDb();
   db.transaction((tx) => {
@@ -214,6 +220,7 @@ export function accountsDueForPurge(now: Date): string[] {
  */
 export function purgeClosedAccount(ctx: SystemContext, userId: string): boolean {
   forgetAiUsageUser(userId);
+  releaseInboxMemberEverywhere(userId);
   const deleted = getControlDb()
     .delete(users)
     .where(and(eq(users.id, userId), eq(users.status, "closed")))

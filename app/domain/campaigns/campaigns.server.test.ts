@@ -32,6 +32,8 @@ import {
   type CampaignContext,
 } from "./campaigns.server";
 import { OVER_REVIEW_LABEL, writeCampaignMessages } from "./queue.server";
+import { conversations } from "~/db/schema/tenant-inbox";
+import { conversationForInbound } from "../inbox/conversations.server";
 import { campaignContent } from "./renderers.server";
 import { campaignRunnerHook, runDueCampaigns } from "./campaign-runner.server";
 import { answersFromCampaign, inputFromAnswers, validateStep } from "./wizard.server";
@@ -371,6 +373,40 @@ describe("the review is a ceiling", () => {
     expect(getCampaign(ctx, held)).toMatchObject({ status: "draft", review: null });
     deleteCampaign(ctx, held);
     threshold(null);
+  });
+
+  it("a campaign message joins the contact's active conversation and starts none", () => {
+    const talking = phoneContact(8800);
+    const quiet = phoneContact(8801);
+    const listId = makeList("Inbox joins", [talking, quiet]);
+    const campaign = createCampaign(ctx, templateInput(listId));
+    const { conversationId } = conversationForInbound(ctx.db, {
+      contactId: talking,
+      channel: "whatsapp",
+      integrationId: campaign.integrationId,
+      at: new Date(),
+      preview: "Hi",
+      reopenWithinDays: 7,
+    });
+    const before = ctx.db.select().from(conversations).all().length;
+    reviewCampaign(ctx, campaign.id, { unit: "MARKETING", unitsPerRecipient: 1 });
+    submitCampaign(ctx, campaign.id);
+    writeCampaignMessages(ctx, campaign.id, {
+      part: "all",
+      notBefore: Date.now() + 365 * 86_400_000,
+    });
+    const byContact = new Map(
+      ctx.db
+        .select()
+        .from(messages)
+        .where(eq(messages.campaignId, campaign.id))
+        .all()
+        .map((r) => [r.contactId, r]),
+    );
+    expect(byContact.get(talking)?.conversationId).toBe(conversationId);
+    expect(byContact.get(quiet)?.conversationId).toBeNull();
+    expect(ctx.db.select().from(conversations).all()).toHaveLength(before);
+    cancelCampaign(ctx, campaign.id);
   });
 
   it("once writing has begun, no more than the reviewed number are queued", () => {

@@ -9,6 +9,7 @@ import { tenantDbPath } from "~/db/tenants.server";
 import { recordAudit } from "../audit/audit.server";
 import { suppressionHash, suppressionKey } from "../contacts/suppression-hash.server";
 import { markDue } from "../delivery/outbox.server";
+import { conversationForOutbound } from "../inbox/conversations.server";
 import {
   audienceKey,
   audienceSql,
@@ -190,8 +191,9 @@ export function writeCampaignMessages(
   };
   const insert = client.prepare(
     `INSERT INTO messages (id, contact_id, channel, integration_id, kind, recipient, status,
-       attempts, next_attempt_at, idempotency_key, error, campaign_id, variant, created_at, updated_at)
-     VALUES (?, ?, ?, ?, 'marketing', ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
+       attempts, next_attempt_at, idempotency_key, error, campaign_id, variant, created_at, updated_at,
+       conversation_id)
+     VALUES (?, ?, ?, ?, 'marketing', ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (idempotency_key) DO NOTHING`,
   );
   const progress = client.prepare("UPDATE campaigns SET queued = ?, updated_at = ? WHERE id = ?");
@@ -232,6 +234,17 @@ export function writeCampaignMessages(
         else if (written + queued >= ceiling) {
           reason = tierCut > 0 ? SKIP_LABELS.over_tier_limit : OVER_REVIEW_LABEL;
         }
+        // The inbox's rule for marketing: join the contact's active conversation, never start one.
+        const conversationId = reason
+          ? null
+          : conversationForOutbound(db, {
+              contactId: contact.id,
+              channel: campaign.channel,
+              integrationId: campaign.integrationId,
+              at: new Date(now),
+              preview: `Campaign: ${campaign.name}`,
+              kind: "marketing",
+            });
         const changes = insert.run(
           messageIds(),
           contact.id,
@@ -246,6 +259,7 @@ export function writeCampaignMessages(
           variant,
           now,
           now,
+          conversationId,
         ).changes;
         if (changes === 0) continue;
         if (reason === SKIP_LABELS.over_tier_limit) tierCut -= 1;

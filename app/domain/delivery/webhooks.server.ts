@@ -23,6 +23,7 @@ import {
   reopenWithinDays,
 } from "../inbox/conversations.server";
 import { publishInboxEvent } from "../inbox/live.server";
+import { afterInboundMessage } from "./inbound-follow-ups.server";
 import { applyEmailUnsubscribe, emailSender, repliedMessage } from "./inbound-email-apply.server";
 import { integrationForWebhook, type LoadedIntegration } from "./integrations.server";
 import { markDue, queueMessages } from "./outbox.server";
@@ -599,15 +600,25 @@ function applyInbound(
       campaignId,
       reopenWithinDays: factsOf().reopenWithinDays,
     });
-    linkInbound(db, Number(stored.lastInsertRowid), conversationId, campaignId);
-    followUps.push(() =>
+    const inboundId = Number(stored.lastInsertRowid);
+    linkInbound(db, inboundId, conversationId, campaignId);
+    followUps.push(() => {
       publishInboxEvent(workspaceId, {
         type: "message",
         conversationId,
         direction: "in",
         at: when,
-      }),
-    );
+      });
+      afterInboundMessage(workspaceId, db, {
+        conversationId,
+        inboundId,
+        integrationId,
+        text: event.text,
+        at: new Date(when),
+        automated: event.automated === true,
+        ...(event.media ? { media: event.media } : {}),
+      });
+    });
     s.event.run(
       contact.id,
       when,

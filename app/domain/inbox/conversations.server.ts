@@ -13,6 +13,7 @@ import type { TenantDb } from "~/db/tenants.server";
 import type { Channel } from "~/lib/channels";
 import { ConflictError, NotFoundError, ValidationError } from "~/lib/errors";
 import type { WorkspaceContext } from "../context";
+import { afterResolved } from "./after-message.server";
 import { publishInboxEvent } from "./live.server";
 import { assertCanReply, canSeeConversation, type InboxMember } from "./members.server";
 import { STATUS_LABELS } from "./status-labels";
@@ -469,6 +470,8 @@ export function setConversationStatus(
     conversationId: id,
     at: now.getTime(),
   });
+  // Only resolving frees an agent's capacity (their load counts every other status).
+  if (status === "resolved") afterResolved(ctx, id, member.userId);
 }
 
 /** Snoozed conversations whose time has come are open again (cheap: a partial index). */

@@ -14,6 +14,7 @@ import { SLUG_MAX, slugFromName } from "~/lib/slug";
 import { recordAudit } from "../audit/audit.server";
 import type { SystemContext } from "../context";
 import { canonicalTimeZone, COUNTRY_CODES, RESERVED_SLUGS, SLUG_PATTERN } from "./options";
+import { releaseInboxMemberIn } from "../inbox/departures.server";
 
 export type Workspace = typeof workspaces.$inferSelect;
 
@@ -363,6 +364,8 @@ export function removeMember(ctx: SystemContext, workspaceId: string, userId: st
   if (current.role === "owner") {
     throw new ConflictError("Transfer ownership before removing the owner.");
   }
+  // First, so nothing is assigned to them once they are gone.
+  releaseInboxMemberIn(workspaceId, userId);
   getControlDb()
     .delete(memberships)
     .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)))

@@ -21,18 +21,6 @@ export function Details({ d }: { d: ConversationPageData }) {
         <dd>{c.assignee ?? "Nobody"}</dd>
         <dt>Team</dt>
         <dd>{c.team ?? "None"}</dd>
-        {c.labels.length ? (
-          <>
-            <dt>Labels</dt>
-            <dd>
-              {c.labels.map((l) => (
-                <span key={l.id} className={`badge inbox-label inbox-label-${l.color}`}>
-                  {l.name}
-                </span>
-              ))}
-            </dd>
-          </>
-        ) : null}
         <dt>Started</dt>
         <dd>{c.created}</dd>
       </dl>

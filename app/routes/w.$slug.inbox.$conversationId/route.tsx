@@ -1,9 +1,18 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useActionData, useLoaderData } from "@remix-run/react";
+import { z } from "zod";
 import type { Permission } from "~/auth/permissions";
 import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { PageHeader } from "~/components/ui/layout";
-import { getConversation, STATUS_LABELS } from "~/domain/inbox/conversations.server";
+import { attachmentsByIds } from "~/domain/inbox/attachments.server";
+import { STATUS_LABELS } from "~/domain/inbox/conversations.server";
+import {
+  assignFromConversation,
+  labelConversation,
+  noteOnConversation,
+  openConversation,
+  sidebarChoices,
+} from "~/domain/inbox/sidebar.server";
 import { canReply, loadInboxMember } from "~/domain/inbox/members.server";
 import { sendReply } from "~/domain/inbox/replies.server";
 import { composerData, insertAction, readPageForm, replyAction } from "./composer.server";
@@ -19,7 +28,16 @@ import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
 import { parseId } from "~/lib/ids";
 import { Composer } from "./composer";
 import { Details } from "./details";
-import { SNOOZE_CHOICES, Status, TemplateReply } from "./schemas";
+import {
+  Assign,
+  LabelChange,
+  Note,
+  SetTeam,
+  SNOOZE_CHOICES,
+  Status,
+  TemplateReply,
+} from "./schemas";
+import { AssignmentSection, LabelsSection, NotesSection } from "./sidebar";
 import { StatusActions } from "./status-actions";
 import { Thread } from "./thread";
 import { WindowBanner, windowLeftText } from "./window-banner";
@@ -34,10 +52,16 @@ export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "inbox:read");
   const id = parseId(args.params.conversationId, "Conversation");
   const member = loadInboxMember(wctx, wctx.userId, role);
-  const c = getConversation(wctx, member, id);
+  const c = openConversation(wctx, member, id);
   const before = new URL(args.request.url).searchParams.get("before") ?? undefined;
   const thread = conversationThread(wctx, id, { before });
   const window = replyWindow(wctx, c);
+  const files = new Map(
+    attachmentsByIds(
+      wctx,
+      thread.items.flatMap((i) => (i.type === "in" && i.attachmentId ? [i.attachmentId] : [])),
+    ).map((a) => [a.id, a]),
+  );
   const now = wctx.now();
   const tz = workspace.timezone;
   const when = (d: Date) => ({
@@ -50,6 +74,8 @@ export async function loader(args: LoaderFunctionArgs) {
   return {
     workspace: { name: workspace.name, slug: workspace.slug },
     canReply: canReply(member),
+    me: member.userId,
+    sidebar: sidebarChoices(wctx, c),
     conversation: {
       id: c.id,
       status: c.status,
@@ -60,7 +86,9 @@ export async function loader(args: LoaderFunctionArgs) {
       contactName,
       contactAddress: c.contact.phone ?? c.contact.email ?? null,
       assignee: c.assignee?.name || null,
+      assigneeId: c.assigneeId,
       team: c.team?.name ?? null,
+      teamId: c.teamId,
       labels: c.labels,
       snoozedUntil: c.snoozedUntil ? formatDateTime(c.snoozedUntil, tz) : null,
       created: formatDateTime(c.createdAt, tz),
@@ -83,8 +111,23 @@ export async function loader(args: LoaderFunctionArgs) {
       items: thread.items.map((item) => {
         const at = when(item.at);
         switch (item.type) {
-          case "in":
-            return { type: item.type, key: item.key, at, text: item.text, campaign: item.campaign };
+          case "in": {
+            const file = item.attachmentId ? files.get(item.attachmentId) : undefined;
+            return {
+              type: item.type,
+              key: item.key,
+              at,
+              text: item.text,
+              campaign: item.campaign,
+              attachment: file
+                ? {
+                    url: `/w/${workspace.slug}/inbox/attachments/${file.id}`,
+                    kind: file.kind,
+                    filename: file.filename,
+                  }
+                : null,
+            };
+          }
           case "out":
             return {
               type: item.type,
@@ -115,11 +158,19 @@ export async function loader(args: LoaderFunctionArgs) {
 
 export type ConversationPageData = ReturnType<typeof useLoaderData<typeof loader>>;
 
+const EMPTY = z.object({});
+
 const NEEDS = {
   reply: "inbox:reply",
   insert: "inbox:reply",
   template: "inbox:reply",
   status: "inbox:reply",
+  assign: "inbox:reply",
+  "assign-me": "inbox:reply",
+  team: "inbox:reply",
+  "label-add": "inbox:reply",
+  "label-remove": "inbox:reply",
+  note: "inbox:reply",
 } as const satisfies Record<string, Permission>;
 
 export async function action(args: ActionFunctionArgs) {
@@ -156,6 +207,33 @@ export async function action(args: ActionFunctionArgs) {
           `Conversation ${STATUS_LABELS[value.status].toLowerCase()}.`,
         );
       });
+    case "assign":
+      return submitForm(formData, Assign, (value) => {
+        const done = assignFromConversation(wctx, member, id, { assigneeId: value.assigneeId });
+        return redirectWithFlash(page, done.assigneeId ? "Assigned." : "Unassigned.");
+      });
+    case "assign-me":
+      return submitForm(formData, EMPTY, () => {
+        assignFromConversation(wctx, member, id, { assigneeId: member.userId });
+        return redirectWithFlash(page, "Assigned to you.");
+      });
+    case "team":
+      return submitForm(formData, SetTeam, (value) => {
+        const done = assignFromConversation(wctx, member, id, { teamId: value.teamId });
+        return redirectWithFlash(page, done.teamId === null ? "Team removed." : "Team set.");
+      });
+    case "label-add":
+    case "label-remove":
+      return submitForm(formData, LabelChange, (value) => {
+        const change = intent === "label-add" ? "add" : "remove";
+        labelConversation(wctx, member, id, value.labelId, change);
+        return redirectWithFlash(page, change === "add" ? "Label added." : "Label removed.");
+      });
+    case "note":
+      return submitForm(formData, Note, (value) => {
+        noteOnConversation(wctx, member, id, value.body);
+        return redirectWithFlash(page, "Note added.");
+      });
   }
 }
 
@@ -184,6 +262,9 @@ export default function ConversationPage() {
         </div>
         <aside className="inbox-side" aria-label="Conversation details">
           <Details d={d} />
+          <AssignmentSection d={d} result={result} />
+          <LabelsSection d={d} result={result} />
+          <NotesSection d={d} result={result} />
         </aside>
       </div>
     </>

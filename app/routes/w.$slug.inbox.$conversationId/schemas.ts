@@ -41,3 +41,29 @@ export const Status = z.object({
     })
     .optional(),
 });
+
+/** "" in a select means nobody / no team. */
+const emptyIsNull = (v: unknown) => (v === "" || v === undefined ? null : v);
+
+export const Assign = z.object({
+  assigneeId: z.preprocess(emptyIsNull, z.string().trim().max(64).nullable()),
+});
+
+export const SetTeam = z.object({
+  teamId: z.preprocess(
+    emptyIsNull,
+    z.coerce.number({ error: "Choose a team." }).int().positive("Choose a team.").nullable(),
+  ),
+});
+
+export const LabelChange = z.object({
+  labelId: z.coerce.number({ error: "Choose a label." }).int().positive("Choose a label."),
+});
+
+export const Note = z.object({
+  body: z
+    .string({ error: "Write the note first." })
+    .trim()
+    .min(1, "Write the note first.")
+    .max(5000, "Keep a note under 5,000 characters."),
+});

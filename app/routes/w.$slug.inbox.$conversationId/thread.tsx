@@ -38,6 +38,15 @@ export function Thread({ d }: { d: ConversationPageData }) {
                         </Link>
                       </p>
                     ) : null}
+                    {item.attachment?.kind === "image" ? (
+                      <a href={item.attachment.url} className="inbox-msg-image">
+                        <img src={item.attachment.url} alt={`Image: ${item.attachment.filename}`} />
+                      </a>
+                    ) : item.attachment ? (
+                      <p>
+                        <a href={item.attachment.url}>{item.attachment.filename}</a>
+                      </p>
+                    ) : null}
                     <p className="inbox-msg-text">{item.text}</p>
                     <p className="inbox-msg-meta">{time}</p>
                   </li>

@@ -1,7 +1,8 @@
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useLoaderData } from "@remix-run/react";
-import { can } from "~/auth/permissions";
-import { requireWorkspace } from "~/auth/workspace.server";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
+import { z } from "zod";
+import { can, type Permission } from "~/auth/permissions";
+import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { waitedFor } from "~/components/inbox/format";
 import { Button } from "~/components/ui/button";
 import { EmptyState, PageHeader } from "~/components/ui/layout";
@@ -11,9 +12,21 @@ import {
   readInboxQuery,
 } from "~/domain/inbox/conversation-list.server";
 import { CONVERSATION_STATUSES, STATUS_LABELS } from "~/domain/inbox/status-labels";
-import { loadInboxMember } from "~/domain/inbox/members.server";
+import { canReply, loadInboxMember } from "~/domain/inbox/members.server";
+import { forYou } from "~/domain/inbox/sidebar.server";
+import { getAgentState, setAvailability, touchAgent } from "~/domain/inbox/agents.server";
+import { redirectWithFlash } from "~/lib/flash.server";
+import { submitForm } from "~/lib/form.server";
+import { resultFor, type FormResult } from "~/lib/form-result";
+import { Availability, ForYou } from "./for-you";
 import { CHANNEL_LABELS } from "~/lib/channels";
 import { formatDateTime, formatDateTimeCompact } from "~/lib/format";
+import {
+  simulateCustomerMessage,
+  SIMULATED_MESSAGE_MAX,
+  whatsappIsSandbox,
+} from "~/domain/delivery/sandbox-inbox.server";
+import { TryInbox } from "./try-inbox";
 import { InboxListActions } from "./live";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -25,6 +38,8 @@ export const headers = () => ({ "Cache-Control": "no-store" });
 export async function loader(args: LoaderFunctionArgs) {
   const { workspace, wctx, role } = await requireWorkspace(args, "inbox:read");
   const member = loadInboxMember(wctx, wctx.userId, role);
+  // An open inbox page is what keeps an agent online for auto-assignment.
+  if (canReply(member)) touchAgent(wctx, member.userId);
   const filter = readInboxQuery(new URL(args.request.url).searchParams);
   const page = listConversations(wctx, member, filter);
   const now = wctx.now();
@@ -35,6 +50,19 @@ export async function loader(args: LoaderFunctionArgs) {
     viewer: { id: wctx.userId, canReadReports: can(role, "analytics:read") },
     query: { view, status: filter.status, order: filter.order, q: filter.q ?? "" },
     teams: inboxTeams(wctx, member),
+    available: canReply(member) ? getAgentState(wctx, member.userId).available : null,
+    forYou: forYou(wctx, member).map((n) => ({
+      id: n.id,
+      conversationId: n.conversationId,
+      kind: n.kind,
+      contact: n.contact,
+      actor: n.actor,
+      at: {
+        iso: n.createdAt.toISOString(),
+        text: formatDateTimeCompact(n.createdAt, tz, now),
+        full: formatDateTime(n.createdAt, tz),
+      },
+    })),
     rows: page.rows.map((r) => ({
       id: r.id,
       contact: r.contact.name || r.contact.phone || r.contact.email || `Contact ${r.contact.id}`,
@@ -51,11 +79,54 @@ export async function loader(args: LoaderFunctionArgs) {
       labels: r.labels,
     })),
     nextCursor: page.nextCursor,
+    sandbox: can(role, "inbox:reply") && whatsappIsSandbox(wctx),
   };
 }
 
+const NEEDS = {
+  availability: "inbox:reply",
+  simulate: "inbox:reply",
+} as const satisfies Record<string, Permission>;
+
+const AvailabilityForm = z.object({ available: z.literal("on").optional() });
+
+const Simulate = z.object({
+  phone: z.string({ error: "Enter the customer's phone number." }).trim().max(40),
+  name: z.string().trim().max(100, "The name is longer than 100 characters.").optional(),
+  message: z
+    .string({ error: "Write the customer's message." })
+    .trim()
+    .min(1, "Write the customer's message.")
+    .max(SIMULATED_MESSAGE_MAX, `The message is longer than ${SIMULATED_MESSAGE_MAX} characters.`),
+});
+
+export async function action(args: ActionFunctionArgs) {
+  const formData = await args.request.formData();
+  const { workspace, wctx, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
+  const page = `/w/${workspace.slug}/inbox`;
+  switch (intent) {
+    case "availability":
+      return submitForm(formData, AvailabilityForm, (value) => {
+        const state = setAvailability(wctx, wctx.userId, value.available === "on");
+        return redirectWithFlash(
+          page,
+          state.available
+            ? "You are available for new conversations."
+            : "You will not be given new conversations.",
+        );
+      });
+    case "simulate":
+      return submitForm(formData, Simulate, (value) => {
+        simulateCustomerMessage(wctx, value);
+        return redirectWithFlash(page, "Simulated customer message received.");
+      });
+  }
+}
+
 export default function InboxPage() {
-  const { workspace, viewer, query, teams, rows, nextCursor } = useLoaderData<typeof loader>();
+  const { workspace, viewer, query, teams, rows, nextCursor, sandbox, available, forYou } =
+    useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>() as FormResult<unknown> | undefined;
   const base = `/w/${workspace.slug}/inbox`;
   const link = (change: Record<string, string | null>) => {
     const params = new URLSearchParams();
@@ -86,6 +157,10 @@ export default function InboxPage() {
           />
         }
       />
+      {available !== null ? (
+        <Availability available={available} result={resultFor(result, "availability")} />
+      ) : null}
+      <ForYou slug={workspace.slug} items={forYou} />
       <nav className="inbox-tabs" aria-label="Views">
         {views.map((v) => (
           <Link
@@ -177,6 +252,7 @@ export default function InboxPage() {
           </Link>
         </p>
       ) : null}
+      {sandbox ? <TryInbox action={base} result={resultFor(result, "simulate")} /> : null}
     </>
   );
 }
