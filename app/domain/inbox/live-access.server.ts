@@ -1,15 +1,11 @@
+import { can } from "~/lib/permissions";
 import { eq } from "drizzle-orm";
 import { conversations } from "~/db/schema/tenant-inbox";
 import type { WorkspaceContext } from "~/domain/context";
 import { NotFoundError } from "~/lib/errors";
 import type { Role } from "~/lib/roles";
 import type { InboxEvent } from "./live.server";
-import {
-  canSeeConversation,
-  INBOX_READERS,
-  loadInboxMember,
-  seesEverything,
-} from "./members.server";
+import { canSeeConversation, loadInboxMember, seesEverything } from "./members.server";
 
 /** A member acting in the inbox: the route's context with their role and id. */
 export type InboxMemberContext = WorkspaceContext & { role: Role; userId: string };
@@ -44,7 +40,7 @@ export function requireFollowableConversation(
  * conversations they may see (read at each event: assignments and teams change).
  */
 export function inboxEventFilter(ctx: InboxMemberContext): (event: InboxEvent) => boolean {
-  const seesAll = INBOX_READERS.includes(ctx.role) && seesEverything(ctx);
+  const seesAll = can(ctx.role, "inbox:read") && seesEverything(ctx);
   return (event) => {
     if (event.type === "notification") return event.userId === ctx.userId;
     if (seesAll) return true;

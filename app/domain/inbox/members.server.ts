@@ -1,3 +1,4 @@
+import { can } from "~/lib/permissions";
 import { and, eq, inArray, isNull, or, type SQL } from "drizzle-orm";
 import { getControlDb } from "~/db/control.server";
 import { users } from "~/db/schema/control";
@@ -18,13 +19,6 @@ export interface InboxMember {
   role: Role;
   teamIds: number[];
 }
-
-/**
- * The roles of inbox:read and inbox:reply in app/auth/permissions (domain code does not import
- * auth); members.server.test.ts fails when the two tables disagree.
- */
-export const INBOX_READERS: readonly Role[] = ["owner", "admin", "marketer", "agent"];
-export const INBOX_REPLIERS: readonly Role[] = ["owner", "admin", "agent"];
 
 export function loadInboxMember(ctx: WorkspaceContext, userId: string, role: Role): InboxMember {
   const teamIds = ctx.db
@@ -50,7 +44,7 @@ export function canSeeConversation(
   member: InboxMember,
   conv: { assigneeId: string | null; teamId: number | null },
 ): boolean {
-  if (!INBOX_READERS.includes(member.role)) return false;
+  if (!can(member.role, "inbox:read")) return false;
   if (seesEverything(member)) return true;
   if (conv.assigneeId === member.userId) return true;
   if (conv.teamId !== null) return member.teamIds.includes(conv.teamId);
@@ -69,7 +63,7 @@ export function visibleConversationsWhere(member: InboxMember): SQL | undefined 
 }
 
 export function canReply(member: Pick<InboxMember, "role">): boolean {
-  return INBOX_REPLIERS.includes(member.role);
+  return can(member.role, "inbox:reply");
 }
 
 /** Throws unless the member may reply in the inbox. */

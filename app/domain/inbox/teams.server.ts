@@ -1,3 +1,4 @@
+import { can, type Permission } from "~/lib/permissions";
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { teamMembers, teams } from "~/db/schema/tenant-inbox";
 import { ConflictError, NotFoundError, ValidationError } from "~/lib/errors";
@@ -13,19 +14,7 @@ import { findMembership, listMembers } from "../workspaces/workspaces.server";
 
 export const MAX_TEAM_NAME = 60;
 
-/**
- * The roles behind inbox:read and inbox:reply in app/auth/permissions.ts (domain code does not
- * import auth); change both together.
- */
-export const INBOX_ROLES = {
-  "inbox:read": ["owner", "admin", "marketer", "agent"],
-  "inbox:reply": ["owner", "admin", "agent"],
-} as const satisfies Record<string, readonly Role[]>;
-export type InboxPermission = keyof typeof INBOX_ROLES;
-
-function can(role: Role, permission: InboxPermission): boolean {
-  return (INBOX_ROLES[permission] as readonly Role[]).includes(role);
-}
+export type InboxPermission = Extract<Permission, "inbox:read" | "inbox:reply">;
 
 export interface InboxMember {
   userId: string;
