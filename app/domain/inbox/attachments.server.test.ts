@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { strToU8, zipSync } from "fflate";
 import { beforeAll, describe, expect, it } from "vitest";
 import { rejected, thrown } from "../../../tests/support/errors";
+import { seedConversation, seedInboxTeam } from "../../../tests/support/inbox-seed";
 import { makeWorkspace } from "../../../tests/support/workspaces";
 import { getEnv } from "~/lib/env.server";
 import { NotFoundError, ValidationError } from "~/lib/errors";
@@ -135,6 +136,33 @@ describe("the attachment store", () => {
     const row = storeAttachment(a, { filename: "doc.pdf", bytes: PDF, createdBy: null });
     expect(await rejected(readAttachment(b, row.id))).toBeInstanceOf(NotFoundError);
     expect(await rejected(readAttachment(a, "../../x"))).toBeInstanceOf(NotFoundError);
+  });
+
+  it("hides what a customer sent from agents who cannot see its conversation", async () => {
+    const teamA = seedInboxTeam(a, "Attach A", ["usr_agent_a"]);
+    seedInboxTeam(a, "Attach B", ["usr_agent_b"]);
+    const conversationId = seedConversation(a, { teamId: teamA });
+    const row = storeAttachment(a, { filename: "receipt.png", bytes: PNG, createdBy: null });
+    a.db.$client
+      .prepare(
+        `INSERT INTO inbound_messages (contact_id, channel, sender, text, provider_message_id, at,
+           conversation_id, attachment_id)
+         SELECT contact_id, 'whatsapp', '+917000000000', '[image]', 'wamid.att', ?, id, ?
+           FROM conversations WHERE id = ?`,
+      )
+      .run(Date.now(), row.id, conversationId);
+    const agent = (userId: string, teamIds: number[]) =>
+      ({ userId, name: userId, role: "agent", teamIds }) as const;
+    const teamBId = (
+      a.db.$client.prepare("SELECT id FROM teams WHERE name = 'Attach B'").get() as {
+        id: number;
+      }
+    ).id;
+    expect(
+      await rejected(readAttachment(a, row.id, agent("usr_agent_b", [teamBId]))),
+    ).toBeInstanceOf(NotFoundError);
+    const seen = await readAttachment(a, row.id, agent("usr_agent_a", [teamA]));
+    expect(seen.bytes).toEqual(PNG);
   });
 
   it("makes WhatsApp media content, and refuses attachments on other channels", () => {

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:f
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { eq, inArray } from "drizzle-orm";
-import { attachments } from "~/db/schema/tenant-inbox";
+import { inboundMessages } from "~/db/schema/tenant";
+import { attachments, conversations } from "~/db/schema/tenant-inbox";
 import { isWorkspaceId } from "~/db/tenants.server";
 import { getEnv } from "~/lib/env.server";
 import { NotFoundError, ValidationError } from "~/lib/errors";
@@ -12,6 +13,7 @@ import { CHANNEL_LABELS, type Channel } from "~/lib/channels";
 import type { MessageContent } from "~/channels/types";
 import type { TenantContext, WorkspaceContext } from "../context";
 import { checkAttachment } from "./attachment-types.server";
+import { canSeeConversation, type InboxMember } from "./members.server";
 
 /**
  * Files attached to canned responses and replies, and media customers send. The row keeps what
@@ -106,8 +108,20 @@ export function attachmentsByIds(ctx: TenantContext, ids: readonly string[]): At
 export async function readAttachment(
   ctx: WorkspaceContext,
   id: string,
+  member?: InboxMember,
 ): Promise<{ attachment: Attachment; bytes: Buffer }> {
   const attachment = getAttachment(ctx, id);
+  // What a customer sent belongs to their conversation: another team's agent gets a 404.
+  if (member) {
+    const hidden = ctx.db
+      .select({ assigneeId: conversations.assigneeId, teamId: conversations.teamId })
+      .from(inboundMessages)
+      .innerJoin(conversations, eq(conversations.id, inboundMessages.conversationId))
+      .where(eq(inboundMessages.attachmentId, id))
+      .all()
+      .some((c) => !canSeeConversation(member, c));
+    if (hidden) throw new NotFoundError("Attachment");
+  }
   return { attachment, bytes: await readBytes(ctx.workspaceId, id) };
 }
 
