@@ -1,12 +1,12 @@
 /**
- * Roles as people see them, and the permission table (app/lib/permissions.ts). Every workspace
+ * Roles as people see them, and the permission table (app/lib/permission-table.ts). Every workspace
  * loader and action names the permission it needs (requireWorkspace(..., "members:manage"));
  * pages use `can` to hide what a role can't do.
  */
 import { ROLES, type Role } from "~/lib/roles";
 
 export { ROLES, type Role };
-export { can, PERMISSIONS, type Permission } from "~/lib/permissions";
+export { can, PERMISSIONS, type Permission } from "~/lib/permission-table";
 
 export const ROLE_LABELS: Record<Role, string> = {
   owner: "Owner",

@@ -1,4 +1,4 @@
-import { can } from "~/lib/permissions";
+import { can } from "~/lib/permission-table";
 import { eq } from "drizzle-orm";
 import { conversations } from "~/db/schema/tenant-inbox";
 import type { WorkspaceContext } from "~/domain/context";

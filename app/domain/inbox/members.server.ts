@@ -1,4 +1,4 @@
-import { can } from "~/lib/permissions";
+import { can } from "~/lib/permission-table";
 import { and, eq, inArray, isNull, or, type SQL } from "drizzle-orm";
 import { getControlDb } from "~/db/control.server";
 import { users } from "~/db/schema/control";

@@ -1,4 +1,4 @@
-import { can, type Permission } from "~/lib/permissions";
+import { can, type Permission } from "~/lib/permission-table";
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { teamMembers, teams } from "~/db/schema/tenant-inbox";
 import { ConflictError, NotFoundError, ValidationError } from "~/lib/errors";
