@@ -58,7 +58,7 @@ test("inbox pages at 1366x768 and 390x844", async ({ page }) => {
   ] as const) {
     await page.setViewportSize({ width: w, height: h });
     await page.goto(`/w/${slug}/inbox`);
-    await expect(page.getByRole("heading", { name: "Inbox" })).toBeVisible();
+    await expect(page.getByRole("heading", { name: "Inbox", exact: true })).toBeVisible();
     await page.screenshot({ path: `test-results/inbox-list-${w}.png`, fullPage: true });
     await page.goto(`/w/${slug}/inbox/${open}`);
     await page
