@@ -1,17 +1,16 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inboundMessages, messages } from "~/db/schema/tenant";
+import { messages } from "~/db/schema/tenant";
 import { aiDrafts } from "~/db/schema/tenant-inbox";
 import type { WorkspaceContext } from "~/domain/context";
 import { storeAttachment } from "~/domain/inbox/attachments.server";
 import { createCannedResponse } from "~/domain/inbox/canned.server";
-import { conversationForInbound, linkInbound } from "~/domain/inbox/conversations.server";
 import type { Channel } from "~/lib/channels";
 import type { Browser } from "../support/accounts";
-import { insertContact } from "../support/contacts";
 import { textOf } from "../support/html";
 import type { TestServer } from "../support/server";
 import { makeTeam, signInAll, startServer } from "../support/teams";
+import { customerWrites as seedCustomerMessage } from "../support/inbox-seed";
 
 /**
  * The composer's forms through the real server, as a browser without JavaScript posts them:
@@ -27,40 +26,13 @@ let viewer: Browser;
 const slug = "inbox-composer";
 const base = `/w/${slug}/inbox`;
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 73, 72]);
-let seq = 0;
 let sms: number;
 let whatsapp: number;
 let orderId: number;
 let mapId: number;
 
 function customerWrites(name: string, phone: string, channel: Channel, text: string) {
-  const contactId = insertContact(ctx.db, { name, phone });
-  const at = new Date();
-  return ctx.db.transaction(() => {
-    const row = ctx.db
-      .insert(inboundMessages)
-      .values({
-        contactId,
-        channel,
-        integrationId: null,
-        sender: phone,
-        text,
-        providerMessageId: `composer-${++seq}`,
-        at,
-      })
-      .returning({ id: inboundMessages.id })
-      .get();
-    const { conversationId } = conversationForInbound(ctx.db, {
-      contactId,
-      channel,
-      integrationId: null,
-      at,
-      preview: text,
-      reopenWithinDays: 7,
-    });
-    linkInbound(ctx.db, row.id, conversationId, null);
-    return conversationId;
-  });
+  return seedCustomerMessage(ctx, { name, phone, channel, text });
 }
 
 beforeAll(async () => {

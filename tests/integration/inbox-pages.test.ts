@@ -1,15 +1,14 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inboundMessages, messages } from "~/db/schema/tenant";
+import { messages } from "~/db/schema/tenant";
 import { conversations, teamMembers, teams } from "~/db/schema/tenant-inbox";
 import type { WorkspaceContext } from "~/domain/context";
-import { conversationForInbound, linkInbound } from "~/domain/inbox/conversations.server";
 import type { Channel } from "~/lib/channels";
 import type { Browser } from "../support/accounts";
-import { insertContact } from "../support/contacts";
 import { textOf } from "../support/html";
 import type { TestServer } from "../support/server";
 import { makeTeam, signInAll, startServer } from "../support/teams";
+import { customerWrites as seedCustomerMessage } from "../support/inbox-seed";
 
 /**
  * The inbox pages through the real server, as a browser without JavaScript uses them. Customer
@@ -25,37 +24,11 @@ let marketer: Browser;
 let viewer: Browser;
 const slug = "inbox-pages";
 const base = `/w/${slug}/inbox`;
-let seq = 0;
 let smsA: number;
 let whatsappOld: number;
 
 function customerWrites(name: string, phone: string, channel: Channel, text: string, at: number) {
-  const contactId = insertContact(ctx.db, { name, phone });
-  return ctx.db.transaction(() => {
-    const row = ctx.db
-      .insert(inboundMessages)
-      .values({
-        contactId,
-        channel,
-        integrationId: null,
-        sender: phone,
-        text,
-        providerMessageId: `seed-${++seq}`,
-        at: new Date(at),
-      })
-      .returning({ id: inboundMessages.id })
-      .get();
-    const { conversationId } = conversationForInbound(ctx.db, {
-      contactId,
-      channel,
-      integrationId: null,
-      at: new Date(at),
-      preview: text,
-      reopenWithinDays: 7,
-    });
-    linkInbound(ctx.db, row.id, conversationId, null);
-    return conversationId;
-  });
+  return seedCustomerMessage(ctx, { name, phone, channel, text, at });
 }
 
 beforeAll(async () => {

@@ -1,4 +1,8 @@
+import { inboundMessages } from "~/db/schema/tenant";
 import type { TenantContext } from "~/domain/context";
+import { conversationForInbound, linkInbound } from "~/domain/inbox/conversations.server";
+import type { Channel } from "~/lib/channels";
+import { insertContact } from "./contacts";
 
 /**
  * Inbox rows for tests of the live pieces, written as plain rows (the conversations domain is
@@ -49,4 +53,43 @@ export function seedInboxTeam(ctx: TenantContext, name: string, userIds: string[
     db.prepare("INSERT INTO team_members (team_id, user_id) VALUES (?, ?)").run(team.id, userId);
   }
   return team.id;
+}
+
+let written = 0;
+
+/**
+ * A new contact writes in on a channel: their inbound message is stored and joins (or starts)
+ * a conversation through the inbox's own rule, as the webhook path does. Returns its id.
+ */
+export function customerWrites(
+  ctx: TenantContext,
+  input: { name: string; phone: string; channel: Channel; text: string; at?: number },
+): number {
+  const contactId = insertContact(ctx.db, { name: input.name, phone: input.phone });
+  const at = new Date(input.at ?? Date.now());
+  return ctx.db.transaction(() => {
+    const row = ctx.db
+      .insert(inboundMessages)
+      .values({
+        contactId,
+        channel: input.channel,
+        integrationId: null,
+        sender: input.phone,
+        text: input.text,
+        providerMessageId: `seed-${++written}`,
+        at,
+      })
+      .returning({ id: inboundMessages.id })
+      .get();
+    const { conversationId } = conversationForInbound(ctx.db, {
+      contactId,
+      channel: input.channel,
+      integrationId: null,
+      at,
+      preview: input.text,
+      reopenWithinDays: 7,
+    });
+    linkInbound(ctx.db, row.id, conversationId, null);
+    return conversationId;
+  });
 }
