@@ -1,10 +1,19 @@
 import type BetterSqlite3 from "better-sqlite3";
-import { and, asc, eq, sql } from "drizzle-orm";
-import { contactEvents, contacts, contactTags, listMembers, lists, tags } from "~/db/schema/tenant";
+import { and, asc, eq, isNotNull, sql } from "drizzle-orm";
+import {
+  contactEvents,
+  contacts,
+  contactTags,
+  inboundMessages,
+  listMembers,
+  lists,
+  tags,
+} from "~/db/schema/tenant";
 import type { TenantTx } from "~/db/tenants.server";
 import { NotFoundError, ValidationError, type FieldErrors } from "~/lib/errors";
 import { logger } from "~/lib/logger.server";
 import { recordAudit } from "../audit/audit.server";
+import { deleteAttachment } from "../inbox/attachments.server";
 import type { TenantContext, WorkspaceContext } from "../context";
 import {
   indexSubjects,
@@ -386,8 +395,16 @@ export function eraseContact(ctx: WorkspaceContext, id: number): void {
         .where(eq(contacts.id, id))
         .get();
       if (!contact) throw new NotFoundError("Contact", id);
+      // Media they sent: read before their inbound rows go with the contact.
+      const media = tx
+        .select({ id: inboundMessages.attachmentId })
+        .from(inboundMessages)
+        .where(and(eq(inboundMessages.contactId, id), isNotNull(inboundMessages.attachmentId)))
+        .all()
+        .map((r) => r.id!);
       const result = suppressContactInTransaction(tx, key, contact, "erasure", "all", now);
       tx.delete(contacts).where(eq(contacts.id, id)).run();
+      for (const attachmentId of media) deleteAttachment(ctx, attachmentId);
       return { added: result.added, contact };
     },
     { behavior: "immediate" },

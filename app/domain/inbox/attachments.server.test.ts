@@ -7,6 +7,7 @@ import { seedConversation, seedInboxTeam } from "../../../tests/support/inbox-se
 import { makeWorkspace } from "../../../tests/support/workspaces";
 import { getEnv } from "~/lib/env.server";
 import { NotFoundError, ValidationError } from "~/lib/errors";
+import { eraseContact } from "../contacts/contacts.server";
 import type { WorkspaceContext } from "../context";
 import { AttachmentRefusedError, checkAttachment, sniffType } from "./attachment-types.server";
 import {
@@ -163,6 +164,30 @@ describe("the attachment store", () => {
     ).toBeInstanceOf(NotFoundError);
     const seen = await readAttachment(a, row.id, agent("usr_agent_a", [teamA]));
     expect(seen.bytes).toEqual(PNG);
+  });
+
+  it("goes with the contact who sent it when they are erased", async () => {
+    const conversationId = seedConversation(a);
+    const row = storeAttachment(a, { filename: "id-card.png", bytes: PNG, createdBy: null });
+    const contactId = (
+      a.db.$client
+        .prepare("SELECT contact_id FROM conversations WHERE id = ?")
+        .get(conversationId) as { contact_id: number }
+    ).contact_id;
+    a.db.$client
+      .prepare(
+        `INSERT INTO inbound_messages (contact_id, channel, sender, text, provider_message_id, at,
+           conversation_id, attachment_id) VALUES (?, 'whatsapp', '+917000000001', '[image]',
+           'wamid.erase', ?, ?, ?)`,
+      )
+      .run(contactId, Date.now(), conversationId, row.id);
+    const path = join(getEnv().DATA_DIR, "attachments", a.workspaceId, row.id);
+    expect(existsSync(path)).toBe(true);
+
+    eraseContact(a, contactId);
+
+    expect(existsSync(path)).toBe(false);
+    expect(await rejected(readAttachment(a, row.id))).toBeInstanceOf(NotFoundError);
   });
 
   it("makes WhatsApp media content, and refuses attachments on other channels", () => {
