@@ -47,6 +47,15 @@ export function migrateDatabase(db: Database.Database, kind: SchemaKind): number
     .immediate();
 }
 
+/**
+ * Page cache: a connection may keep up to 32 MiB of its file's pages, so a busy workspace's
+ * indexes stay in memory; all connections together stop growing at 256 MiB (SQLite's soft heap
+ * limit is process-wide), after which each recycles its own pages. A small workspace only ever
+ * uses what its file holds. Decision: docs/decisions/0019-sqlite-page-cache.md.
+ */
+export const PAGE_CACHE_KIB_PER_CONNECTION = 32 * 1024;
+export const SQLITE_HEAP_SOFT_LIMIT_BYTES = 256 * 1024 * 1024;
+
 /** Connection settings shared by the control db and every tenant file. */
 export function configureConnection(db: Database.Database): void {
   db.pragma("journal_mode = WAL");
@@ -55,4 +64,6 @@ export function configureConnection(db: Database.Database): void {
   db.pragma("foreign_keys = ON");
   // Deleted rows are overwritten, not left in free pages: an erased person leaves no trace.
   db.pragma("secure_delete = ON");
+  db.pragma(`cache_size = -${PAGE_CACHE_KIB_PER_CONNECTION}`);
+  db.pragma(`soft_heap_limit = ${SQLITE_HEAP_SOFT_LIMIT_BYTES}`);
 }

@@ -6,6 +6,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { NotFoundError } from "~/lib/errors";
 import { APP_ROOT } from "~/lib/app-root.server";
 import { getControlDb } from "./control.server";
+import { PAGE_CACHE_KIB_PER_CONNECTION, SQLITE_HEAP_SOFT_LIMIT_BYTES } from "./migrate.server";
 import { workspaces } from "./schema/control";
 import { tenantMeta } from "./schema/tenant";
 import {
@@ -140,6 +141,11 @@ describe("provisionTenantDb", () => {
     expect(db.$client.pragma("journal_mode", { simple: true })).toBe("wal");
     expect(db.$client.pragma("foreign_keys", { simple: true })).toBe(1);
     expect(db.$client.pragma("busy_timeout", { simple: true })).toBe(5000);
+    // A busy workspace keeps its indexes in memory; all files together stay under one ceiling.
+    expect(db.$client.pragma("cache_size", { simple: true })).toBe(-PAGE_CACHE_KIB_PER_CONNECTION);
+    expect(db.$client.pragma("soft_heap_limit", { simple: true })).toBe(
+      SQLITE_HEAP_SOFT_LIMIT_BYTES,
+    );
     expect(db.$client.pragma("user_version", { simple: true })).toBe(tenantMigrationCount());
     expect(db.select().from(tenantMeta).all()).toEqual([{ key: "workspace_id", value: id }]);
 

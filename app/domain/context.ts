@@ -40,13 +40,29 @@ export interface WorkspaceContext extends SystemContext {
   workspaceId: string;
   workspace: WorkspaceProfile;
   db: TenantDb;
+  /**
+   * Set by code that handles a burst of work under one context (a batch of webhook events):
+   * settings read once for the whole burst instead of once per item. Absent for requests, which
+   * always read fresh. See `readOnce`.
+   */
+  readCache?: Map<string, unknown>;
 }
 
 /**
  * What a function that only reads or writes the tenant's file needs: pass the WorkspaceContext,
  * or `{ db }` where only a connection is at hand (a worker thread, a bench).
  */
-export type TenantContext = Pick<WorkspaceContext, "db">;
+export type TenantContext = Pick<WorkspaceContext, "db" | "readCache">;
+
+/** `read()`, or its value from earlier in the same burst when the context caches reads. */
+export function readOnce<T>(ctx: TenantContext, key: string, read: () => T): T {
+  const cache = ctx.readCache;
+  if (!cache) return read();
+  if (cache.has(key)) return cache.get(key) as T;
+  const value = read();
+  cache.set(key, value);
+  return value;
+}
 
 export function systemContext(id: string, now: () => Date = () => new Date()): SystemContext {
   return { actor: { type: "system", id }, now };

@@ -7,6 +7,9 @@
  *         on /w/<slug>/inbox/events. Latency is from the POST to its `message` event (p50/p99);
  *         `lost` counts messages whose event never came. Limit: the same rows inserted on a raw
  *         better-sqlite3 connection (inbound_messages with its FTS trigger), in batches.
+ *         A freshly started server first gets WARMUP seconds of the same traffic (its JIT and
+ *         page cache warm, as on a server that has run for a minute); that phase is reported
+ *         apart (`warmup_p99_ms`), and the measured phase starts once it has drained.
  *   list  p95 of the inbox list queries (views × statuses × order, text search) on the seeded
  *         file. Limit: the same SQL on raw better-sqlite3.
  *   page  p95 of the conversation thread query, the same way.
@@ -15,7 +18,8 @@
  * exist: set `listConversations` / `conversationThread` in inbox-queries.ts's plug-in point.
  *
  *   npm run bench -- inbox [sse|list|page ...]
- *   BENCH_INBOX_CONVERSATIONS, BENCH_INBOX_MESSAGES, BENCH_INBOX_RATE, BENCH_INBOX_SECONDS
+ *   BENCH_INBOX_CONVERSATIONS, BENCH_INBOX_MESSAGES, BENCH_INBOX_RATE, BENCH_INBOX_SECONDS,
+ *   BENCH_INBOX_WARMUP_SECONDS
  */
 import Database from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -31,6 +35,7 @@ const CONVERSATIONS = Number(process.env.BENCH_INBOX_CONVERSATIONS ?? 100_000);
 const MESSAGES = Number(process.env.BENCH_INBOX_MESSAGES ?? 2_000_000);
 const RATE = Number(process.env.BENCH_INBOX_RATE ?? 1_000);
 const SECONDS = Number(process.env.BENCH_INBOX_SECONDS ?? 10);
+const WARMUP_SECONDS = Number(process.env.BENCH_INBOX_WARMUP_SECONDS ?? 3);
 const wanted = process.argv.slice(3);
 const runs = (name: string) => wanted.length === 0 || wanted.includes(name);
 
@@ -134,30 +139,57 @@ function rawInsertPerSecond(count: number): number {
   return Math.round(count / seconds);
 }
 
+interface Phase {
+  bodies: ReturnType<typeof signWebhook>[];
+  posted: Float64Array;
+  arrived: Float64Array;
+  events: number;
+  non200: number;
+}
+
 async function sseScenario() {
   const { startTestServer } = await import("../../tests/support/server");
   const { signIn } = await import("../../tests/support/accounts");
   const total = RATE * SECONDS;
+  const warmupTotal = RATE * WARMUP_SECONDS;
   // Each message comes from the contact of a different open conversation, so each event's
   // conversation id names exactly one message.
   const senders: number[] = [];
-  for (let i = CONVERSATIONS - 1; i >= 0 && senders.length < total; i--) {
+  for (let i = CONVERSATIONS - 1; i >= 0 && senders.length < total + warmupTotal; i--) {
     if (statusOf(i) === "open") senders.push(i);
   }
-  if (senders.length < total) throw new Error(`only ${senders.length} open conversations`);
-  const bodies = senders.map((i, k) =>
-    signWebhook(
-      seed.appSecret,
-      inboundPayload({
-        phoneNumberId: seed.phoneNumberId,
-        from: phoneOf(i),
-        name: `Customer ${i}`,
-        text: `bench live message ${k}`,
-        id: `wamid.bench.live.${k}`,
-      }),
-    ),
-  );
-  const indexOfConversation = new Map(senders.map((i, k) => [i + 1, k]));
+  if (senders.length < total + warmupTotal) {
+    throw new Error(`only ${senders.length} open conversations`);
+  }
+  const owner = new Map<number, { phase: Phase; k: number }>();
+  const phaseOf = (from: number, count: number, tag: string): Phase => {
+    const phase: Phase = {
+      bodies: [],
+      posted: new Float64Array(count),
+      arrived: new Float64Array(count).fill(NaN),
+      events: 0,
+      non200: 0,
+    };
+    for (let k = 0; k < count; k++) {
+      const i = senders[from + k]!;
+      phase.bodies.push(
+        signWebhook(
+          seed.appSecret,
+          inboundPayload({
+            phoneNumberId: seed.phoneNumberId,
+            from: phoneOf(i),
+            name: `Customer ${i}`,
+            text: `bench live message ${tag} ${k}`,
+            id: `wamid.bench.${tag}.${k}`,
+          }),
+        ),
+      );
+      owner.set(i + 1, { phase, k });
+    }
+    return phase;
+  };
+  const warmup = phaseOf(0, warmupTotal, "warmup");
+  const measured = phaseOf(warmupTotal, total, "live");
 
   // An install's first start indexes its contacts for privacy requests, once; done here so the
   // measured run does not pay for the seeded 100,000 contacts.
@@ -174,8 +206,6 @@ async function sseScenario() {
     signal: abort.signal,
   });
   if (res.status !== 200) throw new Error(`event stream answered ${res.status}`);
-  const arrived = new Float64Array(total).fill(NaN);
-  let events = 0;
   let connected!: () => void;
   const ready = new Promise<void>((resolve) => (connected = resolve));
   void (async () => {
@@ -196,10 +226,11 @@ async function sseScenario() {
           const data = /^event: message\ndata: (.*)$/m.exec(block)?.[1];
           if (!data) continue;
           const event = JSON.parse(data) as { conversationId: number; direction: string };
-          const k = indexOfConversation.get(event.conversationId);
-          if (event.direction !== "in" || k === undefined || !Number.isNaN(arrived[k]!)) continue;
-          arrived[k] = now;
-          events += 1;
+          const mine = owner.get(event.conversationId);
+          if (event.direction !== "in" || !mine) continue;
+          if (!Number.isNaN(mine.phase.arrived[mine.k]!)) continue;
+          mine.phase.arrived[mine.k] = now;
+          mine.phase.events += 1;
         }
       }
     } catch {
@@ -209,47 +240,61 @@ async function sseScenario() {
   await ready;
 
   const pool = new Pool(server.url, { connections: 64, pipelining: 1 });
-  const posted = new Float64Array(total);
-  let non200 = 0;
-  const inflight: Promise<void>[] = [];
-  const started = performance.now();
-  let next = 0;
-  while (next < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * RATE) + 1);
-    for (; next < due; next++) {
-      const k = next;
-      posted[k] = performance.now();
-      inflight.push(
-        pool
-          .request({
-            method: "POST",
-            path: `/webhooks/whatsapp/${seed.integrationId}`,
-            headers: bodies[k]!.headers,
-            body: bodies[k]!.body,
-          })
-          .then(async (r) => {
-            await r.body.text();
-            if (r.statusCode !== 200) non200 += 1;
-          }),
-      );
+  /** Posts a phase at RATE a second; resolves once every event came or 10 s after the last post. */
+  async function run(phase: Phase): Promise<{ started: number; sentSeconds: number }> {
+    const count = phase.posted.length;
+    const inflight: Promise<void>[] = [];
+    const started = performance.now();
+    let next = 0;
+    while (next < count) {
+      const due = Math.min(count, Math.floor(((performance.now() - started) / 1000) * RATE) + 1);
+      for (; next < due; next++) {
+        const k = next;
+        phase.posted[k] = performance.now();
+        inflight.push(
+          pool
+            .request({
+              method: "POST",
+              path: `/webhooks/whatsapp/${seed.integrationId}`,
+              headers: phase.bodies[k]!.headers,
+              body: phase.bodies[k]!.body,
+            })
+            .then(async (r) => {
+              await r.body.text();
+              if (r.statusCode !== 200) phase.non200 += 1;
+            }),
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2));
     }
-    await new Promise((resolve) => setTimeout(resolve, 2));
+    await Promise.all(inflight);
+    const sentSeconds = (performance.now() - started) / 1000;
+    for (let waited = 0; waited < 10_000 && phase.events < count; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return { started, sentSeconds };
   }
-  await Promise.all(inflight);
-  const sentSeconds = (performance.now() - started) / 1000;
-  for (let waited = 0; waited < 10_000 && events < total; waited += 50) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  const lastArrival = Math.max(...Array.from(arrived).filter((t) => !Number.isNaN(t)), started);
+  const latenciesOf = (phase: Phase) => {
+    const list: number[] = [];
+    for (let k = 0; k < phase.posted.length; k++) {
+      if (!Number.isNaN(phase.arrived[k]!)) list.push(phase.arrived[k]! - phase.posted[k]!);
+    }
+    return list;
+  };
+
+  if (warmupTotal > 0) await run(warmup);
+  const { started, sentSeconds } = await run(measured);
+  const lastArrival = Math.max(
+    ...Array.from(measured.arrived).filter((t) => !Number.isNaN(t)),
+    started,
+  );
   abort.abort();
   await pool.close();
   const rss = processPeakRssMb(server.child.pid!);
   await server.stop();
 
-  const latencies: number[] = [];
-  for (let k = 0; k < total; k++) {
-    if (!Number.isNaN(arrived[k]!)) latencies.push(arrived[k]! - posted[k]!);
-  }
+  const latencies = latenciesOf(measured);
+  const warmupLatencies = latenciesOf(warmup);
   report({
     bench: "inbox-sse",
     ...seedLine,
@@ -257,13 +302,16 @@ async function sseScenario() {
     seconds: SECONDS,
     messages: total,
     sent_seconds: Number(sentSeconds.toFixed(2)),
-    per_s: Math.round(events / ((lastArrival - started) / 1000 || 1)),
+    per_s: Math.round(measured.events / ((lastArrival - started) / 1000 || 1)),
     limit_per_s: rawInsertPerSecond(total),
     p50_ms: percentile(latencies, 0.5),
     p99_ms: percentile(latencies, 0.99),
     max_ms: latencies.length ? Number(Math.max(...latencies).toFixed(1)) : null,
-    non_200: non200,
-    lost: total - events,
+    non_200: measured.non200,
+    lost: total - measured.events,
+    warmup_seconds: WARMUP_SECONDS,
+    warmup_p99_ms: warmupTotal > 0 ? percentile(warmupLatencies, 0.99) : null,
+    warmup_lost: warmupTotal - warmup.events,
     server_peak_rss_mb: rss,
   });
 }

@@ -9,7 +9,7 @@ import {
   listAttributeDefinitions,
   parseStoredAttributes,
 } from "../contacts/attributes.server";
-import type { TenantContext } from "../context";
+import { readOnce, type TenantContext } from "../context";
 import { messageText } from "../inbox/thread.server";
 import type { PromptMessage } from "./draft-prompt.server";
 
@@ -36,13 +36,15 @@ export class AiDisabledError extends AppError {
 }
 
 /** The inbox settings' AI switches; the defaults until the settings row exists. */
-export function inboxAiSettings({ db }: TenantContext): InboxAiSettings {
-  const row = db
-    .select({ aiEnabled: inboxSettings.aiEnabled, aiAutoDraft: inboxSettings.aiAutoDraft })
-    .from(inboxSettings)
-    .where(eq(inboxSettings.id, 1))
-    .get();
-  return { aiEnabled: row?.aiEnabled ?? true, aiAutoDraft: row?.aiAutoDraft ?? false };
+export function inboxAiSettings(ctx: TenantContext): InboxAiSettings {
+  return readOnce(ctx, "inbox-ai-settings", () => {
+    const row = ctx.db
+      .select({ aiEnabled: inboxSettings.aiEnabled, aiAutoDraft: inboxSettings.aiAutoDraft })
+      .from(inboxSettings)
+      .where(eq(inboxSettings.id, 1))
+      .get();
+    return { aiEnabled: row?.aiEnabled ?? true, aiAutoDraft: row?.aiAutoDraft ?? false };
+  });
 }
 
 export function assertAiEnabled(ctx: TenantContext): void {

@@ -2,6 +2,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import { count } from "drizzle-orm";
 import { getCountryCallingCode, isSupportedCountry, type CountryCode } from "libphonenumber-js/min";
 import { contacts } from "~/db/schema/tenant";
+import { cachedStatement } from "~/db/statements.server";
 import type { TenantDb } from "~/db/tenants.server";
 import { CHANNELS, type Channel } from "~/lib/channels";
 import { ValidationError } from "~/lib/errors";
@@ -35,7 +36,7 @@ const contactCounts = new WeakMap<
 export function countContacts(ctx: WorkspaceContext): number {
   const client = ctx.db.$client;
   if (client.inTransaction) return ctx.db.select({ n: count() }).from(contacts).get()?.n ?? 0;
-  const [version, changes] = prepared(
+  const [version, changes] = cachedStatement(
     ctx.db,
     "SELECT data_version, total_changes() FROM pragma_data_version",
   )
@@ -334,25 +335,6 @@ export function buildContactQueries(
   });
 }
 
-const statements = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement>>();
-
-/** Prepared once per connection and SQL text (a bounded set: modes x filters). */
-function prepared(db: TenantDb, text: string): BetterSqlite3.Statement {
-  const client = db.$client;
-  let cache = statements.get(client);
-  if (!cache) {
-    cache = new Map();
-    statements.set(client, cache);
-  }
-  let statement = cache.get(text);
-  if (!statement) {
-    statement = client.prepare(text);
-    if (cache.size > 200) cache.clear();
-    cache.set(text, statement);
-  }
-  return statement;
-}
-
 function encodeCursor(mode: SearchMode, row: RawRow): string {
   if (mode === "all") return String(row.id);
   return Buffer.from(JSON.stringify([row.k ?? "", row.id]), "utf8").toString("base64url");
@@ -404,7 +386,7 @@ function runPage(
   limit: number,
 ): RawRow[] {
   const queries = buildContactQueries(mode, sources, filters, { direction, cursor, limit });
-  const results = queries.map((q) => prepared(db, q.sql).all(...q.params) as RawRow[]);
+  const results = queries.map((q) => cachedStatement(db, q.sql).all(...q.params) as RawRow[]);
   if (results.length === 1) return results[0]!;
   const sign = direction === "next" ? 1 : -1;
   return results
@@ -488,7 +470,7 @@ export function listContacts(ctx: WorkspaceContext, options: ListContactsOptions
     const byId = new Map(rows.map((r) => [r.id, r]));
     if (columns.has("tags")) {
       for (const r of rows) r.tags = [];
-      const found = prepared(
+      const found = cachedStatement(
         db,
         `SELECT ct.contact_id AS contactId, t.id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id IN (SELECT value FROM json_each(?)) ORDER BY t.name`,
       ).all(ids) as { contactId: number; id: number; name: string }[];
@@ -496,7 +478,7 @@ export function listContacts(ctx: WorkspaceContext, options: ListContactsOptions
     }
     if (columns.has("lists")) {
       for (const r of rows) r.lists = [];
-      const found = prepared(
+      const found = cachedStatement(
         db,
         `SELECT lm.contact_id AS contactId, l.id, l.name FROM list_members lm JOIN lists l ON l.id = lm.list_id WHERE lm.contact_id IN (SELECT value FROM json_each(?)) ORDER BY l.name`,
       ).all(ids) as { contactId: number; id: number; name: string }[];

@@ -6,7 +6,7 @@ import { reloadEnv } from "~/lib/env.server";
 import { createWhatsAppFake, type WhatsAppFake } from "../../../tests/fakes/whatsapp";
 import { makeTeam, type Team } from "../../../tests/support/teams";
 import type { WorkspaceContext } from "../context";
-import { setAvailability } from "../inbox/agents.server";
+import { setAgentCapacity, setAvailability } from "../inbox/agents.server";
 import {
   readInboxSettings,
   settingsToInput,
@@ -23,7 +23,7 @@ import { processWebhookEvents, receiveWebhook } from "./webhooks.server";
  */
 
 let fake: WhatsAppFake;
-let team: Team<"ana">;
+let team: Team<"ana" | "ben">;
 let ctx: WorkspaceContext;
 let integrationId: string;
 const NUMBER = { phoneNumberId: "1065559001", accessToken: "token-f", wabaId: "209100" };
@@ -35,7 +35,8 @@ const PNG = Buffer.from(
 );
 let seq = 0;
 
-async function post(payload: unknown) {
+/** Verifies and stores a webhook, as the route does; applying it is left to the caller. */
+async function store(payload: unknown) {
   const signed = fake.signedWebhook(SECRET, payload);
   const answer = await receiveWebhook("whatsapp", integrationId, {
     method: "POST",
@@ -44,6 +45,10 @@ async function post(payload: unknown) {
     body: signed.body,
   });
   expect(answer.status).toBe(200);
+}
+
+async function post(payload: unknown) {
+  await store(payload);
   await processWebhookEvents(ctx.workspaceId);
   await settleInboundMedia();
 }
@@ -67,7 +72,10 @@ beforeAll(async () => {
   team = await makeTeam({
     owner: "Olga Owner",
     workspace: { slug: "inbound-follow" },
-    members: { ana: { name: "Ana Agent", role: "agent" } },
+    members: {
+      ana: { name: "Ana Agent", role: "agent" },
+      ben: { name: "Ben Agent", role: "agent" },
+    },
   });
   ctx = team.ctx;
   integrationId = saveIntegration(ctx, ctx.workspaceId, "whatsapp", {
@@ -100,6 +108,36 @@ describe("after a customer message", () => {
       .where(eq(conversations.id, inboundFor(from).conversationId!))
       .get()!;
     expect(c.assigneeId).toBe(team.members.ana.id);
+  });
+});
+
+describe("a burst of customer messages applied as one batch", () => {
+  it("hands them out in arrival order, round-robin, up to each agent's cap; the rest wait", async () => {
+    ctx.db.update(conversations).set({ status: "resolved", queuedAt: null }).run();
+    setAvailability(ctx, team.members.ana.id, true);
+    setAvailability(ctx, team.members.ben.id, true);
+    setAgentCapacity(ctx, team.members.ana.id, 2);
+    setAgentCapacity(ctx, team.members.ben.id, 2);
+    const senders = Array.from({ length: 5 }, () => phone());
+    for (const from of senders) {
+      await store(
+        fake.inboundPayload({ phoneNumberId: NUMBER.phoneNumberId, from, name: "C", text: "Hi" }),
+      );
+    }
+    // One apply: the follow-ups of all five run together and drain the queue once.
+    await processWebhookEvents(ctx.workspaceId);
+    const rows = senders.map((from) =>
+      ctx.db
+        .select()
+        .from(conversations)
+        .where(eq(conversations.id, inboundFor(from).conversationId!))
+        .get()!,
+    );
+    const assignees = rows.map((c) => c.assigneeId);
+    expect(assignees.slice(0, 4).filter((a) => a === team.members.ana.id)).toHaveLength(2);
+    expect(assignees.slice(0, 4).filter((a) => a === team.members.ben.id)).toHaveLength(2);
+    expect(assignees[4]).toBeNull();
+    expect(rows[4]!.queuedAt).not.toBeNull();
   });
 });
 

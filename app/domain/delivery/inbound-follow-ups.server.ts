@@ -6,6 +6,7 @@ import { logger } from "~/lib/logger.server";
 import { autoDraftAfterCustomerMessage } from "../ai/drafts.server";
 import { systemContext, type WorkspaceContext } from "../context";
 import { afterCustomerMessage } from "../inbox/after-message.server";
+import { drainAssignmentQueue } from "../inbox/assignment.server";
 import { storeAttachment } from "../inbox/attachments.server";
 import { publishInboxEvent } from "../inbox/live.server";
 import { workspaceContextFor } from "../workspaces/access.server";
@@ -37,23 +38,41 @@ function contextFor(workspaceId: string, db: TenantDb): WorkspaceContext {
 }
 
 /**
+ * Runs the follow-ups of a batch of customer messages in arrival order, under one context that
+ * reads the workspace and its inbox settings once, and drains the assignment queue once at the
+ * end: a burst of webhooks applies hundreds of messages at a time.
+ *
  * Machine-written messages (auto-replies, bulk mail) get no automatic answer of any kind: they
  * are stored and shown, nothing more, or two auto-responders would talk forever.
  */
-export function afterInboundMessage(
+export function afterInboundMessages(
   workspaceId: string,
   db: TenantDb,
-  input: InboundFollowUp,
+  inputs: readonly InboundFollowUp[],
 ): void {
-  const ctx = contextFor(workspaceId, db);
-  if (input.media) void fetchInboundMedia(workspaceId, input, input.media);
-  if (input.automated) return;
+  if (inputs.length === 0) return;
+  const ctx: WorkspaceContext = { ...contextFor(workspaceId, db), readCache: new Map() };
+  let answered = 0;
+  for (const input of inputs) {
+    if (input.media) void fetchInboundMedia(workspaceId, input, input.media);
+    if (input.automated) continue;
+    try {
+      const after = afterCustomerMessage(ctx, input.conversationId, input.text, input.at, {
+        drainQueue: false,
+      });
+      if (!after.csatAnswered) autoDraftAfterCustomerMessage(ctx, input.conversationId);
+      answered += 1;
+    } catch (error) {
+      // The message is stored and in the inbox; a failed rule must not hold up the batch's others.
+      log.error({ err: error, conversationId: input.conversationId }, "inbound follow-up failed");
+    }
+  }
+  if (answered === 0) return;
   try {
-    const after = afterCustomerMessage(ctx, input.conversationId, input.text, input.at);
-    if (!after.csatAnswered) autoDraftAfterCustomerMessage(ctx, input.conversationId);
+    drainAssignmentQueue(ctx);
   } catch (error) {
-    // The message is stored and in the inbox; a failed rule must not hold up the batch's others.
-    log.error({ err: error, conversationId: input.conversationId }, "inbound follow-up failed");
+    // The queue drains again on the next message, resolve or agent coming online, and each minute.
+    log.error({ err: error, workspaceId }, "assignment queue drain failed");
   }
 }
 

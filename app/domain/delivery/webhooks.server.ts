@@ -23,7 +23,7 @@ import {
   reopenWithinDays,
 } from "../inbox/conversations.server";
 import { publishInboxEvent } from "../inbox/live.server";
-import { afterInboundMessage } from "./inbound-follow-ups.server";
+import { afterInboundMessages, type InboundFollowUp } from "./inbound-follow-ups.server";
 import { applyEmailUnsubscribe, emailSender, repliedMessage } from "./inbound-email-apply.server";
 import { integrationForWebhook, type LoadedIntegration } from "./integrations.server";
 import { markDue, queueMessages } from "./outbox.server";
@@ -336,10 +336,16 @@ export function nextLaterEventAt(db: TenantDb, now: number): number | null {
   return row.at;
 }
 
+/** What a batch does once it committed: customer-message rules, then confirmations to send. */
+interface FollowUps {
+  inbound: InboundFollowUp[];
+  other: Array<() => void>;
+}
+
 export function applyPending(db: TenantDb, workspaceId: string, now: () => number): number {
   const s = prepared(db);
   const key = suppressionKey(db);
-  const followUps: Array<() => void> = [];
+  const followUps: FollowUps = { inbound: [], other: [] };
   // Read once per call, not per event: a burst applies hundreds of messages here.
   let facts: InboundFacts | undefined;
   const factsOf = (): InboundFacts =>
@@ -386,7 +392,17 @@ export function applyPending(db: TenantDb, workspaceId: string, now: () => numbe
       })
       .immediate();
   }
-  for (const followUp of followUps) followUp();
+  // The batch is committed: open inbox pages hear of every message first, then the rules run.
+  for (const f of followUps.inbound) {
+    publishInboxEvent(workspaceId, {
+      type: "message",
+      conversationId: f.conversationId,
+      direction: "in",
+      at: f.at.getTime(),
+    });
+  }
+  afterInboundMessages(workspaceId, db, followUps.inbound);
+  for (const followUp of followUps.other) followUp();
   return waiting;
 }
 
@@ -534,7 +550,7 @@ function applyInbound(
   integrationId: string | null,
   event: Extract<StoredEvent, { type: "inbound" }>,
   at: number,
-  followUps: Array<() => void>,
+  followUps: FollowUps,
   factsOf: () => InboundFacts,
 ): string {
   const channel = event.channel;
@@ -602,22 +618,14 @@ function applyInbound(
     });
     const inboundId = Number(stored.lastInsertRowid);
     linkInbound(db, inboundId, conversationId, campaignId);
-    followUps.push(() => {
-      publishInboxEvent(workspaceId, {
-        type: "message",
-        conversationId,
-        direction: "in",
-        at: when,
-      });
-      afterInboundMessage(workspaceId, db, {
-        conversationId,
-        inboundId,
-        integrationId,
-        text: event.text,
-        at: new Date(when),
-        automated: event.automated === true,
-        ...(event.media ? { media: event.media } : {}),
-      });
+    followUps.inbound.push({
+      conversationId,
+      inboundId,
+      integrationId,
+      text: event.text,
+      at: new Date(when),
+      automated: event.automated === true,
+      ...(event.media ? { media: event.media } : {}),
     });
     s.event.run(
       contact.id,
@@ -647,7 +655,7 @@ function applyInbound(
     scope === "all"
       ? `You will not get any more messages from ${facts.name}.`
       : `You will not get any more messages from ${facts.name} here.`;
-  followUps.push(() => {
+  followUps.other.push(() => {
     queueMessages(workspaceContextFor(systemContext("stop-keyword"), workspaceId, db), [
       {
         contactId,

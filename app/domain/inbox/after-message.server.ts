@@ -23,20 +23,21 @@ export interface AfterCustomerMessage {
  * Call after a customer message joined a conversation (the conversation already updated:
  * status, waiting_since, last_inbound_at; the inbound row linked). Records a CSAT answer if one
  * is pending; else sends the outside-hours auto-reply when due, then queues the conversation for
- * auto-assignment and drains the queue.
+ * auto-assignment and drains the queue (a batch passes `drainQueue: false` and drains once).
  */
 export function afterCustomerMessage(
   ctx: WorkspaceContext,
   conversationId: number,
   inboundText: string,
   at: Date,
+  { drainQueue = true }: { drainQueue?: boolean } = {},
 ): AfterCustomerMessage {
   if (recordCsatAnswer(ctx, conversationId, inboundText, at)) {
     return { csatAnswered: true, autoReplyMessageId: null, queued: false, assignedTo: null };
   }
   const reply = outsideHoursReply(ctx, conversationId, at);
   const autoReplyMessageId = reply ? sendServiceText(ctx, conversationId, reply) : null;
-  const queued = enqueueForAssignment(ctx, conversationId);
+  const queued = enqueueForAssignment(ctx, conversationId, { drain: drainQueue });
   const assignee = ctx.db.$client
     .prepare("SELECT assignee_id AS a FROM conversations WHERE id = ?")
     .get(conversationId) as { a: string | null } | undefined;

@@ -177,10 +177,15 @@ export function selfAssign(ctx: WorkspaceContext, userId: string, conversationId
 
 /**
  * Puts a conversation in the auto-assignment queue when it is open, waits for an answer, has
- * nobody assigned and the workspace assigns automatically; then drains. Returns whether it is
- * queued afterwards (false once it was assigned straight away, too).
+ * nobody assigned and the workspace assigns automatically; then drains, unless the caller
+ * drains once after a batch (`drain: false`). Returns whether it is queued afterwards (false
+ * once it was assigned straight away, too).
  */
-export function enqueueForAssignment(ctx: WorkspaceContext, conversationId: number): boolean {
+export function enqueueForAssignment(
+  ctx: WorkspaceContext,
+  conversationId: number,
+  { drain = true }: { drain?: boolean } = {},
+): boolean {
   if (!readInboxSettings(ctx).autoAssign) return false;
   const now = ctx.now();
   ctx.db.transaction(
@@ -200,7 +205,7 @@ export function enqueueForAssignment(ctx: WorkspaceContext, conversationId: numb
     },
     { behavior: "immediate" },
   );
-  drainAssignmentQueue(ctx);
+  if (drain) drainAssignmentQueue(ctx);
   const row = ctx.db
     .select({ queuedAt: conversations.queuedAt })
     .from(conversations)

@@ -1,5 +1,6 @@
 import { and, desc, eq, gt, isNull, ne } from "drizzle-orm";
 import { inboundMessages } from "~/db/schema/tenant";
+import { cachedStatement } from "~/db/statements.server";
 import { conversationActivity, conversations, csatResponses } from "~/db/schema/tenant-inbox";
 import { NotFoundError } from "~/lib/errors";
 import type { WorkspaceContext } from "../context";
@@ -89,6 +90,15 @@ export function recordCsatAnswer(
   text: string,
   at: Date,
 ): boolean {
+  // Most messages answer no question: one indexed lookup settles that before the full check.
+  const asked = cachedStatement(
+    ctx.db,
+    `SELECT 1 FROM conversations c
+       JOIN conversations same ON same.contact_id = c.contact_id AND same.channel = c.channel
+       JOIN csat_responses r ON r.conversation_id = same.id
+     WHERE c.id = ? AND r.answered_at IS NULL AND r.asked_at >= ? LIMIT 1`,
+  ).get(conversationId, at.getTime() - CSAT_ANSWER_WINDOW_MS);
+  if (!asked) return false;
   const c = ctx.db.select().from(conversations).where(eq(conversations.id, conversationId)).get();
   if (!c) throw new NotFoundError("Conversation", conversationId);
   const pending = ctx.db

@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { conversations, inboxSettings } from "~/db/schema/tenant-inbox";
 import { ValidationError, type FieldErrors } from "~/lib/errors";
-import type { TenantContext, WorkspaceContext } from "../context";
+import { readOnce, type TenantContext, type WorkspaceContext } from "../context";
 import { drainAssignmentQueue } from "./assignment.server";
 
 /**
@@ -176,9 +176,11 @@ function fromRow(row: typeof inboxSettings.$inferSelect): InboxSettings {
   };
 }
 
-export function readInboxSettings({ db }: TenantContext): InboxSettings {
-  const row = db.select().from(inboxSettings).where(eq(inboxSettings.id, 1)).get();
-  return row ? fromRow(row) : { ...DEFAULT_INBOX_SETTINGS };
+export function readInboxSettings(ctx: TenantContext): InboxSettings {
+  return readOnce(ctx, "inbox-settings", () => {
+    const row = ctx.db.select().from(inboxSettings).where(eq(inboxSettings.id, 1)).get();
+    return row ? fromRow(row) : { ...DEFAULT_INBOX_SETTINGS };
+  });
 }
 
 /** The form's values for the current settings (the page's defaults, and a base to change). */
@@ -269,6 +271,7 @@ export function updateInboxSettings(
     },
     { behavior: "immediate" },
   );
+  ctx.readCache?.clear();
   if (value.autoAssign) drainAssignmentQueue(ctx);
   return readInboxSettings(ctx);
 }
