@@ -7,6 +7,7 @@ import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.serve
 import { useFollowField } from "~/components/follow-field";
 import { FormErrors, Select } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
+import { ConfirmCard } from "~/components/ui/confirm-card";
 import { Field } from "~/components/ui/field";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import {
@@ -153,23 +154,21 @@ export default function AttributesPage() {
       <FormErrors errors={errorsFor("delete")[""] ?? errorsFor("delete").key ?? undefined} />
 
       {deleting ? (
-        <section className="card danger-zone" aria-labelledby="delete-heading">
-          <h2 id="delete-heading" className="card-title">
-            Delete “{deleting.label}”?
-          </h2>
+        <ConfirmCard
+          id="delete-heading"
+          title={<>Delete “{deleting.label}”?</>}
+          action={page}
+          intent="delete"
+          fields={{ key: deleting.key }}
+          confirmLabel="Delete attribute"
+          cancelTo={page}
+          busy={busy}
+        >
           <p>
             The attribute <code>{deleting.key}</code> and its value on every contact are deleted.
             Segments that use it stop matching. This can&apos;t be undone.
           </p>
-          <Form method="post" action={page} className="inline-form">
-            <input type="hidden" name="intent" value="delete" />
-            <input type="hidden" name="key" value={deleting.key} />
-            <Button variant="danger" type="submit" disabled={busy}>
-              Delete attribute
-            </Button>
-            <ButtonLink to={page}>Cancel</ButtonLink>
-          </Form>
-        </section>
+        </ConfirmCard>
       ) : null}
 
       {editing ? (

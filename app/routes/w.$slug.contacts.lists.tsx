@@ -6,6 +6,7 @@ import { can, type Permission } from "~/auth/permissions";
 import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { FormErrors } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
+import { ConfirmCard } from "~/components/ui/confirm-card";
 import { Field } from "~/components/ui/field";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import { createGroup, deleteGroup, listGroups, renameGroup } from "~/domain/contacts/groups.server";
@@ -211,25 +212,26 @@ export default function TagsAndListsPage() {
       {d.notFound ? <FormErrors errors={["That tag or list does not exist (any more)."]} /> : null}
 
       {d.deleting ? (
-        <section className="card danger-zone" aria-labelledby="delete-heading">
-          <h2 id="delete-heading" className="card-title">
-            Delete the {d.deleting.kind} “{d.deleting.name}”?
-          </h2>
+        <ConfirmCard
+          id="delete-heading"
+          title={
+            <>
+              Delete the {d.deleting.kind} “{d.deleting.name}”?
+            </>
+          }
+          action={page}
+          intent="delete"
+          fields={{ kind: d.deleting.kind, id: d.deleting.id }}
+          confirmLabel={`Delete ${d.deleting.kind}`}
+          cancelTo={page}
+          busy={busy}
+        >
           <p>
             It is taken off {d.deleting.contacts.toLocaleString("en-US")}{" "}
             {d.deleting.contacts === 1 ? "contact" : "contacts"}; the contacts themselves stay.
             Campaigns and segments that use it stop matching. This can&apos;t be undone.
           </p>
-          <Form method="post" action={page} className="inline-form">
-            <input type="hidden" name="intent" value="delete" />
-            <input type="hidden" name="kind" value={d.deleting.kind} />
-            <input type="hidden" name="id" value={d.deleting.id} />
-            <Button variant="danger" type="submit" disabled={busy}>
-              Delete {d.deleting.kind}
-            </Button>
-            <ButtonLink to={page}>Cancel</ButtonLink>
-          </Form>
-        </section>
+        </ConfirmCard>
       ) : null}
 
       {d.renaming ? (

@@ -11,6 +11,7 @@ import { can, type Permission } from "~/auth/permissions";
 import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { FormErrors, useFormResult } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
+import { ConfirmCard } from "~/components/ui/confirm-card";
 import { Field } from "~/components/ui/field";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import { MAX_ATTACHMENT_BYTES } from "~/domain/inbox/attachment-types.server";
@@ -243,23 +244,22 @@ export default function CannedResponsesPage() {
       <FormErrors errors={deleteErrors ?? undefined} />
 
       {deleting ? (
-        <section className="card danger-zone" aria-labelledby="delete-heading">
-          <h2 id="delete-heading" className="card-title">
-            Delete /{deleting.shortcut}?
-          </h2>
+        <ConfirmCard
+          id="delete-heading"
+          title={<>Delete /{deleting.shortcut}?</>}
+          action={page}
+          encType="multipart/form-data"
+          intent="delete"
+          fields={{ id: deleting.id }}
+          confirmLabel="Delete canned response"
+          cancelTo={page}
+          busy={busy}
+        >
           <p>
             “{deleting.title}” and its attachments are deleted. Messages already sent with it stay
             as they are.
           </p>
-          <Form method="post" action={page} encType="multipart/form-data" className="inline-form">
-            <input type="hidden" name="intent" value="delete" />
-            <input type="hidden" name="id" value={deleting.id} />
-            <Button variant="danger" type="submit" disabled={busy}>
-              Delete canned response
-            </Button>
-            <ButtonLink to={page}>Cancel</ButtonLink>
-          </Form>
-        </section>
+        </ConfirmCard>
       ) : null}
 
       {canManage && (editing || adding || (failedSave && !editing)) ? (

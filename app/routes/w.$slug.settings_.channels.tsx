@@ -17,6 +17,7 @@ import { FormErrors, Select } from "~/components/form";
 import { ProviderErrorText } from "~/components/provider-error";
 import { Alert } from "~/components/ui/alert";
 import { Button, ButtonLink } from "~/components/ui/button";
+import { ConfirmCard } from "~/components/ui/confirm-card";
 import { Field } from "~/components/ui/field";
 import { Card, PageHeader } from "~/components/ui/layout";
 import {
@@ -688,24 +689,22 @@ export default function ChannelsPage() {
       />
 
       {disconnecting ? (
-        <section className="card danger-zone" aria-labelledby="disconnect-heading">
-          <h2 id="disconnect-heading" className="card-title">
-            Disconnect {disconnecting.label}?
-          </h2>
+        <ConfirmCard
+          id="disconnect-heading"
+          title={<>Disconnect {disconnecting.label}?</>}
+          action={page}
+          intent="disconnect"
+          fields={{ integrationId: disconnecting.id }}
+          confirmLabel={`Disconnect ${disconnecting.label}`}
+          cancelTo={page}
+          busy={busy}
+        >
           <p>
             The {disconnecting.providerLabel} credentials are deleted from Pleisys Engage. New{" "}
             {disconnecting.label} messages then go to the sandbox and reach nobody, until you
             connect an account again.
           </p>
-          <Form method="post" action={page} className="inline-form">
-            <input type="hidden" name="intent" value="disconnect" />
-            <input type="hidden" name="integrationId" value={disconnecting.id} />
-            <Button variant="danger" type="submit" disabled={busy}>
-              Disconnect {disconnecting.label}
-            </Button>
-            <ButtonLink to={page}>Cancel</ButtonLink>
-          </Form>
-        </section>
+        </ConfirmCard>
       ) : null}
       {disconnectNotFound ? (
         <FormErrors errors={["That channel is not connected (any more)."]} />

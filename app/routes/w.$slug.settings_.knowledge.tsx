@@ -5,6 +5,7 @@ import { can, type Permission } from "~/auth/permissions";
 import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { FormErrors, TextArea, useFormResult } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
+import { ConfirmCard } from "~/components/ui/confirm-card";
 import { Field } from "~/components/ui/field";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import {
@@ -125,23 +126,21 @@ export default function KnowledgePage() {
       <FormErrors errors={deleted?.error?.[""] ?? undefined} />
 
       {deleting ? (
-        <section className="card danger-zone" aria-labelledby="delete-heading">
-          <h2 id="delete-heading" className="card-title">
-            Delete “{deleting.title}”?
-          </h2>
+        <ConfirmCard
+          id="delete-heading"
+          title={<>Delete “{deleting.title}”?</>}
+          action={page}
+          intent="delete"
+          fields={{ id: deleting.id }}
+          confirmLabel="Delete snippet"
+          cancelTo={page}
+          busy={busy}
+        >
           <p>
             AI drafts stop drawing on it. Drafts that already cite it keep the citation without its
             title. This can&apos;t be undone.
           </p>
-          <Form method="post" action={page} className="inline-form">
-            <input type="hidden" name="intent" value="delete" />
-            <input type="hidden" name="id" value={deleting.id} />
-            <Button variant="danger" type="submit" disabled={busy}>
-              Delete snippet
-            </Button>
-            <ButtonLink to={page}>Cancel</ButtonLink>
-          </Form>
-        </section>
+        </ConfirmCard>
       ) : null}
 
       {editing ? (

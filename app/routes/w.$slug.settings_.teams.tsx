@@ -5,6 +5,7 @@ import type { Permission } from "~/auth/permissions";
 import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
 import { FormErrors, Select } from "~/components/form";
 import { Button, ButtonLink } from "~/components/ui/button";
+import { ConfirmCard } from "~/components/ui/confirm-card";
 import { Field } from "~/components/ui/field";
 import { Card, EmptyState, PageHeader } from "~/components/ui/layout";
 import { listAgents, setAgentCapacity } from "~/domain/inbox/agents.server";
@@ -224,53 +225,50 @@ export default function TeamsPage() {
       />
 
       {deletingTeam ? (
-        <section className="card danger-zone" aria-labelledby="delete-team-heading">
-          <h2 id="delete-team-heading" className="card-title">
-            Delete the team “{deletingTeam.name}”?
-          </h2>
+        <ConfirmCard
+          id="delete-team-heading"
+          title={<>Delete the team “{deletingTeam.name}”?</>}
+          action={page}
+          intent="deleteTeam"
+          fields={{ teamId: deletingTeam.id }}
+          confirmLabel="Delete team"
+          cancelTo={page}
+          busy={busy}
+        >
           <p>Its conversations keep their assignee and no longer belong to a team.</p>
-          <Form method="post" action={page} className="inline-form">
-            <input type="hidden" name="intent" value="deleteTeam" />
-            <input type="hidden" name="teamId" value={deletingTeam.id} />
-            <Button variant="danger" type="submit" disabled={busy}>
-              Delete team
-            </Button>
-            <ButtonLink to={page}>Cancel</ButtonLink>
-          </Form>
-        </section>
+        </ConfirmCard>
       ) : null}
       {removing ? (
-        <section className="card danger-zone" aria-labelledby="remove-heading">
-          <h2 id="remove-heading" className="card-title">
-            Remove {removing.name} from “{removing.team}”?
-          </h2>
+        <ConfirmCard
+          id="remove-heading"
+          title={
+            <>
+              Remove {removing.name} from “{removing.team}”?
+            </>
+          }
+          action={page}
+          intent="removeMember"
+          fields={{ teamId: removing.teamId, userId: removing.userId }}
+          confirmLabel="Remove from team"
+          cancelTo={page}
+          busy={busy}
+        >
           <p>They stop seeing the team&apos;s unassigned conversations; their own stay theirs.</p>
-          <Form method="post" action={page} className="inline-form">
-            <input type="hidden" name="intent" value="removeMember" />
-            <input type="hidden" name="teamId" value={removing.teamId} />
-            <input type="hidden" name="userId" value={removing.userId} />
-            <Button variant="danger" type="submit" disabled={busy}>
-              Remove from team
-            </Button>
-            <ButtonLink to={page}>Cancel</ButtonLink>
-          </Form>
-        </section>
+        </ConfirmCard>
       ) : null}
       {deletingLabel ? (
-        <section className="card danger-zone" aria-labelledby="delete-label-heading">
-          <h2 id="delete-label-heading" className="card-title">
-            Delete the label “{deletingLabel.name}”?
-          </h2>
+        <ConfirmCard
+          id="delete-label-heading"
+          title={<>Delete the label “{deletingLabel.name}”?</>}
+          action={page}
+          intent="deleteLabel"
+          fields={{ labelId: deletingLabel.id }}
+          confirmLabel="Delete label"
+          cancelTo={page}
+          busy={busy}
+        >
           <p>It comes off {deletingLabel.conversations.toLocaleString("en-US")} conversations.</p>
-          <Form method="post" action={page} className="inline-form">
-            <input type="hidden" name="intent" value="deleteLabel" />
-            <input type="hidden" name="labelId" value={deletingLabel.id} />
-            <Button variant="danger" type="submit" disabled={busy}>
-              Delete label
-            </Button>
-            <ButtonLink to={page}>Cancel</ButtonLink>
-          </Form>
-        </section>
+        </ConfirmCard>
       ) : null}
       <FormErrors
         errors={errorsOf("deleteTeam") ?? errorsOf("removeMember") ?? errorsOf("deleteLabel")}
