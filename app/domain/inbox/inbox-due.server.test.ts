@@ -189,6 +189,27 @@ describe("the minutely inbox run reads the due list", () => {
     expect(await run()).toMatchObject({ workspaces: 0, opened: 0 });
   });
 
+  it("a batch that queues without draining yet marks the workspace due too", async () => {
+    const c = seed(queue);
+    expect(enqueueForAssignment(ctxOf(queue), c, { drain: false })).toBe(true);
+    expect(dueAt(queue)).toBe(clock + QUEUE_RECHECK_MS);
+  });
+
+  it("turning auto-assignment on makes the waiting conversations due; turning it off ends it", async () => {
+    const ctx = ctxOf(quiet);
+    const settings = settingsToInput(readInboxSettings(ctx));
+    const c = seed(quiet);
+    expect(dueAt(quiet)).toBeNull();
+    updateInboxSettings(ctx, { ...settings, autoAssign: true });
+    expect(conv(quiet, c).queuedAt).not.toBeNull();
+    expect(dueAt(quiet)).toBe(clock + QUEUE_RECHECK_MS);
+
+    updateInboxSettings(ctx, { ...settings, autoAssign: false });
+    clock += QUEUE_RECHECK_MS;
+    expect(await run()).toMatchObject({ workspaces: 1, assigned: 0 });
+    expect(dueAt(quiet)).toBeNull();
+  });
+
   it("sweeps every workspace on a process's first run: a file with no row is still looked at", async () => {
     // As a file restored from a backup leaves it: an expired snooze, a queued conversation and a
     // later snooze, none of them in the due list.
