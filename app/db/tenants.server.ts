@@ -243,16 +243,41 @@ export async function forEachTenant(
       .limit(pageSize)
       .all();
     if (page.length === 0) return result;
-    for (const { id } of page) {
-      try {
-        await withTenantDb(id, (db) => fn(id, db));
-        result.visited += 1;
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        logger.error({ err: error, workspaceId: id }, "tenant iteration failed");
-        result.failed.push({ workspaceId: id, error: message });
-      }
-    }
+    await visitTenants(
+      page.map((row) => row.id),
+      fn,
+      result,
+    );
     after = page[page.length - 1]!.id;
+  }
+}
+
+/**
+ * forEachTenant over a list the caller already chose (a due list), with the same scope per
+ * workspace and the same failure handling.
+ */
+export async function forTenants(
+  workspaceIds: readonly string[],
+  fn: (workspaceId: string, db: TenantDb) => Promise<void> | void,
+): Promise<ForEachTenantResult> {
+  const result: ForEachTenantResult = { visited: 0, failed: [] };
+  await visitTenants(workspaceIds, fn, result);
+  return result;
+}
+
+async function visitTenants(
+  workspaceIds: readonly string[],
+  fn: (workspaceId: string, db: TenantDb) => Promise<void> | void,
+  result: ForEachTenantResult,
+): Promise<void> {
+  for (const id of workspaceIds) {
+    try {
+      await withTenantDb(id, (db) => fn(id, db));
+      result.visited += 1;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      logger.error({ err: error, workspaceId: id }, "tenant iteration failed");
+      result.failed.push({ workspaceId: id, error: message });
+    }
   }
 }

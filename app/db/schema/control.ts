@@ -354,6 +354,22 @@ export const deliveryQueue = sqliteTable(
   (t) => [index("delivery_queue_due_idx").on(t.nextDueAt)],
 );
 
+/**
+ * Which workspaces have inbox work coming (a snooze ending, conversations waiting in the
+ * assignment queue), and from when: the minutely inbox job reads this instead of opening every
+ * workspace's file. No row: nothing in the inbox is due.
+ */
+export const inboxDue = sqliteTable(
+  "inbox_due",
+  {
+    workspaceId: text("workspace_id")
+      .primaryKey()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    nextDueAt: time("next_due_at").notNull(),
+  },
+  (t) => [index("inbox_due_due_idx").on(t.nextDueAt)],
+);
+
 /** Messages sent per workspace, channel and day (UTC): usage metering for billing. */
 export const usageDaily = sqliteTable(
   "usage_daily",

@@ -2,6 +2,7 @@ import type { Statement } from "better-sqlite3";
 import { and, desc, eq, inArray, isNull, lt, ne, sql } from "drizzle-orm";
 import type { MessageContent } from "~/channels/types";
 import { getControlDb } from "~/db/control.server";
+import { markDueIn, setDueIn } from "~/db/due-lists.server";
 import { deliveryQueue, workspaces } from "~/db/schema/control";
 import { contacts, messageContents, messages, type MessageStatus } from "~/db/schema/tenant";
 import type { TenantDb } from "~/db/tenants.server";
@@ -294,14 +295,7 @@ export function onMessagesQueued(fn: Waker | null): void {
 
 /** Records that the workspace has a message due at `dueAt` (keeps the earlier of two). */
 export function markDue(workspaceId: string, dueAt: number): void {
-  getControlDb()
-    .insert(deliveryQueue)
-    .values({ workspaceId, nextDueAt: new Date(dueAt) })
-    .onConflictDoUpdate({
-      target: deliveryQueue.workspaceId,
-      set: { nextDueAt: sql`min(${deliveryQueue.nextDueAt}, excluded.next_due_at)` },
-    })
-    .run();
+  markDueIn(deliveryQueue, workspaceId, dueAt);
   waker?.(workspaceId, dueAt);
 }
 
@@ -312,25 +306,14 @@ export function settleDue(db: TenantDb, workspaceId: string): number | null {
     .from(messages)
     .where(inArray(messages.status, ["queued", "sending"]))
     .get();
-  const control = getControlDb();
-  if (next?.at == null) {
-    control.delete(deliveryQueue).where(eq(deliveryQueue.workspaceId, workspaceId)).run();
-    return null;
-  }
-  control
-    .insert(deliveryQueue)
-    .values({ workspaceId, nextDueAt: new Date(next.at) })
-    .onConflictDoUpdate({
-      target: deliveryQueue.workspaceId,
-      set: { nextDueAt: new Date(next.at) },
-    })
-    .run();
-  return next.at;
+  const at = next?.at ?? null;
+  setDueIn(deliveryQueue, workspaceId, at);
+  return at;
 }
 
 /** A deleted workspace sends nothing: its outbox is no longer anyone's due. */
 export function forgetDue(workspaceId: string): void {
-  getControlDb().delete(deliveryQueue).where(eq(deliveryQueue.workspaceId, workspaceId)).run();
+  setDueIn(deliveryQueue, workspaceId, null);
 }
 
 /** Workspaces with messages due by `now` (never deleted ones), and the earliest later due time. */

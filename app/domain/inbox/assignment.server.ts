@@ -9,6 +9,7 @@ import {
 import type { TenantDb } from "~/db/tenants.server";
 import { ForbiddenError, NotFoundError, ValidationError } from "~/lib/errors";
 import type { WorkspaceContext } from "../context";
+import { markQueueDue } from "./inbox-due.server";
 import { readInboxSettings } from "./inbox-settings.server";
 import { publishInboxEvent } from "./live.server";
 import { getTeam, isInTeam, isMemberWith, membersWith } from "./teams.server";
@@ -188,9 +189,10 @@ export function enqueueForAssignment(
 ): boolean {
   if (!readInboxSettings(ctx).autoAssign) return false;
   const now = ctx.now();
-  ctx.db.transaction(
-    (tx) => {
-      tx.update(conversations)
+  const entered = ctx.db.transaction(
+    (tx) =>
+      tx
+        .update(conversations)
         .set({ queuedAt: now })
         .where(
           and(
@@ -201,11 +203,12 @@ export function enqueueForAssignment(
             isNull(conversations.queuedAt),
           ),
         )
-        .run();
-    },
+        .run().changes > 0,
     { behavior: "immediate" },
   );
+  // A drain marks the workspace due itself when it leaves anything queued.
   if (drain) drainAssignmentQueue(ctx);
+  else if (entered) markQueueDue(ctx);
   const row = ctx.db
     .select({ queuedAt: conversations.queuedAt })
     .from(conversations)
@@ -226,7 +229,9 @@ interface Candidate {
  * Hands queued conversations to online agents, oldest queued first. Each goes to the eligible
  * agent (in its team, or anyone without a team) below their cap who was given one least
  * recently; a conversation nobody can take stays queued without holding up the ones behind it
- * that someone else can take. Auto-assignment writes "assigned" with no actor.
+ * that someone else can take. Auto-assignment writes "assigned" with no actor. Whatever is left
+ * queued makes the workspace due for the minutely job a minute from now (every way into the
+ * queue ends in a drain, or marks it itself).
  */
 export function drainAssignmentQueue(ctx: WorkspaceContext): Assignment[] {
   const settings = readInboxSettings(ctx);
@@ -246,7 +251,7 @@ export function drainAssignmentQueue(ctx: WorkspaceContext): Assignment[] {
         .where(isNotNull(conversations.queuedAt))
         .orderBy(asc(conversations.queuedAt), asc(conversations.id))
         .all();
-      if (queue.length === 0) return [];
+      if (queue.length === 0) return { done: [], left: 0 };
       const online = tx
         .select()
         .from(agentStates)
@@ -288,6 +293,7 @@ export function drainAssignmentQueue(ctx: WorkspaceContext): Assignment[] {
         teams: teamsOf.get(a.userId) ?? new Set(),
       }));
       const done: Assignment[] = [];
+      let left = 0;
       for (const c of queue) {
         if (c.status !== "open" || c.assigneeId !== null) {
           // Answered, resolved or taken by hand since it was queued: no longer waiting.
@@ -306,7 +312,10 @@ export function drainAssignmentQueue(ctx: WorkspaceContext): Assignment[] {
             best = agent;
           }
         }
-        if (!best) continue;
+        if (!best) {
+          left += 1;
+          continue;
+        }
         const at = nextAssignedAt(tx, now);
         tx.update(conversations)
           .set({ assigneeId: best.userId, queuedAt: null, updatedAt: now })
@@ -327,10 +336,11 @@ export function drainAssignmentQueue(ctx: WorkspaceContext): Assignment[] {
         best.lastAssignedAt = at.getTime();
         done.push({ conversationId: c.id, assigneeId: best.userId });
       }
-      return done;
+      return { done, left };
     },
     { behavior: "immediate" },
   );
-  for (const a of assigned) publishAssigned(ctx, a.conversationId, a.assigneeId);
-  return assigned;
+  for (const a of assigned.done) publishAssigned(ctx, a.conversationId, a.assigneeId);
+  if (assigned.left > 0) markQueueDue(ctx);
+  return assigned.done;
 }

@@ -14,6 +14,7 @@ import type { Channel } from "~/lib/channels";
 import { ConflictError, NotFoundError, ValidationError } from "~/lib/errors";
 import type { WorkspaceContext } from "../context";
 import { afterResolved } from "./after-message.server";
+import { markInboxDue } from "./inbox-due.server";
 import { publishInboxEvent } from "./live.server";
 import { assertCanReply, canSeeConversation, type InboxMember } from "./members.server";
 import { STATUS_LABELS } from "./status-labels";
@@ -470,6 +471,7 @@ export function setConversationStatus(
     conversationId: id,
     at: now.getTime(),
   });
+  if (snoozeUntil) markInboxDue(ctx.workspaceId, snoozeUntil);
   // Only resolving frees an agent's capacity (their load counts every other status).
   if (status === "resolved") afterResolved(ctx, id, member.userId);
 }

@@ -10,6 +10,7 @@ import { getUser } from "../accounts/users.server";
 import { recordAudit } from "../audit/audit.server";
 import { removeWorkspaceContactFiles } from "../contacts/housekeeping.server";
 import { removeWorkspaceAttachments } from "../inbox/attachments.server";
+import { forgetInboxDue, markInboxDue } from "../inbox/inbox-due.server";
 import type { SystemContext } from "../context";
 import { removeWorkspaceIntegrations } from "../delivery/integrations.server";
 import { forgetDue, settleDue } from "../delivery/outbox.server";
@@ -87,6 +88,7 @@ export function markWorkspaceDeleted(
       .run();
   });
   forgetDue(workspaceId);
+  forgetInboxDue(workspaceId);
   recordAudit(ctx, {
     action: "workspace.deleted",
     workspaceId,
@@ -142,6 +144,8 @@ export async function restoreWorkspace(ctx: SystemContext, workspaceId: string):
     .run();
   // Messages that were waiting when it was deleted are due again.
   await withTenantDb(row.id, (db) => settleDue(db, row.id));
+  // Snoozes and the assignment queue too: the next minutely run looks and settles its row.
+  markInboxDue(row.id, ctx.now());
   recordAudit(ctx, {
     action: "workspace.restored",
     workspaceId: row.id,
@@ -189,7 +193,7 @@ export interface PurgeCounts {
 /**
  * Removes everything of a workspace deleted more than 30 days ago except the tombstone row and
  * its billing rows: its file (connection closed first) with -wal/-shm, copies of it in
- * DATA_DIR, uploads and exports, privacy-index entries, provider accounts, outbox entry, API
+ * DATA_DIR, uploads and exports, privacy-index entries, provider accounts, outbox and inbox due entries, API
  * keys, IP allowlist, invitations and memberships.
  */
 export function purgeDeletedWorkspace(ctx: SystemContext, workspaceId: string): PurgeCounts {
@@ -202,6 +206,7 @@ export function purgeDeletedWorkspace(ctx: SystemContext, workspaceId: string): 
   removeWorkspaceAttachments(workspaceId);
   removeWorkspaceIntegrations(workspaceId);
   forgetDue(workspaceId);
+  forgetInboxDue(workspaceId);
   deleteWorkspaceApiKeys(workspaceId);
   const db = getControlDb();
   db.transaction((tx) => {
