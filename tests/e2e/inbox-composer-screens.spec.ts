@@ -81,6 +81,15 @@ async function seed(slug: string): Promise<number> {
       updatedAt: now,
     })
     .run();
+  db.insert(cannedResponses)
+    .values({
+      shortcut: "order",
+      title: "Order on its way",
+      body: "Your order {{ prompt: Order number }} is on its way, {{ contact.first_name }}.",
+      createdAt: now,
+      updatedAt: now,
+    })
+    .run();
   closeAllTenantDbs();
   closeControlDb();
   return conversationId;
@@ -148,4 +157,25 @@ test("without JavaScript: use the draft, send it, ask for another", async ({ pag
   await expect(plain.getByRole("region", { name: "AI draft" })).toHaveCount(0);
   await expect(plain.getByRole("button", { name: "Suggest a reply" })).toBeEnabled();
   await context.close();
+});
+
+test("a canned response that asks for a value, from the keyboard", async ({ page }) => {
+  test.setTimeout(120_000);
+  const { slug } = await signedInOwner(page, { name: "Pia Prompt", workspace: "Prompted" });
+  const id = await seed(slug);
+  await page.goto(`/w/${slug}/inbox/${id}`);
+  await page.getByLabel("Reply").fill("Hello! /ord");
+  await expect(
+    page
+      .getByRole("listbox", { name: "Canned responses" })
+      .getByRole("option", { name: "/order — Order on its way" }),
+  ).toBeVisible();
+  await page.getByLabel("Reply").press("Enter");
+  // The value it needs is asked first, in a field that has the focus.
+  await expect(page.getByLabel("Order number")).toBeFocused();
+  await page.getByLabel("Order number").fill("A-1001");
+  await page.getByLabel("Order number").press("Enter");
+  await expect(page.getByLabel("Reply")).toHaveValue(
+    "Hello!\n\nYour order A-1001 is on its way, Asha.",
+  );
 });
