@@ -182,9 +182,7 @@ export async function parseInboundEmail(raw: Buffer | string): Promise<InboundEm
     replyingTo: [
       ...new Set([...messageIds(email.inReplyTo), ...messageIds(email.references).reverse()]),
     ],
-    references: [
-      ...new Set([...messageIds(email.references), ...messageIds(email.inReplyTo)]),
-    ],
+    references: [...new Set([...messageIds(email.references), ...messageIds(email.inReplyTo)])],
     automated: isAutomated(header(email, "auto-submitted"), header(email, "precedence")),
     text: stripQuotedHistory(stripped),
     fullText,

@@ -62,10 +62,7 @@ export function emailThreading(
     })
     .from(inboundMessages)
     .where(
-      and(
-        eq(inboundMessages.conversationId, conversationId),
-        eq(inboundMessages.channel, "email"),
-      ),
+      and(eq(inboundMessages.conversationId, conversationId), eq(inboundMessages.channel, "email")),
     )
     .orderBy(desc(inboundMessages.at), desc(inboundMessages.id))
     .get();

@@ -6,6 +6,7 @@ import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.serve
 import { PageHeader } from "~/components/ui/layout";
 import { attachmentsByIds } from "~/domain/inbox/attachments.server";
 import { STATUS_LABELS } from "~/domain/inbox/conversations.server";
+import { emailThreading } from "~/domain/inbox/email-threading.server";
 import {
   assignFromConversation,
   labelConversation,
@@ -94,7 +95,11 @@ export async function loader(args: LoaderFunctionArgs) {
       created: formatDateTime(c.createdAt, tz),
     },
     composer: composerData(wctx, wctx.userId, id),
-    emailSubject: c.lastCampaign ? `Re: ${c.lastCampaign.name}` : "Your message",
+    emailSubject:
+      c.channel === "email"
+        ? emailThreading(wctx, c.id, c.lastCampaign ? `Re: ${c.lastCampaign.name}` : "Your message")
+            .subject
+        : "",
     window:
       window.state === "open"
         ? {
