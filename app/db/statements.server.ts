@@ -11,10 +11,9 @@ const caches = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Sta
 const MAX_PER_CONNECTION = 500;
 
 export function cachedStatement(
-  db: { $client: BetterSqlite3.Database },
+  client: BetterSqlite3.Database,
   sql: string,
 ): BetterSqlite3.Statement {
-  const client = db.$client;
   let cache = caches.get(client);
   if (!cache) {
     cache = new Map();

@@ -1,4 +1,4 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
+import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
 import type { Permission } from "~/auth/permissions";
 import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.server";
@@ -14,6 +14,7 @@ import {
   ValidationError,
   validationErrorFromIssues,
 } from "~/lib/errors";
+import { redirectWithFlash } from "~/lib/flash.server";
 import { parseId } from "~/lib/ids";
 
 /**
@@ -28,7 +29,8 @@ import { parseId } from "~/lib/ids";
  *
  * Errors: {message, code, fieldErrors?} with 400 (input), 404 (no such conversation or
  * draft), 409 (AI off in this workspace, or not configured), 429 + Retry-After (hourly limit),
- * 502/503 (Claude failed). Reading needs inbox:read, the buttons inbox:reply.
+ * 502/503 (Claude failed). Reading needs inbox:read, the buttons inbox:reply. Without
+ * JavaScript, draft and discard come as plain form posts and are answered with a redirect.
  */
 
 const NO_STORE = { "Cache-Control": "no-store" };
@@ -80,6 +82,21 @@ async function answer(run: () => Promise<Response> | Response): Promise<Response
   }
 }
 
+/**
+ * A browser without JavaScript posts the "Suggest a reply" and "Discard draft" forms as a
+ * navigation (it asks for HTML): it goes back to the conversation, where the draft shows on the
+ * next reload, and a refusal shows as the page's notice.
+ */
+function wantsPage(request: Request): boolean {
+  return (request.headers.get("Accept") ?? "").includes("text/html");
+}
+
+async function backToConversation(conversationPage: string, answered: Response): Promise<Response> {
+  if (answered.ok) return redirect(conversationPage, 303);
+  const { message } = (await answered.json()) as { message: string };
+  return redirectWithFlash(conversationPage, message, "error", { status: 303 });
+}
+
 export async function loader(args: LoaderFunctionArgs) {
   const { wctx, role } = await requireWorkspace(args, "inbox:read");
   return answer(() => {
@@ -92,7 +109,7 @@ export async function loader(args: LoaderFunctionArgs) {
 export async function action(args: ActionFunctionArgs) {
   const formData = await args.request.formData();
   const { wctx, user, role, intent } = await requireWorkspaceIntent(args, formData, NEEDS);
-  return answer(async () => {
+  const answered = await answer(async () => {
     const conversationId = parseId(args.params.conversationId, "Conversation");
     // An agent of another team gets the same 404 as for a conversation that does not exist.
     getConversation(wctx, loadInboxMember(wctx, user.id, role), conversationId);
@@ -118,4 +135,11 @@ export async function action(args: ActionFunctionArgs) {
       }
     }
   });
+  if ((intent === "draft" || intent === "discard") && wantsPage(args.request)) {
+    return backToConversation(
+      `/w/${encodeURIComponent(args.params.slug ?? "")}/inbox/${encodeURIComponent(args.params.conversationId ?? "")}`,
+      answered,
+    );
+  }
+  return answered;
 }

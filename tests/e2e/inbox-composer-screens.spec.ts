@@ -120,3 +120,32 @@ test("conversation page with a draft at 1366x768 and 390x844", async ({ page }) 
   await page.reload();
   await expect(page.getByLabel("Reply")).toHaveValue("");
 });
+
+test("without JavaScript: use the draft, send it, ask for another", async ({ page, browser }) => {
+  test.setTimeout(120_000);
+  mkdirSync(DIR, { recursive: true });
+  const { slug } = await signedInOwner(page, { name: "Nora NoScript", workspace: "No Script" });
+  const id = await seed(slug);
+  const context = await browser.newContext({
+    javaScriptEnabled: false,
+    storageState: await page.context().storageState(),
+  });
+  const plain = await context.newPage();
+  for (const [w, h] of [
+    [1366, 768],
+    [390, 844],
+  ] as const) {
+    await plain.setViewportSize({ width: w, height: h });
+    await plain.goto(`/w/${slug}/inbox/${id}`);
+    await expect(plain.getByRole("region", { name: "AI draft" })).toContainText("blue kurta");
+    await plain.screenshot({ path: `${DIR}/composer-draft-nojs-${w}.png`, fullPage: true });
+  }
+  await plain.getByRole("link", { name: "Use this draft" }).click();
+  await expect(plain.getByLabel("Reply")).toHaveValue(/blue kurta/);
+  await plain.getByRole("button", { name: "Send", exact: true }).click();
+  await expect(plain.getByText("Reply queued.")).toBeVisible();
+  // The human reply closed the draft; a new one can be asked for.
+  await expect(plain.getByRole("region", { name: "AI draft" })).toHaveCount(0);
+  await expect(plain.getByRole("button", { name: "Suggest a reply" })).toBeEnabled();
+  await context.close();
+});

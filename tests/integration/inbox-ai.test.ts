@@ -214,6 +214,49 @@ describe("the conversation's AI route", () => {
     expect((await json(bad)).fieldErrors).toHaveProperty("mode");
   });
 
+  it("works without JavaScript: plain forms come back to the page, the draft fills the reply box", async () => {
+    const page = `/w/${a.slug}/inbox/${conversationId}`;
+    const html = { accept: "text/html,application/xhtml+xml" };
+    const asked = await people.agent.post(aiRoute(), { intent: "draft" }, html);
+    expect(asked.status).toBe(303);
+    expect(asked.headers.get("location")).toBe(page);
+    const draft = await draftWhenSettled(people.agent);
+    expect(draft.status).toBe("ready");
+
+    // Server-rendered, as a browser without JavaScript sees it.
+    const before = await textOf(await people.agent.get(page));
+    expect(before).toContain("No, we deliver Monday to Saturday.");
+    expect(before).toContain("Use this draft");
+    const filled = await (await people.agent.get(`${page}?useDraft=${draft.id}`)).text();
+    expect(filled).toMatch(/<textarea[^>]*name="text"[^>]*>No, we deliver Monday to Saturday\./);
+    expect(filled).toContain(`name="draftId" value="${draft.id}"`);
+    // Another draft's id fills nothing.
+    const other = await (
+      await people.agent.get(`${page}?useDraft=${Number(draft.id) + 99}`)
+    ).text();
+    expect(other).not.toMatch(/<textarea[^>]*name="text"[^>]*>No, we deliver/);
+
+    const discarded = await people.agent.post(
+      aiRoute(),
+      { intent: "discard", draftId: String(draft.id) },
+      html,
+    );
+    expect(discarded.status).toBe(303);
+    expect((await json(await people.agent.get(aiRoute()))).draft).toMatchObject({
+      status: "discarded",
+    });
+
+    // A refusal comes back as the page's notice, not as JSON.
+    setInboxAi(ctx, { aiEnabled: false });
+    const refused = await people.agent.post(aiRoute(), { intent: "draft" }, html);
+    expect(refused.status).toBe(303);
+    const flash = (refused.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const notice = await textOf(
+      await people.agent.get(page, { cookie: `${people.agent.cookie}; ${flash}` }),
+    );
+    expect(notice).toMatch(/turned off for this workspace/);
+  });
+
   it("AI off in the workspace: 409 with a clear message, nothing sent to Claude", async () => {
     setInboxAi(ctx, { aiEnabled: false });
     const res = await people.agent.post(aiRoute(), { intent: "draft" });

@@ -3,10 +3,15 @@ import { describe, expect, it } from "vitest";
 import { getControlDb } from "~/db/control.server";
 import { integrations, memberships, sessions, users, workspaces } from "~/db/schema/control";
 import { ConflictError, ForbiddenError, ValidationError } from "~/lib/errors";
+import { agentStates, conversations, teamMembers } from "~/db/schema/tenant-inbox";
 import { findMail } from "../../../tests/support/accounts";
+import { seedConversation } from "../../../tests/support/inbox-seed";
+import { makeTeam } from "../../../tests/support/teams";
 import { createUserByOperator } from "../admin/admin.server";
 import { cliContext, type SystemContext } from "../context";
 import { integrationForWebhook } from "../delivery/integrations.server";
+import { setAvailability } from "../inbox/agents.server";
+import { addTeamMember, createTeam } from "../inbox/teams.server";
 import { dueWorkspaces, markDue } from "../delivery/outbox.server";
 import { resolveMemberAccess } from "../workspaces/access.server";
 import { createApiKey, verifyApiKey } from "../workspaces/api-keys.server";
@@ -146,6 +151,46 @@ describe("closing an account", () => {
     await expect(checkPassword(at(NOW), user.email, user.password)).resolves.toMatchObject({
       id: user.id,
     });
+  });
+
+  it("hands an agent's conversations back at once, and keeps their teams for a reopening", async () => {
+    const team = await makeTeam({
+      owner: "Owen Closure",
+      workspace: { slug: `inbox-closure-${seq}` },
+      members: { ada: { name: "Ada Leaving", role: "agent" } },
+    });
+    const { ctx } = team;
+    const ada = team.members.ada;
+    const support = createTeam(ctx, "Support").id;
+    addTeamMember(ctx, support, ada.id);
+    setAvailability(ctx, ada.id, true);
+    const held = seedConversation(ctx, { assigneeId: ada.id, teamId: support });
+    const inTeam = () =>
+      ctx.db.select().from(teamMembers).where(eq(teamMembers.userId, ada.id)).all().length;
+
+    createSession(at(NOW), ada.id);
+    await closeAccount(
+      at(NOW),
+      ada.id,
+      { confirmEmail: ada.email, password: ada.password },
+      { authenticatedAt: NOW },
+    );
+    const conversation = ctx.db
+      .select()
+      .from(conversations)
+      .where(eq(conversations.id, held))
+      .get()!;
+    expect(conversation.assigneeId).toBeNull();
+    expect(ctx.db.select().from(agentStates).where(eq(agentStates.userId, ada.id)).all()).toEqual(
+      [],
+    );
+    expect(inTeam()).toBe(1);
+
+    const token = await reopenTokenFor(ada.email);
+    expect(await reopenAccount(at(new Date(NOW.getTime() + DAY)), token)).toMatchObject({
+      userId: ada.id,
+    });
+    expect(inTeam()).toBe(1);
   });
 
   it("mails a fresh reopen link on request, and nothing for unknown or open accounts", async () => {

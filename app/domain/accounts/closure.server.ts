@@ -105,10 +105,12 @@ export async function closeAccount(
   // One instant for the closure and the workspaces it deletes, so reopening finds them.
   const now = ctx.now();
   const at = { ...ctx, now: () => now };
-  // The workspaces they share with others stop counting on them (their own are deleted).
+  // The workspaces they share with others stop counting on them (their own are deleted); their
+  // teams stay until the purge, so reopening the account puts them back where they were.
   releaseInboxMemberEverywhere(
     userId,
     owned.map((w) => w.id),
+    { forget: false },
   );
   for (const workspace of owned) markWorkspaceDeleted(at, workspace.id, "account_closed");
   const db = getControlDb();

@@ -1,5 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
-import { and, asc, eq, isNotNull, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import {
   contactEvents,
   contacts,
@@ -9,11 +9,12 @@ import {
   lists,
   tags,
 } from "~/db/schema/tenant";
+import { attachments } from "~/db/schema/tenant-inbox";
 import type { TenantTx } from "~/db/tenants.server";
 import { NotFoundError, ValidationError, type FieldErrors } from "~/lib/errors";
 import { logger } from "~/lib/logger.server";
 import { recordAudit } from "../audit/audit.server";
-import { deleteAttachment } from "../inbox/attachments.server";
+import { removeAttachmentFiles } from "../inbox/attachments.server";
 import type { TenantContext, WorkspaceContext } from "../context";
 import {
   indexSubjects,
@@ -404,11 +405,12 @@ export function eraseContact(ctx: WorkspaceContext, id: number): void {
         .map((r) => r.id!);
       const result = suppressContactInTransaction(tx, key, contact, "erasure", "all", now);
       tx.delete(contacts).where(eq(contacts.id, id)).run();
-      for (const attachmentId of media) deleteAttachment(ctx, attachmentId);
-      return { added: result.added, contact };
+      if (media.length > 0) tx.delete(attachments).where(inArray(attachments.id, media)).run();
+      return { added: result.added, contact, media };
     },
     { behavior: "immediate" },
   );
+  removeAttachmentFiles(ctx.workspaceId, erased.media);
   releaseContactSubjects(ctx.db.$client, ctx.workspaceId, [erased.contact]);
   flushWal(ctx);
   recordAudit(ctx, {

@@ -37,7 +37,7 @@ export function countContacts(ctx: WorkspaceContext): number {
   const client = ctx.db.$client;
   if (client.inTransaction) return ctx.db.select({ n: count() }).from(contacts).get()?.n ?? 0;
   const [version, changes] = cachedStatement(
-    ctx.db,
+    client,
     "SELECT data_version, total_changes() FROM pragma_data_version",
   )
     .raw()
@@ -386,7 +386,9 @@ function runPage(
   limit: number,
 ): RawRow[] {
   const queries = buildContactQueries(mode, sources, filters, { direction, cursor, limit });
-  const results = queries.map((q) => cachedStatement(db, q.sql).all(...q.params) as RawRow[]);
+  const results = queries.map(
+    (q) => cachedStatement(db.$client, q.sql).all(...q.params) as RawRow[],
+  );
   if (results.length === 1) return results[0]!;
   const sign = direction === "next" ? 1 : -1;
   return results
@@ -471,7 +473,7 @@ export function listContacts(ctx: WorkspaceContext, options: ListContactsOptions
     if (columns.has("tags")) {
       for (const r of rows) r.tags = [];
       const found = cachedStatement(
-        db,
+        db.$client,
         `SELECT ct.contact_id AS contactId, t.id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id IN (SELECT value FROM json_each(?)) ORDER BY t.name`,
       ).all(ids) as { contactId: number; id: number; name: string }[];
       for (const t of found) byId.get(t.contactId)!.tags!.push({ id: t.id, name: t.name });
@@ -479,7 +481,7 @@ export function listContacts(ctx: WorkspaceContext, options: ListContactsOptions
     if (columns.has("lists")) {
       for (const r of rows) r.lists = [];
       const found = cachedStatement(
-        db,
+        db.$client,
         `SELECT lm.contact_id AS contactId, l.id, l.name FROM list_members lm JOIN lists l ON l.id = lm.list_id WHERE lm.contact_id IN (SELECT value FROM json_each(?)) ORDER BY l.name`,
       ).all(ids) as { contactId: number; id: number; name: string }[];
       for (const l of found) byId.get(l.contactId)!.lists!.push({ id: l.id, name: l.name });

@@ -166,28 +166,47 @@ describe("the attachment store", () => {
     expect(seen.bytes).toEqual(PNG);
   });
 
-  it("goes with the contact who sent it when they are erased", async () => {
+  it("goes with the contact who sent it when they are erased, and not before it commits", async () => {
     const conversationId = seedConversation(a);
-    const row = storeAttachment(a, { filename: "id-card.png", bytes: PNG, createdBy: null });
+    const first = storeAttachment(a, { filename: "id-card.png", bytes: PNG, createdBy: null });
+    const second = storeAttachment(a, { filename: "bill.png", bytes: PNG, createdBy: null });
     const contactId = (
       a.db.$client
         .prepare("SELECT contact_id FROM conversations WHERE id = ?")
         .get(conversationId) as { contact_id: number }
     ).contact_id;
-    a.db.$client
-      .prepare(
-        `INSERT INTO inbound_messages (contact_id, channel, sender, text, provider_message_id, at,
-           conversation_id, attachment_id) VALUES (?, 'whatsapp', '+917000000001', '[image]',
-           'wamid.erase', ?, ?, ?)`,
-      )
-      .run(contactId, Date.now(), conversationId, row.id);
-    const path = join(getEnv().DATA_DIR, "attachments", a.workspaceId, row.id);
-    expect(existsSync(path)).toBe(true);
+    const insert = a.db.$client.prepare(
+      `INSERT INTO inbound_messages (contact_id, channel, sender, text, provider_message_id, at,
+         conversation_id, attachment_id) VALUES (?, 'whatsapp', '+917000000001', '[image]',
+         ?, ?, ?, ?)`,
+    );
+    insert.run(contactId, "wamid.erase.1", Date.now(), conversationId, first.id);
+    insert.run(contactId, "wamid.erase.2", Date.now(), conversationId, second.id);
+    const pathOf = (id: string) => join(getEnv().DATA_DIR, "attachments", a.workspaceId, id);
+    expect(existsSync(pathOf(first.id))).toBe(true);
+
+    // The erasure fails half-way (on the second file's row) and rolls back: every row and every
+    // file is still there, none of the bytes went ahead of the commit.
+    a.db.$client.exec(
+      `CREATE TEMP TRIGGER refuse_erasure BEFORE DELETE ON attachments
+       WHEN old.id = '${second.id}' BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`,
+    );
+    try {
+      expect(() => eraseContact(a, contactId)).toThrow(/disk trouble/);
+    } finally {
+      a.db.$client.exec("DROP TRIGGER temp.refuse_erasure");
+    }
+    for (const row of [first, second]) {
+      expect(existsSync(pathOf(row.id))).toBe(true);
+      expect((await readAttachment(a, row.id)).bytes).toEqual(PNG);
+    }
 
     eraseContact(a, contactId);
 
-    expect(existsSync(path)).toBe(false);
-    expect(await rejected(readAttachment(a, row.id))).toBeInstanceOf(NotFoundError);
+    for (const row of [first, second]) {
+      expect(existsSync(pathOf(row.id))).toBe(false);
+      expect(await rejected(readAttachment(a, row.id))).toBeInstanceOf(NotFoundError);
+    }
   });
 
   it("makes WhatsApp media content, and refuses attachments on other channels", () => {

@@ -175,7 +175,17 @@ export function attachmentResponseHeaders(attachment: Attachment): Record<string
 export function deleteAttachment(ctx: WorkspaceContext, id: string): void {
   if (!isAttachmentId(id)) return;
   ctx.db.delete(attachments).where(eq(attachments.id, id)).run();
-  rmSync(attachmentPath(ctx.workspaceId, id), { force: true });
+  removeAttachmentFiles(ctx.workspaceId, [id]);
+}
+
+/**
+ * The bytes of attachments whose rows a transaction deleted: call after it committed, so a
+ * rolled-back transaction never leaves a row whose file is gone.
+ */
+export function removeAttachmentFiles(workspaceId: string, ids: readonly string[]): void {
+  for (const id of ids) {
+    if (isAttachmentId(id)) rmSync(attachmentPath(workspaceId, id), { force: true });
+  }
 }
 
 /** A deleted workspace's purge: its attachments folder. Returns whether there was one. */

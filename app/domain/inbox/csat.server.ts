@@ -92,7 +92,7 @@ export function recordCsatAnswer(
 ): boolean {
   // Most messages answer no question: one indexed lookup settles that before the full check.
   const asked = cachedStatement(
-    ctx.db,
+    ctx.db.$client,
     `SELECT 1 FROM conversations c
        JOIN conversations same ON same.contact_id = c.contact_id AND same.channel = c.channel
        JOIN csat_responses r ON r.conversation_id = same.id

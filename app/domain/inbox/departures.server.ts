@@ -16,20 +16,35 @@ import { drainAssignmentQueue } from "./assignment.server";
 import { readInboxSettings } from "./inbox-settings.server";
 import { publishInboxEvent } from "./live.server";
 
+export interface ReleaseOptions {
+  /**
+   * false while the member may still come back (an account closed but not yet purged can be
+   * reopened): their teams and notifications are kept; only their work is handed back.
+   */
+  forget?: boolean;
+}
+
 /**
- * A member leaves a workspace (removed, account closed or erased): the inbox forgets them in
- * that workspace's file (teams, availability, notifications) and nobody waits on them: their
+ * A member leaves a workspace (removed, account closed or erased): nobody waits on them: their
  * open conversations are unassigned, those still waiting for an answer go back to the
  * auto-assignment queue, and the queue is drained (never to them: they are no longer online).
+ * Unless told they may come back, the inbox also forgets them in that workspace's file (teams,
+ * availability, notifications).
  */
-export function releaseInboxMember(ctx: WorkspaceContext, userId: string): { unassigned: number } {
+export function releaseInboxMember(
+  ctx: WorkspaceContext,
+  userId: string,
+  { forget = true }: ReleaseOptions = {},
+): { unassigned: number } {
   const now = ctx.now();
   const autoAssign = readInboxSettings(ctx).autoAssign;
   const released = ctx.db.transaction(
     (tx) => {
-      tx.delete(teamMembers).where(eq(teamMembers.userId, userId)).run();
       tx.delete(agentStates).where(eq(agentStates.userId, userId)).run();
-      tx.delete(inboxNotifications).where(eq(inboxNotifications.userId, userId)).run();
+      if (forget) {
+        tx.delete(teamMembers).where(eq(teamMembers.userId, userId)).run();
+        tx.delete(inboxNotifications).where(eq(inboxNotifications.userId, userId)).run();
+      }
       const held = tx
         .select()
         .from(conversations)
@@ -69,7 +84,11 @@ export function releaseInboxMember(ctx: WorkspaceContext, userId: string): { una
 }
 
 /** releaseInboxMember in one workspace, opened for the occasion (control-side callers). */
-export function releaseInboxMemberIn(workspaceId: string, userId: string): { unassigned: number } {
+export function releaseInboxMemberIn(
+  workspaceId: string,
+  userId: string,
+  options: ReleaseOptions = {},
+): { unassigned: number } {
   const scope = createTenantScope();
   try {
     return scope.run(() => {
@@ -78,7 +97,7 @@ export function releaseInboxMemberIn(workspaceId: string, userId: string): { una
         workspaceId,
         getTenantDb(workspaceId),
       );
-      return releaseInboxMember(ctx, userId);
+      return releaseInboxMember(ctx, userId, options);
     });
   } finally {
     scope.release();
@@ -86,7 +105,11 @@ export function releaseInboxMemberIn(workspaceId: string, userId: string): { una
 }
 
 /** Every live workspace the user is a member of (deleted ones keep their state for restores). */
-export function releaseInboxMemberEverywhere(userId: string, except: readonly string[] = []) {
+export function releaseInboxMemberEverywhere(
+  userId: string,
+  except: readonly string[] = [],
+  options: ReleaseOptions = {},
+) {
   const rows = getControlDb()
     .select({ id: workspaces.id })
     .from(memberships)
@@ -96,7 +119,7 @@ export function releaseInboxMemberEverywhere(userId: string, except: readonly st
   for (const { id } of rows) {
     if (except.includes(id)) continue;
     try {
-      releaseInboxMemberIn(id, userId);
+      releaseInboxMemberIn(id, userId, options);
     } catch (error) {
       // A workspace whose file was never created has no inbox to release.
       if (!(error instanceof NotFoundError)) throw error;

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { createHmac } from "node:crypto";
+import { cachedStatement } from "~/db/statements.server";
 
 /**
  * Keeping the privacy subject index (control db) in step with a workspace's contacts, on raw
@@ -48,22 +49,6 @@ export function isMarker(hash: string): boolean {
   return hash.startsWith(MARKER_FIRST);
 }
 
-const cache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-
-function statement(client: Database.Database, sql: string): Database.Statement {
-  let statements = cache.get(client);
-  if (!statements) {
-    statements = new Map();
-    cache.set(client, statements);
-  }
-  let prepared = statements.get(sql);
-  if (!prepared) {
-    prepared = client.prepare(sql);
-    statements.set(sql, prepared);
-  }
-  return prepared;
-}
-
 /** Adds entries in one control transaction; sorted, so each lands near the last. */
 export function insertSubjectHashes(
   control: Database.Database,
@@ -72,7 +57,7 @@ export function insertSubjectHashes(
 ): number {
   if (hashes.length === 0) return 0;
   const sorted = [...hashes].sort();
-  const insert = statement(
+  const insert = cachedStatement(
     control,
     "INSERT INTO subject_index (hash, workspace_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
   );
@@ -89,7 +74,7 @@ export function deleteSubjectHashes(
   hashes: readonly string[],
 ): number {
   if (hashes.length === 0) return 0;
-  return statement(
+  return cachedStatement(
     control,
     "DELETE FROM subject_index WHERE workspace_id = ? AND hash IN (SELECT value FROM json_each(?))",
   ).run(workspaceId, JSON.stringify(hashes)).changes;
@@ -101,7 +86,7 @@ export function dropIndexedHashes(
   workspaceId: string,
   limit = Number.MAX_SAFE_INTEGER,
 ): number {
-  return statement(
+  return cachedStatement(
     control,
     `DELETE FROM subject_index WHERE rowid IN (
        SELECT rowid FROM subject_index
@@ -123,8 +108,8 @@ export function releaseSubjects(
 ): number {
   const wanted = released.filter((r) => r.email || r.phone);
   if (wanted.length === 0) return 0;
-  const byEmail = statement(tenant, "SELECT 1 FROM contacts WHERE email = ?").pluck();
-  const byPhone = statement(tenant, "SELECT 1 FROM contacts WHERE phone = ?").pluck();
+  const byEmail = cachedStatement(tenant, "SELECT 1 FROM contacts WHERE email = ?").pluck();
+  const byPhone = cachedStatement(tenant, "SELECT 1 FROM contacts WHERE phone = ?").pluck();
   return tenant
     .transaction(() => {
       const gone: string[] = [];
@@ -170,7 +155,7 @@ export function indexContactBatch(
   afterId: number,
   options: { since?: number; limit?: number } = {},
 ): IndexBatch | null {
-  const rows = statement(
+  const rows = cachedStatement(
     tenant,
     "SELECT id, email, phone FROM contacts WHERE id > ? AND updated_at >= ? ORDER BY id LIMIT ?",
   )
@@ -184,7 +169,7 @@ export function indexContactBatch(
   }
   const lastId = rows[rows.length - 1]![0];
   const added = insertSubjectHashes(control, workspaceId, hashes);
-  const reread = statement(
+  const reread = cachedStatement(
     tenant,
     "SELECT id, email, phone FROM contacts WHERE id > ? AND id <= ?",
   ).raw();

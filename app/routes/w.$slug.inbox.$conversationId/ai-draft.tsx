@@ -1,6 +1,6 @@
 import { useFetcher, useRevalidator } from "@remix-run/react";
 import { useEffect, useState } from "react";
-import { Button } from "~/components/ui/button";
+import { Button, ButtonLink } from "~/components/ui/button";
 import type { ConversationPageData } from "./route";
 
 const REWRITES = [
@@ -19,7 +19,9 @@ type AiAnswer = { message?: string; text?: string; summary?: string };
  * The composer's AI: ask for a draft, see it arrive (the draft event re-runs the page's loader;
  * without the stream the page is re-read while it is pending), use or discard it, rewrite the
  * Reply box's text, summarise the conversation. Errors are shown in a line; the composer keeps
- * working. The buttons need JavaScript (they answer in JSON); the draft itself shows without.
+ * working. With JavaScript the buttons answer in JSON; without it, "Suggest a reply" and
+ * "Discard draft" are plain forms that come back to the page, "Use this draft" is a link that
+ * puts the draft in the reply box, and rewriting and summaries are not offered.
  */
 export function AiAssist({
   d,
@@ -95,6 +97,22 @@ export function AiAssist({
               ) : null}
             </>
           )}
+          {!hydrated && draft.status !== "failed" ? (
+            <div className="page-actions">
+              {draft.status === "ready" ? (
+                <ButtonLink variant="primary" to={`?useDraft=${draft.id}#reply-text`}>
+                  Use this draft
+                </ButtonLink>
+              ) : null}
+              <form method="post" action={url}>
+                <input type="hidden" name="intent" value="discard" />
+                <input type="hidden" name="draftId" value={draft.id} />
+                <Button type="submit" variant="secondary">
+                  Discard draft
+                </Button>
+              </form>
+            </div>
+          ) : null}
           {hydrated && draft.status !== "failed" ? (
             <div className="page-actions">
               {draft.status === "ready" ? (
@@ -112,6 +130,14 @@ export function AiAssist({
             </div>
           ) : null}
         </section>
+      ) : null}
+      {!hydrated ? (
+        <form method="post" action={url} className="inbox-ai-actions">
+          <input type="hidden" name="intent" value="draft" />
+          <Button type="submit" variant="secondary" disabled={pending}>
+            Suggest a reply
+          </Button>
+        </form>
       ) : null}
       {hydrated ? (
         <div className="inbox-ai-actions">

@@ -44,11 +44,25 @@ export async function readPageForm(
   }
 }
 
-/** What the composer needs beside the page: canned responses, the AI switches and draft. */
-export function composerData(ctx: WorkspaceContext, viewerId: string, conversationId: number) {
+/**
+ * What the composer needs beside the page: canned responses, the AI switches and draft.
+ * `useDraft` (the page's ?useDraft=<id>, the "Use this draft" link without JavaScript) puts a
+ * ready draft in the reply box.
+ */
+export function composerData(
+  ctx: WorkspaceContext,
+  viewerId: string,
+  conversationId: number,
+  useDraft: string | null = null,
+) {
   const ai = conversationAiState(ctx, conversationId);
+  const prefill =
+    ai.draft?.status === "ready" && useDraft === String(ai.draft.id)
+      ? { draftId: String(ai.draft.id), text: ai.draft.body }
+      : null;
   return {
     viewerId,
+    prefill,
     canned: cannedChoices(ctx),
     ai: {
       enabled: ai.enabled,

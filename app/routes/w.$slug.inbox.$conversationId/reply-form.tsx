@@ -49,8 +49,13 @@ export function ReplyForm({
   const extra = (reply as FormResult<InsertExtra> | undefined)?.extra?.insert;
   const whatsapp = d.conversation.channel === "whatsapp";
   const key = storageKey(d.workspace.slug, d.conversation.id);
-  const [text, setText] = useState(typeof typed.text === "string" ? typed.text : "");
-  const [draftId, setDraftId] = useState(typeof typed.draftId === "string" ? typed.draftId : "");
+  const prefill = d.composer.prefill;
+  const [text, setText] = useState(
+    typeof typed.text === "string" ? typed.text : (prefill?.text ?? ""),
+  );
+  const [draftId, setDraftId] = useState(
+    typeof typed.draftId === "string" ? typed.draftId : (prefill?.draftId ?? ""),
+  );
   const [attachments, setAttachments] = useState(extra?.attachments ?? []);
   const [chosen, setChosen] = useState(extra?.pending ? String(extra.pending.cannedId) : "");
   const [slash, setSlash] = useState<{ start: number; query: string } | null>(null);
@@ -65,7 +70,7 @@ export function ReplyForm({
   // The server's answer (an Insert, or a refused Send) replaces the box; else this browser's copy.
   useEffect(() => {
     setHydrated(true);
-    if (typeof typed.text === "string") return;
+    if (typeof typed.text === "string" || prefill) return;
     const saved = window.localStorage.getItem(key);
     if (saved) setText(saved);
   }, [key]); // eslint-disable-line react-hooks/exhaustive-deps

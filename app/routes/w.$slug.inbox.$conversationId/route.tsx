@@ -94,7 +94,12 @@ export async function loader(args: LoaderFunctionArgs) {
       snoozedUntil: c.snoozedUntil ? formatDateTime(c.snoozedUntil, tz) : null,
       created: formatDateTime(c.createdAt, tz),
     },
-    composer: composerData(wctx, wctx.userId, id),
+    composer: composerData(
+      wctx,
+      wctx.userId,
+      id,
+      new URL(args.request.url).searchParams.get("useDraft"),
+    ),
     emailSubject:
       c.channel === "email"
         ? emailThreading(wctx, c.id, c.lastCampaign ? `Re: ${c.lastCampaign.name}` : "Your message")
