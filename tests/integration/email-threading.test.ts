@@ -194,6 +194,17 @@ describe("the agent's email reply", () => {
       references: "<r-1@mail.example.net> <r-2@mail.example.net>",
     });
   });
+  it("a subject left blank becomes Re: their subject", async () => {
+    const id = conversationOf(viaSmtp, "ravi@example.com");
+    sendReply(viaSmtp, owner, id, { channel: "email", emailSubject: " ", emailBody: "Also..." });
+    await dispatchAll(viaSmtp);
+    const sent = smtpHeadersTo("ravi@example.com");
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toMatchObject({
+      subject: "Re: Refund",
+      "in-reply-to": "<r-2@mail.example.net>",
+    });
+  });
 });
 
 describe("the auto-reply and the CSAT question by email", () => {

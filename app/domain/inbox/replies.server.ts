@@ -93,9 +93,15 @@ export function sendReply(
   const inputs: QueueInput[] = [
     {
       ...base,
+      // Email answers the customer's latest mail in its thread; the subject typed is kept.
       content:
         composed.channel === "email"
-          ? threadedEmail(ctx, conversationId, composed, true)
+          ? threadedEmail(
+              ctx,
+              conversationId,
+              { ...composed, subject: composed.subject.trim() || "Your message" },
+              composed.subject.trim() !== "",
+            )
           : composed,
     },
     ...media.map((content) => ({ ...base, content })),
