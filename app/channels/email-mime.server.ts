@@ -77,10 +77,15 @@ export function checkHeaders(headers: Record<string, string> | undefined): void 
 // eslint-disable-next-line no-control-regex
 const MESSAGE_ID = /^[^\s<>\u0000-\u001f\u007f]{1,250}$/;
 
+/** Whether an id (without angle brackets) can be written as In-Reply-To / References. */
+export function isSendableMessageId(id: string): boolean {
+  return MESSAGE_ID.test(id);
+}
+
 export async function buildRawMime(message: MimeMessage): Promise<BuiltMime> {
   checkHeaders(message.headers);
   for (const id of [message.inReplyTo ?? "", ...(message.references ?? [])]) {
-    if (id !== "" && !MESSAGE_ID.test(id)) {
+    if (id !== "" && !isSendableMessageId(id)) {
       throw new MimeError(`${JSON.stringify(id.slice(0, 80))} is not a Message-ID`);
     }
   }

@@ -1,4 +1,5 @@
 import { and, desc, eq } from "drizzle-orm";
+import { isSendableMessageId } from "~/channels/email-mime.server";
 import type { MessageContent } from "~/channels/types";
 import { inboundMessages } from "~/db/schema/tenant";
 import type { WorkspaceContext } from "../context";
@@ -25,10 +26,6 @@ const MAX_REFERENCES = 10;
 // Reply prefixes as mail clients write them (Re, RE[2], Aw, Sv, Antw, Ref, Vs, Réf), repeated.
 const REPLY_PREFIX = /^(?:\s*(?:re|aw|sv|antw|ref|réf|vs)\s*(?:\[\d+\]|\(\d+\))?\s*:\s*)+/i;
 
-// A msg-id's id-left@id-right as we can send it: no spaces, angle brackets or control bytes.
-// eslint-disable-next-line no-control-regex
-const SENDABLE_ID = /^[^\s<>\u0000-\u001f\u007f]{1,250}$/;
-
 /** "Re: <subject>" without stacking prefixes ("RE: Re: x" → "Re: x"); null when empty. */
 export function replySubject(subject: string): string | null {
   const base = subject.replace(REPLY_PREFIX, "").replace(/\s+/g, " ").trim();
@@ -39,7 +36,7 @@ export function replySubject(subject: string): string | null {
 
 /** The References of an answer: the thread (oldest first) then the mail answered, capped. */
 export function replyReferences(chain: readonly string[], answered: string): string[] {
-  const ids = [...new Set([...chain, answered])].filter((id) => SENDABLE_ID.test(id));
+  const ids = [...new Set([...chain, answered])].filter((id) => isSendableMessageId(id));
   if (ids.length <= MAX_REFERENCES) return ids;
   return [ids[0]!, ...ids.slice(ids.length - (MAX_REFERENCES - 1))];
 }
@@ -68,7 +65,7 @@ export function emailThreading(
     .get();
   const subject = (last?.subject != null ? replySubject(last.subject) : null) ?? fallbackSubject;
   const answered = last?.messageId;
-  if (!answered || !SENDABLE_ID.test(answered)) return { subject };
+  if (!answered || !isSendableMessageId(answered)) return { subject };
   return {
     subject,
     inReplyTo: answered,
