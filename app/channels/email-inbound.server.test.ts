@@ -34,9 +34,32 @@ describe("parseInboundEmail", () => {
     expect(email.messageId).toBe("r1@mail.example.com");
     expect(email.subject).toBe("Re: Monsoon sale");
     expect(email.replyingTo).toEqual(["0100abc@ap-south-1.amazonses.com", "first@shop.example"]);
+    expect(email.references).toEqual(["first@shop.example", "0100abc@ap-south-1.amazonses.com"]);
     expect(email.text).toBe("Yes please, send me the large one.");
     expect(email.fullText).toContain("> Monsoon sale!");
     expect(email.automated).toBe(false);
+  });
+
+  it("keeps what threading an answer needs: folded Message-ID, encoded folded subject, chain", async () => {
+    const raw = [
+      "From: Asha <asha@example.com>",
+      "To: support@shop.example",
+      // An encoded-word subject folded over two lines, as clients write long non-ASCII ones.
+      "Subject: =?UTF-8?Q?Re=3A_Commande_n=C2=B0_42_?=",
+      " =?UTF-8?Q?=E2=80=94_livraison?=",
+      "Message-ID:",
+      " <CAF=x9+long.id@mail.gmail.com>",
+      "In-Reply-To: <parent@shop.example>",
+      "Date: Mon, 7 Dec 2026 10:00:00 +0000",
+      "Content-Type: text/plain; charset=utf-8",
+      "",
+      "Where is it?",
+    ].join("\r\n");
+    const email = await parseInboundEmail(raw);
+    expect(email.messageId).toBe("CAF=x9+long.id@mail.gmail.com");
+    expect(email.subject).toBe("Re: Commande n° 42 — livraison");
+    // No References header: the chain an answer cites is the In-Reply-To id.
+    expect(email.references).toEqual(["parent@shop.example"]);
   });
 
   it("turns HTML-only mail into text and drops the quoted blockquote", async () => {

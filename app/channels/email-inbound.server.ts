@@ -18,6 +18,11 @@ export interface InboundEmail {
   subject: string;
   /** In-Reply-To and References ids, without angle brackets, nearest first. */
   replyingTo: string[];
+  /**
+   * The thread this mail belongs to as an answer would cite it: its References ids oldest first,
+   * then its In-Reply-To id when References lacks it (RFC 5322 3.6.4).
+   */
+  references: string[];
   /** Auto-Submitted other than "no", or Precedence bulk/list/junk: never auto-answer it. */
   automated: boolean;
   /** The new text: quoted history stripped (the full text when stripping leaves nothing). */
@@ -177,6 +182,7 @@ export async function parseInboundEmail(raw: Buffer | string): Promise<InboundEm
     replyingTo: [
       ...new Set([...messageIds(email.inReplyTo), ...messageIds(email.references).reverse()]),
     ],
+    references: [...new Set([...messageIds(email.references), ...messageIds(email.inReplyTo)])],
     automated: isAutomated(header(email, "auto-submitted"), header(email, "precedence")),
     text: stripQuotedHistory(stripped),
     fullText,

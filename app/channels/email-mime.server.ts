@@ -18,6 +18,10 @@ export interface MimeMessage {
   text: string;
   html: string;
   headers?: Record<string, string>;
+  /** The Message-ID this answers, without angle brackets (written as In-Reply-To). */
+  inReplyTo?: string;
+  /** The thread's Message-IDs, oldest first, without angle brackets (written as References). */
+  references?: string[];
 }
 
 export interface BuiltMime {
@@ -49,6 +53,8 @@ export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
   "subject",
   "date",
   "message-id",
+  "in-reply-to",
+  "references",
   "mime-version",
   "content-type",
   "content-transfer-encoding",
@@ -67,8 +73,22 @@ export function checkHeaders(headers: Record<string, string> | undefined): void 
   }
 }
 
+// id-left@id-right as written between angle brackets: nothing that could end or split it.
+// eslint-disable-next-line no-control-regex
+const MESSAGE_ID = /^[^\s<>\u0000-\u001f\u007f]{1,250}$/;
+
+/** Whether an id (without angle brackets) can be written as In-Reply-To / References. */
+export function isSendableMessageId(id: string): boolean {
+  return MESSAGE_ID.test(id);
+}
+
 export async function buildRawMime(message: MimeMessage): Promise<BuiltMime> {
   checkHeaders(message.headers);
+  for (const id of [message.inReplyTo ?? "", ...(message.references ?? [])]) {
+    if (id !== "" && !isSendableMessageId(id)) {
+      throw new MimeError(`${JSON.stringify(id.slice(0, 80))} is not a Message-ID`);
+    }
+  }
   for (const [field, value] of [
     ["From", message.from],
     ["To", message.to],
@@ -82,6 +102,8 @@ export async function buildRawMime(message: MimeMessage): Promise<BuiltMime> {
     to: message.to,
     ...(message.replyTo ? { replyTo: message.replyTo } : {}),
     subject: message.subject,
+    ...(message.inReplyTo ? { inReplyTo: message.inReplyTo } : {}),
+    ...(message.references?.length ? { references: message.references } : {}),
     text: message.text,
     html: message.html,
     headers: message.headers ?? {},

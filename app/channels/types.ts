@@ -18,6 +18,10 @@ export type MessageContent =
       subject: string;
       html: string;
       text: string;
+      /** The Message-ID this answers (RFC 5322 msg-id without angle brackets). */
+      inReplyTo?: string;
+      /** The thread's Message-IDs, oldest first, without angle brackets. */
+      references?: string[];
     }
   | {
       channel: "whatsapp";
@@ -181,6 +185,10 @@ export interface InboundEmailFacts {
   messageId?: string;
   /** In-Reply-To and References ids (angle brackets removed), nearest first. */
   replyingTo: string[];
+  /** The mail's own Message-ID (angle brackets removed): an answer's In-Reply-To. */
+  headerMessageId?: string;
+  /** Its References chain, oldest first (an answer cites it, then `headerMessageId`). */
+  references?: string[];
 }
 
 /** What the webhook route answers, decided by the adapter. */

@@ -16,6 +16,8 @@ export interface SesSentEmail {
   destination: { to: string[]; cc: string[]; bcc: string[] };
   /** Content.Raw.Data decoded: the full MIME message as the recipient would get it. */
   raw?: string;
+  /** The raw message's top-level headers: lower-case names, first occurrence, unfolded. */
+  headers?: Record<string, string>;
   simple?: { subject?: string; text?: string; html?: string };
   template?: { name?: string; data?: string };
   configurationSetName?: string;
@@ -65,6 +67,18 @@ function rawHeader(raw: string, name: string): string | undefined {
     .split(/\r?\n/)
     .find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
   return line?.slice(name.length + 1).trim();
+}
+
+/** Every top-level header of a raw MIME message (lower-case names, first occurrence, unfolded). */
+function rawHeaders(raw: string): Record<string, string> {
+  const head = (raw.split(/\r?\n\r?\n/, 1)[0] ?? "").replace(/\r?\n[ \t]+/g, " ");
+  const headers: Record<string, string> = {};
+  for (const line of head.split(/\r?\n/)) {
+    const colon = line.indexOf(":");
+    if (colon > 0)
+      headers[line.slice(0, colon).trim().toLowerCase()] ??= line.slice(colon + 1).trim();
+  }
+  return headers;
 }
 
 /** What GetAccount reports; mutable on a running fake via `fake.account`. */
@@ -222,6 +236,7 @@ export function createSesFake(options: SesFakeOptions = {}): SesFake {
               return sesError(400, "BadRequestException", "Raw.Data must be base64");
             }
             sent.raw = Buffer.from(data, "base64").toString("utf8");
+            sent.headers = rawHeaders(sent.raw);
             if (!body.FromEmailAddress && !rawHeader(sent.raw, "from")) {
               return sesError(400, "MessageRejected", "Missing final '@domain'");
             }

@@ -168,6 +168,9 @@ describe("SES inbound: replies through the signed reply address", () => {
       channel: "email",
       sender: "asha.personal@example.org",
       text: "Is the blue one in stock?",
+      // What answers need to thread in the customer's mail client.
+      emailSubject: "Re: Monsoon sale",
+      emailMessageId: expect.stringMatching(/@mail\.example\.com$/),
     });
     const event = storedEvents(a).find((e) => e.type === "inbound")!;
     expect(event.email).toMatchObject({

@@ -342,6 +342,8 @@ export function createSesAdapter(config: SesConfig, options: SesAdapterOptions =
         text: content.text,
         html: content.html,
         headers: message.headers,
+        inReplyTo: content.inReplyTo,
+        references: content.references,
       }));
     } catch (error) {
       if (error instanceof MimeError) {

@@ -305,6 +305,8 @@ export function createSmtpAdapter(
         text: content.text,
         html: content.html,
         headers: message.headers,
+        inReplyTo: content.inReplyTo,
+        references: content.references,
       });
     } catch (error) {
       if (error instanceof MimeError) {

@@ -436,6 +436,12 @@ export const inboundMessages = sqliteTable(
     attachmentId: text("attachment_id"),
     /** The campaign this answers (WhatsApp reply context, or the last campaign message). */
     campaignId: integer("campaign_id"),
+    /** Email: the customer's Message-ID (no angle brackets), answered with In-Reply-To. */
+    emailMessageId: text("email_message_id"),
+    /** Email: the subject as the customer sent it, answered with "Re: <subject>". */
+    emailSubject: text("email_subject"),
+    /** Email: the References chain it carried (ids oldest first, space-separated). */
+    emailReferences: text("email_references"),
   },
   (t) => [
     index("inbound_messages_conversation_idx")

@@ -209,6 +209,11 @@ export function inboundEmailEvent(
       purpose,
       ...(messageId ? { messageId } : {}),
       replyingTo: email.replyingTo.slice(0, 20),
+      // Kept so answers thread in the customer's mail client; the root and the nearest ids matter.
+      ...(email.messageId && email.messageId.length <= 250
+        ? { headerMessageId: email.messageId }
+        : {}),
+      references: email.references.filter((id) => id.length <= 250).slice(-20),
     },
   };
 }

@@ -297,7 +297,8 @@ function prepared(db: TenantDb): Statements {
       contactByEmail: c.prepare("SELECT id, email, phone FROM contacts WHERE email = ?"),
       inbound: c.prepare(
         `INSERT INTO inbound_messages (contact_id, channel, integration_id, sender, text,
-           provider_message_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+           provider_message_id, at, email_message_id, email_subject, email_references)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (channel, provider_message_id) DO NOTHING`,
       ),
     };
@@ -599,6 +600,10 @@ function applyInbound(
     event.text.slice(0, 4096),
     event.providerMessageId,
     when,
+    // Email: what an answer needs to thread (In-Reply-To, References, "Re: <subject>").
+    event.email?.headerMessageId ?? null,
+    event.email ? event.email.subject : null,
+    event.email?.references?.length ? event.email.references.join(" ") : null,
   );
   if (stored.changes === 0) return "duplicate inbound message";
   if (contact) {

@@ -7,6 +7,7 @@ import { escapeHtml } from "~/lib/html";
 import { NotFoundError } from "~/lib/errors";
 import type { WorkspaceContext } from "../context";
 import { queueMessages } from "../delivery/outbox.server";
+import { threadedEmail } from "./email-threading.server";
 import {
   minutesOf,
   readInboxSettings,
@@ -126,6 +127,15 @@ export function serviceContent(channel: Channel, text: string): MessageContent {
   }
 }
 
+/** By email the service text answers the customer's latest mail, in its thread. */
+function threadedService(
+  ctx: WorkspaceContext,
+  conversationId: number,
+  content: MessageContent,
+): MessageContent {
+  return content.channel === "email" ? threadedEmail(ctx, conversationId, content) : content;
+}
+
 /**
  * Queues a service message to the conversation's contact on its channel and links the message
  * to the conversation. Returns the message id, or null when it could not go (suppressed, no
@@ -147,7 +157,7 @@ export function sendServiceText(
       contactId: conversation.contactId,
       channel: conversation.channel,
       kind: "service",
-      content: serviceContent(conversation.channel, text),
+      content: threadedService(ctx, conversationId, serviceContent(conversation.channel, text)),
     },
   ]);
   if (summary.ids.length) {

@@ -8,6 +8,7 @@ import {
 } from "../delivery/service-message.server";
 import { attachmentsByIds, mediaContent } from "./attachments.server";
 import { getConversation } from "./conversations.server";
+import { threadedEmail } from "./email-threading.server";
 import { publishInboxEvent } from "./live.server";
 import { assertCanReply, type InboxMember } from "./members.server";
 import { replyWindow } from "./window.server";
@@ -88,8 +89,21 @@ export function sendReply(
     conversationId,
     authorId: member.userId,
   };
+  const composed = composeServiceMessage(input);
   const inputs: QueueInput[] = [
-    { ...base, content: composeServiceMessage(input) },
+    {
+      ...base,
+      // Email answers the customer's latest mail in its thread; the subject typed is kept.
+      content:
+        composed.channel === "email"
+          ? threadedEmail(
+              ctx,
+              conversationId,
+              { ...composed, subject: composed.subject.trim() || "Your message" },
+              composed.subject.trim() !== "",
+            )
+          : composed,
+    },
     ...media.map((content) => ({ ...base, content })),
   ];
   const { summary, draft } = ctx.db.transaction(

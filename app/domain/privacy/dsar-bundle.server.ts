@@ -128,7 +128,8 @@ export function collectContactBundle(
     .all(...ids, ...unique) as Record<string, number | string | null>[];
   const inbound = client
     .prepare(
-      `SELECT id, contact_id, channel, sender, text, at FROM inbound_messages
+      `SELECT id, contact_id, channel, sender, text, at, email_subject, email_message_id,
+              email_references FROM inbound_messages
         WHERE ${contactClause} OR ${addressClause("sender")} ORDER BY at, id`,
     )
     .all(...ids, ...unique) as Record<string, number | string | null>[];
@@ -236,13 +237,26 @@ export function collectContactBundle(
       ),
       section(
         "conversations",
-        ["id", "channel", "sender", "text", "at"],
+        [
+          "id",
+          "channel",
+          "sender",
+          "text",
+          "at",
+          "email_subject",
+          "email_message_id",
+          "email_references",
+        ],
         inbound.map((m) => ({
           id: m.id,
           channel: m.channel,
           sender: m.sender,
           text: m.text,
           at: iso(m.at as number),
+          // Email: what threading our answers needs; the customer's own headers.
+          email_subject: m.email_subject,
+          email_message_id: m.email_message_id,
+          email_references: m.email_references,
         })),
       ),
       ...inboxSections(byIds),

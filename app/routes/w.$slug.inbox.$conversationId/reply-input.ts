@@ -8,7 +8,8 @@ export function replyInput(
 ): ServiceMessageInput {
   switch (channel) {
     case "email":
-      return { channel, emailSubject: value.subject || "Your message", emailBody: value.text };
+      // Blank: the domain answers with the conversation's own subject ("Re: ...").
+      return { channel, emailSubject: value.subject?.trim() ?? "", emailBody: value.text };
     case "whatsapp":
       return { channel, whatsappType: "text", whatsappText: value.text };
     case "sms":

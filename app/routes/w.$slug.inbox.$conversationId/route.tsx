@@ -6,6 +6,7 @@ import { requireWorkspace, requireWorkspaceIntent } from "~/auth/workspace.serve
 import { PageHeader } from "~/components/ui/layout";
 import { attachmentsByIds } from "~/domain/inbox/attachments.server";
 import { STATUS_LABELS } from "~/domain/inbox/conversations.server";
+import { emailThreading } from "~/domain/inbox/email-threading.server";
 import {
   assignFromConversation,
   labelConversation,
@@ -99,7 +100,11 @@ export async function loader(args: LoaderFunctionArgs) {
       id,
       new URL(args.request.url).searchParams.get("useDraft"),
     ),
-    emailSubject: c.lastCampaign ? `Re: ${c.lastCampaign.name}` : "Your message",
+    emailSubject:
+      c.channel === "email"
+        ? emailThreading(wctx, c.id, c.lastCampaign ? `Re: ${c.lastCampaign.name}` : "Your message")
+            .subject
+        : "",
     window:
       window.state === "open"
         ? {
