@@ -17,6 +17,7 @@ import { emailThreading } from "~/domain/inbox/email-threading.server";
 import { updateInboxSettings } from "~/domain/inbox/inbox-settings.server";
 import type { InboxMember } from "~/domain/inbox/members.server";
 import { sendReply } from "~/domain/inbox/replies.server";
+import { conversationThread } from "~/domain/inbox/thread.server";
 import { collectContactBundle } from "~/domain/privacy/dsar-bundle.server";
 import { reloadEnv } from "~/lib/env.server";
 import { rawEmail } from "../fakes/ses-inbound";
@@ -143,6 +144,10 @@ describe("the agent's email reply", () => {
       references: "<cust-root@mail.example.com> <ours-1@shop.example>",
     });
     const id = conversationOf(viaSes, "asha@example.com");
+    // The thread shows their mail as it shows ours: subject, then text.
+    expect(conversationThread(viaSes, id).items.find((i) => i.type === "in")?.text).toBe(
+      "RE: Re: Order 1042 not delivered\n\nWhere is my parcel?",
+    );
     // What the page pre-fills: no stacked prefixes.
     expect(emailThreading(viaSes, id, "Your message")).toEqual({
       subject: "Re: Order 1042 not delivered",

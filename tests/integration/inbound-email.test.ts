@@ -15,6 +15,7 @@ import { saveIntegration } from "~/domain/delivery/integrations.server";
 import { queueMessages } from "~/domain/delivery/outbox.server";
 import { messageAddress } from "~/domain/delivery/reply-address.server";
 import { processWebhookEvents } from "~/domain/delivery/webhooks.server";
+import { conversationThread } from "~/domain/inbox/thread.server";
 import { reloadEnv } from "~/lib/env.server";
 import { deliverInboundMail, rawEmail } from "../fakes/ses-inbound";
 import { createSesFake, sesSentEmails, type SesFake } from "../fakes/ses";
@@ -202,6 +203,13 @@ describe("SES inbound: replies through the signed reply address", () => {
     await processWebhookEvents(a.workspaceId);
     const row = inbound(a).find((r) => r.contactId === sent.contactId)!;
     expect(row.text).toBe("I am away until Monday.");
+    // Kept on the row, so the conversation shows it as an automatic reply.
+    expect(row.automated).toBe(true);
+    expect(
+      conversationThread(a, row.conversationId!).items.find(
+        (i) => i.type === "in" && i.id === row.id,
+      ),
+    ).toMatchObject({ automated: true });
     const event = storedEvents(a).find(
       (e) => e.type === "inbound" && e.from === "ravi@example.com",
     )!;

@@ -442,6 +442,8 @@ export const inboundMessages = sqliteTable(
     emailSubject: text("email_subject"),
     /** Email: the References chain it carried (ids oldest first, space-separated). */
     emailReferences: text("email_references"),
+    /** Written by a machine (an out-of-office reply, a mailing list): shown so, never answered. */
+    automated: integer("automated", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [
     index("inbound_messages_conversation_idx")

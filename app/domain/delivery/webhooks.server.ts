@@ -297,8 +297,8 @@ function prepared(db: TenantDb): Statements {
       contactByEmail: c.prepare("SELECT id, email, phone FROM contacts WHERE email = ?"),
       inbound: c.prepare(
         `INSERT INTO inbound_messages (contact_id, channel, integration_id, sender, text,
-           provider_message_id, at, email_message_id, email_subject, email_references)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           provider_message_id, at, email_message_id, email_subject, email_references, automated)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (channel, provider_message_id) DO NOTHING`,
       ),
     };
@@ -604,6 +604,7 @@ function applyInbound(
     event.email?.headerMessageId ?? null,
     event.email ? event.email.subject : null,
     event.email?.references?.length ? event.email.references.join(" ") : null,
+    event.automated === true ? 1 : 0,
   );
   if (stored.changes === 0) return "duplicate inbound message";
   if (contact) {

@@ -31,6 +31,8 @@ export type ThreadItem =
       text: string;
       attachmentId: string | null;
       campaign: Named;
+      /** An out-of-office reply or list mail: nothing answered it automatically. */
+      automated: boolean;
     }
   | {
       type: "out";
@@ -187,9 +189,11 @@ export function conversationThread(
         key: `in-${m.id}`,
         id: m.id,
         at: m.at,
-        text: m.text,
+        // An email reads as our own emails do in the thread: its subject, then the text.
+        text: m.emailSubject ? `${m.emailSubject}\n\n${m.text}` : m.text,
         attachmentId: m.attachmentId,
         campaign: named(m.campaignId, campaignName),
+        automated: m.automated,
       },
     })),
     ...outbound.map(({ m, content, campaignName }) => {

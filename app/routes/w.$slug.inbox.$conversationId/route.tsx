@@ -129,6 +129,7 @@ export async function loader(args: LoaderFunctionArgs) {
               at,
               text: item.text,
               campaign: item.campaign,
+              automated: item.automated,
               attachment: file
                 ? {
                     url: `/w/${workspace.slug}/inbox/attachments/${file.id}`,

@@ -38,6 +38,11 @@ export function Thread({ d }: { d: ConversationPageData }) {
                         </Link>
                       </p>
                     ) : null}
+                    {item.automated ? (
+                      <p className="inbox-msg-context">
+                        Automatic reply (out of office or a mailing list): nothing was sent back
+                      </p>
+                    ) : null}
                     {item.attachment?.kind === "image" ? (
                       <a href={item.attachment.url} className="inbox-msg-image">
                         <img src={item.attachment.url} alt={`Image: ${item.attachment.filename}`} />

@@ -1,0 +1,1 @@
+ALTER TABLE `inbound_messages` ADD `automated` integer DEFAULT false NOT NULL;
