@@ -74,8 +74,7 @@ export function gstinCheckCharacter(first14: string): string {
 }
 
 export type GstinCheck =
-  | { ok: true; gstin: string; stateCode: string; pan: string }
-  | { ok: false; reason: string };
+  { ok: true; gstin: string; stateCode: string; pan: string } | { ok: false; reason: string };
 
 /**
  * A regular taxpayer's GSTIN: state code, PAN (5 letters, 4 digits, 1 letter), entity number

@@ -110,4 +110,3 @@ export function isInterval(value: string): value is Interval {
 export function planPrice(plan: PlanId, interval: Interval, currency: Currency): number {
   return PLANS[plan].prices[currency][interval];
 }
-
