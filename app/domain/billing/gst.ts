@@ -151,7 +151,8 @@ export class TaxInputError extends Error {
 /**
  * GST on one taxable amount (minor units; negative for a credit). Place of supply for a
  * customer in India: the GSTIN's state; otherwise the state on record; with neither, the
- * supplier's state (IGST Act s.12(2)(b)(ii)). A customer outside India is an export: zero tax.
+ * supplier's state (IGST Act s.12(2)(b)(ii)). A customer outside India is an export: zero tax,
+ * whatever the supplier's state.
  */
 export function taxFor(input: {
   supplierState: string;
@@ -159,9 +160,6 @@ export function taxFor(input: {
   amount: number;
 }): TaxBreakdown {
   const { supplierState, customer, amount } = input;
-  if (!isGstState(supplierState)) {
-    throw new TaxInputError("supplierState", `${supplierState} is not a GST state code.`);
-  }
   const country = customer.country.trim().toUpperCase();
   if (!/^[A-Z]{2}$/.test(country)) {
     throw new TaxInputError("country", "The country must be a two-letter ISO code.");
@@ -182,6 +180,9 @@ export function taxFor(input: {
       total: amount,
       zeroRatedUnderLut: true,
     };
+  }
+  if (!isGstState(supplierState)) {
+    throw new TaxInputError("supplierState", `${supplierState} is not a GST state code.`);
   }
   let gstin: string | null = null;
   let placeOfSupply: string;
