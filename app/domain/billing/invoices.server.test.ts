@@ -55,7 +55,8 @@ function allocate(count: number, workspaceId: string, barrier: string): Promise<
         "tests/support/invoice-allocator.ts",
         String(count),
         workspaceId,
-        String(startAt),
+        barrier,
+        "5",
       ],
       { env: process.env, stdio: ["ignore", "pipe", "pipe"] },
     );
