@@ -30,7 +30,7 @@ for (let i = 0; i < Number(count); i++) {
     lines: [{ description: "Growth (monthly)", amount: 599_900 }],
     tax,
     customer: { legalName: "Allocator Pvt Ltd", country: "IN", state: "27" },
-    sac: "998314",
+    sac: "997331",
   });
   numbers.push(invoice.number);
 }

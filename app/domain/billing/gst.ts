@@ -8,6 +8,9 @@ import { percentOf } from "./money";
  */
 
 export const GST_RATE_BP = 1800;
+
+/** Licensing services for the right to use computer software (docs/decisions/0021). */
+export const DEFAULT_SAC = "997331";
 export const HALF_RATE_BP = GST_RATE_BP / 2;
 
 /** GST state and union-territory codes (the first two digits of a GSTIN). */

@@ -39,7 +39,7 @@ function invoice(
       amount: 266_666,
     }),
     customer: { legalName: "Bharat Traders", country: "IN", gstin: "29AAGCB7383J1Z4", state: "29" },
-    sac: "998314",
+    sac: "997331",
     ...overrides,
   };
 }
@@ -129,7 +129,7 @@ describe("invoices", () => {
       total: 266_666,
     });
     expect(JSON.parse(exportInvoice.data)).toMatchObject({
-      sac: "998314",
+      sac: "997331",
       lutReference: "AD290426000123X",
     });
   });
