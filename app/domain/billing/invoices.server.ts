@@ -2,8 +2,9 @@ import { eq, sql } from "drizzle-orm";
 import { getControlDb } from "~/db/control.server";
 import { invoices, invoiceSequences, type Currency } from "~/db/schema/control";
 import type { SystemContext } from "~/domain/context";
-import type { TaxBreakdown } from "./gst";
+import { DEFAULT_SAC, type TaxBreakdown } from "./gst";
 import { sumMinor } from "./money";
+import type { Quote } from "./quote.server";
 
 /**
  * Tax invoices. Numbers are gapless within an Indian financial year (April–March, read in India
@@ -72,6 +73,38 @@ function validate(input: IssueInvoiceInput): void {
     throw new InvoiceInputError("A zero-rated export invoice needs the LUT reference.");
   }
   if (!/^\d{6}$/.test(input.sac)) throw new InvoiceInputError("A SAC code has six digits.");
+}
+
+/**
+ * The invoice for a charged quote: its lines and amounts as they are, so the invoice, the ledger
+ * charge and the preview show the same numbers.
+ */
+export function invoiceInputFromQuote(
+  quote: Quote,
+  facts: {
+    workspaceId: string;
+    customer: InvoiceCustomer;
+    sac?: string;
+    lutReference?: string | null;
+  },
+): IssueInvoiceInput {
+  return {
+    workspaceId: facts.workspaceId,
+    currency: quote.currency,
+    lines: quote.lines.map((l) => ({ description: l.description, amount: l.amount })),
+    tax: {
+      ...quote.tax,
+      taxable: quote.subtotal,
+      cgst: quote.cgst,
+      sgst: quote.sgst,
+      igst: quote.igst,
+      tax: quote.cgst + quote.sgst + quote.igst,
+      total: quote.total,
+    },
+    customer: facts.customer,
+    sac: facts.sac ?? DEFAULT_SAC,
+    lutReference: facts.lutReference ?? null,
+  };
 }
 
 /** Allocates the next number of the financial year of `ctx.now()` and stores the invoice. */

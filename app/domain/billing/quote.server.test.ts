@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { SystemContext } from "~/domain/context";
 import { thrown } from "../../../tests/support/errors";
 import { chargeChange } from "./charge.server";
+import { invoiceInputFromQuote, issueInvoice } from "./invoices.server";
 import { ledgerForWorkspace } from "./ledger.server";
 import {
   addInterval,
@@ -187,6 +188,35 @@ describe("chargeChange records exactly the quote", () => {
     expect(again.created).toBe(false);
     expect(again.entry!.id).toBe(entry!.id);
     expect(ledgerForWorkspace("ws_upgrade")).toHaveLength(1);
+  });
+
+  it("the invoice for the charge shows the same lines and amounts", () => {
+    const ctx = clock(input().at);
+    const { quote, entry } = chargeChange(ctx, {
+      ...input(),
+      workspaceId: "ws_invoice",
+      idempotencyKey: "checkout-invoice",
+    });
+    const issued = issueInvoice(
+      ctx,
+      invoiceInputFromQuote(quote, {
+        workspaceId: "ws_invoice",
+        customer: { legalName: "Bharat Traders", country: "IN", gstin: KARNATAKA },
+      }),
+    );
+    expect(issued).toMatchObject({
+      subtotal: quote.subtotal,
+      cgst: quote.cgst,
+      sgst: quote.sgst,
+      igst: 0,
+      total: entry!.amount,
+      taxKind: "intra_state",
+      placeOfSupply: "29",
+    });
+    expect(JSON.parse(issued.data)).toMatchObject({
+      sac: "997331",
+      lines: quote.lines.map((l) => ({ description: l.description, amount: l.amount })),
+    });
   });
 
   it("downgrade: the quote says renewal and nothing is recorded", () => {

@@ -112,15 +112,15 @@ function line(
   };
 }
 
-interface Plan {
+interface Change {
   effective: Quote["effective"];
   lines: QuoteLine[];
   subscription: Quote["subscription"];
 }
 
-function planChange(input: QuoteInput): Plan {
+function planChange(input: QuoteInput): Change {
   const { current, next, currency, at } = input;
-  const fullPeriod = (start: Date): Plan => {
+  const fullPeriod = (start: Date): Change => {
     const end = addInterval(start, next.interval);
     return {
       effective: "now",
