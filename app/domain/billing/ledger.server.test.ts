@@ -5,6 +5,8 @@ import { purgeDeletedWorkspace } from "~/domain/workspaces/deletion.server";
 import { findWorkspaceBySlug } from "~/domain/workspaces/workspaces.server";
 import { thrown } from "../../../tests/support/errors";
 import { makeWorkspace } from "../../../tests/support/workspaces";
+import { taxFor } from "./gst";
+import { invoicesForWorkspace, issueInvoice } from "./invoices.server";
 import {
   appendLedger,
   LedgerConflictError,
@@ -131,5 +133,34 @@ describe("billing ledger", () => {
       "billing_ledger rows are kept for 7 years",
     );
     expect(ledgerForWorkspace("ws_old")).toHaveLength(1);
+  });
+});
+
+describe("purging invoices", () => {
+  it("removes old invoices, except one a kept ledger entry still points at", () => {
+    const now = new Date();
+    const old = at(new Date(now.getTime() - 7.2 * YEAR));
+    const issue = () =>
+      issueInvoice(old, {
+        workspaceId: "ws_old_invoices",
+        currency: "INR",
+        lines: [{ description: "Starter (monthly), full period", amount: 199_900 }],
+        tax: taxFor({ supplierState: "29", customer: { country: "IN" }, amount: 199_900 }),
+        customer: { legalName: "Old Traders", country: "IN" },
+        sac: "997331",
+      });
+    const [gone, kept] = [issue(), issue()];
+    appendLedger(
+      system,
+      entry("refund-of-old", {
+        workspaceId: "ws_old_invoices",
+        kind: "refund",
+        amount: 100,
+        invoiceId: kept.id,
+      }),
+    );
+    expect(purgeExpiredBilling(now).invoices).toBe(1);
+    expect(invoicesForWorkspace("ws_old_invoices").map((i) => i.number)).toEqual([kept.number]);
+    expect(gone.number).not.toBe(kept.number);
   });
 });
