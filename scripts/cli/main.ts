@@ -20,6 +20,7 @@ async function loadCommands(): Promise<Command[]> {
     ...(await import("./integrations")).integrationsCommands,
     ...(await import("./policy")).policyCommands,
     ...(await import("./privacy")).privacyCommands,
+    ...(await import("./billing")).billingCommands,
   ];
 }
 

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  check,
   index,
   integer,
   primaryKey,
@@ -564,3 +565,87 @@ export const policyAcceptances = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.version] })],
 );
+
+export const LEDGER_KINDS = [
+  "charge",
+  "payment",
+  "refund",
+  "credit_note",
+  "wallet_topup",
+  "wallet_debit",
+  "wallet_refund",
+] as const;
+export type LedgerKind = (typeof LEDGER_KINDS)[number];
+
+/**
+ * Every movement of money, append-only (triggers refuse UPDATE, and DELETE of rows younger than
+ * 7 years). No foreign key to workspaces: billing records outlive a deleted workspace. The sign
+ * of `amount` is fixed by its kind (CHECK below): what the customer owes goes up with a charge or
+ * refund and down with a payment or credit note; the wallet goes up with a top-up or wallet
+ * refund and down with a debit.
+ */
+export const billingLedger = sqliteTable(
+  "billing_ledger",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    workspaceId: text("workspace_id").notNull(),
+    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+    kind: text("kind", { enum: LEDGER_KINDS }).notNull(),
+    amount: integer("amount").notNull(),
+    currency: text("currency", { enum: CURRENCIES }).notNull(),
+    /** "stripe", "razorpay", "sandbox"; null for an entry no provider saw. */
+    provider: text("provider"),
+    providerRef: text("provider_ref"),
+    idempotencyKey: text("idempotency_key").notNull().unique(),
+    /** invoices.id; not a foreign key so the 7-year purge can take rows in any order. */
+    invoiceId: integer("invoice_id"),
+    data: text("data"),
+  },
+  (t) => [
+    index("billing_ledger_workspace_idx").on(t.workspaceId, t.id),
+    index("billing_ledger_at_idx").on(t.at),
+    check(
+      "billing_ledger_amount_sign",
+      sql`(${t.kind} IN ('charge', 'refund', 'wallet_topup', 'wallet_refund') AND ${t.amount} > 0) OR (${t.kind} IN ('payment', 'credit_note', 'wallet_debit') AND ${t.amount} < 0)`,
+    ),
+  ],
+);
+
+/**
+ * Tax invoices, numbered gaplessly per Indian financial year (`PE2627-000123`). Append-only like
+ * the ledger, and kept after the workspace is deleted.
+ */
+export const invoices = sqliteTable(
+  "invoices",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    number: text("number").notNull().unique(),
+    /** "2627" for April 2026 to March 2027. */
+    financialYear: text("financial_year").notNull(),
+    sequence: integer("sequence").notNull(),
+    workspaceId: text("workspace_id").notNull(),
+    currency: text("currency", { enum: CURRENCIES }).notNull(),
+    subtotal: integer("subtotal").notNull(),
+    cgst: integer("cgst").notNull(),
+    sgst: integer("sgst").notNull(),
+    igst: integer("igst").notNull(),
+    total: integer("total").notNull(),
+    taxKind: text("tax_kind", { enum: ["intra_state", "inter_state", "export"] }).notNull(),
+    placeOfSupply: text("place_of_supply"),
+    /** Name, GSTIN, address and state as they were when the invoice was issued. */
+    customer: text("customer").notNull(),
+    /** Lines, SAC, LUT reference: what the printed invoice shows beyond the totals. */
+    data: text("data").notNull(),
+    issuedAt: integer("issued_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    uniqueIndex("invoices_year_sequence_idx").on(t.financialYear, t.sequence),
+    index("invoices_workspace_idx").on(t.workspaceId, t.id),
+  ],
+);
+
+/** The last invoice number handed out in each financial year. */
+export const invoiceSequences = sqliteTable("invoice_sequences", {
+  financialYear: text("financial_year").primaryKey(),
+  lastNumber: integer("last_number").notNull(),
+});
