@@ -8,7 +8,7 @@ import {
   TaxInputError,
   type TaxCustomer,
 } from "./gst";
-import { mulDivHalfUp, percentOf } from "./money";
+import { mulDivHalfUp, percentOf } from "./minor-units";
 
 // Real-shaped GSTINs whose check characters are right (the first is GSTN's published sample).
 const MAHARASHTRA = "27AAPFU0939F1ZV";

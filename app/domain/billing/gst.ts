@@ -1,4 +1,4 @@
-import { percentOf } from "./money";
+import { percentOf } from "./minor-units";
 
 /**
  * Indian GST for our one kind of supply (software as a service, 18%). Rounding: each component

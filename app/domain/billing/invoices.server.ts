@@ -3,7 +3,7 @@ import { getControlDb } from "~/db/control.server";
 import { invoices, invoiceSequences, type Currency } from "~/db/schema/control";
 import type { SystemContext } from "~/domain/context";
 import { DEFAULT_SAC, type TaxBreakdown } from "./gst";
-import { sumMinor } from "./money";
+import { sumMinor } from "./minor-units";
 import type { Quote } from "./quote.server";
 
 /**

@@ -3,7 +3,7 @@ import { getControlDb } from "~/db/control.server";
 import { billingLedger, invoices, type Currency, type LedgerKind } from "~/db/schema/control";
 import type { SystemContext } from "~/domain/context";
 import { RETENTION, yearsBefore } from "~/domain/privacy/retention-policy";
-import { assertMinorUnits } from "./money";
+import { assertMinorUnits } from "./minor-units";
 
 /**
  * The billing ledger: one append-only list of every movement of money, in the control db.

@@ -1,6 +1,6 @@
 import type { Currency } from "~/db/schema/control";
 import { taxFor, type TaxCustomer, type TaxKind } from "./gst";
-import { mulDivHalfUp, sumMinor } from "./money";
+import { mulDivHalfUp, sumMinor } from "./minor-units";
 import { PLANS, planPrice, type Interval, type PlanId } from "./plans";
 
 /**

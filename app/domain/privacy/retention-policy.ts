@@ -142,6 +142,8 @@ export const RETENTION_COUNT_LABELS: Record<string, string> = {
   backupFilesRemoved: "Backup copies removed",
   subjectEntriesDropped: "Privacy-index entries dropped",
   auditRowsDeleted: "Audit rows deleted (7 years)",
+  billingLedgerRowsDeleted: "Billing ledger rows deleted (7 years)",
+  invoicesDeleted: "Invoices deleted (7 years)",
   usageRowsDeleted: "Message usage rows deleted (7 years)",
   aiUsageRowsDeleted: "AI usage rows deleted (7 years)",
   dsarRequestsExpired: "Unverified privacy requests expired",

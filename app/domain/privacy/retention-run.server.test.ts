@@ -25,6 +25,7 @@ import { retention } from "~/jobs/retention.server";
 import { runJob } from "~/jobs/runner.server";
 import { getEnv } from "~/lib/env.server";
 import { closeAccount } from "../accounts/closure.server";
+import { appendLedger, ledgerByKey } from "../billing/ledger.server";
 import { createSession } from "../accounts/sessions.server";
 import { createUserByOperator } from "../admin/admin.server";
 import { recordAudit, verifyAuditChain } from "../audit/audit.server";
@@ -134,8 +135,27 @@ describe("audit and billing rows (7 years)", () => {
         .run();
     }
 
+    for (const [key, at] of [
+      ["ledger-old", new Date(yearsBefore(NOW, 7).getTime() - DAY)],
+      ["ledger-kept", new Date(yearsBefore(NOW, 7).getTime() + DAY)],
+    ] as const) {
+      appendLedger(
+        systemContext("test-billing", () => at),
+        {
+          workspaceId: ws.id,
+          kind: "payment",
+          amount: 199_900,
+          currency: "INR",
+          idempotencyKey: key,
+        },
+      );
+    }
+
     const counts = await runRetention(NOW);
     expect(counts.auditRowsDeleted).toBe(1);
+    expect(counts.billingLedgerRowsDeleted).toBe(1);
+    expect(ledgerByKey("ledger-old")).toBeUndefined();
+    expect(ledgerByKey("ledger-kept")).toBeDefined();
     expect(counts.usageRowsDeleted).toBe(1);
     expect(counts.aiUsageRowsDeleted).toBe(1);
     const actions = db

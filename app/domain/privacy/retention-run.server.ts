@@ -8,6 +8,7 @@ import { forEachTenant, type TenantDb } from "~/db/tenants.server";
 import { getEnv } from "~/lib/env.server";
 import { logger } from "~/lib/logger.server";
 import { accountsDueForPurge, purgeClosedAccount } from "../accounts/closure.server";
+import { purgeExpiredBilling } from "../billing/ledger.server";
 import { systemContext, type TenantContext } from "../context";
 import { purgeDeletedWorkspace, workspacesDueForPurge } from "../workspaces/deletion.server";
 import { expireUnverifiedRequests } from "./dsar-requests.server";
@@ -26,6 +27,8 @@ export interface RetentionCounts {
   backupFilesRemoved: number;
   subjectEntriesDropped: number;
   auditRowsDeleted: number;
+  billingLedgerRowsDeleted: number;
+  invoicesDeleted: number;
   usageRowsDeleted: number;
   aiUsageRowsDeleted: number;
   dsarRequestsExpired: number;
@@ -149,6 +152,8 @@ function purgeControlData(
 ): Pick<
   RetentionCounts,
   | "auditRowsDeleted"
+  | "billingLedgerRowsDeleted"
+  | "invoicesDeleted"
   | "usageRowsDeleted"
   | "aiUsageRowsDeleted"
   | "dsarRequestsExpired"
@@ -158,6 +163,9 @@ function purgeControlData(
   const auditCutoff = sevenYearCutoff(now, RETENTION.auditYears);
   const billingCutoff = sevenYearCutoff(now, RETENTION.billingYears);
   const auditRowsDeleted = db.delete(auditLog).where(lt(auditLog.at, auditCutoff)).run().changes;
+  // Billing records (ledger, invoices) are kept 7 years like the audit log; their triggers also
+  // go by the database's clock, so the same never-later-than-now rule applies.
+  const billing = purgeExpiredBilling(new Date(Math.min(now.getTime(), Date.now()) - 1000));
   const usageRowsDeleted = db
     .delete(usageDaily)
     .where(lt(usageDaily.day, billingCutoff.toISOString().slice(0, 10)))
@@ -192,6 +200,8 @@ function purgeControlData(
   }
   return {
     auditRowsDeleted,
+    billingLedgerRowsDeleted: billing.ledgerRows,
+    invoicesDeleted: billing.invoices,
     usageRowsDeleted,
     aiUsageRowsDeleted,
     dsarRequestsExpired,
@@ -208,6 +218,8 @@ export async function runRetention(now: Date): Promise<RetentionCounts> {
     backupFilesRemoved: 0,
     subjectEntriesDropped: 0,
     auditRowsDeleted: 0,
+    billingLedgerRowsDeleted: 0,
+    invoicesDeleted: 0,
     usageRowsDeleted: 0,
     aiUsageRowsDeleted: 0,
     dsarRequestsExpired: 0,

@@ -42,11 +42,3 @@ export function percentOf(amount: number, basisPoints: number): number {
 export function sumMinor(amounts: readonly number[]): number {
   return amounts.reduce((total, a) => assertMinorUnits(total + assertMinorUnits(a), "sum"), 0);
 }
-
-/** For people: "₹5,999.00", "$79.00". Stored and computed values stay integers. */
-export function formatMoney({ amount, currency }: Money): string {
-  return new Intl.NumberFormat(currency === "INR" ? "en-IN" : "en-US", {
-    style: "currency",
-    currency,
-  }).format(amount / 100);
-}
