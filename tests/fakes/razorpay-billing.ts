@@ -39,13 +39,19 @@ export interface RazorpayBilling {
   /** A payment; failed when the fail queue has an entry (or `fail`). */
   pay(input: PayInput): Entity;
   /** The hosted mandate page's Authorise: returns the failed payment, or null on success. */
-  authorise(sub: Entity, fail: boolean): Entity | null;
+  authorise(sub: Entity, fail: boolean, customer: CustomerInput): Entity | null;
   renew(sub: Entity, fail: boolean): void;
   cancel(sub: Entity, atCycleEnd: boolean): void;
   capture(payment: Entity): void;
   refund(payment: Entity, amount: number, notes: Json, speed: string): Entity;
   payLink(link: Entity, fail: boolean): Entity;
   failNext(reason: string, times: number): void;
+}
+
+export interface CustomerInput {
+  name: string;
+  email: string;
+  contact: string;
 }
 
 export interface PayInput {
@@ -199,22 +205,28 @@ export function createRazorpayBilling(deps: Deps): RazorpayBilling {
     return p;
   }
 
-  function authorise(sub: Entity, fail: boolean): Entity | null {
+  function authorise(sub: Entity, fail: boolean, who: CustomerInput): Entity | null {
     sub.auth_attempts = (sub.auth_attempts as number) + 1;
     const now = nowSeconds();
     const later = (sub.start_at as number | null) !== null && (sub.start_at as number) > now;
     sub.payment_method = "upi";
+    const linked = sub.customer_id;
     if (!sub.customer_id) {
-      sub.customer_id = put({
-        id: razorpayId("cust"),
-        entity: "customer",
-        name: "Gaurav Kumar",
-        email: "gaurav.kumar@example.com",
-        contact: "+919000090000",
-        gstin: null,
-        notes: [],
-        created_at: now,
-      }).id;
+      // The customer who authorises the mandate becomes the subscription's customer.
+      const known = [...entities.values()].find(
+        (e) => e.entity === "customer" && e.email === who.email && e.contact === who.contact,
+      );
+      sub.customer_id = (
+        known ??
+        put({
+          id: razorpayId("cust"),
+          entity: "customer",
+          ...who,
+          gstin: null,
+          notes: [],
+          created_at: now,
+        })
+      ).id;
     }
     if (later) {
       // A mandate for a future start: authorised now, charged at start_at.
@@ -232,7 +244,11 @@ export function createRazorpayBilling(deps: Deps): RazorpayBilling {
       return null;
     }
     const p = chargeCycle(sub, fail, now);
-    if (p.status !== "captured") return p;
+    if (p.status !== "captured") {
+      // Razorpay links the customer only once an authorisation succeeds.
+      sub.customer_id = linked;
+      return p;
+    }
     sub.status = "authenticated";
     send("subscription.authenticated", { subscription: sub });
     sub.status = "active";

@@ -1,6 +1,7 @@
 import Razorpay from "razorpay";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createFakeServer, type FakeServer } from "./base";
+import { fakeEnv, fakeFactories, startFakes, stopFakes } from "./registry";
 import {
   createRazorpayFake,
   FAKE_RAZORPAY_KEY_ID,
@@ -79,14 +80,22 @@ async function thrown(p: Promise<unknown>): Promise<SdkError> {
   throw new Error("expected a Razorpay error");
 }
 
-async function press(url: string, button: "authorise" | "fail"): Promise<Response> {
+/** Opens the hosted page and submits its form (its inputs, overridden by `fields`) with a button. */
+async function press(
+  url: string,
+  button: "authorise" | "pay" | "fail",
+  fields: Record<string, string> = {},
+): Promise<Response> {
   const page = await (await fetch(url)).text();
   const action = /<form method="post" action="([^"]+)"/.exec(page)?.[1];
   expect(page).toContain(`value="${button}"`);
+  const inputs = [...page.matchAll(/<input name="([^"]+)" value="([^"]*)">/g)];
+  const body = new URLSearchParams([...inputs.map((m) => [m[1]!, m[2]!]), ["action", button]]);
+  for (const [k, v] of Object.entries(fields)) body.set(k, v);
   return fetch(new URL(action!, url), {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ action: button }),
+    body,
     redirect: "manual",
   });
 }
@@ -108,7 +117,6 @@ async function subscription(totalCount = 12) {
   });
   const sub = await rp.subscriptions.create({
     plan_id: plan.id,
-    customer_id: customer.id,
     total_count: totalCount,
     customer_notify: 0,
     notes: { workspace: "shop" },
@@ -142,10 +150,10 @@ describe("Razorpay fake: wire format", () => {
       fail_existing: 0,
     });
     expect(same.id).toBe(c.id);
-    expect((await rp.customers.edit(c.id, { gstin: "29ABCDE1234F1Z5" })).gstin).toBe(
-      "29ABCDE1234F1Z5",
-    );
-    expect((await rp.customers.fetch(c.id)).gstin).toBe("29ABCDE1234F1Z5");
+    expect((await rp.customers.edit(c.id, { name: "Asha R" })).name).toBe("Asha R");
+    expect((await rp.customers.fetch(c.id)).name).toBe("Asha R");
+    const extra = await thrown(rp.customers.edit(c.id, { gstin: "29ABCDE1234F1Z5" } as never));
+    expect(extra.error.description).toBe("gstin is/are not required and should not be sent");
     const missing = await thrown(rp.customers.fetch("cust_nope"));
     expect(missing.statusCode).toBe(400);
     expect(missing.error.description).toBe("The id provided does not exist");
@@ -172,7 +180,12 @@ describe("Razorpay fake: subscriptions and webhooks", () => {
     const { sub, customer } = await subscription();
     expect(sub).toMatchObject({ status: "created", paid_count: 0, remaining_count: 12 });
     expect(sub.short_url).toBe(`${fake.url}/pay/subscription/${sub.id}`);
-    const res = await press(sub.short_url, "authorise");
+    expect(sub.customer_id).toBeNull();
+    // The payer types the e-mail and phone of the customer we created: Razorpay links it.
+    const res = await press(sub.short_url, "authorise", {
+      email: "asha@shop.example",
+      contact: "+919876543210",
+    });
     expect(res.status).toBe(200);
     await fake.settled();
 
@@ -389,7 +402,7 @@ describe("Razorpay fake: orders, payments, links, refunds", () => {
       customer: { name: "Asha", email: "a@shop.example", contact: "+919876543210" },
     });
     expect(link.short_url).toBe(`${fake.url}/pay/link/${link.id}`);
-    const res = await press(link.short_url, "authorise");
+    const res = await press(link.short_url, "pay");
     expect(res.status).toBe(303);
     const back = new URL(res.headers.get("location")!);
     expect(back.origin + back.pathname).toBe("https://app.example/wallet/back");
@@ -408,5 +421,32 @@ describe("Razorpay fake: orders, payments, links, refunds", () => {
     await fake.settled();
     expect(types()).toEqual(["payment.captured", "order.paid", "payment_link.paid"]);
     expect(received[2]!.event.contains).toEqual(["payment_link", "payment", "order"]);
+  });
+});
+
+describe("Razorpay fake: registry", () => {
+  it("is registered under RAZORPAY_API_BASE_URL, posting to RAZORPAY_FAKE_WEBHOOK_URL", async () => {
+    expect(fakeFactories.razorpay?.envVar).toBe("RAZORPAY_API_BASE_URL");
+    process.env.RAZORPAY_FAKE_WEBHOOK_URL = `${receiver.url}/webhooks/razorpay`;
+    const started = await startFakes(["razorpay"]);
+    delete process.env.RAZORPAY_FAKE_WEBHOOK_URL;
+    try {
+      const client = new Razorpay({
+        key_id: FAKE_RAZORPAY_KEY_ID,
+        key_secret: FAKE_RAZORPAY_KEY_SECRET,
+      });
+      const rq = (client.api as unknown as { rq: { defaults: { baseURL?: string } } }).rq;
+      rq.defaults.baseURL = fakeEnv(started).RAZORPAY_API_BASE_URL;
+      expect((await client.orders.create({ amount: 10000, currency: "INR" })).id).toMatch(
+        /^order_/,
+      );
+      const registered = started[0]!.fake as RazorpayFake;
+      expect((await registered.sendEvent("order.paid", { order: { id: "order_9" } }))?.status).toBe(
+        200,
+      );
+      expect(types()).toEqual(["order.paid"]);
+    } finally {
+      await stopFakes(started);
+    }
   });
 });

@@ -134,6 +134,30 @@ export function razorpaySignature(body: string, secret: string): string {
   return createHmac("sha256", secret).update(body, "utf8").digest("hex");
 }
 
+const SUBSCRIPTION_FIELDS = [
+  "plan_id",
+  "total_count",
+  "quantity",
+  "start_at",
+  "expire_by",
+  "customer_notify",
+  "addons",
+  "offer_id",
+  "notes",
+  "notify_info",
+];
+
+/** Razorpay refuses fields an endpoint does not take, naming them. */
+function unexpected(body: Json, allowed: string[]): FakeReply | null {
+  const extra = Object.keys(body).filter((k) => !allowed.includes(k));
+  if (extra.length === 0) return null;
+  return razorpayError(
+    400,
+    `${extra.join(", ")} is/are not required and should not be sent`,
+    extra[0],
+  );
+}
+
 const notFound = () => razorpayError(400, "The id provided does not exist");
 const flag = (v: unknown) => v === true || v === 1 || v === "1" || v === "true";
 const isAmount = (v: unknown) => Number.isInteger(v) && (v as number) >= 100;
@@ -250,7 +274,9 @@ export function createRazorpayFake(options: RazorpayFakeOptions = {}): RazorpayF
     api("PUT", /\/v1\/customers\/(?<id>[^/]+)/, (req, b) => {
       const c = entities.get(req.params.id ?? "");
       if (!c || c.entity !== "customer") return notFound();
-      for (const k of ["name", "email", "contact", "gstin", "notes"]) if (k in b) c[k] = b[k];
+      const extra = unexpected(b, ["name", "email", "contact"]);
+      if (extra) return extra;
+      for (const k of ["name", "email", "contact"]) if (k in b) c[k] = b[k];
       return json(c);
     }),
     api("POST", "/v1/plans", (_req, b) => {
@@ -307,6 +333,9 @@ export function createRazorpayFake(options: RazorpayFakeOptions = {}): RazorpayF
     }),
     api("GET", /\/v1\/plans\/(?<id>[^/]+)/, fetchOf("plan")),
     api("POST", "/v1/subscriptions", (_req, b) => {
+      // The customer is not named here: Razorpay links one when the mandate is authorised.
+      const extra = unexpected(b, SUBSCRIPTION_FIELDS);
+      if (extra) return extra;
       const plan = entities.get(String(b.plan_id));
       if (!plan || plan.entity !== "plan")
         return razorpayError(400, "The id provided does not exist", "plan_id");
@@ -314,19 +343,13 @@ export function createRazorpayFake(options: RazorpayFakeOptions = {}): RazorpayF
       if (!Number.isInteger(total) || total < 1) {
         return razorpayError(400, "The total count field is required.", "total_count");
       }
-      if (
-        b.customer_id !== undefined &&
-        entities.get(String(b.customer_id))?.entity !== "customer"
-      ) {
-        return razorpayError(400, "The id provided does not exist", "customer_id");
-      }
       const startAt = b.start_at === undefined ? null : Number(b.start_at);
       const id = razorpayId("sub");
       const s: Entity = {
         id,
         entity: "subscription",
         plan_id: plan.id,
-        customer_id: b.customer_id ?? null,
+        customer_id: null,
         status: "created",
         current_start: null,
         current_end: null,
@@ -498,11 +521,20 @@ export function createRazorpayFake(options: RazorpayFakeOptions = {}): RazorpayF
     const amount = isSub
       ? ((entities.get(String(e.plan_id))!.item as Json).amount as number) * (e.quantity as number)
       : (e.amount as number);
-    const open = isSub ? e.status === "created" : e.status === "created";
+    const open = e.status === "created";
     const [yes, title] = isSub ? ["Authorise", "UPI AutoPay / e-mandate"] : ["Pay", "Payment link"];
     const note = message ? `<p role="alert">${escapeHtml(message)}</p>` : "";
+    const who = isSub
+      ? [
+          ["name", "Gaurav Kumar"],
+          ["email", "gaurav.kumar@example.com"],
+          ["contact", "+919000090000"],
+        ]
+          .map(([k, v]) => `<label>${k} <input name="${k}" value="${v}"></label> `)
+          .join("")
+      : "";
     const form = open
-      ? `<form method="post" action="/pay/${isSub ? "subscription" : "link"}/${escapeHtml(e.id)}"><button type="submit" name="action" value="authorise">${yes}</button> <button type="submit" name="action" value="fail">Fail</button></form>`
+      ? `<form method="post" action="/pay/${isSub ? "subscription" : "link"}/${escapeHtml(e.id)}">${who}<button type="submit" name="action" value="${isSub ? "authorise" : "pay"}">${yes}</button> <button type="submit" name="action" value="fail">Fail</button></form>`
       : `<p>Status: ${escapeHtml(String(e.status))}</p>`;
     return page(
       status,
@@ -538,7 +570,12 @@ export function createRazorpayFake(options: RazorpayFakeOptions = {}): RazorpayF
     if (e.status !== "created") return payPage(e, "This has already been completed.", 409);
     const fail = req.form().get("action") === "fail";
     if (e.entity === "subscription") {
-      const failed = billing.authorise(e, fail);
+      const form = req.form();
+      const failed = billing.authorise(e, fail, {
+        name: form.get("name") ?? "Gaurav Kumar",
+        email: form.get("email") ?? "gaurav.kumar@example.com",
+        contact: form.get("contact") ?? "+919000090000",
+      });
       if (failed) return payPage(e, "Payment failed: the mandate was not authorised.", 402);
       return payPage(e, "Mandate authorised. You can close this page.");
     }

@@ -1,6 +1,7 @@
 import Stripe from "stripe";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createFakeServer, type FakeServer } from "./base";
+import { fakeEnv, fakeFactories, startFakes, stopFakes } from "./registry";
 import {
   createStripeFake,
   decodeStripeForm,
@@ -453,5 +454,32 @@ describe("Stripe fake: subscription lifecycle", () => {
     });
     expect(portal.url).toMatch(new RegExp(`^${fake.url}/pay/portal/bps_`));
     expect(await (await fetch(portal.url)).text()).toContain("https://app.example/billing");
+  });
+});
+
+describe("Stripe fake: registry", () => {
+  it("is registered at the end under STRIPE_API_BASE_URL, posting to STRIPE_FAKE_WEBHOOK_URL", async () => {
+    expect(Object.keys(fakeFactories).slice(-2)).toEqual(["stripe", "razorpay"]);
+    expect(fakeFactories.stripe?.envVar).toBe("STRIPE_API_BASE_URL");
+    process.env.STRIPE_FAKE_WEBHOOK_URL = `${receiver.url}/webhooks/stripe`;
+    const started = await startFakes(["stripe"]);
+    delete process.env.STRIPE_FAKE_WEBHOOK_URL;
+    try {
+      const base = new URL(fakeEnv(started).STRIPE_API_BASE_URL!);
+      const client = new Stripe(FAKE_STRIPE_SECRET_KEY, {
+        host: base.hostname,
+        port: Number(base.port),
+        protocol: "http",
+        maxNetworkRetries: 0,
+      });
+      expect((await client.customers.create({ email: "r@shop.example" })).id).toMatch(/^cus_/);
+      const registered = started[0]!.fake as StripeFake;
+      expect(
+        (await registered.sendEvent("invoice.paid", { id: "in_9", object: "invoice" }))?.status,
+      ).toBe(200);
+      expect(received.map((e) => e.type)).toEqual(["invoice.paid"]);
+    } finally {
+      await stopFakes(started);
+    }
   });
 });
