@@ -7,15 +7,7 @@
 // X-Razorpay-Signature = hex HMAC-SHA256(webhook secret, raw body), plus X-Razorpay-Event-Id.
 // Point razorpay-node at it with `rp.api.rq.defaults.baseURL = fake.url` (the SDK adds /v1;
 // the app: RAZORPAY_API_BASE_URL).
-import { createHmac } from "node:crypto";
-import { escapeHtml } from "../../app/lib/html";
-import {
-  createFakeServer,
-  type FakeReply,
-  type FakeRequest,
-  type FakeServer,
-  type Fault,
-} from "./base";
+import { createFakeServer, type FakeReply, type FakeRequest, type FakeServer } from "./base";
 import {
   createRazorpayBilling,
   type Entity,
@@ -23,7 +15,19 @@ import {
   nowSeconds,
   razorpayId,
 } from "./razorpay-billing";
+import { createRazorpayPages } from "./razorpay-pages";
+import {
+  flag,
+  isAmount,
+  notFound,
+  razorpayError,
+  razorpaySignature,
+  SUBSCRIPTION_FIELDS,
+  unexpected,
+} from "./razorpay-wire";
 import { createWebhookOutbox, type WebhookDelivery } from "./webhook-outbox";
+
+export { razorpayError, razorpayFault, razorpaySignature } from "./razorpay-wire";
 
 export const FAKE_RAZORPAY_KEY_ID = "rzp_test_FakeEngage0001";
 export const FAKE_RAZORPAY_KEY_SECRET = "fake_engage_razorpay_secret_000";
@@ -89,79 +93,6 @@ export interface RazorpayFake extends FakeServer {
   get(id: string): Json | undefined;
 }
 
-export function razorpayError(
-  status: number,
-  description: string,
-  field?: string,
-  code = "BAD_REQUEST_ERROR",
-  headers: Record<string, string> = {},
-): FakeReply {
-  const validation = field !== undefined;
-  return {
-    status,
-    headers,
-    json: {
-      error: {
-        code,
-        description,
-        source: validation ? "business" : "NA",
-        step: validation ? "payment_initiation" : "NA",
-        reason: validation ? "input_validation_failed" : "NA",
-        metadata: {},
-        ...(field ? { field } : {}),
-      },
-    },
-  };
-}
-
-/** A fault for `fake.injectFault`: 429 (with Retry-After) or a 5xx SERVER_ERROR. */
-export function razorpayFault(status: 429 | 500 | 502 | 503, retryAfterSeconds = 1): Fault {
-  const reply =
-    status === 429
-      ? razorpayError(429, "Too many requests", undefined, "BAD_REQUEST_ERROR", {
-          "retry-after": String(retryAfterSeconds),
-        })
-      : razorpayError(
-          status,
-          "The server encountered an error. (injected)",
-          undefined,
-          "SERVER_ERROR",
-        );
-  return { kind: "status", status, headers: reply.headers, json: reply.json };
-}
-
-export function razorpaySignature(body: string, secret: string): string {
-  return createHmac("sha256", secret).update(body, "utf8").digest("hex");
-}
-
-const SUBSCRIPTION_FIELDS = [
-  "plan_id",
-  "total_count",
-  "quantity",
-  "start_at",
-  "expire_by",
-  "customer_notify",
-  "addons",
-  "offer_id",
-  "notes",
-  "notify_info",
-];
-
-/** Razorpay refuses fields an endpoint does not take, naming them. */
-function unexpected(body: Json, allowed: string[]): FakeReply | null {
-  const extra = Object.keys(body).filter((k) => !allowed.includes(k));
-  if (extra.length === 0) return null;
-  return razorpayError(
-    400,
-    `${extra.join(", ")} is/are not required and should not be sent`,
-    extra[0],
-  );
-}
-
-const notFound = () => razorpayError(400, "The id provided does not exist");
-const flag = (v: unknown) => v === true || v === 1 || v === "1" || v === "true";
-const isAmount = (v: unknown) => Number.isInteger(v) && (v as number) >= 100;
-
 export function createRazorpayFake(options: RazorpayFakeOptions = {}): RazorpayFake {
   const keyId = options.keyId ?? FAKE_RAZORPAY_KEY_ID;
   const keySecret = options.keySecret ?? FAKE_RAZORPAY_KEY_SECRET;
@@ -207,6 +138,7 @@ export function createRazorpayFake(options: RazorpayFakeOptions = {}): RazorpayF
     baseUrl: () => baseUrl,
   });
 
+  const { hosted, hostedPost } = createRazorpayPages({ entities, billing, keySecret });
   type Handler = (req: FakeRequest, body: Json) => FakeReply;
   const json = (data: unknown, status = 200): FakeReply => ({ status, json: data });
 
@@ -507,96 +439,6 @@ export function createRazorpayFake(options: RazorpayFakeOptions = {}): RazorpayF
       handler: hostedPost,
     },
   ];
-
-  function page(status: number, title: string, body: string): FakeReply {
-    return {
-      status,
-      headers: { "content-type": "text/html; charset=utf-8" },
-      body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body>${body}</body></html>`,
-    };
-  }
-
-  function payPage(e: Entity, message = "", status = 200): FakeReply {
-    const isSub = e.entity === "subscription";
-    const amount = isSub
-      ? ((entities.get(String(e.plan_id))!.item as Json).amount as number) * (e.quantity as number)
-      : (e.amount as number);
-    const open = e.status === "created";
-    const [yes, title] = isSub ? ["Authorise", "UPI AutoPay / e-mandate"] : ["Pay", "Payment link"];
-    const note = message ? `<p role="alert">${escapeHtml(message)}</p>` : "";
-    const who = isSub
-      ? [
-          ["name", "Gaurav Kumar"],
-          ["email", "gaurav.kumar@example.com"],
-          ["contact", "+919000090000"],
-        ]
-          .map(([k, v]) => `<label>${k} <input name="${k}" value="${v}"></label> `)
-          .join("")
-      : "";
-    const form = open
-      ? `<form method="post" action="/pay/${isSub ? "subscription" : "link"}/${escapeHtml(e.id)}">${who}<button type="submit" name="action" value="${isSub ? "authorise" : "pay"}">${yes}</button> <button type="submit" name="action" value="fail">Fail</button></form>`
-      : `<p>Status: ${escapeHtml(String(e.status))}</p>`;
-    return page(
-      status,
-      title,
-      `<h1>${escapeHtml(title)}: ₹${(amount / 100).toFixed(2)}</h1>${note}${form}`,
-    );
-  }
-
-  function hosted(req: FakeRequest): FakeReply {
-    const e = entities.get(req.params.id ?? "");
-    const kinds: Record<string, string> = {
-      subscription: "subscription",
-      link: "payment_link",
-      invoice: "invoice",
-    };
-    if (!e || e.entity !== kinds[req.params.kind ?? ""])
-      return page(404, "Not found", "<p>Unknown link.</p>");
-    if (e.entity === "invoice") {
-      return page(
-        200,
-        "Invoice",
-        `<h1>Invoice ${escapeHtml(e.id)}</h1><p>Status: ${escapeHtml(String(e.status))}</p>`,
-      );
-    }
-    return payPage(e);
-  }
-
-  function hostedPost(req: FakeRequest): FakeReply {
-    const e = entities.get(req.params.id ?? "");
-    const kinds: Record<string, string> = { subscription: "subscription", link: "payment_link" };
-    if (!e || e.entity !== kinds[req.params.kind ?? ""])
-      return page(404, "Not found", "<p>Unknown link.</p>");
-    if (e.status !== "created") return payPage(e, "This has already been completed.", 409);
-    const fail = req.form().get("action") === "fail";
-    if (e.entity === "subscription") {
-      const form = req.form();
-      const failed = billing.authorise(e, fail, {
-        name: form.get("name") ?? "Gaurav Kumar",
-        email: form.get("email") ?? "gaurav.kumar@example.com",
-        contact: form.get("contact") ?? "+919000090000",
-      });
-      if (failed) return payPage(e, "Payment failed: the mandate was not authorised.", 402);
-      return payPage(e, "Mandate authorised. You can close this page.");
-    }
-    const p = billing.payLink(e, fail);
-    if (p.status !== "captured") return payPage(e, "Payment failed.", 402);
-    if (!e.callback_url) return payPage(e, "Payment successful.");
-    const fields = {
-      razorpay_payment_id: p.id,
-      razorpay_payment_link_id: e.id,
-      razorpay_payment_link_reference_id: String(e.reference_id),
-      razorpay_payment_link_status: "paid",
-    };
-    const signature = razorpaySignature(
-      `${e.id}|${String(e.reference_id)}|paid|${p.id}`,
-      keySecret,
-    );
-    const target = new URL(String(e.callback_url));
-    for (const [k, v] of Object.entries({ ...fields, razorpay_signature: signature }))
-      target.searchParams.set(k, v);
-    return { status: 303, headers: { location: target.toString() } };
-  }
 
   const server = createFakeServer({ name: "razorpay", routes, port: options.port });
   const start = server.start.bind(server);
