@@ -1,5 +1,6 @@
 import Razorpay from "razorpay";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { rejected } from "../support/errors";
 import { createFakeServer, type FakeServer } from "./base";
 import { fakeEnv, fakeFactories, startFakes, stopFakes } from "./registry";
 import {
@@ -71,13 +72,11 @@ interface SdkError {
   error: { code: string; description: string; field?: string };
 }
 
-async function thrown(p: Promise<unknown>): Promise<SdkError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as SdkError;
-  }
-  throw new Error("expected a Razorpay error");
+/** razorpay-node rejects with a plain `{ statusCode, error }` object, not an Error. */
+async function sdkError(p: Promise<unknown>): Promise<SdkError> {
+  const err = (await rejected(p)) as unknown as SdkError;
+  expect(err.error).toBeDefined();
+  return err;
 }
 
 /** Opens the hosted page and submits its form (its inputs, overridden by `fields`) with a button. */
@@ -126,7 +125,7 @@ async function subscription(totalCount = 12) {
 
 describe("Razorpay fake: wire format", () => {
   it("refuses wrong credentials with 401 and Razorpay's error shape", async () => {
-    const err = await thrown(sdk("wrong").customers.create({ name: "A" }));
+    const err = await sdkError(sdk("wrong").customers.create({ name: "A" }));
     expect(err.statusCode).toBe(401);
     expect(err.error).toMatchObject({
       code: "BAD_REQUEST_ERROR",
@@ -142,7 +141,7 @@ describe("Razorpay fake: wire format", () => {
     });
     expect(c.id).toMatch(/^cust_[A-Za-z0-9]{14}$/);
     expect(c).toMatchObject({ entity: "customer", email: "a@shop.example" });
-    const dup = await thrown(rp.customers.create({ name: "Asha", email: "a@shop.example" }));
+    const dup = await sdkError(rp.customers.create({ name: "Asha", email: "a@shop.example" }));
     expect(dup.error.description).toContain("already exists");
     const same = await rp.customers.create({
       name: "Asha",
@@ -152,22 +151,22 @@ describe("Razorpay fake: wire format", () => {
     expect(same.id).toBe(c.id);
     expect((await rp.customers.edit(c.id, { name: "Asha R" })).name).toBe("Asha R");
     expect((await rp.customers.fetch(c.id)).name).toBe("Asha R");
-    const extra = await thrown(rp.customers.edit(c.id, { gstin: "29ABCDE1234F1Z5" } as never));
+    const extra = await sdkError(rp.customers.edit(c.id, { gstin: "29ABCDE1234F1Z5" } as never));
     expect(extra.error.description).toBe("gstin is/are not required and should not be sent");
-    const missing = await thrown(rp.customers.fetch("cust_nope"));
+    const missing = await sdkError(rp.customers.fetch("cust_nope"));
     expect(missing.statusCode).toBe(400);
     expect(missing.error.description).toBe("The id provided does not exist");
-    const bad = await thrown(rp.orders.create({ amount: 50, currency: "INR" }));
+    const bad = await sdkError(rp.orders.create({ amount: 50, currency: "INR" }));
     expect(bad.error).toMatchObject({ code: "BAD_REQUEST_ERROR", field: "amount" });
   });
 
   it("injected 429 and 500 reach the SDK with their status; the next call works", async () => {
     fake.injectFault(razorpayFault(429, 3), { match: { path: "/v1/orders" } });
-    const rate = await thrown(rp.orders.create({ amount: 10000, currency: "INR" }));
+    const rate = await sdkError(rp.orders.create({ amount: 10000, currency: "INR" }));
     expect(rate.statusCode).toBe(429);
     expect(fake.lastRequest("POST", "/v1/orders")).toBeDefined();
     fake.injectFault(razorpayFault(500));
-    const down = await thrown(rp.orders.create({ amount: 10000, currency: "INR" }));
+    const down = await sdkError(rp.orders.create({ amount: 10000, currency: "INR" }));
     expect(down).toMatchObject({ statusCode: 500, error: { code: "SERVER_ERROR" } });
     expect((await rp.orders.create({ amount: 10000, currency: "INR" })).status).toBe("created");
     expect(fake.calls.filter((c) => c.path === "/v1/orders")).toHaveLength(3);
@@ -277,7 +276,7 @@ describe("Razorpay fake: subscriptions and webhooks", () => {
     await fake.settled();
     expect((await rp.subscriptions.fetch(sub.id)).status).toBe("cancelled");
     expect(types().at(-1)).toBe("subscription.cancelled");
-    expect((await thrown(rp.subscriptions.cancel(sub.id))).error.description).toContain(
+    expect((await sdkError(rp.subscriptions.cancel(sub.id))).error.description).toContain(
       "not cancellable",
     );
 
@@ -355,7 +354,7 @@ describe("Razorpay fake: orders, payments, links, refunds", () => {
     await rp.payments.refund(paid.razorpay_payment_id, {});
     const p = await rp.payments.fetch(paid.razorpay_payment_id);
     expect(p).toMatchObject({ status: "refunded", amount_refunded: 50000, refund_status: "full" });
-    const over = await thrown(rp.payments.refund(paid.razorpay_payment_id, { amount: 100 }));
+    const over = await sdkError(rp.payments.refund(paid.razorpay_payment_id, { amount: 100 }));
     expect(over.statusCode).toBe(400);
     await fake.settled();
     expect(types()).toEqual([
@@ -374,12 +373,12 @@ describe("Razorpay fake: orders, payments, links, refunds", () => {
     expect((await rp.orders.fetch(order.id)).status).toBe("attempted");
     const auth = fake.payOrder(order.id, { capture: false });
     expect((await rp.payments.fetch(auth.razorpay_payment_id)).status).toBe("authorized");
-    const wrong = await thrown(rp.payments.capture(auth.razorpay_payment_id, 5000, "INR"));
+    const wrong = await sdkError(rp.payments.capture(auth.razorpay_payment_id, 5000, "INR"));
     expect(wrong.error.field).toBe("amount");
     const captured = await rp.payments.capture(auth.razorpay_payment_id, 10000, "INR");
     expect(captured.status).toBe("captured");
     expect(
-      (await thrown(rp.payments.capture(auth.razorpay_payment_id, 10000, "INR"))).statusCode,
+      (await sdkError(rp.payments.capture(auth.razorpay_payment_id, 10000, "INR"))).statusCode,
     ).toBe(400);
     expect((await rp.orders.fetch(order.id)).status).toBe("paid");
     await fake.settled();

@@ -1,5 +1,6 @@
 import Stripe from "stripe";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { rejected } from "../support/errors";
 import { createFakeServer, type FakeServer } from "./base";
 import { fakeEnv, fakeFactories, startFakes, stopFakes } from "./registry";
 import {
@@ -58,14 +59,11 @@ afterEach(async () => {
   await receiver.stop();
 });
 
-async function thrown(p: Promise<unknown>): Promise<Stripe.errors.StripeError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof Stripe.errors.StripeError) return err;
-    throw err;
-  }
-  throw new Error("expected a Stripe error");
+/** What the SDK rejected with, checked to be one of its StripeErrors. */
+async function sdkError(p: Promise<unknown>): Promise<Stripe.errors.StripeError> {
+  const err = await rejected(p);
+  expect(err).toBeInstanceOf(Stripe.errors.StripeError);
+  return err as Stripe.errors.StripeError;
 }
 
 async function subscriptionCheckout(unitAmount = 2900, email = "owner@shop.example") {
@@ -118,7 +116,7 @@ describe("Stripe fake: wire format", () => {
   });
 
   it("refuses a wrong key with 401 and Stripe's error shape, which the SDK maps", async () => {
-    const err = await thrown(sdk("sk_test_wrong").customers.create({ email: "a@b.example" }));
+    const err = await sdkError(sdk("sk_test_wrong").customers.create({ email: "a@b.example" }));
     expect(err).toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
     expect(err.statusCode).toBe(401);
     expect(err.message).toContain("Invalid API Key provided");
@@ -140,7 +138,7 @@ describe("Stripe fake: wire format", () => {
     expect((await stripe.customers.retrieve(c.id)) as Stripe.Customer).toMatchObject({
       name: "Asha R",
     });
-    const err = await thrown(stripe.customers.retrieve("cus_nope"));
+    const err = await sdkError(stripe.customers.retrieve("cus_nope"));
     expect(err.statusCode).toBe(404);
     expect(err.code).toBe("resource_missing");
   });
@@ -150,7 +148,7 @@ describe("Stripe fake: wire format", () => {
     const b = await stripe.customers.create({ email: "x@shop.example" }, { idempotencyKey: "k1" });
     expect(b.id).toBe(a.id);
     expect(b.lastResponse.headers["idempotent-replayed"]).toBe("true");
-    const err = await thrown(
+    const err = await sdkError(
       stripe.customers.create({ email: "y@shop.example" }, { idempotencyKey: "k1" }),
     );
     expect(err).toBeInstanceOf(Stripe.errors.StripeIdempotencyError);
@@ -161,11 +159,11 @@ describe("Stripe fake: wire format", () => {
 
   it("injected 429 (with Retry-After), 500 and a hang reach the SDK as its errors", async () => {
     fake.injectFault(stripeFault(429, 7), { match: { path: "/v1/customers" } });
-    const rate = await thrown(stripe.customers.create({ email: "a@b.example" }));
+    const rate = await sdkError(stripe.customers.create({ email: "a@b.example" }));
     expect(rate).toBeInstanceOf(Stripe.errors.StripeRateLimitError);
     expect(rate.headers?.["retry-after"]).toBe("7");
     fake.injectFault(stripeFault(500));
-    const down = await thrown(stripe.customers.create({ email: "a@b.example" }));
+    const down = await sdkError(stripe.customers.create({ email: "a@b.example" }));
     expect(down).toBeInstanceOf(Stripe.errors.StripeAPIError);
     expect(down.statusCode).toBe(500);
     fake.injectFault({ kind: "hang" });
@@ -177,7 +175,7 @@ describe("Stripe fake: wire format", () => {
       maxNetworkRetries: 0,
       timeout: 200,
     });
-    expect(await thrown(impatient.customers.create({ email: "a@b.example" }))).toBeInstanceOf(
+    expect(await sdkError(impatient.customers.create({ email: "a@b.example" }))).toBeInstanceOf(
       Stripe.errors.StripeConnectionError,
     );
     // After the faults, the same call works.
@@ -268,7 +266,7 @@ describe("Stripe fake: checkout and webhooks", () => {
     expect(refund).toMatchObject({ status: "succeeded", amount: 400 });
     const rest = await stripe.refunds.create({ payment_intent: pi.id });
     expect(rest.amount).toBe(600);
-    const again = await thrown(stripe.refunds.create({ payment_intent: pi.id }));
+    const again = await sdkError(stripe.refunds.create({ payment_intent: pi.id }));
     expect(again.code).toBe("charge_already_refunded");
     await fake.settled();
     const refunds = received.filter((e) => e.type === "charge.refunded");
@@ -447,7 +445,7 @@ describe("Stripe fake: subscription lifecycle", () => {
     const sub = await paidSubscription();
     const gone = await stripe.subscriptions.cancel(sub.id);
     expect(gone.status).toBe("canceled");
-    expect((await thrown(stripe.subscriptions.cancel(sub.id))).statusCode).toBe(400);
+    expect((await sdkError(stripe.subscriptions.cancel(sub.id))).statusCode).toBe(400);
     const portal = await stripe.billingPortal.sessions.create({
       customer: sub.customer as string,
       return_url: "https://app.example/billing",
