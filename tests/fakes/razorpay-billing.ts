@@ -272,9 +272,10 @@ export function createRazorpayBilling(deps: Deps): RazorpayBilling {
       throw new Error(`razorpay fake: ${sub.id} is ${status}; it does not renew`);
     }
     if (cancelAtCycleEnd.has(sub.id)) return end(sub, "cancelled");
+    // A mandate authorised ahead of start_at is first charged at start_at.
     const start =
       status === "authenticated"
-        ? nowSeconds()
+        ? ((sub.start_at as number | null) ?? nowSeconds())
         : ((sub.current_end as number | null) ?? nowSeconds());
     const p = chargeCycle(sub, fail, start);
     if (p.status !== "captured") {

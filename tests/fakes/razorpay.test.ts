@@ -267,6 +267,38 @@ describe("Razorpay fake: subscriptions and webhooks", () => {
     ]);
   });
 
+  it("a future start_at is authenticated first and charged when the cycle comes", async () => {
+    const plan = await rp.plans.create({
+      period: "yearly",
+      interval: 1,
+      item: { name: "Growth (yearly)", amount: 2499000, currency: "INR" },
+    });
+    const startAt = Math.floor(Date.now() / 1000) + 14 * 24 * 3600;
+    const sub = await rp.subscriptions.create({
+      plan_id: plan.id,
+      total_count: 5,
+      start_at: startAt,
+    });
+    await press(sub.short_url, "authorise");
+    expect(await rp.subscriptions.fetch(sub.id)).toMatchObject({
+      status: "authenticated",
+      paid_count: 0,
+    });
+    await fake.advanceSubscription(sub.id);
+    await fake.settled();
+    expect(await rp.subscriptions.fetch(sub.id)).toMatchObject({
+      status: "active",
+      paid_count: 1,
+      current_start: startAt,
+    });
+    expect(types()).toEqual([
+      "subscription.authenticated",
+      "payment.captured",
+      "subscription.activated",
+      "subscription.charged",
+    ]);
+  });
+
   it("cancel at cycle end keeps it active until the cycle ends; cancel now ends it", async () => {
     const { sub } = await subscription();
     await press(sub.short_url, "authorise");

@@ -32,6 +32,7 @@ export interface StripeBilling {
   /** Pays a Checkout Session; returns the decline code when the charge fails. */
   completeCheckout(session: Obj): string | null;
   updateSubscription(sub: Obj, body: FormObject): Obj | string;
+  previewInvoice(sub: Obj, details: FormObject): Obj | string;
   cancelNow(sub: Obj): Obj;
   subscriptionOf(invoice: Obj): string | null;
   /** Charges an open invoice; returns the decline code when it fails. */
@@ -291,16 +292,16 @@ export function createStripeBilling(deps: Deps): StripeBilling {
     return null;
   }
 
-  function updateSubscription(sub: Obj, body: FormObject): Obj | string {
-    if (sub.status === "canceled") return "A canceled subscription can only update its metadata.";
-    const previous: Json = {};
-    const cancel = bool(body.cancel_at_period_end);
-    const changes = list(body.items);
-    const behavior = str(body.proration_behavior) ?? "create_prorations";
+  /** Items after `changes` and the proration lines they cost at `at` (nothing is mutated). */
+  function planChange(
+    sub: Obj,
+    changes: FormObject[],
+    behavior: string,
+    at: number,
+  ): { newItems: Obj[]; prorations: Obj[] } | string {
     if (!["create_prorations", "always_invoice", "none"].includes(behavior)) {
       return "Invalid proration_behavior: must be one of always_invoice, create_prorations, or none";
     }
-    const at = Number(str(body.proration_date) ?? nowSeconds());
     const prorations: Obj[] = [];
     const newItems = itemsOf(sub).map((it) => ({ ...it }));
     for (const change of changes) {
@@ -320,24 +321,24 @@ export function createStripeBilling(deps: Deps): StripeBilling {
       const oldPrice = target.price as Obj;
       const { start, end } = periodOf(target);
       const qty = Number(str(change.quantity) ?? target.quantity);
+      // Stripe credits the unused time on the old price and charges the rest on the new one.
       const frac = Math.max(0, Math.min(1, (end - at) / (end - start)));
       if (behavior !== "none") {
         const period = { start: at, end };
         const oldAmt = (oldPrice.unit_amount as number) * (target.quantity as number);
         const newAmt = (price.unit_amount as number) * qty;
+        const currency = String(sub.currency);
         prorations.push(
           invoiceLine(
             -Math.round(oldAmt * frac),
-            String(sub.currency),
+            currency,
             "Unused time on previous plan",
             period,
             oldPrice,
           ),
-        );
-        prorations.push(
           invoiceLine(
             Math.round(newAmt * frac),
-            String(sub.currency),
+            currency,
             "Remaining time on new plan",
             period,
             price,
@@ -347,6 +348,19 @@ export function createStripeBilling(deps: Deps): StripeBilling {
       target.price = price;
       target.quantity = qty;
     }
+    return { newItems, prorations };
+  }
+
+  function updateSubscription(sub: Obj, body: FormObject): Obj | string {
+    if (sub.status === "canceled") return "A canceled subscription can only update its metadata.";
+    const previous: Json = {};
+    const cancel = bool(body.cancel_at_period_end);
+    const changes = list(body.items);
+    const behavior = str(body.proration_behavior) ?? "create_prorations";
+    const at = Number(str(body.proration_date) ?? nowSeconds());
+    const planned = planChange(sub, changes, behavior, at);
+    if (typeof planned === "string") return planned;
+    const { newItems, prorations } = planned;
     if (changes.length > 0) {
       previous.items = structuredClone(sub.items);
       (sub.items as { data: Obj[] }).data = newItems;
@@ -377,6 +391,37 @@ export function createStripeBilling(deps: Deps): StripeBilling {
       pendingProrations.set(sub.id, [...(pendingProrations.get(sub.id) ?? []), ...prorations]);
     }
     return sub;
+  }
+
+  /**
+   * `POST /v1/invoices/create_preview` for a subscription change: with always_invoice, the
+   * invoice the change would charge now; otherwise the next renewal's invoice (pending and new
+   * prorations plus the next period). Not stored.
+   */
+  function previewInvoice(sub: Obj, details: FormObject): Obj | string {
+    const behavior = str(details.proration_behavior) ?? "create_prorations";
+    const at = Number(str(details.proration_date) ?? nowSeconds());
+    const planned = planChange(sub, list(details.items), behavior, at);
+    if (typeof planned === "string") return planned;
+    const currency = String(sub.currency);
+    const next = planned.newItems.map((it) => {
+      const price = it.price as Obj;
+      const rec = price.recurring as { interval: string; interval_count: number };
+      const { end } = periodOf(it);
+      const period = { start: end, end: addInterval(end, rec.interval, rec.interval_count) };
+      const amt = (price.unit_amount as number) * (it.quantity as number);
+      return invoiceLine(amt, currency, `${String(it.quantity)} × plan`, period, price);
+    });
+    const lines =
+      behavior === "always_invoice"
+        ? planned.prorations
+        : [...(pendingProrations.get(sub.id) ?? []), ...planned.prorations, ...next];
+    const latest = sub.latest_invoice;
+    const draft = makeInvoice(String(sub.customer), currency, lines, "upcoming", sub);
+    objects.delete(draft.id);
+    invoiceSeq -= 1;
+    sub.latest_invoice = latest;
+    return { ...draft, id: `upcoming_${draft.id}`, status: "draft", number: null };
   }
 
   function cancelNow(sub: Obj): Obj {
@@ -443,6 +488,7 @@ export function createStripeBilling(deps: Deps): StripeBilling {
     priceFrom,
     completeCheckout,
     updateSubscription,
+    previewInvoice,
     cancelNow,
     subscriptionOf,
     payInvoice,

@@ -394,6 +394,19 @@ describe("Stripe fake: subscription lifecycle", () => {
     });
     const { current_period_start: start, current_period_end: end } = item;
     const at = start + Math.floor((end - start) / 2);
+    const preview = await stripe.invoices.createPreview({
+      customer: sub.customer as string,
+      subscription: sub.id,
+      subscription_details: {
+        items: [{ id: item.id, price: bigger.id }],
+        proration_behavior: "always_invoice",
+        proration_date: at,
+      },
+    });
+    expect(preview.status).toBe("draft");
+    expect((await stripe.subscriptions.retrieve(sub.id)).items.data[0]!.price.id).toBe(
+      item.price.id,
+    );
     const up = await stripe.subscriptions.update(sub.id, {
       items: [{ id: item.id, price: bigger.id }],
       proration_behavior: "always_invoice",
@@ -404,6 +417,7 @@ describe("Stripe fake: subscription lifecycle", () => {
     const expected = Math.round(9000 * frac) - Math.round(3000 * frac);
     const inv = await stripe.invoices.retrieve(up.latest_invoice as string);
     expect(inv).toMatchObject({ billing_reason: "subscription_update", amount_paid: expected });
+    expect(preview.total).toBe(expected);
     expect(inv.lines.data.map((l) => l.amount)).toEqual([
       -Math.round(3000 * frac),
       Math.round(9000 * frac),
@@ -439,6 +453,39 @@ describe("Stripe fake: subscription lifecycle", () => {
       "customer.subscription.deleted",
     ]);
     expect(received[1]!.data.previous_attributes).toMatchObject({ cancel_at_period_end: true });
+  });
+
+  it("a trial starts with a zero invoice and the first renewal charges the price", async () => {
+    const customer = await stripe.customers.create({ email: "t@shop.example" });
+    const session = await stripe.checkout.sessions.create({
+      mode: "subscription",
+      customer: customer.id,
+      success_url: "https://app.example/done",
+      line_items: [
+        {
+          quantity: 1,
+          price_data: {
+            currency: "usd",
+            unit_amount: 4900,
+            recurring: { interval: "year" },
+            product_data: { name: "Growth yearly" },
+          },
+        },
+      ],
+      subscription_data: { trial_period_days: 14 },
+    });
+    await press(session.url!, "pay");
+    const subId = (await stripe.checkout.sessions.retrieve(session.id)).subscription as string;
+    const sub = await stripe.subscriptions.retrieve(subId);
+    expect(sub.status).toBe("trialing");
+    expect(sub.trial_end! - sub.trial_start!).toBe(14 * 24 * 3600);
+    expect((await stripe.invoices.retrieve(sub.latest_invoice as string)).amount_paid).toBe(0);
+    await fake.advanceSubscription(subId);
+    const after = await stripe.subscriptions.retrieve(subId);
+    expect(after.status).toBe("active");
+    expect(after.items.data[0]!.current_period_start).toBe(sub.trial_end);
+    const paid = await stripe.invoices.retrieve(after.latest_invoice as string);
+    expect(paid).toMatchObject({ status: "paid", amount_paid: 4900 });
   });
 
   it("cancels at once and opens a billing portal session", async () => {

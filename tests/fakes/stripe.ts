@@ -361,6 +361,14 @@ export function createStripeFake(options: StripeFakeOptions = {}): StripeFake {
       );
       return json(stripeList(req.path, data, limitOf(body)));
     }),
+    api("POST", "/v1/invoices/create_preview", (_req, body) => {
+      const subId = str(body.subscription);
+      if (!subId) return paramMissing("subscription");
+      const sub = objects.get(subId);
+      if (!sub || sub.object !== "subscription") return missing("subscription", subId);
+      const draft = billing.previewInvoice(sub, obj(body.subscription_details));
+      return typeof draft === "string" ? invalidParam("subscription_details", draft) : json(draft);
+    }),
     api("GET", /\/v1\/invoices\/(?<id>[^/]+)/, fetchOf("invoice", "invoice")),
     api("POST", /\/v1\/invoices\/(?<id>[^/]+)\/pay/, (req) => {
       const inv = objects.get(req.params.id ?? "");
