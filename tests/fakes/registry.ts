@@ -1,8 +1,10 @@
 import { createAnthropicFake } from "./anthropic";
 import type { FakeServer } from "./base";
 import { createGoogleFake, FAKE_GOOGLE_DEMO_ACCOUNT } from "./google";
+import { createRazorpayFake } from "./razorpay";
 import { createSesFake } from "./ses";
 import { createSmsFake, FAKE_SMS_DEMO_ACCOUNT } from "./sms";
+import { createStripeFake } from "./stripe";
 import { createTelegramFake, FAKE_TELEGRAM_DEMO_BOT } from "./telegram";
 import { createWhatsAppFake, FAKE_WHATSAPP_DEMO_NUMBER } from "./whatsapp";
 
@@ -44,6 +46,18 @@ export const fakeFactories: Record<string, FakeEntry> = {
   },
   // The app must use FAKE_ANTHROPIC_API_KEY from ./anthropic as ANTHROPIC_API_KEY.
   anthropic: { create: createAnthropicFake, envVar: "ANTHROPIC_BASE_URL" },
+  // The app must use FAKE_STRIPE_SECRET_KEY and FAKE_STRIPE_WEBHOOK_SECRET from ./stripe. Events
+  // are posted to STRIPE_FAKE_WEBHOOK_URL when set (e.g. http://127.0.0.1:3210/webhooks/stripe).
+  stripe: {
+    create: () => createStripeFake({ webhookUrl: process.env.STRIPE_FAKE_WEBHOOK_URL }),
+    envVar: "STRIPE_API_BASE_URL",
+  },
+  // The app must use FAKE_RAZORPAY_KEY_ID, _KEY_SECRET and _WEBHOOK_SECRET from ./razorpay.
+  // Events are posted to RAZORPAY_FAKE_WEBHOOK_URL when set.
+  razorpay: {
+    create: () => createRazorpayFake({ webhookUrl: process.env.RAZORPAY_FAKE_WEBHOOK_URL }),
+    envVar: "RAZORPAY_API_BASE_URL",
+  },
 };
 
 /**
