@@ -565,7 +565,8 @@ describe("running imports", () => {
       .orderBy(desc(auditLog.id))
       .get()!;
     expect(JSON.parse(entry.details!)).toMatchObject({ status: "completed", resumed: true });
-  });
+    // 12,000 rows imported twice over in worker threads: minutes on a busy 2-core box.
+  }, 120_000);
 
   test("queued imports wait for the running one and then run", async () => {
     const ctx = await workspace();
