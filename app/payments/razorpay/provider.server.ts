@@ -57,15 +57,15 @@ interface SdkRejection {
 export function razorpayError(error: unknown): PaymentProviderError {
   if (error instanceof PaymentProviderError) return error;
   const r = error as SdkRejection | null;
-  if (r && typeof r === "object" && typeof r.statusCode === "number" && r.error) {
-    const reason = r.error.reason && r.error.reason !== "NA" ? r.error.reason : undefined;
+  if (r && typeof r === "object" && typeof r.statusCode === "number") {
+    const reason = r.error?.reason && r.error.reason !== "NA" ? r.error.reason : undefined;
     return new PaymentProviderError(
       "razorpay",
-      r.error.description ?? `Razorpay answered ${r.statusCode}`,
+      r.error?.description ?? `Razorpay answered ${r.statusCode}`,
       {
         retryable: isRetryableStatus(r.statusCode),
         status: r.statusCode,
-        code: r.error.code,
+        code: r.error?.code,
         declineCode: reason,
         cause: error,
       },
