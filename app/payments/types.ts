@@ -126,9 +126,10 @@ export interface PaymentProvider {
    * Checks a webhook's signature over the exact bytes received (never a re-serialised body).
    * Only a verified event is ever read; its state is re-read with `fetchSubscription`.
    */
-  verifyWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>):
-    | WebhookVerdict
-    | Promise<WebhookVerdict>;
+  verifyWebhook(
+    rawBody: Buffer,
+    headers: Record<string, string | string[] | undefined>,
+  ): WebhookVerdict | Promise<WebhookVerdict>;
 }
 
 /**

@@ -16,7 +16,9 @@ import { createRazorpayProvider } from "./provider.server";
 let fake: RazorpayFake;
 let razorpay: PaymentProvider;
 
-function provider(options: { timeoutMs?: number; webhookSecret?: string; keySecret?: string } = {}) {
+function provider(
+  options: { timeoutMs?: number; webhookSecret?: string; keySecret?: string } = {},
+) {
   return createRazorpayProvider({
     keyId: FAKE_RAZORPAY_KEY_ID,
     keySecret: options.keySecret ?? FAKE_RAZORPAY_KEY_SECRET,
@@ -198,7 +200,12 @@ describe("Razorpay provider: errors", () => {
   });
 
   it("a declined payment, wrong keys and an unknown id are not retryable", async () => {
-    const decline = fakeError(400, "Your payment was declined by the bank.", "", "BAD_REQUEST_ERROR");
+    const decline = fakeError(
+      400,
+      "Your payment was declined by the bank.",
+      "",
+      "BAD_REQUEST_ERROR",
+    );
     const body = decline.json as { error: Record<string, unknown> };
     body.error.reason = "payment_declined";
     fake.injectFault({ kind: "status", status: 400, json: body });
@@ -284,9 +291,9 @@ describe("Razorpay provider: webhooks", () => {
     expect(await verify(good.body, unsigned)).toMatchObject({ ok: false, status: 400 });
     const { "x-razorpay-event-id": _id, ...noId } = good.headers;
     expect(await verify(good.body, noId)).toMatchObject({ ok: false, status: 400 });
-    expect(await verify(good.body, { ...good.headers, "x-razorpay-signature": "zz" })).toMatchObject(
-      { ok: false, status: 401 },
-    );
+    expect(
+      await verify(good.body, { ...good.headers, "x-razorpay-signature": "zz" }),
+    ).toMatchObject({ ok: false, status: 401 });
     expect(await verify(good.body, good.headers)).toMatchObject({ ok: true });
   });
 });

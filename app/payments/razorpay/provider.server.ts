@@ -100,8 +100,7 @@ export function razorpaySignatureMatches(rawBody: Buffer, signature: string, sec
 export function createRazorpayProvider(config: RazorpayConfig): PaymentProvider {
   const rp = new Razorpay({ key_id: config.keyId, key_secret: config.keySecret });
   // The SDK's axios instance; its paths already start with /v1.
-  const rq = (rp.api as unknown as { rq: { defaults: { baseURL?: string; timeout?: number } } })
-    .rq;
+  const rq = (rp.api as unknown as { rq: { defaults: { baseURL?: string; timeout?: number } } }).rq;
   rq.defaults.baseURL = config.apiBaseUrl;
   rq.defaults.timeout = config.timeoutMs;
 
@@ -134,8 +133,7 @@ export function createRazorpayProvider(config: RazorpayConfig): PaymentProvider 
     };
   }
 
-  const fetchSub = async (ref: string) =>
-    normalise(await call(() => rp.subscriptions.fetch(ref)));
+  const fetchSub = async (ref: string) => normalise(await call(() => rp.subscriptions.fetch(ref)));
 
   return {
     name: "razorpay",
@@ -144,7 +142,11 @@ export function createRazorpayProvider(config: RazorpayConfig): PaymentProvider 
       const contact = facts.phone ? { contact: facts.phone } : {};
       if (facts.existingRef) {
         const c = await call(() =>
-          rp.customers.edit(facts.existingRef!, { name: facts.name, email: facts.email, ...contact }),
+          rp.customers.edit(facts.existingRef!, {
+            name: facts.name,
+            email: facts.email,
+            ...contact,
+          }),
         );
         return { customerRef: c.id };
       }
@@ -163,7 +165,8 @@ export function createRazorpayProvider(config: RazorpayConfig): PaymentProvider 
 
     async startSubscription(input) {
       const plan = await planFor(input.planRef, input.planName, input.price, input.interval);
-      const startAt = input.trialEnd && input.trialEnd.getTime() > Date.now() ? input.trialEnd : null;
+      const startAt =
+        input.trialEnd && input.trialEnd.getTime() > Date.now() ? input.trialEnd : null;
       // Razorpay takes no idempotency key: the key is kept in notes to find a duplicate later.
       const sub = await call(() =>
         rp.subscriptions.create({

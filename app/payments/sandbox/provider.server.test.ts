@@ -35,7 +35,10 @@ describe("sandbox payment provider", () => {
   it("runs the whole flow without keys: checkout page of ours, pay, change, cancel, resume", async () => {
     const { provider } = sandbox();
     const { customerRef, start } = await started(provider);
-    expect((await provider.ensureCustomer({ workspaceId: "ws_shop", name: "S", email: "x@y.example" })).customerRef).toBe(customerRef);
+    expect(
+      (await provider.ensureCustomer({ workspaceId: "ws_shop", name: "S", email: "x@y.example" }))
+        .customerRef,
+    ).toBe(customerRef);
     expect(start.hostedUrl).toBe(
       `http://localhost:3000/billing/sandbox/checkout/${encodeURIComponent(start.ref)}`,
     );

@@ -190,8 +190,8 @@ describe("Stripe provider: subscriptions", () => {
     const { state } = await paid();
     const invoice = fake.get(String(fake.get(state.ref)!.latest_invoice))!;
     const paymentRef = String(
-      (invoice.payments as { data: { payment: { payment_intent: string } }[] } | undefined)
-        ?.data[0]?.payment.payment_intent ?? invoice.payment_intent,
+      (invoice.payments as { data: { payment: { payment_intent: string } }[] } | undefined)?.data[0]
+        ?.payment.payment_intent ?? invoice.payment_intent,
     );
     const part = await stripe.refund(paymentRef, 900, "refund-1");
     expect(part).toMatchObject({ amount: 900, status: "succeeded" });

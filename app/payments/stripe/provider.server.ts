@@ -62,7 +62,8 @@ function stripeClient(config: StripeConfig): Stripe {
 export function stripeError(error: unknown): PaymentProviderError {
   if (error instanceof PaymentProviderError) return error;
   if (error instanceof Stripe.errors.StripeError) {
-    const status = error instanceof Stripe.errors.StripeConnectionError ? undefined : error.statusCode;
+    const status =
+      error instanceof Stripe.errors.StripeConnectionError ? undefined : error.statusCode;
     return new PaymentProviderError("stripe", error.message, {
       retryable: isRetryableStatus(status),
       status,
@@ -245,9 +246,7 @@ export function createStripeProvider(config: StripeConfig): PaymentProvider {
       const target = paymentRef.startsWith("ch_")
         ? { charge: paymentRef }
         : { payment_intent: paymentRef };
-      const r = await call(() =>
-        stripe.refunds.create({ ...target, amount }, { idempotencyKey }),
-      );
+      const r = await call(() => stripe.refunds.create({ ...target, amount }, { idempotencyKey }));
       const status =
         r.status === "succeeded" ? "succeeded" : r.status === "failed" ? "failed" : "pending";
       return { ref: r.id, amount: r.amount, status };
