@@ -153,6 +153,31 @@ describe("Razorpay provider: subscriptions", () => {
     });
   });
 
+  it("changes the plan with Razorpay's update: a new plan, now or at the cycle's end", async () => {
+    const { start } = await started();
+    await authorise(start.hostedUrl);
+    // The fake has no PATCH /v1/subscriptions/:id yet: only the request is checked here.
+    const answer = await rejected(
+      razorpay.changeSubscription({
+        ref: start.ref,
+        planRef: "business:month",
+        planName: "Business (monthly)",
+        price: { amount: 14_999_00, currency: "INR" },
+        interval: "month",
+        effective: "renewal",
+        idempotencyKey: "change-1",
+      }),
+    );
+    expect(answer).toMatchObject({ retryable: false, status: 404 });
+    const sent = fake.lastRequest("PATCH", `/v1/subscriptions/${start.ref}`)!;
+    const body = sent.json as { plan_id: string; schedule_change_at: string };
+    expect(body.schedule_change_at).toBe("cycle_end");
+    expect(fake.get(body.plan_id)).toMatchObject({
+      item: { amount: 14_999_00, currency: "INR" },
+      notes: { plan: "business:month" },
+    });
+  });
+
   it("cancels now; a second cancel is refused and not retryable", async () => {
     const { start } = await started();
     await authorise(start.hostedUrl);
