@@ -115,6 +115,17 @@ describe("Stripe provider: subscriptions", () => {
     expect(item.price.unit_amount).toBe(2900);
   });
 
+  it("a card declined on the hosted page leaves the checkout incomplete", async () => {
+    const { start } = await started();
+    fake.failNextCharge("insufficient_funds");
+    expect((await pay(start.hostedUrl)).status).toBe(402);
+    expect(await stripe.fetchSubscription(start.ref)).toMatchObject({
+      ref: start.ref,
+      status: "incomplete",
+      planRef: null,
+    });
+  });
+
   it("a start retried with the same idempotency key makes one checkout", async () => {
     const { customerRef } = await started();
     const input = {
