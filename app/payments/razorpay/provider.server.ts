@@ -168,6 +168,8 @@ export function createRazorpayProvider(config: RazorpayConfig): PaymentProvider 
       const startAt =
         input.trialEnd && input.trialEnd.getTime() > Date.now() ? input.trialEnd : null;
       // Razorpay takes no idempotency key: the key is kept in notes to find a duplicate later.
+      // Its subscription page has no return URL (successUrl/cancelUrl go unused): the state
+      // comes from the webhook and fetchSubscription.
       const sub = await call(() =>
         rp.subscriptions.create({
           plan_id: plan.id,
@@ -225,6 +227,7 @@ export function createRazorpayProvider(config: RazorpayConfig): PaymentProvider 
       return { ref: r.id, amount: Number(r.amount), status };
     },
 
+    // Razorpay signs no timestamp and retries for a day: a replay is caught by its event id.
     verifyWebhook(rawBody, headers): WebhookVerdict {
       const signature = headerOf(headers, "x-razorpay-signature");
       if (!signature) {
