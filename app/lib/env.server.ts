@@ -139,6 +139,13 @@ const EnvSchema = z
     AI_INBOX_REQUESTS_PER_HOUR: intIn(1, 10_000).default(120),
     STRIPE_API_BASE_URL: url.default("https://api.stripe.com"),
     RAZORPAY_API_BASE_URL: url.default("https://api.razorpay.com"),
+    // Payment providers: each one's keys all together or none (none: the keyless sandbox).
+    STRIPE_SECRET_KEY: z.string().trim().min(1).optional(),
+    STRIPE_WEBHOOK_SECRET: z.string().trim().min(1).optional(),
+    RAZORPAY_KEY_ID: z.string().trim().min(1).optional(),
+    RAZORPAY_KEY_SECRET: z.string().trim().min(1).optional(),
+    // The secret set on the Razorpay webhook (not the key secret that signs Checkout answers).
+    RAZORPAY_WEBHOOK_SECRET: z.string().trim().min(1).optional(),
     GOOGLE_OAUTH_BASE_URL: url.optional(),
     GOOGLE_CLIENT_ID: z.string().min(1).optional(),
     GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
@@ -201,19 +208,23 @@ const EnvSchema = z
         });
       }
     }
-    const sms = [
-      "PLATFORM_SMS_ACCOUNT_SID",
-      "PLATFORM_SMS_AUTH_TOKEN",
-      "PLATFORM_SMS_FROM",
+    // A half-configured account would fail at the first call instead of at boot.
+    const together = [
+      ["PLATFORM_SMS_ACCOUNT_SID", "PLATFORM_SMS_AUTH_TOKEN", "PLATFORM_SMS_FROM"],
+      ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"],
+      ["RAZORPAY_KEY_ID", "RAZORPAY_KEY_SECRET", "RAZORPAY_WEBHOOK_SECRET"],
     ] as const;
-    const set = sms.filter((name) => env[name] !== undefined);
-    if (set.length > 0 && set.length < sms.length) {
-      const missing = sms.find((name) => env[name] === undefined)!;
-      issues.addIssue({
-        code: "custom",
-        path: [missing],
-        message: `must be set together with ${set.join(" and ")} (all three, or none)`,
-      });
+    for (const group of together) {
+      const set = group.filter((name) => env[name] !== undefined);
+      if (set.length > 0 && set.length < group.length) {
+        const missing = group.find((name) => env[name] === undefined)!;
+        const all = group.length === 2 ? "both" : "all three";
+        issues.addIssue({
+          code: "custom",
+          path: [missing],
+          message: `must be set together with ${set.join(" and ")} (${all}, or none)`,
+        });
+      }
     }
   })
   .transform((env) => ({

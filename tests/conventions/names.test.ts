@@ -27,6 +27,12 @@ const SHARED_BY_DESIGN: Record<string, string> = {
   adapter: "app/channels/<provider>/adapter.server.ts",
   // The control database: its connection (app/db) and its schema (app/db/schema).
   control: "app/db/control.server.ts and app/db/schema/control.ts",
+  // One implementation of the PaymentProvider interface per provider folder.
+  provider: "app/payments/<provider>/provider.server.ts",
+  // A provider layer's interface, one per layer: channel adapters and payment providers.
+  types: "app/channels/types.ts and app/payments/types.ts",
+  // A layer's entry point: the job list (app/jobs) and the provider choice (app/payments).
+  index: "app/jobs/index.server.ts and app/payments/index.server.ts",
 };
 
 /** "name" of "app/db/backup-files.server.ts" is "backup-files". */
