@@ -25,7 +25,7 @@ import {
   SUBSCRIPTION_FIELDS,
   unexpected,
 } from "./razorpay-wire";
-import { createWebhookOutbox, type WebhookDelivery } from "./webhook-outbox";
+import { createWebhookOutbox, webhookHelpers, type WebhookDelivery } from "./webhook-outbox";
 
 export { razorpayError, razorpayFault, razorpaySignature } from "./razorpay-wire";
 
@@ -454,19 +454,8 @@ export function createRazorpayFake(options: RazorpayFakeOptions = {}): RazorpayF
       },
     },
     calls: { get: () => server.requests, enumerable: true },
-    events: { value: events, enumerable: true },
-    deliveries: { value: outbox.deliveries, enumerable: true },
-    setWebhook: {
-      value: (url: string | null, secret?: string) => {
-        outbox.url = url;
-        if (secret) outbox.secret = secret;
-      },
-    },
+    ...webhookHelpers(outbox, events),
     sendEvent: { value: (event: string, e: Record<string, Json>) => emit(event, wrap(e)) },
-    replay: { value: (id: string) => outbox.replay(id) },
-    holdEvents: { value: () => outbox.hold() },
-    releaseEvents: { value: (order?: "sent" | "reverse" | string[]) => outbox.release(order) },
-    settled: { value: () => outbox.settled() },
     signedEvent: {
       value: (
         event: string,

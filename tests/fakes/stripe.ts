@@ -25,7 +25,7 @@ import {
   stripeList,
   stripeSignatureHeader,
 } from "./stripe-wire";
-import { createWebhookOutbox, type WebhookDelivery } from "./webhook-outbox";
+import { createWebhookOutbox, webhookHelpers, type WebhookDelivery } from "./webhook-outbox";
 
 export { stripeFault, stripeSignatureHeader, decodeStripeForm } from "./stripe-wire";
 
@@ -481,19 +481,8 @@ export function createStripeFake(options: StripeFakeOptions = {}): StripeFake {
       },
     },
     calls: { get: () => server.requests, enumerable: true },
-    events: { value: events, enumerable: true },
-    deliveries: { value: outbox.deliveries, enumerable: true },
-    setWebhook: {
-      value: (url: string | null, secret?: string) => {
-        outbox.url = url;
-        if (secret) outbox.secret = secret;
-      },
-    },
+    ...webhookHelpers(outbox, events),
     sendEvent: { value: emit },
-    replay: { value: (id: string) => outbox.replay(id) },
-    holdEvents: { value: () => outbox.hold() },
-    releaseEvents: { value: (order?: "sent" | "reverse" | string[]) => outbox.release(order) },
-    settled: { value: () => outbox.settled() },
     signedEvent: {
       value: (
         type: string,

@@ -121,3 +121,27 @@ export function createWebhookOutbox(
   };
   return outbox;
 }
+
+/**
+ * The webhook side both payment fakes expose on the server object: the events they built, the
+ * deliveries tried, where to post them, and replay / hold / release in any order.
+ */
+export function webhookHelpers(
+  outbox: WebhookOutbox,
+  events: readonly unknown[],
+): PropertyDescriptorMap {
+  return {
+    events: { value: events, enumerable: true },
+    deliveries: { value: outbox.deliveries, enumerable: true },
+    setWebhook: {
+      value: (url: string | null, secret?: string) => {
+        outbox.url = url;
+        if (secret) outbox.secret = secret;
+      },
+    },
+    replay: { value: (id: string) => outbox.replay(id) },
+    holdEvents: { value: () => outbox.hold() },
+    releaseEvents: { value: (order?: "sent" | "reverse" | string[]) => outbox.release(order) },
+    settled: { value: () => outbox.settled() },
+  };
+}
