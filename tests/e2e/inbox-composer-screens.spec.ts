@@ -15,46 +15,20 @@ async function seed(slug: string): Promise<number> {
   const { getControlDb, closeControlDb } = await import("~/db/control.server");
   const { workspaces } = await import("~/db/schema/control");
   const { getTenantDb, closeAllTenantDbs } = await import("~/db/tenants.server");
-  const { contacts, inboundMessages } = await import("~/db/schema/tenant");
   const { aiDrafts, cannedResponses, inboxSettings } = await import("~/db/schema/tenant-inbox");
-  const { conversationForInbound, linkInbound } =
-    await import("~/domain/inbox/conversations.server");
+  const { customerWrites } = await import("../support/inbox-seed");
   const ws = getControlDb().select().from(workspaces).where(eq(workspaces.slug, slug)).get()!;
   const db = getTenantDb(ws.id);
-  const at = new Date(Date.now() - 10 * 60_000);
-  const text = "Hi! Is the blue kurta back in stock in size M?";
-  const contactId = db
-    .insert(contacts)
-    .values({
+  const conversationId = customerWrites(
+    { db },
+    {
       name: "Asha Rao",
-      nameKey: "asha rao",
       phone: "+919800000501",
-      createdAt: at,
-      updatedAt: at,
-    })
-    .returning({ id: contacts.id })
-    .get().id;
-  const row = db
-    .insert(inboundMessages)
-    .values({
-      contactId,
       channel: "whatsapp",
-      sender: "+919800000501",
-      text,
-      providerMessageId: "c1",
-      at,
-    })
-    .returning({ id: inboundMessages.id })
-    .get();
-  const { conversationId } = conversationForInbound(db, {
-    contactId,
-    channel: "whatsapp",
-    integrationId: null,
-    at,
-    preview: text,
-    reopenWithinDays: 7,
-  });
-  linkInbound(db, row.id, conversationId, null);
+      text: "Hi! Is the blue kurta back in stock in size M?",
+      at: Date.now() - 10 * 60_000,
+    },
+  );
   const now = new Date();
   db.insert(inboxSettings)
     .values({ id: 1, updatedAt: now, aiEnabled: true })

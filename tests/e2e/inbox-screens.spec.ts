@@ -9,9 +9,7 @@ async function seed(slug: string): Promise<number[]> {
   const { getControlDb, closeControlDb } = await import("~/db/control.server");
   const { workspaces } = await import("~/db/schema/control");
   const { getTenantDb, closeAllTenantDbs } = await import("~/db/tenants.server");
-  const { contacts, inboundMessages } = await import("~/db/schema/tenant");
-  const { conversationForInbound, linkInbound } =
-    await import("~/domain/inbox/conversations.server");
+  const { customerWrites } = await import("../support/inbox-seed");
   const ws = getControlDb().select().from(workspaces).where(eq(workspaces.slug, slug)).get()!;
   const db = getTenantDb(ws.id);
   const now = Date.now();
@@ -22,26 +20,10 @@ async function seed(slug: string): Promise<number[]> {
   ] as const;
   const ids: number[] = [];
   for (const [name, phone, channel, text, minutesAgo] of people) {
-    const at = new Date(now - minutesAgo * 60_000);
-    const contactId = db
-      .insert(contacts)
-      .values({ name, nameKey: name.toLowerCase(), phone, createdAt: at, updatedAt: at })
-      .returning({ id: contacts.id })
-      .get().id;
-    const row = db
-      .insert(inboundMessages)
-      .values({ contactId, channel, sender: phone, text, providerMessageId: phone, at })
-      .returning({ id: inboundMessages.id })
-      .get();
-    const { conversationId } = conversationForInbound(db, {
-      contactId,
-      channel,
-      integrationId: null,
-      at,
-      preview: text,
-      reopenWithinDays: 7,
-    });
-    linkInbound(db, row.id, conversationId, null);
+    const conversationId = customerWrites(
+      { db },
+      { name, phone, channel, text, at: now - minutesAgo * 60_000 },
+    );
     ids.push(conversationId);
   }
   closeAllTenantDbs();

@@ -9,11 +9,9 @@ async function seed(slug: string): Promise<number> {
   const { getControlDb, closeControlDb } = await import("~/db/control.server");
   const { memberships, workspaces } = await import("~/db/schema/control");
   const { getTenantDb, closeAllTenantDbs } = await import("~/db/tenants.server");
-  const { contacts, inboundMessages } = await import("~/db/schema/tenant");
   const { conversationActivity, conversationLabels, inboxNotifications, labels, teams } =
     await import("~/db/schema/tenant-inbox");
-  const { conversationForInbound, linkInbound } =
-    await import("~/domain/inbox/conversations.server");
+  const { customerWrites } = await import("../support/inbox-seed");
   const ws = getControlDb().select().from(workspaces).where(eq(workspaces.slug, slug)).get()!;
   const db = getTenantDb(ws.id);
   const owner = getControlDb()
@@ -25,25 +23,10 @@ async function seed(slug: string): Promise<number> {
   const name = "Asha Rao";
   const phone = "+919800000501";
   const text = "Hi! Is the blue kurta back in stock in size M?";
-  const contactId = db
-    .insert(contacts)
-    .values({ name, nameKey: name.toLowerCase(), phone, createdAt: at, updatedAt: at })
-    .returning({ id: contacts.id })
-    .get().id;
-  const row = db
-    .insert(inboundMessages)
-    .values({ contactId, channel: "whatsapp", sender: phone, text, providerMessageId: phone, at })
-    .returning({ id: inboundMessages.id })
-    .get();
-  const { conversationId } = conversationForInbound(db, {
-    contactId,
-    channel: "whatsapp",
-    integrationId: null,
-    at,
-    preview: text,
-    reopenWithinDays: 7,
-  });
-  linkInbound(db, row.id, conversationId, null);
+  const conversationId = customerWrites(
+    { db },
+    { name, phone, channel: "whatsapp", text, at: at.getTime() },
+  );
   db.insert(teams).values({ name: "Sales", createdAt: at }).run();
   db.insert(teams).values({ name: "Customer support (nights)", createdAt: at }).run();
   const vip = db
